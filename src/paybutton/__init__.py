@@ -1,0 +1,1 @@
+"""paybutton: a self-hosted trade system."""

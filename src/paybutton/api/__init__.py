@@ -1,0 +1,1 @@
+"""HTTP surfaces shared pieces: envelopes, auth dependencies, idempotency, error handlers."""

@@ -1,0 +1,33 @@
+"""Installation-level routes: health, the error registry as JSON, the platform public key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
+
+from paybutton.api.common import CtxDep
+from paybutton.errors import registry_json
+
+router = APIRouter(tags=["meta"])
+
+
+@router.get("/healthz", summary="Liveness and database check")
+async def healthz(ctx: CtxDep) -> dict[str, Any]:
+    from sqlalchemy import text
+
+    async with ctx.db.engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+    return {"ok": True, "database": ctx.db.engine.dialect.name}
+
+
+@router.get("/api/errors", summary="The error registry (every errNo and server code, zh-CN and en)")
+async def errors() -> dict[str, Any]:
+    return registry_json()
+
+
+@router.get("/api/platform/public_key", response_class=PlainTextResponse,
+            summary="The platform public key (PEM) that signs every callback")
+async def public_key(ctx: CtxDep) -> str:
+    return ctx.signer.public_pem

@@ -1,0 +1,110 @@
+"""create_app(settings) -> the ASGI app: routers, error handlers, lifespan. Nothing happens at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from paybutton import ids
+from paybutton.api import common
+from paybutton.apps import service as app_service
+from paybutton.callbacks.signing import Signer
+from paybutton.clock import Clock, SystemClock
+from paybutton.config import Settings
+from paybutton.context import Ctx
+from paybutton.db import Database
+
+log = logging.getLogger("paybutton")
+
+
+class PlatformPathMiddleware:
+    """Gives every request a logid and accepts the platform paths with or without a trailing slash."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if len(path) > 1 and path.endswith("/") and path.startswith(common.OPENAPI_PREFIXES):
+            scope = dict(scope)
+            scope["path"] = path.rstrip("/")
+            scope["raw_path"] = scope["path"].encode()
+        lid = ids.logid()
+        scope.setdefault("state", {})["logid"] = lid
+
+        async def send_with_logid(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-tt-logid", lid.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_logid)
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None, workers: bool | None = None) -> FastAPI:
+    settings = settings or Settings()
+    the_clock = clock or SystemClock()
+    run_workers = settings.run_workers if workers is None else workers
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings)
+        async with db.tx() as conn:
+            private_pem, _ = await app_service.ensure_platform_key(conn, the_clock)
+        http = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.callback_timeout_seconds),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
+            trust_env=False,
+        )
+        ctx = Ctx(settings=settings, db=db, clock=the_clock, signer=Signer(private_pem), http=http)
+        app.state.ctx = ctx
+        tasks: list[asyncio.Task[None]] = []
+        if run_workers:
+            from paybutton import workers as bg
+
+            tasks = bg.start(ctx)
+        try:
+            yield
+        finally:
+            for t in tasks:
+                t.cancel()
+            for t in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await t
+            await http.aclose()
+            await db.dispose()
+
+    app = FastAPI(
+        title="paybutton",
+        version="0.1.0",
+        description=(
+            "A self-hosted trade system wire-compatible with the Douyin mini-program trade system 2.0. "
+            "The platform OpenAPI lives under /api/apps/trade/v2/ (with or without a trailing slash) and "
+            "answers in the {data, extra} envelope with HTTP 200; the buyer API lives under /api/buyer/v1/."
+        ),
+        lifespan=lifespan,
+    )
+    app.add_middleware(PlatformPathMiddleware)
+    common.install_error_handlers(app)
+
+    from paybutton.api import buyer, meta, oauth
+    from paybutton.goods import api as goods_api
+    from paybutton.order import api as order_api
+
+    app.include_router(oauth.router)
+    app.include_router(goods_api.router)
+    app.include_router(order_api.router)
+    app.include_router(buyer.router)
+    app.include_router(meta.router)
+    return app

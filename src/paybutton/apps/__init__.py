@@ -1,0 +1,1 @@
+"""Merchant apps, their secrets and settings, and the installation's platform key pair."""

@@ -1,0 +1,192 @@
+"""Use cases for merchant apps and the platform key. Services take a connection and never commit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from paybutton import ids
+from paybutton.callbacks.signing import generate_key_pair
+from paybutton.clock import Clock
+from paybutton.errors import TradeError
+from paybutton.tables import apps, platform_keys
+
+CHANNELS = ("douyin", "wechat", "alipay", "bankcard")
+URL_FIELDS = ("pre_order_url", "payment_notify_url", "refund_url", "marketing_url", "login_url")
+MAX_PAY_EXPIRE = 48 * 3600
+
+
+async def ensure_platform_key(conn: AsyncConnection, clock: Clock) -> tuple[str, str]:
+    """The active platform key pair, generated on first use."""
+    row = (
+        await conn.execute(
+            select(platform_keys.c.private_pem, platform_keys.c.public_pem)
+            .where(platform_keys.c.active.is_(True))
+            .order_by(platform_keys.c.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if row:
+        return row.private_pem, row.public_pem
+    private_pem, public_pem = generate_key_pair()
+    await conn.execute(
+        platform_keys.insert().values(
+            private_pem=private_pem, public_pem=public_pem, active=True, created_at=clock.now_ms()
+        )
+    )
+    return private_pem, public_pem
+
+
+async def rotate_platform_key(conn: AsyncConnection, clock: Clock) -> str:
+    await conn.execute(update(platform_keys).values(active=False))
+    private_pem, public_pem = generate_key_pair()
+    await conn.execute(
+        platform_keys.insert().values(
+            private_pem=private_pem, public_pem=public_pem, active=True, created_at=clock.now_ms()
+        )
+    )
+    return public_pem
+
+
+def _check_url(name: str, value: str | None) -> str | None:
+    if value in (None, ""):
+        return None
+    assert value is not None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise TradeError("INVALID_PARAMETER", f"{name} must be an http(s) URL")
+    return value
+
+
+def _check_origins(origins: list[str]) -> list[str]:
+    out = []
+    for o in origins:
+        p = urlsplit(o)
+        if p.scheme not in ("http", "https") or not p.netloc or p.path not in ("", "/"):
+            raise TradeError("INVALID_PARAMETER", f"allowed origin {o!r} must look like https://shop.example")
+        out.append(f"{p.scheme}://{p.netloc}")
+    return out
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_hex(8)
+    digest = hashlib.scrypt(password.encode(), salt=salt.encode(), n=2**14, r=8, p=1).hex()
+    return f"scrypt${salt}${digest}"
+
+
+def check_password(stored: str | None, password: str) -> bool:
+    if not stored:
+        return False
+    try:
+        _, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    got = hashlib.scrypt(password.encode(), salt=salt.encode(), n=2**14, r=8, p=1).hex()
+    return secrets.compare_digest(got, digest)
+
+
+async def create_app(
+    conn: AsyncConnection,
+    clock: Clock,
+    *,
+    name: str,
+    app_id: str | None = None,
+    secret: str | None = None,
+    allowed_origins: list[str] | None = None,
+    pay_expire_seconds: int = 300,
+    need_refund_audit: bool = False,
+    console_password: str | None = None,
+    **urls: str | None,
+) -> dict[str, Any]:
+    if not name or len(name) > 128:
+        raise TradeError("INVALID_PARAMETER", "name must be 1-128 characters")
+    if not 1 <= pay_expire_seconds <= MAX_PAY_EXPIRE:
+        raise TradeError("INVALID_PARAMETER", "pay_expire_seconds must be in 1..172800")
+    unknown = set(urls) - set(URL_FIELDS)
+    if unknown:
+        raise TradeError("INVALID_PARAMETER", f"unknown settings {sorted(unknown)}")
+    aid = app_id or ids.app_id()
+    if not (aid.startswith("tt") and len(aid) <= 32 and all(c in "0123456789abcdef" for c in aid[2:])):
+        raise TradeError("INVALID_PARAMETER", "app_id must be 'tt' followed by hex digits")
+    now = clock.now_ms()
+    values: dict[str, Any] = {
+        "app_id": aid,
+        "name": name,
+        "secret": secret or ids.secret(),
+        "allowed_origins": json.dumps(_check_origins(allowed_origins or [])),
+        "pay_expire_seconds": pay_expire_seconds,
+        "need_refund_audit": need_refund_audit,
+        "refund_audit_seconds": 3 * 86400,
+        "channels": json.dumps(list(CHANNELS)),
+        "delivery_type": 1,
+        "suspended": False,
+        "console_password_hash": hash_password(console_password) if console_password else None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    for f in URL_FIELDS:
+        values[f] = _check_url(f, urls.get(f))
+    existing = (await conn.execute(select(apps.c.app_id).where(apps.c.app_id == aid))).first()
+    if existing:
+        raise TradeError("INVALID_PARAMETER", f"app {aid} already exists")
+    await conn.execute(apps.insert().values(**values))
+    return await get_app(conn, aid)
+
+
+async def update_app(conn: AsyncConnection, clock: Clock, app_id: str, **changes: Any) -> dict[str, Any]:
+    await get_app(conn, app_id)
+    values: dict[str, Any] = {}
+    for k, v in changes.items():
+        if v is None:
+            continue
+        if k in URL_FIELDS:
+            values[k] = _check_url(k, v)
+        elif k == "allowed_origins":
+            values[k] = json.dumps(_check_origins(list(v)))
+        elif k == "pay_expire_seconds":
+            if not 1 <= int(v) <= MAX_PAY_EXPIRE:
+                raise TradeError("INVALID_PARAMETER", "pay_expire_seconds must be in 1..172800")
+            values[k] = int(v)
+        elif k in ("need_refund_audit", "suspended"):
+            values[k] = bool(v)
+        elif k == "name":
+            values[k] = str(v)[:128]
+        elif k == "channels":
+            chans = list(v)
+            if not set(chans) <= set(CHANNELS):
+                raise TradeError("INVALID_PARAMETER", f"channels must be among {list(CHANNELS)}")
+            values[k] = json.dumps(chans)
+        elif k == "console_password":
+            values["console_password_hash"] = hash_password(str(v))
+        else:
+            raise TradeError("INVALID_PARAMETER", f"unknown setting {k}")
+    if values:
+        values["updated_at"] = clock.now_ms()
+        await conn.execute(update(apps).where(apps.c.app_id == app_id).values(**values))
+    return await get_app(conn, app_id)
+
+
+def app_view(row: Any) -> dict[str, Any]:
+    d = dict(row._mapping)
+    d["allowed_origins"] = json.loads(d["allowed_origins"])
+    d["channels"] = json.loads(d["channels"])
+    d.pop("console_password_hash", None)
+    return d
+
+
+async def get_app(conn: AsyncConnection, app_id: str) -> dict[str, Any]:
+    row = (await conn.execute(select(apps).where(apps.c.app_id == app_id))).first()
+    if row is None:
+        raise TradeError("APP_NOT_FOUND", app_id)
+    return app_view(row)
+
+
+async def list_apps(conn: AsyncConnection) -> list[dict[str, Any]]:
+    rows = (await conn.execute(select(apps).order_by(apps.c.created_at))).all()
+    return [app_view(r) for r in rows]

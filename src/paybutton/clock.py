@@ -1,0 +1,31 @@
+"""Time, injectable: expiry, audit deadlines and retry schedules are tested with a fake clock."""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now_ms(self) -> int: ...
+
+
+class SystemClock:
+    def now_ms(self) -> int:
+        return time.time_ns() // 1_000_000
+
+
+class FakeClock:
+    """A clock that only moves when told to (tests)."""
+
+    def __init__(self, start_ms: int = 1_767_225_600_000) -> None:
+        self._now = start_ms
+
+    def now_ms(self) -> int:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        self._now += int(seconds * 1000)
+
+    def set(self, ms: int) -> None:
+        self._now = ms

@@ -1,0 +1,58 @@
+"""Settings: environment variables PAYBUTTON_* and an optional TOML file; nothing is read at import."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    """Everything the server can be told. Defaults make `paybutton serve` work in an empty folder."""
+
+    model_config = SettingsConfigDict(env_prefix="PAYBUTTON_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///paybutton.db"
+    # Connections in the pool; SQLite uses one writer connection per process (no busy-wait storms).
+    db_pool_size: int = Field(default=4, ge=1, le=64)
+    public_url: str = ""  # the origin pages and scripts are served from; default: from the request
+    pre_order_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+    callback_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    sweep_interval_seconds: float = Field(default=1.0, gt=0)
+    dispatch_interval_seconds: float = Field(default=0.5, gt=0)
+    run_workers: bool = True  # run the expiry sweeper and the callback dispatcher inside the server
+    token_ttl_seconds: int = 7200
+    buyer_token_ttl_seconds: int = 86400
+    demo: bool = False
+    log_level: str = "info"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("PAYBUTTON_CONFIG", "paybutton.toml"))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)

@@ -1,0 +1,112 @@
+"""Engine and transactions: one commit per request or job; SQLite tuned for a single writer per process;
+migrations (Alembic) entry points."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from paybutton.config import Settings
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain postgresql:// and sqlite:// URLs and pick the async drivers."""
+    u = make_url(url)
+    if u.drivername in ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"):
+        u = u.set(drivername="postgresql+asyncpg")
+    elif u.drivername == "sqlite":
+        u = u.set(drivername="sqlite+aiosqlite")
+    return u.render_as_string(hide_password=False)
+
+
+def make_engine(settings: Settings) -> AsyncEngine:
+    url = normalise_url(settings.database_url)
+    if url.startswith("sqlite"):
+        # One connection per process: writers queue in the event loop instead of busy-waiting in SQLite.
+        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
+        _tune_sqlite(engine)
+        return engine
+    return create_async_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=False,
+        pool_recycle=3600,
+    )
+
+
+def _tune_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control from the driver so we can BEGIN IMMEDIATE.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Take the write lock up front: no read-then-upgrade deadlocks between processes.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """Owns the engine. `tx()` is the one transaction of a request or job: commit on success, rollback on error."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = make_engine(settings)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+
+    @asynccontextmanager
+    async def tx(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.begin() as conn:
+            yield conn
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def alembic_config(database_url: str) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", normalise_url(database_url).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Apply migrations (sync entry point; runs its own event loop)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def current_revision(database_url: str) -> str | None:
+    import asyncio
+
+    from sqlalchemy import text
+
+    async def _read() -> str | None:
+        engine = create_async_engine(normalise_url(database_url))
+        try:
+            async with engine.connect() as conn:
+                try:
+                    row = (await conn.execute(text("SELECT version_num FROM alembic_version"))).first()
+                except Exception:
+                    return None
+                return str(row[0]) if row else None
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(_read())

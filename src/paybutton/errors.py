@@ -1,0 +1,232 @@
+"""THE error registry: every error by name, with its component code (errNo), its OpenAPI codes, its HTTP
+status for our own JSON APIs and pages, and its zh-CN / en messages. Code raises TradeError("NAME");
+only this file knows the numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    name: str
+    err_no: int | None  # the pay-button / page code (seed table), None when the component never sees it
+    error_code: int  # OpenAPI extra.error_code (reference §18)
+    sub_error_code: int  # OpenAPI extra.sub_error_code (reference §18)
+    http_status: int  # status on our own JSON APIs (buyer API, console); the OpenAPI answers 200
+    zh: str
+    en: str
+
+
+# Parent codes (reference §18)
+OK = 0
+BUSY = 2100004
+BAD_PARAM = 2100005
+NO_PERMISSION = 2100007
+TOKEN_INVALID = 2190002
+NO_CAPABILITY = 2190004
+TOKEN_EXPIRED = 2190008
+INTERNAL = 2191000
+FORWARD = 2191003
+VERIFY = 2191004
+REVERSE = 2191005
+EXTENSION = 2191007
+MARKETING = 2191008
+
+_E = ErrorSpec
+_SPECS: list[ErrorSpec] = [
+    # --- the seed's bind:error table (21500-21547, 10000-10002); meanings are the seed's ---
+    _E("MODE_INVALID", 21500, BAD_PARAM, 10000, 400, "mode 非法", "mode is invalid"),
+    _E("GOODS_ID_INVALID", 21501, BAD_PARAM, 10000, 400, "goods-id 非法", "goods-id is invalid"),
+    _E("GOODS_TYPE_INVALID", 21502, BAD_PARAM, 10000, 400, "goods-type 非法", "goods-type is invalid"),
+    _E("NO_GETGOODSINFO", 21503, BAD_PARAM, 10000, 400, "无 bind:getgoodsinfo", "no bind:getgoodsinfo"),
+    _E("NO_PLACEORDER", 21504, BAD_PARAM, 10000, 400, "无 bind:placeorder", "no bind:placeorder"),
+    _E("GOODS_INFO_SERVER_ERROR", 21505, INTERNAL, 13000, 500,
+       "商品库商品获取商品信息,服务端内部错误", "library goods: fetching goods info failed, server error"),
+    _E("GOODS_INFO_PARAM_INVALID", 21506, FORWARD, 20002, 404,
+       "商品库商品获取商品信息,服务端校验参数不通过",
+       "library goods: fetching goods info failed, server rejected the parameters"),
+    _E("PAY_CAPABILITY_SERVER_ERROR", 21507, INTERNAL, 13000, 500,
+       "支付能力查询,服务端内部错误", "payment capability query failed, server error"),
+    _E("PAY_CAPABILITY_PARAM_INVALID", 21508, BAD_PARAM, 10000, 400,
+       "支付能力查询,服务端校验参数不通过", "payment capability query: server rejected the parameters"),
+    _E("GETGOODSINFO_FAILED", 21509, BAD_PARAM, 10000, 400,
+       "开发者 bind:getgoodsinfo 调用失败", "the developer's bind:getgoodsinfo failed"),
+    _E("PLACEORDER_FAILED", 21510, BAD_PARAM, 10000, 400,
+       "开发者 bind:placeorder 调用失败", "the developer's bind:placeorder failed"),
+    _E("GOODS_LABELS_INVALID", 21511, BAD_PARAM, 10000, 400,
+       "非商品库商品,商品标签校验不通过", "goods labels failed validation"),
+    _E("GOODS_INFO_TYPE_INVALID", 21512, BAD_PARAM, 10000, 400,
+       "bind:getgoodsinfo 传入数据类型错误", "bind:getgoodsinfo returned data of the wrong type"),
+    _E("GOODS_INFO_LOADING", 21513, BAD_PARAM, 10000, 409,
+       "点击按钮后触发,获取商品信息中", "tapped while goods info is still loading"),
+    _E("GOODS_INFO_LOAD_FAILED", 21514, BAD_PARAM, 10000, 409,
+       "点击按钮后触发,获取商品信息失败", "tapped after fetching goods info failed"),
+    _E("NO_PAY_CAPABILITY", 21515, NO_CAPABILITY, 10000, 403,
+       "点击按钮后触发,无支付能力", "tapped, but the app has no payment capability"),
+    _E("NO_PAY_HOOK", 21516, BAD_PARAM, 10000, 400, "无 bind:pay 方法", "no bind:pay handler"),
+    _E("PRE_ORDER_SERVER_ERROR", 21517, EXTENSION, 13000, 502,
+       "创建订单(预下单),服务端错误", "creating the order (pre-order) failed: server error"),
+    _E("ORDER_DATA_INVALID", 21518, FORWARD, 10000, 422,
+       "订单数据错误,无法生成订单", "the order data is wrong; the order cannot be created"),
+    _E("ORDER_STATUS_INVALID", 21521, BAD_PARAM, 10000, 400, "order-status 非法", "order-status is invalid"),
+    _E("ORDER_ID_INVALID", 21522, BAD_PARAM, 10000, 400, "order-id 非法", "order-id is invalid"),
+    _E("REFUND_ID_INVALID", 21523, BAD_PARAM, 10000, 400, "refund-id 非法", "refund-id is invalid"),
+    _E("LEGACY_REFUND_AMOUNT_MISSING", 21524, BAD_PARAM, 10000, 400,
+       "订单为 1.0 版本,但缺少 refund-total-amount", "a 1.0 (legacy) order needs refund-total-amount"),
+    _E("CONTINUE_PAY_SERVER_ERROR", 21526, INTERNAL, 13000, 500,
+       "继续支付获取订单信息失败,服务端内部错误", "continue paying: fetching the order failed, server error"),
+    _E("CONTINUE_PAY_PARAM_INVALID", 21527, FORWARD, 20001, 409,
+       "继续支付获取订单信息失败,服务端参数校验不通过",
+       "continue paying: the server rejected the order (not payable)"),
+    _E("REFUND_ORDER_SERVER_ERROR", 21528, INTERNAL, 13000, 500,
+       "申请退款获取订单信息失败,服务端内部错误", "apply refund: fetching the order failed, server error"),
+    _E("REFUND_ORDER_PARAM_INVALID", 21529, REVERSE, 10000, 400,
+       "申请退款获取订单信息失败,服务端参数校验不通过",
+       "apply refund: fetching the order failed, the server rejected the parameters"),
+    _E("REFUND_ORDER_NO_GOODS", 21530, REVERSE, 20005, 422,
+       "申请退款获取订单信息失败,服务端返回数据缺少商品信息",
+       "apply refund: the order has no goods information"),
+    _E("NOTHING_REFUNDABLE", 21531, REVERSE, 20001, 409,
+       "申请退款获取订单信息失败,订单无可退款订单,订单可退份数等于0",
+       "apply refund: nothing in this order can be refunded (refundable units = 0)"),
+    _E("REFUND_DETAIL_FAILED", 21532, REVERSE, 20000, 404,
+       "查看退款详情 获取退款详情失败", "refund detail: fetching the refund failed"),
+    _E("APPLYREFUND_FAILED", 21533, BAD_PARAM, 10000, 400,
+       "bind:applyrefund 调用失败", "the developer's bind:applyrefund failed"),
+    _E("APPLYREFUND_BAD_TYPE", 21534, BAD_PARAM, 10000, 400,
+       "bind:applyrefund 返回类型错误", "bind:applyrefund returned the wrong type"),
+    _E("REFUND_APPLY_SERVER_ERROR", 21535, REVERSE, 13000, 500,
+       "申请退款失败,服务端错误", "applying for the refund failed: server error"),
+    _E("APP_NAME_SERVER_ERROR", 21536, INTERNAL, 13000, 500,
+       "获取小程序主体名称失败,服务端错误", "fetching the merchant's name failed: server error"),
+    _E("REFUND_QUERY_SERVER_ERROR", 21537, INTERNAL, 13000, 500,
+       "查询退款详情失败,服务端错误", "querying the refund failed: server error"),
+    _E("DIRECT_LINK_LOGIN_FAILED", 21546, BAD_PARAM, 10000, 401,
+       "直跳提单页userLogin调用失败", "direct link to order-confirm: userLogin failed"),
+    _E("DIRECT_LINK_EXTRA_FAILED", 21547, BAD_PARAM, 10000, 400,
+       "直跳提单页getExtraInfo调用失败", "direct link to order-confirm: getExtraInfo failed"),
+    _E("PAY_FAILED", 10000, FORWARD, 20001, 402, "支付失败", "payment failed"),
+    _E("CHANNEL_OPEN_FAILED", 10001, FORWARD, 20001, 502, "调起微信失败", "could not open the payment app"),
+    _E("CHANNEL_NOT_INSTALLED", 10002, FORWARD, 20001, 409, "微信未安装", "the payment app is not installed"),
+    # --- server-side errors (reference §18 codes); the component sees the nearest seed code ---
+    _E("INVALID_PARAMETER", None, BAD_PARAM, 10000, 400, "参数错误", "invalid parameter"),
+    _E("PARSE_ERROR", None, BAD_PARAM, 10002, 400, "参数解析错误", "the request body could not be parsed"),
+    _E("CLIENT_CREDENTIALS_INVALID", None, BAD_PARAM, 11004, 401,
+       "client_key 或 client_secret 错误", "client_key or client_secret is wrong"),
+    _E("ACCESS_TOKEN_INVALID", None, TOKEN_INVALID, 11002, 401,
+       "access_token 无效", "access_token is missing or invalid"),
+    _E("ACCESS_TOKEN_EXPIRED", None, TOKEN_EXPIRED, 11002, 401, "access_token 已过期", "access_token has expired"),
+    _E("NO_ACCESS", None, NO_PERMISSION, 11001, 403, "无权访问该数据", "this data does not belong to you"),
+    _E("BUYER_TOKEN_INVALID", None, NO_PERMISSION, 11005, 401,
+       "用户未登录或登录已过期", "the buyer is not signed in or the sign-in has expired"),
+    _E("APP_NOT_FOUND", None, BAD_PARAM, 10000, 404, "应用不存在", "no such app"),
+    _E("APP_SUSPENDED", 21515, NO_CAPABILITY, 10000, 403, "应用已停用", "the app is suspended"),
+    _E("ORDER_NOT_FOUND", 21527, FORWARD, 20000, 404, "订单不存在", "order not found"),
+    _E("ORDER_STATUS_CONFLICT", 21527, FORWARD, 20001, 409,
+       "订单状态不允许该操作", "the order's status does not allow this operation"),
+    _E("ITEM_ORDER_NOT_IN_ORDER", None, FORWARD, 21000, 400,
+       "商品单不属于该订单", "the item order does not belong to this order"),
+    _E("ITEM_ORDER_ID_INVALID", None, FORWARD, 21047, 400, "item_order_id 无效", "invalid item_order_id"),
+    _E("GOODS_NOT_FOUND", 21506, FORWARD, 20002, 404, "商品不存在", "goods not found"),
+    _E("GOODS_EXISTS", None, BAD_PARAM, 10000, 409, "商品已存在", "goods with this id already exist"),
+    _E("GOODS_LIMITS_INVALID", 21512, BAD_PARAM, 10000, 400,
+       "起购/限购份数错误:须为 1-99999 的整数且起购不大于限购",
+       "minLimits/maxLimits must be integers in 1..99999 with minLimits <= maxLimits"),
+    _E("GOODS_OFF_SHELF", 21518, FORWARD, 20002, 409, "商品已下架", "the goods are off the shelf"),
+    _E("GOODS_NOT_STARTED", 21518, FORWARD, 20001, 409, "商品尚未开售", "the sale has not started"),
+    _E("GOODS_SALE_ENDED", 21518, FORWARD, 20001, 409, "商品已结束售卖", "the sale has ended"),
+    _E("GOODS_SOLD_OUT", 21518, FORWARD, 20001, 409, "商品已售罄", "sold out"),
+    _E("QUANTITY_OUT_OF_LIMITS", 21518, FORWARD, 10000, 422,
+       "购买份数超出起购/限购范围", "the quantity is outside the purchase limits"),
+    _E("PHONE_REQUIRED", 21518, FORWARD, 10000, 422, "请填写手机号", "a phone number is required"),
+    _E("PHONE_INVALID", 21518, FORWARD, 10000, 422, "手机号格式错误", "the phone number is not a valid mobile number"),
+    _E("PRE_ORDER_REFUSED", 21518, EXTENSION, 13000, 422,
+       "开发者预下单扩展点拒绝了订单", "the merchant's pre_create_order refused the order"),
+    _E("PRE_ORDER_NOT_CONFIGURED", 21517, EXTENSION, 13000, 502,
+       "未配置预下单扩展点", "the merchant has no pre_create_order URL configured"),
+    _E("OUT_ORDER_NO_DUPLICATE", 21518, EXTENSION, 13000, 422,
+       "开发者返回的 out_order_no 重复", "the merchant's out_order_no is already used by another order"),
+    _E("PAYMENT_CHANNEL_INVALID", 10000, BAD_PARAM, 10000, 400, "支付渠道不可用", "no such payment channel"),
+    _E("IDEMPOTENCY_KEY_REUSED", None, BAD_PARAM, 10000, 422,
+       "Idempotency-Key 已用于另一个请求体", "this Idempotency-Key was used with a different request body"),
+    _E("IDEMPOTENCY_IN_PROGRESS", None, BUSY, 12001, 409,
+       "相同 Idempotency-Key 的请求正在处理", "a request with this Idempotency-Key is still in progress"),
+    _E("CALLBACK_NOT_FOUND", None, BAD_PARAM, 10000, 404, "回调记录不存在", "no such callback"),
+    _E("NOT_FOUND", None, BAD_PARAM, 10000, 404, "接口不存在", "no such route"),
+    _E("METHOD_NOT_ALLOWED", None, BAD_PARAM, 10000, 405, "请求方法不支持", "method not allowed"),
+    _E("INTERNAL_ERROR", None, INTERNAL, 13000, 500, "系统内部错误", "internal error"),
+]
+
+REGISTRY: dict[str, ErrorSpec] = {s.name: s for s in _SPECS}
+assert len(REGISTRY) == len(_SPECS), "duplicate error name"
+
+# The seed's own codes, each once: used for the component's table and tests.
+SEED_CODES: dict[int, ErrorSpec] = {}
+for _s in _SPECS:
+    if _s.err_no is not None and _s.err_no not in SEED_CODES:
+        SEED_CODES[_s.err_no] = _s
+
+
+class TradeError(Exception):
+    """An expected business error, raised by name. `message` overrides the registry text."""
+
+    def __init__(self, name: str, message: str | None = None, **detail: Any) -> None:
+        if name not in REGISTRY:
+            raise KeyError(f"unknown error name {name!r}")
+        self.spec = REGISTRY[name]
+        self.name = name
+        self.message = message
+        self.detail = detail
+        super().__init__(f"{name}: {message or self.spec.en}")
+
+    def text(self, lang: str = "zh-CN") -> str:
+        base = self.spec.en if lang.startswith("en") else self.spec.zh
+        return f"{base}: {self.message}" if self.message else base
+
+
+def api_error_envelope(err: TradeError, logid: str, now_s: int) -> dict[str, Any]:
+    """The platform OpenAPI envelope for an error (reference §12.4)."""
+    s = err.spec
+    return {
+        "data": {"error_code": s.error_code, "description": err.text("zh-CN")},
+        "extra": {
+            "error_code": s.error_code,
+            "description": err.text("zh-CN"),
+            "sub_error_code": s.sub_error_code,
+            "sub_description": err.text("en"),
+            "logid": logid,
+            "now": now_s,
+        },
+    }
+
+
+def buyer_error_body(err: TradeError, logid: str, lang: str = "zh-CN") -> dict[str, Any]:
+    """Our own JSON APIs: the bind:error shape {errNo, errMsg, errLogId} plus the name."""
+    return {
+        "errNo": err.spec.err_no if err.spec.err_no is not None else err.spec.error_code,
+        "errMsg": err.text(lang),
+        "errLogId": logid,
+        "error": err.name,
+        "detail": err.detail or None,
+    }
+
+
+def registry_json() -> dict[str, Any]:
+    """The registry as served to the browser side."""
+    return {
+        "errors": [
+            {
+                "name": s.name,
+                "errNo": s.err_no,
+                "error_code": s.error_code,
+                "sub_error_code": s.sub_error_code,
+                "http_status": s.http_status,
+                "zh": s.zh,
+                "en": s.en,
+            }
+            for s in _SPECS
+        ],
+        "seed": {str(k): {"name": v.name, "zh": v.zh, "en": v.en} for k, v in sorted(SEED_CODES.items())},
+    }

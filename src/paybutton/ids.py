@@ -1,0 +1,60 @@
+"""Identifiers: platform order, item order, refund and payment numbers, log ids, nonces, tokens."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+
+def _stamp() -> str:
+    return time.strftime("%y%m%d%H%M%S", time.gmtime())
+
+
+def _digits(n: int) -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(n))
+
+
+def order_id() -> str:
+    return f"ot{_stamp()}{_digits(10)}"
+
+
+def item_order_id() -> str:
+    return f"it{_stamp()}{_digits(10)}"
+
+
+def item_order_ids(n: int) -> list[str]:
+    stamp = _stamp()
+    return [f"it{stamp}{_digits(10)}" for _ in range(n)]
+
+
+def refund_id() -> str:
+    return f"rf{_stamp()}{_digits(10)}"
+
+
+def payment_id() -> str:
+    return f"py{_stamp()}{_digits(10)}"
+
+
+def app_id() -> str:
+    return "tt" + secrets.token_hex(8)
+
+
+def secret() -> str:
+    return secrets.token_hex(20)
+
+
+def logid() -> str:
+    """Like the platform's: 20230504163800ABA7347CE4F5 (UTC time + 12 hex)."""
+    return time.strftime("%Y%m%d%H%M%S", time.gmtime()) + secrets.token_hex(6).upper()
+
+
+def nonce() -> str:
+    return secrets.token_hex(16)
+
+
+def access_token() -> str:
+    return "clt." + secrets.token_urlsafe(32)
+
+
+def voucher_code() -> str:
+    return _digits(12)

@@ -1,0 +1,228 @@
+"""The schema, as SQLAlchemy Core tables. Migrations (paybutton/migrations) create exactly this.
+
+Times are epoch milliseconds (BIGINT); money is integer fen; enum columns hold the wire values."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# A 64-bit autoincrementing key that is a true ROWID alias on SQLite.
+AutoId = BigInteger().with_variant(Integer(), "sqlite")
+
+platform_keys = Table(
+    "platform_keys",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("private_pem", Text, nullable=False),
+    Column("public_pem", Text, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+apps = Table(
+    "apps",
+    metadata,
+    Column("app_id", String(32), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("allowed_origins", Text, nullable=False, default="[]"),  # JSON list
+    Column("pre_order_url", Text, nullable=True),
+    Column("payment_notify_url", Text, nullable=True),
+    Column("refund_url", Text, nullable=True),
+    Column("marketing_url", Text, nullable=True),
+    Column("login_url", Text, nullable=True),
+    Column("pay_expire_seconds", Integer, nullable=False, default=300),
+    Column("need_refund_audit", Boolean, nullable=False, default=False),
+    Column("refund_audit_seconds", Integer, nullable=False, default=3 * 86400),
+    Column("channels", Text, nullable=False, default='["douyin","wechat","alipay","bankcard"]'),
+    Column("delivery_type", Integer, nullable=False, default=1),
+    Column("suspended", Boolean, nullable=False, default=False),
+    Column("console_password_hash", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("token", String(96), primary_key=True),
+    Column("app_id", String(32), ForeignKey("apps.app_id"), nullable=False, index=True),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+goods = Table(
+    "goods",
+    metadata,
+    Column("app_id", String(32), ForeignKey("apps.app_id"), primary_key=True),
+    Column("goods_id", String(64), primary_key=True),
+    Column("name", String(256), nullable=False),
+    Column("photo_url", Text, nullable=False, default=""),
+    Column("price", BigInteger, nullable=False),
+    Column("stock", BigInteger, nullable=False),
+    Column("sold", BigInteger, nullable=False, default=0),
+    Column("sale_start", BigInteger, nullable=True),
+    Column("sale_end", BigInteger, nullable=True),
+    Column("labels", Text, nullable=False, default="[]"),  # JSON [{type, value?}]
+    Column("min_limits", Integer, nullable=False, default=1),
+    Column("max_limits", Integer, nullable=False, default=99999),
+    Column("date_rule", String(256), nullable=False, default="周一至周日可用"),
+    Column("phone_required", Boolean, nullable=False, default=False),
+    Column("biz_line", Integer, nullable=False, default=1),
+    Column("on_shelf", Boolean, nullable=False, default=True),
+    Column("valid_days", Integer, nullable=True),  # voucher validity after purchase
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    CheckConstraint("stock >= 0", name="stock_not_negative"),
+    CheckConstraint("price >= 0", name="price_not_negative"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("order_id", String(32), primary_key=True),
+    Column("app_id", String(32), ForeignKey("apps.app_id"), nullable=False),
+    Column("out_order_no", String(64), nullable=True),
+    Column("open_id", String(128), nullable=False),
+    Column("goods_id", String(64), nullable=False),
+    Column("goods_type", Integer, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", BigInteger, nullable=False),
+    Column("total_amount", BigInteger, nullable=False),
+    Column("discount_amount", BigInteger, nullable=False, default=0),
+    Column("status", String(16), nullable=False),  # INIT PROCESS SUCCESS FAIL TIMEOUT
+    Column("pre_order_status", String(16), nullable=False),  # PENDING OK FAILED
+    Column("phone_num", String(32), nullable=True),
+    Column("contact_name", String(64), nullable=True),
+    Column("cp_extra", Text, nullable=True),
+    Column("goods_snapshot", Text, nullable=False),  # JSON: name, photo, labels, date_rule
+    Column("price_calculation_detail", Text, nullable=True),
+    Column("order_entry_schema", Text, nullable=True),
+    Column("delivery_type", Integer, nullable=False, default=1),
+    Column("biz_line", Integer, nullable=False, default=1),
+    Column("legacy", Boolean, nullable=False, default=False),
+    Column("pay_expire_at", BigInteger, nullable=False),
+    Column("pay_channel", Integer, nullable=True),
+    Column("channel_pay_id", String(64), nullable=True),
+    Column("payment_id", String(32), nullable=True),
+    Column("paid_at", BigInteger, nullable=True),
+    Column("auto_refund_pending", Boolean, nullable=False, default=False),
+    Column("message", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("app_id", "out_order_no", name="uq_orders_app_out_order_no"),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    CheckConstraint("discount_amount >= 0 AND discount_amount <= total_amount", name="discount_in_range"),
+    Index("ix_orders_status_expire", "status", "pay_expire_at"),
+    Index("ix_orders_app_open_id", "app_id", "open_id"),
+)
+
+item_orders = Table(
+    "item_orders",
+    metadata,
+    Column("item_order_id", String(32), primary_key=True),
+    Column("order_id", String(32), ForeignKey("orders.order_id"), nullable=False, index=True),
+    Column("app_id", String(32), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("goods_id", String(64), nullable=False),
+    Column("price", BigInteger, nullable=False),  # post-discount unit price; the items sum to the payable
+    Column("status", Integer, nullable=False),  # 1 unpaid, 2 unused, 3 redeemed, 4 closed, 101 refunding, 102 refunded
+    Column("refunded_amount", BigInteger, nullable=False, default=0),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    CheckConstraint("refunded_amount >= 0 AND refunded_amount <= price", name="refund_within_price"),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("payment_id", String(32), primary_key=True),
+    Column("order_id", String(32), ForeignKey("orders.order_id"), nullable=False, index=True),
+    Column("app_id", String(32), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("pay_channel", Integer, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("outcome", String(24), nullable=False),
+    Column("channel_pay_id", String(64), nullable=True),
+    Column("late", Boolean, nullable=False, default=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("app_id", String(32), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("url", Text, nullable=True),
+    Column("identify_name", String(128), nullable=False),
+    Column("body", Text, nullable=False),  # the exact bytes that are signed and sent (UTF-8)
+    Column("order_id", String(32), nullable=True, index=True),
+    Column("refund_id", String(32), nullable=True),
+    Column("schedule", String(32), nullable=False),
+    Column("status", String(16), nullable=False),  # PENDING DONE DEAD
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", BigInteger, nullable=False),
+    Column("locked_until", BigInteger, nullable=True),
+    Column("locked_by", String(64), nullable=True),
+    Column("last_http_status", Integer, nullable=True),
+    Column("last_answer_head", Text, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("answer_data", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_outbox_due", "status", "next_attempt_at"),
+)
+
+callback_attempts = Table(
+    "callback_attempts",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("outbox_id", BigInteger, nullable=True, index=True),
+    Column("app_id", String(32), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("order_id", String(32), nullable=True),
+    Column("attempt", Integer, nullable=False),
+    Column("url", Text, nullable=True),
+    Column("logid", String(40), nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("duration_ms", Integer, nullable=False),
+    Column("http_status", Integer, nullable=True),
+    Column("ok", Boolean, nullable=False),
+    Column("answer_head", Text, nullable=True),
+    Column("error", Text, nullable=True),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("app_id", String(32), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("route", String(128), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("response_body", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+)

@@ -1,0 +1,205 @@
+"""Test infrastructure: one suite on SQLite and PostgreSQL, the app in-process (ASGI) or live on a port,
+and a real HTTP merchant server that verifies every signature it receives."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from paybutton.db import upgrade
+from paybutton.tables import metadata
+
+PG_ADMIN_URL = os.environ.get("PAYBUTTON_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+_pg_state: dict[str, Any] = {}
+_sqlite_template: dict[str, Path] = {}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pg_url_for(dbname: str) -> str:
+    base, _, _ = PG_ADMIN_URL.rpartition("/")
+    return f"{base}/{dbname}"
+
+
+async def _pg_admin(sql: str) -> None:
+    engine = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
+def _pg_database() -> str:
+    """A fresh PostgreSQL database for this test session, migrated once."""
+    if "url" in _pg_state:
+        return str(_pg_state["url"])
+    if "error" in _pg_state:
+        raise _pg_state["error"]
+    name = f"pb_test_{uuid.uuid4().hex[:10]}"
+    try:
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    except Exception as e:  # pragma: no cover - depends on the machine
+        _pg_state["error"] = e
+        raise
+    url = _pg_url_for(name)
+    upgrade(url)
+    _pg_state["url"] = url
+    _pg_state["name"] = name
+    return url
+
+
+def _sqlite_template_file(tmp_root: Path) -> Path:
+    if "path" not in _sqlite_template:
+        path = tmp_root / "template.db"
+        upgrade(f"sqlite:///{path}")
+        _sqlite_template["path"] = path
+    return _sqlite_template["path"]
+
+
+async def _truncate_pg(url: str) -> None:
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            names = ", ".join(t.name for t in metadata.sorted_tables)
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pb")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, _session_tmp: Path) -> str:
+    """A migrated, empty database: a copied SQLite file, or the session's PostgreSQL database truncated."""
+    if request.param == "sqlite":
+        path = tmp_path / "paybutton.db"
+        shutil.copy(_sqlite_template_file(_session_tmp), path)
+        return f"sqlite+aiosqlite:///{path}"
+    try:
+        url = _pg_database()
+    except Exception as e:
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {e}")
+    asyncio.run(_truncate_pg(url))
+    return url
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if "name" in _pg_state:
+        try:
+            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{_pg_state["name"]}" WITH (FORCE)'))
+        except Exception:
+            pass
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
+    """In CI a skipped test is a failure: the PostgreSQL and browser suites must run there."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which counts as a failure: {report.longrepr}"
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    passed = terminalreporter.stats.get("passed", [])
+    pg = sum(1 for r in passed if "postgresql" in r.nodeid and r.when == "call")
+    lite = sum(1 for r in passed if "sqlite" in r.nodeid and r.when == "call")
+    terminalreporter.write_line(f"database suites: {pg} PostgreSQL tests passed, {lite} SQLite tests passed")
+
+
+# ---------------------------------------------------------------- the app, in-process and live
+
+
+class Running:
+    """A started app: its ASGI client and its context (db, clock, signer)."""
+
+    def __init__(self, app: Any, client: httpx.AsyncClient) -> None:
+        self.app = app
+        self.client = client
+
+    @property
+    def ctx(self) -> Any:
+        return self.app.state.ctx
+
+
+@pytest.fixture
+def fake_clock() -> Any:
+    from paybutton.clock import FakeClock
+
+    return FakeClock(start_ms=int(time.time() * 1000))
+
+
+@pytest.fixture
+async def running(db_url: str) -> AsyncIterator[Running]:
+    """The app on `db_url`, lifespan started, workers off (tests drive sweeps and dispatch themselves)."""
+    from paybutton.app import create_app
+    from paybutton.config import Settings
+
+    app = create_app(Settings(database_url=db_url, run_workers=False))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield Running(app, client)
+
+
+class LiveServer:
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://{host}:{self.port}"
+        self.app = app
+        config = uvicorn.Config(app, host=host, port=self.port, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.time() + 20
+        while not self.server.started:
+            if time.time() > deadline or not self.thread.is_alive():
+                raise RuntimeError("server did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_factory() -> Iterator[Any]:
+    """Start ASGI apps on real ports (in threads, each with its own event loop); stopped at teardown."""
+    started: list[LiveServer] = []
+
+    def start(app: Any, port: int | None = None) -> LiveServer:
+        srv = LiveServer(app, port=port).start()
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in reversed(started):
+        srv.stop()
