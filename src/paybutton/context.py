@@ -10,6 +10,8 @@ import httpx
 
 from paybutton.apps import service as app_service
 from paybutton.callbacks.signing import Signer
+from paybutton.cashier.base import Cashier
+from paybutton.cashier.sandbox import SandboxCashier
 from paybutton.clock import Clock
 from paybutton.config import Settings
 from paybutton.db import Database
@@ -43,6 +45,7 @@ class Ctx:
     signer: Signer
     http: httpx.AsyncClient
     apps: AppCache = field(default_factory=AppCache)
+    cashier: Cashier = field(default_factory=SandboxCashier)
 
     async def app(self, app_id: str) -> dict[str, Any]:
         hit = self.apps.get(app_id)

@@ -1,11 +1,41 @@
-"""Background jobs inside `serve` and `demo`: the order-expiry sweeper and the callback dispatcher."""
+"""Background jobs inside `serve` and `demo`: the order-expiry sweeper and the callback dispatcher.
+Both are safe with several instances on one database (guarded updates; leased, SKIP LOCKED claims)."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import socket
 
+from paybutton.callbacks.dispatcher import run_dispatcher
 from paybutton.context import Ctx
+from paybutton.order import service as orders
+
+log = logging.getLogger("paybutton.workers")
+
+
+async def run_sweeper(ctx: Ctx, stop: asyncio.Event | None = None) -> None:
+    """Time out unpaid orders past their deadline, forever (or until `stop`)."""
+    while stop is None or not stop.is_set():
+        try:
+            ended = await orders.expire_due(ctx)
+            if ended:
+                log.info("timed out %d unpaid orders", ended)
+                continue
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("expiry sweep failed; retrying")
+        await asyncio.sleep(ctx.settings.sweep_interval_seconds)
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}"
 
 
 def start(ctx: Ctx) -> list[asyncio.Task[None]]:
-    return []
+    return [
+        asyncio.create_task(run_sweeper(ctx), name="paybutton-sweeper"),
+        asyncio.create_task(run_dispatcher(ctx, worker_id=worker_id()), name="paybutton-dispatcher"),
+    ]

@@ -1,7 +1,88 @@
-"""The buyer API behind the hosted pages (ours): /api/buyer/v1/..."""
+"""The buyer API behind the hosted pages and the pay-button (ours): /api/buyer/v1/...
+
+Reading an app's name, goods state and payment capability needs no sign-in; everything about an order
+needs the buyer token (`Authorization: Bearer …` or `X-Buyer-Token`), and a buyer reaches only their own."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+from paybutton.api.common import BuyerDep, CtxDep
+from paybutton.errors import TradeError
+from paybutton.goods import service as goods_service
+from paybutton.order import service as orders
 
 router = APIRouter(prefix="/api/buyer/v1", tags=["buyer"])
+
+
+class PlaceOrderBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    goods_id: StrictStr = Field(min_length=1, max_length=64)
+    goods_type: StrictInt = Field(description="1 library goods, 2 merchant goods")
+    quantity: StrictInt = Field(default=1, ge=1, le=99999)
+    phone_num: StrictStr | None = None
+    contact_name: StrictStr | None = Field(default=None, max_length=64)
+    cp_extra: StrictStr | None = Field(default=None, max_length=4096)
+    goods_info: dict[str, Any] | None = Field(
+        default=None, description="merchant goods: the object the page's bind:getgoodsinfo resolved"
+    )
+
+
+class PayBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    channel: StrictStr = Field(description="douyin, wechat, alipay or bankcard")
+    scenario: StrictStr | None = Field(
+        default=None, description="sandbox only: success, fail, timeout, user_closed, cancel, open_failed, app_missing"
+    )
+
+
+@router.get("/apps/{app_id}", summary="The merchant's public face: name and payment capability")
+async def app_info(app_id: str, ctx: CtxDep) -> dict[str, Any]:
+    try:
+        app = await ctx.app(app_id)
+    except TradeError as e:
+        raise TradeError("PAY_CAPABILITY_PARAM_INVALID", app_id) from e
+    return {
+        "app_id": app["app_id"],
+        "name": app["name"],
+        "channels": app["channels"],
+        "can_pay": bool(app["channels"]) and not app["suspended"],
+        "sandbox": ctx.cashier.sandbox,
+    }
+
+
+@router.get("/goods/{goods_id}", summary="A library good as the pay-button sees it (price, limits, state)")
+async def goods_info(goods_id: str, ctx: CtxDep, app_id: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:
+    async with ctx.db.engine.connect() as conn:
+        info: dict[str, Any] = await goods_service.public_goods_info(conn, ctx.clock, app_id, goods_id)
+    return info
+
+
+@router.post("/orders", summary="Place an order (order-confirm's 立即支付)")
+async def place_order(body: PlaceOrderBody, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
+    return await orders.place_order(
+        ctx,
+        orders.PlaceOrder(
+            app_id=buyer.app_id, open_id=buyer.open_id, goods_id=body.goods_id, goods_type=body.goods_type,
+            quantity=body.quantity, phone_num=body.phone_num, contact_name=body.contact_name,
+            cp_extra=body.cp_extra, goods_info=body.goods_info,
+        ),
+    )
+
+
+@router.get("/orders/{order_ref}", summary="One of the buyer's orders, by order id or out_order_no")
+async def get_order(order_ref: str, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
+    return await orders.get_buyer_order(ctx, buyer.app_id, buyer.open_id, order_ref)
+
+
+@router.post("/orders/{order_ref}/cashier", summary="Open the cashier (INIT -> PROCESS)")
+async def open_cashier(order_ref: str, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
+    return await orders.open_cashier(ctx, buyer.app_id, buyer.open_id, order_ref)
+
+
+@router.post("/orders/{order_ref}/pay", summary="Pay through the cashier; answers the seed's `pay` detail")
+async def pay(order_ref: str, body: PayBody, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
+    return await orders.pay(ctx, buyer.app_id, buyer.open_id, order_ref, channel=body.channel, scenario=body.scenario)

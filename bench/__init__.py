@@ -1,0 +1,1 @@
+"""Benchmarks of the order-placing path: `make bench` (python -m bench.orders)."""

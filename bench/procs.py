@@ -1,0 +1,199 @@
+"""Child processes of the benchmark (server, stub merchant, load generator): started in their own process
+group, always stopped in a finally block, and CPU accounting from /proc to see where the machine's time went."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Child:
+    """A process (and its process group) the benchmark started; `stop()` ends exactly that group."""
+
+    def __init__(self, name: str, argv: list[str], log_path: Path, env: dict[str, str] | None = None) -> None:
+        self.name = name
+        self.log_path = log_path
+        self.log = open(log_path, "ab")
+        self.proc = subprocess.Popen(
+            argv, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=env, start_new_session=True,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def tail(self, n: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def wait_with_usage(self, timeout: float) -> tuple[int, float]:
+        """Wait for the child to exit: (exit code, CPU seconds it and its reaped children used)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
+            if pid:
+                self.proc.returncode = os.waitstatus_to_exitcode(status)
+                return self.proc.returncode, usage.ru_utime + usage.ru_stime
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.name} still running after {timeout}s")
+            time.sleep(0.05)
+
+    def stop(self, grace: float = 10.0) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+        # uvicorn's worker processes share the group: make sure none outlives its parent.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.log.close()
+
+
+class Children:
+    """Every child of a run; `stop_all()` in a finally block leaves no process behind."""
+
+    def __init__(self) -> None:
+        self.items: list[Child] = []
+
+    def start(self, name: str, argv: list[str], log_path: Path, env: dict[str, str] | None = None) -> Child:
+        child = Child(name, argv, log_path, env)
+        self.items.append(child)
+        return child
+
+    def stop(self, child: Child) -> None:
+        child.stop()
+        if child in self.items:
+            self.items.remove(child)
+
+    def stop_all(self) -> None:
+        while self.items:
+            self.items.pop().stop()
+
+
+def wait_http(url: str, child: Child, timeout: float = 30.0) -> httpx.Response:
+    """GET url until it answers 200; fail early when the child died."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    with httpx.Client(timeout=2.0, trust_env=False) as client:
+        while time.monotonic() < deadline:
+            if not child.alive():
+                raise RuntimeError(f"{child.name} exited with {child.proc.returncode}:\n{child.tail()}")
+            try:
+                resp = client.get(url)
+                if resp.status_code == 200:
+                    return resp
+                last = RuntimeError(f"HTTP {resp.status_code}: {resp.text[:200]}")
+            except httpx.HTTPError as e:
+                last = e
+            time.sleep(0.1)
+    raise RuntimeError(f"{child.name} did not answer {url} within {timeout}s ({last}):\n{child.tail()}")
+
+
+# ---------------------------------------------------------------- CPU accounting
+
+
+def _ticks(pid: int) -> int:
+    """utime + stime of one process, in clock ticks (0 when it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            out.extend(int(x) for x in (task / "children").read_text().split())
+    return out
+
+
+def tree_pids(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        todo.extend(_children(p))
+    return pids
+
+
+def postgres_pids() -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (d / "comm").read_text().strip().startswith("postgres"):
+                    out.append(int(d.name))
+    return out
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) ticks over all CPUs since boot."""
+    parts = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    values = [int(x) for x in parts[:8]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+class CpuSampler:
+    """CPU used by each named process tree (and PostgreSQL) between start() and stop(), in cores."""
+
+    def __init__(self, roots: dict[str, int]) -> None:
+        self.roots = roots
+        self._start: dict[str, dict[int, int]] = {}
+        self._machine: tuple[int, int] = (0, 0)
+        self._t0 = 0.0
+
+    def _snapshot(self) -> dict[str, dict[int, int]]:
+        snap = {name: {p: _ticks(p) for p in tree_pids(pid)} for name, pid in self.roots.items()}
+        snap["postgres"] = {p: _ticks(p) for p in postgres_pids()}
+        return snap
+
+    def start(self) -> None:
+        self._start = self._snapshot()
+        self._machine = machine_ticks()
+        self._t0 = time.monotonic()
+
+    def stop(self) -> dict[str, float]:
+        end = self._snapshot()
+        busy1, total1 = machine_ticks()
+        elapsed = time.monotonic() - self._t0
+        out: dict[str, float] = {}
+        for name, pids in end.items():
+            before = self._start.get(name, {})
+            used = sum(t - before.get(p, 0) for p, t in pids.items())
+            out[name] = round(used / CLK_TCK / elapsed, 2) if elapsed > 0 else 0.0
+        busy0, total0 = self._machine
+        ncpu = os.cpu_count() or 1
+        out["machine_busy"] = round((busy1 - busy0) / max(1, total1 - total0) * ncpu, 2)
+        return out
+
+

@@ -1,0 +1,112 @@
+"""A stub merchant server for the benchmark: answers pre_create_order after verifying the callback's signature
+(reference §13: RSA PKCS1v15 SHA256 over `Byte-Timestamp\\nByte-Nonce-Str\\nraw body\\n`), counts good and bad
+signatures and reports them on GET /stats. Raw ASGI under uvicorn, so the stub costs the machine little.
+
+    python -m bench.stub_merchant --port P --public-key-file platform.pem
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+class StubMerchant:
+    def __init__(self, public_pem: str) -> None:
+        key = serialization.load_pem_public_key(public_pem.encode())  # loaded once, not per request
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise SystemExit("the platform public key must be RSA")
+        self.key = key
+        self.stats = {"requests": 0, "good_signatures": 0, "bad_signatures": 0, "pre_create_order": 0, "other": 0}
+
+    def verify(self, headers: dict[bytes, bytes], raw: bytes) -> bool:
+        try:
+            ts = headers[b"byte-timestamp"]
+            nonce = headers[b"byte-nonce-str"]
+            sig = base64.b64decode(headers[b"byte-signature"], validate=True)
+            self.key.verify(sig, ts + b"\n" + nonce + b"\n" + raw + b"\n", padding.PKCS1v15(), hashes.SHA256())
+        except (KeyError, ValueError, InvalidSignature):
+            return False
+        return True
+
+    def answer(self, headers: dict[bytes, bytes], raw: bytes) -> dict[str, Any]:
+        self.stats["requests"] += 1
+        if not self.verify(headers, raw):
+            self.stats["bad_signatures"] += 1
+            return {"err_no": 1, "err_tips": "bad signature"}
+        self.stats["good_signatures"] += 1
+        try:
+            body = json.loads(raw)
+            kind = body.get("type")
+            msg = json.loads(body.get("msg") or "{}")  # msg is a JSON string: parsed twice (reference §12.3)
+        except (ValueError, AttributeError):
+            return {"err_no": 2, "err_tips": "malformed body"}
+        if kind == "pre_create_order":
+            self.stats["pre_create_order"] += 1
+            return {"err_no": 0, "err_tips": "success", "data": {"out_order_no": "B" + str(msg.get("order_id", ""))}}
+        self.stats["other"] += 1
+        return {"err_no": 0, "err_tips": "success", "data": {}}
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        if scope["method"] == "GET":
+            if scope["path"] == "/stats":
+                await self._send(send, 200, self.stats)
+            else:
+                await self._send(send, 404, {"err_no": 404, "err_tips": "not found"})
+            return
+        chunks = []
+        more = True
+        while more:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        raw = b"".join(chunks)
+        headers = dict(scope["headers"])  # names are lower-case bytes in ASGI
+        await self._send(send, 200, self.answer(headers, raw))
+
+    @staticmethod
+    async def _send(send: Send, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload, separators=(",", ":")).encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [*JSON_HEADERS, (b"content-length", str(len(data)).encode())]})
+        await send({"type": "http.response.body", "body": data})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--public-key-file", required=True, help="the platform public key, PEM")
+    args = parser.parse_args()
+    import uvicorn
+
+    app = StubMerchant(Path(args.public_key_file).read_text())
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
+                loop="uvloop", http="httptools", lifespan="on")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""The callback dispatcher: claim due outbox rows under a lease, POST the signed stored bytes, log every
+attempt, then settle each row (DONE, retry per its schedule, or DEAD) with a guarded update."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from paybutton import ids
+from paybutton.callbacks.body import compact
+from paybutton.callbacks.outbox import DEAD, DONE, PENDING
+from paybutton.callbacks.schedules import next_delay
+from paybutton.context import Ctx
+from paybutton.tables import callback_attempts, outbox
+
+log = logging.getLogger("paybutton.callbacks")
+
+LEASE_SECONDS = 30
+CONCURRENCY = 16
+ANSWER_HEAD = 500
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A row this worker holds the lease on."""
+
+    id: int
+    app_id: str
+    type: str
+    url: str
+    identify_name: str
+    body: str
+    order_id: str | None
+    schedule: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one POST came to."""
+
+    ok: bool
+    http_status: int | None = None
+    head: str | None = None
+    error: str | None = None
+    data: Any = None
+
+
+def _due(now: int) -> ColumnElement[bool]:
+    lease_free = or_(outbox.c.locked_until.is_(None), outbox.c.locked_until <= now)
+    return and_(outbox.c.status == PENDING, outbox.c.next_attempt_at <= now, lease_free)
+
+
+def _lease_ms(ctx: Ctx) -> int:
+    """Long enough to outlast the HTTP timeout, so a slow answer is never sent twice."""
+    return int(max(LEASE_SECONDS, 2 * ctx.settings.callback_timeout_seconds) * 1000)
+
+
+async def _claim(ctx: Ctx, worker_id: str, limit: int) -> list[Claimed]:
+    """Lease up to `limit` due rows in one guarded statement (SKIP LOCKED on PostgreSQL)."""
+    now = ctx.clock.now_ms()
+    order = (outbox.c.next_attempt_at, outbox.c.id)
+    ids_due = select(outbox.c.id).where(_due(now)).order_by(*order).limit(limit)
+    if not ctx.db.is_sqlite:
+        ids_due = ids_due.with_for_update(skip_locked=True)
+    stmt = (
+        update(outbox)
+        .where(outbox.c.id.in_(ids_due), _due(now))
+        .values(locked_by=worker_id, locked_until=now + _lease_ms(ctx), updated_at=now)
+        .returning(
+            outbox.c.id, outbox.c.app_id, outbox.c.type, outbox.c.url, outbox.c.identify_name, outbox.c.body,
+            outbox.c.order_id, outbox.c.schedule, outbox.c.attempts,
+        )
+    )
+    async with ctx.db.tx() as conn:
+        rows = (await conn.execute(stmt)).all()
+    return sorted((Claimed(*r) for r in rows), key=lambda c: c.id)
+
+
+def _judge(resp: httpx.Response) -> Outcome:
+    """Success is HTTP 200 with a JSON object whose err_no is 0."""
+    status, head = resp.status_code, resp.text[:ANSWER_HEAD]
+    if status != 200:
+        return Outcome(False, status, head, f"HTTP {status}")
+    try:
+        answer = resp.json()
+    except ValueError:
+        return Outcome(False, status, head, "answer is not JSON")
+    if not isinstance(answer, dict) or not isinstance(answer.get("err_no"), int):
+        return Outcome(False, status, head, "answer has no integer err_no")
+    if answer["err_no"] != 0:
+        return Outcome(False, status, head, f"err_no {answer['err_no']}: {answer.get('err_tips')}")
+    return Outcome(True, status, head, None, answer.get("data"))
+
+
+async def _post(ctx: Ctx, row: Claimed, logid: str) -> Outcome:
+    body = row.body.encode()
+    signed = ctx.signer.sign(body, ctx.clock.now_ms() // 1000)
+    headers = signed.as_headers(row.identify_name, logid)
+    timeout = ctx.settings.callback_timeout_seconds
+    try:
+        resp = await ctx.http.post(row.url, content=body, headers=headers, timeout=timeout)
+    except httpx.TimeoutException:
+        return Outcome(False, error=f"timeout after {timeout}s")
+    except Exception as e:  # any failure to deliver is a failed attempt, never a dead worker
+        return Outcome(False, error=f"{type(e).__name__}: {e}"[:ANSWER_HEAD])
+    return _judge(resp)
+
+
+def _settlement(row: Claimed, outcome: Outcome, now: int) -> dict[str, Any]:
+    """The new values for the row: DONE, PENDING again later, or DEAD when the schedule is exhausted."""
+    attempts = row.attempts + 1
+    values: dict[str, Any] = {
+        "attempts": attempts, "locked_by": None, "locked_until": None, "updated_at": now,
+        "last_http_status": outcome.http_status, "last_answer_head": outcome.head,
+        "last_error": outcome.error,
+    }
+    if outcome.ok:
+        data = None if outcome.data is None else compact(outcome.data)
+        return {**values, "status": DONE, "answer_data": data}
+    delay = next_delay(row.schedule, attempts)
+    if delay is None:
+        return {**values, "status": DEAD}
+    return {**values, "status": PENDING, "next_attempt_at": now + delay * 1000}
+
+
+async def _settle(
+    ctx: Ctx, row: Claimed, worker_id: str, outcome: Outcome, logid: str, started: int, duration_ms: int
+) -> None:
+    """Log the attempt and settle the row, only if this worker still holds its lease."""
+    attempt = {
+        "outbox_id": row.id, "app_id": row.app_id, "type": row.type, "order_id": row.order_id,
+        "attempt": row.attempts + 1, "url": row.url, "logid": logid, "started_at": started,
+        "duration_ms": duration_ms, "http_status": outcome.http_status, "ok": outcome.ok,
+        "answer_head": outcome.head, "error": outcome.error,
+    }
+    guard = and_(outbox.c.id == row.id, outbox.c.locked_by == worker_id, outbox.c.status == PENDING)
+    async with ctx.db.tx() as conn:
+        await conn.execute(callback_attempts.insert().values(**attempt))
+        result = await conn.execute(
+            update(outbox).where(guard).values(**_settlement(row, outcome, ctx.clock.now_ms()))
+        )
+    if not result.rowcount:
+        log.warning("callback %s: lease lost by %s before settling", row.id, worker_id)
+
+
+async def _deliver(ctx: Ctx, row: Claimed, worker_id: str) -> None:
+    logid = ids.logid()
+    started = ctx.clock.now_ms()
+    t0 = time.perf_counter()
+    outcome = await _post(ctx, row, logid)
+    duration_ms = int((time.perf_counter() - t0) * 1000)
+    await _settle(ctx, row, worker_id, outcome, logid, started, duration_ms)
+
+
+async def dispatch_due(ctx: Ctx, *, worker_id: str, limit: int = 32) -> int:
+    """Claim up to `limit` due callbacks and deliver them concurrently; return how many were processed.
+
+    No transaction is open during the HTTP calls: the claim commits first, each settlement is its own."""
+    rows = await _claim(ctx, worker_id, limit)
+    if not rows:
+        return 0
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(row: Claimed) -> None:
+        async with gate:
+            await _deliver(ctx, row, worker_id)
+
+    results = await asyncio.gather(*(one(r) for r in rows), return_exceptions=True)
+    for row, res in zip(rows, results, strict=True):
+        if isinstance(res, BaseException):
+            # The row keeps its lease and is retried once the lease runs out.
+            log.error("callback %s: could not be settled", row.id, exc_info=res)
+    return len(rows)
+
+
+async def run_dispatcher(
+    ctx: Ctx, *, worker_id: str, stop: asyncio.Event | None = None, limit: int = 32
+) -> None:
+    """Dispatch every `dispatch_interval_seconds` (at once again after a full batch) until `stop` is set.
+
+    Any error is logged and the loop goes on: a database hiccup must not stop callbacks for good."""
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
+        try:
+            found = await dispatch_due(ctx, worker_id=worker_id, limit=limit)
+        except Exception:
+            log.exception("callback dispatcher %s: dispatch failed", worker_id)
+            found = 0
+        if found >= limit:
+            await asyncio.sleep(0)
+            continue
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=ctx.settings.dispatch_interval_seconds)

@@ -1,0 +1,314 @@
+"""The `paybutton` command: demo | serve | db | app | goods | keys | buyer-token | callbacks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import typer
+
+from paybutton import buyer_token
+from paybutton.apps import service as app_service
+from paybutton.callbacks import outbox
+from paybutton.clock import SystemClock
+from paybutton.config import Settings
+from paybutton.db import Database, current_revision, upgrade
+from paybutton.errors import TradeError
+from paybutton.goods.cli import goods_cli
+
+T = TypeVar("T")
+
+cli = typer.Typer(help="paybutton: a self-hosted Douyin-style trade system.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+app_cli = typer.Typer(help="Merchant apps.", no_args_is_help=True)
+keys_cli = typer.Typer(help="The platform key pair that signs callbacks.", no_args_is_help=True)
+callbacks_cli = typer.Typer(help="The callback log: list, show, replay.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(app_cli, name="app")
+cli.add_typer(goods_cli, name="goods")
+cli.add_typer(keys_cli, name="keys")
+cli.add_typer(callbacks_cli, name="callbacks")
+
+DatabaseOpt = typer.Option(None, "--database", envvar="PAYBUTTON_DATABASE_URL", help="database URL")
+
+
+def _settings(database: str | None) -> Settings:
+    return Settings(database_url=database) if database else Settings()
+
+
+def _run(database: str | None, fn: Callable[[Database], Awaitable[T]]) -> T:
+    async def main() -> T:
+        db = Database(_settings(database))
+        try:
+            return await fn(db)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(main())
+    except TradeError as e:
+        typer.echo(f"error {e.spec.err_no or e.spec.error_code}: {e.text('en')}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _out(data: Any, as_json: bool, human: Callable[[Any], str]) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2) if as_json else human(data))
+
+
+# ------------------------------------------------------------------ db
+
+
+@db_cli.command("upgrade")
+def db_upgrade(database: str | None = DatabaseOpt) -> None:
+    """Apply every migration."""
+    url = _settings(database).database_url
+    upgrade(url)
+    typer.echo(f"database at revision {current_revision(url)}")
+
+
+@db_cli.command("current")
+def db_current(database: str | None = DatabaseOpt) -> None:
+    """Print the schema revision."""
+    typer.echo(current_revision(_settings(database).database_url) or "empty")
+
+
+# ------------------------------------------------------------------ apps
+
+
+def _app_text(a: dict[str, Any]) -> str:
+    lines = [f"{a['app_id']}  {a['name']}"]
+    for k in ("secret", "pre_order_url", "payment_notify_url", "refund_url", "marketing_url", "login_url",
+              "allowed_origins", "pay_expire_seconds", "need_refund_audit", "channels", "suspended"):
+        lines.append(f"  {k}: {a.get(k)}")
+    return "\n".join(lines)
+
+
+@app_cli.command("create")
+def app_create(
+    name: str = typer.Option(..., help="display name (shown on the pages)"),
+    pre_order_url: str | None = typer.Option(None, help="pre_create_order extension point URL"),
+    payment_notify_url: str | None = typer.Option(None),
+    refund_url: str | None = typer.Option(None),
+    marketing_url: str | None = typer.Option(None),
+    login_url: str | None = typer.Option(None, help="where tt.login gets a buyer token"),
+    origin: list[str] = typer.Option([], help="allowed origin of the merchant's pages (repeatable)"),
+    pay_expire_seconds: int = typer.Option(300),
+    refund_audit: bool = typer.Option(False, help="refunds wait for the merchant's audit"),
+    console_password: str | None = typer.Option(None),
+    as_json: bool = typer.Option(False, "--json"),
+    database: str | None = DatabaseOpt,
+) -> None:
+    """Create a merchant app; prints its id and secret (and the platform public key with --json)."""
+
+    async def go(db: Database) -> dict[str, Any]:
+        clock = SystemClock()
+        async with db.tx() as conn:
+            _, public_pem = await app_service.ensure_platform_key(conn, clock)
+            a = await app_service.create_app(
+                conn, clock, name=name, allowed_origins=origin, pay_expire_seconds=pay_expire_seconds,
+                need_refund_audit=refund_audit, console_password=console_password, pre_order_url=pre_order_url,
+                payment_notify_url=payment_notify_url, refund_url=refund_url, marketing_url=marketing_url,
+                login_url=login_url)
+        return {**a, "platform_public_key": public_pem}
+
+    _out(_run(database, go), as_json, _app_text)
+
+
+@app_cli.command("show")
+def app_show(app_id: str, as_json: bool = typer.Option(False, "--json"), database: str | None = DatabaseOpt) -> None:
+    """Show one app."""
+
+    async def go(db: Database) -> dict[str, Any]:
+        async with db.engine.connect() as conn:
+            return await app_service.get_app(conn, app_id)
+
+    _out(_run(database, go), as_json, _app_text)
+
+
+@app_cli.command("list")
+def app_list(as_json: bool = typer.Option(False, "--json"), database: str | None = DatabaseOpt) -> None:
+    """List apps."""
+
+    async def go(db: Database) -> list[dict[str, Any]]:
+        async with db.engine.connect() as conn:
+            return await app_service.list_apps(conn)
+
+    _out(_run(database, go), as_json, lambda rows: "\n".join(f"{a['app_id']}  {a['name']}" for a in rows) or "no apps")
+
+
+@app_cli.command("update")
+def app_update(
+    app_id: str,
+    name: str | None = typer.Option(None),
+    pre_order_url: str | None = typer.Option(None),
+    payment_notify_url: str | None = typer.Option(None),
+    refund_url: str | None = typer.Option(None),
+    marketing_url: str | None = typer.Option(None),
+    login_url: str | None = typer.Option(None),
+    origin: list[str] = typer.Option([], help="replace the allowed origins (repeatable)"),
+    pay_expire_seconds: int | None = typer.Option(None),
+    refund_audit: bool | None = typer.Option(None, "--refund-audit/--no-refund-audit"),
+    suspended: bool | None = typer.Option(None, "--suspend/--resume"),
+    as_json: bool = typer.Option(False, "--json"),
+    database: str | None = DatabaseOpt,
+) -> None:
+    """Change an app's settings."""
+
+    async def go(db: Database) -> dict[str, Any]:
+        async with db.tx() as conn:
+            return await app_service.update_app(
+                conn, SystemClock(), app_id, name=name, pre_order_url=pre_order_url,
+                payment_notify_url=payment_notify_url, refund_url=refund_url, marketing_url=marketing_url,
+                login_url=login_url, allowed_origins=origin or None, pay_expire_seconds=pay_expire_seconds,
+                need_refund_audit=refund_audit, suspended=suspended)
+
+    _out(_run(database, go), as_json, _app_text)
+
+
+# ------------------------------------------------------------------ keys and tokens
+
+
+@keys_cli.command("show")
+def keys_show(database: str | None = DatabaseOpt) -> None:
+    """Print the platform public key (PEM): merchants verify Byte-Signature with it."""
+
+    async def go(db: Database) -> str:
+        async with db.tx() as conn:
+            return (await app_service.ensure_platform_key(conn, SystemClock()))[1]
+
+    typer.echo(_run(database, go).strip())
+
+
+@keys_cli.command("rotate")
+def keys_rotate(database: str | None = DatabaseOpt) -> None:
+    """Generate a new platform key pair; callbacks are signed with it from the next server start."""
+
+    async def go(db: Database) -> str:
+        async with db.tx() as conn:
+            return await app_service.rotate_platform_key(conn, SystemClock())
+
+    typer.echo(_run(database, go).strip())
+
+
+@cli.command("buyer-token")
+def buyer_token_cmd(
+    app_id: str = typer.Option(..., "--app"),
+    open_id: str = typer.Option(..., "--open-id"),
+    ttl: int = typer.Option(86400, help="seconds"),
+    database: str | None = DatabaseOpt,
+) -> None:
+    """Mint a buyer token for a user of an app (what the merchant's server does on sign-in)."""
+
+    async def go(db: Database) -> dict[str, Any]:
+        async with db.engine.connect() as conn:
+            return await app_service.get_app(conn, app_id)
+
+    app = _run(database, go)
+    typer.echo(buyer_token.mint(app_id, app["secret"], open_id, ttl))
+
+
+# ------------------------------------------------------------------ callbacks
+
+
+@callbacks_cli.command("list")
+def callbacks_list(
+    app_id: str = typer.Option(..., "--app"),
+    status: str | None = typer.Option(None, help="PENDING, DONE, DEAD, NO_URL"),
+    kind: str | None = typer.Option(None, "--type"),
+    limit: int = typer.Option(50),
+    as_json: bool = typer.Option(False, "--json"),
+    database: str | None = DatabaseOpt,
+) -> None:
+    """List callbacks, newest first."""
+
+    async def go(db: Database) -> list[dict[str, Any]]:
+        async with db.engine.connect() as conn:
+            page = await outbox.list_callbacks(conn, app_id, status=status, kind=kind, limit=limit)
+        return page.items
+
+    def human(rows: list[dict[str, Any]]) -> str:
+        return "\n".join(
+            f"{r['id']:>6}  {r['type']:<18} {r['status']:<8} attempts={r['attempts']} order={r.get('order_id') or '-'}"
+            for r in rows) or "no callbacks"
+
+    _out(_run(database, go), as_json, human)
+
+
+@callbacks_cli.command("show")
+def callbacks_show(callback_id: int, app_id: str = typer.Option(..., "--app"),
+                   database: str | None = DatabaseOpt) -> None:
+    """Show one callback with its body and every attempt."""
+
+    async def go(db: Database) -> dict[str, Any] | None:
+        async with db.engine.connect() as conn:
+            return await outbox.get_callback(conn, app_id, callback_id)
+
+    row = _run(database, go)
+    if row is None:
+        typer.echo("error: no such callback", err=True)
+        raise typer.Exit(2)
+    typer.echo(json.dumps(row, ensure_ascii=False, indent=2, default=str))
+
+
+@callbacks_cli.command("replay")
+def callbacks_replay(callback_id: int, app_id: str = typer.Option(..., "--app"),
+                     database: str | None = DatabaseOpt) -> None:
+    """Send a dead (or delivered) callback again, now."""
+
+    async def go(db: Database) -> bool:
+        async with db.tx() as conn:
+            return await outbox.replay(conn, SystemClock(), app_id, callback_id)
+
+    if not _run(database, go):
+        typer.echo("error: no such callback, or it is not dead or delivered", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"callback {callback_id} queued")
+
+
+# ------------------------------------------------------------------ running
+
+
+@cli.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000, envvar="PAYBUTTON_PORT"),
+    workers: int = typer.Option(1, help="server processes (PostgreSQL: several may share one database)"),
+    migrate: bool = typer.Option(True, "--migrate/--no-migrate", help="apply migrations first"),
+    database: str | None = DatabaseOpt,
+) -> None:
+    """Run the trade server (with the expiry sweeper and the callback dispatcher)."""
+    import uvicorn
+
+    settings = _settings(database)
+    os.environ["PAYBUTTON_DATABASE_URL"] = settings.database_url
+    if migrate:
+        upgrade(settings.database_url)
+    typer.echo(f"paybutton serving on http://{host}:{port}  database: {settings.database_url.split('@')[-1]}")
+    uvicorn.run("paybutton.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level=settings.log_level, access_log=False,
+                loop="uvloop" if sys.platform != "win32" else "auto", http="httptools")
+
+
+@cli.command("demo")
+def demo(
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000, envvar="PAYBUTTON_PORT", help="trade server port"),
+    shop_port: int | None = typer.Option(None, help="demo shop and merchant server port (default port+1)"),
+    database: str = typer.Option("sqlite+aiosqlite:///paybutton-demo.db", envvar="PAYBUTTON_DEMO_DATABASE_URL"),
+) -> None:
+    """Run the demo: trade server, demo shop and demo merchant server, on a SQLite file. Nothing else needed."""
+    from paybutton.demo.run import run_demo
+
+    run_demo(host=host, port=port, shop_port=shop_port or port + 1, database_url=database)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

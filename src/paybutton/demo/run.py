@@ -1,0 +1,94 @@
+"""`paybutton demo`: the trade server and, on a second origin, the demo shop with its merchant server."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import secrets
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse
+from starlette.routing import Mount, Route
+
+from paybutton import buyer_token
+from paybutton.app import create_app
+from paybutton.apps import service as app_service
+from paybutton.clock import SystemClock
+from paybutton.config import Settings
+from paybutton.db import Database, upgrade
+from paybutton.demo.merchant import merchant_app
+from paybutton.demo.seed import DEMO_APP_ID, DEMO_PASSWORD, DEMO_SECRET, MERCHANT_GOODS_ID, seed_demo
+
+
+def shop_app(server_url: str, public_pem: str, goods_ids: list[str]) -> Starlette:
+    """The merchant's site on its own origin: shop pages, the demo login, the merchant callbacks."""
+
+    async def index(request: Request) -> HTMLResponse:
+        items = "".join(f"<li><code>{html.escape(g)}</code></li>" for g in goods_ids)
+        return HTMLResponse(
+            "<!doctype html><meta charset=utf-8><title>paybutton demo shop</title>"
+            "<body style='font-family:sans-serif;max-width:40rem;margin:2rem auto'>"
+            "<h1>释集烤肉 · paybutton 演示店</h1>"
+            f"<p>Trade server: <a href='{server_url}/docs'>{server_url}</a> (API docs at /docs)</p>"
+            f"<p>App <code>{DEMO_APP_ID}</code>; library goods:</p><ul>{items}</ul>"
+            f"<p>Merchant good: <code>{MERCHANT_GOODS_ID}</code></p>"
+            "<p>Recent callbacks received by this merchant: <a href='/merchant/callbacks'>/merchant/callbacks</a></p>"
+        )
+
+    async def login(request: Request) -> JSONResponse:
+        open_id = request.query_params.get("open_id") or request.cookies.get("demo_open_id") or (
+            "demo-user-" + secrets.token_hex(4))
+        token = buyer_token.mint(DEMO_APP_ID, DEMO_SECRET, open_id)
+        resp = JSONResponse({"token": token, "open_id": open_id, "app_id": DEMO_APP_ID})
+        resp.set_cookie("demo_open_id", open_id, samesite="lax")
+        return resp
+
+    return Starlette(routes=[
+        Route("/", index),
+        Route("/demo-login", login, methods=["GET", "POST"]),
+        Mount("/merchant", app=merchant_app(public_pem)),
+    ])
+
+
+async def prepare(database_url: str, server_url: str, shop_url: str) -> tuple[str, dict[str, Any]]:
+    db = Database(Settings(database_url=database_url))
+    try:
+        clock = SystemClock()
+        async with db.tx() as conn:
+            _, public_pem = await app_service.ensure_platform_key(conn, clock)
+            seeded = await seed_demo(conn, clock, merchant_url=f"{shop_url}/merchant", shop_origin=shop_url)
+    finally:
+        await db.dispose()
+    return public_pem, seeded
+
+
+def run_demo(*, host: str, port: int, shop_port: int, database_url: str) -> None:
+    server_url = f"http://{host}:{port}"
+    shop_url = f"http://{host}:{shop_port}"
+    upgrade(database_url)
+    public_pem, seeded = asyncio.run(prepare(database_url, server_url, shop_url))
+    trade = create_app(Settings(database_url=database_url, demo=True, public_url=server_url))
+    shop = shop_app(server_url, public_pem, seeded["goods"])
+    print(f"""
+paybutton demo
+  trade server   {server_url}          (OpenAPI: {server_url}/docs)
+  demo shop      {shop_url}            (the merchant's site and its callback server)
+  app id         {DEMO_APP_ID}
+  app secret     {DEMO_SECRET}
+  console        {server_url}/console   password: {DEMO_PASSWORD}
+  database       {database_url}
+platform public key (verifies Byte-Signature):
+{public_pem.strip()}
+""", flush=True)
+
+    async def both() -> None:
+        servers = [
+            uvicorn.Server(uvicorn.Config(trade, host=host, port=port, log_level="warning", access_log=False)),
+            uvicorn.Server(uvicorn.Config(shop, host=host, port=shop_port, log_level="warning", access_log=False)),
+        ]
+        await asyncio.gather(*(s.serve() for s in servers))
+
+    asyncio.run(both())

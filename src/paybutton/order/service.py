@@ -1,0 +1,429 @@
+"""Order use cases: place an order (stock, item orders, the merchant's pre_create_order), open the cashier,
+pay, close, and time out unpaid orders. Each step is one short transaction; no transaction is held open
+while the merchant or a channel is called."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from paybutton import ids
+from paybutton.callbacks import outbox
+from paybutton.callbacks.merchant import call_extension
+from paybutton.cashier.base import ERROR_NAMES, PAY_CODES, Outcome
+from paybutton.context import Ctx
+from paybutton.errors import TradeError
+from paybutton.goods import rules as goods_rules
+from paybutton.money import split_exact
+from paybutton.order import rules, store
+from paybutton.order.states import PAY_CHANNELS, UNPAID, GoodsType, ItemStatus, OrderStatus, PreOrder
+from paybutton.tables import callback_attempts, goods, orders
+
+log = logging.getLogger("paybutton.order")
+
+
+@dataclass
+class PlaceOrder:
+    app_id: str
+    open_id: str
+    goods_id: str
+    goods_type: int
+    quantity: int
+    phone_num: str | None = None
+    contact_name: str | None = None
+    cp_extra: str | None = None
+    goods_info: dict[str, Any] | None = None  # merchant goods: what the page's getgoodsinfo returned
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+async def _why_not(conn: AsyncConnection, app_id: str, goods_id: str, quantity: int, now: int) -> TradeError:
+    row = (
+        await conn.execute(select(goods).where(goods.c.app_id == app_id, goods.c.goods_id == goods_id))
+    ).first()
+    if row is None:
+        return TradeError("GOODS_NOT_FOUND", goods_id)
+    if not row.on_shelf:
+        return TradeError("GOODS_OFF_SHELF")
+    if row.sale_start is not None and now < row.sale_start:
+        return TradeError("GOODS_NOT_STARTED")
+    if row.sale_end is not None and now >= row.sale_end:
+        return TradeError("GOODS_SALE_ENDED")
+    if row.stock == 0:
+        return TradeError("GOODS_SOLD_OUT")
+    return TradeError("GOODS_SOLD_OUT", f"only {row.stock} left")
+
+
+def _merchant_goods_snapshot(req: PlaceOrder) -> tuple[dict[str, Any], int, int, int, bool]:
+    """Validate what the page's getgoodsinfo said about a merchant good: 21511 labels, 21512 types/limits."""
+    info = req.goods_info
+    if not isinstance(info, dict):
+        raise TradeError("GOODS_INFO_TYPE_INVALID", "goods_info is required for merchant goods")
+    price = info.get("currentPrice")
+    name = info.get("goodsName")
+    photo = info.get("goodsPhoto")
+    if not isinstance(price, int) or isinstance(price, bool) or price < 0:
+        raise TradeError("GOODS_INFO_TYPE_INVALID", "currentPrice must be a non-negative integer (fen)")
+    if not isinstance(name, str) or not name:
+        raise TradeError("GOODS_INFO_TYPE_INVALID", "goodsName must be a non-empty string")
+    if not isinstance(photo, str):
+        raise TradeError("GOODS_INFO_TYPE_INVALID", "goodsPhoto must be a string")
+    labels = goods_rules.validate_labels(info.get("goodsLabels") or [])
+    lo, hi = goods_rules.validate_limits(info.get("minLimits"), info.get("maxLimits"))
+    date_rule = info.get("dateRule", "周一至周日可用")
+    if not isinstance(date_rule, str):
+        raise TradeError("GOODS_INFO_TYPE_INVALID", "dateRule must be a string")
+    validation = info.get("validation") or {}
+    required = bool(((validation.get("phoneNumber") or {}) if isinstance(validation, dict) else {}).get("required"))
+    snap = {"name": name, "photo_url": photo, "labels": labels, "date_rule": date_rule}
+    return snap, price, lo, hi, required
+
+
+def _pre_order_msg(app: dict[str, Any], o: dict[str, Any], items: list[dict[str, Any]], snap: dict[str, Any]) -> dict[str, Any]:
+    """The pre_create_order msg (reference §14.1)."""
+    gtype = 1 if o["goods_type"] == GoodsType.LIBRARY else 2
+    labels = "｜".join(goods_rules.label_text(lb, "zh-CN") for lb in snap["labels"])
+    return {
+        "app_id": app["app_id"],
+        "open_id": o["open_id"],
+        "union_id": "",
+        "order_id": o["order_id"],
+        "create_order_time": o["created_at"],
+        "total_amount": o["total_amount"],
+        "discount": o["discount_amount"],
+        "cp_extra": o["cp_extra"] or "",
+        "phone_num": o["phone_num"] or "",
+        "contact_name": o["contact_name"] or "",
+        "delivery_type": o["delivery_type"],
+        "biz_line": o["biz_line"],
+        "fulfill_type": 0,
+        "goods": [{
+            "goods_id": o["goods_id"], "goods_id_type": gtype, "quantity": o["quantity"],
+            "origin_price": o["unit_price"], "price": o["unit_price"], "goods_title": snap["name"],
+            "goods_image": snap["photo_url"], "labels": labels, "date_rule": snap["date_rule"],
+        }],
+        "sku_list": [{
+            "sku_id": o["goods_id"], "sku_id_type": gtype, "quantity": o["quantity"],
+            "origin_price": o["unit_price"], "price": o["unit_price"],
+            "goods_info": {"img_url": snap["photo_url"], "title": snap["name"], "labels": labels,
+                           "date_rule": snap["date_rule"], "goods_id": o["goods_id"], "goods_id_type": gtype},
+        }],
+        "item_order_info_list": [
+            {"goods_id": o["goods_id"], "goods_id_type": gtype, "sku_id": o["goods_id"], "sku_id_type": gtype,
+             "item_order_id": it["item_order_id"], "price": it["price"]}
+            for it in items
+        ],
+        "price_calculation_detail": None,
+    }
+
+
+async def place_order(ctx: Ctx, req: PlaceOrder) -> dict[str, Any]:
+    """Create the order and its item orders, taking stock in one guarded UPDATE, then ask the merchant."""
+    app = await ctx.app(req.app_id)
+    if app["suspended"]:
+        raise TradeError("APP_SUSPENDED")
+    if req.goods_type not in (GoodsType.LIBRARY, GoodsType.MERCHANT):
+        raise TradeError("GOODS_TYPE_INVALID")
+    if not 1 <= req.quantity <= rules.MAX_QUANTITY:
+        raise TradeError("QUANTITY_OUT_OF_LIMITS", "quantity must be in 1..99999")
+    pre_order_url = app["pre_order_url"]
+    if req.goods_type == GoodsType.MERCHANT and not pre_order_url:
+        raise TradeError("PRE_ORDER_NOT_CONFIGURED", "merchant goods are priced only by pre_create_order")
+    now = ctx.clock.now_ms()
+    oid = ids.order_id()
+    q = req.quantity
+    item_ids = ids.item_order_ids(q)
+    async with ctx.db.tx() as conn:
+        if req.goods_type == GoodsType.LIBRARY:
+            row = (await conn.execute(store.TAKE_STOCK, {"a": req.app_id, "g": req.goods_id, "q": q, "now": now})).first()
+            if row is None:
+                raise await _why_not(conn, req.app_id, req.goods_id, q, now)
+            rules.check_quantity(q, row.min_limits, row.max_limits)
+            phone = rules.normalise_phone(req.phone_num, row.phone_required)
+            snap = {"name": row.name, "photo_url": row.photo_url, "labels": json.loads(row.labels),
+                    "date_rule": row.date_rule}
+            unit_price, biz_line = int(row.price), int(row.biz_line)
+        else:
+            snap, unit_price, lo, hi, phone_required = _merchant_goods_snapshot(req)
+            rules.check_quantity(q, lo, hi)
+            phone = rules.normalise_phone(req.phone_num, phone_required)
+            biz_line = 1
+        total = unit_price * q
+        discount = 0
+        prices = split_exact(total - discount, q)
+        accepted_now = not pre_order_url
+        o: dict[str, Any] = {
+            "order_id": oid, "app_id": req.app_id, "out_order_no": oid if accepted_now else None,
+            "open_id": req.open_id, "goods_id": req.goods_id, "goods_type": req.goods_type, "quantity": q,
+            "unit_price": unit_price, "total_amount": total, "discount_amount": discount,
+            "status": OrderStatus.INIT.value,
+            "pre_order_status": PreOrder.OK.value if accepted_now else PreOrder.PENDING.value,
+            "phone_num": phone, "contact_name": (req.contact_name or None), "cp_extra": req.cp_extra,
+            "goods_snapshot": _dumps(snap), "price_calculation_detail": None, "order_entry_schema": None,
+            "delivery_type": app["delivery_type"], "biz_line": biz_line, "legacy": False,
+            "pay_expire_at": now + app["pay_expire_seconds"] * 1000, "auto_refund_pending": False,
+            "created_at": now, "updated_at": now,
+        }
+        items = [
+            {"item_order_id": iid, "order_id": oid, "app_id": req.app_id, "seq": i, "goods_id": req.goods_id,
+             "price": prices[i], "status": int(ItemStatus.UNPAID), "refunded_amount": 0,
+             "created_at": now, "updated_at": now}
+            for i, iid in enumerate(item_ids)
+        ]
+        await conn.execute(store.INSERT_ORDER, o)
+        await conn.execute(store.INSERT_ITEMS, items)
+    if pre_order_url:
+        await _ask_merchant(ctx, app, o, items, snap)
+    return order_view(o, items, snap, app)
+
+
+async def _ask_merchant(ctx: Ctx, app: dict[str, Any], o: dict[str, Any], items: list[dict[str, Any]],
+                        snap: dict[str, Any]) -> None:
+    attempts: list[dict[str, Any]] = []
+    try:
+        data = await call_extension(
+            ctx, app_id=app["app_id"], kind="pre_create_order", url=app["pre_order_url"],
+            msg=_pre_order_msg(app, o, items, snap), timeout=ctx.settings.pre_order_timeout_seconds,
+            order_id=o["order_id"], attempts=attempts,
+        )
+        answer = rules.parse_pre_order_answer(data)
+        now = ctx.clock.now_ms()
+        pes = answer.get("pay_expire_seconds")
+        expire_at = o["created_at"] + pes * 1000 if pes else o["pay_expire_at"]
+        schema = _dumps(answer["order_entry_schema"]) if "order_entry_schema" in answer else None
+        try:
+            async with ctx.db.tx() as conn:
+                res = await conn.execute(store.ACCEPT_PRE_ORDER, {
+                    "oid": o["order_id"], "out_order_no": answer["out_order_no"], "pay_expire_at": expire_at,
+                    "schema": schema, "now": now})
+                if res.rowcount != 1:
+                    raise TradeError("ORDER_STATUS_CONFLICT", "the order ended while the merchant was asked")
+                await conn.execute(callback_attempts.insert(), attempts)
+        except IntegrityError as e:
+            raise TradeError("OUT_ORDER_NO_DUPLICATE", answer["out_order_no"]) from e
+        o.update(out_order_no=answer["out_order_no"], pre_order_status=PreOrder.OK.value,
+                 pay_expire_at=expire_at, order_entry_schema=schema)
+    except BaseException as exc:
+        message = exc.text("en") if isinstance(exc, TradeError) else f"internal: {type(exc).__name__}"
+        await _fail_pending(ctx, o, message, attempts)
+        raise
+
+
+async def _fail_pending(ctx: Ctx, o: dict[str, Any], message: str, attempts: list[dict[str, Any]]) -> None:
+    """The merchant refused or failed: the order ends FAIL and its stock returns, in one transaction."""
+    now = ctx.clock.now_ms()
+    async with ctx.db.tx() as conn:
+        res = await conn.execute(store.FAIL_PRE_ORDER, {"oid": o["order_id"], "message": message[:500], "now": now})
+        if res.rowcount == 1:
+            if o["goods_type"] == GoodsType.LIBRARY:
+                await conn.execute(store.RETURN_STOCK, {"a": o["app_id"], "g": o["goods_id"], "q": o["quantity"], "now": now})
+            await conn.execute(store.CLOSE_ITEMS, {"oid": o["order_id"], "now": now})
+        if attempts:
+            await conn.execute(callback_attempts.insert(), attempts)
+    o.update(status=OrderStatus.FAIL.value, pre_order_status=PreOrder.FAILED.value, message=message)
+
+
+def order_view(o: Any, items: list[Any], snap: dict[str, Any] | None = None, app: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The buyer-facing order (also the base of the pages)."""
+    m = o if isinstance(o, dict) else dict(o._mapping)
+    snapshot = snap if snap is not None else json.loads(m["goods_snapshot"])
+    its = [i if isinstance(i, dict) else dict(i._mapping) for i in items]
+    view: dict[str, Any] = {
+        "order_id": m["order_id"],
+        "out_order_no": m["out_order_no"],
+        "status": m["status"],
+        "pre_order_status": m["pre_order_status"],
+        "goods_id": m["goods_id"],
+        "goods_type": m["goods_type"],
+        "goods": {"name": snapshot["name"], "photo_url": snapshot["photo_url"], "labels": snapshot["labels"],
+                  "label_texts": [goods_rules.label_text(lb, "zh-CN") for lb in snapshot["labels"]],
+                  "date_rule": snapshot["date_rule"]},
+        "quantity": m["quantity"],
+        "unit_price": m["unit_price"],
+        "total_amount": m["total_amount"],
+        "discount_amount": m["discount_amount"],
+        "payable": m["total_amount"] - m["discount_amount"],
+        "pay_expire_at": m["pay_expire_at"],
+        "created_at": m["created_at"],
+        "paid_at": m.get("paid_at"),
+        "pay_channel": m.get("pay_channel"),
+        "message": m.get("message"),
+        "item_orders": [
+            {"item_order_id": i["item_order_id"], "price": i["price"], "status": i["status"],
+             "refunded_amount": i["refunded_amount"]}
+            for i in its
+        ],
+    }
+    if app is not None:
+        view["merchant_name"] = app["name"]
+    return view
+
+
+# ------------------------------------------------------------------ reading
+
+
+async def get_buyer_order(ctx: Ctx, app_id: str, open_id: str, order_ref: str) -> dict[str, Any]:
+    """A buyer's own order by platform order id or merchant out_order_no."""
+    async with ctx.db.engine.connect() as conn:
+        row = await store.find_order(conn, app_id, order_id=order_ref)
+        if row is None:
+            row = await store.find_order(conn, app_id, out_order_no=order_ref)
+        if row is None or row.open_id != open_id:
+            raise TradeError("ORDER_NOT_FOUND", order_ref)
+        items = await store.items_of(conn, row.order_id)
+    return order_view(row, items, app=await ctx.app(app_id))
+
+
+# ------------------------------------------------------------------ cashier and payment
+
+
+async def open_cashier(ctx: Ctx, app_id: str, open_id: str, order_ref: str) -> dict[str, Any]:
+    """INIT -> PROCESS (idempotent while unpaid); the cashier's view of the order."""
+    order = await get_buyer_order(ctx, app_id, open_id, order_ref)
+    now = ctx.clock.now_ms()
+    async with ctx.db.tx() as conn:
+        res = await conn.execute(store.OPEN_CASHIER, {"oid": order["order_id"], "now": now})
+    if res.rowcount != 1:
+        raise _not_payable(order, now)
+    order["status"] = OrderStatus.PROCESS.value
+    app = await ctx.app(app_id)
+    return {
+        "order": order,
+        "merchant_name": app["name"],
+        "amount": order["payable"],
+        "pay_expire_at": order["pay_expire_at"],
+        "now": now,
+        "channels": app["channels"],
+        "sandbox": ctx.cashier.sandbox,
+        "scenarios": [o.value.lower() for o in Outcome] if ctx.cashier.sandbox else [],
+    }
+
+
+def _not_payable(order: dict[str, Any], now: int) -> TradeError:
+    if order["status"] == OrderStatus.SUCCESS:
+        return TradeError("CONTINUE_PAY_PARAM_INVALID", "the order is already paid")
+    if order["status"] in UNPAID and order["pre_order_status"] == PreOrder.PENDING:
+        return TradeError("CONTINUE_PAY_PARAM_INVALID", "the merchant has not accepted the order yet")
+    if order["status"] == OrderStatus.TIMEOUT or (order["status"] in UNPAID and order["pay_expire_at"] <= now):
+        return TradeError("CONTINUE_PAY_PARAM_INVALID", "the order has timed out")
+    return TradeError("CONTINUE_PAY_PARAM_INVALID", f"the order is {order['status']}")
+
+
+def payment_msg(o: Any, status: str, message: str = "") -> dict[str, Any]:
+    """The payment notify msg (reference §14.2)."""
+    m = o if isinstance(o, dict) else dict(o._mapping)
+    return {
+        "app_id": m["app_id"], "order_id": m["order_id"], "out_order_no": m["out_order_no"] or "",
+        "status": status, "total_amount": m["total_amount"], "discount_amount": m["discount_amount"],
+        "pay_channel": m.get("pay_channel"), "channel_pay_id": m.get("channel_pay_id") or "",
+        "cp_extra": m.get("cp_extra") or "", "item_id": "", "message": message,
+        "event_time": m.get("paid_at") or m.get("updated_at"), "delivery_type": m["delivery_type"],
+        "order_source": "",
+    }
+
+
+async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: str,
+              scenario: str | None = None) -> dict[str, Any]:
+    """Charge through the cashier; the result is the seed's `pay` detail plus errNo for error outcomes."""
+    app = await ctx.app(app_id)
+    if channel not in PAY_CHANNELS or channel not in app["channels"]:
+        raise TradeError("PAYMENT_CHANNEL_INVALID", channel)
+    order = await get_buyer_order(ctx, app_id, open_id, order_ref)
+    now = ctx.clock.now_ms()
+    if order["status"] not in UNPAID or order["pre_order_status"] != PreOrder.OK or order["pay_expire_at"] <= now:
+        raise _not_payable(order, now)
+    charge = await ctx.cashier.charge(order_id=order["order_id"], amount=order["payable"], channel=channel,
+                                      scenario=scenario)
+    pid = ids.payment_id()
+    now = ctx.clock.now_ms()
+    late = False
+    async with ctx.db.tx() as conn:
+        if charge.outcome is Outcome.SUCCESS:
+            res = await conn.execute(store.MARK_PAID, {
+                "oid": order["order_id"], "now": now, "pay_channel": PAY_CHANNELS[channel],
+                "channel_pay_id": charge.channel_pay_id, "payment_id": pid})
+            if res.rowcount == 1:
+                await conn.execute(store.ITEMS_PAID, {"oid": order["order_id"], "now": now})
+                row = await store.order_row(conn, order["order_id"])
+                await outbox.enqueue(conn, ctx.clock, app_id=app_id, kind="payment", url=app["payment_notify_url"],
+                                     msg=payment_msg(row, "SUCCESS"), order_id=order["order_id"])
+            else:
+                # The order ended (timed out or closed) while the buyer paid: keep the money on record and
+                # mark it for the automatic refund.
+                late = True
+                await conn.execute(update(orders).where(orders.c.order_id == order["order_id"])
+                                   .values(auto_refund_pending=True, updated_at=now))
+        await conn.execute(store.INSERT_PAYMENT, {
+            "payment_id": pid, "order_id": order["order_id"], "app_id": app_id, "channel": channel,
+            "pay_channel": PAY_CHANNELS[channel], "amount": order["payable"], "outcome": charge.outcome.value,
+            "channel_pay_id": charge.channel_pay_id, "late": late, "created_at": now})
+    result: dict[str, Any] = {
+        "status": "success",
+        "orderId": order["order_id"],
+        "outOrderNo": order["out_order_no"],
+        "result": {"code": PAY_CODES[charge.outcome], "orderId": order["order_id"]},
+        "outcome": charge.outcome.value,
+        "late": late,
+    }
+    if late:
+        result["result"]["code"] = PAY_CODES[Outcome.FAIL]
+        result["result"]["errMsg"] = "the order ended before the payment; the payment will be refunded"
+    err = ERROR_NAMES.get(charge.outcome)
+    if err:
+        e = TradeError(err)
+        result["errNo"] = e.spec.err_no
+        result["errMsg"] = e.text("zh-CN")
+        result["result"]["errMsg"] = e.text("zh-CN")
+    return result
+
+
+# ------------------------------------------------------------------ ending unpaid orders
+
+
+async def _end(ctx: Ctx, conn: AsyncConnection, stmt: Any, order_id: str, message: str, notify: bool) -> bool:
+    now = ctx.clock.now_ms()
+    row = (await conn.execute(stmt, {"oid": order_id, "now": now, "message": message})).first()
+    if row is None:
+        return False
+    if row.goods_type == GoodsType.LIBRARY:
+        await conn.execute(store.RETURN_STOCK, {"a": row.app_id, "g": row.goods_id, "q": row.quantity, "now": now})
+    await conn.execute(store.CLOSE_ITEMS, {"oid": order_id, "now": now})
+    if notify and row.pre_order_status == PreOrder.OK:
+        app = await ctx.app(row.app_id)
+        full = await store.order_row(conn, order_id)
+        await outbox.enqueue(conn, ctx.clock, app_id=row.app_id, kind="payment", url=app["payment_notify_url"],
+                             msg=payment_msg(full, "CANCEL", message), order_id=order_id)
+    return True
+
+
+async def expire_due(ctx: Ctx, limit: int = 200) -> int:
+    """Time out unpaid orders past their deadline and give their stock back. Safe with several instances:
+    each order ends in its own guarded transaction, so only one instance wins it."""
+    now = ctx.clock.now_ms()
+    async with ctx.db.engine.connect() as conn:
+        due = [r.order_id for r in (await conn.execute(store.DUE_FOR_EXPIRY, {"now": now, "n": limit})).all()]
+    ended = 0
+    for order_id in due:
+        async with ctx.db.tx() as conn:
+            if await _end(ctx, conn, store.TIME_OUT, order_id, "TIME_OUT", notify=True):
+                ended += 1
+    return ended
+
+
+async def close_order(ctx: Ctx, conn: AsyncConnection, app_id: str, order_id: str) -> None:
+    """The merchant closes an unpaid order (order/close_order): FAIL, stock back, items closed."""
+    row = await store.find_order(conn, app_id, order_id=order_id)
+    if row is None:
+        raise TradeError("ORDER_NOT_FOUND", order_id)
+    if row.status not in UNPAID:
+        raise TradeError("ORDER_STATUS_CONFLICT", f"the order is {row.status}")
+    if not await _end(ctx, conn, store.CLOSE, order_id, "CLOSED", notify=False):
+        raise TradeError("ORDER_STATUS_CONFLICT", "the order changed meanwhile")

@@ -1,0 +1,44 @@
+"""Order and item-order states with their wire values, and the derived pay-button status (pure)."""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class OrderStatus(StrEnum):
+    INIT = "INIT"  # created, merchant accepted (or being asked); cashier not opened yet
+    PROCESS = "PROCESS"  # cashier opened
+    SUCCESS = "SUCCESS"  # paid
+    FAIL = "FAIL"  # pre-order refused or failed, or closed unpaid
+    TIMEOUT = "TIMEOUT"  # the buyer did not pay before pay_expire_at
+
+
+UNPAID = (OrderStatus.INIT.value, OrderStatus.PROCESS.value)
+
+
+class PreOrder(StrEnum):
+    PENDING = "PENDING"
+    OK = "OK"
+    FAILED = "FAILED"
+
+
+class ItemStatus(IntEnum):
+    UNPAID = 1  # 待支付
+    UNUSED = 2  # 待使用
+    REDEEMED = 3  # 已核销
+    CLOSED = 4  # 订单关闭
+    REFUNDING = 101  # ours: 退款中
+    REFUNDED = 102  # ours: 已退款
+
+
+class GoodsType(IntEnum):
+    LIBRARY = 1  # 商品库
+    MERCHANT = 2  # 非商品库 (described by the page's getgoodsinfo, priced by pre_create_order)
+
+
+# pay_channel on the wire (reference §17)
+PAY_CHANNELS = {"wechat": 1, "alipay": 2, "bankcard": 3, "douyin": 10}
+
+
+def payable(total_amount: int, discount_amount: int) -> int:
+    return total_amount - discount_amount

@@ -1,0 +1,171 @@
+"""Queries and guarded updates for orders, item orders and payments. Statements are built once, at import,
+so a request only binds parameters (the compiled form is cached by SQLAlchemy)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from paybutton.order.states import UNPAID, ItemStatus, OrderStatus, PreOrder
+from paybutton.tables import goods, item_orders, orders, payments
+
+# Take stock: one guarded statement; zero rows means not found, off shelf, outside the window or short.
+TAKE_STOCK = (
+    update(goods)
+    .where(
+        goods.c.app_id == bindparam("a"),
+        goods.c.goods_id == bindparam("g"),
+        goods.c.stock >= bindparam("q"),
+        goods.c.on_shelf.is_(True),
+        or_(goods.c.sale_start.is_(None), goods.c.sale_start <= bindparam("now")),
+        or_(goods.c.sale_end.is_(None), goods.c.sale_end > bindparam("now")),
+    )
+    .values(stock=goods.c.stock - bindparam("q"), sold=goods.c.sold + bindparam("q"), updated_at=bindparam("now"))
+    .returning(
+        goods.c.name, goods.c.photo_url, goods.c.price, goods.c.labels, goods.c.min_limits,
+        goods.c.max_limits, goods.c.date_rule, goods.c.phone_required, goods.c.biz_line,
+    )
+)
+
+RETURN_STOCK = (
+    update(goods)
+    .where(goods.c.app_id == bindparam("a"), goods.c.goods_id == bindparam("g"))
+    .values(stock=goods.c.stock + bindparam("q"), sold=goods.c.sold - bindparam("q"), updated_at=bindparam("now"))
+)
+
+INSERT_ORDER = orders.insert()
+INSERT_ITEMS = item_orders.insert()
+
+ACCEPT_PRE_ORDER = (
+    update(orders)
+    .where(
+        orders.c.order_id == bindparam("oid"),
+        orders.c.status == OrderStatus.INIT.value,
+        orders.c.pre_order_status == PreOrder.PENDING.value,
+    )
+    .values(
+        out_order_no=bindparam("out_order_no"),
+        pre_order_status=PreOrder.OK.value,
+        pay_expire_at=bindparam("pay_expire_at"),
+        order_entry_schema=bindparam("schema"),
+        updated_at=bindparam("now"),
+    )
+)
+
+FAIL_PRE_ORDER = (
+    update(orders)
+    .where(
+        orders.c.order_id == bindparam("oid"),
+        orders.c.status == OrderStatus.INIT.value,
+        orders.c.pre_order_status == PreOrder.PENDING.value,
+    )
+    .values(
+        status=OrderStatus.FAIL.value,
+        pre_order_status=PreOrder.FAILED.value,
+        message=bindparam("message"),
+        updated_at=bindparam("now"),
+    )
+)
+
+CLOSE_ITEMS = (
+    update(item_orders)
+    .where(item_orders.c.order_id == bindparam("oid"), item_orders.c.status == int(ItemStatus.UNPAID))
+    .values(status=int(ItemStatus.CLOSED), updated_at=bindparam("now"))
+)
+
+OPEN_CASHIER = (
+    update(orders)
+    .where(
+        orders.c.order_id == bindparam("oid"),
+        orders.c.status.in_(UNPAID),
+        orders.c.pre_order_status == PreOrder.OK.value,
+        orders.c.pay_expire_at > bindparam("now"),
+    )
+    .values(status=OrderStatus.PROCESS.value, updated_at=bindparam("now"))
+)
+
+MARK_PAID = (
+    update(orders)
+    .where(
+        orders.c.order_id == bindparam("oid"),
+        orders.c.status.in_(UNPAID),
+        orders.c.pre_order_status == PreOrder.OK.value,
+    )
+    .values(
+        status=OrderStatus.SUCCESS.value,
+        paid_at=bindparam("now"),
+        pay_channel=bindparam("pay_channel"),
+        channel_pay_id=bindparam("channel_pay_id"),
+        payment_id=bindparam("payment_id"),
+        updated_at=bindparam("now"),
+    )
+)
+
+ITEMS_PAID = (
+    update(item_orders)
+    .where(item_orders.c.order_id == bindparam("oid"), item_orders.c.status == int(ItemStatus.UNPAID))
+    .values(status=int(ItemStatus.UNUSED), updated_at=bindparam("now"))
+)
+
+INSERT_PAYMENT = payments.insert()
+
+
+def end_unpaid(to_status: str) -> Any:
+    """Guarded INIT|PROCESS -> TIMEOUT / FAIL, returning what is needed to give the stock back."""
+    return (
+        update(orders)
+        .where(orders.c.order_id == bindparam("oid"), orders.c.status.in_(UNPAID))
+        .values(status=to_status, message=bindparam("message"), updated_at=bindparam("now"))
+        .returning(
+            orders.c.app_id, orders.c.goods_id, orders.c.goods_type, orders.c.quantity,
+            orders.c.pre_order_status, orders.c.out_order_no, orders.c.total_amount,
+            orders.c.discount_amount, orders.c.cp_extra, orders.c.delivery_type,
+        )
+    )
+
+
+TIME_OUT = end_unpaid(OrderStatus.TIMEOUT.value).where(orders.c.pay_expire_at <= bindparam("now"))
+CLOSE = end_unpaid(OrderStatus.FAIL.value)
+
+DUE_FOR_EXPIRY = (
+    select(orders.c.order_id)
+    .where(orders.c.status.in_(UNPAID), orders.c.pay_expire_at <= bindparam("now"))
+    .order_by(orders.c.pay_expire_at)
+    .limit(bindparam("n"))
+)
+
+
+async def order_row(conn: AsyncConnection, order_id: str) -> Row[Any] | None:
+    return (await conn.execute(select(orders).where(orders.c.order_id == order_id))).first()
+
+
+async def find_order(
+    conn: AsyncConnection, app_id: str, *, order_id: str | None = None, out_order_no: str | None = None
+) -> Row[Any] | None:
+    """An order of this app by platform id or merchant number (never another app's)."""
+    cond = [orders.c.app_id == app_id]
+    if order_id:
+        cond.append(orders.c.order_id == order_id)
+    if out_order_no:
+        cond.append(orders.c.out_order_no == out_order_no)
+    if len(cond) == 1:
+        return None
+    return (await conn.execute(select(orders).where(and_(*cond)))).first()
+
+
+async def items_of(conn: AsyncConnection, order_id: str) -> list[Row[Any]]:
+    q = select(item_orders).where(item_orders.c.order_id == order_id).order_by(item_orders.c.seq)
+    return list((await conn.execute(q)).all())
+
+
+async def payments_of(conn: AsyncConnection, order_id: str) -> list[Row[Any]]:
+    q = select(payments).where(payments.c.order_id == order_id).order_by(payments.c.created_at)
+    return list((await conn.execute(q)).all())
+
+
+async def refunded_total(conn: AsyncConnection, order_id: str) -> int:
+    q = select(func.coalesce(func.sum(item_orders.c.refunded_amount), 0)).where(item_orders.c.order_id == order_id)
+    return int((await conn.execute(q)).scalar_one())
