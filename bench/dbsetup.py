@@ -56,6 +56,23 @@ def drop_pg_database(admin_url: str, name: str) -> None:
     asyncio.run(_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+async def _pg_settings(admin_url: str) -> dict[str, str]:
+    engine = create_async_engine(normalise_url(admin_url))
+    try:
+        async with engine.connect() as conn:
+            out = {"version": str((await conn.execute(text("SHOW server_version"))).scalar_one())}
+            for name in ("synchronous_commit", "fsync", "shared_buffers", "max_connections"):
+                out[name] = str((await conn.execute(text(f"SHOW {name}"))).scalar_one())
+            return out
+    finally:
+        await engine.dispose()
+
+
+def pg_settings(admin_url: str) -> dict[str, str]:
+    """The server settings that decide commit cost (reported next to the figures)."""
+    return asyncio.run(_pg_settings(admin_url))
+
+
 def migrate(url: str) -> None:
     upgrade(url)
 
@@ -87,8 +104,8 @@ async def _seed(url: str, pre_order_url: str, hot_stock: int, many: int, many_st
             # The platform key exists before the server starts, so that every worker process signs with it.
             await app_service.ensure_platform_key(conn, clock)
             app = await app_service.create_app(conn, clock, name="bench shop", pre_order_url=pre_order_url)
-            seeded = Seeded(app["app_id"], app["secret"], "bench-hot", [f"bench-many-{i:03d}" for i in range(many)],
-                            "bench-oversell")
+            many_ids = [f"bench-many-{i:03d}" for i in range(many)]
+            seeded = Seeded(app["app_id"], app["secret"], "bench-hot", many_ids, "bench-oversell")
             seeded.stock[seeded.hot] = hot_stock
             await _create_goods(conn, seeded.app_id, seeded.hot, "Hot item", hot_stock)
             for gid in seeded.many:
@@ -110,16 +127,16 @@ async def _stock_report(url: str, app_id: str, goods_ids: list[str]) -> dict[str
     engine = create_async_engine(normalise_url(url))
     try:
         async with engine.connect() as conn:
-            stock = dict((await conn.execute(
+            stock: dict[str, int] = dict((await conn.execute(
                 select(goods.c.goods_id, goods.c.stock)
                 .where(goods.c.app_id == app_id, goods.c.goods_id.in_(goods_ids))
             )).all())
-            live = dict((await conn.execute(
+            live: dict[str, int] = dict((await conn.execute(
                 select(orders.c.goods_id, func.coalesce(func.sum(orders.c.quantity), 0))
                 .where(orders.c.app_id == app_id, orders.c.goods_id.in_(goods_ids), orders.c.status != "FAIL")
                 .group_by(orders.c.goods_id)
             )).all())
-            failed = dict((await conn.execute(
+            failed: dict[str, int] = dict((await conn.execute(
                 select(orders.c.goods_id, func.count())
                 .where(orders.c.app_id == app_id, orders.c.goods_id.in_(goods_ids), orders.c.status == "FAIL")
                 .group_by(orders.c.goods_id)

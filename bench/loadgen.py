@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--url", required=True, help="the paybutton server, e.g. http://127.0.0.1:8000")
     p.add_argument("--app-id", required=True)
     p.add_argument("--secret", required=True, help="the app secret that signs the buyer tokens")
-    p.add_argument("--goods", required=True, help="comma-separated goods ids (one is picked at random per order)")
+    p.add_argument("--goods", required=True, help="comma-separated goods ids, one picked at random per order")
     p.add_argument("--concurrency", type=int, default=64)
     p.add_argument("--warmup", type=float, default=3.0)
     p.add_argument("--seconds", type=float, default=20.0)
@@ -253,10 +253,11 @@ def main(argv: list[str] | None = None) -> None:
     try:
         import uvloop
 
-        uvloop.install()
+        loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = uvloop.new_event_loop
     except ImportError:
-        pass
-    result = asyncio.run(run_once(args, goods) if args.once else run_loop(args, goods))
+        loop_factory = None
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        result = runner.run(run_once(args, goods) if args.once else run_loop(args, goods))
     sys.stdout.write(json.dumps(result) + "\n")
 
 

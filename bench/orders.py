@@ -24,8 +24,8 @@ from typing import Any
 
 import httpx
 
-from bench import dbsetup, pgbench_runner
-from bench.procs import Child, Children, CpuSampler, free_port, wait_http
+from bench import dbsetup, pgbench_runner, profile
+from bench.procs import Child, Children, CpuSampler, free_port, machine_ticks, wait_http
 
 FLOORS = {"postgresql_orders_per_s": 500, "sqlite_orders_per_s": 400, "p99_ms": 250}
 PG_ADMIN_URL = os.environ.get("PAYBUTTON_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -45,8 +45,12 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
+    busy0, total0 = machine_ticks()
+    time.sleep(1.0)
+    busy1, total1 = machine_ticks()
+    busy = round((busy1 - busy0) / max(1, total1 - total0) * (os.cpu_count() or 1), 2)
     return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
-            "platform": platform.platform(terse=True)}
+            "platform": platform.platform(terse=True), "busy_before_run_cores": busy}
 
 
 # ---------------------------------------------------------------- the server
@@ -94,6 +98,7 @@ class Run:
         self.server: Child | None = None
         self.server_url = ""
         self.seeded: dbsetup.Seeded | None = None
+        self.spy_n = 0
 
     def prepare(self) -> None:
         t0 = time.monotonic()
@@ -139,10 +144,10 @@ class Run:
                 prefix: str = "bench-buyer-") -> dict[str, Any]:
         assert self.seeded is not None and self.server is not None and self.stub is not None
         a = self.args
-        argv = [sys.executable, "-m", "bench.loadgen", "--url", self.server_url, "--app-id", self.seeded.app_id,
-                "--secret", self.seeded.secret, "--goods", ",".join(goods_ids), "--concurrency", str(concurrency),
-                "--warmup", str(a.warmup), "--seconds", str(a.seconds), "--client", a.client,
-                "--open-id-prefix", prefix]
+        argv = [sys.executable, "-m", "bench.loadgen", "--url", self.server_url,
+                "--app-id", self.seeded.app_id, "--secret", self.seeded.secret, "--goods", ",".join(goods_ids),
+                "--concurrency", str(concurrency), "--warmup", str(a.warmup), "--seconds", str(a.seconds),
+                "--client", a.client, "--open-id-prefix", prefix]
         if once:
             argv.append("--once")
         stats0 = self.stub_stats()
@@ -151,6 +156,12 @@ class Run:
         sampler.start()
         # Its stdout (the last line is the JSON result) and stderr go to a log of their own.
         child = self.children.start("load generator", argv, self.tmp / f"loadgen-{time.monotonic_ns()}.log")
+        spy: Child | None = None
+        if a.py_spy and not once:
+            self.spy_n += 1
+            raw = Path(a.py_spy) / f"{self.kind}-{self.spy_n}-{prefix.rstrip('-')}.txt"
+            spy = self.children.start("py-spy", profile.argv(self.server.pid, a.warmup + a.seconds, raw),
+                                      self.tmp / "py-spy.log")
         rc, cpu_s = child.wait_with_usage(timeout=a.warmup + a.seconds + 120)
         cpu = sampler.stop()
         elapsed = time.monotonic() - t0
@@ -160,18 +171,35 @@ class Run:
             raise RuntimeError(f"load generator failed (exit {rc}):\n{child.tail()}")
         result: dict[str, Any] = json.loads(lines[-1])
         cpu["loadgen"] = round(cpu_s / elapsed, 2)
+        cpu["others"] = round(max(0.0, cpu["machine_busy"] - sum(
+            cpu[k] for k in ("server", "stub", "loadgen", "postgres"))), 2)
         result["cpu_cores"] = cpu
+        if result.get("orders_per_s"):
+            # CPU the server spent per placed order: steadier than orders/s on a shared machine.
+            result["server_cpu_ms_per_order"] = round(cpu["server"] * 1000 / result["orders_per_s"], 2)
         stats1 = self.stub_stats()
         result["stub"] = {k: stats1.get(k, 0) - stats0.get(k, 0) for k in stats1}
+        if spy is not None:
+            try:
+                spy.wait_with_usage(timeout=30)
+            except TimeoutError:
+                pass
+            self.children.stop(spy)
+            result["profile"] = profile.summarise(raw) if raw.exists() else "  (py-spy wrote nothing)"
         return result
 
 
+HEADER = (f"  {'scen.':<6} {'orders/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'srv ms/ord':>10}"
+          "   CPU in cores: server, postgres, stub, loadgen, others / machine busy")
+
+
 def fmt_scenario(name: str, r: dict[str, Any]) -> str:
-    errs = ", ".join(f"{k}={v}" for k, v in r["outcomes"].items() if k != "ok") or "-"
+    errs = ", ".join(f"{k}={v}" for k, v in r["outcomes"].items() if k != "ok")
     c = r["cpu_cores"]
-    return (f"  {name:<6} {r['orders_per_s']:>9.1f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['errors']:>7}"
-            f"   cpu: server {c['server']:.2f} pg {c['postgres']:.2f} stub {c['stub']:.2f} "
-            f"loadgen {c['loadgen']:.2f} (machine {c['machine_busy']:.2f}/{os.cpu_count()})   errors: {errs}")
+    line = (f"  {name:<6} {r['orders_per_s']:>9.1f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['errors']:>7}"
+            f" {r.get('server_cpu_ms_per_order', 0):>10.2f}   {c['server']:.2f}, {c['postgres']:.2f}, "
+            f"{c['stub']:.2f}, {c['loadgen']:.2f}, {c['others']:.2f} / {c['machine_busy']:.2f} of {os.cpu_count()}")
+    return line + (f"   errors: {errs}" if errs else "")
 
 
 def run_database(kind: str, args: argparse.Namespace, children: Children, tmp: Path) -> dict[str, Any]:
@@ -245,12 +273,14 @@ def run_database(kind: str, args: argparse.Namespace, children: Children, tmp: P
 def summary(kind: str, r: dict[str, Any]) -> dict[str, Any]:
     def fig(s: dict[str, Any]) -> dict[str, Any]:
         return {"orders_per_s": s["orders_per_s"], "p50_ms": s["p50_ms"], "p99_ms": s["p99_ms"],
-                "errors": s["errors"]}
+                "errors": s["errors"], "server_cpu_ms_per_order": s.get("server_cpu_ms_per_order"),
+                "cpu_cores": s["cpu_cores"]}
 
     out: dict[str, Any] = {"workers": r["workers"], "hot": fig(r["hot"]), "many": fig(r["many"]),
                            "oversell_ok": r["oversell_ok"]}
     if len(r["by_workers"]) > 1:
-        out["by_workers"] = {w: {"hot": fig(v["hot"]), "many": fig(v["many"])} for w, v in r["by_workers"].items()}
+        out["by_workers"] = {w: {"hot": fig(v["hot"]), "many": fig(v["many"])}
+                             for w, v in r["by_workers"].items()}
     if kind == "postgresql" and "pgbench" in r:
         tps = r["pgbench"]["tps"]
         best = max(tps.values()) if tps else 0.0
@@ -265,9 +295,13 @@ def print_report(kind: str, r: dict[str, Any]) -> None:
     print(f"== {kind} ==")
     for w, res in r["by_workers"].items():
         print(f"  server workers: {w}{'   (best)' if int(w) == r['workers'] else ''}")
-        print(f"  {'scen.':<6} {'orders/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+        print(HEADER)
         print(fmt_scenario("hot", res["hot"]))
         print(fmt_scenario("many", res["many"]))
+        for scen in ("hot", "many"):
+            if "profile" in res[scen]:
+                print(f"  profile of the server, {scen}:")
+                print(res[scen]["profile"])
     o = r["oversell"]
     print(f"  oversell: {o['orders']} orders placed for stock {r['oversell_expected']} by "
           f"{r['oversell_buyers']} buyers; stock left {o['stock_left']}; outcomes {o['outcomes']} -> "
@@ -276,7 +310,8 @@ def print_report(kind: str, r: dict[str, Any]) -> None:
     print(f"  stock check after hot+many: {s['units_taken']} units taken == units in non-FAIL orders -> "
           f"{'ok' if s['ok'] else 'FAIL ' + json.dumps(s['mismatches'])}")
     st = r["stub_total"]
-    print(f"  stub merchant: {st.get('good_signatures', 0)} good signatures, {st.get('bad_signatures', 0)} bad")
+    print(f"  stub merchant: {st.get('good_signatures', 0)} good signatures, "
+          f"{st.get('bad_signatures', 0)} bad")
     if "pgbench" in r:
         tps = r["pgbench"]["tps"]
         print("  pgbench (same SQL as the order path, -M prepared): "
@@ -304,6 +339,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--pgbench-seconds", type=int, help="per client count (default 10; quick 2)")
     p.add_argument("--no-pgbench", action="store_true")
     p.add_argument("--keep-db", action="store_true", help="keep the PostgreSQL database and the temp folder")
+    p.add_argument("--py-spy", metavar="DIR", help="profile the server with py-spy during each scenario")
     p.add_argument("--strict", action="store_true", help="exit 1 when a floor is not met")
     a = p.parse_args(argv)
     a.seconds = a.seconds if a.seconds is not None else (4.0 if a.quick else 20.0)
@@ -317,10 +353,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     m = machine()
+    kinds = ["postgresql", "sqlite"] if args.db == "both" else [args.db]
+    if "postgresql" in kinds:
+        try:
+            m["postgresql"] = dbsetup.pg_settings(PG_ADMIN_URL)
+        except Exception as e:
+            print(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {e}", file=sys.stderr)
+            return 2
     print(f"machine: {m['nproc']} CPUs, {m['cpu']}, Python {m['python']}, {m['platform']}")
+    if "postgresql" in m:
+        pg = m["postgresql"]
+        print(f"postgresql: {pg['version']}, synchronous_commit={pg['synchronous_commit']}, fsync={pg['fsync']}, "
+              f"shared_buffers={pg['shared_buffers']}")
+    if m["busy_before_run_cores"] > 0.3:
+        print(f"WARNING: the machine was already busy before the run ({m['busy_before_run_cores']} of "
+              f"{m['nproc']} cores): the figures will be low; 'others' in the CPU columns shows how much.")
     print(f"run: {args.concurrency} buyers, {args.warmup}s warm-up + {args.seconds}s measured per scenario; "
           f"client {args.client}; databases {args.db}", flush=True)
-    kinds = ["postgresql", "sqlite"] if args.db == "both" else [args.db]
     tmp = Path(tempfile.mkdtemp(prefix="pb_bench_"))
     children = Children()
     results: dict[str, dict[str, Any]] = {}

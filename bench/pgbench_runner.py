@@ -1,5 +1,5 @@
-"""pgbench on bench/pgbench/order_path.sql: the SQL the order path issues per order, with no Python in the way.
-Its best TPS is the ceiling PostgreSQL sets on this machine for our order path."""
+"""pgbench on bench/pgbench/order_path.sql: the SQL the order path issues per order, with no Python in
+the way. Its best TPS is the ceiling PostgreSQL sets on this machine for our order path."""
 
 from __future__ import annotations
 

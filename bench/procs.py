@@ -1,5 +1,5 @@
 """Child processes of the benchmark (server, stub merchant, load generator): started in their own process
-group, always stopped in a finally block, and CPU accounting from /proc to see where the machine's time went."""
+group, always stopped in a finally block; CPU accounting from /proc shows where the machine's time went."""
 
 from __future__ import annotations
 

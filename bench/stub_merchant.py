@@ -30,14 +30,16 @@ class StubMerchant:
         if not isinstance(key, rsa.RSAPublicKey):
             raise SystemExit("the platform public key must be RSA")
         self.key = key
-        self.stats = {"requests": 0, "good_signatures": 0, "bad_signatures": 0, "pre_create_order": 0, "other": 0}
+        self.stats = {"requests": 0, "good_signatures": 0, "bad_signatures": 0, "pre_create_order": 0,
+                      "other": 0}
 
     def verify(self, headers: dict[bytes, bytes], raw: bytes) -> bool:
         try:
             ts = headers[b"byte-timestamp"]
             nonce = headers[b"byte-nonce-str"]
             sig = base64.b64decode(headers[b"byte-signature"], validate=True)
-            self.key.verify(sig, ts + b"\n" + nonce + b"\n" + raw + b"\n", padding.PKCS1v15(), hashes.SHA256())
+            message = ts + b"\n" + nonce + b"\n" + raw + b"\n"
+            self.key.verify(sig, message, padding.PKCS1v15(), hashes.SHA256())
         except (KeyError, ValueError, InvalidSignature):
             return False
         return True
@@ -56,7 +58,8 @@ class StubMerchant:
             return {"err_no": 2, "err_tips": "malformed body"}
         if kind == "pre_create_order":
             self.stats["pre_create_order"] += 1
-            return {"err_no": 0, "err_tips": "success", "data": {"out_order_no": "B" + str(msg.get("order_id", ""))}}
+            out_order_no = "B" + str(msg.get("order_id", ""))
+            return {"err_no": 0, "err_tips": "success", "data": {"out_order_no": out_order_no}}
         self.stats["other"] += 1
         return {"err_no": 0, "err_tips": "success", "data": {}}
 

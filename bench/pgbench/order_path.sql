@@ -19,7 +19,7 @@ INSERT INTO orders (order_id, app_id, out_order_no, open_id, goods_id, goods_typ
 VALUES ('pg' || :oid, :app, NULL, 'pgbench-buyer-' || :client_id, :goods, 1, :q, 990, 990, 0, 'INIT', 'PENDING',
   NULL, NULL, NULL,
   '{"name":"Hot item","photo_url":"https://example.com/bench.png","labels":[],"date_rule":"周一至周日可用"}',
-  NULL, NULL, 1, 1, false, :now + 300000, NULL, NULL, NULL, NULL, false, NULL, :now, :now);
+  NULL, NULL, 1, 1, false, :now::bigint + 300000, NULL, NULL, NULL, NULL, false, NULL, :now, :now);
 INSERT INTO item_orders (item_order_id, order_id, app_id, seq, goods_id, price, status, refunded_amount,
   created_at, updated_at)
 VALUES ('pi' || :oid, 'pg' || :oid, :app, 0, :goods, 990, 1, 0, :now, :now);
@@ -30,7 +30,7 @@ COMMIT;
 -- Transaction 2: the merchant accepted: record out_order_no (guarded) and the callback attempt.
 BEGIN;
 UPDATE orders SET out_order_no='Bpg' || :oid, pre_order_status='OK', order_entry_schema=NULL,
-  pay_expire_at=:now + 300000, updated_at=:now
+  pay_expire_at=:now::bigint + 300000, updated_at=:now
  WHERE orders.order_id = 'pg' || :oid AND orders.status = 'INIT' AND orders.pre_order_status = 'PENDING';
 INSERT INTO callback_attempts (outbox_id, app_id, type, order_id, attempt, url, logid, started_at, duration_ms,
   http_status, ok, answer_head, error)

@@ -72,7 +72,8 @@ async def test_create_query_update_list(running: Any) -> None:
     assert g["state"] == "on_sale" and g["date_rule"] == "周一至周日可用" and g["biz_line"] == 1
     assert ok(await m.post("query", {"goods_id": "spu_1001"}))["goods"] == g
 
-    u = ok(await m.post("update", {"goods_id": "spu_1001", "price": 8800, "labels": [], "max_limits": 5}))["goods"]
+    change = {"goods_id": "spu_1001", "price": 8800, "labels": [], "max_limits": 5}
+    u = ok(await m.post("update", change))["goods"]
     assert (u["price"], u["labels"], u["max_limits"], u["name"], u["stock"]) == (8800, [], 5, g["name"], 10)
     off = ok(await m.post("update", {"goods_id": "spu_1001", "on_shelf": False}))["goods"]
     assert off["state"] == "off_shelf" and off["price"] == 8800
@@ -185,7 +186,9 @@ async def test_missing_fields_and_bad_json(running: Any) -> None:
     m = await merchant(running)
     assert "price" in refused(await m.post("create", {"goods_id": "a", "name": "n", "stock": 1}))
     r = await running.client.post(
-        f"{BASE}/create", content=b"{not json", headers={"access-token": m.token, "content-type": "application/json"}
+        f"{BASE}/create",
+        content=b"{not json",
+        headers={"access-token": m.token, "content-type": "application/json"},
     )
     refused(r.json())
     assert "limit" in refused(await m.post("list", {"limit": 0}))
@@ -236,10 +239,9 @@ async def test_idempotency_key(running: Any) -> None:
     assert u1 == u2 and ok(u1)["goods"]["stock"] == 7
     assert ok(await m.post("query", {"goods_id": "spu_1001"}))["goods"]["stock"] == 7
     # a refused write stores nothing under its key: the same key may be used again
-    bad = await m.post("update", {"goods_id": "spu_1001", "stock_delta": -100}, **{"Idempotency-Key": "k3"})
-    refused(bad)
-    again_bad = await m.post("update", {"goods_id": "spu_1001", "stock_delta": -100}, **{"Idempotency-Key": "k3"})
-    assert "below 0" in refused(again_bad)
+    drain = {"goods_id": "spu_1001", "stock_delta": -100}
+    assert "below 0" in refused(await m.post("update", drain, **{"Idempotency-Key": "k3"}))
+    assert "below 0" in refused(await m.post("update", drain, **{"Idempotency-Key": "k3"}))
 
 
 async def test_stock_delta(running: Any) -> None:
@@ -268,3 +270,15 @@ async def test_public_goods_info(running: Any) -> None:
         "dateRule": "周一至周日可用", "validation": {"phoneNumber": {"required": True}}, "stock": 10,
         "saleStart": None, "saleEnd": 4_000_000_000_000, "state": "on_sale", "bizLine": 2,
     }
+
+
+async def test_concurrent_stock_deltas_never_go_below_zero(running: Any) -> None:
+    import asyncio
+
+    m = await merchant(running)
+    ok(await m.post("create", {**GOOD, "stock": 5}))
+    answers = await asyncio.gather(
+        *(m.post("update", {"goods_id": "spu_1001", "stock_delta": -1}) for _ in range(8))
+    )
+    assert sum(1 for a in answers if a["extra"]["error_code"] == 0) == 5
+    assert ok(await m.post("query", {"goods_id": "spu_1001"}))["goods"]["stock"] == 0

@@ -186,7 +186,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         errs = exc.errors()
-        if any(e.get("type") == "json_invalid" for e in errs):
+        if any(
+            e.get("type") == "json_invalid"
+            or (tuple(e.get("loc", ())) == ("body",) and isinstance(e.get("input"), str | bytes))
+            for e in errs
+        ):
             return render_error(request, TradeError("PARSE_ERROR"))
         parts = []
         for e in errs[:5]:

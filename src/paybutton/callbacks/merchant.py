@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -29,11 +30,12 @@ async def call_extension(
     kind: str,
     url: str,
     msg: dict[str, Any],
-    timeout: float,
+    budget: float,
     order_id: str | None = None,
     refused: str = "PRE_ORDER_REFUSED",
     failed: str = "PRE_ORDER_SERVER_ERROR",
     attempts: list[dict[str, Any]] | None = None,
+    parse: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """POST the signed callback and return the answer's `data` (a dict) when err_no is 0.
 
@@ -51,9 +53,9 @@ async def call_extension(
     data: dict[str, Any] | None = None
     try:
         try:
-            resp = await ctx.http.post(url, content=body, headers=headers, timeout=timeout)
+            resp = await ctx.http.post(url, content=body, headers=headers, timeout=budget)
         except httpx.TimeoutException as e:
-            error = f"timeout after {timeout}s"
+            error = f"timeout after {budget}s"
             raise TradeError(failed, "the merchant did not answer in time") from e
         except httpx.HTTPError as e:
             error = f"{type(e).__name__}: {e}"
@@ -80,6 +82,12 @@ async def call_extension(
         if not isinstance(got, dict):
             error = "data is not an object"
             raise TradeError(failed, "the merchant's answer data is not an object")
+        if parse is not None:
+            try:
+                got = parse(got)
+            except TradeError as e:
+                error = e.text("en")
+                raise
         data = got
         return data
     finally:

@@ -191,10 +191,10 @@ async def _ask_merchant(ctx: Ctx, app: dict[str, Any], o: dict[str, Any], items:
     try:
         data = await call_extension(
             ctx, app_id=app["app_id"], kind="pre_create_order", url=app["pre_order_url"],
-            msg=_pre_order_msg(app, o, items, snap), timeout=ctx.settings.pre_order_timeout_seconds,
-            order_id=o["order_id"], attempts=attempts,
+            msg=_pre_order_msg(app, o, items, snap), budget=ctx.settings.pre_order_timeout_seconds,
+            order_id=o["order_id"], attempts=attempts, parse=rules.parse_pre_order_answer,
         )
-        answer = rules.parse_pre_order_answer(data)
+        answer = data
         now = ctx.clock.now_ms()
         pes = answer.get("pay_expire_seconds")
         expire_at = o["created_at"] + pes * 1000 if pes else o["pay_expire_at"]
