@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from merchant_stub import MerchantStub, Received, ok, refuse
 from sqlalchemy import func, select
 from starlette.responses import JSONResponse, PlainTextResponse
 
@@ -19,7 +20,6 @@ from paybutton.apps import service as app_service
 from paybutton.config import Settings
 from paybutton.db import Database
 from paybutton.tables import callback_attempts, goods, item_orders, orders
-from merchant_stub import MerchantStub, Received, ok, refuse
 
 
 class World:

@@ -16,7 +16,9 @@ from paybutton.tables import access_tokens, apps
 OLD_TOKEN_GRACE_MS = 5 * 60 * 1000
 
 
-async def issue(conn: AsyncConnection, clock: Clock, client_key: str, client_secret: str, ttl_s: int) -> dict[str, int | str]:
+async def issue(
+    conn: AsyncConnection, clock: Clock, client_key: str, client_secret: str, ttl_s: int
+) -> dict[str, int | str]:
     row = (await conn.execute(select(apps.c.secret).where(apps.c.app_id == client_key))).first()
     if row is None or not secrets.compare_digest(row.secret.encode(), client_secret.encode()):
         raise TradeError("CLIENT_CREDENTIALS_INVALID")

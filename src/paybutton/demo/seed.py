@@ -51,7 +51,7 @@ def _goods(now: int) -> list[dict[str, Any]]:
 
 async def seed_demo(conn: AsyncConnection, clock: Clock, *, merchant_url: str, shop_origin: str) -> dict[str, Any]:
     """Create (or refresh) the demo app and goods. Sale windows are set relative to now on every start."""
-    urls = {
+    urls: dict[str, str | None] = {
         "pre_order_url": f"{merchant_url}/callbacks/pre_create_order",
         "payment_notify_url": f"{merchant_url}/callbacks/payment",
         "refund_url": f"{merchant_url}/callbacks/refund",
@@ -62,7 +62,8 @@ async def seed_demo(conn: AsyncConnection, clock: Clock, *, merchant_url: str, s
     if exists is None:
         await app_service.create_app(
             conn, clock, name="释集烤肉 · paybutton 演示店", app_id=DEMO_APP_ID, secret=DEMO_SECRET,
-            allowed_origins=[shop_origin], console_password=DEMO_PASSWORD, **urls)
+            allowed_origins=[shop_origin], console_password=DEMO_PASSWORD)
+        await app_service.update_app(conn, clock, DEMO_APP_ID, **urls)
     else:
         await app_service.update_app(conn, clock, DEMO_APP_ID, allowed_origins=[shop_origin], **urls)
     now = clock.now_ms()

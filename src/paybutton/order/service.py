@@ -87,7 +87,9 @@ def _merchant_goods_snapshot(req: PlaceOrder) -> tuple[dict[str, Any], int, int,
     return snap, price, lo, hi, required
 
 
-def _pre_order_msg(app: dict[str, Any], o: dict[str, Any], items: list[dict[str, Any]], snap: dict[str, Any]) -> dict[str, Any]:
+def _pre_order_msg(
+    app: dict[str, Any], o: dict[str, Any], items: list[dict[str, Any]], snap: dict[str, Any]
+) -> dict[str, Any]:
     """The pre_create_order msg (reference §14.1)."""
     gtype = 1 if o["goods_type"] == GoodsType.LIBRARY else 2
     labels = "｜".join(goods_rules.label_text(lb, "zh-CN") for lb in snap["labels"])
@@ -143,7 +145,8 @@ async def place_order(ctx: Ctx, req: PlaceOrder) -> dict[str, Any]:
     item_ids = ids.item_order_ids(q)
     async with ctx.db.tx() as conn:
         if req.goods_type == GoodsType.LIBRARY:
-            row = (await conn.execute(store.TAKE_STOCK, {"a": req.app_id, "g": req.goods_id, "q": q, "now": now})).first()
+            take = {"a": req.app_id, "g": req.goods_id, "q": q, "now": now}
+            row = (await conn.execute(store.TAKE_STOCK, take)).first()
             if row is None:
                 raise await _why_not(conn, req.app_id, req.goods_id, q, now)
             rules.check_quantity(q, row.min_limits, row.max_limits)
@@ -224,14 +227,17 @@ async def _fail_pending(ctx: Ctx, o: dict[str, Any], message: str, attempts: lis
         res = await conn.execute(store.FAIL_PRE_ORDER, {"oid": o["order_id"], "message": message[:500], "now": now})
         if res.rowcount == 1:
             if o["goods_type"] == GoodsType.LIBRARY:
-                await conn.execute(store.RETURN_STOCK, {"a": o["app_id"], "g": o["goods_id"], "q": o["quantity"], "now": now})
+                back = {"a": o["app_id"], "g": o["goods_id"], "q": o["quantity"], "now": now}
+                await conn.execute(store.RETURN_STOCK, back)
             await conn.execute(store.CLOSE_ITEMS, {"oid": o["order_id"], "now": now})
         if attempts:
             await conn.execute(callback_attempts.insert(), attempts)
     o.update(status=OrderStatus.FAIL.value, pre_order_status=PreOrder.FAILED.value, message=message)
 
 
-def order_view(o: Any, items: list[Any], snap: dict[str, Any] | None = None, app: dict[str, Any] | None = None) -> dict[str, Any]:
+def order_view(
+    o: Any, items: list[Any], snap: dict[str, Any] | None = None, app: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The buyer-facing order (also the base of the pages)."""
     m = o if isinstance(o, dict) else dict(o._mapping)
     snapshot = snap if snap is not None else json.loads(m["goods_snapshot"])
