@@ -20,7 +20,7 @@ serve: $(STAMP)
 	$(BIN)/paybutton serve --port $(PORT)
 
 browsers:
-	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@(test -x /usr/bin/chromium && test -d /usr/share/fonts/truetype/wqy) || (apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null)
 
 test: $(STAMP) browsers
 	$(BIN)/ruff check src tests bench

@@ -101,10 +101,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     from paybutton.api import buyer, meta, oauth
     from paybutton.goods import api as goods_api
     from paybutton.order import api as order_api
+    from paybutton.pages import routes as pages_routes
 
     app.include_router(oauth.router)
     app.include_router(goods_api.router)
     app.include_router(order_api.router)
     app.include_router(buyer.router)
     app.include_router(meta.router)
+    app.include_router(pages_routes.router)
     return app

@@ -51,6 +51,8 @@ async def app_info(app_id: str, ctx: CtxDep) -> dict[str, Any]:
         "channels": app["channels"],
         "can_pay": bool(app["channels"]) and not app["suspended"],
         "sandbox": ctx.cashier.sandbox,
+        "allowed_origins": app["allowed_origins"],
+        "login_url": app["login_url"],
     }
 
 

@@ -33,7 +33,12 @@ def get_ctx(request: Request) -> Ctx:
     return ctx
 
 
-CtxDep = Annotated[Ctx, Depends(get_ctx)]
+async def ctx_dependency(request: Request) -> Ctx:
+    """Async on purpose: FastAPI runs a sync dependency in a thread pool, which costs a thread hop a request."""
+    return get_ctx(request)
+
+
+CtxDep = Annotated[Ctx, Depends(ctx_dependency)]
 
 
 def logid_of(request: Request) -> str:

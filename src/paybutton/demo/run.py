@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import secrets
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from paybutton import buyer_token
@@ -20,7 +22,17 @@ from paybutton.clock import SystemClock
 from paybutton.config import Settings
 from paybutton.db import Database, upgrade
 from paybutton.demo.merchant import merchant_app
-from paybutton.demo.seed import DEMO_APP_ID, DEMO_PASSWORD, DEMO_SECRET, MERCHANT_GOODS_ID, seed_demo
+from paybutton.demo.seed import (
+    DEMO_APP_ID,
+    DEMO_PASSWORD,
+    DEMO_SECRET,
+    MERCHANT_GOODS_ID,
+    MERCHANT_GOODS_INFO,
+    seed_demo,
+)
+
+SHOP_DIR = Path(__file__).parent / "shop"
+SHOP_PAGES = {"index/index": "index.html", "orderDetail/orderDetail": "orderDetail.html"}
 
 
 def shop_app(server_url: str, public_pem: str, goods_ids: list[str]) -> Starlette:
@@ -35,6 +47,9 @@ def shop_app(server_url: str, public_pem: str, goods_ids: list[str]) -> Starlett
             f"<p>Trade server: <a href='{server_url}/docs'>{server_url}</a> (API docs at /docs)</p>"
             f"<p>App <code>{DEMO_APP_ID}</code>; library goods:</p><ul>{items}</ul>"
             f"<p>Merchant good: <code>{MERCHANT_GOODS_ID}</code></p>"
+            "<p>Buy page: <a href='/pages/index/index.html'>overlay</a> · "
+            "<a href='/pages/index/index.html?display=redirect'>redirect</a> · "
+            "<a href='/pages/index/index.html?lang=en'>English</a></p>"
             "<p>Recent callbacks received by this merchant: <a href='/merchant/callbacks'>/merchant/callbacks</a></p>"
         )
 
@@ -46,8 +61,26 @@ def shop_app(server_url: str, public_pem: str, goods_ids: list[str]) -> Starlett
         resp.set_cookie("demo_open_id", open_id, samesite="lax")
         return resp
 
+    async def page(request: Request) -> Response:
+        """The seed's example pages, as HTML + tt.js; ?display=redirect and ?lang=en pick the button's options."""
+        name = SHOP_PAGES.get(request.path_params["name"])
+        if name is None:
+            return HTMLResponse("<!doctype html><p>not found</p>", status_code=404)
+        display = "redirect" if request.query_params.get("display") == "redirect" else "overlay"
+        lang = "en" if request.query_params.get("lang", "").startswith("en") else "zh-CN"
+        body = ((SHOP_DIR / name).read_text(encoding="utf-8")
+                .replace("__SERVER__", server_url).replace("__APP_ID__", DEMO_APP_ID)
+                .replace("__DISPLAY__", display).replace("__LANG__", lang)
+                .replace("__MERCHANT_GOODS_INFO__", json.dumps(MERCHANT_GOODS_INFO, ensure_ascii=False)))
+        return HTMLResponse(body, headers={"Cache-Control": "no-store"})
+
+    async def css(request: Request) -> Response:
+        return Response((SHOP_DIR / "shop.css").read_bytes(), media_type="text/css")
+
     return Starlette(routes=[
         Route("/", index),
+        Route("/pages/{name:path}.html", page),
+        Route("/shop.css", css),
         Route("/demo-login", login, methods=["GET", "POST"]),
         Mount("/merchant", app=merchant_app(public_pem)),
     ])

@@ -1,0 +1,107 @@
+"""The hosted pages (order-confirm, sandbox cashier, the postMessage bridge) and /static (pay-button.js, tt.js)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from starlette.staticfiles import StaticFiles
+
+from paybutton.api.common import CtxDep
+from paybutton.errors import TradeError
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+router.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+TEXTS: dict[str, dict[str, str]] = {
+    "zh-CN": {
+        "confirm_title": "确认订单", "cashier_title": "收银台", "qty": "购买数量", "phone": "手机号",
+        "phone_ph": "请输入手机号", "contact": "联系人", "contact_ph": "选填", "total": "商品总价",
+        "discount": "优惠", "payable": "实付", "pay_now": "立即支付", "sandbox": "沙盒",
+        "sandbox_note": "沙盒环境:不会产生真实扣款", "amount": "支付金额", "left": "剩余支付时间",
+        "channels": "支付方式", "douyin": "抖音支付", "wechat": "微信支付", "alipay": "支付宝",
+        "bankcard": "银行卡", "scenario": "模拟结果", "confirm_pay": "确认支付", "cancel_pay": "取消支付",
+        "close": "关闭", "limits": "限购 {min}–{max} 份", "stock": "库存 {n}", "phone_bad": "请输入正确的手机号",
+        "phone_need": "请填写手机号", "paid": "支付成功", "not_paid": "未完成支付", "loading": "加载中…",
+        "merchant": "商家", "order_no": "订单号", "expired": "订单已超时",
+        "s_success": "支付成功", "s_fail": "支付失败 (10000)", "s_timeout": "超时",
+        "s_user_closed": "用户关闭收银台", "s_cancel": "用户取消", "s_open_failed": "调起失败 (10001)",
+        "s_app_missing": "未安装 (10002)",
+    },
+    "en": {
+        "confirm_title": "Confirm order", "cashier_title": "Cashier", "qty": "Quantity", "phone": "Mobile",
+        "phone_ph": "Your mobile number", "contact": "Contact", "contact_ph": "Optional", "total": "Subtotal",
+        "discount": "Discount", "payable": "To pay", "pay_now": "Pay now", "sandbox": "SANDBOX",
+        "sandbox_note": "Sandbox: no real money moves", "amount": "Amount", "left": "Time left to pay",
+        "channels": "Pay with", "douyin": "Douyin Pay", "wechat": "WeChat Pay", "alipay": "Alipay",
+        "bankcard": "Bank card", "scenario": "Simulated outcome", "confirm_pay": "Pay", "cancel_pay": "Cancel",
+        "close": "Close", "limits": "{min}–{max} per order", "stock": "{n} left",
+        "phone_bad": "Enter a valid mobile number",
+        "phone_need": "A mobile number is required", "paid": "Paid", "not_paid": "Not paid", "loading": "Loading…",
+        "merchant": "Merchant", "order_no": "Order no.", "expired": "The order has timed out",
+        "s_success": "Success", "s_fail": "Payment fails (10000)", "s_timeout": "Timeout",
+        "s_user_closed": "Buyer closes the cashier", "s_cancel": "Buyer cancels",
+        "s_open_failed": "App fails to open (10001)",
+        "s_app_missing": "App not installed (10002)",
+    },
+}
+
+
+def _lang(lang: str | None) -> str:
+    return "en" if (lang or "").lower().startswith("en") else "zh-CN"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+async def _page(request: Request, ctx: Any, template: str, app_id: str, lang: str | None,
+                ret: str | None, extra: dict[str, Any]) -> HTMLResponse:
+    code = _lang(lang)
+    try:
+        app = await ctx.app(app_id)
+    except TradeError:
+        app = None
+    if app is None:
+        return HTMLResponse("<!doctype html><meta charset=utf-8><p>app not found / 应用不存在</p>", status_code=404)
+    origins: list[str] = list(app["allowed_origins"])
+    if ret and _origin(ret) not in origins:
+        return HTMLResponse("<!doctype html><meta charset=utf-8><p>return URL not allowed / 返回地址不被允许</p>",
+                            status_code=400)
+    boot = {"appId": app_id, "lang": code, "origins": origins, "merchant": app["name"], "ret": ret or "",
+            "sandbox": bool(ctx.cashier.sandbox), "channels": app["channels"], **extra}
+    return templates.TemplateResponse(request, template, {
+        "t": TEXTS[code], "lang": code, "merchant": app["name"], "boot": json.dumps(boot, ensure_ascii=False),
+        "sandbox": bool(ctx.cashier.sandbox), "channels": app["channels"], **extra,
+    }, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/pages/order-confirm", response_class=HTMLResponse)
+async def order_confirm(request: Request, ctx: CtxDep, app_id: Annotated[str, Query()],
+                        goods_id: Annotated[str, Query()] = "", goods_type: Annotated[int, Query()] = 1,
+                        lang: str | None = None, ret: str | None = None) -> HTMLResponse:
+    return await _page(request, ctx, "order_confirm.html", app_id, lang, ret,
+                       {"page": "confirm", "goodsId": goods_id, "goodsType": goods_type})
+
+
+@router.get("/pages/cashier", response_class=HTMLResponse)
+async def cashier(request: Request, ctx: CtxDep, app_id: Annotated[str, Query()], order: Annotated[str, Query()],
+                  lang: str | None = None, ret: str | None = None) -> HTMLResponse:
+    scenarios = ["success", "fail", "timeout", "user_closed", "cancel", "open_failed", "app_missing"]
+    return await _page(request, ctx, "cashier.html", app_id, lang, ret,
+                       {"page": "cashier", "order": order, "scenarios": scenarios})
+
+
+@router.get("/pages/bridge", response_class=HTMLResponse)
+async def bridge(request: Request, ctx: CtxDep, app_id: Annotated[str, Query()]) -> HTMLResponse:
+    """A hidden frame that relays the pay-button's buyer-API calls, for allowed origins only."""
+    return await _page(request, ctx, "bridge.html", app_id, None, None, {"page": "bridge"})

@@ -1,0 +1,71 @@
+"""Small helpers for the browser tests: add a <pay-button> to the demo shop page and read what it reported."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@dataclass
+class Demo:
+    server: str
+    shop: str
+
+    def buy_page(self, **query: str) -> str:
+        q = "&".join(f"{k}={v}" for k, v in query.items())
+        return f"{self.shop}/pages/index/index.html" + (f"?{q}" if q else "")
+
+HOOKS_JS = """
+window.okInfo = () => Promise.resolve({});
+window.plainInfo = () => ({});
+window.rejectInfo = () => Promise.reject(new Error('no goods info'));
+window.numberInfo = () => Promise.resolve(42);
+window.badLimits = () => Promise.resolve({minLimits: '1', maxLimits: 2});
+window.fourLabels = () => Promise.resolve({currentPrice: 100, goodsName: 'x', goodsPhoto: '/p.png',
+  goodsLabels: [{type: 'EXPIRED_RETURNS'}, {type: 'REFUND_ANYTIME'}, {type: 'RESERVATION_FREE'},
+    {type: 'NON_REFUNDABLE'}]});
+window.clashLabels = () => Promise.resolve({currentPrice: 100, goodsName: 'x', goodsPhoto: '/p.png',
+  goodsLabels: [{type: 'REFUND_ANYTIME'}, {type: 'REFUNDABLE_DAYS', value: 3}]});
+window.neverInfo = () => new Promise(() => {});
+window.okPlace = () => Promise.resolve();
+window.rejectPlace = () => Promise.reject(new Error('not signed in'));
+window.okPay = () => {};
+"""
+
+ADD_JS = """([id, attrs]) => {
+  const el = document.createElement('pay-button');
+  el.id = id;
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  el.__errs = []; el.__pays = [];
+  el.addEventListener('error', e => el.__errs.push(e.detail));
+  document.querySelector('main').appendChild(el);
+}"""
+
+
+def add_button(page: Any, id_: str, **attrs: str) -> None:
+    page.evaluate(HOOKS_JS)
+    page.evaluate(ADD_JS, [id_, {k.replace("_", "-"): v for k, v in attrs.items()}])
+
+
+def errors_of(page: Any, id_: str, count: int = 1) -> list[dict[str, Any]]:
+    page.wait_for_function(f"document.getElementById({id_!r}).__errs.length >= {count}")
+    errs: list[dict[str, Any]] = page.evaluate(f"document.getElementById({id_!r}).__errs")
+    return errs
+
+
+def button_text(page: Any, id_: str, state: str | None = None) -> str:
+    sel = f"#{id_} button" + (f"[data-state={state}]" if state else "")
+    page.wait_for_selector(sel)
+    text: str = page.locator(f"#{id_} button span").inner_text()
+    return text
+
+
+def shot(page_or_frame: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page_or_frame.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
