@@ -4,7 +4,7 @@ that verifies every pre_create_order signature, and a load generator, each in it
 PostgreSQL, pgbench running the same SQL as the order path gives the ceiling we compare against.
 
     python -m bench.orders                    # ~4 minutes, both databases
-    python -m bench.orders --quick            # ~40 s smoke run
+    python -m bench.orders --quick            # ~1 minute smoke run
     python -m bench.orders --db postgresql --seconds 30 --concurrency 128
 
 The last line printed is one JSON object with every figure (see bench/README.md)."""
@@ -12,10 +12,12 @@ The last line printed is one JSON object with every figure (see bench/README.md)
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -56,25 +58,40 @@ def machine() -> dict[str, Any]:
 # ---------------------------------------------------------------- the server
 
 
+@functools.cache
+def serve_help() -> str:
+    cli = Path(sys.executable).parent / "paybutton"
+    if not cli.exists():
+        return ""
+    try:
+        return subprocess.run([str(cli), "serve", "--help"], capture_output=True, text=True, timeout=60,
+                              env=child_env()).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
 def serve_argv(port: int, workers: int) -> list[str]:
     """`paybutton serve --workers N` when the CLI has it, else uvicorn on the app factory."""
-    cli = Path(sys.executable).parent / "paybutton"
-    if cli.exists():
-        try:
-            helptext = __import__("subprocess").run(
-                [str(cli), "serve", "--help"], capture_output=True, text=True, timeout=30
-            ).stdout
-        except Exception:
-            helptext = ""
-        if "--workers" in helptext:
-            return [str(cli), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    helptext = serve_help()
+    if "--workers" in helptext:
+        cli = Path(sys.executable).parent / "paybutton"
+        argv = [str(cli), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+        return argv + (["--no-migrate"] if "--no-migrate" in helptext else [])
     return [sys.executable, "-m", "uvicorn", "--factory", "paybutton.app:create_app", "--host", "127.0.0.1",
             "--port", str(port), "--workers", str(workers), "--loop", "uvloop", "--http", "httptools",
             "--log-level", "warning", "--no-access-log"]
 
 
+def child_env() -> dict[str, str]:
+    """The environment of the processes we start. Bytecode caching stays on for them (__pycache__ is
+    git-ignored): with PYTHONDONTWRITEBYTECODE set, every server start recompiles FastAPI, SQLAlchemy and
+    paybutton, which takes 10-25 s on this machine."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def server_env(url: str, args: argparse.Namespace) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAYBUTTON_")}
+    env = child_env()
+    env = {k: v for k, v in env.items() if not k.startswith("PAYBUTTON_")}
     env.update({"PAYBUTTON_DATABASE_URL": url, "PAYBUTTON_LOG_LEVEL": "warning", "PYTHONUNBUFFERED": "1"})
     if args.pool_size:
         env["PAYBUTTON_DB_POOL_SIZE"] = str(args.pool_size)
@@ -126,7 +143,7 @@ class Run:
                 f"stub merchant ({self.kind})",
                 [sys.executable, "-m", "bench.stub_merchant", "--port", str(self.stub_port),
                  "--public-key-file", str(key_file)],
-                self.tmp / f"stub-{self.kind}.log",
+                self.tmp / f"stub-{self.kind}.log", child_env(),
             )
             wait_http(f"http://127.0.0.1:{self.stub_port}/stats", self.stub)
         log(f"{self.kind}: server up with {workers} worker(s): {' '.join(argv[:4])} ...")
@@ -155,7 +172,8 @@ class Run:
         t0 = time.monotonic()
         sampler.start()
         # Its stdout (the last line is the JSON result) and stderr go to a log of their own.
-        child = self.children.start("load generator", argv, self.tmp / f"loadgen-{time.monotonic_ns()}.log")
+        child = self.children.start("load generator", argv, self.tmp / f"loadgen-{time.monotonic_ns()}.log",
+                                    child_env())
         spy: Child | None = None
         if a.py_spy and not once:
             self.spy_n += 1
@@ -179,6 +197,8 @@ class Run:
             result["server_cpu_ms_per_order"] = round(cpu["server"] * 1000 / result["orders_per_s"], 2)
         stats1 = self.stub_stats()
         result["stub"] = {k: stats1.get(k, 0) - stats0.get(k, 0) for k in stats1}
+        if result.get("errors"):
+            result["server_log_tail"] = self.server.tail(15)
         if spy is not None:
             try:
                 spy.wait_with_usage(timeout=30)
@@ -299,6 +319,9 @@ def print_report(kind: str, r: dict[str, Any]) -> None:
         print(fmt_scenario("hot", res["hot"]))
         print(fmt_scenario("many", res["many"]))
         for scen in ("hot", "many"):
+            if res[scen].get("server_log_tail"):
+                print(f"  server log after {scen} (it had errors):")
+                print("    " + res[scen]["server_log_tail"].replace("\n", "\n    "))
             if "profile" in res[scen]:
                 print(f"  profile of the server, {scen}:")
                 print(res[scen]["profile"])
@@ -321,10 +344,10 @@ def print_report(kind: str, r: dict[str, Any]) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.orders", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="a ~40 s smoke run (short windows, one worker count)")
+    p.add_argument("--quick", action="store_true", help="a ~1 minute smoke run (short windows, one worker count)")
     p.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
-    p.add_argument("--seconds", type=float, help="measured window per scenario (default 20; quick 4)")
-    p.add_argument("--warmup", type=float, help="warm-up per scenario, discarded (default 3; quick 1)")
+    p.add_argument("--seconds", type=float, help="measured window per scenario (default 20; quick 3)")
+    p.add_argument("--warmup", type=float, help="warm-up per scenario, discarded (default 3; quick 0.5)")
     p.add_argument("--concurrency", type=int, default=64, help="concurrent buyers (default 64)")
     p.add_argument("--pg-workers", help="server worker counts to try on PostgreSQL (default 1,2; quick 2)")
     p.add_argument("--sqlite-workers", type=int, default=1)
@@ -336,15 +359,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--oversell-stock", type=int, default=50)
     p.add_argument("--oversell-buyers", type=int, default=200)
     p.add_argument("--pgbench-clients", default="1,2,4,16")
-    p.add_argument("--pgbench-seconds", type=int, help="per client count (default 10; quick 2)")
+    p.add_argument("--pgbench-seconds", type=int, help="per client count (default 10; quick 1)")
     p.add_argument("--no-pgbench", action="store_true")
     p.add_argument("--keep-db", action="store_true", help="keep the PostgreSQL database and the temp folder")
     p.add_argument("--py-spy", metavar="DIR", help="profile the server with py-spy during each scenario")
     p.add_argument("--strict", action="store_true", help="exit 1 when a floor is not met")
     a = p.parse_args(argv)
-    a.seconds = a.seconds if a.seconds is not None else (4.0 if a.quick else 20.0)
-    a.warmup = a.warmup if a.warmup is not None else (1.0 if a.quick else 3.0)
-    a.pgbench_seconds = a.pgbench_seconds if a.pgbench_seconds is not None else (2 if a.quick else 10)
+    a.seconds = a.seconds if a.seconds is not None else (3.0 if a.quick else 20.0)
+    a.warmup = a.warmup if a.warmup is not None else (0.5 if a.quick else 3.0)
+    a.pgbench_seconds = a.pgbench_seconds if a.pgbench_seconds is not None else (1 if a.quick else 10)
     a.pg_workers = [int(x) for x in (a.pg_workers or ("2" if a.quick else "1,2")).split(",")]
     a.pgbench_clients = [int(x) for x in a.pgbench_clients.split(",")]
     return a

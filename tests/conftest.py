@@ -125,6 +125,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         report.longrepr = f"skipped in CI, which counts as a failure: {report.longrepr}"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in this thread for the rest
+    of the session, and the database fixtures need to start their own."""
+    items.sort(key=lambda item: "browser" in item.path.parts)
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     passed = terminalreporter.stats.get("passed", [])
     pg = sum(1 for r in passed if "postgresql" in r.nodeid and r.when == "call")
