@@ -8,18 +8,20 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from paybutton import ids
 from paybutton.api import common
+from paybutton.api.fast_orders import FastOrders
 from paybutton.apps import service as app_service
+from paybutton.callbacks.http import CallbackClient
 from paybutton.callbacks.signing import Signer
 from paybutton.clock import Clock, SystemClock
 from paybutton.config import Settings
 from paybutton.context import Ctx
 from paybutton.db import Database
+from paybutton.order.fastpath import open_writer
 
 log = logging.getLogger("paybutton")
 
@@ -62,12 +64,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         db = Database(settings)
         async with db.tx() as conn:
             private_pem, _ = await app_service.ensure_platform_key(conn, the_clock)
-        http = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.callback_timeout_seconds),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
-            trust_env=False,
-        )
-        ctx = Ctx(settings=settings, db=db, clock=the_clock, signer=Signer(private_pem), http=http)
+        http = CallbackClient()
+        writer = await open_writer(db.engine.url.render_as_string(hide_password=False), settings.db_pool_size)
+        ctx = Ctx(settings=settings, db=db, clock=the_clock, signer=Signer(private_pem), http=http, writer=writer)
         app.state.ctx = ctx
         tasks: list[asyncio.Task[None]] = []
         if run_workers:
@@ -83,6 +82,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await t
             await http.aclose()
+            await writer.close()
             await db.dispose()
 
     app = FastAPI(
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         ),
         lifespan=lifespan,
     )
+    app.add_middleware(FastOrders)  # inside PlatformPathMiddleware: it sees the logid
     app.add_middleware(PlatformPathMiddleware)
     common.install_error_handlers(app)
 
@@ -108,5 +109,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.include_router(order_api.router)
     app.include_router(buyer.router)
     app.include_router(meta.router)
+    from paybutton.api import buyer_refund
+    from paybutton.fulfillment import api as fulfillment_api
+    from paybutton.refund import api as refund_api
+
+    app.include_router(refund_api.router)
+    app.include_router(fulfillment_api.router)
+    app.include_router(buyer_refund.router)
     app.include_router(pages_routes.router)
     return app

@@ -18,7 +18,9 @@ from paybutton.clock import SystemClock
 from paybutton.config import Settings
 from paybutton.db import Database, current_revision, upgrade
 from paybutton.errors import TradeError
+from paybutton.fulfillment.service import verify_code
 from paybutton.goods.cli import goods_cli
+from paybutton.refund.check import scan
 
 T = TypeVar("T")
 
@@ -272,6 +274,34 @@ def callbacks_replay(callback_id: int, app_id: str = typer.Option(..., "--app"),
 # ------------------------------------------------------------------ running
 
 
+@cli.command("check")
+def check(database: str | None = DatabaseOpt) -> None:
+    """Scan the database for broken money invariants (orders, item orders, refunds); exit 1 if any."""
+    async def go(db: Database) -> list[str]:
+        async with db.engine.connect() as conn:
+            return await scan(conn)
+
+    problems = _run(database, go)
+    for p in problems:
+        typer.echo(p)
+    if problems:
+        typer.echo(f"{len(problems)} broken invariant(s)", err=True)
+        raise typer.Exit(1)
+    typer.echo("ok: no broken invariant")
+
+
+@cli.command("verify")
+def verify(code: str, as_json: bool = typer.Option(False, "--json"), database: str | None = DatabaseOpt) -> None:
+    """Redeem (核销) one voucher by its code."""
+    async def go(db: Database) -> dict[str, Any]:
+        async with db.tx() as conn:
+            return await verify_code(conn, SystemClock(), code)
+
+    _out(_run(database, go), as_json,
+         lambda r: f"verified {r['certificate_code']}: item order {r['item_order_id']} of order {r['order_id']} "
+                   f"(verify_id {r['verify_id']})")
+
+
 @cli.command("serve")
 def serve(
     host: str = typer.Option("127.0.0.1"),
@@ -287,6 +317,12 @@ def serve(
     os.environ["PAYBUTTON_DATABASE_URL"] = settings.database_url
     if migrate:
         upgrade(settings.database_url)
+
+    async def key(db: Database) -> str:
+        async with db.tx() as conn:
+            return (await app_service.ensure_platform_key(conn, SystemClock()))[1]
+
+    _run(settings.database_url, key)  # before the workers fork, so they all sign with one key
     typer.echo(f"paybutton serving on http://{host}:{port}  database: {settings.database_url.split('@')[-1]}")
     uvicorn.run("paybutton.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level=settings.log_level, access_log=False,

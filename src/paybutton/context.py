@@ -6,15 +6,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from paybutton.apps import service as app_service
+from paybutton.callbacks.http import CallbackClient
 from paybutton.callbacks.signing import Signer
 from paybutton.cashier.base import Cashier
 from paybutton.cashier.sandbox import SandboxCashier
 from paybutton.clock import Clock
 from paybutton.config import Settings
 from paybutton.db import Database
+from paybutton.order.fastpath import OrderWriter
 
 
 @dataclass
@@ -43,7 +43,8 @@ class Ctx:
     db: Database
     clock: Clock
     signer: Signer
-    http: httpx.AsyncClient
+    http: CallbackClient
+    writer: OrderWriter
     apps: AppCache = field(default_factory=AppCache)
     cashier: Cashier = field(default_factory=SandboxCashier)
 

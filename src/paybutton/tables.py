@@ -153,7 +153,18 @@ item_orders = Table(
     Column("refunded_amount", BigInteger, nullable=False, default=0),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # 0002: money in flight, the voucher and its verification
+    Column("refunding_amount", BigInteger, nullable=False, server_default="0", default=0),
+    Column("voucher_code", String(32), nullable=True),
+    Column("certificate_id", String(32), nullable=True),
+    Column("verify_id", String(32), nullable=True),
+    Column("verified_at", BigInteger, nullable=True),
     CheckConstraint("refunded_amount >= 0 AND refunded_amount <= price", name="refund_within_price"),
+    CheckConstraint(
+        "refunding_amount >= 0 AND refunded_amount + refunding_amount <= price", name="inflight_within_price"
+    ),
+    UniqueConstraint("voucher_code", name="uq_item_orders_voucher_code"),
+    Index("ix_item_orders_certificate_id", "certificate_id"),
 )
 
 payments = Table(
@@ -225,4 +236,46 @@ idempotency_keys = Table(
     Column("request_hash", String(64), nullable=False),
     Column("response_body", Text, nullable=True),
     Column("created_at", BigInteger, nullable=False),
+)
+
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("refund_id", String(32), primary_key=True),
+    Column("app_id", String(32), ForeignKey("apps.app_id"), nullable=False),
+    Column("order_id", String(32), ForeignKey("orders.order_id"), nullable=False, index=True),
+    Column("out_refund_no", String(64), nullable=True),  # set when pre_create_refund answers
+    Column("status", String(16), nullable=False),  # PROCESSING SUCCESS FAIL
+    Column("stage", String(16), nullable=False),  # ours: PRE_REFUND AUDIT READY CASHIER DONE
+    Column("refund_total_amount", BigInteger, nullable=False),
+    Column("source", Integer, nullable=False),  # 1 user, 2 merchant (ours), 3 expiry, 6 late payment (ours)
+    Column("audit_status", String(16), nullable=False),  # INIT TOAUDIT AGREE DENY OVERTIME
+    Column("need_refund_audit", Integer, nullable=False),  # 1 required, 2 not required
+    Column("refund_audit_deadline", BigInteger, nullable=True),
+    Column("deny_message", Text, nullable=True),
+    Column("reason", Text, nullable=True),  # JSON list of strings
+    Column("description", Text, nullable=True),
+    Column("cp_extra", Text, nullable=True),
+    Column("notify_url", Text, nullable=True),
+    Column("order_entry_schema", Text, nullable=True),
+    Column("pre_refund_outbox_id", BigInteger, nullable=True),
+    Column("locked_until", BigInteger, nullable=True),
+    Column("channel_refund_id", String(64), nullable=True),
+    Column("message", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("refund_at", BigInteger, nullable=True),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("app_id", "out_refund_no", name="uq_refunds_app_out_refund_no"),
+    CheckConstraint("refund_total_amount >= 0", name="amount_not_negative"),
+    Index("ix_refunds_stage", "stage", "status"),
+)
+
+refund_items = Table(
+    "refund_items",
+    metadata,
+    Column("refund_id", String(32), ForeignKey("refunds.refund_id"), primary_key=True),
+    Column("item_order_id", String(32), ForeignKey("item_orders.item_order_id"), primary_key=True),
+    Column("amount", BigInteger, nullable=False),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    Index("ix_refund_items_item_order_id", "item_order_id"),
 )

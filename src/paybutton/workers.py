@@ -11,6 +11,7 @@ import socket
 from paybutton.callbacks.dispatcher import run_dispatcher
 from paybutton.context import Ctx
 from paybutton.order import service as orders
+from paybutton.refund import service as refunds
 
 log = logging.getLogger("paybutton.workers")
 
@@ -38,4 +39,5 @@ def start(ctx: Ctx) -> list[asyncio.Task[None]]:
     return [
         asyncio.create_task(run_sweeper(ctx), name="paybutton-sweeper"),
         asyncio.create_task(run_dispatcher(ctx, worker_id=worker_id()), name="paybutton-dispatcher"),
+        asyncio.create_task(refunds.run_refund_worker(ctx), name="paybutton-refunds"),
     ]

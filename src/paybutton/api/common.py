@@ -91,6 +91,11 @@ async def current_buyer(
     authorization: Annotated[str | None, Header()] = None,
     x_buyer_token: Annotated[str | None, Header()] = None,
 ) -> Buyer:
+    return await buyer_of(ctx, authorization, x_buyer_token)
+
+
+async def buyer_of(ctx: Ctx, authorization: str | None, x_buyer_token: str | None) -> Buyer:
+    """The buyer behind `X-Buyer-Token` or `Authorization: Bearer`; BUYER_TOKEN_INVALID otherwise."""
     token = x_buyer_token
     if not token and authorization and authorization.lower().startswith("bearer "):
         token = authorization[7:].strip()
@@ -183,6 +188,21 @@ def render_error(request: Request, err: TradeError) -> Response:
     return JSONResponse(buyer_error_body(err, lid, _lang(request)), status_code=err.spec.http_status, headers=headers)
 
 
+def validation_error(errs: list[Any]) -> TradeError:
+    """A request that did not validate: PARSE_ERROR for unreadable JSON, else INVALID_PARAMETER naming fields."""
+    if any(
+        e.get("type") == "json_invalid"
+        or (tuple(e.get("loc", ())) in (("body",), ()) and isinstance(e.get("input"), str | bytes))
+        for e in errs
+    ):
+        return TradeError("PARSE_ERROR")
+    parts = []
+    for e in errs[:5]:
+        loc = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "header"))
+        parts.append(f"{loc or 'body'}: {e.get('msg')}")
+    return TradeError("INVALID_PARAMETER", "; ".join(parts))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TradeError)
     async def _trade(request: Request, exc: TradeError) -> Response:
@@ -191,17 +211,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         errs = exc.errors()
-        if any(
-            e.get("type") == "json_invalid"
-            or (tuple(e.get("loc", ())) == ("body",) and isinstance(e.get("input"), str | bytes))
-            for e in errs
-        ):
-            return render_error(request, TradeError("PARSE_ERROR"))
-        parts = []
-        for e in errs[:5]:
-            loc = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "header"))
-            parts.append(f"{loc or 'body'}: {e.get('msg')}")
-        return render_error(request, TradeError("INVALID_PARAMETER", "; ".join(parts)))
+        return render_error(request, validation_error(list(errs)))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

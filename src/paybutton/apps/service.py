@@ -8,7 +8,7 @@ import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton import ids
@@ -23,7 +23,9 @@ MAX_PAY_EXPIRE = 48 * 3600
 
 
 async def ensure_platform_key(conn: AsyncConnection, clock: Clock) -> tuple[str, str]:
-    """The active platform key pair, generated on first use."""
+    """The active platform key pair, generated on first use (once, even when several workers start at once)."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(7270001)"))
     row = (
         await conn.execute(
             select(platform_keys.c.private_pem, platform_keys.c.public_pem)

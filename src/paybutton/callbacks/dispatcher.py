@@ -10,12 +10,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from paybutton import ids
 from paybutton.callbacks.body import compact
+from paybutton.callbacks.http import Answer, CallbackTimeout
 from paybutton.callbacks.outbox import DEAD, DONE, PENDING
 from paybutton.callbacks.schedules import next_delay
 from paybutton.context import Ctx
@@ -85,7 +85,7 @@ async def _claim(ctx: Ctx, worker_id: str, limit: int) -> list[Claimed]:
     return sorted((Claimed(*r) for r in rows), key=lambda c: c.id)
 
 
-def _judge(resp: httpx.Response) -> Outcome:
+def _judge(resp: Answer) -> Outcome:
     """Success is HTTP 200 with a JSON object whose err_no is 0."""
     status, head = resp.status_code, resp.text[:ANSWER_HEAD]
     if status != 200:
@@ -107,8 +107,8 @@ async def _post(ctx: Ctx, row: Claimed, logid: str) -> Outcome:
     headers = signed.as_headers(row.identify_name, logid)
     timeout = ctx.settings.callback_timeout_seconds
     try:
-        resp = await ctx.http.post(row.url, content=body, headers=headers, timeout=timeout)
-    except httpx.TimeoutException:
+        resp = await ctx.http.post(row.url, content=body, headers=headers, budget=timeout)
+    except CallbackTimeout:
         return Outcome(False, error=f"timeout after {timeout}s")
     except Exception as e:  # any failure to deliver is a failed attempt, never a dead worker
         return Outcome(False, error=f"{type(e).__name__}: {e}"[:ANSWER_HEAD])

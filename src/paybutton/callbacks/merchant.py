@@ -8,10 +8,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-
 from paybutton import ids
 from paybutton.callbacks.body import build_body, identify_name
+from paybutton.callbacks.http import CallbackTimeout, CallbackUnreachable
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.tables import callback_attempts
@@ -53,11 +52,11 @@ async def call_extension(
     data: dict[str, Any] | None = None
     try:
         try:
-            resp = await ctx.http.post(url, content=body, headers=headers, timeout=budget)
-        except httpx.TimeoutException as e:
+            resp = await ctx.http.post(url, content=body, headers=headers, budget=budget)
+        except CallbackTimeout as e:
             error = f"timeout after {budget}s"
             raise TradeError(failed, "the merchant did not answer in time") from e
-        except httpx.HTTPError as e:
+        except CallbackUnreachable as e:
             error = f"{type(e).__name__}: {e}"
             raise TradeError(failed, "the merchant could not be reached") from e
         status = resp.status_code

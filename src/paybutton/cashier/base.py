@@ -43,6 +43,15 @@ class ChargeResult:
     message: str = ""
 
 
+@dataclass(frozen=True)
+class RefundResult:
+    """How a refund through the channel ended: ok with the channel's refund id, or refused with a message."""
+
+    ok: bool
+    channel_refund_id: str | None = None
+    message: str = ""
+
+
 class Cashier(Protocol):
     """A payment channel set. `scenario` is a tester's choice in the sandbox; real channels ignore it."""
 
@@ -50,3 +59,8 @@ class Cashier(Protocol):
     sandbox: bool
 
     async def charge(self, *, order_id: str, amount: int, channel: str, scenario: str | None) -> ChargeResult: ...
+
+    async def refund(self, *, refund_id: str, order_id: str, amount: int, channel_pay_id: str | None) -> RefundResult:
+        """Give `amount` fen of the order's payment back. `refund_id` is the idempotency key: asked twice for one
+        refund, a channel answers the first outcome again."""
+        ...

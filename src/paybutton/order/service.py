@@ -10,18 +10,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton import ids
+from paybutton.apps import service as app_service
 from paybutton.callbacks import outbox
 from paybutton.callbacks.merchant import call_extension
 from paybutton.cashier.base import ERROR_NAMES, PAY_CODES, Outcome
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
+from paybutton.fulfillment import service as vouchers
 from paybutton.goods import rules as goods_rules
 from paybutton.money import split_exact
-from paybutton.order import rules, store
+from paybutton.order import fastpath, rules, store
 from paybutton.order.states import PAY_CHANNELS, UNPAID, GoodsType, ItemStatus, OrderStatus, PreOrder
 from paybutton.tables import callback_attempts, goods, orders
 
@@ -45,7 +46,9 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
-async def _why_not(conn: AsyncConnection, app_id: str, goods_id: str, quantity: int, now: int) -> TradeError:
+async def _why_not(conn: AsyncConnection, app_id: str, goods_id: str, quantity: int, now: int,
+                   phone: str | None) -> TradeError:
+    """Why the guarded stock statement took nothing, in the order a buyer can act on."""
     row = (
         await conn.execute(select(goods).where(goods.c.app_id == app_id, goods.c.goods_id == goods_id))
     ).first()
@@ -57,9 +60,16 @@ async def _why_not(conn: AsyncConnection, app_id: str, goods_id: str, quantity: 
         return TradeError("GOODS_NOT_STARTED")
     if row.sale_end is not None and now >= row.sale_end:
         return TradeError("GOODS_SALE_ENDED")
+    if not row.min_limits <= quantity <= row.max_limits:
+        limits = f"[{row.min_limits}, {row.max_limits}]"
+        return TradeError("QUANTITY_OUT_OF_LIMITS", f"quantity {quantity} is outside {limits}")
     if row.stock == 0:
         return TradeError("GOODS_SOLD_OUT")
-    return TradeError("GOODS_SOLD_OUT", f"only {row.stock} left")
+    if row.stock < quantity:
+        return TradeError("GOODS_SOLD_OUT", f"only {row.stock} left")
+    if row.phone_required and phone is None:
+        return TradeError("PHONE_REQUIRED")
+    return TradeError("ORDER_STATUS_CONFLICT", "the goods changed meanwhile; try again")
 
 
 def _merchant_goods_snapshot(req: PlaceOrder) -> tuple[dict[str, Any], int, int, int, bool]:
@@ -127,6 +137,34 @@ def _pre_order_msg(
     }
 
 
+def _order_dicts(req: PlaceOrder, app: dict[str, Any], oid: str, item_ids: list[str], now: int,
+                 snap: dict[str, Any], unit_price: int, discount: int, phone: str | None, biz_line: int,
+                 accepted_now: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The order row and its item orders (the payable split exactly over the units)."""
+    q = req.quantity
+    total = unit_price * q
+    prices = split_exact(total - discount, q)
+    o: dict[str, Any] = {
+        "order_id": oid, "app_id": req.app_id, "out_order_no": oid if accepted_now else None,
+        "open_id": req.open_id, "goods_id": req.goods_id, "goods_type": req.goods_type, "quantity": q,
+        "unit_price": unit_price, "total_amount": total, "discount_amount": discount,
+        "status": OrderStatus.INIT.value,
+        "pre_order_status": PreOrder.OK.value if accepted_now else PreOrder.PENDING.value,
+        "phone_num": phone, "contact_name": (req.contact_name or None), "cp_extra": req.cp_extra,
+        "goods_snapshot": _dumps(snap), "price_calculation_detail": None, "order_entry_schema": None,
+        "delivery_type": app["delivery_type"], "biz_line": biz_line, "legacy": False,
+        "pay_expire_at": now + app["pay_expire_seconds"] * 1000, "auto_refund_pending": False,
+        "created_at": now, "updated_at": now,
+    }
+    items = [
+        {"item_order_id": iid, "order_id": oid, "app_id": req.app_id, "seq": i, "goods_id": req.goods_id,
+         "price": prices[i], "status": int(ItemStatus.UNPAID), "refunded_amount": 0,
+         "created_at": now, "updated_at": now}
+        for i, iid in enumerate(item_ids)
+    ]
+    return o, items
+
+
 async def place_order(ctx: Ctx, req: PlaceOrder) -> dict[str, Any]:
     """Create the order and its item orders, taking stock in one guarded UPDATE, then ask the merchant."""
     app = await ctx.app(req.app_id)
@@ -143,46 +181,31 @@ async def place_order(ctx: Ctx, req: PlaceOrder) -> dict[str, Any]:
     oid = ids.order_id()
     q = req.quantity
     item_ids = ids.item_order_ids(q)
-    async with ctx.db.tx() as conn:
-        if req.goods_type == GoodsType.LIBRARY:
-            take = {"a": req.app_id, "g": req.goods_id, "q": q, "now": now}
-            row = (await conn.execute(store.TAKE_STOCK, take)).first()
-            if row is None:
-                raise await _why_not(conn, req.app_id, req.goods_id, q, now)
-            rules.check_quantity(q, row.min_limits, row.max_limits)
-            phone = rules.normalise_phone(req.phone_num, row.phone_required)
-            snap = {"name": row.name, "photo_url": row.photo_url, "labels": json.loads(row.labels),
-                    "date_rule": row.date_rule}
-            unit_price, biz_line = int(row.price), int(row.biz_line)
-        else:
-            snap, unit_price, lo, hi, phone_required = _merchant_goods_snapshot(req)
-            rules.check_quantity(q, lo, hi)
-            phone = rules.normalise_phone(req.phone_num, phone_required)
-            biz_line = 1
-        total = unit_price * q
-        discount = 0
-        prices = split_exact(total - discount, q)
-        accepted_now = not pre_order_url
-        o: dict[str, Any] = {
-            "order_id": oid, "app_id": req.app_id, "out_order_no": oid if accepted_now else None,
-            "open_id": req.open_id, "goods_id": req.goods_id, "goods_type": req.goods_type, "quantity": q,
-            "unit_price": unit_price, "total_amount": total, "discount_amount": discount,
-            "status": OrderStatus.INIT.value,
-            "pre_order_status": PreOrder.OK.value if accepted_now else PreOrder.PENDING.value,
-            "phone_num": phone, "contact_name": (req.contact_name or None), "cp_extra": req.cp_extra,
-            "goods_snapshot": _dumps(snap), "price_calculation_detail": None, "order_entry_schema": None,
-            "delivery_type": app["delivery_type"], "biz_line": biz_line, "legacy": False,
-            "pay_expire_at": now + app["pay_expire_seconds"] * 1000, "auto_refund_pending": False,
-            "created_at": now, "updated_at": now,
-        }
-        items = [
-            {"item_order_id": iid, "order_id": oid, "app_id": req.app_id, "seq": i, "goods_id": req.goods_id,
-             "price": prices[i], "status": int(ItemStatus.UNPAID), "refunded_amount": 0,
-             "created_at": now, "updated_at": now}
-            for i, iid in enumerate(item_ids)
-        ]
-        await conn.execute(store.INSERT_ORDER, o)
-        await conn.execute(store.INSERT_ITEMS, items)
+    accepted_now = not pre_order_url
+    if req.goods_type == GoodsType.LIBRARY:
+        phone = rules.normalise_phone(req.phone_num, required=False)
+        taken = await ctx.writer.take(fastpath.NewOrder(
+            order_id=oid, app_id=req.app_id, open_id=req.open_id, goods_id=req.goods_id, quantity=q,
+            has_phone=phone is not None, phone_num=phone, contact_name=req.contact_name or None,
+            cp_extra=req.cp_extra, out_order_no=oid if accepted_now else None,
+            pre_order_status=PreOrder.OK.value if accepted_now else PreOrder.PENDING.value,
+            delivery_type=app["delivery_type"], pay_expire_ms=app["pay_expire_seconds"] * 1000,
+            item_ids=item_ids, now=now))
+        if taken is None:
+            async with ctx.db.engine.connect() as conn:
+                raise await _why_not(conn, req.app_id, req.goods_id, q, now, phone)
+        snap = {"name": taken.name, "photo_url": taken.photo_url, "labels": json.loads(taken.labels),
+                "date_rule": taken.date_rule}
+        o, items = _order_dicts(req, app, oid, item_ids, now, snap, taken.price, 0, phone, taken.biz_line,
+                                accepted_now)
+    else:
+        snap, unit_price, lo, hi, phone_required = _merchant_goods_snapshot(req)
+        rules.check_quantity(q, lo, hi)
+        phone = rules.normalise_phone(req.phone_num, phone_required)
+        o, items = _order_dicts(req, app, oid, item_ids, now, snap, unit_price, 0, phone, 1, accepted_now)
+        async with ctx.db.tx() as conn:
+            await conn.execute(store.INSERT_ORDER, o)
+            await conn.execute(store.INSERT_ITEMS, items)
     if pre_order_url:
         await _ask_merchant(ctx, app, o, items, snap)
     return order_view(o, items, snap, app)
@@ -203,15 +226,13 @@ async def _ask_merchant(ctx: Ctx, app: dict[str, Any], o: dict[str, Any], items:
         expire_at = o["created_at"] + pes * 1000 if pes else o["pay_expire_at"]
         schema = _dumps(answer["order_entry_schema"]) if "order_entry_schema" in answer else None
         try:
-            async with ctx.db.tx() as conn:
-                res = await conn.execute(store.ACCEPT_PRE_ORDER, {
-                    "oid": o["order_id"], "out_order_no": answer["out_order_no"], "pay_expire_at": expire_at,
-                    "schema": schema, "now": now})
-                if res.rowcount != 1:
-                    raise TradeError("ORDER_STATUS_CONFLICT", "the order ended while the merchant was asked")
-                await conn.execute(callback_attempts.insert(), attempts)
-        except IntegrityError as e:
+            accepted = await ctx.writer.accept(o["order_id"], answer["out_order_no"], expire_at, schema, now,
+                                               attempts[0] if attempts else None)
+        except fastpath.DuplicateOutOrderNo as e:
             raise TradeError("OUT_ORDER_NO_DUPLICATE", answer["out_order_no"]) from e
+        if not accepted:
+            raise TradeError("ORDER_STATUS_CONFLICT", "the order ended while the merchant was asked")
+        attempts.clear()
         o.update(out_order_no=answer["out_order_no"], pre_order_status=PreOrder.OK.value,
                  pay_expire_at=expire_at, order_entry_schema=schema)
     except BaseException as exc:
@@ -358,6 +379,7 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
                 "channel_pay_id": charge.channel_pay_id, "payment_id": pid})
             if res.rowcount == 1:
                 await conn.execute(store.ITEMS_PAID, {"oid": order["order_id"], "now": now})
+                await vouchers.issue_vouchers(conn, order["order_id"], now)
                 row = await store.order_row(conn, order["order_id"])
                 await outbox.enqueue(conn, ctx.clock, app_id=app_id, kind="payment", url=app["payment_notify_url"],
                                      msg=payment_msg(row, "SUCCESS"), order_id=order["order_id"])
@@ -403,7 +425,7 @@ async def _end(ctx: Ctx, conn: AsyncConnection, stmt: Any, order_id: str, messag
         await conn.execute(store.RETURN_STOCK, {"a": row.app_id, "g": row.goods_id, "q": row.quantity, "now": now})
     await conn.execute(store.CLOSE_ITEMS, {"oid": order_id, "now": now})
     if notify and row.pre_order_status == PreOrder.OK:
-        app = await ctx.app(row.app_id)
+        app = await app_service.get_app(conn, row.app_id)  # this connection: SQLite's pool has only one
         full = await store.order_row(conn, order_id)
         await outbox.enqueue(conn, ctx.clock, app_id=row.app_id, kind="payment", url=app["payment_notify_url"],
                              msg=payment_msg(full, "CANCEL", message), order_id=order_id)

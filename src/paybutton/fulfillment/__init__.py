@@ -1,0 +1,1 @@
+"""fulfillment domain: voucher codes and their verification."""

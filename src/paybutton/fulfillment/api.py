@@ -1,0 +1,97 @@
+"""Platform OpenAPI fulfilment routes (reference §16): delivery_prepare, delivery_verify, verify_cancel,
+push_delivery."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from paybutton.api.common import AppId, CtxDep, envelope, idempotent
+from paybutton.fulfillment import service
+
+router = APIRouter(prefix="/api/apps/trade/v2/fulfillment", tags=["fulfillment"])
+
+
+class PrepareBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    code: StrictStr | None = None
+    encrypted_data: StrictStr | None = Field(default=None, description="the voucher QR's data")
+
+
+class Certificate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    encrypted_code: StrictStr
+    certificate_id: StrictStr
+
+
+class VerifyBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    verify_token: StrictStr
+    order_id: StrictStr
+    certificates: list[Certificate] = Field(min_length=1)
+    poi_info: dict[str, Any] | None = None
+
+
+class CancelBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    order_id: StrictStr
+    certificate_id: StrictStr
+    verify_id: StrictStr
+
+
+class PushItem(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    item_order_id: StrictStr
+
+
+class PushBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    out_order_no: StrictStr
+    item_order_list: list[PushItem] | None = None
+    use_all: StrictBool = False
+    poi_info: dict[str, Any] | None = None
+
+
+@router.post("/delivery_prepare", summary="A voucher code or QR data -> verify_token and certificates")
+async def delivery_prepare(body: PrepareBody, request: Request, app_id: AppId, ctx: CtxDep) -> dict[str, Any]:
+    async with ctx.db.engine.connect() as conn:
+        data = await service.prepare(conn, ctx.clock, app_id, code=body.code, encrypted_data=body.encrypted_data)
+    return envelope(request, data)
+
+
+@router.post("/delivery_verify", summary="Redeem certificates (each unused unit once)")
+async def delivery_verify(body: VerifyBody, request: Request, app_id: AppId, ctx: CtxDep) -> dict[str, Any]:
+    async def run(conn: AsyncConnection) -> dict[str, Any]:
+        results = await service.verify(conn, ctx.clock, app_id, order_id=body.order_id,
+                                       verify_token=body.verify_token,
+                                       certificates=[(c.encrypted_code, c.certificate_id) for c in body.certificates])
+        return {"verify_results": results}
+
+    return envelope(request, await idempotent(ctx, request, app_id, "fulfillment/delivery_verify",
+                                              body.model_dump(), run))
+
+
+@router.post("/verify_cancel", summary="Cancel a verification: the unit is unused (and refundable) again")
+async def verify_cancel(body: CancelBody, request: Request, app_id: AppId, ctx: CtxDep) -> dict[str, Any]:
+    async def run(conn: AsyncConnection) -> dict[str, Any]:
+        await service.cancel(conn, ctx.clock, app_id, order_id=body.order_id, certificate_id=body.certificate_id,
+                             verify_id=body.verify_id)
+        return {}
+
+    return envelope(request, await idempotent(ctx, request, app_id, "fulfillment/verify_cancel",
+                                              body.model_dump(), run))
+
+
+@router.post("/push_delivery", summary="Report redemption of merchant-issued codes (三方码)")
+async def push_delivery(body: PushBody, request: Request, app_id: AppId, ctx: CtxDep) -> dict[str, Any]:
+    async def run(conn: AsyncConnection) -> dict[str, Any]:
+        results = await service.push_delivery(
+            conn, ctx.clock, app_id, out_order_no=body.out_order_no, use_all=body.use_all,
+            item_order_ids=[i.item_order_id for i in body.item_order_list or []])
+        return {"verify_results": results}
+
+    return envelope(request, await idempotent(ctx, request, app_id, "fulfillment/push_delivery",
+                                              body.model_dump(), run))

@@ -1,0 +1,214 @@
+"""Vouchers and verification (核销): a code per paid unit, delivery_prepare -> verify_token, delivery_verify,
+verify_cancel, push_delivery (merchant codes). A unit verifies only while unused with no refund in flight,
+in one guarded UPDATE, so a verification racing a refund of the same unit: exactly one wins."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from paybutton import ids
+from paybutton.clock import Clock
+from paybutton.errors import TradeError
+from paybutton.order import store as order_store
+from paybutton.order.states import ItemStatus, OrderStatus
+from paybutton.refund.rules import voucher_state
+from paybutton.tables import apps, item_orders, orders
+
+TOKEN_TTL_MS = 30 * 60 * 1000
+QR_PREFIX = "pbv1:"
+
+VERIFY = (
+    update(item_orders)
+    .where(
+        item_orders.c.item_order_id == bindparam("iid"),
+        item_orders.c.status == int(ItemStatus.UNUSED),
+        item_orders.c.refunding_amount == 0,
+    )
+    .values(status=int(ItemStatus.REDEEMED), verify_id=bindparam("vid"), verified_at=bindparam("now"),
+            updated_at=bindparam("now"))
+)
+
+CANCEL = (
+    update(item_orders)
+    .where(
+        item_orders.c.order_id == bindparam("oid"),
+        item_orders.c.certificate_id == bindparam("cid"),
+        item_orders.c.verify_id == bindparam("vid"),
+        item_orders.c.status == int(ItemStatus.REDEEMED),
+    )
+    .values(status=int(ItemStatus.UNUSED), verify_id=None, verified_at=None, updated_at=bindparam("now"))
+)
+
+
+def qr_data(code: str) -> str:
+    """What the voucher's QR encodes (the `encrypted_data` delivery_prepare accepts)."""
+    return QR_PREFIX + code
+
+
+async def issue_vouchers(conn: AsyncConnection, order_id: str, now: int) -> None:
+    """Give every paid unit of the order its code and certificate id (in the payment's transaction)."""
+    rows = (await conn.execute(select(item_orders.c.item_order_id).where(
+        item_orders.c.order_id == order_id, item_orders.c.voucher_code.is_(None),
+        item_orders.c.status == int(ItemStatus.UNUSED)).order_by(item_orders.c.item_order_id))).scalars().all()
+    for iid in rows:
+        await conn.execute(update(item_orders).where(item_orders.c.item_order_id == iid).values(
+            voucher_code=ids.voucher_code(), certificate_id="ct" + secrets.token_hex(8), updated_at=now))
+
+
+def _sign(secret: str, order_id: str, exp: int) -> str:
+    return hmac.new(secret.encode(), f"{order_id}.{exp}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+async def _app_secret(conn: AsyncConnection, app_id: str) -> str:
+    return str((await conn.execute(select(apps.c.secret).where(apps.c.app_id == app_id))).scalar_one())
+
+
+def _cert(i: Any) -> dict[str, Any]:
+    return {"encrypted_code": i.voucher_code, "certificate_id": i.certificate_id, "item_order_id": i.item_order_id}
+
+
+async def prepare(conn: AsyncConnection, clock: Clock, app_id: str, *, code: str | None,
+                  encrypted_data: str | None) -> dict[str, Any]:
+    """delivery_prepare: the order behind a code (or QR data), a verify_token and its redeemable certificates."""
+    raw = code or (encrypted_data or "")
+    raw = raw.removeprefix(QR_PREFIX)
+    if not raw:
+        raise TradeError("INVALID_PARAMETER", "code or encrypted_data is required")
+    item = (await conn.execute(select(item_orders).where(item_orders.c.voucher_code == raw,
+                                                         item_orders.c.app_id == app_id))).first()
+    if item is None:
+        raise TradeError("VOUCHER_NOT_FOUND", raw)
+    order = await order_store.order_row(conn, item.order_id)
+    assert order is not None
+    if order.status != OrderStatus.SUCCESS:
+        raise TradeError("ORDER_STATUS_CONFLICT", f"the order is {order.status}")
+    units = [i for i in await order_store.items_of(conn, order.order_id)
+             if i.status == ItemStatus.UNUSED and i.refunding_amount == 0 and i.voucher_code]
+    if not units:
+        raise TradeError("VOUCHER_NOT_VERIFIABLE", "no unit of this order can be redeemed")
+    exp = clock.now_ms() + TOKEN_TTL_MS
+    token = f"{exp}.{_sign(await _app_secret(conn, app_id), order.order_id, exp)}"
+    return {"order_id": order.order_id, "out_order_no": order.out_order_no or "", "verify_token": token,
+            "certificates": [_cert(i) for i in units]}
+
+
+async def _check_token(conn: AsyncConnection, clock: Clock, app_id: str, order_id: str, token: str) -> None:
+    exp_s, _, sig = token.partition(".")
+    if not exp_s.isdigit() or int(exp_s) < clock.now_ms():
+        raise TradeError("VERIFY_TOKEN_INVALID")
+    if not hmac.compare_digest(sig, _sign(await _app_secret(conn, app_id), order_id, int(exp_s))):
+        raise TradeError("VERIFY_TOKEN_INVALID")
+
+
+async def _verify_unit(conn: AsyncConnection, now: int, item: Any) -> dict[str, Any]:
+    vid = "vf" + secrets.token_hex(8)
+    res = await conn.execute(VERIFY, {"iid": item.item_order_id, "vid": vid, "now": now})
+    if res.rowcount == 1:
+        return {"item_order_id": item.item_order_id, "certificate_id": item.certificate_id,
+                "certificate_code": item.voucher_code, "result_code": 0, "result_msg": "success",
+                "verify_id": vid, "verify_time": now}
+    err = TradeError("VOUCHER_NOT_VERIFIABLE")
+    return {"item_order_id": item.item_order_id, "certificate_id": item.certificate_id,
+            "certificate_code": item.voucher_code, "result_code": err.spec.sub_error_code,
+            "result_msg": err.text("zh-CN"), "verify_id": "", "verify_time": 0}
+
+
+async def verify(conn: AsyncConnection, clock: Clock, app_id: str, *, order_id: str, verify_token: str,
+                 certificates: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """delivery_verify: each certificate (encrypted_code, certificate_id) in its own guarded UPDATE."""
+    order = await order_store.find_order(conn, app_id, order_id=order_id)
+    if order is None:
+        raise TradeError("ORDER_NOT_FOUND", order_id)
+    await _check_token(conn, clock, app_id, order_id, verify_token)
+    if not certificates:
+        raise TradeError("INVALID_PARAMETER", "certificates needs at least one entry")
+    now = clock.now_ms()
+    items = {i.certificate_id: i for i in await order_store.items_of(conn, order_id) if i.certificate_id}
+    results = []
+    for code, cid in certificates:
+        item = items.get(cid)
+        if item is None or item.voucher_code != code:
+            raise TradeError("VOUCHER_NOT_FOUND", cid)
+        results.append(await _verify_unit(conn, now, item))
+    return results
+
+
+async def cancel(conn: AsyncConnection, clock: Clock, app_id: str, *, order_id: str, certificate_id: str,
+                 verify_id: str) -> None:
+    """verify_cancel: the unit is unused again (and refundable)."""
+    if await order_store.find_order(conn, app_id, order_id=order_id) is None:
+        raise TradeError("ORDER_NOT_FOUND", order_id)
+    res = await conn.execute(CANCEL, {"oid": order_id, "cid": certificate_id, "vid": verify_id,
+                                      "now": clock.now_ms()})
+    if res.rowcount != 1:
+        raise TradeError("VERIFY_RECORD_NOT_FOUND")
+
+
+async def push_delivery(conn: AsyncConnection, clock: Clock, app_id: str, *, out_order_no: str,
+                        item_order_ids: list[str], use_all: bool) -> list[dict[str, Any]]:
+    """push_delivery (三方码, the merchant's own codes): all listed units, or every unused one, or nothing."""
+    order = await order_store.find_order(conn, app_id, out_order_no=out_order_no)
+    if order is None:
+        raise TradeError("ORDER_NOT_FOUND", out_order_no)
+    if order.status != OrderStatus.SUCCESS:
+        raise TradeError("ORDER_STATUS_CONFLICT", f"the order is {order.status}")
+    items = {i.item_order_id: i for i in await order_store.items_of(conn, order.order_id)}
+    if use_all:
+        wanted = [i for i in items.values() if i.status == ItemStatus.UNUSED and i.refunding_amount == 0]
+    else:
+        if not item_order_ids:
+            raise TradeError("INVALID_PARAMETER", "item_order_list or use_all is required")
+        missing = [x for x in item_order_ids if x not in items]
+        if missing:
+            raise TradeError("ITEM_ORDER_NOT_IN_ORDER", ", ".join(missing))
+        wanted = [items[x] for x in dict.fromkeys(item_order_ids)]
+    if not wanted:
+        raise TradeError("VOUCHER_NOT_VERIFIABLE", "no unit of this order can be redeemed")
+    now = clock.now_ms()
+    out = []
+    for item in sorted(wanted, key=lambda i: i.item_order_id):
+        r = await _verify_unit(conn, now, item)
+        if r["result_code"] != 0:
+            raise TradeError("VOUCHER_NOT_VERIFIABLE", item.item_order_id)
+        out.append({k: r[k] for k in ("item_order_id", "certificate_id", "verify_id", "verify_time")})
+    return out
+
+
+async def verify_code(conn: AsyncConnection, clock: Clock, code: str) -> dict[str, Any]:
+    """`paybutton verify CODE`: redeem one unit by its code, whichever app it belongs to."""
+    item = (await conn.execute(select(item_orders).where(item_orders.c.voucher_code == code.strip()))).first()
+    if item is None:
+        raise TradeError("VOUCHER_NOT_FOUND", code)
+    order = (await conn.execute(select(orders.c.status).where(orders.c.order_id == item.order_id))).scalar_one()
+    if order != OrderStatus.SUCCESS:
+        raise TradeError("ORDER_STATUS_CONFLICT", f"the order is {order}")
+    r = await _verify_unit(conn, clock.now_ms(), item)
+    if r["result_code"] != 0:
+        raise TradeError("VOUCHER_NOT_VERIFIABLE", code)
+    return {**r, "order_id": item.order_id}
+
+
+def voucher_view(i: Any) -> dict[str, Any]:
+    return {"item_order_id": i.item_order_id, "code": i.voucher_code, "qr_data": qr_data(i.voucher_code)
+            if i.voucher_code else None, "certificate_id": i.certificate_id, "status": i.status,
+            "state": voucher_state(i.status, i.refunding_amount), "price": i.price,
+            "refunded_amount": i.refunded_amount, "verified_at": i.verified_at}
+
+
+
+
+async def buyer_vouchers(conn: AsyncConnection, app_id: str, open_id: str, ref: str) -> dict[str, Any]:
+    """The voucher card: one code (and QR data) per unit, with its state."""
+    order = await order_store.find_order(conn, app_id, order_id=ref) or await order_store.find_order(
+        conn, app_id, out_order_no=ref)
+    if order is None or order.open_id != open_id:
+        raise TradeError("ORDER_ID_INVALID", ref)
+    items = await order_store.items_of(conn, order.order_id)
+    return {"order_id": order.order_id, "out_order_no": order.out_order_no or "", "status": order.status,
+            "delivery_type": order.delivery_type, "vouchers": [voucher_view(i) for i in items]}

@@ -1,0 +1,1 @@
+"""refund domain: refund kinds, the refund flow, merchant audit."""

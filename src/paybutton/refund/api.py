@@ -1,0 +1,103 @@
+"""Platform OpenAPI refund routes (reference §16): create_refund, query_refund, merchant_audit_callback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from paybutton.api.common import AppId, CtxDep, envelope, idempotent
+from paybutton.errors import TradeError
+from paybutton.order import store as order_store
+from paybutton.refund import rules, service, store
+from paybutton.refund.rules import Source
+
+router = APIRouter(prefix="/api/apps/trade/v2/refund", tags=["refund"])
+
+
+class ItemOrderDetail(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    item_order_id: StrictStr
+    refund_amount: StrictInt | None = Field(default=None, description="fen; absent = the rest of that item")
+
+
+class CreateRefundBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    out_order_no: StrictStr
+    out_refund_no: StrictStr = Field(min_length=1, max_length=64)
+    refund_total_amount: StrictInt | None = None
+    item_order_detail: list[ItemOrderDetail] | None = None
+    cp_extra: StrictStr | None = Field(default=None, max_length=4096)
+    notify_url: StrictStr | None = None
+    order_entry_schema: dict[str, Any] | None = None
+    refund_reason: list[StrictStr] | None = None
+    refund_description: StrictStr | None = None
+
+
+class QueryRefundBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    refund_id: StrictStr | None = None
+    out_refund_no: StrictStr | None = None
+    order_id: StrictStr | None = None
+
+
+class AuditBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    out_refund_no: StrictStr
+    refund_audit_status: StrictInt = Field(description="1 agree, 2 deny")
+    deny_message: StrictStr | None = None
+
+
+@router.post("/create_refund", summary="The merchant refunds (whole, per item order amounts, or legacy amount)")
+async def create_refund(body: CreateRefundBody, request: Request, app_id: AppId, ctx: CtxDep) -> dict[str, Any]:
+    entries = None if body.item_order_detail is None else [
+        rules.Entry(e.item_order_id, e.refund_amount) for e in body.item_order_detail]
+
+    async def run(conn: AsyncConnection) -> dict[str, Any]:
+        order = await order_store.find_order(conn, app_id, out_order_no=body.out_order_no)
+        if order is None:
+            raise TradeError("ORDER_NOT_FOUND", body.out_order_no)
+        r = await service.create_refund(conn, ctx, order, service.RefundRequest(
+            source=Source.MERCHANT, entries=entries, refund_total_amount=body.refund_total_amount,
+            reason=body.refund_reason or [], description=body.refund_description or "", cp_extra=body.cp_extra,
+            out_refund_no=body.out_refund_no, notify_url=body.notify_url, order_entry_schema=body.order_entry_schema))
+        audit = r["merchant_audit_detail"]
+        return {"refund_id": r["refund_id"], "refund_audit_deadline": audit["refund_audit_deadline"]}
+
+    try:
+        data = await idempotent(ctx, request, app_id, "refund/create_refund", body.model_dump(), run)
+    except IntegrityError as e:  # a concurrent refund took the same out_refund_no first
+        raise TradeError("OUT_REFUND_NO_DUPLICATE", body.out_refund_no) from e
+    await service.nudge(ctx, data["refund_id"])
+    return envelope(request, data)
+
+
+@router.post("/query_refund", summary="Refunds by refund_id, out_refund_no or order_id")
+async def query_refund(body: QueryRefundBody, request: Request, app_id: AppId, ctx: CtxDep) -> dict[str, Any]:
+    if not (body.refund_id or body.out_refund_no or body.order_id):
+        raise TradeError("INVALID_PARAMETER", "one of refund_id, out_refund_no, order_id is required")
+    async with ctx.db.engine.connect() as conn:
+        rows = await store.find(conn, app_id, refund_id=body.refund_id, out_refund_no=body.out_refund_no,
+                                order_id=body.order_id)
+        if not rows:
+            raise TradeError("REFUND_NOT_FOUND")
+        found = [service.view(r, await store.items_of(conn, r.refund_id)) for r in rows]
+    return envelope(request, {"refund_list": found})
+
+
+@router.post("/merchant_audit_callback", summary="Agree (1) or deny (2) a refund waiting for the merchant's audit")
+async def merchant_audit_callback(body: AuditBody, request: Request, app_id: AppId, ctx: CtxDep) -> dict[str, Any]:
+    if body.refund_audit_status not in (1, 2):
+        raise TradeError("INVALID_PARAMETER", "refund_audit_status must be 1 (agree) or 2 (deny)")
+
+    async def run(conn: AsyncConnection) -> dict[str, Any]:
+        rid = await service.merchant_audit(conn, ctx, app_id, body.out_refund_no, body.refund_audit_status == 1,
+                                           body.deny_message)
+        return {"refund_id": rid}
+
+    data = await idempotent(ctx, request, app_id, "refund/merchant_audit_callback", body.model_dump(), run)
+    await service.nudge(ctx, data["refund_id"])
+    return envelope(request, {})

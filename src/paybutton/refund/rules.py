@@ -1,0 +1,175 @@
+"""Refund rules, pure: what each unit can still give back, and which units and amounts a refund request
+means (whole order, chosen units, amounts per item order, legacy 1.0 by refund-total-amount)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+
+from paybutton.errors import TradeError
+from paybutton.order.states import ItemStatus
+
+
+class RefundStatus(StrEnum):
+    PROCESSING = "PROCESSING"
+    SUCCESS = "SUCCESS"
+    FAIL = "FAIL"
+
+
+class AuditStatus(StrEnum):
+    INIT = "INIT"  # no audit asked (yet)
+    TOAUDIT = "TOAUDIT"
+    AGREE = "AGREE"
+    DENY = "DENY"
+    OVERTIME = "OVERTIME"  # the deadline passed: agreed
+
+
+class Stage(StrEnum):
+    """Ours: where the refund is in the flow (the wire fields are status and audit_status)."""
+
+    PRE_REFUND = "PRE_REFUND"  # waiting for the merchant's pre_create_refund answer (out_refund_no)
+    AUDIT = "AUDIT"  # waiting for merchant_audit_callback or the deadline
+    READY = "READY"  # to be refunded through the cashier
+    CASHIER = "CASHIER"  # a worker holds it while the cashier is asked
+    DONE = "DONE"
+
+
+class Source(IntEnum):
+    USER = 1
+    MERCHANT = 2  # ours: refund/create_refund
+    EXPIRY = 3
+    LATE_PAYMENT = 6  # ours: paid after the order timed out
+
+
+AUDIT_PASSED = (AuditStatus.INIT.value, AuditStatus.AGREE.value, AuditStatus.OVERTIME.value)
+REFUNDABLE_STATUSES = (int(ItemStatus.UNUSED), int(ItemStatus.REFUNDING))
+
+
+@dataclass(frozen=True)
+class Unit:
+    item_order_id: str
+    price: int
+    status: int
+    refunded: int = 0
+    refunding: int = 0
+
+
+def refundable(unit: Unit) -> int:
+    """Fen this unit can still give back: price − refunded − in flight; 0 when used, closed or unpaid."""
+    if unit.status not in REFUNDABLE_STATUSES:
+        return 0
+    return max(0, unit.price - unit.refunded - unit.refunding)
+
+
+def untouched(unit: Unit) -> bool:
+    """A whole unit the buyer can pick on the stepper: unused, nothing refunded or in flight."""
+    return unit.status == ItemStatus.UNUSED and unit.refunded == 0 and unit.refunding == 0 and unit.price > 0
+
+
+@dataclass(frozen=True)
+class Entry:
+    item_order_id: str
+    refund_amount: int | None = None  # None: the rest of that item
+
+
+def plan(
+    units: Sequence[Unit],
+    *,
+    legacy: bool = False,
+    entries: Sequence[Entry] | None = None,
+    quantity: int | None = None,
+    refund_total_amount: int | None = None,
+) -> dict[str, int]:
+    """item_order_id -> fen to refund. Raises NOTHING_REFUNDABLE, LEGACY_REFUND_AMOUNT_MISSING,
+    ITEM_ORDER_NOT_IN_ORDER, ITEM_NOT_REFUNDABLE or REFUND_AMOUNT_INVALID."""
+    left = {u.item_order_id: refundable(u) for u in units}
+    if sum(left.values()) == 0:
+        raise TradeError("NOTHING_REFUNDABLE")
+    if legacy and entries is None:
+        if refund_total_amount is None:
+            raise TradeError("LEGACY_REFUND_AMOUNT_MISSING")
+        return _spread(units, left, refund_total_amount)
+    if entries is not None:
+        result = _by_entries(left, entries)
+    elif quantity is not None:
+        result = _by_units(units, quantity)
+    else:
+        result = {k: v for k, v in left.items() if v > 0}
+    if refund_total_amount is not None and refund_total_amount != sum(result.values()):
+        raise TradeError("REFUND_AMOUNT_INVALID", "refund_total_amount is not the sum of the item amounts")
+    return result
+
+
+def _spread(units: Sequence[Unit], left: dict[str, int], amount: int) -> dict[str, int]:
+    """Legacy: take `amount` from the units in order."""
+    if amount <= 0 or amount > sum(left.values()):
+        raise TradeError("REFUND_AMOUNT_INVALID", f"refund-total-amount must be in 1..{sum(left.values())}")
+    result: dict[str, int] = {}
+    for u in units:
+        take = min(left[u.item_order_id], amount)
+        if take > 0:
+            result[u.item_order_id] = take
+            amount -= take
+    return result
+
+
+def _by_entries(left: dict[str, int], entries: Sequence[Entry]) -> dict[str, int]:
+    if not entries:
+        raise TradeError("REFUND_AMOUNT_INVALID", "itemOrderList needs at least one entry")
+    result: dict[str, int] = {}
+    for e in entries:
+        if e.item_order_id not in left:
+            raise TradeError("ITEM_ORDER_NOT_IN_ORDER", e.item_order_id)
+        if e.item_order_id in result:
+            raise TradeError("REFUND_AMOUNT_INVALID", f"{e.item_order_id} is listed twice")
+        rest = left[e.item_order_id]
+        if rest == 0:
+            raise TradeError("ITEM_NOT_REFUNDABLE", e.item_order_id)
+        amount = rest if e.refund_amount is None else e.refund_amount
+        if isinstance(amount, bool) or not 0 < amount <= rest:
+            raise TradeError("REFUND_AMOUNT_INVALID", f"{e.item_order_id}: refundAmount must be in 1..{rest}")
+        result[e.item_order_id] = amount
+    return result
+
+
+def _by_units(units: Sequence[Unit], quantity: int) -> dict[str, int]:
+    free = [u for u in units if untouched(u)]
+    if quantity < 1:
+        raise TradeError("REFUND_AMOUNT_INVALID", "quantity must be at least 1")
+    if quantity > len(free):
+        raise TradeError("REFUND_AMOUNT_INVALID", f"only {len(free)} units can be refunded")
+    return {u.item_order_id: u.price for u in free[:quantity]}
+
+
+DAY_MS = 86_400_000
+
+
+def expired(paid_at: int | None, valid_days: int | None, now: int) -> bool:
+    """The vouchers' validity (valid_days after payment) has ended."""
+    return paid_at is not None and valid_days is not None and paid_at + valid_days * DAY_MS <= now
+
+
+def expiry_entries(units: Sequence[Unit]) -> list[Entry]:
+    """EXPIRED_RETURNS: every unused unit gives back what it still holds (units in flight are left alone)."""
+    return [Entry(u.item_order_id) for u in units if u.status == ItemStatus.UNUSED and refundable(u) > 0]
+
+
+def item_after_success(price: int, refunded: int, refunding: int, amount: int) -> int:
+    """The unit's status once `amount` in flight is refunded (mirrors the guarded UPDATE)."""
+    if refunded + amount >= price:
+        return int(ItemStatus.REFUNDED)
+    return int(ItemStatus.REFUNDING) if refunding - amount > 0 else int(ItemStatus.UNUSED)
+
+
+def voucher_state(status: int, refunding: int) -> str:
+    """The voucher card's state: 待使用 / 已核销 / 退款中 / 已退款 (or 已关闭, 待支付)."""
+    if refunding > 0 or status == ItemStatus.REFUNDING:
+        return "退款中"
+    return {
+        int(ItemStatus.UNUSED): "待使用",
+        int(ItemStatus.REDEEMED): "已核销",
+        int(ItemStatus.REFUNDED): "已退款",
+        int(ItemStatus.CLOSED): "已关闭",
+        int(ItemStatus.UNPAID): "待支付",
+    }.get(status, "未知")

@@ -1,0 +1,153 @@
+"""Queries and guarded updates for refunds and the money they hold on item orders. Every change of a
+unit's money is one guarded UPDATE, so refunded + in flight never passes the unit's price, on SQLite
+and PostgreSQL, whoever races."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import BigInteger, and_, bindparam, case, or_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from paybutton.order.states import ItemStatus
+from paybutton.refund.rules import REFUNDABLE_STATUSES, AuditStatus, RefundStatus, Stage
+from paybutton.tables import item_orders, refund_items, refunds
+
+AMT = bindparam("amt", type_=BigInteger)
+
+# Hold `amt` fen of a unit for a refund in flight: only an unused (or already refunding) unit with room left.
+RESERVE = (
+    update(item_orders)
+    .where(
+        item_orders.c.item_order_id == bindparam("iid"),
+        item_orders.c.order_id == bindparam("oid"),
+        item_orders.c.status.in_(REFUNDABLE_STATUSES),
+        item_orders.c.refunded_amount + item_orders.c.refunding_amount + AMT <= item_orders.c.price,
+    )
+    .values(
+        refunding_amount=item_orders.c.refunding_amount + AMT,
+        status=int(ItemStatus.REFUNDING),
+        updated_at=bindparam("now"),
+    )
+)
+
+# The refund succeeded: the held money becomes refunded.
+SETTLE = (
+    update(item_orders)
+    .where(item_orders.c.item_order_id == bindparam("iid"), item_orders.c.refunding_amount >= AMT)
+    .values(
+        refunded_amount=item_orders.c.refunded_amount + AMT,
+        refunding_amount=item_orders.c.refunding_amount - AMT,
+        status=case(
+            (item_orders.c.refunded_amount + AMT >= item_orders.c.price, int(ItemStatus.REFUNDED)),
+            (item_orders.c.refunding_amount - AMT > 0, int(ItemStatus.REFUNDING)),
+            else_=int(ItemStatus.UNUSED),
+        ),
+        updated_at=bindparam("now"),
+    )
+)
+
+# The refund failed or was denied: the held money is free again.
+RELEASE = (
+    update(item_orders)
+    .where(item_orders.c.item_order_id == bindparam("iid"), item_orders.c.refunding_amount >= AMT)
+    .values(
+        refunding_amount=item_orders.c.refunding_amount - AMT,
+        status=case(
+            (item_orders.c.refunding_amount - AMT > 0, int(ItemStatus.REFUNDING)), else_=int(ItemStatus.UNUSED)
+        ),
+        updated_at=bindparam("now"),
+    )
+)
+
+SET_OUT_REFUND_NO = (
+    update(refunds)
+    .where(refunds.c.refund_id == bindparam("rid"), refunds.c.stage == Stage.PRE_REFUND.value,
+           refunds.c.status == RefundStatus.PROCESSING.value)
+    .values(
+        out_refund_no=bindparam("orn"),
+        notify_url=bindparam("notify_url"),
+        order_entry_schema=bindparam("schema"),
+        stage=bindparam("stage"),
+        audit_status=bindparam("audit"),
+        updated_at=bindparam("now"),
+    )
+)
+
+OVERTIME = (
+    update(refunds)
+    .where(
+        refunds.c.refund_id == bindparam("rid"),
+        refunds.c.stage == Stage.AUDIT.value,
+        refunds.c.audit_status == AuditStatus.TOAUDIT.value,
+        refunds.c.refund_audit_deadline <= bindparam("now"),
+    )
+    .values(audit_status=AuditStatus.OVERTIME.value, stage=Stage.READY.value, updated_at=bindparam("now"))
+)
+
+AUDIT = (
+    update(refunds)
+    .where(
+        refunds.c.app_id == bindparam("app"),
+        refunds.c.out_refund_no == bindparam("orn"),
+        refunds.c.stage == Stage.AUDIT.value,
+        refunds.c.audit_status == AuditStatus.TOAUDIT.value,
+    )
+    .values(audit_status=bindparam("audit"), deny_message=bindparam("deny"), stage=bindparam("stage"),
+            updated_at=bindparam("now"))
+    .returning(refunds.c.refund_id)
+)
+
+CLAIM_CASHIER = (
+    update(refunds)
+    .where(
+        refunds.c.refund_id == bindparam("rid"),
+        refunds.c.status == RefundStatus.PROCESSING.value,
+        or_(
+            refunds.c.stage == Stage.READY.value,
+            and_(refunds.c.stage == Stage.CASHIER.value, refunds.c.locked_until <= bindparam("now")),
+        ),
+    )
+    .values(stage=Stage.CASHIER.value, locked_until=bindparam("until"), updated_at=bindparam("now"))
+)
+
+FINISH = (
+    update(refunds)
+    .where(
+        refunds.c.refund_id == bindparam("rid"),
+        refunds.c.status == RefundStatus.PROCESSING.value,
+        refunds.c.stage == bindparam("from_stage"),
+    )
+    .values(
+        status=bindparam("to_status"), stage=Stage.DONE.value, message=bindparam("message"),
+        channel_refund_id=bindparam("channel_refund_id"), refund_at=bindparam("refund_at"),
+        locked_until=None, updated_at=bindparam("now"),
+    )
+)
+
+
+async def refund_row(conn: AsyncConnection, refund_id: str) -> Row[Any] | None:
+    return (await conn.execute(select(refunds).where(refunds.c.refund_id == refund_id))).first()
+
+
+async def items_of(conn: AsyncConnection, refund_id: str) -> list[Row[Any]]:
+    q = select(refund_items).where(refund_items.c.refund_id == refund_id).order_by(refund_items.c.item_order_id)
+    return list((await conn.execute(q)).all())
+
+
+async def find(
+    conn: AsyncConnection, app_id: str, *, refund_id: str | None = None, out_refund_no: str | None = None,
+    order_id: str | None = None,
+) -> list[Row[Any]]:
+    """The app's refunds by one key (never another app's), oldest first."""
+    q = select(refunds).where(refunds.c.app_id == app_id)
+    if refund_id:
+        q = q.where(refunds.c.refund_id == refund_id)
+    elif out_refund_no:
+        q = q.where(refunds.c.out_refund_no == out_refund_no)
+    elif order_id:
+        q = q.where(refunds.c.order_id == order_id)
+    else:
+        return []
+    return list((await conn.execute(q.order_by(refunds.c.created_at, refunds.c.refund_id))).all())

@@ -1,0 +1,130 @@
+"""Vouchers over real HTTP on SQLite and PostgreSQL: a code per paid unit, delivery_prepare / delivery_verify /
+verify_cancel / push_delivery with the reference §16 bodies, verified units do not refund, a refund racing a
+verification of the same unit (exactly one wins), and `paybutton verify CODE`."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from trade_world import TradeWorld
+from typer.testing import CliRunner
+
+from paybutton.cli import cli
+
+BUYER = "/api/buyer/v1"
+
+
+async def vouchers(w: TradeWorld, order_id: str) -> dict[str, Any]:
+    r = await w.http.get(f"{w.url}{BUYER}/orders/{order_id}/vouchers", headers=w.auth("buyer"))
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+async def test_verify_flow_and_verified_units_do_not_refund(trade: TradeWorld) -> None:
+    order = await trade.paid_order(quantity=2)
+    card = await vouchers(trade, order["order_id"])
+    assert [v["state"] for v in card["vouchers"]] == ["待使用", "待使用"]
+    codes = [v["code"] for v in card["vouchers"]]
+    assert all(c and len(c) == 12 for c in codes) and len(set(codes)) == 2
+    prep = await trade.api("fulfillment/delivery_prepare", {"code": codes[0]})
+    data = prep["data"]
+    assert prep["extra"]["error_code"] == 0
+    assert data["order_id"] == order["order_id"] and data["out_order_no"] == order["out_order_no"]
+    assert data["verify_token"] and len(data["certificates"]) == 2
+    assert set(data["certificates"][0]) == {"encrypted_code", "certificate_id", "item_order_id"}
+    by_qr = await trade.api("fulfillment/delivery_prepare", {"encrypted_data": card["vouchers"][1]["qr_data"]})
+    assert by_qr["data"]["order_id"] == order["order_id"]
+    cert = next(c for c in data["certificates"] if c["encrypted_code"] == codes[0])
+    body = {"verify_token": data["verify_token"], "order_id": order["order_id"],
+            "certificates": [{"encrypted_code": cert["encrypted_code"], "certificate_id": cert["certificate_id"]}],
+            "poi_info": {"shop_name": "门店", "ext_valid_shop_id": "s1", "valid_poi_id_str": "p1"}}
+    first = await trade.api("fulfillment/delivery_verify", body)
+    (res,) = first["data"]["verify_results"]
+    assert res["result_code"] == 0 and res["item_order_id"] == cert["item_order_id"]
+    assert res["certificate_code"] == codes[0] and res["verify_id"] and res["verify_time"] > 0
+    twice = await trade.api("fulfillment/delivery_verify", body)
+    assert twice["data"]["verify_results"][0]["result_code"] == 21001
+    card = await vouchers(trade, order["order_id"])
+    states = {v["item_order_id"]: v["state"] for v in card["vouchers"]}
+    assert states[cert["item_order_id"]] == "已核销" and sorted(states.values()) == sorted(["已核销", "待使用"])
+    refund = await trade.http.post(f"{trade.url}{BUYER}/orders/{order['order_id']}/refunds",
+                                   headers=trade.auth("buyer"),
+                                   json={"item_order_list": [{"item_order_id": cert["item_order_id"]}]})
+    assert refund.status_code == 409 and refund.json()["error"] == "ITEM_NOT_REFUNDABLE"
+    cancel = await trade.api("fulfillment/verify_cancel", {"order_id": order["order_id"],
+                                                          "certificate_id": cert["certificate_id"],
+                                                          "verify_id": res["verify_id"]})
+    assert cancel["extra"]["error_code"] == 0
+    again = await trade.api("fulfillment/verify_cancel", {"order_id": order["order_id"],
+                                                         "certificate_id": cert["certificate_id"],
+                                                         "verify_id": res["verify_id"]})
+    assert again["extra"]["error_code"] == 2191004
+    refund = await trade.http.post(f"{trade.url}{BUYER}/orders/{order['order_id']}/refunds",
+                                   headers=trade.auth("buyer"),
+                                   json={"item_order_list": [{"item_order_id": cert["item_order_id"]}]})
+    assert refund.status_code == 200, refund.text
+    states = {v["item_order_id"]: v["state"] for v in (await vouchers(trade, order["order_id"]))["vouchers"]}
+    assert states[cert["item_order_id"]] in ("退款中", "已退款")
+    await trade.drive()
+    states = {v["item_order_id"]: v["state"] for v in (await vouchers(trade, order["order_id"]))["vouchers"]}
+    assert states[cert["item_order_id"]] == "已退款"
+    bad = await trade.api("fulfillment/delivery_verify", {**body, "verify_token": "1.forged"})
+    assert bad["extra"]["sub_error_code"] == 10000
+
+
+async def test_refund_racing_verification_exactly_one_wins(trade: TradeWorld) -> None:
+    for n in range(4):
+        order = await trade.paid_order(open_id="buyer")
+        (v,) = (await vouchers(trade, order["order_id"]))["vouchers"]
+        prep = (await trade.api("fulfillment/delivery_prepare", {"code": v["code"]}))["data"]
+        token = await trade.token()
+        verify = trade.http.post(f"{trade.url}/api/apps/trade/v2/fulfillment/delivery_verify",
+                                 headers={"access-token": token},
+                                 json={"verify_token": prep["verify_token"], "order_id": order["order_id"],
+                                       "certificates": [{"encrypted_code": v["code"],
+                                                         "certificate_id": v["certificate_id"]}]})
+        refund = trade.http.post(f"{trade.url}{BUYER}/orders/{order['order_id']}/refunds",
+                                 headers=trade.auth("buyer"), json={"reason": "其他"})
+        vr, rr = await asyncio.gather(verify, refund) if n % 2 else reversed(await asyncio.gather(refund, verify))
+        verified = vr.json()["data"]["verify_results"][0]["result_code"] == 0
+        refunded = rr.status_code == 200
+        assert verified != refunded, (vr.text, rr.text)
+        await trade.drive()
+        (item,) = await trade.items(order["order_id"])
+        assert item.status == (3 if verified else 102)
+
+
+async def test_push_delivery_merchant_codes(trade: TradeWorld) -> None:
+    order = await trade.paid_order(quantity=3)
+    its = [i["item_order_id"] for i in order["item_orders"]]
+    one = await trade.api("fulfillment/push_delivery", {"out_order_no": order["out_order_no"],
+                                                        "item_order_list": [{"item_order_id": its[0]}],
+                                                        "use_all": False, "poi_info": {"shop_name": "s"}})
+    (res,) = one["data"]["verify_results"]
+    assert set(res) == {"item_order_id", "certificate_id", "verify_id", "verify_time"}
+    assert res["item_order_id"] == its[0]
+    again = await trade.api("fulfillment/push_delivery", {"out_order_no": order["out_order_no"],
+                                                          "item_order_list": [{"item_order_id": its[0]}]})
+    assert again["extra"]["sub_error_code"] == 21001
+    rest = await trade.api("fulfillment/push_delivery", {"out_order_no": order["out_order_no"], "use_all": True})
+    assert sorted(r["item_order_id"] for r in rest["data"]["verify_results"]) == sorted(its[1:])
+    assert [i.status for i in await trade.items(order["order_id"])] == [3, 3, 3]
+    nothing = await trade.http.post(f"{trade.url}{BUYER}/orders/{order['order_id']}/refunds",
+                                    headers=trade.auth("buyer"), json={})
+    assert nothing.json()["errNo"] == 21531
+
+
+async def test_cli_verify_code(trade: TradeWorld, db_url: str) -> None:
+    order = await trade.paid_order()
+    (v,) = (await vouchers(trade, order["order_id"]))["vouchers"]
+    runner = CliRunner()
+    out = await asyncio.to_thread(runner.invoke, cli, ["verify", v["code"], "--database", db_url])
+    assert out.exit_code == 0, out.output
+    assert v["code"] in out.output and order["order_id"] in out.output
+    assert (await vouchers(trade, order["order_id"]))["vouchers"][0]["state"] == "已核销"
+    twice = await asyncio.to_thread(runner.invoke, cli, ["verify", v["code"], "--database", db_url])
+    assert twice.exit_code == 2
+    missing = await asyncio.to_thread(runner.invoke, cli, ["verify", "000000000000", "--database", db_url])
+    assert missing.exit_code == 2
