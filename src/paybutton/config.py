@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     public_url: str = ""  # the origin pages and scripts are served from; default: from the request
     pre_order_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
     callback_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # Orders placed at once per process; more wait their turn in arrival order (fair latency under load).
+    order_concurrency: int = Field(default=16, ge=1, le=1024)
     sweep_interval_seconds: float = Field(default=1.0, gt=0)
     dispatch_interval_seconds: float = Field(default=0.5, gt=0)
     run_workers: bool = True  # run the expiry sweeper and the callback dispatcher inside the server

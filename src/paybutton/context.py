@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,10 +21,14 @@ from paybutton.order.fastpath import OrderWriter
 
 @dataclass
 class AppCache:
-    """Merchant app rows, cached for a short time: the order path reads its app on every request."""
+    """Merchant app rows, cached for a short time: the order path reads its app on every request.
+
+    A stale row is served while one task refreshes it, and a missing row is fetched once however many requests
+    ask at the same moment: an expiry must not send every request in flight to the database at once."""
 
     ttl_seconds: float = 2.0
     _rows: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict)
+    _loading: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
 
     def get(self, app_id: str) -> dict[str, Any] | None:
         hit = self._rows.get(app_id)
@@ -30,11 +36,30 @@ class AppCache:
             return hit[1]
         return None
 
+    def stale(self, app_id: str) -> dict[str, Any] | None:
+        hit = self._rows.get(app_id)
+        return hit[1] if hit else None
+
     def put(self, app: dict[str, Any]) -> None:
         self._rows[app["app_id"]] = (time.monotonic(), app)
 
     def forget(self, app_id: str) -> None:
         self._rows.pop(app_id, None)
+
+    def load(self, app_id: str, fetch: Callable[[], Awaitable[dict[str, Any]]]) -> asyncio.Future[dict[str, Any]]:
+        """The one fetch in flight for this app (started now if there is none)."""
+        fut = self._loading.get(app_id)
+        if fut is None:
+            fut = asyncio.ensure_future(fetch())
+            self._loading[app_id] = fut
+
+            def done(f: asyncio.Future[dict[str, Any]]) -> None:
+                self._loading.pop(app_id, None)
+                if not f.cancelled() and f.exception() is None:
+                    self.put(f.result())
+
+            fut.add_done_callback(done)
+        return fut
 
 
 @dataclass
@@ -47,12 +72,19 @@ class Ctx:
     writer: OrderWriter
     apps: AppCache = field(default_factory=AppCache)
     cashier: Cashier = field(default_factory=SandboxCashier)
+    order_gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
 
     async def app(self, app_id: str) -> dict[str, Any]:
         hit = self.apps.get(app_id)
         if hit is not None:
             return hit
-        async with self.db.engine.connect() as conn:
-            row = await app_service.get_app(conn, app_id)
-        self.apps.put(row)
-        return row
+
+        async def fetch() -> dict[str, Any]:
+            async with self.db.engine.connect() as conn:
+                return await app_service.get_app(conn, app_id)
+
+        fut = self.apps.load(app_id, fetch)
+        stale = self.apps.stale(app_id)
+        if stale is not None:
+            return stale  # the refresh runs on; this request does not wait for it
+        return await asyncio.shield(fut)

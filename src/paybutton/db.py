@@ -55,8 +55,9 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # Take the write lock up front: no read-then-upgrade deadlocks between processes.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writes (Database.tx) take the write lock up front: no read-then-upgrade deadlocks between
+        # connections. Reads begin deferred and never hold the write lock.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_write") else "BEGIN")
 
 
 class Database:
@@ -69,8 +70,11 @@ class Database:
 
     @asynccontextmanager
     async def tx(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.begin() as conn:
-            yield conn
+        async with self.engine.connect() as conn:
+            if self.is_sqlite:
+                await conn.execution_options(sqlite_write=True)
+            async with conn.begin():
+                yield conn
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -67,6 +67,10 @@ def _lease_ms(ctx: Ctx) -> int:
 async def _claim(ctx: Ctx, worker_id: str, limit: int) -> list[Claimed]:
     """Lease up to `limit` due rows in one guarded statement (SKIP LOCKED on PostgreSQL)."""
     now = ctx.clock.now_ms()
+    # Look before claiming: an idle poll must not take SQLite's write lock (the order path needs it).
+    async with ctx.db.engine.connect() as conn:
+        if (await conn.execute(select(outbox.c.id).where(_due(now)).limit(1))).first() is None:
+            return []
     order = (outbox.c.next_attempt_at, outbox.c.id)
     ids_due = select(outbox.c.id).where(_due(now)).order_by(*order).limit(limit)
     if not ctx.db.is_sqlite:

@@ -10,6 +10,7 @@ The statements are the same as order/store.py's; bench/pgbench/order_path.sql mi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
@@ -180,26 +181,57 @@ INSERT INTO callback_attempts ({", ".join(ATTEMPT_COLUMNS)}) VALUES ({", ".join(
 
 
 class SqliteWriter:
-    """One thread owns one sqlite3 connection; a whole transaction runs there per await."""
+    """One thread owns one sqlite3 connection; a whole transaction runs there per await.
+
+    The writer never checkpoints the WAL itself (a checkpoint inside a commit stalls every order queued
+    behind it); a second thread with its own connection runs PASSIVE checkpoints, which do not block writers."""
+
+    CHECKPOINT_EVERY_S = 0.5
 
     def __init__(self, path: str) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paybutton-sqlite-writer")
+        self._ckpt_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paybutton-sqlite-checkpoint")
         self._path = path
         self._conn: sqlite3.Connection | None = None
+        self._ckpt_conn: sqlite3.Connection | None = None
+        self._ckpt_task: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, database_url: str) -> SqliteWriter:
         writer = cls(make_url(database_url).database or "")
         await writer._run(writer._connect)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(writer._ckpt_pool, writer._connect_checkpointer)
+        writer._ckpt_task = asyncio.create_task(writer._checkpoints(), name="paybutton-sqlite-checkpoint")
         return writer
 
-    def _connect(self) -> None:
+    def _open_conn(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False, timeout=10)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=10000")
         conn.execute("PRAGMA foreign_keys=ON")
-        self._conn = conn
+        return conn
+
+    def _connect(self) -> None:
+        self._conn = self._open_conn()
+        self._conn.execute("PRAGMA wal_autocheckpoint=0")
+
+    def _connect_checkpointer(self) -> None:
+        self._ckpt_conn = self._open_conn()
+
+    def _checkpoint(self) -> None:
+        if self._ckpt_conn is not None:
+            self._ckpt_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    async def _checkpoints(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.CHECKPOINT_EVERY_S)
+            try:
+                await loop.run_in_executor(self._ckpt_pool, self._checkpoint)
+            except sqlite3.Error:
+                pass  # busy or locked: the next round checkpoints
 
     async def _run(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
@@ -255,12 +287,19 @@ class SqliteWriter:
         return bool(await self._run(self._accept, order_id, out_order_no, expire_at, schema, now, attempt))
 
     async def close(self) -> None:
-        def shut() -> None:
-            if self._conn is not None:
-                self._conn.close()
+        if self._ckpt_task is not None:
+            self._ckpt_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ckpt_task
 
-        await self._run(shut)
+        def shut(conn: sqlite3.Connection | None) -> None:
+            if conn is not None:
+                conn.close()
+
+        await self._run(shut, self._conn)
+        await asyncio.get_running_loop().run_in_executor(self._ckpt_pool, shut, self._ckpt_conn)
         self._pool.shutdown(wait=True)
+        self._ckpt_pool.shutdown(wait=True)
 
 
 async def open_writer(database_url: str, pool_size: int) -> OrderWriter:
