@@ -352,7 +352,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--pg-workers", help="server worker counts to try on PostgreSQL (default 1,2; quick 2)")
     p.add_argument("--sqlite-workers", type=int, default=1)
     p.add_argument("--pool-size", type=int, help="PAYBUTTON_DB_POOL_SIZE for the server (default: its own)")
-    p.add_argument("--client", choices=("auto", "aiohttp", "httpx"), default="auto")
+    p.add_argument("--client", choices=("auto", "raw", "aiohttp", "httpx"), default="auto")
     p.add_argument("--hot-stock", type=int, default=10**7)
     p.add_argument("--many-goods", type=int, default=200)
     p.add_argument("--many-stock", type=int, default=10**6)
