@@ -114,6 +114,11 @@ SELECT count(*) FROM u
 """
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """No reset query on release: these statements leave no session state (no SET, LISTEN, advisory lock or
+    open transaction), and asyncpg's default reset costs a round trip to the server per statement."""
+
+
 class PostgresWriter:
     """asyncpg directly: each step is one prepared statement in its own (implicit) transaction."""
 
@@ -124,7 +129,7 @@ class PostgresWriter:
     async def open(cls, database_url: str, size: int) -> PostgresWriter:
         u = make_url(database_url)
         dsn = u.set(drivername="postgresql").render_as_string(hide_password=False)
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=size)
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=size, reset=_keep_session)
         return cls(pool)
 
     async def take(self, o: NewOrder) -> Taken | None:
