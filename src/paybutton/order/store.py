@@ -5,30 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.order.states import UNPAID, ItemStatus, OrderStatus, PreOrder
 from paybutton.tables import goods, item_orders, orders, payments
 
-# Take stock: one guarded statement; zero rows means not found, off shelf, outside the window or short.
-TAKE_STOCK = (
-    update(goods)
-    .where(
-        goods.c.app_id == bindparam("a"),
-        goods.c.goods_id == bindparam("g"),
-        goods.c.stock >= bindparam("q"),
-        goods.c.on_shelf.is_(True),
-        or_(goods.c.sale_start.is_(None), goods.c.sale_start <= bindparam("now")),
-        or_(goods.c.sale_end.is_(None), goods.c.sale_end > bindparam("now")),
-    )
-    .values(stock=goods.c.stock - bindparam("q"), sold=goods.c.sold + bindparam("q"), updated_at=bindparam("now"))
-    .returning(
-        goods.c.name, goods.c.photo_url, goods.c.price, goods.c.labels, goods.c.min_limits,
-        goods.c.max_limits, goods.c.date_rule, goods.c.phone_required, goods.c.biz_line,
-    )
-)
+# Taking stock and accepting the pre-order are in order/fastpath.py (one round trip each); the rest is here.
 
 RETURN_STOCK = (
     update(goods)
@@ -38,22 +22,6 @@ RETURN_STOCK = (
 
 INSERT_ORDER = orders.insert()
 INSERT_ITEMS = item_orders.insert()
-
-ACCEPT_PRE_ORDER = (
-    update(orders)
-    .where(
-        orders.c.order_id == bindparam("oid"),
-        orders.c.status == OrderStatus.INIT.value,
-        orders.c.pre_order_status == PreOrder.PENDING.value,
-    )
-    .values(
-        out_order_no=bindparam("out_order_no"),
-        pre_order_status=PreOrder.OK.value,
-        pay_expire_at=bindparam("pay_expire_at"),
-        order_entry_schema=bindparam("schema"),
-        updated_at=bindparam("now"),
-    )
-)
 
 FAIL_PRE_ORDER = (
     update(orders)
