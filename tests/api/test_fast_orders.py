@@ -1,0 +1,23 @@
+"""POST /api/buyer/v1/orders at the ASGI level answers like the rest of the buyer API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paybutton import buyer_token
+from paybutton.apps import service as app_service
+
+
+async def test_fast_route_errors_and_slash(running: Any) -> None:
+    async with running.ctx.db.tx() as conn:
+        a = await app_service.create_app(conn, running.ctx.clock, name="A")
+    auth = {"Authorization": "Bearer " + buyer_token.mint(a["app_id"], a["secret"], "u1")}
+    big = await running.client.post("/api/buyer/v1/orders", headers=auth, content=b"x" * (300 * 1024))
+    slash = await running.client.post("/api/buyer/v1/orders/", headers=auth,
+                                      json={"goods_id": "none", "goods_type": 1})
+    lang = await running.client.post("/api/buyer/v1/orders", headers={**auth, "Accept-Language": "en"},
+                                     json={"goods_id": "none", "goods_type": 1})
+    assert big.status_code == 400 and big.json()["error"] == "INVALID_PARAMETER"
+    assert slash.status_code == 404 and slash.json()["error"] == "GOODS_NOT_FOUND" and slash.json()["errNo"] == 21506
+    assert lang.json()["errMsg"].startswith("goods not found")
+    assert big.json()["errLogId"] and big.headers["x-tt-logid"] == big.json()["errLogId"]
