@@ -1,4 +1,5 @@
-"""The hosted pages (order-confirm, sandbox cashier, the postMessage bridge) and /static (pay-button.js, tt.js)."""
+"""The hosted pages (order-confirm, sandbox cashier, refund-apply, refund-detail, the postMessage bridge) and
+/static (pay-button.js, tt.js)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "s_success": "支付成功", "s_fail": "支付失败 (10000)", "s_timeout": "超时",
         "s_user_closed": "用户关闭收银台", "s_cancel": "用户取消", "s_open_failed": "调起失败 (10001)",
         "s_app_missing": "未安装 (10002)",
+        "refund_title": "申请退款", "refund_units": "退款数量", "refund_items": "退款商品单",
+        "refund_amount": "退款金额", "reason": "退款原因", "note": "补充说明", "note_ph": "选填,最多 500 字",
+        "r_unwanted": "不想要了", "r_merchant": "商家服务原因", "r_quality": "商品质量问题", "r_other": "其他",
+        "submit_refund": "提交申请", "refundable": "可退 {n} 份", "detail_title": "退款详情",
+        "st_PROCESSING": "退款中", "st_SUCCESS": "退款成功", "st_FAIL": "退款失败", "units": "退款份数",
+        "timeline": "退款进度", "refund_no": "退款单号", "goods": "商品",
     },
     "en": {
         "confirm_title": "Confirm order", "cashier_title": "Cashier", "qty": "Quantity", "phone": "Mobile",
@@ -51,6 +58,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "s_user_closed": "Buyer closes the cashier", "s_cancel": "Buyer cancels",
         "s_open_failed": "App fails to open (10001)",
         "s_app_missing": "App not installed (10002)",
+        "refund_title": "Apply for refund", "refund_units": "Units to refund", "refund_items": "Item orders",
+        "refund_amount": "Refund amount", "reason": "Reason", "note": "Note",
+        "note_ph": "Optional, up to 500 characters",
+        "r_unwanted": "No longer wanted", "r_merchant": "Merchant service", "r_quality": "Quality problem",
+        "r_other": "Other", "submit_refund": "Submit", "refundable": "{n} refundable", "detail_title": "Refund details",
+        "st_PROCESSING": "Refunding", "st_SUCCESS": "Refunded", "st_FAIL": "Refund failed", "units": "Units",
+        "timeline": "Progress", "refund_no": "Refund no.", "goods": "Goods",
     },
 }
 
@@ -99,6 +113,22 @@ async def cashier(request: Request, ctx: CtxDep, app_id: Annotated[str, Query()]
     scenarios = ["success", "fail", "timeout", "user_closed", "cancel", "open_failed", "app_missing"]
     return await _page(request, ctx, "cashier.html", app_id, lang, ret,
                        {"page": "cashier", "order": order, "scenarios": scenarios})
+
+
+@router.get("/pages/refund-apply", response_class=HTMLResponse)
+async def refund_apply(request: Request, ctx: CtxDep, app_id: Annotated[str, Query()], order: Annotated[str, Query()],
+                       lang: str | None = None, ret: str | None = None) -> HTMLResponse:
+    reasons = ["r_unwanted", "r_merchant", "r_quality", "r_other"]
+    return await _page(request, ctx, "refund_apply.html", app_id, lang, ret,
+                       {"page": "refund-apply", "order": order, "reasons": reasons})
+
+
+@router.get("/pages/refund-detail", response_class=HTMLResponse)
+async def refund_detail(request: Request, ctx: CtxDep, app_id: Annotated[str, Query()],
+                        refund_id: Annotated[str, Query(alias="refund-id")] = "", refund: str = "",
+                        lang: str | None = None, ret: str | None = None) -> HTMLResponse:
+    return await _page(request, ctx, "refund_detail.html", app_id, lang, ret,
+                       {"page": "refund-detail", "refund": refund_id or refund})
 
 
 @router.get("/pages/bridge", response_class=HTMLResponse)

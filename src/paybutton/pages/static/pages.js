@@ -1,4 +1,4 @@
-/* The hosted pages' script: order-confirm and the sandbox cashier. State comes from the host page by
+/* The hosted pages' script: order-confirm, the sandbox cashier, refund-apply and refund-detail. State comes from the host page by
    postMessage (overlay: only from the app's allowed origins) or from the URL fragment (redirect). */
 (function () {
   'use strict';
@@ -176,5 +176,150 @@
     });
   }
 
+  // ------------------------------------------------------------------ refund-apply
+  function fmtTime(ms) {
+    if (!ms) return '';
+    var d = new Date(ms), p = function (n) { return String(n).padStart(2, '0'); };
+    return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + ' ' + p(d.getHours()) + ':' + p(d.getMinutes());
+  }
+  function seedError(no) {
+    return fetch('/api/errors').then(function (r) { return r.json(); }).then(function (j) {
+      var e = (j.seed || {})[String(no)]; return e ? (en ? e.en : e.zh) : 'errNo ' + no;
+    }, function () { return 'errNo ' + no; });
+  }
+  function goodsCard(o) {
+    $('goods-card').removeAttribute('aria-busy');
+    $('goods-name').textContent = o.goods.name + ' × ' + o.quantity;
+    var p = $('goods-photo');
+    if (p) { if (o.goods.photo_url) p.src = o.goods.photo_url; else p.hidden = true; }
+  }
+  function refundApplyPage() {
+    var units = [], entries = null, qty = 1, hi = 1, amount = 0, fixed = null, busy = false;
+    function totals() {
+      if (entries) {
+        amount = entries.reduce(function (a, e) { return a + e.amount; }, 0);
+      } else if (fixed != null) {
+        amount = fixed;
+      } else {
+        $('qty').value = qty;
+        $('qty-minus').disabled = qty <= 1; $('qty-plus').disabled = qty >= hi;
+        amount = units.slice(0, qty).reduce(function (a, u) { return a + u.refundable_amount; }, 0);
+      }
+      $('refund-amount').textContent = yuan(amount); $('sum-refund').textContent = yuan(amount);
+    }
+    function clamp(n) { n = parseInt(n, 10); if (isNaN(n)) n = 1; return Math.max(1, Math.min(hi, n)); }
+    $('qty-minus').onclick = function () { qty = clamp(qty - 1); totals(); };
+    $('qty-plus').onclick = function () { qty = clamp(qty + 1); totals(); };
+    $('qty').onchange = function () { qty = clamp($('qty').value); totals(); };
+    function fail(e, no) {
+      var er = errorEvent(e, no); msg(er.errMsg);
+      emit([{name: 'refund', detail: {status: 'fail', result: {errMsg: er.errMsg}}}, {name: 'error', detail: er}], false);
+    }
+    $('submit-refund').onclick = function () {
+      if (busy) return;
+      busy = true; msg(''); $('submit-refund').disabled = true;
+      var r = document.querySelector('input[name=reason]:checked');
+      var body = {reason: r ? r.value : '', note: $('note').value.trim(), cp_extra: S.cpExtra || null};
+      if (entries) body.item_order_list = entries.map(function (e) { return {item_order_id: e.id, refund_amount: e.given}; });
+      else if (fixed != null) body.refund_total_amount = fixed;
+      else body.quantity = qty;
+      api('POST', '/api/buyer/v1/orders/' + encodeURIComponent(B.order) + '/refunds', body).then(function (res) {
+        var evs = [{name: 'refund', detail: {status: 'success',
+          result: {refundId: res.refund_id, outRefundNo: res.out_refund_no, orderId: res.order_id}}}];
+        document.body.setAttribute('data-refund', res.refund_id);
+        if (B.ret) { emit(evs, true); return; }
+        emit(evs, false);
+        go('/pages/refund-detail', {app_id: B.appId, 'refund-id': res.refund_id, lang: B.lang});
+      }, function (e) { busy = false; $('submit-refund').disabled = false; fail(e, 21535); });
+    };
+    getState().then(function (st) {
+      S = st;
+      var o = B.order ? encodeURIComponent(B.order) : '';
+      return Promise.all([api('GET', '/api/buyer/v1/orders/' + o), api('GET', '/api/buyer/v1/orders/' + o + '/refundable')]);
+    }).then(function (res) {
+      var order = res[0], rf = res[1];
+      goodsCard(order);
+      $('goods-order').textContent = (en ? 'Order no. ' : '订单号 ') + order.order_id;
+      $('goods-price').textContent = yuan(rf.payable);
+      units = rf.items.filter(function (u) { return u.refundable_amount > 0 && !u.refunded_amount && !u.refunding_amount; });
+      hi = Math.max(1, rf.refundable_units);
+      $('qty-hint').textContent = ' ' + (en ? rf.refundable_units + ' refundable' : '可退 ' + rf.refundable_units + ' 份');
+      if (S.itemOrderList) {
+        var by = {};
+        rf.items.forEach(function (u) { by[u.item_order_id] = u; });
+        entries = S.itemOrderList.map(function (e) {
+          var u = by[e.itemOrderId];
+          var given = typeof e.refundAmount === 'number' ? e.refundAmount : null;
+          return {id: e.itemOrderId, given: given, amount: given != null ? given : (u ? u.refundable_amount : 0)};
+        });
+        $('units-row').hidden = true; $('items-block').hidden = false;
+        entries.forEach(function (e) {
+          var li = document.createElement('li'), a = document.createElement('span'), b = document.createElement('span');
+          a.textContent = e.id; b.textContent = yuan(e.amount); li.appendChild(a); li.appendChild(b); $('items').appendChild(li);
+        });
+      } else if (rf.legacy && S.refundTotalAmount) {
+        fixed = S.refundTotalAmount; $('units-row').hidden = true;
+      }
+      totals();
+      if (!rf.refundable_amount) {
+        return seedError(21531).then(function (m) { fail({errNo: 21531, errMsg: m}, 21531); });
+      }
+      $('submit-refund').disabled = false;
+    }).catch(function (e) { fail(e, e && e.httpStatus >= 500 ? 21528 : 21529); });
+  }
+
+  // ------------------------------------------------------------------ refund-detail
+  function refundDetailPage() {
+    var ST = {PROCESSING: ['退款中', 'Refunding'], SUCCESS: ['退款成功', 'Refunded'], FAIL: ['退款失败', 'Refund failed']};
+    var AU = {AGREE: ['商家已同意', 'Approved by the merchant'], DENY: ['商家已拒绝', 'Denied by the merchant'],
+      OVERTIME: ['审核超时,自动同意', 'Approved after the review deadline']};
+    function step(title, sub, off) {
+      var li = document.createElement('li'), b = document.createElement('b'), s = document.createElement('small');
+      b.textContent = title; s.textContent = sub || ''; li.appendChild(b); li.appendChild(s);
+      if (off) li.className = 'pb-off';
+      $('timeline').appendChild(li);
+    }
+    $('done').onclick = function () { emit([], true); };
+    getState().then(function (st) {
+      S = st;
+      var ref = encodeURIComponent(B.refund || '-');
+      return api('GET', '/api/buyer/v1/refunds/' + ref).catch(function (e) {
+        // the seed's own example passes the order id as refund-id: then show that order's latest refund
+        if (e.httpStatus !== 404) throw e;
+        return api('GET', '/api/buyer/v1/orders/' + ref + '/refunds').then(function (l) {
+          if (!l.refunds.length) throw e;
+          return api('GET', '/api/buyer/v1/refunds/' + encodeURIComponent(l.refunds[0].refund_id));
+        }, function () { throw e; });
+      });
+    }).then(function (r) {
+      var s = ST[r.status] || [r.status, r.status];
+      $('status').textContent = s[en ? 1 : 0]; $('status').setAttribute('data-status', r.status);
+      $('amount').textContent = yuan(r.amount);
+      $('units').textContent = r.items.length + (en ? '' : ' 份');
+      $('reason').textContent = (r.reason || []).join(' / ') + (r.description ? ' · ' + r.description : '');
+      $('refund-no').textContent = r.out_refund_no || r.refund_id;
+      var why = r.deny_message || (r.status === 'FAIL' ? r.message : '');
+      $('deny').textContent = why;
+      r.timeline.forEach(function (t) {
+        if (t.step === 'applied') step(en ? 'Applied' : '已提交申请', fmtTime(t.at));
+        else if (t.step === 'audit') {
+          var a = AU[t.status];
+          step(a ? a[en ? 1 : 0] : (en ? 'Awaiting merchant review' : '等待商家审核'),
+            a ? t.deny_message : (en ? 'Review by ' : '审核截止 ') + fmtTime(t.deadline), !a);
+        } else if (t.step === 'refunded') step(en ? 'Refunded' : '退款成功', fmtTime(t.at));
+        else if (t.step === 'failed') step(en ? 'Refund failed' : '退款失败', [fmtTime(t.at), t.message].filter(Boolean).join(' · '));
+      });
+      if (r.status === 'PROCESSING') step(en ? 'Refunding' : '退款处理中', en ? 'The money returns to how you paid' : '款项将原路退回', true);
+      return api('GET', '/api/buyer/v1/orders/' + encodeURIComponent(r.order_id)).then(function (o) {
+        $('goods-name').textContent = o.goods.name;
+      }, function () { /* the goods name is a nicety */ });
+    }).catch(function (e) {
+      var er = errorEvent(e, e && e.httpStatus >= 500 ? 21537 : 21532); msg(er.errMsg);
+      $('status').textContent = '—';
+      emit([{name: 'error', detail: er}], false);
+    });
+  }
+
   if (B.page === 'confirm') confirmPage(); else if (B.page === 'cashier') cashierPage();
+  else if (B.page === 'refund-apply') refundApplyPage(); else if (B.page === 'refund-detail') refundDetailPage();
 })();

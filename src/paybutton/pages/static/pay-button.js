@@ -21,7 +21,7 @@
   function isObj(v) { return v !== null && typeof v === 'object' && !Array.isArray(v); }
   function isInt(v) { return typeof v === 'number' && Math.floor(v) === v; }
 
-  // Results handed back after a display="redirect" round trip (#pb_result=...).
+  // results back from a display="redirect" round trip
   var returned = null;
   (function () {
     var m = /[#&]pb_result=([^&]+)/.exec(location.hash);
@@ -30,7 +30,7 @@
     history.replaceState(null, '', location.pathname + location.search);
   })();
 
-  // ---- the bridge: a hidden frame on the trade server relays buyer-API calls (allowed origins only)
+  // bridge: a hidden frame relays buyer-API calls
   var bridges = {};
   function bridge(server, appId) {
     var k = server + '|' + appId;
@@ -93,7 +93,7 @@
       this._queued = true;
       Promise.resolve().then(function () { self._queued = false; self._refresh(); });
     }
-    // ---- attributes: plain or mini-program style ({{2}})
+    // attributes: plain or {{2}}
     _v(name) {
       var v = this.getAttribute(name);
       if (v == null) return null;
@@ -112,7 +112,7 @@
       return this._mode === '2' ? 'g:' + this._v('goods-id') : (+this._status < 2 ? 'o:' + this._v('order-id') : 'r:' + this._v('refund-id'));
     }
     _api(method, path, body, token) { return bridge(this._server, this._appId)(method, path, body, token); }
-    // ---- hooks: el.bindNAME, then bind:NAME resolved on the Page object, then on window
+    // hooks: el.bindNAME, bind:NAME on Page, window
     _hook(name) {
       var f = this['bind' + name];
       if (typeof f === 'function') return f.bind(this);
@@ -180,7 +180,7 @@
         r.events.forEach(function (ev) { self._emit(ev.name, ev.detail); });
       }
     }
-    // ---- mode 2: goods info (server for library goods, then the developer's getgoodsinfo), capability
+    // mode 2: goods info and capability
     _load(gen) {
       var self = this, gid = this._v('goods-id'), gtype = +this._v('goods-type'), appId = this._appId;
       this._render('loading');
@@ -244,7 +244,7 @@
         (seen.NON_REFUNDABLE && (seen.REFUNDABLE_DAYS || seen.REFUND_ANYTIME))) return {errNo: 21511, errMsg: 'labels exclude each other'};
       return null;
     }
-    // ---- the buyer: buyer-token attribute, else the tt shim's token, else tt.login
+    // buyer: buyer-token, tt token, tt.login
     _token() {
       var t = this._v('buyer-token');
       if (t) return Promise.resolve(t);
@@ -297,12 +297,12 @@
           });
         }).catch(function (e) { self._error(e.errNo || 21533, e.errMsg); });
       } else {
-        go = this._token().then(function (t) { self._open('refund-detail', {refund: self._v('refund-id')}, {token: t, key: self._key}); },
+        go = this._token().then(function (t) { self._open('refund-detail', {'refund-id': self._v('refund-id')}, {token: t, key: self._key}); },
           function (e) { self._error(21537, e && e.errMsg); });
       }
       go.then(function () { self._busy = false; });
     }
-    // ---- the hosted pages: a modal iframe (overlay) or a full-page round trip (redirect)
+    // hosted pages: overlay iframe or redirect
     _open(page, params, state) {
       var self = this, server = this._server;
       var q = 'app_id=' + encodeURIComponent(this._appId) + '&lang=' + (this._lang === 'en' ? 'en' : 'zh-CN');
@@ -340,6 +340,42 @@
     }
   }
   window.customElements.define('pay-button', PayButton);
+
+  // <consume-card>: codes per unit, polled; `consume` on verification
+  var CS = {'待使用': 'Unused', '已核销': 'Used', '退款中': 'Refunding', '已退款': 'Refunded'};
+  class ConsumeCard extends PayButton {
+    constructor() {
+      super();
+      var r = this.shadowRoot;
+      r.innerHTML = '<style>' + CSS + ':host{display:block;background:#fff;border-radius:12px;padding:2px 16px 12px;margin:12px 0}ul{padding:0}li{display:flex;justify-content:space-between;padding:10px 0;' +
+        'border-bottom:1px solid #eee}b{font-family:monospace}li:not([data-state=待使用]){color:#999}</style><ul></ul>' + r.innerHTML.slice(r.innerHTML.indexOf('<button'));
+      this._btn = r.querySelector('button');
+      this._btn.hidden = true;
+      this._btn.onclick = this._tap.bind(this);
+    }
+    get _status() { return '1'; }
+    disconnectedCallback() { clearTimeout(this._t); }
+    _refresh() { super._refresh(); clearTimeout(this._t); if (this._state === 'ready') this._poll(this._gen); }
+    _poll(gen) {
+      var self = this, id = this._v('order-id');
+      this._token().then(function (t) { return self._api('GET', '/api/buyer/v1/orders/' + encodeURIComponent(id) + '/vouchers', null, t); }).then(function (r) {
+        if (gen !== self._gen) return;
+        var old = self._seen || {}, used = 0, open = 0, ul = self.shadowRoot.querySelector('ul');
+        self._seen = {}; ul.textContent = '';
+        r.vouchers.forEach(function (v) {
+          var li = ul.appendChild(document.createElement('li')), s = v.state, k = v.item_order_id;
+          li.dataset.state = s;
+          li.append(Object.assign(document.createElement('b'), {textContent: v.code}), self._lang === 'en' ? CS[s] || s : s);
+          used = used || (s === '已核销' && old[k] && old[k] !== s); open = open || s === '待使用'; self._seen[k] = s;
+        });
+        self._btn.hidden = !open;
+        if (used) self._emit('consume', {orderId: id});
+      }, function (e) {
+        if (gen === self._gen && !self._failed) { self._failed = 1; self._error(e.status >= 500 || !e.status ? 21528 : 21529, e.body && e.body.errMsg); }
+      }).then(function () { if (gen === self._gen && self.isConnected) self._t = setTimeout(function () { self._poll(gen); }, 3000); });
+    }
+  }
+  window.customElements.define('consume-card', ConsumeCard);
   window.__payButton = {bridge: function (appId, server) { return bridge((server || DS.server || SRC_ORIGIN).replace(/\/+$/, ''), appId || DS.appId); },
     appId: DS.appId || '', server: (DS.server || SRC_ORIGIN).replace(/\/+$/, '')};
 })();

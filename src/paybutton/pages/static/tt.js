@@ -1,4 +1,4 @@
-/* tt.js: the mini-program shim for web pages: Page, App, tt.login/pay/navigateTo/redirectTo/navigateBack/showToast/canIUse. */
+/* tt.js: the mini-program shim for web pages: Page, App and the tt.* calls they use. */
 (function () {
   'use strict';
   var DS = (document.currentScript && document.currentScript.dataset) || {};
@@ -17,7 +17,7 @@
   function done(o, ok, res) { cb(o, ok ? 'success' : 'fail', res); cb(o, 'complete', res); }
   function pb() { return window.__payButton || null; }
 
-  // ---- a small template layer: {{expr}} in attributes and text, tt:if to add/remove an element
+  // templates: {{expr}}, tt:if
   var binds = [];
   function evalIn(expr, data) {
     try { return new Function('d', 'with(d){return (' + expr + ')}')(data); } catch (e) { return undefined; }
@@ -92,7 +92,7 @@
   window.getCurrentPages = function () { return pages.slice(); };
   if (!/loading/.test(document.readyState)) readyRes(); else document.addEventListener('DOMContentLoaded', function () { setTimeout(function () { if (!pages.length) readyRes(); }); });
 
-  // ---- tt.login: a buyer token from the app's login URL (data-login-url, else the app's login_url)
+  // tt.login: a buyer token from the login URL
   function loginUrl() {
     if (DS.loginUrl) return Promise.resolve(DS.loginUrl);
     var p = pb();
@@ -112,7 +112,7 @@
       })
       .catch(function (e) { done(o, false, {errMsg: 'login:fail ' + (e && e.message || e)}); });
   };
-  // ---- tt.pay: the cashier for an existing order; success(res.code) as tt.pay answers
+  // tt.pay: the cashier for an order
   tt.pay = function (o) {
     var info = (o && o.orderInfo) || {};
     var id = info.order_id || info.orderId || (o && o.orderId);
@@ -129,7 +129,7 @@
     document.body.appendChild(b);
     setTimeout(function () { b.shadowRoot.querySelector('button').click(); }, 50);
   };
-  // ---- navigation: usr://pages/x/y?q -> /pages/x/y.html?q; ext://microapp-trade-plugin/<page>?q -> hosted page
+  // usr://pages/x/y -> /pages/x/y.html; ext://microapp-trade-plugin/<page> -> hosted page
   function resolve(url) {
     var m = /^usr:\/\/\/?(.*)$/.exec(url || '');
     if (m) url = '/' + m[1];

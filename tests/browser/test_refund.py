@@ -1,0 +1,294 @@
+"""After the purchase: refund-apply (bind:applyrefund's itemOrderList, bind:refund), refund-detail, and the
+<consume-card> voucher card on the demo shop's order-detail page."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_helpers import DESKTOP, PHONE, Demo, shot
+
+pytestmark = pytest.mark.browser
+
+OVERLAY = "[data-pay-button-overlay] iframe"
+
+# The seed's 指定金额退 applyRefund: the first unit of the order, by its item order id.
+ITEMS_JS = """async () => {
+  const id = new URLSearchParams(location.search).get('orderId');
+  const o = await window.__payButton.bridge()('GET', '/api/buyer/v1/orders/' + id, null, tt.__token);
+  tt.__page.applyRefund = (event) => {
+    const { orderId } = event.detail;
+    const itemOrderList = [{itemOrderId: o.item_orders[0].item_order_id}];
+    const extra = { orderId, itemOrderList, from: 'test' };
+    return new Promise(resolve => { resolve(extra); });
+  };
+  return o.item_orders.map(i => i.item_order_id);
+}"""
+
+
+def _events(page: Any, kind: str, count: int = 1) -> list[dict[str, Any]]:
+    page.wait_for_function(f"window.__events && window.__events.filter(e => e.type === {kind!r}).length >= {count}")
+    evs: list[dict[str, Any]] = page.evaluate(f"window.__events.filter(e => e.type === {kind!r}).map(e => e.detail)")
+    return evs
+
+
+def shot_page(page: Any, url_part: str, state: dict[str, Any], name: str) -> None:
+    """A full-page screenshot of the hosted page the overlay shows: the same URL opened in its own tab, its state
+    in the #pb= fragment (as display="redirect" hands it over)."""
+    frame = page.frame(url=lambda u: url_part in u)
+    assert frame is not None
+    st = {"token": page.evaluate("tt.__token"), "key": "shot", **state}
+    enc = base64.urlsafe_b64encode(json.dumps(st).encode()).decode().rstrip("=")
+    tab = page.context.new_page()
+    try:
+        tab.set_default_timeout(8000)
+        tab.goto(frame.url.split("#")[0] + "#pb=" + enc)
+        tab.wait_for_load_state("networkidle")
+        tab.wait_for_selector("#goods-card:not([aria-busy]), [data-status]:not([data-status=''])", state="attached")
+        tab.wait_for_timeout(200)
+        shot(tab, name)
+    finally:
+        tab.close()
+
+
+def buy_two(page: Any, demo: Demo, lang: str = "zh-CN") -> str:
+    """Buy two units of the library good through the overlay; land on the order-detail page; its order id."""
+    page.goto(demo.buy_page(**({"lang": "en"} if lang == "en" else {})))
+    page.wait_for_selector("#buy-library button[data-state=on_sale]")
+    page.click("#buy-library button")
+    f = page.frame_locator(OVERLAY)
+    f.locator("#pay-now:enabled").wait_for()
+    f.locator("#qty-plus").click()
+    f.locator("#pay-now").click()
+    f.locator("#confirm-pay:enabled").click()
+    page.wait_for_url("**/pages/orderDetail/orderDetail.html?orderId=*")
+    page.wait_for_selector("pay-button button[data-state=ready]")
+    order_id: str = page.evaluate("new URLSearchParams(location.search).get('orderId')")
+    return order_id
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_refund_one_of_two_units_through_item_order_list(demo: Demo, browser: Any, viewport: str) -> None:
+    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale="zh-CN")
+    page = ctx.new_page()
+    page.set_default_timeout(8000)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        order_id = buy_two(page, demo)
+        items = page.evaluate(ITEMS_JS)
+        assert len(items) == 2
+        page.locator("pay-button").first.locator("button").click()
+        f = page.frame_locator(OVERLAY)
+        f.locator("#submit-refund:enabled").wait_for()
+        assert f.locator("[data-testid=goods-name]").inner_text() == "双人火锅套餐 × 2"
+        assert f.locator("#items li").count() == 1
+        assert items[0] in f.locator("[data-testid=items]").inner_text()
+        assert f.locator("[data-testid=refund-amount]").inner_text() == "¥168.00"
+        assert f.locator(".pb-reason span").all_inner_texts() == ["不想要了", "商家服务原因", "商品质量问题", "其他"]
+        f.locator(".pb-reason span", has_text="商品质量问题").click()
+        f.locator("[data-testid=note]").fill("肉不新鲜")
+        shot_page(page, "/pages/refund-apply", {"itemOrderList": [{"itemOrderId": items[0]}]},
+                  f"refund-apply-{viewport}")
+        f.locator("#submit-refund").click()
+        (refund,) = _events(page, "refund")
+        assert refund["status"] == "success"
+        res = refund["result"]
+        assert set(res) == {"refundId", "outRefundNo", "orderId"}
+        assert res["refundId"] and res["orderId"] == order_id
+        # the overlay moves on to refund-detail
+        f.locator("[data-testid=status][data-status]:not([data-status=''])").wait_for()
+        assert f.locator("[data-testid=amount]").inner_text() == "¥168.00"
+        assert f.locator("[data-testid=units]").inner_text() == "1 份"
+        assert f.locator("[data-testid=status]").inner_text() in {"退款中", "退款成功"}
+        assert "商品质量问题" in f.locator("[data-testid=reason]").inner_text()
+        assert f.locator("#timeline li").first.locator("b").inner_text() == "已提交申请"
+        shot_page(page, "/pages/refund-detail", {}, f"refund-detail-{viewport}")
+        f.locator("#done").click()
+        page.wait_for_selector("[data-pay-button-overlay]", state="detached")
+        assert not [e for e in page.evaluate("window.__events") if e["type"] == "error"]
+        assert not errors
+    finally:
+        ctx.close()
+
+
+def test_refund_detail_by_refund_id_in_english(demo: Demo, page: Any) -> None:
+    buy_two(page, demo)
+    page.locator("pay-button").first.locator("button").click()  # the seed's applyRefund: {orderId}, stepper
+    f = page.frame_locator(OVERLAY)
+    f.locator("#submit-refund:enabled").wait_for()
+    assert f.locator("[data-testid=qty]").input_value() == "1"
+    f.locator("#qty-plus").click()
+    assert f.locator("[data-testid=refund-amount]").inner_text() == "¥336.00"
+    f.locator("#submit-refund").click()
+    (refund,) = _events(page, "refund")
+    rid = refund["result"]["refundId"]
+    assert f.locator("[data-testid=refund-no]").inner_text() in {refund["result"]["outRefundNo"], rid}
+    f.locator("[data-testid=status][data-status]:not([data-status=''])").wait_for()
+    assert f.locator("[data-testid=units]").inner_text() == "2 份"
+    # the same refund in English, through a pay-button with order-status 2
+    page.evaluate("""(rid) => { const b = document.createElement('pay-button');
+      b.id = 'rd'; b.setAttribute('order-status', '2'); b.setAttribute('refund-id', rid); b.setAttribute('lang', 'en');
+      document.querySelector('main').appendChild(b); }""", rid)
+    f.locator("#done").click()
+    page.wait_for_selector("#rd button[data-state=ready]")
+    page.click("#rd button")
+    g = page.frame_locator(OVERLAY)
+    g.locator("[data-testid=status][data-status]:not([data-status=''])").wait_for()
+    assert g.locator("[data-testid=status]").inner_text() in {"Refunding", "Refunded"}
+    assert g.locator("[data-testid=amount]").inner_text() == "¥336.00"
+    assert g.locator("#done").inner_text() == "Close"
+    g.locator("#done").click()
+    page.wait_for_selector("[data-pay-button-overlay]", state="detached")
+    # the seed's order-detail page passes the order id as refund-id: its latest refund is shown
+    page.locator("pay-button").nth(1).locator("button").click()
+    k = page.frame_locator(OVERLAY)
+    k.locator("[data-testid=status][data-status]:not([data-status=''])").wait_for()
+    assert k.locator("[data-testid=amount]").inner_text() == "¥336.00"
+    assert k.locator("[data-testid=refund-no]").inner_text() in {refund["result"]["outRefundNo"], rid}
+    k.locator("#done").click()
+    page.wait_for_selector("[data-pay-button-overlay]", state="detached")
+    # nothing left to refund -> 21531
+    page.locator("pay-button").first.locator("button").click()
+    h = page.frame_locator(OVERLAY).last
+    h.locator("[data-testid=msg]:not(:empty)").wait_for()
+    err = _events(page, "error")[-1]
+    assert err["errNo"] == 21531
+    assert h.locator("#submit-refund").is_disabled()
+
+
+def _verify(db: Path, code: str) -> str:
+    """`paybutton verify CODE`, in its own thread (Playwright's sync API owns this thread's event loop)."""
+    from typer.testing import CliRunner
+
+    from paybutton.cli import cli
+
+    out: dict[str, Any] = {}
+
+    def run() -> None:
+        out["r"] = CliRunner().invoke(cli, ["verify", code, "--database", f"sqlite+aiosqlite:///{db}"])
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    assert out["r"].exit_code == 0, out["r"].output
+    return str(out["r"].output)
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_voucher_card_shows_codes_and_a_verification(demo: Demo, browser: Any, tmp_path: Path, viewport: str) -> None:
+    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale="zh-CN")
+    page = ctx.new_page()
+    page.set_default_timeout(8000)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        order_id = buy_two(page, demo)
+        card = page.locator("consume-card")
+        card.locator("li").nth(1).wait_for()
+        assert card.locator("li").count() == 2
+        assert card.locator("li").evaluate_all("ls => ls.map(l => l.dataset.state)") == ["待使用", "待使用"]
+        codes = card.locator("li b").all_inner_texts()
+        assert all(codes) and codes[0] != codes[1]
+        assert card.locator("button").inner_text() == "申请退款"
+        assert "verified" in _verify(tmp_path / "demo.db", codes[0])
+        # the card polls: the verification shows without a reload, and `consume` fires
+        card.locator("li[data-state=已核销]").wait_for()
+        (consume,) = _events(page, "consume")
+        assert consume == {"orderId": order_id}
+        assert card.locator("li").nth(1).get_attribute("data-state") == "待使用"
+        page.wait_for_timeout(300)
+        shot(page, f"voucher-card-{viewport}")
+        # refund the other unit from the card: refund-apply offers the one unit left
+        card.locator("button").click()
+        f = page.frame_locator(OVERLAY)
+        f.locator("#submit-refund:enabled").wait_for()
+        assert f.locator("[data-testid=refundable]").inner_text().strip() == "可退 1 份"
+        f.locator("#submit-refund").click()
+        (refund,) = _events(page, "refund")
+        assert refund["status"] == "success" and refund["result"]["orderId"] == order_id
+        f.locator("#done").click()
+        card.locator("li[data-state=退款中], li[data-state=已退款]").wait_for()
+        assert card.locator("button").is_hidden()
+        assert not errors
+    finally:
+        ctx.close()
+
+
+def test_redirect_refund_returns_to_the_order_page(demo: Demo, page: Any) -> None:
+    order_id = buy_two(page, demo)
+    page.goto(f"{demo.shop}/pages/orderDetail/orderDetail.html?orderId={order_id}&display=redirect&lang=en")
+    page.wait_for_selector("pay-button button[data-state=ready]")
+    page.locator("pay-button").first.locator("button").click()
+    page.wait_for_url(f"{demo.server}/pages/refund-apply?**")
+    page.locator("#submit-refund:enabled").wait_for()
+    assert page.locator("#submit-refund").inner_text() == "Submit"
+    assert page.locator(".pb-reason span").all_inner_texts() == [
+        "No longer wanted", "Merchant service", "Quality problem", "Other"]
+    assert page.locator("[data-testid=refundable]").inner_text().strip() == "2 refundable"
+    page.locator("#submit-refund").click()
+    page.wait_for_url(f"{demo.shop}/pages/orderDetail/orderDetail.html**")
+    (refund,) = _events(page, "refund")
+    assert refund["status"] == "success" and refund["result"]["orderId"] == order_id
+    assert refund["result"]["refundId"] and "outRefundNo" in refund["result"]
+    card = page.locator("consume-card")
+    card.locator("li").nth(1).wait_for()
+    states = card.locator("li").evaluate_all("ls => ls.map(l => l.lastChild.textContent)")
+    assert sorted(states) in (["Refunded", "Unused"], ["Refunding", "Unused"])
+    assert card.locator("button").inner_text() == "Apply for refund"
+
+
+@pytest.mark.parametrize(("hook", "err_no"), [("() => Promise.reject(new Error('no'))", 21533),
+                                             ("() => { throw new Error('no'); }", 21533),
+                                             ("() => Promise.resolve(42)", 21534),
+                                             ("() => ({orderId: 'x', itemOrderList: []})", 21534)])
+def test_applyrefund_rejected_or_not_an_object(demo: Demo, page: Any, hook: str, err_no: int) -> None:
+    buy_two(page, demo)
+    page.evaluate(f"() => {{ tt.__page.applyRefund = {hook}; }}")
+    page.locator("pay-button").first.locator("button").click()
+    (err,) = _events(page, "error")
+    assert err["errNo"] == err_no and err["errMsg"] and err["errLogId"]
+    assert page.locator("[data-pay-button-overlay]").count() == 0
+
+
+def test_voucher_card_errors(demo: Demo, page: Any) -> None:
+    page.goto(demo.buy_page(lang="en"))
+    page.wait_for_selector("#buy-library button[data-state=on_sale]")
+    page.evaluate("""() => { for (const [id, order] of [['c1', null], ['c2', 'ot-not-mine']]) {
+      const c = document.createElement('consume-card'); c.id = id; c.__errs = [];
+      if (order) c.setAttribute('order-id', order);
+      c.addEventListener('error', e => c.__errs.push(e.detail));
+      document.querySelector('main').appendChild(c); } }""")
+    for id_, err_no in (("c1", 21522), ("c2", 21529)):
+        page.wait_for_function(f"document.getElementById({id_!r}).__errs.length >= 1")
+        (err,) = page.evaluate(f"document.getElementById({id_!r}).__errs")
+        assert err["errNo"] == err_no and err["errMsg"] and err["errLogId"]
+    page.wait_for_timeout(3500)  # polling goes on, but an error is reported once
+    assert page.evaluate("document.getElementById('c2').__errs.length") == 1
+    assert page.locator("#c2 li").count() == 0
+
+
+def test_refund_detail_shows_a_denied_refund(demo: Demo, page: Any) -> None:
+    """The audit and failure branches of the timeline, from a refund as the buyer API reports it."""
+    from paybutton.demo.seed import DEMO_APP_ID
+
+    now = 1764000000000
+    body = {"refund_id": "rf1", "out_refund_no": "shop-rf-1", "order_id": "ot1", "status": "FAIL", "amount": 16800,
+            "items": [{"item_order_id": "it1", "refund_amount": 16800}], "reason": ["不想要了"], "description": "",
+            "deny_message": "已到店使用", "message": "", "timeline": [
+                {"step": "applied", "at": now},
+                {"step": "audit", "status": "DENY", "deadline": now + 3600_000, "deny_message": "已到店使用"},
+                {"step": "failed", "at": now + 60_000, "message": ""}]}
+    page.route("**/api/buyer/v1/refunds/rf1", lambda route: route.fulfill(json=body))
+    enc = base64.urlsafe_b64encode(json.dumps({"token": "x", "key": "t"}).encode()).decode().rstrip("=")
+    page.goto(f"{demo.server}/pages/refund-detail?app_id={DEMO_APP_ID}&refund-id=rf1#pb={enc}")
+    page.locator("[data-status=FAIL]").wait_for()
+    assert page.locator("[data-testid=status]").inner_text() == "退款失败"
+    assert page.locator("[data-testid=deny]").inner_text() == "已到店使用"
+    steps = page.locator("#timeline li b").all_inner_texts()
+    assert steps == ["已提交申请", "商家已拒绝", "退款失败"]
+    assert page.locator("[data-testid=refund-no]").inner_text() == "shop-rf-1"
