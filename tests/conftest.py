@@ -92,22 +92,46 @@ def _session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("pb")
 
 
+_checked: dict[str, Any] = {"databases": 0, "problems": []}
+
+
+async def _check(url: str) -> list[str]:
+    """What `paybutton check` says of a database (the same scan the CLI runs)."""
+    from paybutton.refund.check import scan
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await scan(conn)
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path, _session_tmp: Path) -> str:
-    """A migrated, empty database: a copied SQLite file, or the session's PostgreSQL database truncated."""
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, _session_tmp: Path) -> Iterator[str]:
+    """A migrated, empty database: a copied SQLite file, or the session's PostgreSQL database truncated.
+
+    After the test, the money invariants are checked on whatever it left (as `paybutton check` does); any
+    broken one fails the session, so the whole suite ends with every database it wrote checked."""
     if request.param == "sqlite":
         path = tmp_path / "paybutton.db"
         shutil.copy(_sqlite_template_file(_session_tmp), path)
-        return f"sqlite+aiosqlite:///{path}"
-    try:
-        url = _pg_database()
-    except Exception as e:
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {e}")
-    asyncio.run(_truncate_pg(url))
-    return url
+        url = f"sqlite+aiosqlite:///{path}"
+    else:
+        try:
+            url = _pg_database()
+        except Exception as e:
+            pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {e}")
+        asyncio.run(_truncate_pg(url))
+    yield url
+    problems = asyncio.run(_check(url))
+    _checked["databases"] += 1
+    _checked["problems"].extend(f"{request.node.nodeid}: {p}" for p in problems)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _checked["problems"]:
+        session.exitstatus = 1
     if "name" in _pg_state:
         try:
             asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{_pg_state["name"]}" WITH (FORCE)'))
@@ -136,6 +160,12 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     pg = sum(1 for r in passed if "postgresql" in r.nodeid and r.when == "call")
     lite = sum(1 for r in passed if "sqlite" in r.nodeid and r.when == "call")
     terminalreporter.write_line(f"database suites: {pg} PostgreSQL tests passed, {lite} SQLite tests passed")
+    problems = _checked["problems"]
+    terminalreporter.write_line(
+        f"paybutton check after every database test: {_checked['databases']} databases checked, "
+        f"{len(problems)} broken invariants")
+    for p in problems[:50]:
+        terminalreporter.write_line(f"  BROKEN {p}")
 
 
 # ---------------------------------------------------------------- the app, in-process and live

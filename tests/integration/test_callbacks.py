@@ -186,10 +186,17 @@ async def test_two_dispatchers_deliver_each_row_exactly_once(db_url: str, live_f
                 for n in range(start, start + 50):
                     await enqueue(conn, a.clock, app_id=APP, kind="payment", url=url, msg={"n": n})
 
+        async def slow_ok(rec: Any) -> Any:
+            await asyncio.sleep(0.02)  # each batch waits on the merchant, so the other dispatcher claims meanwhile
+            return ok()
+
+        stub.answers["payment"] = slow_ok
+
         async def drain(c: Ctx, worker: str) -> int:
             total = 0
             while (got := await dispatch_due(c, worker_id=worker, limit=8)) > 0:
                 total += got
+                await asyncio.sleep(0)
             return total
 
         done_a, done_b = await asyncio.gather(drain(a, "A"), drain(b, "B"))
