@@ -24,7 +24,6 @@ from paybutton.db import Database, upgrade
 from paybutton.demo.merchant import merchant_app
 from paybutton.demo.seed import (
     DEMO_APP_ID,
-    DEMO_PASSWORD,
     DEMO_SECRET,
     MERCHANT_GOODS_ID,
     MERCHANT_GOODS_INFO,
@@ -109,9 +108,9 @@ def run_demo(*, host: str, port: int, shop_port: int, database_url: str) -> None
 paybutton demo
   trade server   {server_url}          (OpenAPI: {server_url}/docs)
   demo shop      {shop_url}            (the merchant's site and its callback server)
+  buy page       {shop_url}/pages/index/index.html
   app id         {DEMO_APP_ID}
   app secret     {DEMO_SECRET}
-  console        {server_url}/console   password: {DEMO_PASSWORD}
   database       {database_url}
 platform public key (verifies Byte-Signature):
 {public_pem.strip()}
