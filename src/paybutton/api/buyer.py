@@ -11,7 +11,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
-from paybutton.api.common import BuyerDep, CtxDep
+from paybutton.api.common import Buyer, BuyerDep, CtxDep
+from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.goods import service as goods_service
 from paybutton.order import service as orders
@@ -64,17 +65,20 @@ async def goods_info(goods_id: str, ctx: CtxDep, app_id: Annotated[str, Query(mi
     return info
 
 
+async def place(ctx: Ctx, buyer: Buyer, body: PlaceOrderBody) -> dict[str, Any]:
+    """Place the buyer's order, one at a time per gate slot (FIFO: under load, orders finish in arrival order).
+    Shared by this route and its ASGI twin in api/fast_orders.py."""
+    async with ctx.order_gate:
+        return await orders.place_order(ctx, orders.PlaceOrder(
+            app_id=buyer.app_id, open_id=buyer.open_id, goods_id=body.goods_id, goods_type=body.goods_type,
+            quantity=body.quantity, phone_num=body.phone_num, contact_name=body.contact_name,
+            cp_extra=body.cp_extra, goods_info=body.goods_info))
+
+
 @router.post("/orders", summary="Place an order (order-confirm's 立即支付)", response_model=None)
 async def place_order(body: PlaceOrderBody, buyer: BuyerDep, ctx: CtxDep) -> Response:
     # The hot path answers pre-serialised JSON: FastAPI's generic encoder costs more than the order itself.
-    view = await orders.place_order(
-        ctx,
-        orders.PlaceOrder(
-            app_id=buyer.app_id, open_id=buyer.open_id, goods_id=body.goods_id, goods_type=body.goods_type,
-            quantity=body.quantity, phone_num=body.phone_num, contact_name=body.contact_name,
-            cp_extra=body.cp_extra, goods_info=body.goods_info,
-        ),
-    )
+    view = await place(ctx, buyer, body)
     return Response(json.dumps(view, ensure_ascii=False, separators=(",", ":")).encode(),
                     media_type="application/json")
 

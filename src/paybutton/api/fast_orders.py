@@ -12,10 +12,9 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from paybutton.api.buyer import PlaceOrderBody
+from paybutton.api.buyer import PlaceOrderBody, place
 from paybutton.api.common import buyer_of, validation_error
 from paybutton.errors import REGISTRY, TradeError, buyer_error_body
-from paybutton.order import service as orders
 
 log = logging.getLogger("paybutton")
 PATH = "/api/buyer/v1/orders"
@@ -74,9 +73,5 @@ class FastOrders:
             body = PlaceOrderBody.model_validate_json(raw)
         except ValidationError as e:
             raise validation_error(list(e.errors())) from None
-        async with ctx.order_gate:  # FIFO: under load, orders finish in about the order they came
-            view = await orders.place_order(ctx, orders.PlaceOrder(
-                app_id=buyer.app_id, open_id=buyer.open_id, goods_id=body.goods_id, goods_type=body.goods_type,
-                quantity=body.quantity, phone_num=body.phone_num, contact_name=body.contact_name,
-                cp_extra=body.cp_extra, goods_info=body.goods_info))
+        view = await place(ctx, buyer, body)
         return _dumps(view)

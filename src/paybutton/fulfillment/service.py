@@ -205,9 +205,8 @@ def voucher_view(i: Any) -> dict[str, Any]:
 
 async def buyer_vouchers(conn: AsyncConnection, app_id: str, open_id: str, ref: str) -> dict[str, Any]:
     """The voucher card: one code (and QR data) per unit, with its state."""
-    order = await order_store.find_order(conn, app_id, order_id=ref) or await order_store.find_order(
-        conn, app_id, out_order_no=ref)
-    if order is None or order.open_id != open_id:
+    order = await order_store.find_buyer_order(conn, app_id, open_id, ref)
+    if order is None:
         raise TradeError("ORDER_ID_INVALID", ref)
     items = await order_store.items_of(conn, order.order_id)
     return {"order_id": order.order_id, "out_order_no": order.out_order_no or "", "status": order.status,

@@ -300,10 +300,8 @@ def order_view(
 async def get_buyer_order(ctx: Ctx, app_id: str, open_id: str, order_ref: str) -> dict[str, Any]:
     """A buyer's own order by platform order id or merchant out_order_no."""
     async with ctx.db.engine.connect() as conn:
-        row = await store.find_order(conn, app_id, order_id=order_ref)
+        row = await store.find_buyer_order(conn, app_id, open_id, order_ref)
         if row is None:
-            row = await store.find_order(conn, app_id, out_order_no=order_ref)
-        if row is None or row.open_id != open_id:
             raise TradeError("ORDER_NOT_FOUND", order_ref)
         items = await store.items_of(conn, row.order_id)
     return order_view(row, items, app=await ctx.app(app_id))

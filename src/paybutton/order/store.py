@@ -124,6 +124,12 @@ async def find_order(
     return (await conn.execute(select(orders).where(and_(*cond)))).first()
 
 
+async def find_buyer_order(conn: AsyncConnection, app_id: str, open_id: str, ref: str) -> Row[Any] | None:
+    """A buyer's own order by platform order id or merchant out_order_no; None for anyone else's."""
+    row = await find_order(conn, app_id, order_id=ref) or await find_order(conn, app_id, out_order_no=ref)
+    return row if row is not None and row.open_id == open_id else None
+
+
 async def items_of(conn: AsyncConnection, order_id: str) -> list[Row[Any]]:
     q = select(item_orders).where(item_orders.c.order_id == order_id).order_by(item_orders.c.seq)
     return list((await conn.execute(q)).all())

@@ -430,10 +430,8 @@ async def nudge(ctx: Ctx, refund_id: str) -> None:
 
 
 async def _buyer_order(conn: AsyncConnection, app_id: str, open_id: str, ref: str) -> Any:
-    row = await order_store.find_order(conn, app_id, order_id=ref)
+    row = await order_store.find_buyer_order(conn, app_id, open_id, ref)
     if row is None:
-        row = await order_store.find_order(conn, app_id, out_order_no=ref)
-    if row is None or row.open_id != open_id:
         raise TradeError("ORDER_ID_INVALID", ref)
     return row
 
