@@ -61,6 +61,7 @@ apps = Table(
     Column("delivery_type", Integer, nullable=False, default=1),
     Column("suspended", Boolean, nullable=False, default=False),
     Column("console_password_hash", Text, nullable=True),
+    Column("theme", Text, nullable=True),  # 0004: JSON {borderRadius, backgroundColor, fontColor}
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
 )
