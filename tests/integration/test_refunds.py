@@ -206,6 +206,11 @@ async def test_openapi_bodies_of_reference_16(trade: TradeWorld) -> None:
     assert dup["extra"]["error_code"] == 2191005
     missing = await trade.api("refund/query_refund", {"out_refund_no": "nope"})
     assert missing["extra"]["sub_error_code"] == 20000
+    unrefunded = await trade.paid_order(quantity=1)
+    none_yet = await trade.api("refund/query_refund", {"order_id": unrefunded["order_id"]})
+    assert none_yet["extra"]["error_code"] == 0 and none_yet["data"]["refund_list"] == []
+    no_order = await trade.api("refund/query_refund", {"order_id": "ot_no_such_order"})
+    assert (no_order["extra"]["error_code"], no_order["extra"]["sub_error_code"]) == (2191003, 20000)
     bad = await trade.api("refund/create_refund", {"out_order_no": order["out_order_no"], "out_refund_no": "X",
                                                    "item_order_detail": [{"item_order_id": its[0],
                                                                           "refund_amount": 501}]})

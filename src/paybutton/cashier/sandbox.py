@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections import OrderedDict
 
 from paybutton.cashier.base import ChargeResult, Outcome, RefundResult
 from paybutton.errors import TradeError
@@ -14,14 +15,19 @@ REFUND_SCENARIOS = ("success", "fail")
 
 
 class SandboxCashier:
-    """`refund_scenario` ("success" or "fail") is how the next refunds end; a tester sets it."""
+    """`refund_scenario` ("success" or "fail") is how the next refunds end; a tester sets it.
+
+    A refund asked twice gets the same answer, as a real channel's idempotent refund would; the sandbox
+    remembers the last REMEMBER refunds of this process (a retried refund comes back within minutes)."""
+
+    REMEMBER = 10_000
 
     name = "sandbox"
     sandbox = True
 
     def __init__(self) -> None:
         self.refund_scenario = "success"
-        self._refunds: dict[str, RefundResult] = {}
+        self._refunds: OrderedDict[str, RefundResult] = OrderedDict()
 
     async def charge(self, *, order_id: str, amount: int, channel: str, scenario: str | None) -> ChargeResult:
         key = (scenario or "success").lower()
@@ -42,4 +48,6 @@ class SandboxCashier:
         else:
             result = RefundResult(True, f"sbxrf{secrets.token_hex(10)}", "")
         self._refunds[refund_id] = result
+        if len(self._refunds) > self.REMEMBER:
+            self._refunds.popitem(last=False)
         return result

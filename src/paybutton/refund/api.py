@@ -83,7 +83,12 @@ async def query_refund(body: QueryRefundBody, request: Request, app_id: AppId, c
         rows = await store.find(conn, app_id, refund_id=body.refund_id, out_refund_no=body.out_refund_no,
                                 order_id=body.order_id)
         if not rows:
-            raise TradeError("REFUND_NOT_FOUND")
+            # An order of this app with no refund yet has an empty refund list; an unknown order is not found.
+            only_order = body.order_id and not (body.refund_id or body.out_refund_no)
+            if not only_order:
+                raise TradeError("REFUND_NOT_FOUND")
+            if await order_store.find_order(conn, app_id, order_id=body.order_id) is None:
+                raise TradeError("ORDER_NOT_FOUND")
         found = [service.view(r, await store.items_of(conn, r.refund_id)) for r in rows]
     return envelope(request, {"refund_list": found})
 
