@@ -177,6 +177,7 @@ class Run:
         spy: Child | None = None
         if a.py_spy and not once:
             self.spy_n += 1
+            Path(a.py_spy).mkdir(parents=True, exist_ok=True)
             raw = Path(a.py_spy) / f"{self.kind}-{self.spy_n}-{prefix.rstrip('-')}.txt"
             spy = self.children.start("py-spy", profile.argv(self.server.pid, a.warmup + a.seconds, raw),
                                       self.tmp / "py-spy.log")
