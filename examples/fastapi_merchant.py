@@ -1,0 +1,109 @@
+"""A merchant server on FastAPI that paybutton calls back: it verifies every callback with paybutton.merchant,
+answers the extension points and notifications, agrees to refunds that wait for its audit, and mints buyer
+tokens for tt.login.
+
+    python examples/fastapi_merchant.py --platform-url http://127.0.0.1:8000 --app-id tt… --secret … --port 9000
+
+(or MERCHANT_PLATFORM_URL, MERCHANT_APP_ID, MERCHANT_APP_SECRET, MERCHANT_PORT). Point the app's callback
+URLs at http://127.0.0.1:9000/callbacks/<anything> and its login URL at http://127.0.0.1:9000/login."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+import time
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import BackgroundTasks, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from paybutton.merchant import (
+    CallbackVerificationError,
+    OpenAPIClient,
+    OpenAPIError,
+    ack,
+    entry_schema,
+    load_public_key,
+    mint_buyer_token,
+    pre_create_order_answer,
+    pre_create_refund_answer,
+    refuse,
+    verify_callback,
+)
+
+
+def create_app(platform_url: str, app_id: str, secret: str) -> FastAPI:
+    public_key = load_public_key(httpx.get(f"{platform_url}/api/platform/public_key", timeout=5).text)
+    openapi = OpenAPIClient(platform_url, app_id, secret)
+    received: list[dict[str, Any]] = []
+    audits: list[dict[str, Any]] = []
+    lock = threading.Lock()
+    app = FastAPI(title="paybutton example merchant")
+
+    def agree_when_ready(out_refund_no: str) -> None:
+        """Audit after our answer is stored: until then the refund is not yet known by our number."""
+        for _ in range(40):
+            try:
+                openapi.merchant_audit_callback(out_refund_no, agree=True)
+                with lock:
+                    audits.append({"out_refund_no": out_refund_no, "agreed": True})
+                return
+            except OpenAPIError as e:
+                last = e
+                time.sleep(0.25)
+        with lock:
+            audits.append({"out_refund_no": out_refund_no, "agreed": False, "error": str(last)})
+
+    @app.post("/callbacks")
+    @app.post("/callbacks/{kind:path}")
+    async def callback(request: Request, background: BackgroundTasks) -> Any:
+        try:
+            cb = verify_callback(await request.body(), request.headers, public_key)
+        except CallbackVerificationError as e:
+            with lock:
+                received.append({"path": request.url.path, "verified": False, "reason": e.reason})
+            return JSONResponse(refuse(40001, str(e)), status_code=401)
+        with lock:
+            received.append({"path": request.url.path, "verified": True, "type": cb.type, "logid": cb.logid,
+                             "msg": cb.msg})
+        if cb.type == "pre_create_order":
+            order_id = cb.msg["order_id"]
+            return pre_create_order_answer(
+                f"FASTAPI-{order_id}"[:64],
+                order_entry_schema=entry_schema("pages/orderDetail/orderDetail", {"orderId": order_id}))
+        if cb.type == "pre_create_refund":
+            out_refund_no = f"FASTAPIR-{cb.msg['refund_id']}"[:64]
+            if cb.msg.get("need_refund_audit") == 1:
+                background.add_task(agree_when_ready, out_refund_no)  # runs in a thread after the answer is sent
+            return pre_create_refund_answer(out_refund_no)
+        return ack()  # payment, refund and any other notification: recorded above
+
+    @app.api_route("/login", methods=["GET", "POST"])
+    def login(open_id: str = "fastapi-demo-user") -> dict[str, str]:
+        return {"token": mint_buyer_token(app_id, secret, open_id), "open_id": open_id, "app_id": app_id}
+
+    @app.get("/received")
+    def recent() -> dict[str, Any]:
+        with lock:
+            return {"callbacks": list(received), "audits": list(audits)}
+
+    return app
+
+
+def main() -> None:
+    env = os.environ.get
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--platform-url", default=env("MERCHANT_PLATFORM_URL", "http://127.0.0.1:8000"))
+    p.add_argument("--app-id", default=env("MERCHANT_APP_ID"), required=not env("MERCHANT_APP_ID"))
+    p.add_argument("--secret", default=env("MERCHANT_APP_SECRET"), required=not env("MERCHANT_APP_SECRET"))
+    p.add_argument("--host", default=env("MERCHANT_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(env("MERCHANT_PORT", "9000")))
+    a = p.parse_args()
+    uvicorn.run(create_app(a.platform_url.rstrip("/"), a.app_id, a.secret), host=a.host, port=a.port)
+
+
+if __name__ == "__main__":
+    main()
