@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.add_middleware(PlatformPathMiddleware)
     common.install_error_handlers(app)
 
-    from paybutton.api import buyer, meta, oauth
+    from paybutton.api import buyer, buyer_marketing, meta, oauth
     from paybutton.goods import api as goods_api
     from paybutton.order import api as order_api
     from paybutton.pages import routes as pages_routes
@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.include_router(goods_api.router)
     app.include_router(order_api.router)
     app.include_router(buyer.router)
+    app.include_router(buyer_marketing.router)
     app.include_router(meta.router)
     from paybutton.api import buyer_refund
     from paybutton.fulfillment import api as fulfillment_api

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +67,38 @@ def button_text(page: Any, id_: str, state: str | None = None) -> str:
     page.wait_for_selector(sel)
     text: str = page.locator(f"#{id_} button span").inner_text()
     return text
+
+
+def on_db(db: Path, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """`await work(conn)` in one transaction on the demo's SQLite file, in a thread of its own (Playwright's sync API
+    owns this thread's event loop). Done before a page asks for the app, so the server's app cache is not stale."""
+    from paybutton.config import Settings
+    from paybutton.db import Database
+
+    out: dict[str, Any] = {}
+
+    async def run() -> None:
+        database = Database(Settings(database_url=f"sqlite+aiosqlite:///{db}"))
+        try:
+            async with database.tx() as conn:
+                out["r"] = await work(conn)
+        finally:
+            await database.dispose()
+
+    t = threading.Thread(target=lambda: asyncio.run(run()))
+    t.start()
+    t.join()
+    return out.get("r")
+
+
+def update_demo_app(db: Path, **changes: Any) -> dict[str, Any]:
+    """Change the demo app as `paybutton app update` would (pre_order_url, allowed_origins, ...)."""
+    from paybutton.apps import service
+    from paybutton.clock import SystemClock
+    from paybutton.demo.seed import DEMO_APP_ID
+
+    app: dict[str, Any] = on_db(db, lambda conn: service.update_app(conn, SystemClock(), DEMO_APP_ID, **changes))
+    return app
 
 
 def shot(page_or_frame: Any, name: str) -> None:

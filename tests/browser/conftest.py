@@ -30,7 +30,8 @@ def _template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _start_demo(start: Any, tmp_path: Path, template: Path) -> Demo:
+def _start_demo(start: Any, tmp_path: Path, template: Path, *, clock: Any = None, **settings: Any) -> Demo:
+    """`settings` override the trade server's (e.g. run_workers=True); `clock` is its clock (default: the system's)."""
     from paybutton.app import create_app
     from paybutton.config import Settings
     from paybutton.demo.run import prepare, shop_app
@@ -49,7 +50,8 @@ def _start_demo(start: Any, tmp_path: Path, template: Path) -> Demo:
     t.start()
     t.join()
     public_pem, seeded = out["r"]
-    trade = create_app(Settings(database_url=url, demo=True, public_url=server_url, run_workers=False))
+    trade = create_app(Settings(**{"database_url": url, "demo": True, "public_url": server_url, "run_workers": False,
+                                   **settings}), clock=clock)
     start(trade, port=port)
     start(shop_app(server_url, public_pem, seeded["goods"]), port=shop_port)
     return Demo(server=server_url, shop=shop_url)
@@ -60,6 +62,17 @@ def demo(live_factory: Any, tmp_path: Path, _template_db: Path) -> Demo:
     """The two apps of `paybutton demo`, built as demo/run.py builds them, served by live_factory on a fresh
     SQLite file: for journeys that change data."""
     return _start_demo(live_factory, tmp_path, _template_db)
+
+
+@pytest.fixture
+def demo_factory(live_factory: Any, tmp_path: Path, _template_db: Path) -> Any:
+    """Start the demo with options: `clock=` and trade-server settings (e.g. run_workers=True). The SQLite file is
+    tmp_path / "demo.db"."""
+
+    def make(**options: Any) -> Demo:
+        return _start_demo(live_factory, tmp_path, _template_db, **options)
+
+    return make
 
 
 @pytest.fixture(scope="module")

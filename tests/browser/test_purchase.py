@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, Demo, shot
+from browser_helpers import DESKTOP, PHONE, Demo, shot, update_demo_app
+from merchant_stub import MerchantStub, Received, ok, refuse
+from starlette.responses import Response
 
 pytestmark = pytest.mark.browser
 
@@ -119,3 +122,59 @@ def test_english_pages(demo: Demo, page: Any) -> None:
     f.locator("#pay-now").click()
     f.locator("#confirm-pay:enabled").wait_for()
     assert f.locator("[data-testid=sandbox]").inner_text() == "SANDBOX"
+
+
+def _garbage(rec: Received) -> Response:
+    return ok({"pay_expire_seconds": 300})  # err_no 0 but no out_order_no
+
+
+def _server_error(rec: Received) -> Response:
+    return Response("boom", status_code=500)
+
+
+@pytest.mark.parametrize(("answer", "err_no"), [(_garbage, 21517), (_server_error, 21517),
+                                                (lambda rec: refuse(40001, "库存不足"), 21518)])
+def test_the_merchant_refuses_or_answers_garbage(demo: Demo, page: Any, live_factory: Any, tmp_path: Path,
+                                                 answer: Any, err_no: int) -> None:
+    """The merchant's pre_create_order (a real HTTP server here) refuses (21518) or answers without a valid
+    out_order_no or fails (21517): order-confirm reports it, the button's `pay` fails and `error` carries the code."""
+    stub = MerchantStub(answers={"pre_create_order": answer})
+    merchant = live_factory(stub.asgi())
+    update_demo_app(tmp_path / "demo.db", pre_order_url=f"{merchant.url}/pre_create_order")
+    page.goto(demo.buy_page())
+    page.wait_for_selector("#buy-library button[data-state=on_sale]")
+    stock = page.evaluate(STOCK_JS)
+    page.click("#buy-library button")
+    f = page.frame_locator(OVERLAY)
+    f.locator("#pay-now:enabled").click()
+    (pay,) = _events(page, "pay")
+    (err,) = _events(page, "error")
+    assert pay["status"] == "fail" and pay["result"]["errMsg"]
+    assert err["errNo"] == err_no and err["errMsg"] and err["errLogId"]
+    assert f.locator("[data-testid=msg]").inner_text() == err["errMsg"]
+    assert len(stub.of_type("pre_create_order")) == 1
+    # the order failed and gave its stock back; the page stays open for another try
+    assert page.evaluate(STOCK_JS) == stock
+    assert f.locator("#pay-now").is_enabled()
+    assert f.locator("#confirm-pay").count() == 0
+
+
+STOCK_JS = """() => window.__payButton.bridge()('GET', '/api/buyer/v1/goods/demo-hotpot?app_id=' +
+  window.__payButton.appId).then(g => g.stock)"""
+
+
+def test_tt_pay_opens_the_cashier_for_an_order(demo: Demo, page: Any) -> None:
+    """tt.pay({orderInfo}) from page code: the cashier for an unpaid order, then success / fail callbacks."""
+    page.goto(demo.buy_page())
+    page.wait_for_selector("#buy-library button[data-state=on_sale]")
+    order_id = page.evaluate("""() => new Promise((resolve, reject) => tt.login({fail: reject, success: () =>
+      window.__payButton.bridge()('POST', '/api/buyer/v1/orders', {goods_id: 'demo-hotpot', goods_type: 1,
+        quantity: 1}, tt.__token).then(o => resolve(o.order_id), reject)}))""")
+    page.evaluate("""(id) => tt.pay({orderInfo: {order_id: id},
+      success: res => { window.__paid = ['success', res]; }, fail: res => { window.__paid = ['fail', res]; }})""",
+                  order_id)
+    f = page.frame_locator("[data-pay-button-overlay=cashier] iframe")
+    f.locator("#confirm-pay:enabled").click()
+    page.wait_for_function("window.__paid")
+    assert page.evaluate("window.__paid") == ["success", {"code": 0, "orderId": order_id}]
+    assert page.locator("pay-button[order-id]").count() == 0  # tt.pay's own hidden button is gone

@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, Demo, shot
+from browser_helpers import DESKTOP, PHONE, Demo, on_db, shot
+from sqlalchemy import update
+
+from paybutton.tables import orders
 
 pytestmark = pytest.mark.browser
 
@@ -292,3 +295,60 @@ def test_refund_detail_shows_a_denied_refund(demo: Demo, page: Any) -> None:
     steps = page.locator("#timeline li b").all_inner_texts()
     assert steps == ["已提交申请", "商家已拒绝", "退款失败"]
     assert page.locator("[data-testid=refund-no]").inner_text() == "shop-rf-1"
+
+
+def test_legacy_order_needs_refund_total_amount(demo: Demo, page: Any, tmp_path: Path) -> None:
+    """A 1.0 order (legacy) refunds by refund-total-amount; without it the button reports 21524."""
+    order_id = buy_two(page, demo)
+
+    async def make_legacy(conn: Any) -> None:
+        await conn.execute(update(orders).where(orders.c.order_id == order_id).values(legacy=True))
+
+    on_db(tmp_path / "demo.db", make_legacy)
+    button = page.locator("pay-button").first
+    button.locator("button").click()
+    f = page.frame_locator(OVERLAY)
+    f.locator("[data-testid=msg]:not(:empty)").wait_for()
+    (err,) = _events(page, "error")
+    assert err["errNo"] == 21524 and err["errMsg"] and err["errLogId"]
+    assert f.locator("[data-testid=msg]").inner_text() == err["errMsg"]
+    assert f.locator("#submit-refund").is_disabled()
+    assert _events(page, "refund") == [{"status": "fail", "result": {"errMsg": err["errMsg"]}}]
+    page.locator("[data-pay-button-overlay] button").click()  # close
+    # with refund-total-amount (fen) the legacy order refunds that amount
+    button.evaluate("b => b.setAttribute('refund-total-amount', '{{20000}}')")
+    button.locator("button").click()
+    g = page.frame_locator(OVERLAY)
+    g.locator("#submit-refund:enabled").wait_for()
+    assert g.locator("[data-testid=refund-amount]").inner_text() == "¥200.00"
+    g.locator("#submit-refund").click()
+    refund = _events(page, "refund", 2)[-1]
+    assert refund["status"] == "success" and refund["result"]["orderId"] == order_id
+    g.locator("[data-testid=status][data-status]:not([data-status=''])").wait_for()
+    assert g.locator("[data-testid=amount]").inner_text() == "¥200.00"
+
+
+def test_navigate_to_refund_apply_and_refund_detail(demo: Demo, page: Any) -> None:
+    """The seed's plugin routes from page code: tt.navigateTo('ext://microapp-trade-plugin/refund-apply?orderId=…')
+    and '…/refund-detail?refundId=…'; their events reach the page as tt:refund / tt:error."""
+    order_id = buy_two(page, demo)
+    page.evaluate("""(id) => {
+      for (const n of ['refund', 'error'])
+        document.addEventListener('tt:' + n, e => __events.push({type: 'tt:' + n, detail: e.detail}));
+      tt.navigateTo({url: 'ext://microapp-trade-plugin/refund-apply?orderId=' + id});
+    }""", order_id)
+    f = page.frame_locator("[data-pay-button-overlay=refund-apply] iframe")
+    f.locator("#submit-refund:enabled").wait_for()
+    assert f.locator("[data-testid=refundable]").inner_text().strip() == "可退 2 份"
+    f.locator("#submit-refund").click()
+    (refund,) = _events(page, "tt:refund")
+    assert refund["status"] == "success" and refund["result"]["orderId"] == order_id
+    f.locator("#done").click()
+    page.wait_for_selector("[data-pay-button-overlay]", state="detached")
+    page.evaluate("(rid) => tt.navigateTo({url: 'ext://microapp-trade-plugin/refund-detail?refundId=' + rid})",
+                  refund["result"]["refundId"])
+    g = page.frame_locator("[data-pay-button-overlay=refund-detail] iframe")
+    g.locator("[data-testid=status][data-status]:not([data-status=''])").wait_for()
+    assert g.locator("[data-testid=amount]").inner_text() == "¥168.00"
+    assert g.locator("[data-testid=status]").inner_text() in {"退款中", "退款成功"}
+    assert not [e for e in page.evaluate("window.__events") if e["type"] in ("error", "tt:error")]

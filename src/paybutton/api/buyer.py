@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
+from paybutton.api.buyer_marketing import MarketingBody, choices_of
 from paybutton.api.common import Buyer, BuyerDep, CtxDep
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
@@ -31,6 +32,7 @@ class PlaceOrderBody(BaseModel):
     goods_info: dict[str, Any] | None = Field(
         default=None, description="merchant goods: the object the page's bind:getgoodsinfo resolved"
     )
+    marketing: MarketingBody | None = Field(default=None, description="marketing-ready: the buyer's offers")
 
 
 class PayBody(BaseModel):
@@ -72,7 +74,9 @@ async def place(ctx: Ctx, buyer: Buyer, body: PlaceOrderBody) -> dict[str, Any]:
         return await orders.place_order(ctx, orders.PlaceOrder(
             app_id=buyer.app_id, open_id=buyer.open_id, goods_id=body.goods_id, goods_type=body.goods_type,
             quantity=body.quantity, phone_num=body.phone_num, contact_name=body.contact_name,
-            cp_extra=body.cp_extra, goods_info=body.goods_info))
+            cp_extra=body.cp_extra, goods_info=body.goods_info, marketing=None if body.marketing is None else
+            orders.MarketingChoice(body.marketing.version, choices_of(body.marketing.selected) or [],
+                                   body.marketing.expected_payable)))
 
 
 @router.post("/orders", summary="Place an order (order-confirm's 立即支付)", response_model=None)

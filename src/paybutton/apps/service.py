@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +21,10 @@ from paybutton.tables import apps, platform_keys
 CHANNELS = ("douyin", "wechat", "alipay", "bankcard")
 URL_FIELDS = ("pre_order_url", "payment_notify_url", "refund_url", "marketing_url", "login_url")
 MAX_PAY_EXPIRE = 48 * 3600
+MAX_AUDIT_SECONDS = 30 * 86400
+THEME_KEYS = ("borderRadius", "backgroundColor", "fontColor")
+COLOR_RE = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+_RADIUS = re.compile(r"(?:[0-9]|[1-3][0-9]|40)px")
 
 
 async def ensure_platform_key(conn: AsyncConnection, clock: Clock) -> tuple[str, str]:
@@ -74,6 +79,18 @@ def _check_origins(origins: list[str]) -> list[str]:
             raise TradeError("INVALID_PARAMETER", f"allowed origin {o!r} must look like https://shop.example")
         out.append(f"{p.scheme}://{p.netloc}")
     return out
+
+
+def check_theme(theme: Any) -> dict[str, str]:
+    """The pages' theme {borderRadius: "0px".."40px", backgroundColor: "#rgb"/"#rrggbb", fontColor: likewise}."""
+    if not isinstance(theme, dict) or set(theme) != set(THEME_KEYS):
+        raise TradeError("INVALID_PARAMETER", f"theme must have exactly {', '.join(THEME_KEYS)}", field="theme")
+    if not isinstance(theme["borderRadius"], str) or not _RADIUS.fullmatch(theme["borderRadius"]):
+        raise TradeError("INVALID_PARAMETER", "borderRadius must be 0px..40px", field="borderRadius")
+    for k in ("backgroundColor", "fontColor"):
+        if not isinstance(theme[k], str) or not COLOR_RE.fullmatch(theme[k]):
+            raise TradeError("INVALID_PARAMETER", f"{k} must be a colour like #FE2C55", field=k)
+    return {k: theme[k] for k in THEME_KEYS}
 
 
 def hash_password(password: str) -> str:
@@ -155,6 +172,12 @@ async def update_app(conn: AsyncConnection, clock: Clock, app_id: str, **changes
             if not 1 <= int(v) <= MAX_PAY_EXPIRE:
                 raise TradeError("INVALID_PARAMETER", "pay_expire_seconds must be in 1..172800")
             values[k] = int(v)
+        elif k == "refund_audit_seconds":
+            if not 60 <= int(v) <= MAX_AUDIT_SECONDS:
+                raise TradeError("INVALID_PARAMETER", "refund_audit_seconds must be in 60..2592000")
+            values[k] = int(v)
+        elif k == "theme":
+            values[k] = json.dumps(check_theme(v), separators=(",", ":"))
         elif k in ("need_refund_audit", "suspended"):
             values[k] = bool(v)
         elif k == "name":
@@ -165,6 +188,9 @@ async def update_app(conn: AsyncConnection, clock: Clock, app_id: str, **changes
                 raise TradeError("INVALID_PARAMETER", f"channels must be among {list(CHANNELS)}")
             values[k] = json.dumps(chans)
         elif k == "console_password":
+            if not 8 <= len(str(v)) <= 128:
+                raise TradeError("INVALID_PARAMETER", "the console password must be 8-128 characters",
+                                 field="console_password")
             values["console_password_hash"] = hash_password(str(v))
         else:
             raise TradeError("INVALID_PARAMETER", f"unknown setting {k}")
@@ -178,6 +204,7 @@ def app_view(row: Any) -> dict[str, Any]:
     d = dict(row._mapping)
     d["allowed_origins"] = json.loads(d["allowed_origins"])
     d["channels"] = json.loads(d["channels"])
+    d["theme"] = json.loads(d["theme"]) if d.get("theme") else None
     d.pop("console_password_hash", None)
     return d
 

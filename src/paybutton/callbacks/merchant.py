@@ -18,8 +18,20 @@ from paybutton.tables import callback_attempts
 ANSWER_HEAD = 500
 
 
-class ExtensionRefused(TradeError):
+class ExtensionFailed(TradeError):
+    """The call failed; `reason` says how: timeout, unreachable, http_error, not_json, no_err_no, malformed,
+    inconsistent (a `parse` may raise it too), or refused (ExtensionRefused)."""
+
+    def __init__(self, name: str, message: str, reason: str) -> None:
+        super().__init__(name, message)
+        self.reason = reason
+
+
+class ExtensionRefused(ExtensionFailed):
     """The merchant answered, with a non-zero err_no."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(name, message, "refused")
 
 
 async def call_extension(
@@ -55,23 +67,23 @@ async def call_extension(
             resp = await ctx.http.post(url, content=body, headers=headers, budget=budget)
         except CallbackTimeout as e:
             error = f"timeout after {budget}s"
-            raise TradeError(failed, "the merchant did not answer in time") from e
+            raise ExtensionFailed(failed, "the merchant did not answer in time", "timeout") from e
         except CallbackUnreachable as e:
             error = f"{type(e).__name__}: {e}"
-            raise TradeError(failed, "the merchant could not be reached") from e
+            raise ExtensionFailed(failed, "the merchant could not be reached", "unreachable") from e
         status = resp.status_code
         head = resp.text[:ANSWER_HEAD]
         if status != 200:
             error = f"HTTP {status}"
-            raise TradeError(failed, f"the merchant answered HTTP {status}")
+            raise ExtensionFailed(failed, f"the merchant answered HTTP {status}", "http_error")
         try:
             answer = resp.json()
         except ValueError as e:
             error = "answer is not JSON"
-            raise TradeError(failed, "the merchant's answer is not JSON") from e
+            raise ExtensionFailed(failed, "the merchant's answer is not JSON", "malformed") from e
         if not isinstance(answer, dict) or not isinstance(answer.get("err_no"), int):
             error = "answer has no integer err_no"
-            raise TradeError(failed, "the merchant's answer has no err_no")
+            raise ExtensionFailed(failed, "the merchant's answer has no err_no", "malformed")
         if answer["err_no"] != 0:
             error = f"err_no {answer['err_no']}: {answer.get('err_tips')}"
             raise ExtensionRefused(refused, str(answer.get("err_tips") or answer["err_no"]))
@@ -80,12 +92,12 @@ async def call_extension(
             got = {}
         if not isinstance(got, dict):
             error = "data is not an object"
-            raise TradeError(failed, "the merchant's answer data is not an object")
+            raise ExtensionFailed(failed, "the merchant's answer data is not an object", "malformed")
         if parse is not None:
             try:
                 got = parse(got)
             except TradeError as e:
-                error = e.text("en")
+                error = f"{e.reason}: {e.message}" if isinstance(e, ExtensionFailed) else e.text("en")
                 raise
         data = got
         return data

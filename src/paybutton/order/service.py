@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton import ids
@@ -21,6 +21,8 @@ from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.fulfillment import service as vouchers
 from paybutton.goods import rules as goods_rules
+from paybutton.marketing import service as marketing
+from paybutton.marketing.rules import Choice, Line, Pricing
 from paybutton.money import split_exact
 from paybutton.order import fastpath, rules, store
 from paybutton.order.states import PAY_CHANNELS, UNPAID, GoodsType, ItemStatus, OrderStatus, PreOrder
@@ -40,10 +42,24 @@ class PlaceOrder:
     contact_name: str | None = None
     cp_extra: str | None = None
     goods_info: dict[str, Any] | None = None  # merchant goods: what the page's getgoodsinfo returned
+    marketing: MarketingChoice | None = None  # marketing-ready: the buyer's offers, re-priced by the merchant
+
+
+@dataclass
+class MarketingChoice:
+    """What the order-confirm page's marketing block sent: never a discount, only the choice and what it showed."""
+
+    version: int
+    choices: list[Choice]
+    expected_payable: int | None = None  # the payable the buyer saw; a different server price refuses the order
 
 
 def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def _loads(text: str | None) -> Any:
+    return json.loads(text) if text else None
 
 
 async def _why_not(conn: AsyncConnection, app_id: str, goods_id: str, quantity: int, now: int,
@@ -72,9 +88,8 @@ async def _why_not(conn: AsyncConnection, app_id: str, goods_id: str, quantity: 
     return TradeError("ORDER_STATUS_CONFLICT", "the goods changed meanwhile; try again")
 
 
-def _merchant_goods_snapshot(req: PlaceOrder) -> tuple[dict[str, Any], int, int, int, bool]:
+def _merchant_goods_snapshot(info: dict[str, Any] | None) -> tuple[dict[str, Any], int, int, int, bool]:
     """Validate what the page's getgoodsinfo said about a merchant good: 21511 labels, 21512 types/limits."""
-    info = req.goods_info
     if not isinstance(info, dict):
         raise TradeError("GOODS_INFO_TYPE_INVALID", "goods_info is required for merchant goods")
     price = info.get("currentPrice")
@@ -133,16 +148,18 @@ def _pre_order_msg(
              "item_order_id": it["item_order_id"], "price": it["price"]}
             for it in items
         ],
-        "price_calculation_detail": None,
+        "price_calculation_detail": _loads(o["price_calculation_detail"]),
     }
 
 
 def _order_dicts(req: PlaceOrder, app: dict[str, Any], oid: str, item_ids: list[str], now: int,
-                 snap: dict[str, Any], unit_price: int, discount: int, phone: str | None, biz_line: int,
+                 snap: dict[str, Any], unit_price: int, pricing: Pricing | None, phone: str | None, biz_line: int,
                  accepted_now: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The order row and its item orders (the payable split exactly over the units)."""
     q = req.quantity
     total = unit_price * q
+    discount = pricing.discount if pricing else 0
+    detail = _dumps(pricing.detail) if pricing and pricing.detail is not None else None
     prices = split_exact(total - discount, q)
     o: dict[str, Any] = {
         "order_id": oid, "app_id": req.app_id, "out_order_no": oid if accepted_now else None,
@@ -151,7 +168,7 @@ def _order_dicts(req: PlaceOrder, app: dict[str, Any], oid: str, item_ids: list[
         "status": OrderStatus.INIT.value,
         "pre_order_status": PreOrder.OK.value if accepted_now else PreOrder.PENDING.value,
         "phone_num": phone, "contact_name": (req.contact_name or None), "cp_extra": req.cp_extra,
-        "goods_snapshot": _dumps(snap), "price_calculation_detail": None, "order_entry_schema": None,
+        "goods_snapshot": _dumps(snap), "price_calculation_detail": detail, "order_entry_schema": None,
         "delivery_type": app["delivery_type"], "biz_line": biz_line, "legacy": False,
         "pay_expire_at": now + app["pay_expire_seconds"] * 1000, "auto_refund_pending": False,
         "created_at": now, "updated_at": now,
@@ -166,7 +183,10 @@ def _order_dicts(req: PlaceOrder, app: dict[str, Any], oid: str, item_ids: list[
 
 
 async def place_order(ctx: Ctx, req: PlaceOrder) -> dict[str, Any]:
-    """Create the order and its item orders, taking stock in one guarded UPDATE, then ask the merchant."""
+    """Create the order and its item orders, taking stock in one guarded UPDATE, then ask the merchant.
+
+    With a marketing choice the merchant prices it first (never the browser); a priced library order then goes
+    through the general path (_take_priced) instead of the fast path, which writes discount 0."""
     app = await ctx.app(req.app_id)
     if app["suspended"]:
         raise TradeError("APP_SUSPENDED")
@@ -177,38 +197,147 @@ async def place_order(ctx: Ctx, req: PlaceOrder) -> dict[str, Any]:
     pre_order_url = app["pre_order_url"]
     if req.goods_type == GoodsType.MERCHANT and not pre_order_url:
         raise TradeError("PRE_ORDER_NOT_CONFIGURED", "merchant goods are priced only by pre_create_order")
-    now = ctx.clock.now_ms()
     oid = ids.order_id()
     q = req.quantity
     item_ids = ids.item_order_ids(q)
     accepted_now = not pre_order_url
-    if req.goods_type == GoodsType.LIBRARY:
-        phone = rules.normalise_phone(req.phone_num, required=False)
-        taken = await ctx.writer.take(fastpath.NewOrder(
-            order_id=oid, app_id=req.app_id, open_id=req.open_id, goods_id=req.goods_id, quantity=q,
-            has_phone=phone is not None, phone_num=phone, contact_name=req.contact_name or None,
-            cp_extra=req.cp_extra, out_order_no=oid if accepted_now else None,
-            pre_order_status=PreOrder.OK.value if accepted_now else PreOrder.PENDING.value,
-            delivery_type=app["delivery_type"], pay_expire_ms=app["pay_expire_seconds"] * 1000,
-            item_ids=item_ids, now=now))
-        if taken is None:
-            async with ctx.db.engine.connect() as conn:
-                raise await _why_not(conn, req.app_id, req.goods_id, q, now, phone)
-        snap = {"name": taken.name, "photo_url": taken.photo_url, "labels": json.loads(taken.labels),
-                "date_rule": taken.date_rule}
-        o, items = _order_dicts(req, app, oid, item_ids, now, snap, taken.price, 0, phone, taken.biz_line,
-                                accepted_now)
-    else:
-        snap, unit_price, lo, hi, phone_required = _merchant_goods_snapshot(req)
-        rules.check_quantity(q, lo, hi)
-        phone = rules.normalise_phone(req.phone_num, phone_required)
-        o, items = _order_dicts(req, app, oid, item_ids, now, snap, unit_price, 0, phone, 1, accepted_now)
+    attempts: list[dict[str, Any]] = []  # marketing calls at order time, logged once the order exists
+    try:
+        o, items, snap = await _create(ctx, app, req, oid, item_ids, accepted_now, attempts)
+    except BaseException:
+        if attempts:
+            await _record_unplaced(ctx, attempts)
+        raise
+    if attempts:
         async with ctx.db.tx() as conn:
-            await conn.execute(store.INSERT_ORDER, o)
-            await conn.execute(store.INSERT_ITEMS, items)
+            await conn.execute(callback_attempts.insert(), attempts)
     if pre_order_url:
         await _ask_merchant(ctx, app, o, items, snap)
     return order_view(o, items, snap, app)
+
+
+async def _create(ctx: Ctx, app: dict[str, Any], req: PlaceOrder, oid: str, item_ids: list[str], accepted_now: bool,
+                  attempts: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+    """Price (marketing), take the stock and write the order and its item orders: the fast path, or the general
+    one for a priced library order and for merchant goods."""
+    q = req.quantity
+    pricing: Pricing | None = None
+    if req.goods_type == GoodsType.LIBRARY:
+        phone = rules.normalise_phone(req.phone_num, required=False)
+        if req.marketing is not None and req.marketing.choices:
+            line = await marketing_line(ctx, req.app_id, req.goods_id, req.goods_type, q, None)
+            pricing = await _marketing_price(ctx, app, req, line, oid, attempts)
+        now = ctx.clock.now_ms()
+        if pricing is not None and pricing.detail is not None:
+            o, items, snap = await _take_priced(ctx, app, req, oid, item_ids, now, phone, pricing, accepted_now,
+                                                line.price)
+        else:
+            taken = await ctx.writer.take(fastpath.NewOrder(
+                order_id=oid, app_id=req.app_id, open_id=req.open_id, goods_id=req.goods_id, quantity=q,
+                has_phone=phone is not None, phone_num=phone, contact_name=req.contact_name or None,
+                cp_extra=req.cp_extra, out_order_no=oid if accepted_now else None,
+                pre_order_status=PreOrder.OK.value if accepted_now else PreOrder.PENDING.value,
+                delivery_type=app["delivery_type"], pay_expire_ms=app["pay_expire_seconds"] * 1000,
+                item_ids=item_ids, now=now))
+            if taken is None:
+                async with ctx.db.engine.connect() as conn:
+                    raise await _why_not(conn, req.app_id, req.goods_id, q, now, phone)
+            snap = {"name": taken.name, "photo_url": taken.photo_url, "labels": json.loads(taken.labels),
+                    "date_rule": taken.date_rule}
+            o, items = _order_dicts(req, app, oid, item_ids, now, snap, taken.price, None, phone, taken.biz_line,
+                                    accepted_now)
+    else:
+        snap, unit_price, lo, hi, phone_required = _merchant_goods_snapshot(req.goods_info)
+        rules.check_quantity(q, lo, hi)
+        phone = rules.normalise_phone(req.phone_num, phone_required)
+        if req.marketing is not None and req.marketing.choices:
+            line = Line(req.goods_id, int(GoodsType.MERCHANT), q, unit_price)
+            pricing = await _marketing_price(ctx, app, req, line, oid, attempts)
+        now = ctx.clock.now_ms()
+        o, items = _order_dicts(req, app, oid, item_ids, now, snap, unit_price, pricing, phone, 1, accepted_now)
+        async with ctx.db.tx() as conn:
+            await conn.execute(store.INSERT_ORDER, o)
+            await conn.execute(store.INSERT_ITEMS, items)
+    return o, items, snap
+
+
+async def marketing_line(ctx: Ctx, app_id: str, goods_id: str, goods_type: int, quantity: int,
+                         goods_info: dict[str, Any] | None) -> Line:
+    """The goods line a marketing quote prices: a library good's price from our record, a merchant good's from
+    its getgoodsinfo (validated as an order would be); the quantity within the goods' limits."""
+    if goods_type == GoodsType.LIBRARY:
+        async with ctx.db.engine.connect() as conn:
+            row = (await conn.execute(select(goods.c.price, goods.c.min_limits, goods.c.max_limits).where(
+                goods.c.app_id == app_id, goods.c.goods_id == goods_id))).first()
+        if row is None:
+            raise TradeError("GOODS_NOT_FOUND", goods_id)
+        rules.check_quantity(quantity, row.min_limits, row.max_limits)
+        return Line(goods_id, int(GoodsType.LIBRARY), quantity, row.price)
+    if goods_type != GoodsType.MERCHANT:
+        raise TradeError("GOODS_TYPE_INVALID")
+    _, price, lo, hi, _ = _merchant_goods_snapshot(goods_info)
+    rules.check_quantity(quantity, lo, hi)
+    return Line(goods_id, int(GoodsType.MERCHANT), quantity, price)
+
+
+async def _marketing_price(ctx: Ctx, app: dict[str, Any], req: PlaceOrder, line: Line, oid: str,
+                           attempts: list[dict[str, Any]]) -> Pricing | None:
+    """Re-ask the merchant to price the buyer's choice. Its answer is the price; when it fails the order goes at
+    full price, but only if the buyer saw the full price (or said nothing): otherwise the order is refused with
+    the price the server would charge, for the page to show."""
+    m = req.marketing
+    assert m is not None
+    got = await marketing.quote(ctx, app, req.open_id, line, m.version, m.choices, with_offers=False,
+                                order_id=oid, attempts=attempts)
+    if got.available:
+        if m.expected_payable is not None and m.expected_payable != got.payable:
+            await _record_unplaced(ctx, attempts)
+            raise TradeError("ORDER_DATA_INVALID", f"the discount changed: the payable is now {got.payable} fen, "
+                             f"not {m.expected_payable}", reason="MARKETING_PRICE_CHANGED", quote=got.view())
+        return got.pricing
+    if m.expected_payable is not None and m.expected_payable != line.total:
+        await _record_unplaced(ctx, attempts)
+        raise TradeError("ORDER_DATA_INVALID", f"discounts are unavailable ({got.reason}): the payable is the full "
+                         f"{line.total} fen", reason="MARKETING_UNAVAILABLE", quote=got.view())
+    return None
+
+
+async def _record_unplaced(ctx: Ctx, attempts: list[dict[str, Any]]) -> None:
+    """The marketing calls of an order that was not placed: logged without an order id."""
+    for a in attempts:
+        a["order_id"] = None
+    async with ctx.db.tx() as conn:
+        await conn.execute(callback_attempts.insert(), attempts)
+    attempts.clear()
+
+
+async def _take_priced(ctx: Ctx, app: dict[str, Any], req: PlaceOrder, oid: str, item_ids: list[str], now: int,
+                       phone: str | None, pricing: Pricing, accepted_now: bool,
+                       price: int) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+    """The general path for a discounted library order: the same guarded stock statement as the fast path (plus
+    the unit price the merchant priced), the order with its discount and detail, the item orders split exactly,
+    in one transaction."""
+    q = req.quantity
+    conds = [goods.c.app_id == req.app_id, goods.c.goods_id == req.goods_id, goods.c.stock >= q,
+             goods.c.on_shelf.is_(True), or_(goods.c.sale_start.is_(None), goods.c.sale_start <= now),
+             or_(goods.c.sale_end.is_(None), goods.c.sale_end > now), goods.c.min_limits <= q,
+             goods.c.max_limits >= q, goods.c.price == price]
+    if phone is None:
+        conds.append(goods.c.phone_required.is_(False))
+    take = (update(goods).where(*conds).values(stock=goods.c.stock - q, sold=goods.c.sold + q, updated_at=now)
+            .returning(goods.c.name, goods.c.photo_url, goods.c.labels, goods.c.date_rule, goods.c.biz_line))
+    async with ctx.db.tx() as conn:
+        row = (await conn.execute(take)).first()
+        if row is not None:
+            snap = {"name": row.name, "photo_url": row.photo_url, "labels": json.loads(row.labels),
+                    "date_rule": row.date_rule}
+            o, items = _order_dicts(req, app, oid, item_ids, now, snap, price, pricing, phone, row.biz_line,
+                                    accepted_now)
+            await conn.execute(store.INSERT_ORDER, o)
+            await conn.execute(store.INSERT_ITEMS, items)
+            return o, items, snap
+    async with ctx.db.engine.connect() as conn:
+        raise await _why_not(conn, req.app_id, req.goods_id, q, now, phone)
 
 
 async def _ask_merchant(ctx: Ctx, app: dict[str, Any], o: dict[str, Any], items: list[dict[str, Any]],
@@ -278,6 +407,7 @@ def order_view(
         "total_amount": m["total_amount"],
         "discount_amount": m["discount_amount"],
         "payable": m["total_amount"] - m["discount_amount"],
+        "price_calculation_detail": _loads(m.get("price_calculation_detail")),
         "pay_expire_at": m["pay_expire_at"],
         "created_at": m["created_at"],
         "paid_at": m.get("paid_at"),

@@ -3,17 +3,20 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
+import segno
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.staticfiles import StaticFiles
 
 from paybutton.api.common import CtxDep
+from paybutton.apps.service import check_theme
 from paybutton.errors import TradeError
 
 HERE = Path(__file__).parent
@@ -42,6 +45,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "submit_refund": "提交申请", "refundable": "可退 {n} 份", "detail_title": "退款详情",
         "st_PROCESSING": "退款中", "st_SUCCESS": "退款成功", "st_FAIL": "退款失败", "units": "退款份数",
         "timeline": "退款进度", "refund_no": "退款单号", "goods": "商品",
+        "mkt_title": "优惠券与活动", "mkt_loading": "计算中…", "mkt_off": "优惠暂不可用,按原价支付",
+        "mkt_changed": "优惠已变化,请确认新的实付金额后再支付", "mkt_none": "不使用优惠", "mkt_empty": "暂无可用优惠",
+        "mkt_unusable": "暂不可用", "mkt_coupon": "券", "mkt_promo": "活动", "mkt_goods": "商品", "mkt_order": "订单",
     },
     "en": {
         "confirm_title": "Confirm order", "cashier_title": "Cashier", "qty": "Quantity", "phone": "Mobile",
@@ -65,6 +71,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "r_other": "Other", "submit_refund": "Submit", "refundable": "{n} refundable", "detail_title": "Refund details",
         "st_PROCESSING": "Refunding", "st_SUCCESS": "Refunded", "st_FAIL": "Refund failed", "units": "Units",
         "timeline": "Progress", "refund_no": "Refund no.", "goods": "Goods",
+        "mkt_title": "Coupons & promotions", "mkt_loading": "Updating…",
+        "mkt_off": "Discounts unavailable; full price applies",
+        "mkt_changed": "The discount changed; check the new amount, then pay", "mkt_none": "No offer",
+        "mkt_empty": "No offers available", "mkt_unusable": "Not usable now", "mkt_coupon": "Coupon",
+        "mkt_promo": "Promotion", "mkt_goods": "item", "mkt_order": "order",
     },
 }
 
@@ -78,15 +89,33 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
+def _theme_css(theme: Any) -> str:
+    """The app's stored theme (apps.theme, set in the console) as the pages' CSS variables; none: the defaults.
+    The site's App({getThemeConfig}) still wins: pages.js applies it over these."""
+    try:
+        t = check_theme(json.loads(theme) if isinstance(theme, str) else theme)
+    except (TradeError, ValueError):
+        return ""
+    return f"--pb-theme:{t['backgroundColor']};--pb-theme-fg:{t['fontColor']};--pb-radius:{t['borderRadius']}"
+
+
+async def _app(ctx: Any, app_id: str) -> dict[str, Any] | None:
+    try:
+        app: dict[str, Any] | None = await ctx.app(app_id)
+    except TradeError:
+        app = None
+    return app
+
+
+NO_APP = "<!doctype html><meta charset=utf-8><p>app not found / 应用不存在</p>"
+
+
 async def _page(request: Request, ctx: Any, template: str, app_id: str, lang: str | None,
                 ret: str | None, extra: dict[str, Any]) -> HTMLResponse:
     code = _lang(lang)
-    try:
-        app = await ctx.app(app_id)
-    except TradeError:
-        app = None
+    app = await _app(ctx, app_id)
     if app is None:
-        return HTMLResponse("<!doctype html><meta charset=utf-8><p>app not found / 应用不存在</p>", status_code=404)
+        return HTMLResponse(NO_APP, status_code=404)
     origins: list[str] = list(app["allowed_origins"])
     if ret and _origin(ret) not in origins:
         return HTMLResponse("<!doctype html><meta charset=utf-8><p>return URL not allowed / 返回地址不被允许</p>",
@@ -95,8 +124,37 @@ async def _page(request: Request, ctx: Any, template: str, app_id: str, lang: st
             "sandbox": bool(ctx.cashier.sandbox), "channels": app["channels"], **extra}
     return templates.TemplateResponse(request, template, {
         "t": TEXTS[code], "lang": code, "merchant": app["name"], "boot": json.dumps(boot, ensure_ascii=False),
-        "sandbox": bool(ctx.cashier.sandbox), "channels": app["channels"], **extra,
+        "sandbox": bool(ctx.cashier.sandbox), "channels": app["channels"], "theme_css": _theme_css(app.get("theme")),
+        **extra,
     }, headers={"Cache-Control": "no-store"})
+
+
+def direct_link(page: str, goods_id: str, goods_type: int = 1) -> str:
+    """The shareable URL that opens order-confirm for a good on the merchant's own page (one that loads tt.js and
+    pay-button.js): the page with start_page=ext://microapp-trade-plugin/order-confirm?goodsId=…&goodsType=…"""
+    start = f"ext://microapp-trade-plugin/order-confirm?goodsId={quote(goods_id, safe='')}&goodsType={goods_type}"
+    return page.split("#")[0] + ("&" if "?" in page else "?") + "start_page=" + quote(start, safe="")
+
+
+@router.get("/pages/link-qr")
+async def link_qr(ctx: CtxDep, app_id: Annotated[str, Query()], goods_id: Annotated[str, Query()],
+                  page: Annotated[str, Query()], goods_type: Annotated[int, Query()] = 1) -> Response:
+    """A QR code (SVG) of the direct link to order-confirm for `goods_id` on `page`, one of the app's own pages;
+    the link itself is in the X-Direct-Link header."""
+    app = await _app(ctx, app_id)
+    if app is None:
+        return HTMLResponse(NO_APP, status_code=404)
+    if _origin(page) not in app["allowed_origins"]:
+        return HTMLResponse("<!doctype html><meta charset=utf-8><p>page is not on an allowed origin / "
+                            "页面不在允许的来源</p>", status_code=400)
+    if not 1 <= len(goods_id.encode()) <= 64 or goods_type not in (1, 2):
+        return HTMLResponse("<!doctype html><meta charset=utf-8><p>goods_id must be 1-64 bytes, goods_type 1 or 2 / "
+                            "goods_id 或 goods_type 非法</p>", status_code=400)
+    link = direct_link(page, goods_id, goods_type)
+    buf = io.BytesIO()
+    segno.make(link, error="m").save(buf, kind="svg", scale=4, border=2, title=goods_id)
+    return Response(buf.getvalue(), media_type="image/svg+xml",
+                    headers={"X-Direct-Link": link, "Cache-Control": "no-store"})
 
 
 @router.get("/pages/order-confirm", response_class=HTMLResponse)

@@ -32,12 +32,21 @@
     }
   }
   function errorEvent(e, fallbackNo) {
-    return {errNo: e && e.errNo || fallbackNo, errMsg: (e && e.errMsg) || String(e), errLogId: (e && e.errLogId) || ''};
+    return {errNo: e && e.errNo || fallbackNo, errMsg: (e && e.errMsg) || String(e),
+      errLogId: (e && e.errLogId) || 'pg' + Date.now().toString(36) + Math.random().toString(36).slice(2, 8)};
   }
   function hashState() {
     var m = /[#&]pb=([^&]+)/.exec(location.hash);
     if (!m) return null;
     try { return dec(m[1]); } catch (err) { return null; }
+  }
+  // the site's App({getThemeConfig}) {borderRadius, backgroundColor, fontColor}, over the app's stored theme
+  function theme(t) {
+    if (!t || typeof t !== 'object') return;
+    var r = document.documentElement.style, px = /^(\d{1,3}(?:\.\d+)?)(px|rpx)?$/.exec(String(t.borderRadius));
+    if (px) r.setProperty('--pb-radius', (px[2] === 'rpx' ? px[1] / 2 : +px[1]) + 'px');
+    if (typeof t.backgroundColor === 'string' && CSS.supports('color', t.backgroundColor)) r.setProperty('--pb-theme', t.backgroundColor);
+    if (typeof t.fontColor === 'string' && CSS.supports('color', t.fontColor)) r.setProperty('--pb-theme-fg', t.fontColor);
   }
   function getState() {
     return new Promise(function (resolve) {
@@ -52,7 +61,7 @@
         resolve(s);
       });
       if (window.parent !== window) window.parent.postMessage({pb: 'ready', page: B.page}, '*');
-    });
+    }).then(function (s) { theme(s.theme); return s; });
   }
   function go(path, params) {
     var q = Object.keys(params).filter(function (k) { return params[k] !== '' && params[k] != null; })
@@ -60,15 +69,110 @@
     location.href = path + '?' + q + '#pb=' + enc(S);
   }
 
+  // ------------------------------------------------------------------ order-confirm: marketing (marketing-ready)
+  // Offers from the merchant's marketing extension points, through /api/buyer/v1/marketing/*; the server prices
+  // every choice and re-asks the merchant when the order is placed. Texts come from the template (data-*).
+  function marketingBlock(onPrice) {
+    var box = $('mkt'), T = box.dataset, pay = $('pay-now');
+    var on = false, version = 1, info = null, q = null, chosen = null, seq = 0, busy = false, timer = 0, qty = 1;
+    function wait(b) { busy = b; pay.classList.toggle('pb-wait', b); $('mkt-state').textContent = b ? T.loading : ''; }
+    function note(text) { $('mkt-note').textContent = text || ''; $('mkt-note').hidden = !text; }
+    function row(value, title, sub, amount, tag, usable, checked) {
+      var l = document.createElement('label'), i = document.createElement('input'), b = document.createElement('span');
+      l.className = 'pb-mkt-row' + (usable ? '' : ' pb-off'); l.setAttribute('data-offer', value);
+      i.type = 'radio'; i.name = 'mkt'; i.value = value; i.checked = checked; i.disabled = !usable;
+      l.appendChild(i);
+      if (tag) { var g = document.createElement('span'); g.className = 'pb-mkt-tag'; g.textContent = tag; l.appendChild(g); }
+      b.className = 'pb-mkt-body'; b.appendChild(document.createElement('b')).textContent = title;
+      if (sub) b.appendChild(document.createElement('small')).textContent = sub;
+      l.appendChild(b);
+      var a = document.createElement('span'); a.className = 'pb-mkt-amt'; a.textContent = amount; l.appendChild(a);
+      i.onchange = function () { if (i.checked) pick(value); };
+      return l;
+    }
+    function show(r, path) {
+      if (path === 'price' && r.available && !r.offers.length && q && q.offers.length) {
+        // version 1 re-prices with calculate_price alone: the offers stay those listed, marked with the new choice
+        var by = {};
+        r.selected.forEach(function (c) { by[c.id] = c.discount_amount; });
+        r.offers = q.offers.map(function (o) { return Object.assign({}, o, {selected: o.id in by, discount_amount: by[o.id] || 0}); });
+      }
+      q = r;
+      var list = $('mkt-list'); list.textContent = '';
+      note(r.available ? '' : T.off);
+      var picked = r.selected.length ? r.selected[0].id : '';
+      r.offers.forEach(function (o) {
+        var tag = (o.type === 1 || o.type === 3 ? T.coupon : T.promo) + ' · ' + (o.range === 'order' ? T.order : T.goods);
+        list.appendChild(row(o.id, o.title, o.usable ? o.note : (o.reason || T.unusable),
+          o.selected ? '-' + yuan(o.discount_amount) : '', tag, o.usable, o.id === picked));
+      });
+      if (r.available && r.offers.length) list.appendChild(row('', T.none, '', '', '', true, !picked));
+      if (r.available && !r.offers.length) note(T.empty);
+      box.setAttribute('data-state', r.available ? 'ok' : 'off');
+      onPrice(r);
+    }
+    function ask(path, selected) {
+      var n = ++seq, body = {goods_id: B.goodsId, goods_type: B.goodsType, quantity: qty, version: version, selected: selected};
+      if (B.goodsType === 2) body.goods_info = S.goodsInfo;
+      wait(true);
+      return api('POST', '/api/buyer/v1/marketing/' + path, body).then(function (r) {
+        if (n === seq) { wait(false); show(r, path); }
+      }, function () {
+        if (n !== seq) return;
+        wait(false);
+        var t = (info.currentPrice || 0) * qty;
+        show({available: false, offers: [], selected: [], total_amount: t, discount_amount: 0, payable: t});
+      });
+    }
+    function pick(id) {
+      var o = q && q.offers.filter(function (x) { return x.id === id; })[0];
+      chosen = o ? [{id: o.id, type: o.type, range: o.range}] : [];
+      ask('price', chosen);
+    }
+    return {
+      start: function (goodsInfo, n) {
+        info = goodsInfo; qty = n;
+        on = !!(S && S.marketingReady) && (!info.state || info.state === 'on_sale');
+        box.hidden = !on;
+        if (!on) return;
+        version = info.marketingVersion === 2 ? 2 : 1;
+        box.setAttribute('data-version', String(version));
+        ask('offers', null);
+      },
+      quantity: function (n) {  // a new quantity: ask again (debounced), keeping the buyer's choice where usable
+        if (!on || n === qty) return;
+        qty = n; wait(true); clearTimeout(timer);
+        timer = setTimeout(function () { ask('offers', chosen); }, 250);
+      },
+      busy: function () { return on && busy; },
+      body: function (total) {
+        if (!on) return null;
+        var ok = q && q.available;
+        return {version: version, selected: ok ? q.selected.map(function (c) { return {id: c.id, type: c.type, range: c.range}; }) : [],
+          expected_payable: ok ? q.payable : total};
+      },
+      refused: function (e) {  // the server priced the order differently: show its price, let the buyer confirm
+        var d = e && e.detail;
+        if (!on || !d || !d.quote || (d.reason !== 'MARKETING_PRICE_CHANGED' && d.reason !== 'MARKETING_UNAVAILABLE')) return false;
+        if (d.reason === 'MARKETING_UNAVAILABLE') { show(d.quote); msg(T.off); } else { ask('offers', chosen); msg(T.changed); }
+        return true;
+      }
+    };
+  }
+
   // ------------------------------------------------------------------ order-confirm
   function confirmPage() {
     var info = null, qty = 1, lo = 1, hi = 99999, phoneReq = false;
+    var mk = marketingBlock(function (r) {
+      $('sum-discount').textContent = '-' + yuan(r.discount_amount); $('sum-payable').textContent = yuan(r.payable);
+    });
     function clamp(n) { n = parseInt(n, 10); if (isNaN(n)) n = lo; return Math.max(lo, Math.min(hi, n)); }
     function totals() {
       $('qty').value = qty;
       $('qty-minus').disabled = qty <= lo; $('qty-plus').disabled = qty >= hi;
       var t = (info.currentPrice || 0) * qty;
-      $('sum-total').textContent = yuan(t); $('sum-payable').textContent = yuan(t);
+      $('sum-total').textContent = yuan(t); $('sum-payable').textContent = yuan(t); $('sum-discount').textContent = '-' + yuan(0);
+      mk.quantity(qty);
     }
     function render() {
       var card = $('goods-card'); card.removeAttribute('aria-busy');
@@ -90,11 +194,13 @@
       $('phone-req').hidden = !phoneReq;
       totals();
       $('pay-now').disabled = false;
+      mk.start(info, qty);
     }
     $('qty-minus').onclick = function () { qty = clamp(qty - 1); totals(); };
     $('qty-plus').onclick = function () { qty = clamp(qty + 1); totals(); };
     $('qty').onchange = function () { qty = clamp($('qty').value); totals(); };
     $('pay-now').onclick = function () {
+      if (mk.busy()) return;
       var phone = $('phone').value.trim();
       if (phoneReq && !phone) { msg(en ? 'A mobile number is required' : '请填写手机号'); return; }
       if (phone && !/^1[3-9]\d{9}$/.test(phone)) { msg(en ? 'Enter a valid mobile number' : '请输入正确的手机号'); return; }
@@ -103,10 +209,13 @@
         contact_name: $('contact').value.trim() || null};
       if (info.extra && typeof info.extra === 'object') body.cp_extra = JSON.stringify(info.extra);
       if (B.goodsType === 2) body.goods_info = S.goodsInfo;
+      var m = mk.body((info.currentPrice || 0) * qty);
+      if (m) body.marketing = m;
       api('POST', '/api/buyer/v1/orders', body).then(function (o) {
         go('/pages/cashier', {app_id: B.appId, order: o.order_id, lang: B.lang, ret: B.ret});
       }, function (e) {
         $('pay-now').disabled = false;
+        if (mk.refused(e)) return;
         var er = errorEvent(e, 21517);
         msg(er.errMsg);
         emit([{name: 'pay', detail: {status: 'fail', orderId: '', outOrderNo: '', result: {errMsg: er.errMsg}}},
@@ -261,9 +370,8 @@
         fixed = S.refundTotalAmount; $('units-row').hidden = true;
       }
       totals();
-      if (!rf.refundable_amount) {
-        return seedError(21531).then(function (m) { fail({errNo: 21531, errMsg: m}, 21531); });
-      }
+      var no = !rf.refundable_amount ? 21531 : rf.legacy && !entries && fixed == null ? 21524 : 0;
+      if (no) return seedError(no).then(function (m) { fail({errNo: no, errMsg: m}, no); });
       $('submit-refund').disabled = false;
     }).catch(function (e) { fail(e, e && e.httpStatus >= 500 ? 21528 : 21529); });
   }
