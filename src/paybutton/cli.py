@@ -7,12 +7,15 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
 
 from paybutton import buyer_token
 from paybutton.apps import service as app_service
+from paybutton.callbacks import ops as callback_ops
 from paybutton.callbacks import outbox
 from paybutton.clock import SystemClock
 from paybutton.config import Settings
@@ -28,12 +31,14 @@ cli = typer.Typer(help="paybutton: a self-hosted Douyin-style trade system.", no
 db_cli = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app_cli = typer.Typer(help="Merchant apps.", no_args_is_help=True)
 keys_cli = typer.Typer(help="The platform key pair that signs callbacks.", no_args_is_help=True)
-callbacks_cli = typer.Typer(help="The callback log: list, show, replay.", no_args_is_help=True)
+callbacks_cli = typer.Typer(help="The callback log: list, show, attempts, replay, test.", no_args_is_help=True)
+docs_cli = typer.Typer(help="Generated docs: the error table and the callback catalogue.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(app_cli, name="app")
 cli.add_typer(goods_cli, name="goods")
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(callbacks_cli, name="callbacks")
+cli.add_typer(docs_cli, name="docs")
 
 DatabaseOpt = typer.Option(None, "--database", envvar="PAYBUTTON_DATABASE_URL", help="database URL")
 
@@ -155,6 +160,7 @@ def app_update(
     pay_expire_seconds: int | None = typer.Option(None),
     refund_audit: bool | None = typer.Option(None, "--refund-audit/--no-refund-audit"),
     suspended: bool | None = typer.Option(None, "--suspend/--resume"),
+    console_password: str | None = typer.Option(None, help="set the console password (sign-in at /console)"),
     as_json: bool = typer.Option(False, "--json"),
     database: str | None = DatabaseOpt,
 ) -> None:
@@ -166,7 +172,7 @@ def app_update(
                 conn, SystemClock(), app_id, name=name, pre_order_url=pre_order_url,
                 payment_notify_url=payment_notify_url, refund_url=refund_url, marketing_url=marketing_url,
                 login_url=login_url, allowed_origins=origin or None, pay_expire_seconds=pay_expire_seconds,
-                need_refund_audit=refund_audit, suspended=suspended)
+                need_refund_audit=refund_audit, suspended=suspended, console_password=console_password)
 
     _out(_run(database, go), as_json, _app_text)
 
@@ -216,59 +222,187 @@ def buyer_token_cmd(
 # ------------------------------------------------------------------ callbacks
 
 
+def _when(ms: int | None) -> str:
+    return "-" if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone().isoformat(timespec="seconds")
+
+
+def _callback_line(r: dict[str, Any]) -> str:
+    about = r.get("order_id") or "-"
+    if r.get("refund_id"):
+        about = f"{about}/{r['refund_id']}"
+    head = (r.get("last_answer_head") or r.get("last_error") or "-").replace("\n", " ")[:60]
+    tries = f"{r['attempts']}/{r['max_attempts'] or '-'}"
+    nxt = _when(r["next_attempt_at"])
+    return f"{r['id']:>6}  {r['type']:<19} {about:<42} {r['status']:<7} {tries:<5}  {nxt:<25}  {head}"
+
+
+CALLBACK_HEADER = (f"{'id':>6}  {'type':<19} {'order/refund':<42} {'status':<7} {'tries':<5}  {'next try':<25}  "
+                   "last answer")
+
+
 @callbacks_cli.command("list")
 def callbacks_list(
     app_id: str = typer.Option(..., "--app"),
     status: str | None = typer.Option(None, help="PENDING, DONE, DEAD, NO_URL"),
-    kind: str | None = typer.Option(None, "--type"),
-    limit: int = typer.Option(50),
+    kind: str | None = typer.Option(None, "--type", help="payment, refund, pre_create_refund, test…"),
+    order_id: str | None = typer.Option(None, "--order"),
+    refund_id: str | None = typer.Option(None, "--refund"),
+    limit: int = typer.Option(50, help=f"rows per page, 1..{outbox.MAX_PAGE}"),
+    cursor: int | None = typer.Option(None, help="the next_cursor of the previous page"),
     as_json: bool = typer.Option(False, "--json"),
     database: str | None = DatabaseOpt,
 ) -> None:
-    """List callbacks, newest first."""
+    """List callbacks, newest first: type, order/refund, status, attempts, next try, last answer."""
 
-    async def go(db: Database) -> list[dict[str, Any]]:
+    async def go(db: Database) -> dict[str, Any]:
         async with db.engine.connect() as conn:
-            page = await outbox.list_callbacks(conn, app_id, status=status, kind=kind, limit=limit)
-        return page.items
+            return await callback_ops.list_callbacks(conn, app_id, kind=kind, status=status, order_id=order_id,
+                                                     refund_id=refund_id, limit=limit, cursor=cursor)
 
-    def human(rows: list[dict[str, Any]]) -> str:
-        return "\n".join(
-            f"{r['id']:>6}  {r['type']:<18} {r['status']:<8} attempts={r['attempts']} order={r.get('order_id') or '-'}"
-            for r in rows) or "no callbacks"
+    def human(page: dict[str, Any]) -> str:
+        rows = page["callback_list"]
+        if not rows:
+            return "no callbacks"
+        more = [f"more: --cursor {page['next_cursor']}"] if page["has_more"] else []
+        return "\n".join([CALLBACK_HEADER, *(_callback_line(r) for r in rows), *more])
 
     _out(_run(database, go), as_json, human)
 
 
+def _attempt_line(a: dict[str, Any]) -> str:
+    outcome = "ok" if a["ok"] else (a["error"] or "failed")
+    where = f"#{a['callback_id']}" if a["callback_id"] is not None else "sync"
+    return (f"{a['id']:>6}  {where:<7} {a['type']:<19} {a.get('order_id') or '-':<26} {a['attempt']:>3}  "
+            f"{_when(a['started_at']):<25}  {a['duration_ms']:>5} ms  HTTP {a['http_status'] or '-':<3}  {outcome}")
+
+
+@callbacks_cli.command("attempts")
+def callbacks_attempts(
+    app_id: str = typer.Option(..., "--app"),
+    kind: str | None = typer.Option(None, "--type", help="pre_create_order, payment, query_marketing_info…"),
+    order_id: str | None = typer.Option(None, "--order"),
+    failed: bool = typer.Option(False, "--failed", help="only the failed attempts"),
+    synchronous: bool | None = typer.Option(None, "--sync/--outbox", help="only synchronous calls / only outbox"),
+    limit: int = typer.Option(50, help=f"rows per page, 1..{outbox.MAX_PAGE}"),
+    cursor: int | None = typer.Option(None, help="the next_cursor of the previous page"),
+    as_json: bool = typer.Option(False, "--json"),
+    database: str | None = DatabaseOpt,
+) -> None:
+    """Every callback attempt, newest first, including the synchronous pre_create_order and marketing calls."""
+
+    async def go(db: Database) -> dict[str, Any]:
+        async with db.engine.connect() as conn:
+            return await callback_ops.list_attempts(conn, app_id, kind=kind, order_id=order_id,
+                                                    ok=False if failed else None, synchronous=synchronous,
+                                                    limit=limit, cursor=cursor)
+
+    def human(page: dict[str, Any]) -> str:
+        more = [f"more: --cursor {page['next_cursor']}"] if page["has_more"] else []
+        return "\n".join([_attempt_line(a) for a in page["attempt_list"]] + more) or "no attempts"
+
+    _out(_run(database, go), as_json, human)
+
+
+def _callback_text(c: dict[str, Any]) -> str:
+    lines = [CALLBACK_HEADER, _callback_line(c), f"  url: {c['url'] or '-'}  ({c['identify_name']}, "
+             f"schedule {c['schedule']})", f"  body: {c['body']}"]
+    if c["answer_data"] is not None:
+        lines.append(f"  answer data: {json.dumps(c['answer_data'], ensure_ascii=False)}")
+    for a in c["attempt_log"]:
+        outcome = "ok" if a["ok"] else (a["error"] or "failed")
+        lines.append(f"  attempt {a['attempt']}: {_when(a['started_at'])}  {a['duration_ms']} ms  "
+                     f"HTTP {a['http_status'] or '-'}  {outcome}  logid {a['logid']}")
+        if a["answer_head"]:
+            lines.append(f"    answer: {a['answer_head'][:200]}")
+    return "\n".join(lines)
+
+
 @callbacks_cli.command("show")
 def callbacks_show(callback_id: int, app_id: str = typer.Option(..., "--app"),
-                   database: str | None = DatabaseOpt) -> None:
-    """Show one callback with its body and every attempt."""
+                   as_json: bool = typer.Option(False, "--json"), database: str | None = DatabaseOpt) -> None:
+    """Show one callback with its exact body and every attempt."""
 
-    async def go(db: Database) -> dict[str, Any] | None:
+    async def go(db: Database) -> dict[str, Any]:
         async with db.engine.connect() as conn:
-            return await outbox.get_callback(conn, app_id, callback_id)
+            return await callback_ops.get_callback(conn, app_id, callback_id)
 
-    row = _run(database, go)
-    if row is None:
-        typer.echo("error: no such callback", err=True)
-        raise typer.Exit(2)
-    typer.echo(json.dumps(row, ensure_ascii=False, indent=2, default=str))
+    _out(_run(database, go), as_json, _callback_text)
 
 
 @callbacks_cli.command("replay")
 def callbacks_replay(callback_id: int, app_id: str = typer.Option(..., "--app"),
-                     database: str | None = DatabaseOpt) -> None:
-    """Send a dead (or delivered) callback again, now."""
+                     as_json: bool = typer.Option(False, "--json"), database: str | None = DatabaseOpt) -> None:
+    """Send a dead letter (status DEAD) again, now, with a fresh retry schedule (the running server sends it)."""
 
-    async def go(db: Database) -> bool:
+    async def go(db: Database) -> dict[str, Any]:
         async with db.tx() as conn:
-            return await outbox.replay(conn, SystemClock(), app_id, callback_id)
+            return await callback_ops.replay(conn, SystemClock(), app_id, callback_id)
 
-    if not _run(database, go):
-        typer.echo("error: no such callback, or it is not dead or delivered", err=True)
-        raise typer.Exit(2)
-    typer.echo(f"callback {callback_id} queued")
+    _out(_run(database, go), as_json, lambda c: f"callback {c['id']} queued again to {c['url']}")
+
+
+@callbacks_cli.command("test")
+def callbacks_test(
+    app_id: str = typer.Option(..., "--app"),
+    kind: str = typer.Option("payment", "--kind", help=f"which URL: {', '.join(callback_ops.TEST_TARGETS)}"),
+    wait: float = typer.Option(10.0, help="seconds to wait for the running server to deliver it (0: queue only)"),
+    as_json: bool = typer.Option(False, "--json"),
+    database: str | None = DatabaseOpt,
+) -> None:
+    """Queue a signed `test` callback to one of the app's URLs; the running server's dispatcher sends it.
+
+    Exits 0 when the merchant answered err_no 0 (or it is still queued), 1 when the attempt failed."""
+
+    async def go(db: Database) -> dict[str, Any]:
+        async with db.tx() as conn:
+            cid = await callback_ops.send_test_callback(conn, SystemClock(), app_id, kind)
+        return await callback_ops.wait_settled(db.engine, app_id, cid, wait)
+
+    def human(c: dict[str, Any]) -> str:
+        said = {
+            "DONE": "delivered: the merchant answered err_no 0",
+            "DEAD": f"failed: {c['last_error']}",
+            "PENDING": "queued, not sent yet: is `paybutton serve` running on this database?",
+        }[c["status"]]
+        return f"test callback {c['id']} to {c['url']}: {said}\n{_callback_text(c)}"
+
+    found = _run(database, go)
+    _out(found, as_json, human)
+    if found["status"] == "DEAD":
+        raise typer.Exit(1)
+
+
+# ------------------------------------------------------------------ generated docs
+
+
+def _docs(name: str, out: Path | None, check: bool) -> None:
+    from paybutton.docsgen import DOCS, GENERATORS
+
+    path = out or Path(DOCS[name])
+    text = GENERATORS[name]()
+    if check:
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            typer.echo(f"{path} is out of date: run `paybutton docs {name}`", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{path} is up to date")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {path}")
+
+
+@docs_cli.command("errors")
+def docs_errors(out: Path | None = typer.Option(None, help="default docs/errors.md"),
+                check: bool = typer.Option(False, "--check", help="exit 1 if the file differs")) -> None:
+    """Write docs/errors.md from the error registry."""
+    _docs("errors", out, check)
+
+
+@docs_cli.command("callbacks")
+def docs_callbacks(out: Path | None = typer.Option(None, help="default docs/callbacks.md"),
+                   check: bool = typer.Option(False, "--check", help="exit 1 if the file differs")) -> None:
+    """Write docs/callbacks.md (every callback type, built by the server's own code)."""
+    _docs("callbacks", out, check)
 
 
 # ------------------------------------------------------------------ running

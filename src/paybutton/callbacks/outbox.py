@@ -76,6 +76,7 @@ async def list_callbacks(
     order_id: str | None = None,
     limit: int = 50,
     cursor: int | None = None,
+    refund_id: str | None = None,
 ) -> CallbackPage:
     """The app's callbacks, newest first, filtered; `cursor` is the last id of the previous page."""
     size = max(1, min(limit, MAX_PAGE))
@@ -86,6 +87,8 @@ async def list_callbacks(
         q = q.where(outbox.c.type == kind)
     if order_id is not None:
         q = q.where(outbox.c.order_id == order_id)
+    if refund_id is not None:
+        q = q.where(outbox.c.refund_id == refund_id)
     if cursor is not None:
         q = q.where(outbox.c.id < cursor)
     rows = (await conn.execute(q.order_by(outbox.c.id.desc()).limit(size + 1))).mappings().all()
@@ -111,12 +114,16 @@ async def get_callback(conn: AsyncConnection, app_id: str, id: int) -> dict[str,
     return {**dict(row), "attempt_log": [dict(a) for a in attempts]}
 
 
-async def replay(conn: AsyncConnection, clock: Clock, app_id: str, id: int) -> bool:
-    """Put a DEAD (or DONE) callback back to PENDING, due now, attempts reset. False when not replayable."""
+async def replay(
+    conn: AsyncConnection, clock: Clock, app_id: str, id: int, *, statuses: tuple[str, ...] = REPLAYABLE
+) -> bool:
+    """Put a DEAD (or DONE) callback back to PENDING, due now, attempts reset. False when not replayable.
+
+    `statuses` narrows what may be replayed (the operations API replays dead letters only)."""
     now = clock.now_ms()
     result = await conn.execute(
         update(outbox)
-        .where(outbox.c.id == id, outbox.c.app_id == app_id, outbox.c.status.in_(REPLAYABLE))
+        .where(outbox.c.id == id, outbox.c.app_id == app_id, outbox.c.status.in_(statuses))
         .values(
             status=PENDING,
             attempts=0,
@@ -127,3 +134,34 @@ async def replay(conn: AsyncConnection, clock: Clock, app_id: str, id: int) -> b
         )
     )
     return bool(result.rowcount)
+
+
+async def list_attempts(
+    conn: AsyncConnection,
+    app_id: str,
+    *,
+    kind: str | None = None,
+    order_id: str | None = None,
+    ok: bool | None = None,
+    synchronous: bool | None = None,
+    limit: int = 50,
+    cursor: int | None = None,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """The app's callback attempts, newest first: the outbox's and the synchronous extension calls' (which have no
+    outbox row). `synchronous` True keeps only the latter, False only the former. Returns (rows, next cursor)."""
+    size = max(1, min(limit, MAX_PAGE))
+    c = callback_attempts.c
+    q = select(callback_attempts).where(c.app_id == app_id)
+    if kind is not None:
+        q = q.where(c.type == kind)
+    if order_id is not None:
+        q = q.where(c.order_id == order_id)
+    if ok is not None:
+        q = q.where(c.ok.is_(ok))
+    if synchronous is not None:
+        q = q.where(c.outbox_id.is_(None) if synchronous else c.outbox_id.is_not(None))
+    if cursor is not None:
+        q = q.where(c.id < cursor)
+    rows = (await conn.execute(q.order_by(c.id.desc()).limit(size + 1))).mappings().all()
+    items = [dict(r) for r in rows[:size]]
+    return items, int(items[-1]["id"]) if len(rows) > size else None
