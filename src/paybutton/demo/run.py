@@ -109,6 +109,7 @@ paybutton demo
   trade server   {server_url}          (OpenAPI: {server_url}/docs)
   demo shop      {shop_url}            (the merchant's site and its callback server)
   buy page       {shop_url}/pages/index/index.html
+  console        {server_url}/console      (signs in to the demo app by itself; password: demo)
   app id         {DEMO_APP_ID}
   app secret     {DEMO_SECRET}
   database       {database_url}

@@ -1,0 +1,571 @@
+"""The merchant console (/console) over HTTP, in-process on a fake clock, on SQLite and PostgreSQL: sign-in by
+password or key, CSRF, one app never seeing another's data, paging and filters, and every form's errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+from typer.testing import CliRunner
+
+from paybutton import buyer_token
+from paybutton.app import create_app
+from paybutton.apps import service as app_service
+from paybutton.callbacks.dispatcher import dispatch_due
+from paybutton.cli import cli
+from paybutton.clock import FakeClock
+from paybutton.config import Settings
+from paybutton.demo.seed import DEMO_APP_ID
+from paybutton.goods import service as goods_service
+from paybutton.tables import apps, goods, item_orders, outbox, refunds
+
+PASSWORD = "correct horse battery"
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+REFUSED = "http://127.0.0.1:9/notify"  # the discard port: nothing listens, every connection is refused
+
+
+class World:
+    def __init__(self, app: Any, clock: FakeClock) -> None:
+        self.app = app
+        self.ctx = app.state.ctx
+        self.clock = clock
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://t")
+
+    async def new_app(self, name: str, **kw: Any) -> dict[str, Any]:
+        async with self.ctx.db.tx() as conn:
+            return await app_service.create_app(conn, self.clock, name=name, **kw)
+
+    async def add_goods(self, a: dict[str, Any], goods_id: str, **kw: Any) -> None:
+        values: dict[str, Any] = {"name": f"name {goods_id}", "price": 1000, "stock": 50, **kw}
+        async with self.ctx.db.tx() as conn:
+            await goods_service.create_goods(conn, self.clock, app_id=a["app_id"], goods_id=goods_id, **values)
+
+    def buyer(self, a: dict[str, Any], open_id: str) -> dict[str, str]:
+        tok = buyer_token.mint(a["app_id"], a["secret"], open_id, now=self.clock.now_ms() / 1000)
+        return {"Authorization": f"Bearer {tok}"}
+
+    async def paid_order(self, http: httpx.AsyncClient, a: dict[str, Any], goods_id: str, open_id: str = "u1",
+                         quantity: int = 1) -> dict[str, Any]:
+        """Place and pay an order through the buyer API (sandbox cashier), as a buyer does; one second apart."""
+        self.clock.advance(1)
+        hb = self.buyer(a, open_id)
+        r = await http.post("/api/buyer/v1/orders", headers=hb,
+                            json={"goods_id": goods_id, "goods_type": 1, "quantity": quantity})
+        assert r.status_code == 200, r.text
+        o = dict(r.json())
+        assert (await http.post(f"/api/buyer/v1/orders/{o['order_id']}/cashier", headers=hb)).status_code == 200
+        paid = await http.post(f"/api/buyer/v1/orders/{o['order_id']}/pay", headers=hb, json={"channel": "douyin"})
+        assert paid.json()["outcome"] == "SUCCESS", paid.text
+        return o
+
+    async def items(self, order_id: str) -> list[Any]:
+        async with self.ctx.db.engine.connect() as conn:
+            return list((await conn.execute(select(item_orders).where(item_orders.c.order_id == order_id)
+                                            .order_by(item_orders.c.seq))).all())
+
+    async def refund(self, http: httpx.AsyncClient, a: dict[str, Any], order_id: str, item_order_id: str,
+                     open_id: str = "u1") -> str:
+        r = await http.post(f"/api/buyer/v1/orders/{order_id}/refunds", headers=self.buyer(a, open_id),
+                            json={"item_order_list": [{"item_order_id": item_order_id}], "reason": "不想要了"})
+        assert r.status_code == 200, r.text
+        return str(r.json()["refund_id"])
+
+    async def refund_row(self, refund_id: str) -> Any:
+        async with self.ctx.db.engine.connect() as conn:
+            return (await conn.execute(select(refunds).where(refunds.c.refund_id == refund_id))).one()
+
+
+@pytest.fixture
+async def world(db_url: str) -> AsyncIterator[World]:
+    clock = FakeClock()
+    app = create_app(Settings(database_url=db_url, run_workers=False), clock=clock)
+    async with app.router.lifespan_context(app):
+        yield World(app, clock)
+
+
+def csrf_of(html: str) -> str:
+    m = CSRF.search(html)
+    assert m, "no CSRF token on the page"
+    return m.group(1)
+
+
+async def sign_in(http: httpx.AsyncClient, app_id: str, password: str) -> httpx.Response:
+    page = await http.get("/console/login")
+    return await http.post("/console/login", data={"app_id": app_id, "password": password,
+                                                   "csrf": csrf_of(page.text), "next": "/console"})
+
+
+async def post_form(http: httpx.AsyncClient, page_url: str, action: str, data: dict[str, Any]) -> httpx.Response:
+    """Submit a form as a browser does: the CSRF token read from the page that shows the form."""
+    page = await http.get(page_url)
+    assert page.status_code == 200, page.text
+    return await http.post(action, data={"csrf": csrf_of(page.text), **data})
+
+
+GOOD_FORM = {"goods_id": "g-new", "name": "双人套餐", "price": "168.00", "stock": "10", "min_limits": "1",
+             "max_limits": "5", "date_rule": "", "valid_days": "", "sale_start": "", "sale_end": "", "on_shelf": "on"}
+
+
+# ------------------------------------------------------------------ sign-in
+
+
+async def test_sign_in_by_password_or_key_and_refusals(world: World) -> None:
+    a = await world.new_app("Shop A", console_password=PASSWORD)
+    nopw = await world.new_app("No password")
+    async with world.client() as http:
+        r = await http.get("/console")
+        assert r.status_code == 303 and r.headers["location"] == "/console/login?next=%2Fconsole"
+        assert (await http.get("/console/orders?status=SUCCESS")).headers["location"] == (
+            "/console/login?next=%2Fconsole%2Forders%3Fstatus%3DSUCCESS")
+        posted = await http.post("/console/goods/new", data=GOOD_FORM)  # a POST never becomes the page to return to
+        assert posted.status_code == 303 and posted.headers["location"] == "/console/login?next=%2Fconsole"
+        for evil in ("//evil.example", "https://evil.example", "/console//evil.example", "/\\evil.example"):
+            page = await http.get("/console/login", params={"next": evil})
+            assert f'value="{evil}"' not in page.text and 'name="next" value="/console"' in page.text
+        for app_id, pw in ((a["app_id"], "wrong password"), (a["app_id"], ""), ("tt0000", PASSWORD),
+                           (a["app_id"], a["secret"] + "x"), (nopw["app_id"], ""), (nopw["app_id"], "demo"),
+                           ("x" * 40, PASSWORD)):
+            bad = await sign_in(http, app_id, pw)
+            assert bad.status_code == 401, (app_id, pw)
+            assert "应用 ID 或密码错误" in bad.text
+            assert (await http.get("/console")).status_code == 303
+        ok = await sign_in(http, a["app_id"], PASSWORD)
+        assert ok.status_code == 303 and ok.headers["location"] == "/console"
+        cookie = ok.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/console" in cookie
+        home = await http.get("/console")
+        assert home.status_code == 200 and "Shop A" in home.text and a["app_id"] in home.text
+        lost = await http.get("/console/no/such/page")
+        assert lost.status_code == 404 and "没有找到" in lost.text
+        out = await http.post("/console/logout", data={"csrf": csrf_of(home.text)})
+        assert out.status_code == 303 and out.headers["location"] == "/console/login"
+        assert (await http.get("/console")).status_code == 303
+    async with world.client() as http:  # the key (app secret) signs in too; an app without a password: key only
+        assert (await sign_in(http, nopw["app_id"], nopw["secret"])).status_code == 303
+        assert "No password" in (await http.get("/console")).text
+    async with world.client() as http:  # a forged cookie is no session
+        for forged in ("eyJhIjoidHQifQ.forged.sig", "x", ""):
+            assert (await http.get("/console", headers={"cookie": f"pb_console={forged}"})).status_code == 303
+
+
+async def test_demo_mode_signs_in_to_the_demo_app_by_itself(db_url: str) -> None:
+    clock = FakeClock()
+    app = create_app(Settings(database_url=db_url, run_workers=False, demo=True), clock=clock)
+    async with app.router.lifespan_context(app):
+        async with app.state.ctx.db.tx() as conn:
+            await app_service.create_app(conn, clock, name="Demo shop", app_id=DEMO_APP_ID, console_password="demo")
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+            home = await http.get("/console")
+            assert home.status_code == 200 and DEMO_APP_ID in home.text
+            await http.post("/console/logout", data={"csrf": csrf_of(home.text)})
+            login = await http.get("/console/login")  # signing out is possible: the sign-in page does not loop back
+            assert login.status_code == 200 and "演示模式" in login.text
+            assert (await sign_in(http, DEMO_APP_ID, "demo")).status_code == 303
+
+
+async def test_csrf_is_required_on_every_form(world: World) -> None:
+    a = await world.new_app("A", console_password=PASSWORD)
+    async with world.client() as http:
+        page = await http.get("/console/login")
+        no_token = await http.post("/console/login", data={"app_id": a["app_id"], "password": PASSWORD})
+        assert no_token.status_code == 403 and "表单已过期" in no_token.text
+        assert (await http.get("/console")).status_code == 303
+        assert (await sign_in(http, a["app_id"], PASSWORD)).status_code == 303
+        token = csrf_of((await http.get("/console")).text)
+        assert token != csrf_of(page.text)  # a new token after signing in
+        for action, data in (("/console/goods/new", GOOD_FORM), ("/console/settings", {"pay_expire": "60"}),
+                             ("/console/settings/rotate-key", {}), ("/console/verify", {"code": "x"}),
+                             ("/console/logout", {}), ("/console/callbacks-test", {"target": "payment"})):
+            for bad in ({}, {"csrf": "forged"}, {"csrf": token + "x"}, {"csrf": "令牌"}):
+                r = await http.post(action, data={**data, **bad})
+                assert r.status_code == 403, (action, bad)
+        async with world.ctx.db.engine.connect() as conn:
+            assert (await conn.execute(select(goods.c.goods_id))).all() == []
+        assert (await http.get("/console")).status_code == 200  # still signed in
+
+
+# ------------------------------------------------------------------ goods form
+
+
+async def test_goods_form_shows_the_seeds_messages_and_saves(world: World) -> None:
+    a = await world.new_app("A", console_password=PASSWORD)
+    async with world.client() as http:
+        await sign_in(http, a["app_id"], PASSWORD)
+        new = "/console/goods/new"
+        clash = await post_form(http, new, new, {**GOOD_FORM, "label_REFUND_ANYTIME": "on",
+                                                 "label_REFUNDABLE_DAYS": "on", "value_REFUNDABLE_DAYS": "7"})
+        assert clash.status_code == 400
+        assert "21511 · 非商品库商品,商品标签校验不通过" in clash.text
+        assert "REFUND_ANYTIME and REFUNDABLE_DAYS are mutually exclusive" in clash.text
+        assert 'value="双人套餐"' in clash.text and 'value="7"' in clash.text  # what was typed stays
+        cases: list[tuple[dict[str, str], str]] = [
+            ({"label_BOOK_IN_ADVANCE": "on"}, "BOOK_IN_ADVANCE requires value"),
+            ({"label_BOOK_IN_ADVANCE": "on", "value_BOOK_IN_ADVANCE": "two"}, "21511"),
+            ({"label_NON_REFUNDABLE": "on", "label_REFUND_ANYTIME": "on"}, "mutually exclusive"),
+            ({"label_RESERVATION_FREE": "on", "label_BOOK_IN_ADVANCE": "on", "value_BOOK_IN_ADVANCE": "1"},
+             "RESERVATION_FREE and BOOK_IN_ADVANCE"),
+            ({"label_EXPIRED_RETURNS": "on", "label_REFUND_ANYTIME": "on", "label_RESERVATION_FREE": "on",
+              "label_NON_REFUNDABLE": "on"}, "at most 3 labels"),
+            ({"min_limits": "6", "max_limits": "5"}, "21512 · 起购/限购份数错误"),
+            ({"min_limits": "0"}, "min_limits must be in 1..99999"),
+            ({"max_limits": "many"}, "21512"),
+            ({"price": "abc"}, "data-testid=\"error-price\""),
+            ({"price": "1.005"}, "data-testid=\"error-price\""),
+            ({"price": "-1"}, "data-testid=\"error-price\""),
+            ({"stock": "-1"}, "data-testid=\"error-stock\""),
+            ({"name": ""}, "name must be 1-256 characters"),
+            ({"goods_id": "bad id!"}, "goods_id must be 1-64 characters"),
+            ({"photo_url": "javascript:alert(1)"}, "photo_url must be empty or an http(s) URL"),
+            ({"sale_start": "2026-12-02T10:00", "sale_end": "2026-12-01T10:00"}, "sale_start must be before sale_end"),
+            ({"sale_start": "yesterday"}, "data-testid=\"error-sale_start\""),
+            ({"valid_days": "9999"}, "valid_days must be an integer in 1..3650"),
+        ]
+        for change, expected in cases:
+            r = await post_form(http, new, new, {**GOOD_FORM, **change})
+            assert r.status_code == 400, change
+            assert expected in r.text, (change, r.text[-3000:])
+        async with world.ctx.db.engine.connect() as conn:
+            assert (await conn.execute(select(goods.c.goods_id))).all() == []
+        ok = await post_form(http, new, new, {**GOOD_FORM, "label_REFUND_ANYTIME": "on", "label_BOOK_IN_ADVANCE": "on",
+                                              "value_BOOK_IN_ADVANCE": "2", "sale_start": "2026-12-01T10:00",
+                                              "phone_required": "on"})
+        assert ok.status_code == 303 and ok.headers["location"] == "/console/goods/g-new/edit?ok=created"
+        again = await post_form(http, new, new, GOOD_FORM)
+        assert again.status_code == 400 and "商品已存在" in again.text
+        async with world.ctx.db.engine.connect() as conn:
+            g = await goods_service.get_goods(conn, world.clock, app_id=a["app_id"], goods_id="g-new")
+        assert g["price"] == 16800 and g["stock"] == 10 and g["max_limits"] == 5 and g["phone_required"] is True
+        assert g["labels"] == [{"type": "REFUND_ANYTIME"}, {"type": "BOOK_IN_ADVANCE", "value": 2}]
+        assert g["sale_start"] == 1_796_090_400_000  # 2026-12-01 10:00 in Beijing is 02:00 UTC
+        edit = "/console/goods/g-new/edit"
+        page = await http.get(edit)
+        assert 'value="168.00"' in page.text and 'value="2026-12-01T10:00"' in page.text
+        # a sale lands between showing the form and saving it: the typed change applies to the stock as it is now
+        async with world.ctx.db.tx() as conn:
+            await conn.execute(update(goods).where(goods.c.goods_id == "g-new").values(stock=goods.c.stock - 3))
+        saved = await http.post(edit, data={**GOOD_FORM, "csrf": csrf_of(page.text), "stock": "15",
+                                            "stock_was": "10", "price": "99.5"})
+        assert saved.status_code == 303
+        async with world.ctx.db.engine.connect() as conn:
+            g = await goods_service.get_goods(conn, world.clock, app_id=a["app_id"], goods_id="g-new")
+        assert g["stock"] == 12 and g["price"] == 9950 and g["labels"] == [] and g["sale_start"] is None
+        off = await post_form(http, edit, edit, {**GOOD_FORM, "stock": "12", "stock_was": "12", "on_shelf": ""})
+        assert off.status_code == 303
+        below = await post_form(http, edit, edit, {**GOOD_FORM, "stock": "0", "stock_was": "20"})
+        assert below.status_code == 400 and "stock_delta -20 would take stock below 0" in below.text
+        assert (await http.get("/console/lang/en?next=/console/goods")).headers["location"] == "/console/goods"
+        en = await post_form(http, edit, edit, {**GOOD_FORM, "min_limits": "9", "stock_was": "12", "stock": "12"})
+        assert en.status_code == 400
+        assert "21512 · minLimits/maxLimits must be integers in 1..99999 with minLimits &lt;= maxLimits" in en.text
+        assert (await http.get("/console/goods/nope/edit")).status_code == 404
+        assert (await post_form(http, edit, "/console/goods/nope/edit", GOOD_FORM)).status_code == 404
+
+
+# ------------------------------------------------------------------ lists
+
+
+async def test_lists_page_filter_and_search(world: World) -> None:
+    a = await world.new_app("A", console_password=PASSWORD)
+    for i in range(45):
+        await world.add_goods(a, f"g{i:02d}", name="火锅" if i % 3 == 0 else f"烤肉 {i}", on_shelf=i % 5 != 0)
+    async with world.client() as http:
+        await sign_in(http, a["app_id"], PASSWORD)
+
+        def ids(html: str, attr: str) -> list[str]:
+            return re.findall(rf'data-{attr}="([^"]+)"', html)
+
+        p1 = await http.get("/console/goods")
+        assert ids(p1.text, "goods-id") == [f"g{i:02d}" for i in range(20)] and 'rel="next"' in p1.text
+        p3 = await http.get("/console/goods?page=3")
+        assert ids(p3.text, "goods-id") == [f"g{i:02d}" for i in range(40, 45)] and 'rel="next"' not in p3.text
+        assert 'rel="prev"' in p3.text
+        off = await http.get("/console/goods?shelf=off")
+        assert ids(off.text, "goods-id") == [f"g{i:02d}" for i in range(0, 45, 5)]
+        assert ids((await http.get("/console/goods?q=g4")).text, "goods-id") == [f"g{i}" for i in range(40, 45)]
+        hot = ids((await http.get("/console/goods?q=火锅&shelf=on")).text, "goods-id")
+        assert hot == [f"g{i:02d}" for i in range(0, 45, 3) if i % 5 != 0]
+        assert ids((await http.get("/console/goods?q=%25")).text, "goods-id") == []  # LIKE wildcards are literal
+        for junk in ("?page=abc", "?page=-1", "?page=99999999999", "?shelf=maybe", "?q=" + "x" * 500):
+            assert (await http.get("/console/goods" + junk)).status_code == 200, junk
+        assert ids((await http.get("/console/goods?page=9")).text, "goods-id") == []
+
+        orders = [await world.paid_order(http, a, "g01", open_id=f"u{i % 2}") for i in range(23)]
+        newest_first = [o["order_id"] for o in reversed(orders)]
+        o1 = await http.get("/console/orders")
+        assert ids(o1.text, "order-id") == newest_first[:20]
+        assert ids((await http.get("/console/orders?page=2")).text, "order-id") == newest_first[20:]
+        assert ids((await http.get("/console/orders?status=TIMEOUT")).text, "order-id") == []
+        assert len(ids((await http.get("/console/orders?status=SUCCESS&page=2")).text, "order-id")) == 3
+        by_out = await http.get("/console/orders", params={"q": orders[5]["out_order_no"]})
+        assert ids(by_out.text, "order-id") == [orders[5]["order_id"]]
+        assert ids((await http.get("/console/orders", params={"q": orders[7]["order_id"]})).text,
+                   "order-id") == [orders[7]["order_id"]]
+        u1 = ids((await http.get("/console/orders", params={"q": "u1"})).text, "order-id")
+        assert u1 == [o["order_id"] for o in reversed(orders) if orders.index(o) % 2 == 1][:20]
+        assert (await http.get("/console/orders?status=NOPE&page=x")).status_code == 200
+
+
+async def test_an_app_never_sees_another_apps_data(world: World) -> None:
+    a = await world.new_app("A", console_password=PASSWORD)
+    b = await world.new_app("B", console_password=PASSWORD, need_refund_audit=True, payment_notify_url=REFUSED)
+    await world.add_goods(a, "only-a")
+    await world.add_goods(b, "only-b", name="B 的商品")
+    async with world.client() as http:
+        ob = await world.paid_order(http, b, "only-b", quantity=2)
+        items = await world.items(ob["order_id"])
+        rid = await world.refund(http, b, ob["order_id"], items[0].item_order_id)
+        async with world.ctx.db.tx() as conn:  # a dead letter of B's (how it died is another test's business)
+            (cb_id,) = (await conn.execute(select(outbox.c.id).where(outbox.c.app_id == b["app_id"]))).scalars()
+            await conn.execute(update(outbox).where(outbox.c.id == cb_id).values(status="DEAD"))
+        await sign_in(http, a["app_id"], PASSWORD)
+        assert "only-b" not in (await http.get("/console/goods?q=only")).text
+        assert ob["order_id"] not in (await http.get("/console/orders")).text
+        searched = await http.get("/console/orders", params={"q": ob["order_id"]})
+        assert "data-order-id" not in searched.text and 'data-testid="empty"' in searched.text
+        assert rid not in (await http.get("/console/refunds")).text
+        assert f'data-callback-id="{cb_id}"' not in (await http.get("/console/callbacks")).text
+        for url in ("/console/goods/only-b/edit", f"/console/orders/{ob['order_id']}", f"/console/callbacks/{cb_id}"):
+            r = await http.get(url)
+            assert r.status_code == 404 and "不属于当前应用" in r.text, url
+        home = (await http.get("/console")).text
+        token = csrf_of(home)
+        assert 'data-testid="to_audit">0<' in home and 'data-testid="dead_cb">0<' in home
+        for action, data in ((f"/console/refunds/{rid}/audit", {"decision": "agree"}),
+                             (f"/console/callbacks/{cb_id}/replay", {}),
+                             ("/console/goods/only-b/edit", GOOD_FORM)):
+            r = await http.post(action, data={"csrf": token, **data})
+            assert r.status_code == 404, action
+        code = items[1].voucher_code
+        r = await http.post("/console/verify", data={"csrf": token, "code": code})
+        assert r.status_code == 409 and "券码不存在" in r.text
+        assert (await world.refund_row(rid)).audit_status == "TOAUDIT"
+        assert [i.status for i in await world.items(ob["order_id"])] == [101, 2]
+        async with world.ctx.db.engine.connect() as conn:
+            assert (await conn.execute(select(outbox.c.status).where(outbox.c.id == cb_id))).scalar_one() == "DEAD"
+
+
+# ------------------------------------------------------------------ refunds, vouchers, callbacks, settings
+
+
+async def test_refund_audit_deny_and_agree(world: World) -> None:
+    a = await world.new_app("A", console_password=PASSWORD, need_refund_audit=True)
+    await world.add_goods(a, "g", price=5000)
+    async with world.client() as http:
+        o = await world.paid_order(http, a, "g", quantity=3)
+        items = await world.items(o["order_id"])
+        r1 = await world.refund(http, a, o["order_id"], items[0].item_order_id)
+        r2 = await world.refund(http, a, o["order_id"], items[1].item_order_id)
+        await sign_in(http, a["app_id"], PASSWORD)
+        todo = await http.get("/console/refunds?audit=TOAUDIT")
+        assert todo.text.count('data-testid="agree"') == 2 and 'data-testid="deadline"' in todo.text
+        deadline = (await world.refund_row(r1)).refund_audit_deadline
+        assert deadline == world.clock.now_ms() + 3 * 86_400_000
+        token = csrf_of(todo.text)
+        empty = await http.post(f"/console/refunds/{r1}/audit", data={"csrf": token, "decision": "deny"})
+        assert empty.status_code == 400 and "拒绝时请填写理由" in empty.text
+        long = await http.post(f"/console/refunds/{r1}/audit",
+                               data={"csrf": token, "decision": "deny", "deny_message": "x" * 201})
+        assert long.status_code == 400
+        odd = await http.post(f"/console/refunds/{r1}/audit", data={"csrf": token, "decision": "maybe"})
+        assert odd.status_code == 400
+        denied = await http.post(f"/console/refunds/{r1}/audit", data={"csrf": token, "decision": "deny",
+                                                                      "deny_message": "已超过可退时间",
+                                                                      "back": "/console/refunds?audit=TOAUDIT"})
+        assert denied.status_code == 303 and denied.headers["location"] == "/console/refunds?audit=TOAUDIT&ok=audited"
+        agreed = await http.post(f"/console/refunds/{r2}/audit", data={"csrf": token, "decision": "agree"})
+        assert agreed.status_code == 303
+        d1, d2 = await world.refund_row(r1), await world.refund_row(r2)
+        assert (d1.status, d1.audit_status, d1.deny_message) == ("FAIL", "DENY", "已超过可退时间")
+        assert (d2.status, d2.audit_status) == ("SUCCESS", "AGREE")
+        assert [i.status for i in await world.items(o["order_id"])] == [2, 102, 2]
+        again = await http.post(f"/console/refunds/{r2}/audit", data={"csrf": token, "decision": "agree"})
+        assert again.status_code == 409 and "退款单状态不允许该操作" in again.text
+        assert (await http.post("/console/refunds/rfnope/audit", data={"csrf": token, "decision": "agree"})
+                ).status_code == 404
+        listed = await http.get("/console/refunds?status=FAIL")
+        assert r1 in listed.text and r2 not in listed.text and "已超过可退时间" in listed.text
+        detail = (await http.get(f"/console/orders/{o['order_id']}")).text
+        kinds = re.findall(r'data-kind="(ev_[a-z_]+)"', detail)
+        assert kinds[:3] == ["ev_created", "ev_pre_order", "ev_paid"]
+        assert kinds.count("ev_refund") == 2 and kinds.count("ev_audit") == 2 and kinds.count("ev_refund_end") == 2
+        assert "ev_callback" in kinds
+
+
+async def test_verify_by_code_or_qr_data(world: World) -> None:
+    a = await world.new_app("A", console_password=PASSWORD)
+    await world.add_goods(a, "g")
+    async with world.client() as http:
+        o = await world.paid_order(http, a, "g", quantity=2)
+        first, second = await world.items(o["order_id"])
+        await sign_in(http, a["app_id"], PASSWORD)
+        r = await post_form(http, "/console/verify", "/console/verify", {"code": first.voucher_code})
+        assert r.status_code == 303
+        shown = await http.get(r.headers["location"])
+        assert f"订单 {o['order_id']} 的商品单 {first.item_order_id}" in shown.text
+        qr = await post_form(http, "/console/verify", "/console/verify", {"code": f" pbv1:{second.voucher_code} "})
+        assert qr.status_code == 303
+        assert [i.status for i in await world.items(o["order_id"])] == [3, 3]
+        twice = await post_form(http, "/console/verify", "/console/verify", {"code": first.voucher_code})
+        assert twice.status_code == 409 and "券码不在可核销状态" in twice.text
+        assert (await post_form(http, "/console/verify", "/console/verify", {"code": "pbv1:"})).status_code == 400
+        unknown = await post_form(http, "/console/verify", "/console/verify", {"code": "NOPE1234"})
+        assert unknown.status_code == 409 and "券码不存在" in unknown.text
+        detail = (await http.get(f"/console/orders/{o['order_id']}")).text
+        assert detail.count('data-kind="ev_verified"') == 2 and detail.count('data-status="3"') == 2
+        # a "done" link shows only a verification of this app that happened
+        assert 'data-testid="verified"' not in (await http.get("/console/verify?done=it_nope")).text
+        assert 'data-testid="verified"' in (await http.get(f"/console/verify?done={first.item_order_id}")).text
+
+
+async def test_callback_log_replay_and_test_callback(world: World) -> None:
+    a = await world.new_app("A", console_password=PASSWORD, payment_notify_url=REFUSED)
+    await world.add_goods(a, "g")
+    async with world.client() as http:
+        o = await world.paid_order(http, a, "g")
+        # the payment notify goes to a port that refuses: the dispatcher tries on its schedule until it gives up
+        for _ in range(40):
+            await dispatch_due(world.ctx, worker_id="test")
+            world.clock.advance(6 * 3600)
+        async with world.ctx.db.engine.connect() as conn:
+            row = (await conn.execute(select(outbox).where(outbox.c.app_id == a["app_id"]))).one()
+        assert row.status == "DEAD" and row.attempts == 21
+        await sign_in(http, a["app_id"], PASSWORD)
+        dead = await http.get("/console/callbacks?status=DEAD")
+        assert f'data-callback-id="{row.id}"' in dead.text and "21/21" in dead.text
+        assert f'data-callback-id="{row.id}"' not in (await http.get("/console/callbacks?status=DONE")).text
+        assert f'data-callback-id="{row.id}"' in (await http.get("/console/callbacks?type=payment")).text
+        assert (await http.get("/console/callbacks?status=BAD&type=zzz&cursor=x")).status_code == 200
+        page = await http.get(f"/console/callbacks/{row.id}")
+        assert page.text.count('data-ok="0"') == 21 and 'data-testid="replay"' in page.text
+        assert o["order_id"] in page.text and json.loads(row.body)["type"] == "payment"
+        replay = await http.post(f"/console/callbacks/{row.id}/replay", data={"csrf": csrf_of(page.text)})
+        assert replay.status_code == 303 and replay.headers["location"] == f"/console/callbacks/{row.id}?ok=replayed"
+        after = await http.get(replay.headers["location"])
+        assert 'data-status="PENDING"' in after.text and 'data-testid="replay"' not in after.text
+        twice = await http.post(f"/console/callbacks/{row.id}/replay", data={"csrf": csrf_of(after.text)})
+        assert twice.status_code == 409 and "PENDING" in twice.text
+        assert (await http.post("/console/callbacks/999999/replay", data={"csrf": csrf_of(after.text)})
+                ).status_code == 404
+        test = await post_form(http, "/console/callbacks", "/console/callbacks-test", {"target": "payment"})
+        assert test.status_code == 303
+        shown = await http.get(test.headers["location"])
+        assert "测试回调已排队发送" in shown.text and "paybutton test callback" in shown.text
+        none = await post_form(http, "/console/callbacks", "/console/callbacks-test", {"target": "pre_create_refund"})
+        assert none.status_code == 400 and 'data-testid="error"' in none.text
+        odd = await post_form(http, "/console/callbacks", "/console/callbacks-test", {"target": "nope"})
+        assert odd.status_code == 400
+        # paging is keyset: a next link when there are more than a page
+        for _ in range(21):
+            await post_form(http, "/console/callbacks", "/console/callbacks-test", {"target": "payment"})
+        first = await http.get("/console/callbacks")
+        ids1 = re.findall(r'data-callback-id="(\d+)"', first.text)
+        assert len(ids1) == 20 and 'data-testid="next-page"' in first.text
+        nxt = re.search(r'href="(\?cursor=\d+)"', first.text)
+        assert nxt
+        ids2 = re.findall(r'data-callback-id="(\d+)"', (await http.get("/console/callbacks" + nxt.group(1))).text)
+        assert ids2 and not set(ids1) & set(ids2) and len(ids1) + len(ids2) == 23
+
+
+async def test_settings_validation_save_password_and_key_rotation(world: World) -> None:
+    a = await world.new_app("A", console_password=PASSWORD)
+    good = {"pre_order_url": "https://shop.example/cb/pre", "payment_notify_url": "https://shop.example/cb/pay",
+            "refund_url": "", "marketing_url": "", "login_url": "", "origins": "https://shop.example\nhttp://127.0.0.1:8001",
+            "need_refund_audit": "on", "audit_hours": "48", "pay_expire": "600", "radius": "12",
+            "bg_color": "#00AA88", "font_color": "#fff"}
+    async with world.client() as http, world.client() as other:
+        await sign_in(http, a["app_id"], PASSWORD)
+        await sign_in(other, a["app_id"], PASSWORD)
+        s = "/console/settings"
+        for change, field in (({"pre_order_url": "ftp://x"}, "pre_order_url"), ({"origins": "shop.example"}, "origins"),
+                              ({"origins": "https://a.example/path"}, "origins"), ({"pay_expire": "0"}, "pay_expire"),
+                              ({"pay_expire": "soon"}, "pay_expire"), ({"audit_hours": "x"}, "audit_hours"),
+                              ({"audit_hours": "0"}, "audit_hours"), ({"bg_color": "red"}, "bg_color"),
+                              ({"font_color": "#12345"}, "font_color"), ({"radius": "99"}, "radius"),
+                              ({"radius": "1em"}, "radius")):
+            r = await post_form(http, s, s, {**good, **change})
+            assert r.status_code == 400 and f'data-testid="error-{field}"' in r.text, (change, r.text[-2000:])
+        saved = await post_form(http, s, s, good)
+        assert saved.status_code == 303
+        async with world.ctx.db.engine.connect() as conn:
+            got = await app_service.get_app(conn, a["app_id"])
+        assert got["theme"] == {"borderRadius": "12px", "backgroundColor": "#00AA88", "fontColor": "#fff"}
+        assert got["allowed_origins"] == ["https://shop.example", "http://127.0.0.1:8001"]
+        assert got["need_refund_audit"] is True and got["refund_audit_seconds"] == 48 * 3600
+        assert got["pay_expire_seconds"] == 600 and got["refund_url"] is None
+        assert got["pre_order_url"] == "https://shop.example/cb/pre"
+        page = (await http.get(s)).text
+        assert 'value="#00AA88"' in page and "https://shop.example\nhttp://127.0.0.1:8001</textarea>" in page
+        short = await post_form(http, s, "/console/settings/password", {"new_password": "short"})
+        assert short.status_code == 400 and "8-128" in short.text
+        changed = await post_form(http, s, "/console/settings/password", {"new_password": "a new password"})
+        assert changed.status_code == 303
+        assert (await http.get(s)).status_code == 200  # this session goes on
+        assert (await other.get(s)).status_code == 303  # the other one ended with the old password
+        assert (await sign_in(other, a["app_id"], PASSWORD)).status_code == 401
+        assert (await sign_in(other, a["app_id"], "a new password")).status_code == 303
+        before = re.search(r'data-testid="public-key">([^<]+)<', (await http.get(s)).text)
+        unconfirmed = await post_form(http, s, "/console/settings/rotate-key", {})
+        assert unconfirmed.status_code == 400 and 'data-testid="error-rotate"' in unconfirmed.text
+        assert before and before.group(1) in unconfirmed.text  # nothing rotated
+        rotated = await post_form(http, s, "/console/settings/rotate-key", {"confirm": "on"})
+        assert rotated.status_code == 303 and rotated.headers["location"] == "/console/settings?ok=rotated#keys"
+        after_page = (await http.get("/console/settings?ok=rotated")).text
+        after = re.search(r'data-testid="public-key">([^<]+)<', after_page)
+        assert before and after and before.group(1) != after.group(1) and "BEGIN PUBLIC KEY" in after.group(1)
+        assert "已生成新的平台密钥" in after_page
+        async with world.ctx.db.engine.connect() as conn:
+            assert (await conn.execute(select(apps.c.theme).where(apps.c.app_id == a["app_id"]))).scalar_one()
+
+
+async def test_every_page_renders_in_both_languages(world: World) -> None:
+    a = await world.new_app("A", console_password=PASSWORD, need_refund_audit=True)
+    await world.add_goods(a, "g", labels=[{"type": "REFUNDABLE_DAYS", "value": 7}])
+    async with world.client() as http:
+        o = await world.paid_order(http, a, "g", quantity=2)
+        await world.refund(http, a, o["order_id"], (await world.items(o["order_id"]))[0].item_order_id)
+        await sign_in(http, a["app_id"], PASSWORD)
+        async with world.ctx.db.engine.connect() as conn:
+            (cb_id,) = (await conn.execute(select(outbox.c.id).where(outbox.c.app_id == a["app_id"]))).scalars()
+        pages = ["/console", "/console/goods", "/console/goods/new", "/console/goods/g/edit", "/console/orders",
+                 f"/console/orders/{o['order_id']}", "/console/refunds", "/console/verify", "/console/callbacks",
+                 f"/console/callbacks/{cb_id}", "/console/settings"]
+        for lang, words in (("zh-CN", ("退出登录", 'lang="zh-CN"')), ("en", ("Sign out", 'lang="en"'))):
+            await http.get(f"/console/lang/{lang}")
+            for url in pages:
+                r = await http.get(url)
+                assert r.status_code == 200, (lang, url)
+                assert all(w in r.text for w in words), (lang, url)
+                assert "<script" not in r.text and "http://" not in r.text.split("<main")[0]  # no external assets
+        en = (await http.get(f"/console/orders/{o['order_id']}")).text
+        assert "Order placed" in en and "Refund applied" in en and "Refundable within 7 days" in (
+            await http.get("/console/goods")).text
+
+
+def test_the_cli_sets_the_console_password(db_url: str) -> None:
+    """`paybutton app update APP --console-password …` (8-128 characters), then that password signs in."""
+    runner = CliRunner()
+    created = runner.invoke(cli, ["app", "create", "--name", "CLI shop", "--json", "--database", db_url])
+    assert created.exit_code == 0, created.output
+    app_id = json.loads(created.output)["app_id"]
+    short = runner.invoke(cli, ["app", "update", app_id, "--console-password", "short", "--database", db_url])
+    assert short.exit_code != 0 and "8-128" in short.output
+    ok = runner.invoke(cli, ["app", "update", app_id, "--console-password", "from the cli", "--database", db_url])
+    assert ok.exit_code == 0, ok.output
+
+    async def sign_in_twice() -> tuple[int, int]:
+        app = create_app(Settings(database_url=db_url, run_workers=False))
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+                bad = (await sign_in(http, app_id, "short")).status_code
+                good = (await sign_in(http, app_id, "from the cli")).status_code
+        return bad, good
+
+    assert asyncio.run(sign_in_twice()) == (401, 303)
