@@ -28,6 +28,7 @@ from paybutton.merchant import (
     entry_schema,
     load_public_key,
     mint_buyer_token,
+    no_marketing_answer,
     pre_create_order_answer,
     pre_create_refund_answer,
     refuse,
@@ -79,6 +80,8 @@ def create_app(platform_url: str, app_id: str, secret: str) -> FastAPI:
             if cb.msg.get("need_refund_audit") == 1:
                 background.add_task(agree_when_ready, out_refund_no)  # runs in a thread after the answer is sent
             return pre_create_refund_answer(out_refund_no)
+        if cb.type in ("query_marketing_info", "calculate_price", "query_and_calculate"):
+            return no_marketing_answer(cb.type, cb.msg)  # marketing-ready: nothing on offer yet
         return ack()  # payment, refund and any other notification: recorded above
 
     @app.api_route("/login", methods=["GET", "POST"])

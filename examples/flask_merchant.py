@@ -27,6 +27,7 @@ from paybutton.merchant import (
     entry_schema,
     load_public_key,
     mint_buyer_token,
+    no_marketing_answer,
     pre_create_order_answer,
     pre_create_refund_answer,
     refuse,
@@ -78,6 +79,8 @@ def create_app(platform_url: str, app_id: str, secret: str) -> Flask:
             if cb.msg.get("need_refund_audit") == 1:
                 threading.Thread(target=agree_when_ready, args=(out_refund_no,), daemon=True).start()
             return jsonify(pre_create_refund_answer(out_refund_no))
+        if cb.type in ("query_marketing_info", "calculate_price", "query_and_calculate"):
+            return jsonify(no_marketing_answer(cb.type, cb.msg))  # marketing-ready: nothing on offer yet
         return jsonify(ack())  # payment, refund and any other notification: recorded above
 
     @app.route("/login", methods=["GET", "POST"])

@@ -182,3 +182,24 @@ def test_importable_without_the_server_dependencies() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "isolated"
+
+
+def test_no_marketing_answer_passes_the_servers_strict_checks() -> None:
+    """The library's "nothing on offer" answers are accepted by paybutton's own marketing validation, with no
+    offer and a zero discount, for all three marketing extension points."""
+    import pytest
+
+    from paybutton.marketing import rules
+    from paybutton.marketing.service import _parse_combined
+    from paybutton.merchant import no_marketing_answer
+
+    line = rules.Line(goods_id="g-1", goods_id_type=1, quantity=3, price=1999)
+    q = no_marketing_answer("query_marketing_info", rules.query_msg("tt1", "u", line))
+    assert q["err_no"] == 0 and rules.parse_offers(q["data"], line) == []
+    c = no_marketing_answer("calculate_price", rules.calculate_msg("tt1", "u", line, []))
+    assert rules.parse_calculation(c["data"], line, set()).discount == 0
+    both = no_marketing_answer("query_and_calculate", rules.query_and_calculate_msg("tt1", "u", line, None))
+    parsed = _parse_combined(both["data"], line, None)
+    assert parsed["offers"] == [] and parsed["pricing"].discount == 0
+    with pytest.raises(ValueError):
+        no_marketing_answer("payment", {})

@@ -1,7 +1,8 @@
 """paybutton.merchant: what a merchant's server needs, without the trade server's dependencies.
 
 - `verify_callback(raw_body, headers, public_key_pem)` checks a callback's signature and timestamp;
-- `answer`, `ack`, `refuse`, `pre_create_order_answer`, `pre_create_refund_answer`, `entry_schema` build answers;
+- `answer`, `ack`, `refuse`, `pre_create_order_answer`, `pre_create_refund_answer`, `entry_schema`,
+  `no_marketing_answer` build answers;
 - `mint_buyer_token(app_id, secret, open_id)` signs a buyer token for the merchant's user;
 - `OpenAPIClient(base_url, app_id, secret)` calls the platform OpenAPI (needs httpx).
 
@@ -12,6 +13,7 @@ from paybutton.merchant.answers import (
     answer,
     answer_json,
     entry_schema,
+    no_marketing_answer,
     pre_create_order_answer,
     pre_create_refund_answer,
     refuse,
@@ -31,6 +33,7 @@ __all__ = [
     "entry_schema",
     "load_public_key",
     "mint_buyer_token",
+    "no_marketing_answer",
     "pre_create_order_answer",
     "pre_create_refund_answer",
     "refuse",

@@ -81,3 +81,37 @@ def pre_create_refund_answer(
     if notify_url is not None:
         data["notify_url"] = notify_url
     return answer(data)
+
+
+MARKETING_TYPES = ("query_marketing_info", "calculate_price", "query_and_calculate")
+
+
+def no_marketing_answer(callback_type: str, msg: dict[str, Any]) -> dict[str, Any]:
+    """Answer a marketing extension point (`marketing-ready`) with no promotion and no discount, covering every
+    goods line paybutton asked about: for a merchant with nothing to offer yet. The buyer pays full price."""
+    if callback_type == "query_marketing_info":
+        return answer(_no_offers([g["goods_id"] for g in msg["goods_info"]]))
+    if callback_type == "calculate_price":
+        return answer(_no_discount(msg["goods_calculation_info"]))
+    if callback_type == "query_and_calculate":
+        lines = msg["goods_marketing_info"]
+        return answer({**_no_offers([g["goods_id"] for g in lines]),
+                       "price_calculation_detail": _no_discount(lines)})
+    raise ValueError(f"{callback_type!r} is not a marketing extension point ({', '.join(MARKETING_TYPES)})")
+
+
+def _no_offers(goods_ids: list[str]) -> dict[str, Any]:
+    return {"goods_valid_marketing_info": [{"goods_id": g, "marketing_info": []} for g in goods_ids],
+            "goods_invalid_marketing_info": [], "order_valid_marketing_info": [], "order_invalid_marketing_info": []}
+
+
+def _no_discount(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "calculation_type": 1,
+        "goods_discount_detail": [
+            {"goods_id": g["goods_id"], "quantity": g["quantity"],
+             "total_amount": g.get("total_amount", g["price"] * g["quantity"]),
+             "total_discount_amount": 0, "marketing_detail_info": []} for g in lines],
+        "order_discount_detail": {"order_total_discount_amount": 0, "goods_total_discount_amount": 0,
+                                  "marketing_detail_info": []},
+    }
