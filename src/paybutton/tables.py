@@ -139,6 +139,7 @@ orders = Table(
     CheckConstraint("discount_amount >= 0 AND discount_amount <= total_amount", name="discount_in_range"),
     Index("ix_orders_status_expire", "status", "pay_expire_at"),
     Index("ix_orders_app_open_id", "app_id", "open_id"),
+    Index("ix_orders_app_created", "app_id", "created_at"),  # 0005: the console's order list
 )
 
 item_orders = Table(
@@ -216,7 +217,7 @@ callback_attempts = Table(
     Column("outbox_id", BigInteger, nullable=True, index=True),
     Column("app_id", String(32), nullable=False),
     Column("type", String(32), nullable=False),
-    Column("order_id", String(32), nullable=True),
+    Column("order_id", String(32), nullable=True, index=True),  # 0005: an order's timeline
     Column("attempt", Integer, nullable=False),
     Column("url", Text, nullable=True),
     Column("logid", String(40), nullable=False),
@@ -269,6 +270,7 @@ refunds = Table(
     UniqueConstraint("app_id", "out_refund_no", name="uq_refunds_app_out_refund_no"),
     CheckConstraint("refund_total_amount >= 0", name="amount_not_negative"),
     Index("ix_refunds_stage", "stage", "status"),
+    Index("ix_refunds_app_created", "app_id", "created_at"),  # 0005: the console's refund list
 )
 
 refund_items = Table(

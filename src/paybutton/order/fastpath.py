@@ -20,6 +20,8 @@ from typing import Any, Protocol
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from paybutton.db import PG_SESSION_SETTINGS
+
 
 @dataclass
 class NewOrder:
@@ -129,7 +131,8 @@ class PostgresWriter:
     async def open(cls, database_url: str, size: int) -> PostgresWriter:
         u = make_url(database_url)
         dsn = u.set(drivername="postgresql").render_as_string(hide_password=False)
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=size, reset=_keep_session)
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=size, reset=_keep_session,
+                                         server_settings=PG_SESSION_SETTINGS)
         return cls(pool)
 
     async def take(self, o: NewOrder) -> Taken | None:
