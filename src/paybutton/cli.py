@@ -426,7 +426,7 @@ def check(database: str | None = DatabaseOpt) -> None:
 
 @cli.command("verify")
 def verify(code: str, as_json: bool = typer.Option(False, "--json"), database: str | None = DatabaseOpt) -> None:
-    """Redeem (核销) one voucher by its code."""
+    """Redeem (核销) one voucher by its code or the QR data on the voucher card (pbv1:CODE)."""
     async def go(db: Database) -> dict[str, Any]:
         async with db.tx() as conn:
             return await verify_code(conn, SystemClock(), code)

@@ -198,12 +198,19 @@ def test_voucher_card_shows_codes_and_a_verification(demo: Demo, browser: Any, t
         codes = card.locator("li b").all_inner_texts()
         assert all(codes) and codes[0] != codes[1]
         assert card.locator("button").inner_text() == "申请退款"
-        assert "verified" in _verify(tmp_path / "demo.db", codes[0])
+        # one QR per unused unit, drawn by the server from the unit's QR data, which verifies like the code
+        page.wait_for_function("""() => { const r = document.querySelector('consume-card').shadowRoot;
+            const is = [...r.querySelectorAll('li img')];
+            return is.length === 2 && is.every(i => i.complete && i.naturalWidth > 0); }""")
+        qr_data = card.locator("li img").evaluate_all("is => is.map(i => i.alt)")
+        assert qr_data == [f"pbv1:{c}" for c in codes]
+        assert "verified" in _verify(tmp_path / "demo.db", qr_data[0])
         # the card polls: the verification shows without a reload, and `consume` fires
         card.locator("li[data-state=已核销]").wait_for()
         (consume,) = _events(page, "consume")
         assert consume == {"orderId": order_id}
         assert card.locator("li").nth(1).get_attribute("data-state") == "待使用"
+        assert card.locator("li[data-state=已核销] img").count() == 0 and card.locator("li img").count() == 1
         page.wait_for_timeout(300)
         shot(page, f"voucher-card-{viewport}")
         # refund the other unit from the card: refund-apply offers the one unit left

@@ -181,8 +181,10 @@ async def push_delivery(conn: AsyncConnection, clock: Clock, app_id: str, *, out
 
 
 async def verify_code(conn: AsyncConnection, clock: Clock, code: str) -> dict[str, Any]:
-    """`paybutton verify CODE`: redeem one unit by its code, whichever app it belongs to."""
-    item = (await conn.execute(select(item_orders).where(item_orders.c.voucher_code == code.strip()))).first()
+    """`paybutton verify CODE`: redeem one unit by its code or its QR data (`pbv1:CODE`), whichever app it
+    belongs to."""
+    raw = code.strip().removeprefix(QR_PREFIX)
+    item = (await conn.execute(select(item_orders).where(item_orders.c.voucher_code == raw))).first()
     if item is None:
         raise TradeError("VOUCHER_NOT_FOUND", code)
     order = (await conn.execute(select(orders.c.status).where(orders.c.order_id == item.order_id))).scalar_one()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -155,6 +156,21 @@ async def link_qr(ctx: CtxDep, app_id: Annotated[str, Query()], goods_id: Annota
     segno.make(link, error="m").save(buf, kind="svg", scale=4, border=2, title=goods_id)
     return Response(buf.getvalue(), media_type="image/svg+xml",
                     headers={"X-Direct-Link": link, "Cache-Control": "no-store"})
+
+
+VOUCHER_QR = re.compile(r"pbv1:[0-9A-Za-z_-]{1,32}")
+
+
+@router.get("/pages/voucher-qr")
+async def voucher_qr(d: Annotated[str, Query(max_length=64)]) -> Response:
+    """The QR (SVG) of one voucher's QR data (`pbv1:<code>`, what delivery_prepare accepts as encrypted_data), as
+    the voucher card shows it per unit. Only voucher QR data is drawn: this is not a general QR service."""
+    if not VOUCHER_QR.fullmatch(d):
+        return HTMLResponse("<!doctype html><meta charset=utf-8><p>not voucher QR data (pbv1:CODE) / "
+                            "不是券码二维码数据</p>", status_code=400)
+    buf = io.BytesIO()
+    segno.make(d, error="m").save(buf, kind="svg", scale=3, border=1, title=d)
+    return Response(buf.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/pages/order-confirm", response_class=HTMLResponse)

@@ -301,8 +301,8 @@
     constructor() {
       super();
       const r = this.shadowRoot;
-      r.innerHTML = '<style>' + CSS + ':host{display:block;background:#fff;border-radius:12px;padding:2px 16px 12px;margin:12px 0}ul{padding:0}li{display:flex;justify-content:space-between;padding:10px 0;' +
-        'border-bottom:1px solid #eee}b{font-family:monospace}li:not([data-state=待使用]){color:#999}</style><ul></ul>' + r.innerHTML.slice(r.innerHTML.indexOf('<button'));
+      r.innerHTML = '<style>' + CSS + ':host{display:block;background:#fff;border-radius:12px;padding:2px 16px 12px;margin:12px 0}ul{padding:0}li{display:flex;justify-content:space-between;align-items:center;gap:8px;padding:10px 0;' +
+        'border-bottom:1px solid #eee}b{font-family:monospace;flex:1}img{width:72px;height:72px}li:not([data-state=待使用]){color:#999}</style><ul></ul>' + r.innerHTML.slice(r.innerHTML.indexOf('<button'));
       this._btn = r.querySelector('button');
       this._btn.hidden = true;
       this._btn.onclick = () => this._tap();
@@ -320,6 +320,7 @@
         r.vouchers.forEach(v => {
           const li = ul.appendChild(document.createElement('li')), s = v.state, k = v.item_order_id;
           li.dataset.state = s;
+          if (s === '待使用') li.append(Object.assign(document.createElement('img'), {src: this._server + '/pages/voucher-qr?d=' + U(v.qr_data), alt: v.qr_data}));
           li.append(Object.assign(document.createElement('b'), {textContent: v.code}), this._lang === 'en' ? CS[s] || s : s);
           used = used || (s === '已核销' && old[k] && old[k] !== s); open = open || s === '待使用'; this._seen[k] = s;
         });
