@@ -124,7 +124,7 @@ async def _page(request: Request, ctx: Any, template: str, app_id: str, lang: st
     boot = {"appId": app_id, "lang": code, "origins": origins, "merchant": app["name"], "ret": ret or "",
             "sandbox": bool(ctx.cashier.sandbox), "channels": app["channels"], **extra}
     return templates.TemplateResponse(request, template, {
-        "t": TEXTS[code], "lang": code, "merchant": app["name"], "boot": json.dumps(boot, ensure_ascii=False),
+        "t": TEXTS[code], "lang": code, "merchant": app["name"], "boot": boot,
         "sandbox": bool(ctx.cashier.sandbox), "channels": app["channels"], "theme_css": _theme_css(app.get("theme")),
         **extra,
     }, headers={"Cache-Control": "no-store"})
