@@ -42,7 +42,8 @@ def test_example_merchant_against_the_demo(example: str, platform: Platform,
     app = platform.cli("app", "create", "--name", f"{example} shop", "--refund-audit",
                        "--pre-order-url", f"{merchant}/callbacks/pre_create_order",
                        "--payment-notify-url", f"{merchant}/callbacks/payment",
-                       "--refund-url", f"{merchant}/callbacks/refund", "--login-url", f"{merchant}/login")
+                       "--refund-url", f"{merchant}/callbacks/refund", "--login-url", f"{merchant}/login",
+                       "--marketing-url", f"{merchant}/callbacks/marketing")
     app_id, secret = app["app_id"], app["secret"]
     server = start_process([sys.executable, script, "--platform-url", platform.url, "--app-id", app_id,
                             "--secret", secret, "--port", str(port)], example)
@@ -74,6 +75,15 @@ def test_example_merchant_against_the_demo(example: str, platform: Platform,
         paid = wait_for("the payment notify", lambda: of_type("payment", order_id=order_id))
         assert paid[0]["msg"]["status"] == "SUCCESS" and paid[0]["msg"]["total_amount"] == 2002
 
+        # marketing-ready with nothing on offer: both protocol versions answer "no offer, full price", accepted
+        for version in (1, 2):
+            r = http.post("/api/buyer/v1/marketing/offers", headers=auth,
+                          json={"goods_id": "hotpot", "goods_type": 1, "quantity": 2, "version": version})
+            assert r.status_code == 200, r.text
+            quote = r.json()
+            assert (quote["available"], quote["offers"], quote["discount_amount"], quote["payable"]) == (
+                True, [], 0, 2002), quote
+
         first, second = (i["item_order_id"] for i in order["item_orders"])
         r = http.post(f"/api/buyer/v1/orders/{order_id}/refunds", headers=auth,
                       json={"item_order_list": [{"item_order_id": first}], "reason": "plans changed"})
@@ -96,7 +106,8 @@ def test_example_merchant_against_the_demo(example: str, platform: Platform,
         assert client.token_requests == 1
 
     got = received()["callbacks"]
-    assert {c["type"] for c in got} == {"pre_create_order", "payment", "pre_create_refund", "refund"}
+    assert {c["type"] for c in got} == {"pre_create_order", "payment", "pre_create_refund", "refund",
+                                        "query_marketing_info", "query_and_calculate"}
     assert all(c["verified"] for c in got), [c for c in got if not c["verified"]]
 
     # and a callback that is not paybutton's is refused, not answered
@@ -105,3 +116,6 @@ def test_example_merchant_against_the_demo(example: str, platform: Platform,
                                  "Byte-Signature": "AAAA"}, timeout=5)
     assert forged.status_code == 401 and forged.json()["err_no"] == 40001
     assert received()["callbacks"][-1] == {"path": "/callbacks/payment", "verified": False, "reason": "bad_signature"}
+    huge = httpx.post(f"{merchant}/callbacks/payment", content=b"{}", timeout=5,
+                      headers={"Byte-Timestamp": "9" * 5000, "Byte-Nonce-Str": "n", "Byte-Signature": "AAAA"})
+    assert huge.status_code == 401 and received()["callbacks"][-1]["reason"] == "bad_timestamp"

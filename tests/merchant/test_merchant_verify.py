@@ -203,3 +203,27 @@ def test_no_marketing_answer_passes_the_servers_strict_checks() -> None:
     assert parsed["offers"] == [] and parsed["pricing"].discount == 0
     with pytest.raises(ValueError):
         no_marketing_answer("payment", {})
+
+
+def test_a_huge_timestamp_is_a_bad_timestamp_not_a_crash() -> None:
+    """int() of a several-thousand-digit header raises a plain ValueError in Python; the library must answer with
+    its own error so a merchant's except clause catches it (it crashed the examples with a 500)."""
+    body, headers = signed()
+    for ts in ("9" * 5000, "1" * 13):
+        assert reason(body, {**headers, "Byte-Timestamp": ts}) == "bad_timestamp"
+
+
+def test_several_keys_during_a_rotation() -> None:
+    """During a platform key rotation the merchant passes the old and the new key: either one verifies, a third
+    key does not, and a malformed body is still reported as such."""
+    body, headers = signed()
+    _, new_public = generate_key_pair()
+    _, stranger = generate_key_pair()
+    assert verify_callback(body, headers, [new_public, PUBLIC], now=NOW).type == "payment"
+    assert verify_callback(body, headers, (PUBLIC, load_public_key(new_public)), now=NOW).type == "payment"
+    assert reason(body, headers, [new_public, stranger]) == "bad_signature"
+    raw = b"not json"
+    bad_headers = SIGNER.sign(raw, NOW).as_headers("/x", "L")
+    assert reason(raw, bad_headers, [stranger, PUBLIC]) == "malformed_body"
+    with pytest.raises(ValueError):
+        verify_callback(body, headers, [], now=NOW)
