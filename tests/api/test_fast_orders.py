@@ -23,7 +23,7 @@ async def test_fast_route_errors_and_slash(running: Any) -> None:
     assert big.json()["errLogId"] and big.headers["x-tt-logid"] == big.json()["errLogId"]
 
 
-async def test_postgresql_sessions_replan_with_the_real_table_sizes(running: Any, db_url: str) -> None:
+async def test_database_sessions_replan_with_the_real_table_sizes(running: Any, db_url: str) -> None:
     """Both the SQLAlchemy engine's and the order path's PostgreSQL connections use custom plans: a generic plan
     frozen while the tables were empty cost 3-5 times the database CPU per order (bench/README.md)."""
     from sqlalchemy import text
