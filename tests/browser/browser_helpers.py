@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -104,3 +107,14 @@ def update_demo_app(db: Path, **changes: Any) -> dict[str, Any]:
 def shot(page_or_frame: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page_or_frame.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def callbacks(demo: Demo, kind: str, count: int = 1) -> list[dict[str, Any]]:
+    """The msgs of `kind` the demo merchant received (GET {shop}/merchant/callbacks), once there are `count`."""
+    deadline = time.monotonic() + 10
+    while True:
+        got = httpx.get(f"{demo.shop}/merchant/callbacks", timeout=10, trust_env=False).json()["received"]
+        msgs = [c["msg"] for c in got if c["type"] == kind]
+        if len(msgs) >= count or time.monotonic() > deadline:
+            return msgs
+        time.sleep(0.1)

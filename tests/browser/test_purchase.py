@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, Demo, shot, update_demo_app
+from browser_helpers import DESKTOP, PHONE, Demo, add_button, callbacks, shot, update_demo_app
 from merchant_stub import MerchantStub, Received, ok, refuse
 from starlette.responses import Response
 
@@ -105,7 +105,8 @@ def test_cashier_outcomes_give_the_seed_payloads(demo: Demo, page: Any, scenario
     assert pay["orderId"] and pay["outOrderNo"]
     if err_no is not None:
         (err,) = _events(page, "error")
-        assert err["errNo"] == err_no and err["errMsg"] and "errLogId" in err
+        assert err["errNo"] == err_no and err["errMsg"]
+        assert err["errLogId"]  # the log id of the cashier's answer, as other errors carry theirs
     page.wait_for_timeout(1200)  # the seed's onPay redirects on code 0 only
     assert "/pages/index/index.html" in page.url
 
@@ -178,3 +179,90 @@ def test_tt_pay_opens_the_cashier_for_an_order(demo: Demo, page: Any) -> None:
     page.wait_for_function("window.__paid")
     assert page.evaluate("window.__paid") == ["success", {"code": 0, "orderId": order_id}]
     assert page.locator("pay-button[order-id]").count() == 0  # tt.pay's own hidden button is gone
+
+
+CLOSE = "[data-pay-button-overlay] button[aria-label]"
+
+
+def test_closing_the_cashier_overlay_is_the_seeds_user_close(demo: Demo, page: Any) -> None:
+    """The seed: bind:pay is called when the buyer 选择关闭收银台取消支付 — status success, code 3 (closed)."""
+    page.goto(demo.buy_page())
+    page.wait_for_selector("#buy-library button[data-state=on_sale]")
+    page.click("#buy-library button")
+    f = page.frame_locator(OVERLAY)
+    f.locator("#pay-now:enabled").click()
+    f.locator("#confirm-pay:enabled").wait_for()
+    page.locator(CLOSE).click()
+    (pay,) = _events(page, "pay")
+    assert pay["status"] == "success" and pay["result"] == {"code": 3, "orderId": pay["orderId"]}
+    assert pay["orderId"].startswith("ot") and pay["outOrderNo"]
+    page.wait_for_selector("[data-pay-button-overlay]", state="detached")
+    page.wait_for_timeout(1800)  # past the overlay's own fallback: still once, no error, nothing charged
+    assert [e["type"] for e in page.evaluate("window.__events")] == ["pay"]
+    assert "/pages/index/index.html" in page.url
+    # x on order-confirm: closed, no event
+    page.click("#buy-library button")
+    f.locator("#pay-now:enabled").wait_for()
+    page.locator(CLOSE).click()
+    page.wait_for_selector("[data-pay-button-overlay]", state="detached")
+    page.wait_for_timeout(300)
+    assert len(page.evaluate("window.__events")) == 1
+    # the closed order is still unpaid: a mode-1 button (order-status 0) continues it, by the platform order id
+    page.evaluate("""(id) => { const b = document.createElement('pay-button'); b.id = 'cont';
+      b.setAttribute('order-id', id); b.setAttribute('bind:pay', 'onPay');
+      document.querySelector('main').prepend(b); }""", pay["orderId"])
+    assert page.locator("#cont button[data-state=ready] span").inner_text() == "继续支付"
+    page.click("#cont button")
+    page.frame_locator("[data-pay-button-overlay=cashier] iframe").locator("#confirm-pay:enabled").click()
+    page.wait_for_function("window.__events.filter(e => e.type === 'pay').length === 2")
+    paid = page.evaluate("window.__events[1].detail")
+    assert paid["status"] == "success" and paid["result"]["code"] == 0 and paid["orderId"] == pay["orderId"]
+    page.wait_for_url(f"**/orderDetail.html?orderId={pay['orderId']}")
+
+
+def test_mode1_continue_pays_an_order_given_by_out_order_no(demo: Demo, page: Any) -> None:
+    """<pay-button mode=1 order-status=0 order-id=OUT_ORDER_NO bind:pay>: cashier -> success -> pay."""
+    page.goto(demo.buy_page())
+    page.wait_for_selector("#buy-library button[data-state=on_sale]")
+    order = page.evaluate("""() => new Promise((resolve, reject) => tt.login({fail: reject, success: () =>
+      window.__payButton.bridge()('POST', '/api/buyer/v1/orders', {goods_id: 'demo-hotpot', goods_type: 1,
+        quantity: 1}, tt.__token).then(resolve, reject)}))""")
+    assert order["out_order_no"] and order["out_order_no"] != order["order_id"]
+    add_button(page, "cont", mode="{{1}}", order_status="{{0}}", order_id=order["out_order_no"],
+               **{"bind:pay": "onPay"})
+    assert page.locator("#cont button[data-state=ready] span").inner_text() == "继续支付"
+    page.click("#cont button")
+    f = page.frame_locator("[data-pay-button-overlay=cashier] iframe")
+    f.locator("#confirm-pay:enabled").wait_for()
+    assert f.locator("[data-testid=amount]").inner_text() == "¥168.00"
+    f.locator("#confirm-pay").click()
+    (pay,) = _events(page, "pay")
+    assert pay["status"] == "success" and pay["result"] == {"code": 0, "orderId": order["order_id"]}
+    assert pay["orderId"] == order["order_id"] and pay["outOrderNo"] == order["out_order_no"]
+    page.wait_for_url(f"**/orderDetail.html?orderId={order['order_id']}")
+
+
+EXTRA_JS = "window.extraInfo = () => Promise.resolve({extra: {campaign: '春季', n: 1}});"
+
+
+def test_goods_extra_reaches_the_merchant_as_cp_extra(demo: Demo, page: Any) -> None:
+    """getgoodsinfo's extra, JSON-stringified, is the order's cp_extra in pre_create_order; none: no cp_extra."""
+    page.goto(demo.buy_page())
+    page.wait_for_selector("#buy-library button[data-state=on_sale]")
+    page.evaluate(EXTRA_JS)
+    add_button(page, "x", mode="2", goods_type="1", goods_id="demo-hotpot",
+               **{"bind:getgoodsinfo": "extraInfo", "bind:placeorder": "okPlace", "bind:pay": "okPay"})
+    page.click("#x button[data-state=on_sale]")
+    f = page.frame_locator(OVERLAY)
+    f.locator("#pay-now:enabled").click()
+    f.locator("#confirm-pay:enabled").wait_for()
+    (pre,) = callbacks(demo, "pre_create_order")
+    assert pre["cp_extra"] == '{"campaign":"春季","n":1}'
+    page.locator(CLOSE).click()
+    page.wait_for_selector("[data-pay-button-overlay]", state="detached")
+    # the page's own button: the seed's getGoodsInfo for a library good has no extra
+    page.click("#buy-library button")
+    f.locator("#pay-now:enabled").click()
+    f.locator("#confirm-pay:enabled").wait_for()
+    first, second = callbacks(demo, "pre_create_order", 2)
+    assert second["cp_extra"] == "" and second["order_id"] != first["order_id"]

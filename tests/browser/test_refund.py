@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, Demo, on_db, shot
+from browser_helpers import DESKTOP, PHONE, Demo, callbacks, on_db, shot
 from sqlalchemy import update
 
 from paybutton.tables import orders
@@ -241,6 +241,10 @@ def test_redirect_refund_returns_to_the_order_page(demo: Demo, page: Any) -> Non
         "No longer wanted", "Merchant service", "Quality problem", "Other"]
     assert page.locator("[data-testid=refundable]").inner_text().strip() == "2 refundable"
     page.locator("#submit-refund").click()
+    page.wait_for_url(f"{demo.server}/pages/refund-detail?**")  # refund-apply goes on to refund-detail
+    page.locator("[data-testid=status][data-status]:not([data-status=''])").wait_for()
+    assert page.locator("[data-testid=units]").inner_text() == "1"
+    page.locator("#done").click()
     page.wait_for_url(f"{demo.shop}/pages/orderDetail/orderDetail.html**")
     (refund,) = _events(page, "refund")
     assert refund["status"] == "success" and refund["result"]["orderId"] == order_id
@@ -359,3 +363,33 @@ def test_navigate_to_refund_apply_and_refund_detail(demo: Demo, page: Any) -> No
     assert g.locator("[data-testid=amount]").inner_text() == "¥168.00"
     assert g.locator("[data-testid=status]").inner_text() in {"退款中", "退款成功"}
     assert not [e for e in page.evaluate("window.__events") if e["type"] in ("error", "tt:error")]
+
+
+def test_no_applyrefund_hook_sends_no_cp_extra_and_statuses_3_4_show_the_refund(demo_factory: Any, page: Any) -> None:
+    """The seed: 若无需传入 extra 参数,则无需 bind:applyrefund 方法 — no hook, no cp_extra. Order-status 2, 3 and 4
+    (退款中 / 退款成功 / 退款失败) open refund-detail."""
+    demo: Demo = demo_factory(run_workers=True, dispatch_interval_seconds=0.1)
+    buy_two(page, demo)
+    page.evaluate("() => { tt.__page.applyRefund = undefined; }")
+    page.locator("pay-button").first.locator("button").click()
+    f = page.frame_locator(OVERLAY)
+    f.locator("#submit-refund:enabled").click()
+    (refund,) = _events(page, "refund")
+    (pre,) = callbacks(demo, "pre_create_refund")
+    assert pre["cp_extra"] == "" and pre["refund_id"] == refund["result"]["refundId"]
+    f.locator("#done").click()
+    page.wait_for_selector("[data-pay-button-overlay]", state="detached")
+    for status, zh in (("3", "退款成功"), ("4", "退款失败")):
+        page.evaluate("""([rid, st]) => { const b = document.createElement('pay-button'); b.id = 's' + st;
+          b.setAttribute('order-status', '{{' + st + '}}'); b.setAttribute('refund-id', rid);
+          document.querySelector('main').prepend(b); }""", [refund["result"]["refundId"], status])
+        assert page.locator(f"#s{status} button[data-state=ready] span").inner_text() == zh
+        page.click(f"#s{status} button")
+        g = page.frame_locator("[data-pay-button-overlay=refund-detail] iframe")
+        g.locator("[data-testid=status][data-status]:not([data-status=''])").wait_for()
+        assert g.locator("[data-testid=amount]").inner_text() == "¥168.00"
+        # the refund (the demo merchant's out_refund_no once its pre_create_refund answer is in)
+        assert g.locator("[data-testid=refund-no]").inner_text() in {pre["refund_id"], "DEMOR" + pre["refund_id"][2:]}
+        g.locator("#done").click()
+        page.wait_for_selector("[data-pay-button-overlay]", state="detached")
+    assert not [e for e in page.evaluate("window.__events") if e["type"] == "error"]

@@ -34,7 +34,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "sandbox_note": "沙盒环境:不会产生真实扣款", "amount": "支付金额", "left": "剩余支付时间",
         "channels": "支付方式", "douyin": "抖音支付", "wechat": "微信支付", "alipay": "支付宝",
         "bankcard": "银行卡", "scenario": "模拟结果", "confirm_pay": "确认支付", "cancel_pay": "取消支付",
-        "close": "关闭", "limits": "限购 {min}–{max} 份", "stock": "库存 {n}", "phone_bad": "请输入正确的手机号",
+        "close": "关闭", "back": "返回", "limits": "限购 {min}–{max} 份", "stock": "库存 {n}",
+        "phone_bad": "请输入正确的手机号",
         "phone_need": "请填写手机号", "paid": "支付成功", "not_paid": "未完成支付", "loading": "加载中…",
         "merchant": "商家", "order_no": "订单号", "expired": "订单已超时",
         "s_success": "支付成功", "s_fail": "支付失败 (10000)", "s_timeout": "超时",
@@ -57,7 +58,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "sandbox_note": "Sandbox: no real money moves", "amount": "Amount", "left": "Time left to pay",
         "channels": "Pay with", "douyin": "Douyin Pay", "wechat": "WeChat Pay", "alipay": "Alipay",
         "bankcard": "Bank card", "scenario": "Simulated outcome", "confirm_pay": "Pay", "cancel_pay": "Cancel",
-        "close": "Close", "limits": "{min}–{max} per order", "stock": "{n} left",
+        "close": "Close", "back": "Back", "limits": "{min}–{max} per order", "stock": "{n} left",
         "phone_bad": "Enter a valid mobile number",
         "phone_need": "A mobile number is required", "paid": "Paid", "not_paid": "Not paid", "loading": "Loading…",
         "merchant": "Merchant", "order_no": "Order no.", "expired": "The order has timed out",
@@ -100,6 +101,14 @@ def _theme_css(theme: Any) -> str:
     return f"--pb-theme:{t['backgroundColor']};--pb-theme-fg:{t['fontColor']};--pb-radius:{t['borderRadius']}"
 
 
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+")
+
+
+def frame_ancestors(origins: list[str]) -> str:
+    """The CSP that lets only the page itself and the app's allowed origins frame the hosted pages."""
+    return " ".join(["frame-ancestors 'self'", *(o for o in origins if ORIGIN.fullmatch(o))])
+
+
 async def _app(ctx: Any, app_id: str) -> dict[str, Any] | None:
     try:
         app: dict[str, Any] | None = await ctx.app(app_id)
@@ -127,7 +136,7 @@ async def _page(request: Request, ctx: Any, template: str, app_id: str, lang: st
         "t": TEXTS[code], "lang": code, "merchant": app["name"], "boot": boot,
         "sandbox": bool(ctx.cashier.sandbox), "channels": app["channels"], "theme_css": _theme_css(app.get("theme")),
         **extra,
-    }, headers={"Cache-Control": "no-store"})
+    }, headers={"Cache-Control": "no-store", "Content-Security-Policy": frame_ancestors(origins)})
 
 
 def direct_link(page: str, goods_id: str, goods_type: int = 1) -> str:

@@ -6,6 +6,8 @@
   var en = B.lang === 'en';
   var $ = function (id) { return document.getElementById(id); };
   var S = null; // {token, goodsInfo, key, host, extra}
+  var logId = ''; // the x-tt-logid of the last buyer-API answer
+  var leave = function () { emit([], true); }; // the host's x or the back control: each page may say more
   var LABELS = {EXPIRED_RETURNS: ['过期退', 'Refund if expired'], REFUND_ANYTIME: ['随时退', 'Refund anytime'],
     RESERVATION_FREE: ['免预约', 'No booking needed'], REFUNDABLE_DAYS: ['{n}日内可退', 'Refundable within {n} days'],
     BOOK_IN_ADVANCE: ['提前{n}日预约', 'Book {n} days ahead'], NON_REFUNDABLE: ['不可退', 'Non-refundable']};
@@ -17,20 +19,25 @@
     var h = {'Content-Type': 'application/json', 'Accept-Language': B.lang};
     if (S && S.token) h.Authorization = 'Bearer ' + S.token;
     return fetch(path, {method: method, headers: h, body: body ? JSON.stringify(body) : undefined})
-      .then(function (r) { return r.json().catch(function () { return {}; }).then(function (j) {
+      .then(function (r) { logId = r.headers.get('x-tt-logid') || ''; return r.json().catch(function () { return {}; }).then(function (j) {
         if (!r.ok) { j.httpStatus = r.status; throw j; } return j; }); });
   }
-  // Tell the host: overlay -> postMessage to the (allowed) host origin; redirect -> back to the return URL.
+  // Tell the host: overlay -> postMessage to the host origin, if allowed; redirect -> back to the return URL.
   function emit(events, done) {
-    if (!B.ret && window.parent !== window && S && S.host) {
+    if (!B.ret && window.parent !== window && S && B.origins.indexOf(S.host) >= 0) {
       window.parent.postMessage({pb: 'events', key: S.key, events: events, close: !!done}, S.host);
     } else if (B.ret && done) {
       var u = B.ret.split('#')[0];
-      location.href = u + '#pb_result=' + enc({key: S && S.key, events: (S.pending || []).concat(events)});
-    } else if (B.ret) {
+      location.href = u + '#pb_result=' + enc({key: S && S.key, events: (S && S.pending || []).concat(events)});
+    } else if (B.ret && S) {
       (S.pending = S.pending || []).push.apply(S.pending, events);
     }
   }
+  // the host's x (overlay, from the host that started the page) and the back control (redirect)
+  window.addEventListener('message', function (e) {
+    if (e.data && e.data.pb === 'close' && S && e.origin === S.host && e.source === window.parent) leave();
+  });
+  if (B.ret) { $('pb-back').hidden = false; $('pb-back').onclick = function () { leave(); }; }
   function errorEvent(e, fallbackNo) {
     return {errNo: e && e.errNo || fallbackNo, errMsg: (e && e.errMsg) || String(e),
       errLogId: (e && e.errLogId) || 'pg' + Date.now().toString(36) + Math.random().toString(36).slice(2, 8)};
@@ -255,7 +262,7 @@
       api('POST', '/api/buyer/v1/orders/' + encodeURIComponent(order.order_id) + '/pay', body).then(function (r) {
         var detail = {status: r.status, orderId: r.orderId, outOrderNo: r.outOrderNo, result: r.result};
         var evs = [{name: 'pay', detail: detail}];
-        if (r.errNo) evs.push({name: 'error', detail: {errNo: r.errNo, errMsg: r.errMsg, errLogId: r.errLogId || ''}});
+        if (r.errNo) evs.push({name: 'error', detail: {errNo: r.errNo, errMsg: r.errMsg, errLogId: r.errLogId || logId}});
         msg(r.result.code === 0 ? (en ? 'Paid' : '支付成功') : (r.errMsg || (en ? 'Not paid' : '未完成支付')));
         document.body.setAttribute('data-paid', String(r.result.code));
         clearInterval(timer);
@@ -267,6 +274,12 @@
       });
     }
     $('confirm-pay').onclick = function () { pay(null); };
+    leave = function () {  // the buyer closes the cashier: the seed's `pay` with code 3, once; nothing is charged
+      if (busy) return;
+      busy = true; clearInterval(timer);
+      emit(order ? [{name: 'pay', detail: {status: 'success', orderId: order.order_id, outOrderNo: order.out_order_no || '',
+        result: {code: 3, orderId: order.order_id}}}] : [], true);
+    };
     $('cancel-pay').onclick = function () { pay('cancel'); };
     getState().then(function (st) {
       S = st;
@@ -336,9 +349,8 @@
         var evs = [{name: 'refund', detail: {status: 'success',
           result: {refundId: res.refund_id, outRefundNo: res.out_refund_no, orderId: res.order_id}}}];
         document.body.setAttribute('data-refund', res.refund_id);
-        if (B.ret) { emit(evs, true); return; }
         emit(evs, false);
-        go('/pages/refund-detail', {app_id: B.appId, 'refund-id': res.refund_id, lang: B.lang});
+        go('/pages/refund-detail', {app_id: B.appId, 'refund-id': res.refund_id, lang: B.lang, ret: B.ret});
       }, function (e) { busy = false; $('submit-refund').disabled = false; fail(e, 21535); });
     };
     getState().then(function (st) {

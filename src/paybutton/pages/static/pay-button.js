@@ -100,7 +100,7 @@
     get _mode() { return this._v('mode') || '1'; }
     get _status() { return this._v('order-status') || '0'; }
     get _key() {
-      return this._mode === '2' ? 'g:' + this._v('goods-id') : (+this._status < 2 ? 'o:' + this._v('order-id') : 'r:' + this._v('refund-id'));
+      return this.localName + (this._mode === '2' ? ':g:' + this._v('goods-id') : ':' + this._status + ':' + this._v(+this._status < 2 ? 'order-id' : 'refund-id'));
     }
     _api(method, path, body, token) { return bridge(this._server, this._appId)(method, '/api/buyer/v1/' + path, body, token); }
     // hooks: el.bindNAME, bind:NAME on Page, window
@@ -177,8 +177,10 @@
           if (info === undefined && g) info = {};
           const bad = this._check(info, gtype);
           if (bad) throw bad;
-          return g ? Object.assign({}, info, {currentPrice: g.currentPrice, goodsName: g.goodsName, goodsPhoto: g.goodsPhoto,
-            goodsLabels: g.goodsLabels, minLimits: g.minLimits, maxLimits: g.maxLimits, state: g.state, saleStart: g.saleStart, stock: g.stock}) : info;
+          if (!g) return info;
+          info = Object.assign({}, info);
+          'currentPrice goodsName goodsPhoto goodsLabels minLimits maxLimits state saleStart stock'.split(' ').forEach(k => { info[k] = g[k]; });
+          return info;
         })).then(info => {
           if (gen !== this._gen) return;
           this._info = info;
@@ -249,13 +251,12 @@
       (st === 0 ? open('cashier', {order: order}, {}, 21526) : st > 1 ? open('refund-detail', {'refund-id': this._v('refund-id')}, {}, 21537)
         : (this._hook('applyrefund') ? this._ask('applyrefund', {orderId: order}).then(null, e => {
           throw {errNo: 21533, errMsg: msgOf(e)};
-        }) : Promise.resolve({})).then(extra => {
-          if (extra === undefined) extra = {};
-          if (!isObj(extra)) throw {errNo: 21534};
+        }) : Promise.resolve()).then(extra => {
+          if (extra !== undefined && !isObj(extra)) throw {errNo: 21534};
           const rest = Object.assign({}, extra), items = rest.itemOrderList;
           delete rest.itemOrderList;
           if (items !== undefined && !(Array.isArray(items) && items.length)) throw {errNo: 21534, errMsg: 'itemOrderList'};
-          return open('refund-apply', {order: order}, {itemOrderList: items || null, cpExtra: JSON.stringify(rest),
+          return open('refund-apply', {order: order}, {itemOrderList: items || null, cpExtra: extra && JSON.stringify(rest),
             refundTotalAmount: amt ? +amt : null}, 21533);
         })).catch(e => this._error(e.errNo || 21533, e.errMsg)).then(() => { this._busy = false; });
     }
@@ -278,7 +279,8 @@
       x.textContent = '×'; x.setAttribute('aria-label', TEXT[this._lang + 'S'].close);
       frame.src = url; frame.title = page;
       box.append(frame, x); wrap.append(box);
-      const close = () => { removeEventListener('message', onMsg); wrap.remove(); };
+      const close = () => { removeEventListener('message', onMsg); wrap.remove(); clearTimeout(t); };
+      let t;
       const onMsg = e => {
         const m = e.data;
         if (e.origin !== server || e.source !== frame.contentWindow || !m) return;
@@ -288,7 +290,8 @@
           (m.events || []).forEach(ev => this._emit(ev.name, ev.detail));
         }
       };
-      x.onclick = close;
+      // x: the page closes itself (a cashier: the seed's user-closed `pay`)
+      x.onclick = () => { frame.contentWindow.postMessage({pb: 'close'}, server); t = t || setTimeout(close, 1500); };
       addEventListener('message', onMsg);
       document.body.appendChild(wrap);
     }

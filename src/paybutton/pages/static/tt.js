@@ -18,7 +18,7 @@
   const evalIn = (expr, data) => { try { return new Function('d', 'with(d){return (' + expr + ')}')(data); } catch (e) { return undefined; } };
   const str = v => v == null ? '' : String(v);
   function fill(tpl, data) {
-    const whole = /^\{\{([\s\S]+?)\}\}$/.exec(tpl.trim());
+    const whole = /^\{\{((?:[^}]|\}(?!\}))+)\}\}$/.exec(tpl.trim());
     return whole ? str(evalIn(whole[1], data)) : tpl.replace(/\{\{([\s\S]+?)\}\}/g, (_, e) => str(evalIn(e, data)));
   }
   function compile(root) {
@@ -60,20 +60,28 @@
     page.data = page.data || {};
     page.route = location.pathname.replace(/^\//, '').replace(/\.html$/, '');
     page.options = query();
+    // keys may be paths: 'a.b', 'list[0].x'
     page.setData = (patch, callback) => {
-      Object.assign(page.data, patch);
+      Object.keys(patch || {}).forEach(k => {
+        const p = k.replace(/\[(\d+)\]/g, '.$1').split('.');
+        let o = page.data;
+        p.slice(0, -1).forEach((n, i) => { o = o[n] = o[n] && typeof o[n] === 'object' ? o[n] : /^\d+$/.test(p[i + 1]) ? [] : {}; });
+        o[p[p.length - 1]] = patch[k];
+      });
       render(page.data);
+      call(page.render, page, page.data);
       document.dispatchEvent(new CustomEvent('tt:setdata', {detail: patch}));
-      if (typeof callback === 'function') callback();
+      call(callback);
     };
     pages.push(page);
+    addEventListener('pageshow', e => { if (e.persisted) call(page.onShow, page); }); // back from the bfcache
     tt.__page = page;
     const start = () => {
       compile(document.body);
       render(page.data);
       call(page.onLoad, page, page.options);
-      call(page.onReady, page);
       call(page.onShow, page);
+      call(page.onReady, page);
       readyRes();
     };
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start); else start();
@@ -104,9 +112,8 @@
       .catch(e => done(o, false, {errMsg: 'login:fail ' + (e && e.message || e)}));
   };
 
-  // The trade plugin's pages (ext://microapp-trade-plugin/<page>?...) and tt.pay: a hidden <pay-button> opens the
-  // hosted page in an overlay. Opened with no pay-button (a direct link, tt.navigateTo), order-confirm asks the
-  // site's App({userLogin, getExtraInfo}); failures are 21546 / 21547. Events reach `on(name, detail)`.
+  // ext://microapp-trade-plugin/<page>?... and tt.pay: a hidden <pay-button> opens the page in an overlay;
+  // order-confirm then asks App({userLogin, getExtraInfo}) (21546 / 21547). Events reach `on(name, detail)`.
   function plugin(name, q, on) {
     const b = document.createElement('pay-button'), a = app || {};
     const at = name === 'order-confirm' ? {mode: 2, 'goods-id': q.goodsId || q.goods_id, 'goods-type': q.goodsType || q.goods_type || 1}
@@ -139,9 +146,9 @@
       if (n === 'error' && !(d.errNo >= 10000 && d.errNo <= 10002)) { b.remove(); done(o, false, {errMsg: 'pay:fail ' + d.errMsg, errNo: d.errNo}); }
     });
   };
-  // usr://pages/x/y -> /pages/x/y.html
+  // usr:// (or the seed's user://) pages/x/y -> /pages/x/y.html
   function resolve(url) {
-    const m = /^usr:\/\/\/?(.*)$/.exec(url);
+    const m = /^(?:usr|user):\/\/\/?(.*)$/.exec(url);
     if (m) url = '/' + m[1];
     const parts = url.split('?');
     let path = parts[0];
@@ -163,7 +170,7 @@
   tt.showToast = o => {
     const d = document.createElement('div');
     d.setAttribute('role', 'status'); d.className = 'tt-toast'; d.textContent = (o && o.title) || '';
-    d.style.cssText = 'position:fixed;left:50%;top:45%;transform:translate(-50%,-50%);background:rgba(0,0,0,.75);color:#fff;padding:10px 16px;border-radius:8px;z-index:2147483600;font:14px/1.4 sans-serif;max-width:80vw;text-align:center';
+    d.style.cssText = 'position:fixed;left:50%;top:45%;transform:translate(-50%,-50%);background:#000c;color:#fff;padding:10px 16px;border-radius:8px;z-index:2147483600;font:14px/1.4 sans-serif;max-width:80vw;text-align:center';
     document.body.appendChild(d);
     setTimeout(() => d.remove(), (o && o.duration) || 1500);
     done(o, true, {errMsg: 'showToast:ok'});
