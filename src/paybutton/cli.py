@@ -161,20 +161,29 @@ def app_update(
     refund_audit: bool | None = typer.Option(None, "--refund-audit/--no-refund-audit"),
     suspended: bool | None = typer.Option(None, "--suspend/--resume"),
     console_password: str | None = typer.Option(None, help="set the console password (sign-in at /console)"),
+    rotate_secret: bool = typer.Option(False, "--rotate-secret", help=(
+        "replace the app secret (printed once); its access tokens, buyer tokens and console sessions end")),
     as_json: bool = typer.Option(False, "--json"),
     database: str | None = DatabaseOpt,
 ) -> None:
     """Change an app's settings."""
 
     async def go(db: Database) -> dict[str, Any]:
+        clock = SystemClock()
         async with db.tx() as conn:
-            return await app_service.update_app(
-                conn, SystemClock(), app_id, name=name, pre_order_url=pre_order_url,
+            a = await app_service.update_app(
+                conn, clock, app_id, name=name, pre_order_url=pre_order_url,
                 payment_notify_url=payment_notify_url, refund_url=refund_url, marketing_url=marketing_url,
                 login_url=login_url, allowed_origins=origin or None, pay_expire_seconds=pay_expire_seconds,
                 need_refund_audit=refund_audit, suspended=suspended, console_password=console_password)
+            if rotate_secret:
+                a = {**a, "secret": await app_service.rotate_secret(conn, clock, app_id)}
+            return a
 
     _out(_run(database, go), as_json, _app_text)
+    if rotate_secret and not as_json:
+        typer.echo("secret rotated (the new one is above): the old secret, its access tokens, buyer tokens and console "
+                   "sessions no longer work (running servers notice within a few seconds)")
 
 
 # ------------------------------------------------------------------ keys and tokens
@@ -182,7 +191,7 @@ def app_update(
 
 @keys_cli.command("show")
 def keys_show(database: str | None = DatabaseOpt) -> None:
-    """Print the platform public key (PEM): merchants verify Byte-Signature with it."""
+    """Print the active platform public key (PEM), the one running servers sign with: merchants verify with it."""
 
     async def go(db: Database) -> str:
         async with db.tx() as conn:
@@ -193,7 +202,7 @@ def keys_show(database: str | None = DatabaseOpt) -> None:
 
 @keys_cli.command("rotate")
 def keys_rotate(database: str | None = DatabaseOpt) -> None:
-    """Generate a new platform key pair; callbacks are signed with it from the next server start."""
+    """Generate a new platform key pair; running servers sign with it (and serve it) within a second."""
 
     async def go(db: Database) -> str:
         async with db.tx() as conn:

@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
+
 from paybutton.apps import service as app_service
 from paybutton.callbacks.http import CallbackClient
 from paybutton.callbacks.signing import Signer
@@ -17,6 +19,10 @@ from paybutton.clock import Clock
 from paybutton.config import Settings
 from paybutton.db import Database
 from paybutton.order.fastpath import OrderWriter
+from paybutton.tables import platform_keys
+
+# How often a process looks for a rotated platform key (`paybutton keys rotate`): one small query a second at most.
+KEY_CHECK_SECONDS = 1.0
 
 
 @dataclass
@@ -73,6 +79,30 @@ class Ctx:
     apps: AppCache = field(default_factory=AppCache)
     cashier: Cashier = field(default_factory=SandboxCashier)
     order_gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
+    _key_id: int | None = field(default=None, init=False, repr=False)
+    _key_checked: float = field(default=0.0, init=False, repr=False)
+    _key_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
+
+    async def fresh_signer(self) -> Signer:
+        """The signer of the active platform key. The key's id is looked up at most once a KEY_CHECK_SECONDS;
+        when another process rotated it, the new key is loaded and `self.signer` replaced, so callbacks,
+        /api/platform/public_key and the console follow a rotation without a restart."""
+        if time.monotonic() - self._key_checked < KEY_CHECK_SECONDS:
+            return self.signer
+        async with self._key_lock:
+            if time.monotonic() - self._key_checked >= KEY_CHECK_SECONDS:
+                async with self.db.engine.connect() as conn:
+                    row = (await conn.execute(
+                        select(platform_keys.c.id, platform_keys.c.public_pem).where(platform_keys.c.active.is_(True))
+                        .order_by(platform_keys.c.id.desc()).limit(1))).first()
+                    if row is not None and row.id != self._key_id:
+                        if row.public_pem != self.signer.public_pem:
+                            private_pem = (await conn.execute(select(platform_keys.c.private_pem)
+                                                              .where(platform_keys.c.id == row.id))).scalar_one()
+                            self.signer = Signer(private_pem)
+                        self._key_id = row.id
+                self._key_checked = time.monotonic()
+        return self.signer
 
     async def app(self, app_id: str) -> dict[str, Any]:
         hit = self.apps.get(app_id)

@@ -75,6 +75,16 @@ access_tokens = Table(
     Column("created_at", BigInteger, nullable=False),
 )
 
+# 0006: a console sign-in; the cookie names its id, signing out deletes it (so a copied cookie ends with it).
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("app_id", String(32), ForeignKey("apps.app_id"), nullable=False, index=True),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
 goods = Table(
     "goods",
     metadata,

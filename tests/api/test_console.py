@@ -7,23 +7,29 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
+from html.parser import HTMLParser
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from merchant_stub import MarketingStub, MerchantStub, StubOffer, independent_verify
+from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 from paybutton import buyer_token
 from paybutton.app import create_app
 from paybutton.apps import service as app_service
+from paybutton.callbacks import ops
 from paybutton.callbacks.dispatcher import dispatch_due
 from paybutton.cli import cli
 from paybutton.clock import FakeClock
 from paybutton.config import Settings
-from paybutton.demo.seed import DEMO_APP_ID
+from paybutton.console import queries
+from paybutton.console import session as sess
+from paybutton.context import KEY_CHECK_SECONDS
+from paybutton.demo.seed import DEMO_APP_ID, DEMO_PASSWORD, HOT_GOODS_ID, seed_demo
 from paybutton.goods import service as goods_service
-from paybutton.tables import apps, goods, item_orders, outbox, refunds
+from paybutton.tables import apps, goods, item_orders, outbox, platform_keys, refunds
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -182,7 +188,7 @@ async def test_csrf_is_required_on_every_form(world: World) -> None:
         token = csrf_of((await http.get("/console")).text)
         assert token != csrf_of(page.text)  # a new token after signing in
         for action, data in (("/console/goods/new", GOOD_FORM), ("/console/settings", {"pay_expire": "60"}),
-                             ("/console/settings/rotate-key", {}), ("/console/verify", {"code": "x"}),
+                             ("/console/settings/rotate-secret", {"confirm": "on"}), ("/console/verify", {"code": "x"}),
                              ("/console/logout", {}), ("/console/callbacks-test", {"target": "payment"})):
             for bad in ({}, {"csrf": "forged"}, {"csrf": token + "x"}, {"csrf": "令牌"}):
                 r = await http.post(action, data={**data, **bad})
@@ -223,7 +229,7 @@ async def test_goods_form_shows_the_seeds_messages_and_saves(world: World) -> No
             ({"stock": "-1"}, "data-testid=\"error-stock\""),
             ({"name": ""}, "name must be 1-256 characters"),
             ({"goods_id": "bad id!"}, "goods_id must be 1-64 characters"),
-            ({"photo_url": "javascript:alert(1)"}, "photo_url must be empty or an http(s) URL"),
+            ({"photo_url": "javascript:alert(1)"}, "photo_url must be empty, an http(s) URL or a /path"),
             ({"sale_start": "2026-12-02T10:00", "sale_end": "2026-12-01T10:00"}, "sale_start must be before sale_end"),
             ({"sale_start": "yesterday"}, "data-testid=\"error-sale_start\""),
             ({"valid_days": "9999"}, "valid_days must be an integer in 1..3650"),
@@ -311,6 +317,33 @@ async def test_lists_page_filter_and_search(world: World) -> None:
         u1 = ids((await http.get("/console/orders", params={"q": "u1"})).text, "order-id")
         assert u1 == [o["order_id"] for o in reversed(orders) if orders.index(o) % 2 == 1][:20]
         assert (await http.get("/console/orders?status=NOPE&page=x")).status_code == 200
+
+        # refunds: searched by refund id, order id, out_refund_no or the order's out_order_no, with the filters
+        rids = [await world.refund(http, a, o["order_id"], (await world.items(o["order_id"]))[0].item_order_id,
+                                   open_id=f"u{i % 2}") for i, o in enumerate(orders[:3])]
+        async with world.ctx.db.tx() as conn:
+            await conn.execute(update(refunds).where(refunds.c.refund_id == rids[1]).values(out_refund_no="MR-1"))
+        assert sorted(ids((await http.get("/console/refunds")).text, "refund-id")) == sorted(rids)
+        for q, want in ((rids[0], [rids[0]]), (orders[2]["order_id"], [rids[2]]), ("MR-1", [rids[1]]),
+                        (orders[0]["out_order_no"], [rids[0]]), (orders[9]["order_id"], []), ("%", []),
+                        (rids[0][:-1], [])):
+            assert ids((await http.get("/console/refunds", params={"q": q})).text, "refund-id") == want, q
+        filtered = await http.get("/console/refunds", params={"q": rids[0], "audit": "TOAUDIT"})
+        assert ids(filtered.text, "refund-id") == [] and f'value="{rids[0]}"' in filtered.text
+        # callbacks: searched by order id or refund id (refund ids are rf…)
+        by_order = await http.get("/console/callbacks", params={"q": orders[1]["order_id"]})
+        shown = re.findall(r'data-callback-id="(\d+)"', by_order.text)
+        async with world.ctx.db.engine.connect() as conn:
+            want_o = [str(i) for i in (await conn.execute(select(outbox.c.id).where(
+                outbox.c.order_id == orders[1]["order_id"]).order_by(outbox.c.id.desc()))).scalars()]
+            want_r = [str(i) for i in (await conn.execute(select(outbox.c.id).where(
+                outbox.c.refund_id == rids[1]).order_by(outbox.c.id.desc()))).scalars()]
+        assert want_o and shown == want_o and len(want_o) < len(re.findall(
+            r'data-callback-id="(\d+)"', (await http.get("/console/callbacks")).text))
+        assert want_r and re.findall(r'data-callback-id="(\d+)"', (await http.get(
+            "/console/callbacks", params={"q": rids[1]})).text) == want_r
+        assert 'data-testid="empty"' in (await http.get("/console/callbacks", params={"q": "ot-no-such"})).text
+        assert 'href="/console/attempts"' in by_order.text
 
 
 async def test_an_app_never_sees_another_apps_data(world: World) -> None:
@@ -474,7 +507,7 @@ async def test_callback_log_replay_and_test_callback(world: World) -> None:
         assert ids2 and not set(ids1) & set(ids2) and len(ids1) + len(ids2) == 23
 
 
-async def test_settings_validation_save_password_and_key_rotation(world: World) -> None:
+async def test_settings_validation_save_and_password(world: World) -> None:
     a = await world.new_app("A", console_password=PASSWORD)
     good = {"pre_order_url": "https://shop.example/cb/pre", "payment_notify_url": "https://shop.example/cb/pay",
             "refund_url": "", "marketing_url": "", "login_url": "", "origins": "https://shop.example\nhttp://127.0.0.1:8001",
@@ -511,18 +544,12 @@ async def test_settings_validation_save_password_and_key_rotation(world: World) 
         assert (await other.get(s)).status_code == 303  # the other one ended with the old password
         assert (await sign_in(other, a["app_id"], PASSWORD)).status_code == 401
         assert (await sign_in(other, a["app_id"], "a new password")).status_code == 303
-        before = re.search(r'data-testid="public-key">([^<]+)<', (await http.get(s)).text)
-        unconfirmed = await post_form(http, s, "/console/settings/rotate-key", {})
-        assert unconfirmed.status_code == 400 and 'data-testid="error-rotate"' in unconfirmed.text
-        assert before and before.group(1) in unconfirmed.text  # nothing rotated
-        rotated = await post_form(http, s, "/console/settings/rotate-key", {"confirm": "on"})
-        assert rotated.status_code == 303 and rotated.headers["location"] == "/console/settings?ok=rotated#keys"
-        after_page = (await http.get("/console/settings?ok=rotated")).text
-        after = re.search(r'data-testid="public-key">([^<]+)<', after_page)
-        assert before and after and before.group(1) != after.group(1) and "BEGIN PUBLIC KEY" in after.group(1)
-        assert "已生成新的平台密钥" in after_page
+        page = (await http.get(s)).text
+        shown = re.search(r'data-testid="public-key">([^<]+)<', page)
         async with world.ctx.db.engine.connect() as conn:
+            assert shown and shown.group(1) == await queries.active_public_key(conn)  # read-only, with the note
             assert (await conn.execute(select(apps.c.theme).where(apps.c.app_id == a["app_id"]))).scalar_one()
+        assert "paybutton keys rotate" in page and "rotate-key" not in page
 
 
 async def test_every_page_renders_in_both_languages(world: World) -> None:
@@ -536,7 +563,7 @@ async def test_every_page_renders_in_both_languages(world: World) -> None:
             (cb_id,) = (await conn.execute(select(outbox.c.id).where(outbox.c.app_id == a["app_id"]))).scalars()
         pages = ["/console", "/console/goods", "/console/goods/new", "/console/goods/g/edit", "/console/orders",
                  f"/console/orders/{o['order_id']}", "/console/refunds", "/console/verify", "/console/callbacks",
-                 f"/console/callbacks/{cb_id}", "/console/settings"]
+                 f"/console/callbacks/{cb_id}", "/console/settings", "/console/attempts"]
         for lang, words in (("zh-CN", ("退出登录", 'lang="zh-CN"')), ("en", ("Sign out", 'lang="en"'))):
             await http.get(f"/console/lang/{lang}")
             for url in pages:
@@ -569,3 +596,282 @@ def test_the_cli_sets_the_console_password(db_url: str) -> None:
         return bad, good
 
     assert asyncio.run(sign_in_twice()) == (401, 303)
+
+
+# ------------------------------------------------------------------ keys, secrets and sessions
+
+
+async def client_token(http: httpx.AsyncClient, app_id: str, secret: str) -> dict[str, Any]:
+    r = await http.post("/oauth/client_token/", json={"grant_type": "client_credential", "client_key": app_id,
+                                                      "client_secret": secret})
+    assert r.status_code == 200
+    return dict(r.json())
+
+
+async def openapi_ok(http: httpx.AsyncClient, token: str) -> bool:
+    """Whether an access token is accepted by the platform OpenAPI (the callback log of its app)."""
+    env = (await http.post("/api/apps/trade/v2/callbacks/list", json={}, headers={"access-token": token})).json()
+    return bool(env["extra"]["error_code"] == 0)
+
+
+async def buyer_ok(http: httpx.AsyncClient, token: str) -> bool:
+    """Whether a buyer token is accepted by the buyer API (placing an order of the app's good `g`)."""
+    r = await http.post("/api/buyer/v1/orders", headers={"Authorization": f"Bearer {token}"},
+                        json={"goods_id": "g", "goods_type": 1, "quantity": 1})
+    return r.status_code == 200
+
+
+async def test_an_apps_console_cannot_change_what_another_app_depends_on(world: World) -> None:
+    """The platform key serves every app: no console may rotate it. And an app's secret rotation (or any of its
+    settings) leaves every other app's secret, tokens, sessions and settings as they were."""
+    a = await world.new_app("A", console_password=PASSWORD, login_url="https://a.example/login")
+    b = await world.new_app("B", console_password=PASSWORD)
+    await world.add_goods(a, "g")
+    async with world.ctx.db.engine.connect() as conn:
+        key_before = await queries.active_public_key(conn)
+    async with world.client() as http, world.client() as console_a:
+        a_token = (await client_token(http, a["app_id"], a["secret"]))["data"]["access_token"]
+        a_buyer = buyer_token.mint(a["app_id"], a["secret"], "u-a", now=world.clock.now_ms() / 1000)
+        await sign_in(console_a, a["app_id"], PASSWORD)
+        await sign_in(http, b["app_id"], PASSWORD)
+        s = "/console/settings"
+        token = csrf_of((await http.get(s)).text)
+        for action in ("/console/settings/rotate-key", "/console/keys/rotate", "/console/settings/platform-key"):
+            r = await http.post(action, data={"csrf": token, "confirm": "on"})
+            assert r.status_code in (404, 405), action
+        rotated = await post_form(http, s, "/console/settings/rotate-secret", {"confirm": "on"})
+        assert rotated.status_code == 200
+        saved = await post_form(http, s, s, {"login_url": "https://b.example/login", "origins": "", "pay_expire": "60",
+                                             "audit_hours": "72", "radius": "8", "bg_color": "#FE2C55",
+                                             "font_color": "#ffffff"})
+        assert saved.status_code == 303
+        async with world.ctx.db.engine.connect() as conn:
+            assert await queries.active_public_key(conn) == key_before
+            assert (await conn.execute(select(func.count()).select_from(platform_keys))).scalar_one() == 1
+            a_now = await app_service.get_app(conn, a["app_id"])
+            b_now = await app_service.get_app(conn, b["app_id"])
+        assert (await http.get("/api/platform/public_key")).text == key_before
+        assert a_now["secret"] == a["secret"] and a_now["login_url"] == "https://a.example/login"
+        assert b_now["secret"] != b["secret"] and b_now["login_url"] == "https://b.example/login"
+        assert await openapi_ok(http, a_token) and await buyer_ok(http, a_buyer)
+        assert (await client_token(http, a["app_id"], a["secret"]))["data"]["access_token"]
+        assert (await console_a.get(s)).status_code == 200  # A's console session goes on
+
+
+async def test_rotating_the_app_secret_in_the_console(world: World) -> None:
+    a = await world.new_app("A", console_password=PASSWORD)
+    await world.add_goods(a, "g")
+    s = "/console/settings"
+    async with world.client() as http, world.client() as other, world.client() as by_key:
+        old_token = (await client_token(http, a["app_id"], a["secret"]))["data"]["access_token"]
+        old_buyer = buyer_token.mint(a["app_id"], a["secret"], "u1", now=world.clock.now_ms() / 1000)
+        assert await openapi_ok(http, old_token) and await buyer_ok(http, old_buyer)
+        await sign_in(http, a["app_id"], PASSWORD)
+        await sign_in(other, a["app_id"], PASSWORD)
+        assert (await sign_in(by_key, a["app_id"], a["secret"])).status_code == 303
+        page = (await http.get(s)).text
+        assert 'data-testid="rotate-secret"' in page and a["secret"] not in page  # the secret is never shown
+        unconfirmed = await post_form(http, s, "/console/settings/rotate-secret", {})
+        assert unconfirmed.status_code == 400 and 'data-testid="error-rotate"' in unconfirmed.text
+        async with world.ctx.db.engine.connect() as conn:
+            assert (await app_service.get_app(conn, a["app_id"]))["secret"] == a["secret"]
+        rotated = await post_form(http, s, "/console/settings/rotate-secret", {"confirm": "on"})
+        assert rotated.status_code == 200
+        shown = re.search(r'data-testid="new-secret">([^<]+)<', rotated.text)
+        async with world.ctx.db.engine.connect() as conn:
+            new_secret = (await app_service.get_app(conn, a["app_id"]))["secret"]
+        assert shown and shown.group(1) == new_secret != a["secret"]
+        again = (await http.get(s)).text  # this session goes on; the secret is shown that once only
+        assert "data-testid=\"new-secret\"" not in again and new_secret not in again
+        assert (await other.get(s)).status_code == 303 and (await by_key.get(s)).status_code == 303
+        # the old secret, and what it vouched for, is refused
+        refused = await client_token(http, a["app_id"], a["secret"])
+        assert refused["extra"]["error_code"] != 0
+        assert not await openapi_ok(http, old_token)
+        assert not await buyer_ok(http, old_buyer)
+        assert (await sign_in(other, a["app_id"], a["secret"])).status_code == 401
+        # the new one works everywhere
+        assert await openapi_ok(http, (await client_token(http, a["app_id"], new_secret))["data"]["access_token"])
+        assert await buyer_ok(http, buyer_token.mint(a["app_id"], new_secret, "u1", now=world.clock.now_ms() / 1000))
+        assert (await sign_in(other, a["app_id"], new_secret)).status_code == 303
+        assert (await sign_in(by_key, a["app_id"], PASSWORD)).status_code == 303  # the password is unchanged
+
+
+async def test_signing_out_ends_the_session_even_for_a_copied_cookie(world: World) -> None:
+    a = await world.new_app("A", console_password=PASSWORD)
+    async with world.client() as http, world.client() as thief:
+        await sign_in(http, a["app_id"], PASSWORD)
+        copied = http.cookies.get("pb_console", path="/console")
+        assert copied
+        assert (await thief.get("/console", headers={"cookie": f"pb_console={copied}"})).status_code == 200
+        home = await http.get("/console")
+        assert (await http.post("/console/logout", data={"csrf": csrf_of(home.text)})).status_code == 303
+        assert (await http.get("/console")).status_code == 303
+        stolen = await thief.get("/console/orders", headers={"cookie": f"pb_console={copied}"})
+        assert stolen.status_code == 303 and stolen.headers["location"].startswith("/console/login")
+        # a new sign-in is a new session; the other signed-in browsers of the app are not signed out by it
+        await sign_in(http, a["app_id"], PASSWORD)
+        await sign_in(thief, a["app_id"], PASSWORD)
+        await http.post("/console/logout", data={"csrf": csrf_of((await http.get("/console")).text)})
+        assert (await thief.get("/console")).status_code == 200
+
+
+async def test_sign_in_is_throttled_after_five_failures(world: World) -> None:
+    a = await world.new_app("A", console_password=PASSWORD)
+    b = await world.new_app("B", console_password=PASSWORD)
+    async with world.client() as http:
+        for _ in range(5):
+            assert (await sign_in(http, a["app_id"], "wrong password")).status_code == 401
+        locked = await sign_in(http, a["app_id"], PASSWORD)  # even the right password, for a while
+        assert locked.status_code == 429 and "登录失败次数过多,请 60 秒后再试" in locked.text
+        assert (await http.get("/console")).status_code == 303
+        assert (await sign_in(http, b["app_id"], PASSWORD)).status_code == 303  # another app is not locked
+    elsewhere = httpx.AsyncClient(transport=httpx.ASGITransport(app=world.app, client=("10.0.0.9", 40000)),
+                                  base_url="http://t")
+    async with elsewhere:  # nor the same app from another client
+        assert (await sign_in(elsewhere, a["app_id"], PASSWORD)).status_code == 303
+
+
+def test_the_throttle_counts_a_window_and_locks_for_a_minute() -> None:
+    t = sess.Throttle()
+    key = ("1.2.3.4", "tt01")
+    for i in range(4):
+        t.failed(key, now=100.0 + i)
+    assert t.wait_seconds(key, now=104.0) == 0  # four failures: not locked
+    t.failed(key, now=500.0)  # the first four are older than five minutes: one failure in the window
+    assert t.wait_seconds(key, now=500.0) == 0
+    for i in range(4):
+        t.failed(key, now=501.0 + i)
+    assert t.wait_seconds(key, now=505.0) == 59
+    assert t.wait_seconds(key, now=563.5) == 1
+    assert t.wait_seconds(key, now=564.0) == 0  # a minute after the fifth failure
+    t.failed(key, now=566.0)
+    t.succeeded(key)
+    for i in range(4):
+        t.failed(key, now=567.0 + i)
+    assert t.wait_seconds(key, now=571.0) == 0  # a success cleared the count
+
+
+async def test_a_rotated_platform_key_is_used_without_a_restart(world: World, live_factory: Any) -> None:
+    """`paybutton keys rotate` (the service): within a second the server serves the new public key, signs
+    callbacks with it, and console sessions end (their cookie secret follows the key)."""
+    merchant = MerchantStub()
+    msrv = live_factory(merchant.asgi())
+    a = await world.new_app("A", console_password=PASSWORD, payment_notify_url=f"{msrv.url}/notify")
+    async with world.client() as http:
+        old = (await http.get("/api/platform/public_key")).text
+        await sign_in(http, a["app_id"], PASSWORD)
+        async with world.ctx.db.tx() as conn:
+            new = await app_service.rotate_platform_key(conn, world.clock)
+        assert new != old
+        await asyncio.sleep(KEY_CHECK_SECONDS + 0.1)
+        assert (await http.get("/api/platform/public_key")).text == new
+        async with world.ctx.db.tx() as conn:
+            await ops.send_test_callback(conn, world.clock, a["app_id"], "payment")
+        assert await dispatch_due(world.ctx, worker_id="test") == 1
+        (got,) = merchant.received
+        assert independent_verify(new, got.headers, got.raw) and not independent_verify(old, got.headers, got.raw)
+        assert (await http.get("/console")).status_code == 303
+
+
+class _FormFields(HTMLParser):
+    """What a browser submits for the form with this data-testid: inputs (checked boxes only), textareas."""
+
+    def __init__(self, testid: str) -> None:
+        super().__init__()
+        self.testid, self.inside, self._textarea = testid, False, ""
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "form":
+            self.inside = a.get("data-testid") == self.testid
+        elif self.inside and tag == "input" and a.get("name"):
+            if a.get("type") != "checkbox" or "checked" in a:
+                self.fields[a["name"]] = a.get("value") or ("on" if a.get("type") == "checkbox" else "")
+        elif self.inside and tag == "textarea":
+            self._textarea = a.get("name") or ""
+            self.fields[self._textarea] = ""
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.fields[self._textarea] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea":
+            self._textarea = ""
+        elif tag == "form":
+            self.inside = False
+
+
+def form_fields(html: str, testid: str) -> dict[str, str]:
+    parser = _FormFields(testid)
+    parser.feed(html)
+    return dict(parser.fields)
+
+
+async def test_a_seeded_demo_good_edits_and_saves(db_url: str) -> None:
+    """The demo's goods show photos from /static/demo/…, a path on the trade server: the console saves them."""
+    clock = FakeClock()
+    app = create_app(Settings(database_url=db_url, run_workers=False), clock=clock)
+    async with app.router.lifespan_context(app):
+        async with app.state.ctx.db.tx() as conn:
+            await seed_demo(conn, clock, merchant_url="http://127.0.0.1:8002", shop_origin="http://127.0.0.1:8001")
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+            assert (await sign_in(http, DEMO_APP_ID, DEMO_PASSWORD)).status_code == 303
+            edit = f"/console/goods/{HOT_GOODS_ID}/edit"
+            page = await http.get(edit)
+            fields = form_fields(page.text, "goods-form")
+            assert fields["photo_url"] == "/static/demo/hotpot.svg" and fields["stock"] == "100"
+            saved = await http.post(edit, data={**fields, "stock": "90"})  # the stock only, the rest as shown
+            assert saved.status_code == 303, saved.text[-2000:]
+            async with app.state.ctx.db.engine.connect() as conn:
+                g = await goods_service.get_goods(conn, clock, app_id=DEMO_APP_ID, goods_id=HOT_GOODS_ID)
+            assert g["stock"] == 90 and g["photo_url"] == "/static/demo/hotpot.svg" and g["price"] == 16800
+
+
+async def test_order_page_labels_each_merchant_call_and_shows_the_offers(world: World, live_factory: Any) -> None:
+    """An order priced by the merchant (marketing version 1): the timeline names calculate_price and
+    pre_create_order apart, the page shows the applied offer, total, discount and payable, and the attempts view
+    lists both synchronous calls."""
+    merchant = MerchantStub()
+    MarketingStub([StubOffer("C1", "goods", 1235)]).install(merchant)
+    msrv = live_factory(merchant.asgi())
+    a = await world.new_app("A", console_password=PASSWORD, pre_order_url=f"{msrv.url}/pre",
+                            marketing_url=f"{msrv.url}/marketing")
+    await world.add_goods(a, "g", price=10000)
+    async with world.client() as http:
+        hb = world.buyer(a, "u1")
+        selected = [{"id": "C1", "type": 1, "range": "goods"}]
+        q = await http.post("/api/buyer/v1/marketing/price", headers=hb, json={
+            "goods_id": "g", "goods_type": 1, "quantity": 1, "version": 1, "selected": selected})
+        assert q.status_code == 200 and q.json()["payable"] == 8765, q.text
+        r = await http.post("/api/buyer/v1/orders", headers=hb, json={
+            "goods_id": "g", "goods_type": 1, "quantity": 1,
+            "marketing": {"version": 1, "selected": q.json()["selected"], "expected_payable": 8765}})
+        assert r.status_code == 200, r.text
+        order_id = r.json()["order_id"]
+        await sign_in(http, a["app_id"], PASSWORD)
+        page = (await http.get(f"/console/orders/{order_id}")).text
+        kinds = re.findall(r'data-kind="([^"]+)"', page)
+        assert kinds.count("ev_calculate_price") == 1 and kinds.count("ev_pre_order") == 1
+        assert kinds.index("ev_calculate_price") < kinds.index("ev_pre_order")
+        assert "算价 (calculate_price)" in page
+        for testid, text in (("total", "¥100.00"), ("discount", "¥12.35"), ("payable", "¥87.65")):
+            assert f'data-testid="{testid}">{text}<' in page, testid
+        assert re.search(r'data-offer-id="C1">offer C1 · −¥12.35<', page)
+        listed = await http.get("/console/attempts", params={"q": order_id, "mode": "sync"})
+        types = re.findall(r'data-type="([^"]+)"', listed.text)
+        assert types == ["pre_create_order", "calculate_price"]  # newest first
+        only = await http.get("/console/attempts", params={"type": "calculate_price", "ok": "1"})
+        # the quote the page asked for before the order was placed is an attempt too (of no order)
+        assert re.findall(r'data-type="([^"]+)"', only.text) == ["calculate_price", "calculate_price"]
+        every = await http.get("/console/attempts")
+        assert re.findall(r'data-type="([^"]+)"', every.text) == ["pre_create_order", "calculate_price",
+                                                                  "calculate_price"]
+        assert 'data-testid="empty"' in (await http.get("/console/attempts?mode=async&q=" + order_id)).text
+        for junk in ("?type=zzz&ok=2&mode=x&cursor=abc", "?q=" + "x" * 300):
+            assert (await http.get("/console/attempts" + junk)).status_code == 200
+        await http.get("/console/lang/en")
+        en = (await http.get(f"/console/orders/{order_id}")).text
+        assert "Price calculated (calculate_price)" in en and "Offers applied" in en

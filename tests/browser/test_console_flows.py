@@ -16,6 +16,8 @@ import httpx
 import pytest
 from browser_helpers import DESKTOP, PHONE, Demo, shot
 
+from paybutton.demo.seed import DEMO_APP_ID, DEMO_SECRET
+
 pytestmark = pytest.mark.browser
 
 HOUR = 3600
@@ -241,3 +243,31 @@ def test_the_console_flows(demo_factory: Any, page: Any, live_factory: Any, tmp_
     page.goto(c)
     assert page.locator("[data-testid=dead_cb]").inner_text() == "0"
     assert page.locator("[data-testid=to_audit]").inner_text() == "0"
+
+    # the callbacks log searched by the order, and every attempt of the merchant calls, synchronous ones too
+    page.click("nav >> text=回调")
+    page.fill("input[name=q]", second["order_id"])
+    page.click("button:has-text('筛选')")
+    assert page.locator("tr[data-callback-id]").count() == 1
+    page.click("[data-testid=attempts-link]")
+    page.fill("input[name=q]", oid)
+    page.click("button:has-text('搜索')")
+    types = page.locator("tr[data-type]").evaluate_all("rs => rs.map(r => r.dataset.type)")
+    assert "pre_create_order" in types and "payment" in types
+
+    # the app secret is rotated in the settings, after a confirmation; the new one is shown once and signs in
+    page.click("nav >> text=设置")
+    page.click("[data-testid=rotate-secret]")  # the box is not ticked: the browser asks for it, nothing happens
+    assert page.locator("[data-testid=new-secret]").count() == 0
+    page.locator("[data-testid=rotate-secret-form] input[name=confirm]").check()
+    page.click("[data-testid=rotate-secret]")
+    new_secret = page.locator("[data-testid=new-secret]").inner_text()
+    assert len(new_secret) == 40 and new_secret != DEMO_SECRET
+    page.click("[data-testid=sign-out]")
+    page.fill("input[name=app_id]", DEMO_APP_ID)
+    page.fill("input[name=password]", DEMO_SECRET)
+    page.click("form[data-testid=login-form] button[type=submit]")
+    assert page.locator("[data-testid=error]").inner_text() == "应用 ID 或密码错误"
+    page.fill("input[name=password]", new_secret)
+    page.click("form[data-testid=login-form] button[type=submit]")
+    assert page.locator("[data-testid=merchant]").inner_text() == "释集烤肉 · paybutton 演示店"

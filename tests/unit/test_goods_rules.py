@@ -294,6 +294,22 @@ BAD_FIELDS: list[tuple[dict[str, Any], str]] = [
 ]
 
 
+@pytest.mark.parametrize("url", ["/static/demo/hotpot.svg", "/p.png?v=2#x", "/", "https://cdn.example/a%20b.png",
+                                 "http://127.0.0.1:8000/static/demo/hotpot.svg"])
+def test_photo_url_accepts_http_urls_and_root_relative_paths(url: str) -> None:
+    """The demo's seeded goods use /static/demo/…: a path on the trade server, where the pages show it."""
+    assert validate_goods(record(photo_url=url))["photo_url"] == url
+
+
+@pytest.mark.parametrize("url", ["//evil.example/p.png", "///evil.example/p.png", "/\\evil.example/p.png",
+                                 "static/demo/hotpot.svg", "./p.png", "../p.png", "/a b.png", "/a\tb.png",
+                                 "/a\x00b", "data:image/svg+xml,<svg/>", "javascript:alert(1)", "ftp://x/y.png",
+                                 "https://", "/" + "x" * 2048])
+def test_photo_url_refuses_other_hosts_relative_paths_and_junk(url: str) -> None:
+    err = fails(validate_goods, record(photo_url=url))
+    assert err.name == "INVALID_PARAMETER" and "photo_url" in err.text("en")
+
+
 @pytest.mark.parametrize(("kw", "field"), BAD_FIELDS)
 def test_bad_fields(kw: dict[str, Any], field: str) -> None:
     err = fails(validate_goods, record(**kw))

@@ -30,4 +30,4 @@ async def errors() -> dict[str, Any]:
 @router.get("/api/platform/public_key", response_class=PlainTextResponse,
             summary="The platform public key (PEM) that signs every callback")
 async def public_key(ctx: CtxDep) -> str:
-    return ctx.signer.public_pem
+    return (await ctx.fresh_signer()).public_pem

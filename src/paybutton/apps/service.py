@@ -9,14 +9,14 @@ import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton import ids
 from paybutton.callbacks.signing import generate_key_pair
 from paybutton.clock import Clock
 from paybutton.errors import TradeError
-from paybutton.tables import apps, platform_keys
+from paybutton.tables import access_tokens, apps, console_sessions, platform_keys
 
 CHANNELS = ("douyin", "wechat", "alipay", "bankcard")
 URL_FIELDS = ("pre_order_url", "payment_notify_url", "refund_url", "marketing_url", "login_url")
@@ -198,6 +198,18 @@ async def update_app(conn: AsyncConnection, clock: Clock, app_id: str, **changes
         values["updated_at"] = clock.now_ms()
         await conn.execute(update(apps).where(apps.c.app_id == app_id).values(**values))
     return await get_app(conn, app_id)
+
+
+async def rotate_secret(conn: AsyncConnection, clock: Clock, app_id: str) -> str:
+    """A new app secret (the "key"); returns it. What the old one vouched for ends with it: the app's access tokens
+    are revoked, buyer tokens signed with it no longer verify, and every console session of the app ends."""
+    await get_app(conn, app_id)
+    new_secret = ids.secret()
+    await conn.execute(update(apps).where(apps.c.app_id == app_id).values(secret=new_secret,
+                                                                          updated_at=clock.now_ms()))
+    await conn.execute(delete(access_tokens).where(access_tokens.c.app_id == app_id))
+    await conn.execute(delete(console_sessions).where(console_sessions.c.app_id == app_id))
+    return new_secret
 
 
 def app_view(row: Any) -> dict[str, Any]:

@@ -107,7 +107,7 @@ def _judge(resp: Answer) -> Outcome:
 
 async def _post(ctx: Ctx, row: Claimed, logid: str) -> Outcome:
     body = row.body.encode()
-    signed = ctx.signer.sign(body, ctx.clock.now_ms() // 1000)
+    signed = (await ctx.fresh_signer()).sign(body, ctx.clock.now_ms() // 1000)
     headers = signed.as_headers(row.identify_name, logid)
     timeout = ctx.settings.callback_timeout_seconds
     try:

@@ -54,7 +54,7 @@ async def call_extension(
     here in a transaction of its own when no list is given."""
     body = build_body(kind, msg)
     logid = ids.logid()
-    signed = ctx.signer.sign(body, ctx.clock.now_ms() // 1000)
+    signed = (await ctx.fresh_signer()).sign(body, ctx.clock.now_ms() // 1000)
     headers = signed.as_headers(identify_name(kind), logid)
     started = ctx.clock.now_ms()
     t0 = time.perf_counter()

@@ -77,13 +77,19 @@ def _order_summary(r: Any) -> dict[str, Any]:
     return d
 
 
-async def refunds_page(conn: AsyncConnection, app_id: str, *, status: str | None, audit: str | None,
+async def refunds_page(conn: AsyncConnection, app_id: str, *, status: str | None, audit: str | None, q: str = "",
                        page: int) -> dict[str, Any]:
+    """One page of the app's refunds, newest first; `q` is an exact refund id, order id, out_refund_no or the
+    order's out_order_no."""
     conds: list[ColumnElement[bool]] = [refunds.c.app_id == app_id]
     if status:
         conds.append(refunds.c.status == status)
     if audit:
         conds.append(refunds.c.audit_status == audit)
+    if q:
+        by_out_order = select(orders.c.order_id).where(orders.c.app_id == app_id, orders.c.out_order_no == q)
+        conds.append(or_(refunds.c.refund_id == q, refunds.c.order_id == q, refunds.c.out_refund_no == q,
+                         refunds.c.order_id.in_(by_out_order)))
     stmt = (select(refunds).where(*conds).order_by(refunds.c.created_at.desc(), refunds.c.refund_id.desc())
             .limit(PAGE + 1).offset((page - 1) * PAGE))
     rows = [_refund(r) for r in (await conn.execute(stmt)).all()]
@@ -135,6 +141,7 @@ async def order_detail(conn: AsyncConnection, app_id: str, order_id: str) -> dic
         order["snapshot"] = json.loads(order["goods_snapshot"] or "{}")
     except ValueError:
         order["snapshot"] = {}
+    order["offers"] = applied_offers(order.get("price_calculation_detail"))
     items = [dict(r._mapping) for r in (await conn.execute(
         select(item_orders).where(item_orders.c.order_id == order_id, item_orders.c.app_id == app_id)
         .order_by(item_orders.c.seq))).all()]
@@ -156,21 +163,23 @@ async def order_detail(conn: AsyncConnection, app_id: str, order_id: str) -> dic
         select(callback_attempts).where(callback_attempts.c.app_id == app_id,
                                         callback_attempts.c.order_id == order_id,
                                         callback_attempts.c.outbox_id.is_(None))
-        .order_by(callback_attempts.c.id).limit(20))).all()]
+        .order_by(callback_attempts.c.id).limit(50))).all()]
     return {"order": order, "items": items, "payments": pays, "refunds": refs, "callbacks": cbs,
             "timeline": timeline(order, items, pays, refs, cbs, pre)}
 
 
 def timeline(order: dict[str, Any], items: list[dict[str, Any]], pays: list[dict[str, Any]],
              refs: list[dict[str, Any]], cbs: list[dict[str, Any]], pre: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Events as {at, kind, text, ok}: kind names the words (ev_*), text is what happened, in the data's terms."""
+    """Events as {at, kind, text, ok}: kind names the words (ev_*), text is what happened, in the data's terms.
+    `pre` are the order's synchronous merchant calls, each shown by its type (pre_create_order or a marketing
+    call: query_marketing_info, calculate_price, query_and_calculate)."""
     ev: list[dict[str, Any]] = [{"at": order["created_at"], "kind": "ev_created", "ok": True,
                                  "text": f"{order['quantity']} × {order['goods_id']}"}]
     for a in pre:
-        ev.append({"at": a["started_at"], "kind": "ev_pre_order", "ok": bool(a["ok"]),
-                   "text": f"HTTP {a['http_status'] or '-'} · {a['duration_ms']} ms"
+        ev.append({"at": a["started_at"], "kind": SYNC_EVENTS.get(a["type"], "ev_sync_call"), "ok": bool(a["ok"]),
+                   "text": f"{a['type']} · HTTP {a['http_status'] or '-'} · {a['duration_ms']} ms"
                            + (f" · {a['error']}" if a.get("error") else "")})
-    if not pre:
+    if not any(a["type"] == "pre_create_order" for a in pre):
         ev.append({"at": order["created_at"], "kind": "ev_pre_order", "ok": order["pre_order_status"] == "OK",
                    "text": order["pre_order_status"]})
     for p in pays:
@@ -198,6 +207,31 @@ def timeline(order: dict[str, Any], items: list[dict[str, Any]], pays: list[dict
                    "text": f"#{c['id']} {c['type']} · {c['status']} · {c['attempts']}", "callback_id": c["id"]})
     ev.sort(key=lambda e: e["at"] or 0)
     return ev
+
+
+SYNC_EVENTS = {"pre_create_order": "ev_pre_order", "query_marketing_info": "ev_query_marketing_info",
+               "calculate_price": "ev_calculate_price", "query_and_calculate": "ev_query_and_calculate"}
+
+
+def applied_offers(detail_json: str | None) -> list[dict[str, Any]]:
+    """The offers an order's price_calculation_detail applied (goods-level, then order-level): id, title,
+    discount in fen. Empty for an order at full price (or a detail that cannot be read)."""
+    try:
+        d = json.loads(detail_json or "null")
+    except ValueError:
+        return []
+    if not isinstance(d, dict):
+        return []
+    found: list[Any] = []
+    for g in d.get("goods_discount_detail") or []:
+        if isinstance(g, dict):
+            found.extend(g.get("marketing_detail_info") or [])
+    o = d.get("order_discount_detail")
+    if isinstance(o, dict):
+        found.extend(o.get("marketing_detail_info") or [])
+    return [{"id": str(m.get("id", "")), "title": str(m.get("title") or m.get("id", "")),
+             "fen": m.get("discount_amount") if isinstance(m.get("discount_amount"), int) else None}
+            for m in found if isinstance(m, dict)]
 
 
 async def active_public_key(conn: AsyncConnection) -> str:

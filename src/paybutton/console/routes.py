@@ -1,8 +1,10 @@
 """The merchant console at /console: sign-in, dashboard, goods, orders, refunds and their audit, voucher
-verification, the callback log, settings and the platform key. Server-rendered; forms POST and redirect."""
+verification, the callback log and attempts, settings and the app secret. Server-rendered; forms POST and
+redirect."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,11 +44,13 @@ templates.env.tests["match_color"] = lambda v: isinstance(v, str) and app_servic
 router = APIRouter(tags=["console"], include_in_schema=False)
 router.mount("/console/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
 
-OK_KEYS = frozenset({"created", "saved", "audited", "replayed", "settings_saved", "password_saved", "rotated"})
+OK_KEYS = frozenset({"created", "saved", "audited", "replayed", "settings_saved", "password_saved"})
 ORDER_STATUSES = tuple(s.value for s in OrderStatus)
 REFUND_STATUSES = tuple(s.value for s in RefundStatus)
 AUDIT_STATUSES = tuple(s.value for s in AuditStatus)
 CALLBACK_TYPES = tuple(SCHEDULES)
+SYNC_TYPES = tuple(queries.SYNC_EVENTS)  # the synchronous merchant calls: pre_create_order and the marketing ones
+ATTEMPT_TYPES = (*SYNC_TYPES, *(k for k in CALLBACK_TYPES if k not in SYNC_TYPES))
 MAX_DENY_MESSAGE = 200
 
 
@@ -103,21 +107,26 @@ def _safe_next(value: str | None) -> str:
 async def _open(request: Request, ctx: Ctx, *, need_app: bool = True) -> Console | Response:
     """The console for this request, or a redirect to sign in. In demo mode an anonymous visitor is signed in to
     the demo app by itself; elsewhere only the app's password or key signs in."""
+    await ctx.fresh_signer()  # the session cookie's secret follows the platform key
     session = sess.load(request, ctx)
     lang = lang_of(request.cookies.get(sess.LANG_COOKIE) or request.query_params.get("lang"))
     app = None
     wanted = session.app_id or (DEMO_APP_ID if ctx.settings.demo and need_app else None)
     if wanted:
+        now = _now_ms()
         async with ctx.db.engine.connect() as conn:
             row = (await conn.execute(select(apps).where(apps.c.app_id == wanted))).first()
+            live = session.app_id is not None and await sess.alive(conn, session.sid, wanted, now)
         if row is not None:
             fp = sess.fingerprint(row.secret, row.console_password_hash)
             if session.app_id is None:  # the demo sign-in
-                session.app_id, session.fp, session.dirty = wanted, fp, True
-            if session.fp == fp:
+                async with ctx.db.tx() as conn:
+                    sid = await sess.start(conn, wanted, now)
+                session.app_id, session.fp, session.sid, session.dirty, live = wanted, fp, sid, True, True
+            if live and session.fp == fp:
                 app = app_service.app_view(row)
         if app is None and session.app_id is not None:
-            session.app_id, session.fp, session.dirty = None, None, True
+            session.app_id, session.fp, session.sid, session.dirty = None, None, None, True
     c = Console(request, ctx, session, app, lang)
     if need_app and app is None:
         back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -135,6 +144,26 @@ async def _post(request: Request, ctx: Ctx, *, need_app: bool = True) -> tuple[C
     if not sess.csrf_ok(c.session, token if isinstance(token, str) else None):
         return c.forbidden()
     return c, form
+
+
+def _now_ms() -> int:
+    """Sign-ins expire on the wall clock, as their cookie does (not on the trade clock, which tests move)."""
+    return int(time.time() * 1000)
+
+
+def _throttle(request: Request) -> sess.Throttle:
+    state = request.app.state
+    t: sess.Throttle | None = getattr(state, "console_throttle", None)
+    if t is None:
+        t = state.console_throttle = sess.Throttle()
+    return t
+
+
+async def _signed_in(c: Console, app_id: str, secret: str, password_hash: str | None) -> None:
+    """Make this request's session a new sign-in of the app (a new CSRF token and a new console_sessions row)."""
+    async with c.ctx.db.tx() as conn:
+        sid = await sess.start(conn, app_id, _now_ms())
+    c.session = sess.Session(app_id=app_id, fp=sess.fingerprint(secret, password_hash), sid=sid, dirty=True)
 
 
 def _int(value: str | None, default: int, low: int = 1, high: int = queries.MAX_PAGE_NO) -> int:
@@ -171,15 +200,22 @@ async def login(request: Request, ctx: CtxDep) -> Response:
     c, form = got
     app_id, password, nxt = _text(form, "app_id"), form.get("password"), _safe_next(_text(form, "next"))
     secret = password if isinstance(password, str) else ""
+    throttle, key = _throttle(request), (request.client.host if request.client else "-", app_id[:32])
+    wait = throttle.wait_seconds(key)
+    if wait:
+        return c.render("login.html", 429, app_id_value=app_id, error=c.t["throttled"].format(s=wait), next=nxt,
+                        demo=ctx.settings.demo, demo_app=DEMO_APP_ID)
     row = None
     if app_id and len(app_id) <= 32:
         async with ctx.db.engine.connect() as conn:
             row = (await conn.execute(select(apps.c.secret, apps.c.console_password_hash)
                                       .where(apps.c.app_id == app_id))).first()
     if row is None or not await sess.check_credentials(row.secret, row.console_password_hash, secret):
+        throttle.failed(key)
         return c.render("login.html", 401, app_id_value=app_id, error=c.t["bad_login"], next=nxt,
                         demo=ctx.settings.demo, demo_app=DEMO_APP_ID)
-    c.session = sess.Session(app_id=app_id, fp=sess.fingerprint(row.secret, row.console_password_hash), dirty=True)
+    throttle.succeeded(key)
+    await _signed_in(c, app_id, row.secret, row.console_password_hash)
     return c.redirect(nxt)
 
 
@@ -189,6 +225,9 @@ async def logout(request: Request, ctx: CtxDep) -> Response:
     if isinstance(got, Response):
         return got
     c, _ = got
+    if c.session.app_id is not None and c.session.sid is not None:
+        async with ctx.db.tx() as conn:  # the cookie, copied or not, signs in no more
+            await sess.end(conn, c.session.app_id, sid=c.session.sid)
     c.session = sess.Session(dirty=True)
     return c.redirect("/console/login")
 
@@ -366,14 +405,17 @@ async def _refunds(c: Console, status_code: int = 200, errors: dict[str, str] | 
     status = status if status in REFUND_STATUSES else ""
     audit = qp.get("audit", "")
     audit = audit if audit in AUDIT_STATUSES else ""
+    q = qp.get("q", "").strip()[:128]
     page_no = _int(qp.get("page"), 1)
     async with c.ctx.db.engine.connect() as conn:
-        page = await queries.refunds_page(conn, c.app_id, status=status or None, audit=audit or None, page=page_no)
-    return c.render("refunds.html", status_code, nav="refunds", page=page, status=status, audit=audit,
+        page = await queries.refunds_page(conn, c.app_id, status=status or None, audit=audit or None, q=q,
+                                          page=page_no)
+    kept = {"status": status, "audit": audit, "q": q}
+    return c.render("refunds.html", status_code, nav="refunds", page=page, status=status, audit=audit, q=q,
                     statuses=REFUND_STATUSES, audits=AUDIT_STATUSES, errors=errors or {},
-                    link=_pager({"status": status, "audit": audit}), now=c.ctx.clock.now_ms(),
-                    back="/console/refunds" + ("?" + urlencode({k: v for k, v in (("status", status), ("audit", audit),
-                                                                                   ("page", str(page_no))) if v})))
+                    link=_pager(kept), now=c.ctx.clock.now_ms(),
+                    back="/console/refunds?" + urlencode({k: v for k, v in {**kept, "page": str(page_no)}.items()
+                                                          if v}))
 
 
 @router.get("/console/refunds", response_class=HTMLResponse)
@@ -473,13 +515,42 @@ async def _callbacks(c: Console, status_code: int = 200, error: str = "") -> Res
     kind = kind if kind in CALLBACK_TYPES else ""
     status = qp.get("status", "")
     status = status if status in ops.STATUSES else ""
+    q = qp.get("q", "").strip()[:64]
     cursor = _int(qp.get("cursor"), 0, 1, 2**62) or None
+    by_refund = q.startswith("rf")  # refund ids are rf…, order ids ot…
     async with c.ctx.db.engine.connect() as conn:
         page = await ops.list_callbacks(conn, c.app_id, kind=kind or None, status=status or None,
-                                        limit=queries.PAGE, cursor=cursor)
-    return c.render("callbacks.html", status_code, nav="callbacks", page=page, kind=kind, status=status,
+                                        order_id=q if q and not by_refund else None,
+                                        refund_id=q if by_refund else None, limit=queries.PAGE, cursor=cursor)
+    return c.render("callbacks.html", status_code, nav="callbacks", page=page, kind=kind, status=status, q=q,
                     kinds=CALLBACK_TYPES, statuses=ops.STATUSES, first=cursor is not None, error=error,
-                    targets=tuple(ops.TEST_TARGETS), link=_pager({"type": kind, "status": status}))
+                    targets=tuple(ops.TEST_TARGETS), link=_pager({"type": kind, "status": status, "q": q}))
+
+
+@router.get("/console/attempts", response_class=HTMLResponse)
+async def attempts_list(request: Request, ctx: CtxDep) -> Response:
+    """Every attempt of every merchant call, newest first: the outbox's deliveries and the synchronous
+    pre_create_order and marketing calls; filtered by type, outcome and kind, searched by order id."""
+    c = await _open(request, ctx)
+    if isinstance(c, Response):
+        return c
+    qp = request.query_params
+    kind = qp.get("type", "")
+    kind = kind if kind in ATTEMPT_TYPES else ""
+    outcome = qp.get("ok", "")
+    outcome = outcome if outcome in ("1", "0") else ""
+    mode = qp.get("mode", "")
+    mode = mode if mode in ("sync", "async") else ""
+    q = qp.get("q", "").strip()[:64]
+    cursor = _int(qp.get("cursor"), 0, 1, 2**62) or None
+    async with ctx.db.engine.connect() as conn:
+        page = await ops.list_attempts(conn, c.app_id, kind=kind or None, order_id=q or None,
+                                       ok=None if not outcome else outcome == "1",
+                                       synchronous=None if not mode else mode == "sync",
+                                       limit=queries.PAGE, cursor=cursor)
+    return c.render("attempts.html", nav="callbacks", page=page, kind=kind, outcome=outcome, mode=mode, q=q,
+                    kinds=ATTEMPT_TYPES, first=cursor is not None,
+                    link=_pager({"type": kind, "ok": outcome, "mode": mode, "q": q}))
 
 
 @router.get("/console/callbacks/{callback_id}", response_class=HTMLResponse)
@@ -533,15 +604,16 @@ async def callback_test(request: Request, ctx: CtxDep) -> Response:
     return c.redirect(f"/console/callbacks/{cid}?ok=test_sent")
 
 
-# ------------------------------------------------------------------ settings and the platform key
+# ------------------------------------------------------------------ settings, the app secret, the platform key
 
 
-async def _settings(c: Console, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Response:
+async def _settings(c: Console, values: dict[str, Any], errors: dict[str, str], status_code: int = 200,
+                    new_secret: str = "") -> Response:
     errors = _fold(errors, SETTINGS_FIELDS)
     async with c.ctx.db.engine.connect() as conn:
         public_pem = await queries.active_public_key(conn)
     return c.render("settings.html", status_code, nav="settings", v=values, errors=errors, public_pem=public_pem,
-                    url_fields=app_service.URL_FIELDS)
+                    url_fields=app_service.URL_FIELDS, new_secret=new_secret)
 
 
 @router.get("/console/settings", response_class=HTMLResponse)
@@ -586,15 +658,16 @@ async def settings_password(request: Request, ctx: CtxDep) -> Response:
                                          console_password=password if isinstance(password, str) else "")
             row = (await conn.execute(select(apps.c.secret, apps.c.console_password_hash)
                                       .where(apps.c.app_id == c.app_id))).one()
+            await sess.end(conn, c.app_id)  # every session of the app ends; this one goes on as a new sign-in
     except TradeError as e:
         return await _settings(c, forms.settings_form_of(c.app), {"new_password": forms.error_text(e, c.lang)}, 400)
-    # this session stays signed in; every other session of the app ends (its fingerprint no longer matches)
-    c.session = sess.Session(app_id=c.app_id, fp=sess.fingerprint(row.secret, row.console_password_hash), dirty=True)
+    await _signed_in(c, c.app_id, row.secret, row.console_password_hash)
     return c.redirect("/console/settings?ok=password_saved")
 
 
-@router.post("/console/settings/rotate-key", response_class=HTMLResponse)
-async def settings_rotate_key(request: Request, ctx: CtxDep) -> Response:
+@router.post("/console/settings/rotate-secret", response_class=HTMLResponse)
+async def settings_rotate_secret(request: Request, ctx: CtxDep) -> Response:
+    """A new app secret, shown on this answer only; the old one, its tokens and the app's other sessions end."""
     got = await _post(request, ctx)
     if isinstance(got, Response):
         return got
@@ -603,8 +676,11 @@ async def settings_rotate_key(request: Request, ctx: CtxDep) -> Response:
     if form.get("confirm") != "on":
         return await _settings(c, forms.settings_form_of(c.app), {"rotate": c.t["rotate_confirm"]}, 400)
     async with ctx.db.tx() as conn:
-        await app_service.rotate_platform_key(conn, ctx.clock)
-    return c.redirect("/console/settings?ok=rotated#keys")
+        new_secret = await app_service.rotate_secret(conn, ctx.clock, c.app_id)
+        row = (await conn.execute(select(apps.c.console_password_hash).where(apps.c.app_id == c.app_id))).one()
+    ctx.apps.forget(c.app_id)
+    await _signed_in(c, c.app_id, new_secret, row.console_password_hash)
+    return await _settings(c, forms.settings_form_of(c.app), {}, new_secret=new_secret)
 
 
 @router.get("/console/{rest:path}", response_class=HTMLResponse)

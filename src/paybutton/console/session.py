@@ -1,20 +1,27 @@
-"""The console's signed session cookie (itsdangerous), its secret derived from the platform key, and CSRF tokens."""
+"""The console's signed session cookie (itsdangerous), its secret derived from the platform key, CSRF tokens,
+the server-side sign-in rows (console_sessions) and the sign-in throttle."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import hmac
+import math
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
 from paybutton.apps import service as app_service
+from paybutton.callbacks.signing import Signer
 from paybutton.context import Ctx
+from paybutton.tables import console_sessions
 
 COOKIE = "pb_console"
 LANG_COOKIE = "pb_console_lang"
@@ -24,32 +31,34 @@ _SALT = "paybutton.console.session"
 
 def session_secret(ctx: Ctx) -> bytes:
     """HMAC of a fixed label under a value only the platform private key can produce (a deterministic PKCS#1 v1.5
-    signature over a string no callback ever signs): every worker started with the same key agrees, and
-    rotating the key signs every console out at the next start."""
+    signature over a string no callback ever signs): every worker with the same key agrees, and rotating the key
+    signs every console out as soon as the servers load the new key."""
     material = ctx.signer.sign(b"paybutton console session secret", 0, "console-session").signature
     return hmac.new(material.encode(), b"paybutton console session v1", hashlib.sha256).digest()
 
 
 def _serializer(request: Request, ctx: Ctx) -> URLSafeTimedSerializer:
     state = request.app.state
-    ser: URLSafeTimedSerializer | None = getattr(state, "console_serializer", None)
-    if ser is None:
-        ser = URLSafeTimedSerializer(session_secret(ctx), salt=_SALT)
-        state.console_serializer = ser
-    return ser
+    made: tuple[Signer, URLSafeTimedSerializer] | None = getattr(state, "console_serializer", None)
+    if made is None or made[0] is not ctx.signer:  # made again when the platform key was reloaded
+        made = (ctx.signer, URLSafeTimedSerializer(session_secret(ctx), salt=_SALT))
+        state.console_serializer = made
+    return made[1]
 
 
 @dataclass
 class Session:
-    """What the cookie holds: a CSRF token always; the signed-in app and its credential fingerprint after sign-in."""
+    """What the cookie holds: a CSRF token always; after sign-in the app, its credential fingerprint and the id of
+    the sign-in's console_sessions row."""
 
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     app_id: str | None = None
     fp: str | None = None
+    sid: str | None = None
     dirty: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"c": self.csrf, "a": self.app_id, "f": self.fp}
+        return {"c": self.csrf, "a": self.app_id, "f": self.fp, "s": self.sid}
 
 
 def load(request: Request, ctx: Ctx) -> Session:
@@ -60,9 +69,9 @@ def load(request: Request, ctx: Ctx) -> Session:
         except BadSignature:
             data = None
         if isinstance(data, dict) and isinstance(data.get("c"), str):
-            a, f = data.get("a"), data.get("f")
+            a, f, s = data.get("a"), data.get("f"), data.get("s")
             return Session(csrf=data["c"], app_id=a if isinstance(a, str) else None,
-                           fp=f if isinstance(f, str) else None)
+                           fp=f if isinstance(f, str) else None, sid=s if isinstance(s, str) else None)
     return Session(dirty=True)
 
 
@@ -90,3 +99,68 @@ async def check_credentials(secret: str, password_hash: str | None, password: st
     # scrypt takes tens of milliseconds: off the event loop (and after the database connection is given back)
     by_password = await asyncio.to_thread(app_service.check_password, password_hash, password)
     return by_key or by_password
+
+
+async def start(conn: AsyncConnection, app_id: str, now_ms: int) -> str:
+    """A new sign-in row (expired ones are swept on the way); returns its id for the cookie."""
+    await conn.execute(delete(console_sessions).where(console_sessions.c.expires_at <= now_ms))
+    sid = secrets.token_urlsafe(32)
+    await conn.execute(console_sessions.insert().values(id=sid, app_id=app_id, expires_at=now_ms + MAX_AGE * 1000,
+                                                        created_at=now_ms))
+    return sid
+
+
+async def alive(conn: AsyncConnection, sid: str | None, app_id: str, now_ms: int) -> bool:
+    """Whether the sign-in still stands: not signed out, not ended by a password or secret change, not expired."""
+    if not sid:
+        return False
+    row = (await conn.execute(select(console_sessions.c.expires_at).where(
+        console_sessions.c.id == sid, console_sessions.c.app_id == app_id))).first()
+    return row is not None and row.expires_at > now_ms
+
+
+async def end(conn: AsyncConnection, app_id: str, *, sid: str | None = None, keep: str | None = None) -> None:
+    """End one sign-in (`sid`), or every sign-in of the app but `keep`."""
+    where = [console_sessions.c.app_id == app_id]
+    if sid is not None:
+        where.append(console_sessions.c.id == sid)
+    if keep is not None:
+        where.append(console_sessions.c.id != keep)
+    await conn.execute(delete(console_sessions).where(*where))
+
+
+@dataclass
+class Throttle:
+    """Failed sign-ins per (client address, app id), in this process's memory: after LIMIT failures within WINDOW
+    seconds, sign-in for that app from that client is refused for LOCK seconds (a success clears the count).
+    Each server process counts on its own."""
+
+    LIMIT = 5
+    WINDOW = 300.0
+    LOCK = 60.0
+    MAX_KEYS = 10_000
+    _fails: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    _locked: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def wait_seconds(self, key: tuple[str, str], now: float | None = None) -> int:
+        """Seconds left of a lock on this key (0: sign-in may be tried)."""
+        t = time.monotonic() if now is None else now
+        until = self._locked.get(key, 0.0)
+        if until <= t:
+            self._locked.pop(key, None)
+            return 0
+        return math.ceil(until - t)
+
+    def failed(self, key: tuple[str, str], now: float | None = None) -> None:
+        t = time.monotonic() if now is None else now
+        if len(self._fails) >= self.MAX_KEYS:  # a flood of distinct keys must not grow memory without bound
+            self._fails = {k: v for k, v in self._fails.items() if v and v[-1] > t - self.WINDOW}
+            self._locked = {k: v for k, v in self._locked.items() if v > t}
+        recent = [x for x in self._fails.get(key, []) if x > t - self.WINDOW] + [t]
+        if len(recent) >= self.LIMIT:
+            self._locked[key] = t + self.LOCK
+            recent = []
+        self._fails[key] = recent
+
+    def succeeded(self, key: tuple[str, str]) -> None:
+        self._fails.pop(key, None)

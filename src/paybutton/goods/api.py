@@ -43,7 +43,7 @@ EpochMs = Annotated[StrictInt | None, Field(description="epoch milliseconds; nul
 class GoodsFields(BaseModel):
     """Optional goods fields, shared by create and update."""
 
-    photo_url: str | None = Field(default=None, description="empty or an http(s) URL")
+    photo_url: str | None = Field(default=None, description="empty, an http(s) URL or a /path")
     sale_start: EpochMs = None
     sale_end: EpochMs = None
     labels: Labels = Field(default=None, description="GoodsLabel[]: [{type, value?}]")

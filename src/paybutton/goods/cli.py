@@ -30,7 +30,7 @@ LabelOpt = Annotated[
     typer.Option("--label", help="TYPE[:VALUE], repeatable, --label BOOK_IN_ADVANCE:2"),
 ]
 TimeOpt = Annotated[str | None, typer.Option(help="ISO-8601 (naive = local time) or epoch ms; 'none' clears")]
-PhotoOpt = Annotated[str | None, typer.Option("--photo", help="http(s) photo URL")]
+PhotoOpt = Annotated[str | None, typer.Option("--photo", help="an http(s) URL or a /path")]
 LimitsOpt = Annotated[int | None, typer.Option(help="1..99999")]
 DateRuleOpt = Annotated[str | None, typer.Option(help="使用规则, default 周一至周日可用")]
 BizOpt = Annotated[int | None, typer.Option(help="1 group buying, 2 general knowledge")]

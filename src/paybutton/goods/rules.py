@@ -199,13 +199,21 @@ def _check_bool(field: str, value: Any, default: bool) -> bool:
 
 
 def _check_photo(value: Any) -> str:
+    """Empty, an absolute http(s) URL, or a root-relative path ("/static/x.svg", resolved against the trade
+    server, where the pages are); never "//host/…" (another host), a backslash, a space or a control character."""
     if value is None or value == "":
         return ""
     if not isinstance(value, str) or len(value) > 2048:
-        raise _bad("photo_url", "must be an http(s) URL of at most 2048 characters")
+        raise _bad("photo_url", "must be an http(s) URL or a /path of at most 2048 characters")
+    if any(c.isspace() or c == "\\" or ord(c) < 32 or ord(c) == 127 for c in value):
+        raise _bad("photo_url", "must be empty, an http(s) URL or a /path")
+    if value.startswith("/"):
+        if value.startswith("//"):
+            raise _bad("photo_url", "must be empty, an http(s) URL or a /path (not //host)")
+        return value
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
-        raise _bad("photo_url", "must be empty or an http(s) URL")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise _bad("photo_url", "must be empty, an http(s) URL or a /path")
     return value
 
 
