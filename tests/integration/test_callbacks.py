@@ -195,6 +195,7 @@ async def test_two_dispatchers_deliver_each_row_exactly_once(db_url: str, live_f
         async def drain(c: Ctx, worker: str) -> int:
             total = 0
             while (got := await dispatch_due(c, worker_id=worker, limit=8)) > 0:
+                assert got <= 8  # a claim never leases more than its limit
                 total += got
                 await asyncio.sleep(0)
             return total

@@ -73,11 +73,16 @@ async def _claim(ctx: Ctx, worker_id: str, limit: int) -> list[Claimed]:
             return []
     order = (outbox.c.next_attempt_at, outbox.c.id)
     ids_due = select(outbox.c.id).where(_due(now)).order_by(*order).limit(limit)
-    if not ctx.db.is_sqlite:
-        ids_due = ids_due.with_for_update(skip_locked=True)
+    if ctx.db.is_sqlite:
+        picked = outbox.c.id.in_(ids_due)
+    else:
+        # A materialised CTE, not `id IN (subquery)`: PostgreSQL may rescan an IN subquery (a nested loop), and
+        # each rescan under SKIP LOCKED returns rows not yet taken, so one claim leased far more than `limit`.
+        due = ids_due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+        picked = outbox.c.id == due.c.id
     stmt = (
         update(outbox)
-        .where(outbox.c.id.in_(ids_due), _due(now))
+        .where(picked, _due(now))
         .values(locked_by=worker_id, locked_until=now + _lease_ms(ctx), updated_at=now)
         .returning(
             outbox.c.id, outbox.c.app_id, outbox.c.type, outbox.c.url, outbox.c.identify_name, outbox.c.body,
