@@ -73,6 +73,7 @@ async def _claim(ctx: Ctx, worker_id: str, limit: int) -> list[Claimed]:
             return []
     order = (outbox.c.next_attempt_at, outbox.c.id)
     ids_due = select(outbox.c.id).where(_due(now)).order_by(*order).limit(limit)
+    picked: ColumnElement[bool]
     if ctx.db.is_sqlite:
         picked = outbox.c.id.in_(ids_due)
     else:
