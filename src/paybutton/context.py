@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,9 @@ from paybutton.tables import platform_keys
 
 # How often a process looks for a rotated platform key (`paybutton keys rotate`): one small query a second at most.
 KEY_CHECK_SECONDS = 1.0
+KEY_CHECK_TIMEOUT_SECONDS = 2.0
+
+log = logging.getLogger("paybutton.context")
 
 
 @dataclass
@@ -84,25 +88,32 @@ class Ctx:
     _key_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
     async def fresh_signer(self) -> Signer:
-        """The signer of the active platform key. The key's id is looked up at most once a KEY_CHECK_SECONDS;
-        when another process rotated it, the new key is loaded and `self.signer` replaced, so callbacks,
-        /api/platform/public_key and the console follow a rotation without a restart."""
-        if time.monotonic() - self._key_checked < KEY_CHECK_SECONDS:
+        """The signer of the active platform key. The key's id is looked up at most once a KEY_CHECK_SECONDS, by
+        one caller while the others go on with the signer they have; when another process rotated the key, the
+        new key is loaded and `self.signer` replaced, so callbacks, /api/platform/public_key and the console follow
+        a rotation without a restart. Signing never waits on the database: a slow or failing lookup keeps the
+        current key and is tried again an interval later."""
+        if time.monotonic() - self._key_checked < KEY_CHECK_SECONDS or self._key_lock.locked():
             return self.signer
         async with self._key_lock:
-            if time.monotonic() - self._key_checked >= KEY_CHECK_SECONDS:
-                async with self.db.engine.connect() as conn:
-                    row = (await conn.execute(
-                        select(platform_keys.c.id, platform_keys.c.public_pem).where(platform_keys.c.active.is_(True))
-                        .order_by(platform_keys.c.id.desc()).limit(1))).first()
-                    if row is not None and row.id != self._key_id:
-                        if row.public_pem != self.signer.public_pem:
-                            private_pem = (await conn.execute(select(platform_keys.c.private_pem)
-                                                              .where(platform_keys.c.id == row.id))).scalar_one()
-                            self.signer = Signer(private_pem)
-                        self._key_id = row.id
-                self._key_checked = time.monotonic()
+            self._key_checked = time.monotonic()
+            try:
+                await asyncio.wait_for(self._reload_key(), KEY_CHECK_TIMEOUT_SECONDS)
+            except Exception:  # any failure: keep signing with the key we have
+                log.warning("platform key check failed; signing with the current key", exc_info=True)
         return self.signer
+
+    async def _reload_key(self) -> None:
+        async with self.db.engine.connect() as conn:
+            row = (await conn.execute(
+                select(platform_keys.c.id, platform_keys.c.public_pem).where(platform_keys.c.active.is_(True))
+                .order_by(platform_keys.c.id.desc()).limit(1))).first()
+            if row is not None and row.id != self._key_id:
+                if row.public_pem != self.signer.public_pem:
+                    private_pem = (await conn.execute(select(platform_keys.c.private_pem)
+                                                      .where(platform_keys.c.id == row.id))).scalar_one()
+                    self.signer = Signer(private_pem)
+                self._key_id = row.id
 
     async def app(self, app_id: str) -> dict[str, Any]:
         hit = self.apps.get(app_id)

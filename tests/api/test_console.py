@@ -736,20 +736,33 @@ def test_the_throttle_counts_a_window_and_locks_for_a_minute() -> None:
     t = sess.Throttle()
     key = ("1.2.3.4", "tt01")
     for i in range(4):
-        t.failed(key, now=100.0 + i)
-    assert t.wait_seconds(key, now=104.0) == 0  # four failures: not locked
-    t.failed(key, now=500.0)  # the first four are older than five minutes: one failure in the window
-    assert t.wait_seconds(key, now=500.0) == 0
-    for i in range(4):
-        t.failed(key, now=501.0 + i)
-    assert t.wait_seconds(key, now=505.0) == 59
-    assert t.wait_seconds(key, now=563.5) == 1
-    assert t.wait_seconds(key, now=564.0) == 0  # a minute after the fifth failure
-    t.failed(key, now=566.0)
+        assert t.attempt(key, now=100.0 + i) == 0
+    t.attempt(key, now=500.0)  # the first four are older than five minutes: one attempt in the window
+    for i in range(3):
+        assert t.attempt(key, now=501.0 + i) == 0
+    assert t.attempt(key, now=504.0) == 0  # the fifth in the window goes ahead, and locks after it
+    assert t.attempt(key, now=505.0) == 59
+    assert t.attempt(key, now=563.5) == 1  # a refused attempt is not counted and does not extend the lock
+    assert t.attempt(key, now=564.0) == 0  # a minute after the fifth attempt
     t.succeeded(key)
     for i in range(4):
-        t.failed(key, now=567.0 + i)
-    assert t.wait_seconds(key, now=571.0) == 0  # a success cleared the count
+        assert t.attempt(key, now=567.0 + i) == 0
+    assert t.attempt(key, now=571.0) == 0  # a success cleared the count: this is the fifth since
+
+
+def test_the_throttle_counts_parallel_guesses_and_spread_app_ids_and_stays_bounded() -> None:
+    t = sess.Throttle()
+    # attempts are counted when they start: ten guesses in flight at once, only five go ahead
+    assert [t.attempt(("9.9.9.9", "tt01"), now=10.0) for _ in range(10)] == [0] * 5 + [60] * 5
+    # guesses spread over made-up app ids are bounded by the client address
+    spread = [t.attempt(("8.8.8.8", f"tt{n:04d}"), now=20.0) for n in range(40)]
+    assert spread.count(0) == sess.Throttle.IP_LIMIT and all(w == 60 for w in spread[sess.Throttle.IP_LIMIT:])
+    # a flood of distinct keys keeps at most MAX_KEYS of them, in constant time per attempt
+    small = sess.Throttle()
+    small.MAX_KEYS = 50
+    for n in range(1000):
+        small.attempt((f"10.0.{n // 250}.{n % 250}", f"tt{n}"), now=30.0)
+    assert len(small._tries) <= 50 and len(small._locked) <= 50
 
 
 async def test_a_rotated_platform_key_is_used_without_a_restart(world: World, live_factory: Any) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -29,3 +31,31 @@ async def test_concurrent_first_starts_make_one_key(db_url: str) -> None:
             await db.dispose()
     assert n == 1
     assert len(set(keys)) == 1
+
+
+async def test_signing_never_waits_on_a_failing_key_check(running: Any, db_url: str) -> None:
+    """fresh_signer() looks for a rotated key once a second; when the database cannot answer, signing goes on
+    with the current key at once, without an error, and the check backs off for an interval."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from paybutton import context
+
+    ctx = running.ctx
+    before = await ctx.fresh_signer()
+    good_engine = ctx.db.engine
+    # a real engine to a port where nothing listens: every connection attempt fails
+    dead = ("postgresql+asyncpg://postgres@127.0.0.1:9/none" if db_url.startswith("postgresql")
+            else "sqlite+aiosqlite:////nonexistent-dir/none.db")
+    ctx.db.engine = create_async_engine(dead)
+    try:
+        ctx._key_checked = 0.0
+        t0 = time.monotonic()
+        signers = await asyncio.gather(*(ctx.fresh_signer() for _ in range(20)))
+        assert all(s is before for s in signers)
+        assert time.monotonic() - t0 < context.KEY_CHECK_TIMEOUT_SECONDS + 0.5
+        assert time.monotonic() - ctx._key_checked < context.KEY_CHECK_SECONDS  # backs off: no retry storm
+        signed = (await ctx.fresh_signer()).sign(b"{}", 1_795_000_000)
+        assert signed.signature
+    finally:
+        await ctx.db.engine.dispose()
+        ctx.db.engine = good_engine

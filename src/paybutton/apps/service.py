@@ -65,7 +65,10 @@ def _check_url(name: str, value: str | None) -> str | None:
     if value in (None, ""):
         return None
     assert value is not None
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unbalanced [ in the host
+        raise TradeError("INVALID_PARAMETER", f"{name} must be an http(s) URL") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise TradeError("INVALID_PARAMETER", f"{name} must be an http(s) URL")
     return value
@@ -74,7 +77,10 @@ def _check_url(name: str, value: str | None) -> str | None:
 def _check_origins(origins: list[str]) -> list[str]:
     out = []
     for o in origins:
-        p = urlsplit(o)
+        try:
+            p = urlsplit(o)
+        except ValueError:
+            p = urlsplit("")
         if p.scheme not in ("http", "https") or not p.netloc or p.path not in ("", "/"):
             raise TradeError("INVALID_PARAMETER", f"allowed origin {o!r} must look like https://shop.example")
         out.append(f"{p.scheme}://{p.netloc}")

@@ -201,7 +201,7 @@ async def login(request: Request, ctx: CtxDep) -> Response:
     app_id, password, nxt = _text(form, "app_id"), form.get("password"), _safe_next(_text(form, "next"))
     secret = password if isinstance(password, str) else ""
     throttle, key = _throttle(request), (request.client.host if request.client else "-", app_id[:32])
-    wait = throttle.wait_seconds(key)
+    wait = throttle.attempt(key)  # counted before the password check, so parallel guesses count too
     if wait:
         return c.render("login.html", 429, app_id_value=app_id, error=c.t["throttled"].format(s=wait), next=nxt,
                         demo=ctx.settings.demo, demo_app=DEMO_APP_ID)
@@ -211,7 +211,6 @@ async def login(request: Request, ctx: CtxDep) -> Response:
             row = (await conn.execute(select(apps.c.secret, apps.c.console_password_hash)
                                       .where(apps.c.app_id == app_id))).first()
     if row is None or not await sess.check_credentials(row.secret, row.console_password_hash, secret):
-        throttle.failed(key)
         return c.render("login.html", 401, app_id_value=app_id, error=c.t["bad_login"], next=nxt,
                         demo=ctx.settings.demo, demo_app=DEMO_APP_ID)
     throttle.succeeded(key)

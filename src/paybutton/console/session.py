@@ -9,6 +9,7 @@ import hmac
 import math
 import secrets
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,36 +132,50 @@ async def end(conn: AsyncConnection, app_id: str, *, sid: str | None = None, kee
 
 @dataclass
 class Throttle:
-    """Failed sign-ins per (client address, app id), in this process's memory: after LIMIT failures within WINDOW
-    seconds, sign-in for that app from that client is refused for LOCK seconds (a success clears the count).
-    Each server process counts on its own."""
+    """Sign-in attempts per (client address, app id), in this process's memory. An attempt is counted when it
+    starts, before the password is checked, so parallel guesses count too: after LIMIT attempts within WINDOW
+    seconds, sign-in for that app from that client is refused for LOCK seconds; a success clears that count.
+    Every attempt also counts for the client address alone (IP_LIMIT), which bounds guesses spread over many app
+    ids. At most MAX_KEYS keys are kept (least recently used dropped first), so a flood of made-up app ids costs
+    constant memory and constant time per attempt. Each server process counts on its own."""
 
     LIMIT = 5
+    IP_LIMIT = 30
     WINDOW = 300.0
     LOCK = 60.0
     MAX_KEYS = 10_000
-    _fails: dict[tuple[str, str], list[float]] = field(default_factory=dict)
-    _locked: dict[tuple[str, str], float] = field(default_factory=dict)
+    _tries: OrderedDict[tuple[str, str], list[float]] = field(default_factory=OrderedDict)
+    _locked: OrderedDict[tuple[str, str], float] = field(default_factory=OrderedDict)
 
-    def wait_seconds(self, key: tuple[str, str], now: float | None = None) -> int:
-        """Seconds left of a lock on this key (0: sign-in may be tried)."""
+    def attempt(self, key: tuple[str, str], now: float | None = None) -> int:
+        """Count a sign-in attempt; 0 when it may go ahead, else the seconds left of the lock (not counted)."""
         t = time.monotonic() if now is None else now
+        ip_key = (key[0], "*")
+        wait = max(self._wait(key, t), self._wait(ip_key, t))
+        if wait:
+            return wait
+        self._count(key, t, self.LIMIT)
+        self._count(ip_key, t, self.IP_LIMIT)
+        return 0
+
+    def succeeded(self, key: tuple[str, str]) -> None:
+        self._tries.pop(key, None)
+        self._locked.pop(key, None)
+
+    def _wait(self, key: tuple[str, str], t: float) -> int:
         until = self._locked.get(key, 0.0)
         if until <= t:
             self._locked.pop(key, None)
             return 0
         return math.ceil(until - t)
 
-    def failed(self, key: tuple[str, str], now: float | None = None) -> None:
-        t = time.monotonic() if now is None else now
-        if len(self._fails) >= self.MAX_KEYS:  # a flood of distinct keys must not grow memory without bound
-            self._fails = {k: v for k, v in self._fails.items() if v and v[-1] > t - self.WINDOW}
-            self._locked = {k: v for k, v in self._locked.items() if v > t}
-        recent = [x for x in self._fails.get(key, []) if x > t - self.WINDOW] + [t]
-        if len(recent) >= self.LIMIT:
+    def _count(self, key: tuple[str, str], t: float, limit: int) -> None:
+        recent = [x for x in self._tries.pop(key, []) if x > t - self.WINDOW] + [t]
+        if len(recent) >= limit:
             self._locked[key] = t + self.LOCK
+            self._locked.move_to_end(key)
             recent = []
-        self._fails[key] = recent
-
-    def succeeded(self, key: tuple[str, str]) -> None:
-        self._fails.pop(key, None)
+        self._tries[key] = recent
+        for table in (self._tries, self._locked):
+            while len(table) > self.MAX_KEYS:
+                table.popitem(last=False)

@@ -211,7 +211,10 @@ def _check_photo(value: Any) -> str:
         if value.startswith("//"):
             raise _bad("photo_url", "must be empty, an http(s) URL or a /path (not //host)")
         return value
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unbalanced [ in the host
+        raise _bad("photo_url", "must be empty, an http(s) URL or a /path") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise _bad("photo_url", "must be empty, an http(s) URL or a /path")
     return value
