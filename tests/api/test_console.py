@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from typing import Any
@@ -888,3 +889,24 @@ async def test_order_page_labels_each_merchant_call_and_shows_the_offers(world: 
         await http.get("/console/lang/en")
         en = (await http.get(f"/console/orders/{order_id}")).text
         assert "Price calculated (calculate_price)" in en and "Offers applied" in en
+
+
+async def test_sign_in_rows_per_app_are_bounded(world: World) -> None:
+    """Every sign-in (and every cookie-less demo visit) writes a row; an app keeps at most MAX_SESSIONS_PER_APP,
+    the oldest ending first, so the table cannot grow without bound within the 12 hours a row lives."""
+    from sqlalchemy import func, select
+
+    from paybutton.tables import console_sessions
+
+    a = await world.new_app("A", console_password=PASSWORD)
+    now = int(time.time() * 1000)
+    sids = []
+    async with world.ctx.db.tx() as conn:
+        for n in range(sess.MAX_SESSIONS_PER_APP + 15):
+            sids.append(await sess.start(conn, a["app_id"], now + n))
+    async with world.ctx.db.engine.connect() as conn:
+        count = (await conn.execute(select(func.count()).select_from(console_sessions)
+                                    .where(console_sessions.c.app_id == a["app_id"]))).scalar_one()
+        assert count == sess.MAX_SESSIONS_PER_APP
+        assert await sess.alive(conn, sids[-1], a["app_id"], now + 1000)
+        assert not await sess.alive(conn, sids[0], a["app_id"], now + 1000)

@@ -27,6 +27,7 @@ from paybutton.tables import console_sessions
 COOKIE = "pb_console"
 LANG_COOKIE = "pb_console_lang"
 MAX_AGE = 12 * 3600
+MAX_SESSIONS_PER_APP = 200  # beyond this, an app's oldest sign-ins end (bounds the table, e.g. demo auto sign-ins)
 _SALT = "paybutton.console.session"
 
 
@@ -108,6 +109,10 @@ async def start(conn: AsyncConnection, app_id: str, now_ms: int) -> str:
     sid = secrets.token_urlsafe(32)
     await conn.execute(console_sessions.insert().values(id=sid, app_id=app_id, expires_at=now_ms + MAX_AGE * 1000,
                                                         created_at=now_ms))
+    keep = (select(console_sessions.c.id).where(console_sessions.c.app_id == app_id)
+            .order_by(console_sessions.c.created_at.desc(), console_sessions.c.id).limit(MAX_SESSIONS_PER_APP))
+    await conn.execute(delete(console_sessions).where(console_sessions.c.app_id == app_id, console_sessions.c.id != sid,
+                                                      console_sessions.c.id.not_in(keep)))
     return sid
 
 
