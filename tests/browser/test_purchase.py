@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -218,6 +219,40 @@ def test_closing_the_cashier_overlay_is_the_seeds_user_close(demo: Demo, page: A
     paid = page.evaluate("window.__events[1].detail")
     assert paid["status"] == "success" and paid["result"]["code"] == 0 and paid["orderId"] == pay["orderId"]
     page.wait_for_url(f"**/orderDetail.html?orderId={pay['orderId']}")
+
+
+# every `pay` / `error` a <pay-button> dispatches, kept across the page's navigations (they do not bubble: capture)
+RECORD_JS = """for (const n of ['pay', 'error']) window.addEventListener(n, e => {
+  if (e instanceof CustomEvent && e.target.localName === 'pay-button') window.__record(n, e.detail); }, true);"""
+
+
+def test_closing_the_overlay_while_the_payment_is_in_flight_keeps_its_result(demo: Demo, page: Any) -> None:
+    """x while the cashier's pay request is out (slower than the overlay's fallback): the cashier says busy, the
+    overlay waits, and the paid result arrives once — not a user close (code 3), not nothing."""
+    got: list[tuple[str, dict[str, Any]]] = []
+    page.expose_function("__record", lambda name, detail: got.append((name, detail)))
+    page.add_init_script(RECORD_JS)
+
+    def slow(route: Any) -> None:
+        time.sleep(2.5)
+        route.continue_()
+
+    page.route("**/api/buyer/v1/orders/*/pay", slow)
+    page.goto(demo.buy_page())
+    page.wait_for_selector("#buy-library button[data-state=on_sale]")
+    page.click("#buy-library button")
+    f = page.frame_locator(OVERLAY)
+    f.locator("#pay-now:enabled").click()
+    f.locator("#confirm-pay:enabled").wait_for()
+    # the page's own timer clicks x 0.4 s into the request (the route holds Playwright while it waits)
+    page.evaluate(f"setTimeout(() => document.querySelector({CLOSE!r}).click(), 400)")
+    f.locator("#confirm-pay").click()
+    page.wait_for_url("**/pages/orderDetail/orderDetail.html?orderId=*", timeout=15000)
+    page.wait_for_timeout(1000)
+    assert [name for name, _ in got] == ["pay"]
+    pay = got[0][1]
+    assert pay["status"] == "success" and pay["result"] == {"code": 0, "orderId": pay["orderId"]}
+    assert page.url.endswith(f"orderId={pay['orderId']}")
 
 
 def test_mode1_continue_pays_an_order_given_by_out_order_no(demo: Demo, page: Any) -> None:

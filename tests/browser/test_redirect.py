@@ -156,3 +156,25 @@ def test_voucher_card_and_button_of_one_order_keep_their_results_apart(demo: Dem
     card.locator("li").nth(1).wait_for()
     states = card.locator("li").evaluate_all("ls => ls.map(l => l.lastChild.textContent)")
     assert sorted(states) in (["Refunded", "Unused"], ["Refunding", "Unused"])
+
+
+def test_the_result_reaches_a_button_that_now_renders_the_paid_status(demo: Demo, page: Any) -> None:
+    """Continue-pay in redirect mode from an order-status 0 button; the page the buyer returns to renders the order's
+    live status (order-status 1): the same order's button still gets the `pay` event."""
+    page.goto(demo.buy_page(display="redirect"))
+    page.wait_for_selector("#buy-library button[data-state=on_sale]")
+    order_id = page.evaluate("""() => new Promise((resolve, reject) => tt.login({fail: reject, success: () =>
+      window.__payButton.bridge()('POST', '/api/buyer/v1/orders', {goods_id: 'demo-hotpot', goods_type: 1,
+        quantity: 1}, tt.__token).then(o => resolve(o.order_id), reject)}))""")
+    _continue(page, "cont", order_id, pay="onPay")
+    page.locator("#cont button[data-state=ready]").click()
+    page.wait_for_url(f"{demo.server}/pages/cashier?**")
+    page.locator("#confirm-pay:enabled").click()
+    page.wait_for_url(demo.buy_page(display="redirect"))
+    # the merchant's page now shows the order as paid
+    page.evaluate("""(order) => { const b = document.createElement('pay-button'); b.id = 'live';
+      b.setAttribute('order-status', '{{1}}'); b.setAttribute('order-id', order); b.setAttribute('bind:pay', 'onPay');
+      document.querySelector('main').prepend(b); }""", order_id)
+    (paid,) = _events(page, "pay")
+    assert paid["status"] == "success" and paid["result"] == {"code": 0, "orderId": order_id}
+    page.wait_for_url(f"**/orderDetail.html?orderId={order_id}")

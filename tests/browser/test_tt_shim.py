@@ -62,3 +62,49 @@ def test_redirect_to_user_paths(shared_demo: Demo, page: Any, prefix: str) -> No
     assert page.locator("[data-testid=order-id]").inner_text() == "orderid:ot42"
     page.evaluate("tt.navigateTo({url: 'user://pages/index/index'})")
     page.wait_for_url(shared_demo.buy_page())
+
+
+GUARD = """<!doctype html><html><head><meta charset="utf-8"><title>guard</title>
+<script src="{server}/static/tt.js"></script></head>
+<body><p id="t">{{{{renders}}}}/{{{{ok.x}}}}</p>
+<script>
+Page({{
+  data: {{renders: 0, ok: {{}}}},
+  // a page whose own render() calls setData: rendered once per outside setData, not forever
+  render(data) {{
+    this.setData({{renders: data.renders + 1}}, () => {{ window.__inner = (window.__inner || 0) + 1; }});
+  }}
+}});
+</script></body></html>"""
+
+
+def test_a_render_that_calls_set_data_runs_once(shared_demo: Demo, page: Any, live_factory: Any) -> None:
+    async def guard(request: Request) -> HTMLResponse:
+        return HTMLResponse(GUARD.format(server=shared_demo.server))
+
+    site = live_factory(Starlette(routes=[Route("/pages/guard/guard.html", guard)]))
+    page.goto(f"{site.url}/pages/guard/guard.html")
+    page.wait_for_function("getCurrentPages().length === 1 && document.querySelector('#t').textContent === '0/'")
+    # render() calls setData: the inner call updates data and the template, and does not call render() again
+    page.evaluate("() => getCurrentPages()[0].setData({'ok.x': 1})")
+    assert page.evaluate("getCurrentPages()[0].data") == {"renders": 1, "ok": {"x": 1}}
+    assert page.evaluate("window.__inner") == 1
+    assert page.locator("#t").inner_text() == "1/1"
+    page.evaluate("() => getCurrentPages()[0].setData({'ok.x': 2})")
+    assert page.evaluate("[getCurrentPages()[0].data, window.__inner]") == [{"renders": 2, "ok": {"x": 2}}, 2]
+
+
+def test_set_data_skips_prototype_paths(shared_demo: Demo, page: Any, live_factory: Any) -> None:
+    async def life(request: Request) -> HTMLResponse:
+        return HTMLResponse(LIFE.format(server=shared_demo.server))
+
+    site = live_factory(Starlette(routes=[Route("/pages/life/life.html", life)]))
+    page.goto(f"{site.url}/pages/life/life.html")
+    page.wait_for_function("window.__log.length >= 3")
+    # path keys through __proto__, constructor or prototype are skipped: no prototype pollution
+    page.evaluate("""() => getCurrentPages()[0].setData({'__proto__.polluted': 1, 'a.constructor.prototype.bad': 2,
+      'constructor.prototype.worse': 3, 'a.__proto__': {evil: 4}, 'list[0].__proto__.x': 5, 'a.b': 'new'})""")
+    assert page.evaluate("""() => [({}).polluted, ({}).bad, ({}).worse, ({}).evil, ({}).x, [].x,
+      Object.getPrototypeOf(getCurrentPages()[0].data.a) === Object.prototype]""") == [None] * 6 + [True]
+    assert page.evaluate("getCurrentPages()[0].data") == {"a": {"b": "new", "keep": 1}, "list": [{"x": 1}]}
+    assert page.locator("#t").inner_text() == "new/1/1"

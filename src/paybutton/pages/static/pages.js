@@ -23,8 +23,9 @@
         if (!r.ok) { j.httpStatus = r.status; throw j; } return j; }); });
   }
   // Tell the host: overlay -> postMessage to the host origin, if allowed; redirect -> back to the return URL.
+  function overlaid() { return !B.ret && window.parent !== window && S && B.origins.indexOf(S.host) >= 0; }
   function emit(events, done) {
-    if (!B.ret && window.parent !== window && S && B.origins.indexOf(S.host) >= 0) {
+    if (overlaid()) {
       window.parent.postMessage({pb: 'events', key: S.key, events: events, close: !!done}, S.host);
     } else if (B.ret && done) {
       var u = B.ret.split('#')[0];
@@ -275,7 +276,8 @@
     }
     $('confirm-pay').onclick = function () { pay(null); };
     leave = function () {  // the buyer closes the cashier: the seed's `pay` with code 3, once; nothing is charged
-      if (busy) return;
+      // paying (or closing) already: the overlay waits for that result, which closes it
+      if (busy) { if (overlaid()) window.parent.postMessage({pb: 'busy'}, S.host); return; }
       busy = true; clearInterval(timer);
       emit(order ? [{name: 'pay', detail: {status: 'success', orderId: order.order_id, outOrderNo: order.out_order_no || '',
         result: {code: 3, orderId: order.order_id}}}] : [], true);

@@ -17,13 +17,14 @@
   const enc = o => btoa(unescape(encodeURIComponent(JSON.stringify(o)))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
   const dec = s => JSON.parse(decodeURIComponent(escape(atob(s.replace(/-/g, '+').replace(/_/g, '/')))));
   const bytes = s => new TextEncoder().encode(s).length;
+  const bad = (errNo, errMsg) => ({errNo, errMsg});
   const isObj = v => v !== null && typeof v === 'object' && !Array.isArray(v);
   const isInt = v => typeof v === 'number' && Math.floor(v) === v;
   const msgOf = e => e && (e.errMsg || e.message) || (e == null ? '' : String(e));
   // a failed buyer-API call: n for a server error (5xx, no answer), n + 1 for a refused one
   const fault = (r, n) => ({errNo: r.status >= 500 || !r.status ? n : n + 1, errMsg: r.body && r.body.errMsg, logId: r.body && r.body.errLogId});
   const css = (el, s) => { el.style.cssText = s; return el; };
-  const mk = (tag, s) => css(document.createElement(tag), s);
+  const ok = v => Promise.resolve(v), ce = (t, p) => Object.assign(document.createElement(t), p), mk = (tag, s) => css(ce(tag), s);
 
   // results back from a display="redirect" round trip
   let returned = null;
@@ -39,8 +40,7 @@
     const k = server + '|' + appId;
     if (bridges[k]) return bridges[k];
     let seq = 0;
-    const waiting = {}, frame = document.createElement('iframe');
-    frame.hidden = true; frame.title = 'pay-button bridge';
+    const waiting = {}, frame = ce('iframe', {hidden: true, title: 'pay-button bridge'});
     frame.src = server + '/pages/bridge?app_id=' + U(appId);
     const loaded = new Promise(res => { frame.onload = res; });
     addEventListener('message', e => {
@@ -53,7 +53,7 @@
       const id = ++seq;
       const t = setTimeout(() => { delete waiting[id]; reject({status: 0, body: {errMsg: 'bridge timeout'}}); }, 15000);
       waiting[id] = m => { clearTimeout(t); m.status >= 200 && m.status < 300 ? resolve(m.body) : reject(m); };
-      frame.contentWindow.postMessage({pb: 'call', id: id, method: method, path: path, body: body, token: token}, server);
+      frame.contentWindow.postMessage({pb: 'call', id, method, path, body, token}, server);
     }));
     b.errors = b('GET', '/api/errors').then(j => j.seed || {}, () => ({}));
     return (bridges[k] = b);
@@ -78,14 +78,14 @@
       this._btn = this.shadowRoot.querySelector('button');
       this._btn.onclick = () => this._tap();
     }
-    addEventListener(type, fn, opt) { this._listened[type] = true; super.addEventListener(type, fn, opt); }
+    addEventListener(type, ...a) { this._listened[type] = true; super.addEventListener(type, ...a); }
     connectedCallback() {
       if (!this._started) ready.then(() => { if (this.isConnected && !this._started) { this._started = true; this._refresh(); } });
     }
     attributeChangedCallback(name, oldV, newV) {
       if (!this._started || oldV === newV || this._queued) return;
       this._queued = true;
-      Promise.resolve().then(() => { this._queued = false; this._refresh(); });
+      ok().then(() => { this._queued = false; this._refresh(); });
     }
     // attributes: plain or {{2}}
     _v(name) {
@@ -99,10 +99,12 @@
     get _server() { return (this._v('server') || SRC).replace(/\/+$/, ''); }
     get _mode() { return this._v('mode') || '1'; }
     get _status() { return this._v('order-status') || '0'; }
+    get _id() { return this._v(+this._status < 2 ? 'order-id' : 'refund-id'); }
     get _key() {
-      return this.localName + (this._mode === '2' ? ':g:' + this._v('goods-id') : ':' + this._status + ':' + this._v(+this._status < 2 ? 'order-id' : 'refund-id'));
+      return this.localName + (this._mode === '2' ? ':g:' + this._v('goods-id') : (+this._status < 2 ? ':o:' : ':r:') + this._id);
     }
-    _api(method, path, body, token) { return bridge(this._server, this._appId)(method, '/api/buyer/v1/' + path, body, token); }
+    get _br() { return bridge(this._server, this._appId); }
+    _api(method, path, body, token) { return this._br(method, '/api/buyer/v1/' + path, body, token); }
     // hooks: el.bindNAME, bind:NAME on Page, window
     _hook(name) {
       const f = this['bind' + name], m = this._v('bind:' + name), page = window.tt && tt.__page;
@@ -112,20 +114,17 @@
       return typeof window[m] === 'function' ? window[m] : null;
     }
     _has(name) { return !!this._hook(name) || !!this._listened[name]; }
-    _ask(name, detail) {
-      const h = this._hook(name);
-      try { return Promise.resolve(h({type: name, detail: detail, currentTarget: this, target: this})); } catch (e) { return Promise.reject(e); }
-    }
+    _fire(name, detail) { return this._hook(name)({type: name, detail, currentTarget: this, target: this}); }
+    _ask(name, detail) { try { return ok(this._fire(name, detail)); } catch (e) { return Promise.reject(e); } }
     _emit(name, detail) {
-      const h = this._hook(name);
-      if (h) { try { h({type: name, detail: detail, currentTarget: this, target: this}); } catch (e) { setTimeout(() => { throw e; }); } }
-      this.dispatchEvent(new CustomEvent(name, {detail: detail}));
+      if (this._hook(name)) { try { this._fire(name, detail); } catch (e) { setTimeout(() => { throw e; }); } }
+      this.dispatchEvent(new CustomEvent(name, {detail}));
     }
     _error(errNo, errMsg, logId) {
       const lang = this._lang;
-      return (this._appId ? bridge(this._server, this._appId).errors : Promise.resolve({})).then(t => {
+      return (this._appId ? this._br.errors : ok({})).then(t => {
         const e = t[String(errNo)], base = e ? e[lang] : 'errNo ' + errNo;
-        this._emit('error', {errNo: errNo, errMsg: errMsg && errMsg !== base ? base + ': ' + errMsg : base,
+        this._emit('error', {errNo, errMsg: errMsg && errMsg !== base ? base + ': ' + errMsg : base,
           errLogId: logId || 'pb' + Date.now().toString(36) + Math.random().toString(36).slice(2, 8)});
       });
     }
@@ -147,7 +146,7 @@
       if (this._mode !== '1') return 21500;
       const st = this._status;
       if (!/^[0-4]$/.test(st)) return 21521;
-      const id = this._v(+st < 2 ? 'order-id' : 'refund-id');
+      const id = this._id;
       return !id || bytes(id) > 64 ? (+st < 2 ? 21522 : 21523) : 0;
     }
     _refresh() {
@@ -170,15 +169,13 @@
         const f = fault(r, 21507);
         this._error(f.errNo, f.errMsg, f.logId);
       });
-      (gtype === 1 ? this._api('GET', 'goods/' + U(gid) + '?app_id=' + U(appId)).catch(r => { throw fault(r, 21505); }) : Promise.resolve(null))
-        .then(g => this._ask('getgoodsinfo', {goodsId: gid, goodsType: gtype}).then(null, e => {
-          throw {errNo: 21509, errMsg: msgOf(e)};
-        }).then(info => {
+      (gtype === 1 ? this._api('GET', 'goods/' + U(gid) + '?app_id=' + U(appId)).catch(r => { throw fault(r, 21505); }) : ok(null))
+        .then(g => this._ask('getgoodsinfo', {goodsId: gid, goodsType: gtype}).then(null, e => { throw bad(21509, msgOf(e)); }).then(info => {
           if (info === undefined && g) info = {};
-          const bad = this._check(info, gtype);
-          if (bad) throw bad;
+          const err = this._check(info, gtype);
+          if (err) throw err;
           if (!g) return info;
-          info = Object.assign({}, info);
+          info = {...info};
           'currentPrice goodsName goodsPhoto goodsLabels minLimits maxLimits state saleStart stock'.split(' ').forEach(k => { info[k] = g[k]; });
           return info;
         })).then(info => {
@@ -195,7 +192,6 @@
         });
     }
     _check(info, gtype) {
-      const bad = (n, m) => ({errNo: n, errMsg: m});
       if (!isObj(info)) return bad(21512, 'getgoodsinfo must resolve an object');
       if (gtype === 2) {
         if (!isInt(info.currentPrice) || info.currentPrice < 0) return bad(21512, 'currentPrice');
@@ -220,9 +216,9 @@
     // buyer: buyer-token, tt token, tt.login
     _token() {
       const t = this._v('buyer-token'), tt = window.tt;
-      if (t) return Promise.resolve(t);
+      if (t) return ok(t);
       if (!tt) return Promise.reject({errMsg: 'no buyer token'});
-      if (tt.__token) return Promise.resolve(tt.__token);
+      if (tt.__token) return ok(tt.__token);
       return new Promise((res, rej) => tt.login({success: () => res(tt.__token), fail: rej}));
     }
     _tap() {
@@ -238,7 +234,7 @@
       this._busy = true;
       this._ask('placeorder', {goodsId: gid, goodsType: gtype}).then(() => this._token())
         .then(token => this._open('order-confirm', {goods_id: gid, goods_type: gtype},
-          {token: token, goodsInfo: this._info, marketingReady: this._v('marketing-ready') === 'true'}))
+          {token, goodsInfo: this._info, marketingReady: this._v('marketing-ready') === 'true'}))
         .catch(e => this._error(this._dl ? 21546 : 21510, msgOf(e))) // direct link: App's userLogin
         .then(() => { this._busy = false; });
     }
@@ -246,17 +242,15 @@
       const st = +this._status, order = this._v('order-id'), amt = this._v('refund-total-amount');
       if (this._busy) return;
       this._busy = true;
-      const open = (page, params, state, errNo) => this._token().then(t => this._open(page, params, Object.assign({token: t}, state)),
-        e => { throw {errNo: errNo, errMsg: e && e.errMsg}; });
-      (st === 0 ? open('cashier', {order: order}, {}, 21526) : st > 1 ? open('refund-detail', {'refund-id': this._v('refund-id')}, {}, 21537)
-        : (this._hook('applyrefund') ? this._ask('applyrefund', {orderId: order}).then(null, e => {
-          throw {errNo: 21533, errMsg: msgOf(e)};
-        }) : Promise.resolve()).then(extra => {
+      const open = (page, params, state, errNo) => this._token().then(t => this._open(page, params, {token: t, ...state}),
+        e => { throw {errNo, errMsg: e && e.errMsg}; });
+      (st === 0 ? open('cashier', {order}, {}, 21526) : st > 1 ? open('refund-detail', {'refund-id': this._v('refund-id')}, {}, 21537)
+        : (this._hook('applyrefund') ? this._ask('applyrefund', {orderId: order}).then(null, e => { throw bad(21533, msgOf(e)); }) : ok()).then(extra => {
           if (extra !== undefined && !isObj(extra)) throw {errNo: 21534};
-          const rest = Object.assign({}, extra), items = rest.itemOrderList;
+          const rest = {...extra}, items = rest.itemOrderList;
           delete rest.itemOrderList;
-          if (items !== undefined && !(Array.isArray(items) && items.length)) throw {errNo: 21534, errMsg: 'itemOrderList'};
-          return open('refund-apply', {order: order}, {itemOrderList: items || null, cpExtra: extra && JSON.stringify(rest),
+          if (items !== undefined && !(Array.isArray(items) && items.length)) throw bad(21534, 'itemOrderList');
+          return open('refund-apply', {order}, {itemOrderList: items || null, cpExtra: extra && JSON.stringify(rest),
             refundTotalAmount: amt ? +amt : null}, 21533);
         })).catch(e => this._error(e.errNo || 21533, e.errMsg)).then(() => { this._busy = false; });
     }
@@ -280,18 +274,20 @@
       frame.src = url; frame.title = page;
       box.append(frame, x); wrap.append(box);
       const close = () => { removeEventListener('message', onMsg); wrap.remove(); clearTimeout(t); };
-      let t;
+      let t, up;
+      const post = m => frame.contentWindow.postMessage(m, server);
       const onMsg = e => {
         const m = e.data;
         if (e.origin !== server || e.source !== frame.contentWindow || !m) return;
-        if (m.pb === 'ready') frame.contentWindow.postMessage({pb: 'init', state: state}, server);
+        if (m.pb === 'ready') { up = 1; post({pb: 'init', state}); }
+        if (m.pb === 'busy') t = clearTimeout(t); // paying: its result closes the overlay
         if (m.pb === 'events') {
           if (m.close) close();
           (m.events || []).forEach(ev => this._emit(ev.name, ev.detail));
         }
       };
-      // x: the page closes itself (a cashier: the seed's user-closed `pay`)
-      x.onclick = () => { frame.contentWindow.postMessage({pb: 'close'}, server); t = t || setTimeout(close, 1500); };
+      // x: the page closes itself (a cashier: the seed's user-closed `pay`), unless it never started or stays silent
+      x.onclick = () => { if (!up) return close(); post({pb: 'close'}); t = t || setTimeout(close, 1500); };
       addEventListener('message', onMsg);
       document.body.appendChild(wrap);
     }
@@ -321,10 +317,10 @@
         let used = false, open = false;
         this._seen = {}; ul.textContent = '';
         r.vouchers.forEach(v => {
-          const li = ul.appendChild(document.createElement('li')), s = v.state, k = v.item_order_id;
+          const li = ul.appendChild(ce('li')), s = v.state, k = v.item_order_id;
           li.dataset.state = s;
-          if (s === '待使用') li.append(Object.assign(document.createElement('img'), {src: this._server + '/pages/voucher-qr?d=' + U(v.qr_data), alt: v.qr_data}));
-          li.append(Object.assign(document.createElement('b'), {textContent: v.code}), this._lang === 'en' ? CS[s] || s : s);
+          if (s === '待使用') li.append(ce('img', {src: this._server + '/pages/voucher-qr?d=' + U(v.qr_data), alt: v.qr_data}));
+          li.append(ce('b', {textContent: v.code}), this._lang === 'en' ? CS[s] || s : s);
           used = used || (s === '已核销' && old[k] && old[k] !== s); open = open || s === '待使用'; this._seen[k] = s;
         });
         this._btn.hidden = !open;

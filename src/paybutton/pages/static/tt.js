@@ -6,16 +6,16 @@
   const pages = [], binds = [];
   let app = null, readyRes;
   tt.__ready = new Promise(r => { readyRes = r; });
-  tt.__token = null;
-  try { tt.__token = sessionStorage.getItem('tt_buyer_token'); } catch (e) { /* storage off */ }
+  const quiet = f => { try { return f(); } catch (e) { return null; } }; // storage off, a bad {{expr}}
+  tt.__token = quiet(() => sessionStorage.getItem('tt_buyer_token'));
 
   const query = s => Object.fromEntries(new URLSearchParams(s == null ? location.search : s));
-  const cb = (o, name, res) => { if (o && typeof o[name] === 'function') o[name](res); };
-  const done = (o, ok, res) => { cb(o, ok ? 'success' : 'fail', res); cb(o, 'complete', res); };
   const call = (f, self, o) => typeof f === 'function' ? f.call(self, o) : undefined;
+  const cb = (o, name, res) => o && call(o[name], o, res);
+  const done = (o, ok, res) => { cb(o, ok ? 'success' : 'fail', res); cb(o, 'complete', res); };
 
   // templates: {{expr}}, tt:if
-  const evalIn = (expr, data) => { try { return new Function('d', 'with(d){return (' + expr + ')}')(data); } catch (e) { return undefined; } };
+  const evalIn = (expr, data) => quiet(() => new Function('d', 'with(d){return (' + expr + ')}')(data));
   const str = v => v == null ? '' : String(v);
   function fill(tpl, data) {
     const whole = /^\{\{((?:[^}]|\}(?!\}))+)\}\}$/.exec(tpl.trim());
@@ -60,16 +60,18 @@
     page.data = page.data || {};
     page.route = location.pathname.replace(/^\//, '').replace(/\.html$/, '');
     page.options = query();
-    // keys may be paths: 'a.b', 'list[0].x'
+    // keys may be paths: 'a.b', 'list[0].x'; none through __proto__, constructor or prototype
+    let inRender;
     page.setData = (patch, callback) => {
       Object.keys(patch || {}).forEach(k => {
         const p = k.replace(/\[(\d+)\]/g, '.$1').split('.');
         let o = page.data;
+        if (p.some(n => /^(__proto__|constructor|prototype)$/.test(n))) return;
         p.slice(0, -1).forEach((n, i) => { o = o[n] = o[n] && typeof o[n] === 'object' ? o[n] : /^\d+$/.test(p[i + 1]) ? [] : {}; });
         o[p[p.length - 1]] = patch[k];
       });
       render(page.data);
-      call(page.render, page, page.data);
+      if (!inRender) try { inRender = 1; call(page.render, page, page.data); } finally { inRender = 0; } // it may call setData
       document.dispatchEvent(new CustomEvent('tt:setdata', {detail: patch}));
       call(callback);
     };
@@ -87,7 +89,7 @@
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start); else start();
     return page;
   };
-  window.App = obj => { app = obj || {}; if (typeof app.onLaunch === 'function') app.onLaunch({query: query()}); return app; };
+  window.App = obj => { app = obj || {}; call(app.onLaunch, app, {query: query()}); return app; };
   window.getApp = () => app;
   window.getCurrentPages = () => pages.slice();
   if (!/loading/.test(document.readyState)) readyRes(); else document.addEventListener('DOMContentLoaded', () => setTimeout(() => { if (!pages.length) readyRes(); }));
@@ -106,7 +108,7 @@
       .then(j => {
         if (!j.token) throw new Error('login failed: no token');
         tt.__token = j.token;
-        try { sessionStorage.setItem('tt_buyer_token', j.token); } catch (e) { /* storage off */ }
+        quiet(() => sessionStorage.setItem('tt_buyer_token', j.token));
         done(o, true, {errMsg: 'login:ok', code: j.token, isLogin: true, openId: j.open_id});
       })
       .catch(e => done(o, false, {errMsg: 'login:fail ' + (e && e.message || e)}));
