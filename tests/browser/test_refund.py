@@ -198,6 +198,11 @@ def test_voucher_card_shows_codes_and_a_verification(demo: Demo, browser: Any, t
         codes = card.locator("li b").all_inner_texts()
         assert all(codes) and codes[0] != codes[1]
         assert card.locator("button").inner_text() == "申请退款"
+        # the head: the merchant (the app's name), the goods and its label chips; each unit's amount in ¥
+        assert card.locator("p").inner_text() == "释集烤肉 · paybutton 演示店"
+        assert card.locator("h3").inner_text() == "双人火锅套餐"
+        assert card.locator("mark").all_inner_texts() == ["过期退", "随时退", "提前1日预约"]
+        assert card.locator("li span").all_inner_texts() == ["¥168.00", "¥168.00"]
         # one QR per unused unit, drawn by the server from the unit's QR data, which verifies like the code
         page.wait_for_function("""() => { const r = document.querySelector('consume-card').shadowRoot;
             const is = [...r.querySelectorAll('li img')];
@@ -211,6 +216,13 @@ def test_voucher_card_shows_codes_and_a_verification(demo: Demo, browser: Any, t
         assert consume == {"orderId": order_id}
         assert card.locator("li").nth(1).get_attribute("data-state") == "待使用"
         assert card.locator("li[data-state=已核销] img").count() == 0 and card.locator("li img").count() == 1
+        # aligned with and without a QR: codes start, amounts and states end at the same x, inside the card
+        boxes = {sel: [card.locator(sel).nth(i).bounding_box() for i in range(2)] for sel in ("li b", "li span", "li")}
+        assert boxes["li b"][0]["x"] == boxes["li b"][1]["x"]
+        assert len({round(b["x"] + b["width"]) for b in boxes["li span"]}) == 1
+        card_box = card.bounding_box()
+        assert all(b["x"] + b["width"] <= card_box["x"] + card_box["width"] for b in boxes["li"])
+        assert card.evaluate("c => c.scrollWidth <= c.clientWidth")
         page.wait_for_timeout(300)
         shot(page, f"voucher-card-{viewport}")
         # refund the other unit from the card: refund-apply offers the one unit left
@@ -253,6 +265,10 @@ def test_redirect_refund_returns_to_the_order_page(demo: Demo, page: Any) -> Non
     card.locator("li").nth(1).wait_for()
     states = card.locator("li").evaluate_all("ls => ls.map(l => l.lastChild.textContent)")
     assert sorted(states) in (["Refunded", "Unused"], ["Refunding", "Unused"])
+    assert card.locator("mark").all_inner_texts() == ["Refund on expiry", "Refund anytime", "Book 1 day in advance"]
+    assert card.locator("p").inner_text() == "释集烤肉 · paybutton 演示店"
+    assert card.locator("h3").inner_text() == "双人火锅套餐"
+    assert card.locator("li span").all_inner_texts() == ["¥168.00", "¥168.00"]
     assert card.locator("button").inner_text() == "Apply for refund"
 
 

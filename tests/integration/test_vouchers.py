@@ -5,12 +5,15 @@ verification of the same unit (exactly one wins), and `paybutton verify CODE`.""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
+from sqlalchemy import update
 from trade_world import TradeWorld
 from typer.testing import CliRunner
 
 from paybutton.cli import cli
+from paybutton.tables import goods
 
 BUYER = "/api/buyer/v1"
 
@@ -23,9 +26,17 @@ async def vouchers(w: TradeWorld, order_id: str) -> dict[str, Any]:
 
 
 async def test_verify_flow_and_verified_units_do_not_refund(trade: TradeWorld) -> None:
+    labels = [{"type": "REFUND_ANYTIME"}, {"type": "BOOK_IN_ADVANCE", "value": 2}]
+    await trade.add_goods("g", price=8880, labels=json.dumps(labels))
     order = await trade.paid_order(quantity=2)
+    async with trade.db.tx() as conn:  # renamed and relabelled after the sale: the card keeps the order's snapshot
+        await conn.execute(update(goods).where(goods.c.goods_id == "g").values(name="renamed", labels="[]"))
     card = await vouchers(trade, order["order_id"])
     assert [v["state"] for v in card["vouchers"]] == ["待使用", "待使用"]
+    # the card's head: the app's name, the goods name and the label chips from the order's snapshot, both languages
+    assert card["merchant_name"] == "Refund shop" and card["goods_name"] == "goods g"
+    assert card["labels"] == {"zh-CN": ["随时退", "提前2日预约"], "en": ["Refund anytime", "Book 2 days in advance"]}
+    assert [v["price"] for v in card["vouchers"]] == [8880, 8880]
     codes = [v["code"] for v in card["vouchers"]]
     assert all(c and len(c) == 12 for c in codes) and len(set(codes)) == 2
     prep = await trade.api("fulfillment/delivery_prepare", {"code": codes[0]})

@@ -167,6 +167,8 @@ def test_min_above_default_max_is_fine_but_above_given_max_is_not() -> None:
         ({"type": "RESERVATION_FREE"}, "免预约", "No reservation needed"),
         ({"type": "REFUNDABLE_DAYS", "value": 7}, "7日内可退", "Refundable within 7 days"),
         ({"type": "BOOK_IN_ADVANCE", "value": 2}, "提前2日预约", "Book 2 days in advance"),
+        ({"type": "BOOK_IN_ADVANCE", "value": 1}, "提前1日预约", "Book 1 day in advance"),
+        ({"type": "REFUNDABLE_DAYS", "value": 1}, "1日内可退", "Refundable within 1 day"),
         ({"type": "NON_REFUNDABLE"}, "不可退", "Non-refundable"),
     ],
 )

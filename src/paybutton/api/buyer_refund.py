@@ -58,7 +58,7 @@ async def refund_detail(refund_ref: str, buyer: BuyerDep, ctx: CtxDep) -> dict[s
     return await refunds.buyer_detail(ctx, buyer.app_id, buyer.open_id, refund_ref)
 
 
-@router.get("/orders/{order_ref}/vouchers", summary="The voucher card: codes and their states")
+@router.get("/orders/{order_ref}/vouchers", summary="The voucher card: names, label chips, codes and states")
 async def order_vouchers(order_ref: str, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
     async with ctx.db.engine.connect() as conn:
         return await vouchers.buyer_vouchers(conn, buyer.app_id, buyer.open_id, order_ref)

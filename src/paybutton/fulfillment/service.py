@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from paybutton import ids
 from paybutton.clock import Clock
 from paybutton.errors import TradeError
+from paybutton.goods import rules as goods_rules
 from paybutton.order import store as order_store
 from paybutton.order.states import ItemStatus, OrderStatus
 from paybutton.refund.rules import voucher_state
@@ -203,13 +205,16 @@ def voucher_view(i: Any) -> dict[str, Any]:
             "refunded_amount": i.refunded_amount, "verified_at": i.verified_at}
 
 
-
-
 async def buyer_vouchers(conn: AsyncConnection, app_id: str, open_id: str, ref: str) -> dict[str, Any]:
-    """The voucher card: one code (and QR data) per unit, with its state."""
+    """The voucher card: the merchant's and goods' names, the label chips (zh-CN and en), and one code (and QR
+    data) per unit, with its state and price."""
     order = await order_store.find_buyer_order(conn, app_id, open_id, ref)
     if order is None:
         raise TradeError("ORDER_ID_INVALID", ref)
     items = await order_store.items_of(conn, order.order_id)
+    merchant = (await conn.execute(select(apps.c.name).where(apps.c.app_id == app_id))).scalar_one()
+    snap = json.loads(order.goods_snapshot)
     return {"order_id": order.order_id, "out_order_no": order.out_order_no or "", "status": order.status,
-            "delivery_type": order.delivery_type, "vouchers": [voucher_view(i) for i in items]}
+            "delivery_type": order.delivery_type, "merchant_name": merchant, "goods_name": snap["name"],
+            "labels": {lang: goods_rules.label_texts(snap["labels"], lang) for lang in ("zh-CN", "en")},
+            "vouchers": [voucher_view(i) for i in items]}

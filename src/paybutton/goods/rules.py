@@ -137,8 +137,10 @@ def label_text(label: Mapping[str, Any], lang: str = "zh-CN") -> str:
     """The chip text of a (valid) label: 过期退 / 随时退 / 免预约 / n日内可退 / 提前n日预约 / 不可退."""
     kind = str(label.get("type"))
     zh, en = _TEXTS.get(kind, (kind, kind))
-    template = en if lang.lower().startswith("en") else zh
-    return template.format(n=label.get("value"))
+    if not lang.lower().startswith("en"):
+        return zh.format(n=label.get("value"))
+    text = en.format(n=label.get("value"))
+    return text.replace(" 1 days", " 1 day")  # English: 1 day, 2 days
 
 
 def label_texts(labels: list[dict[str, Any]], lang: str = "zh-CN") -> list[str]:

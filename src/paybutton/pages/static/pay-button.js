@@ -2,7 +2,7 @@
 (() => {
   'use strict';
   if (customElements.get('pay-button')) return;
-  const SCRIPT = document.currentScript || {}, DS = SCRIPT.dataset || {}, U = encodeURIComponent;
+  const D = document, SCRIPT = D.currentScript || {}, DS = SCRIPT.dataset || {}, U = encodeURIComponent;
   const SRC = (DS.server || (SCRIPT.src ? new URL(SCRIPT.src, location.href).origin : location.origin)).replace(/\/+$/, '');
   const TEXT = {
     zh: ['继续支付', '申请退款', '退款中', '退款成功', '退款失败'],
@@ -11,8 +11,7 @@
     enS: {upcoming: 'Starting soon', on_sale: 'Buy now', ended: 'Ended', sold_out: 'Sold out', off_shelf: 'Unavailable', close: 'Close'}
   };
   const LABELS = ['EXPIRED_RETURNS', 'REFUND_ANYTIME', 'RESERVATION_FREE', 'REFUNDABLE_DAYS', 'BOOK_IN_ADVANCE', 'NON_REFUNDABLE'];
-  const OBSERVED = ['mode', 'goods-id', 'goods-type', 'order-status', 'order-id', 'refund-id', 'refund-total-amount',
-    'biz-line', 'marketing-ready', 'app-id', 'server', 'buyer-token', 'lang', 'display'];
+  const OBSERVED = 'mode goods-id goods-type order-status order-id refund-id refund-total-amount biz-line marketing-ready app-id server buyer-token lang display'.split(' ');
 
   const enc = o => btoa(unescape(encodeURIComponent(JSON.stringify(o)))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
   const dec = s => JSON.parse(decodeURIComponent(escape(atob(s.replace(/-/g, '+').replace(/_/g, '/')))));
@@ -22,9 +21,8 @@
   const isInt = v => typeof v === 'number' && Math.floor(v) === v;
   const msgOf = e => e && (e.errMsg || e.message) || (e == null ? '' : String(e));
   // a failed buyer-API call: n for a server error (5xx, no answer), n + 1 for a refused one
-  const fault = (r, n) => ({errNo: r.status >= 500 || !r.status ? n : n + 1, errMsg: r.body && r.body.errMsg, logId: r.body && r.body.errLogId});
-  const css = (el, s) => { el.style.cssText = s; return el; };
-  const ok = v => Promise.resolve(v), ce = (t, p) => Object.assign(document.createElement(t), p), mk = (tag, s) => css(ce(tag), s);
+  const fault = (r, n) => ({errNo: r.status >= 500 || !r.status ? n : n + 1, errMsg: r.body?.errMsg, logId: r.body?.errLogId});
+  const ok = v => Promise.resolve(v), ce = (t, p) => Object.assign(D.createElement(t), p), mk = (t, style) => ce(t, {style});
 
   // results back from a display="redirect" round trip
   let returned = null;
@@ -48,11 +46,11 @@
       if (e.origin !== server || e.source !== frame.contentWindow || !m || m.pb !== 'reply' || !waiting[m.id]) return;
       waiting[m.id](m); delete waiting[m.id];
     });
-    (document.body || document.documentElement).appendChild(frame);
-    const b = (method, path, body, token) => loaded.then(() => new Promise((resolve, reject) => {
+    (D.body || D.documentElement).append(frame);
+    const b = (method, path, body, token) => loaded.then(() => new Promise((res, rej) => {
       const id = ++seq;
-      const t = setTimeout(() => { delete waiting[id]; reject({status: 0, body: {errMsg: 'bridge timeout'}}); }, 15000);
-      waiting[id] = m => { clearTimeout(t); m.status >= 200 && m.status < 300 ? resolve(m.body) : reject(m); };
+      const t = setTimeout(() => { delete waiting[id]; rej({status: 0, body: {errMsg: 'bridge timeout'}}); }, 15000);
+      waiting[id] = m => { clearTimeout(t); m.status >= 200 && m.status < 300 ? res(m.body) : rej(m); };
       frame.contentWindow.postMessage({pb: 'call', id, method, path, body, token}, server);
     }));
     b.errors = b('GET', '/api/errors').then(j => j.seed || {}, () => ({}));
@@ -60,8 +58,8 @@
   }
 
   const ready = new Promise(res => {
-    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', res); else res();
-  }).then(() => window.tt && tt.__ready).then(() => new Promise(res => setTimeout(res, 0)));
+    if (D.readyState === 'loading') D.addEventListener('DOMContentLoaded', res); else res();
+  }).then(() => window.tt?.__ready).then(() => new Promise(res => setTimeout(res)));
 
   const CSS = ':host{display:inline-block}button{font:600 15px/1 -apple-system,BlinkMacSystemFont,"PingFang SC","Noto Sans CJK SC",sans-serif;' +
     'color:#fff;background:#FE2C55;border:0;border-radius:8px;padding:12px 22px;min-width:112px;cursor:pointer}' +
@@ -94,7 +92,7 @@
       const m = /^\{\{\s*([\s\S]*?)\s*\}\}$/.exec(v = v.trim());
       return m ? m[1].replace(/^(['"])([\s\S]*)\1$/, '$2') : v;
     }
-    get _lang() { return /^en/i.test(this._v('lang') || DS.lang || '') ? 'en' : 'zh'; }
+    get _lang() { return /^en/i.test(this._v('lang') || DS.lang) ? 'en' : 'zh'; }
     get _appId() { return this._v('app-id') || DS.appId || ''; }
     get _server() { return (this._v('server') || SRC).replace(/\/+$/, ''); }
     get _mode() { return this._v('mode') || '1'; }
@@ -107,7 +105,7 @@
     _api(method, path, body, token) { return this._br(method, '/api/buyer/v1/' + path, body, token); }
     // hooks: el.bindNAME, bind:NAME on Page, window
     _hook(name) {
-      const f = this['bind' + name], m = this._v('bind:' + name), page = window.tt && tt.__page;
+      const f = this['bind' + name], m = this._v('bind:' + name), page = window.tt?.__page;
       if (typeof f === 'function') return f.bind(this);
       if (!m) return null;
       if (page && typeof page[m] === 'function') return page[m].bind(page);
@@ -115,7 +113,7 @@
     }
     _has(name) { return !!this._hook(name) || !!this._listened[name]; }
     _fire(name, detail) { return this._hook(name)({type: name, detail, currentTarget: this, target: this}); }
-    _ask(name, detail) { try { return ok(this._fire(name, detail)); } catch (e) { return Promise.reject(e); } }
+    _ask(name, detail) { return new Promise(res => res(this._fire(name, detail))); }
     _emit(name, detail) {
       if (this._hook(name)) { try { this._fire(name, detail); } catch (e) { setTimeout(() => { throw e; }); } }
       this.dispatchEvent(new CustomEvent(name, {detail}));
@@ -181,9 +179,9 @@
         })).then(info => {
           if (gen !== this._gen) return;
           this._info = info;
-          const st = gtype === 1 ? info.state : 'on_sale', en = this._lang === 'en', d = new Date(info.saleStart), p = n => String(n).padStart(2, '0');
-          this._render(st, st === 'upcoming' && info.saleStart ? (en ? 'from ' : '') + p(d.getMonth() + 1) + '-' + p(d.getDate()) + ' ' +
-            p(d.getHours()) + ':' + p(d.getMinutes()) + (en ? '' : ' 开抢') : '');
+          const st = gtype === 1 ? info.state : 'on_sale', en = this._lang === 'en', d = new Date(info.saleStart); // local MM-DD HH:MM
+          this._render(st, st === 'upcoming' && info.saleStart ? (en ? 'from ' : '') +
+            new Date(d - d.getTimezoneOffset() * 6e4).toISOString().slice(5, 16).replace('T', ' ') + (en ? '' : ' 开抢') : '');
         }, e => {
           if (gen !== this._gen) return;
           this._render('failed');
@@ -243,7 +241,7 @@
       if (this._busy) return;
       this._busy = true;
       const open = (page, params, state, errNo) => this._token().then(t => this._open(page, params, {token: t, ...state}),
-        e => { throw {errNo, errMsg: e && e.errMsg}; });
+        e => { throw {errNo, errMsg: e?.errMsg}; });
       (st === 0 ? open('cashier', {order}, {}, 21526) : st > 1 ? open('refund-detail', {'refund-id': this._v('refund-id')}, {}, 21537)
         : (this._hook('applyrefund') ? this._ask('applyrefund', {orderId: order}).then(null, e => { throw bad(21533, msgOf(e)); }) : ok()).then(extra => {
           if (extra !== undefined && !isObj(extra)) throw {errNo: 21534};
@@ -256,7 +254,7 @@
     }
     // hosted pages: overlay iframe or redirect; the site's App({getThemeConfig}) themes them
     _open(page, params, state) {
-      const server = this._server, a = window.getApp && getApp();
+      const server = this._server, a = window.getApp?.();
       let url = server + '/pages/' + page + '?app_id=' + U(this._appId) + '&lang=' + (this._lang === 'en' ? 'en' : 'zh-CN');
       Object.keys(params).forEach(k => { url += '&' + k + '=' + U(params[k]); });
       state.key = this._key;
@@ -289,22 +287,24 @@
       // x: the page closes itself (a cashier: the seed's user-closed `pay`), unless it never started or stays silent
       x.onclick = () => { if (!up) return close(); post({pb: 'close'}); t = t || setTimeout(close, 1500); };
       addEventListener('message', onMsg);
-      document.body.appendChild(wrap);
+      D.body.append(wrap);
     }
   }
   customElements.define('pay-button', PayButton);
 
-  // <consume-card>: codes per unit, polled; `consume` on verification
+  // <consume-card>: merchant, goods, chips, a code and amount per unit, polled; `consume` on verification
   const CS = {'待使用': 'Unused', '已核销': 'Used', '退款中': 'Refunding', '已退款': 'Refunded'};
   class ConsumeCard extends PayButton {
     constructor() {
       super();
       const r = this.shadowRoot;
-      r.innerHTML = '<style>' + CSS + ':host{display:block;background:#fff;border-radius:12px;padding:2px 16px 12px;margin:12px 0}ul{padding:0}li{display:flex;justify-content:space-between;align-items:center;gap:8px;padding:10px 0;' +
-        'border-bottom:1px solid #eee}b{font-family:monospace;flex:1}img{width:72px;height:72px}li:not([data-state=待使用]){color:#999}</style><ul></ul>' + r.innerHTML.slice(r.innerHTML.indexOf('<button'));
-      this._btn = r.querySelector('button');
-      this._btn.hidden = true;
-      this._btn.onclick = () => this._tap();
+      r.innerHTML = '<style>' + CSS + ':host{display:block;background:#fff;border-radius:12px;padding:14px 16px 12px;margin:12px 0}p{margin:0;font-size:12px;color:#999}' +
+        'h3{margin:4px 0 0;font-size:16px}div{display:flex;flex-wrap:wrap;gap:0 6px}mark{margin-top:6px;font-size:12px;line-height:18px;' +
+        'padding:0 6px;border-radius:4px;color:#FE2C55;background:#fff0f3;border:1px solid #ffc2cf}ul{display:grid;grid-template-columns:auto 1fr auto auto;padding:0;margin:6px 0 12px}' +
+        'li{grid-column:1/-1;display:grid;grid-template-columns:subgrid;align-items:center;padding:10px 0;text-align:right;border-bottom:1px solid #eee}' +
+        'b{font-family:monospace;grid-column:2;text-align:left}img{width:72px;height:72px;margin-right:8px}li span{margin:0 8px}li:not([data-state=待使用]){color:#999}</style><p></p><h3></h3><div></div><ul></ul>' +
+        r.innerHTML.slice(r.innerHTML.indexOf('<button'));
+      Object.assign(this._btn = r.querySelector('button'), {hidden: true, onclick: () => this._tap()});
     }
     get _status() { return '1'; }
     disconnectedCallback() { clearTimeout(this._t); }
@@ -313,15 +313,17 @@
       const id = this._v('order-id');
       this._token().then(t => this._api('GET', 'orders/' + U(id) + '/vouchers', null, t)).then(r => {
         if (gen !== this._gen) return;
-        const old = this._seen || {}, ul = this.shadowRoot.querySelector('ul');
+        const old = this._seen || {}, [, p, h, d, ul] = this.shadowRoot.children, en = this._lang === 'en';
         let used = false, open = false;
         this._seen = {}; ul.textContent = '';
+        p.textContent = r.merchant_name; h.textContent = r.goods_name;
+        d.replaceChildren(...r.labels[en ? 'en' : 'zh-CN'].map(t => ce('mark', {textContent: t})));
         r.vouchers.forEach(v => {
           const li = ul.appendChild(ce('li')), s = v.state, k = v.item_order_id;
           li.dataset.state = s;
           if (s === '待使用') li.append(ce('img', {src: this._server + '/pages/voucher-qr?d=' + U(v.qr_data), alt: v.qr_data}));
-          li.append(ce('b', {textContent: v.code}), this._lang === 'en' ? CS[s] || s : s);
-          used = used || (s === '已核销' && old[k] && old[k] !== s); open = open || s === '待使用'; this._seen[k] = s;
+          li.append(ce('b', {textContent: v.code}), ce('span', {textContent: '¥' + (v.price / 100).toFixed(2)}), en ? CS[s] || s : s);
+          used ||= s === '已核销' && old[k] && old[k] !== s; open ||= s === '待使用'; this._seen[k] = s;
         });
         this._btn.hidden = !open;
         if (used) this._emit('consume', {orderId: id});
