@@ -25,6 +25,13 @@ def normalise_url(url: str) -> str:
     return u.render_as_string(hide_password=False)
 
 
+# asyncpg prepares every statement, and after five runs PostgreSQL may switch a prepared statement to a generic
+# plan costed with the table sizes of that moment, then keep it for the life of the connection. On a new
+# installation (tables analysed while empty) that froze plans that cost 3-5 times the CPU per order until the
+# server restarted; custom plans are re-planned with the real sizes on every run (a few µs for these statements).
+PG_SESSION_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
+
+
 def make_engine(settings: Settings) -> AsyncEngine:
     url = normalise_url(settings.database_url)
     if url.startswith("sqlite"):
@@ -41,12 +48,6 @@ def make_engine(settings: Settings) -> AsyncEngine:
         connect_args={"server_settings": PG_SESSION_SETTINGS},
     )
 
-
-# asyncpg prepares every statement, and after five runs PostgreSQL may switch a prepared statement to a generic
-# plan costed with the table sizes of that moment, then keep it for the life of the connection. On a new
-# installation (tables analysed while empty) that froze plans that cost 3-5 times the CPU per order until the
-# server restarted; custom plans are re-planned with the real sizes on every run (a few µs for these statements).
-PG_SESSION_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

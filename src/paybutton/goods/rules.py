@@ -36,8 +36,8 @@ _TEXTS: Final[dict[str, tuple[str, str]]] = {
     EXPIRED_RETURNS: ("过期退", "Refund on expiry"),
     REFUND_ANYTIME: ("随时退", "Refund anytime"),
     RESERVATION_FREE: ("免预约", "No reservation needed"),
-    REFUNDABLE_DAYS: ("{n}日内可退", "Refundable within {n} days"),
-    BOOK_IN_ADVANCE: ("提前{n}日预约", "Book {n} days in advance"),
+    REFUNDABLE_DAYS: ("{n}日内可退", "Refundable within {n} day{s}"),
+    BOOK_IN_ADVANCE: ("提前{n}日预约", "Book {n} day{s} in advance"),
     NON_REFUNDABLE: ("不可退", "Non-refundable"),
 }
 
@@ -136,11 +136,15 @@ def validate_limits(min_limits: Any = None, max_limits: Any = None) -> tuple[int
 def label_text(label: Mapping[str, Any], lang: str = "zh-CN") -> str:
     """The chip text of a (valid) label: 过期退 / 随时退 / 免预约 / n日内可退 / 提前n日预约 / 不可退."""
     kind = str(label.get("type"))
-    zh, en = _TEXTS.get(kind, (kind, kind))
-    if not lang.lower().startswith("en"):
-        return zh.format(n=label.get("value"))
-    text = en.format(n=label.get("value"))
-    return text.replace(" 1 days", " 1 day")  # English: 1 day, 2 days
+    template = label_templates(lang).get(kind, kind)
+    n = label.get("value")
+    return template.format(n=n, s="" if n == 1 else "s")
+
+
+def label_templates(lang: str = "zh-CN") -> dict[str, str]:
+    """The chip templates of one language ({n}: the label's days; {s}: the English plural), for the pages."""
+    i = 1 if lang.lower().startswith("en") else 0
+    return {kind: texts[i] for kind, texts in _TEXTS.items()}
 
 
 def label_texts(labels: list[dict[str, Any]], lang: str = "zh-CN") -> list[str]:

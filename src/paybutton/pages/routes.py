@@ -19,6 +19,8 @@ from starlette.staticfiles import StaticFiles
 from paybutton.api.common import CtxDep
 from paybutton.apps.service import check_theme
 from paybutton.errors import TradeError
+from paybutton.fulfillment.service import QR_PREFIX
+from paybutton.goods import rules as goods_rules
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -164,13 +166,16 @@ async def link_qr(ctx: CtxDep, app_id: Annotated[str, Query()], goods_id: Annota
         return HTMLResponse("<!doctype html><meta charset=utf-8><p>goods_id must be 1-64 bytes, goods_type 1 or 2 / "
                             "goods_id 或 goods_type 非法</p>", status_code=400)
     link = direct_link(page, goods_id, goods_type)
+    return _qr_svg(link, goods_id, scale=4, border=2, headers={"X-Direct-Link": link, "Cache-Control": "no-store"})
+
+
+def _qr_svg(data: str, title: str, *, scale: int, border: int, headers: dict[str, str]) -> Response:
     buf = io.BytesIO()
-    segno.make(link, error="m").save(buf, kind="svg", scale=4, border=2, title=goods_id)
-    return Response(buf.getvalue(), media_type="image/svg+xml",
-                    headers={"X-Direct-Link": link, "Cache-Control": "no-store"})
+    segno.make(data, error="m").save(buf, kind="svg", scale=scale, border=border, title=title)
+    return Response(buf.getvalue(), media_type="image/svg+xml", headers=headers)
 
 
-VOUCHER_QR = re.compile(r"pbv1:[0-9A-Za-z_-]{1,32}")
+VOUCHER_QR = re.compile(re.escape(QR_PREFIX) + r"[0-9A-Za-z_-]{1,32}")
 
 
 @router.get("/pages/voucher-qr")
@@ -180,9 +185,7 @@ async def voucher_qr(d: Annotated[str, Query(max_length=64)]) -> Response:
     if not VOUCHER_QR.fullmatch(d):
         return HTMLResponse("<!doctype html><meta charset=utf-8><p>not voucher QR data (pbv1:CODE) / "
                             "不是券码二维码数据</p>", status_code=400)
-    buf = io.BytesIO()
-    segno.make(d, error="m").save(buf, kind="svg", scale=3, border=1, title=d)
-    return Response(buf.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+    return _qr_svg(d, d, scale=3, border=1, headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/pages/order-confirm", response_class=HTMLResponse)
@@ -190,7 +193,8 @@ async def order_confirm(request: Request, ctx: CtxDep, app_id: Annotated[str, Qu
                         goods_id: Annotated[str, Query()] = "", goods_type: Annotated[int, Query()] = 1,
                         lang: str | None = None, ret: str | None = None) -> HTMLResponse:
     return await _page(request, ctx, "order_confirm.html", app_id, lang, ret,
-                       {"page": "confirm", "goodsId": goods_id, "goodsType": goods_type})
+                       {"page": "confirm", "goodsId": goods_id, "goodsType": goods_type,
+                        "labels": goods_rules.label_templates(_lang(lang))})
 
 
 @router.get("/pages/cashier", response_class=HTMLResponse)

@@ -8,9 +8,6 @@
   var S = null; // {token, goodsInfo, key, host, extra}
   var logId = ''; // the x-tt-logid of the last buyer-API answer
   var leave = function () { emit([], true); }; // the host's x or the back control: each page may say more
-  var LABELS = {EXPIRED_RETURNS: ['过期退', 'Refund if expired'], REFUND_ANYTIME: ['随时退', 'Refund anytime'],
-    RESERVATION_FREE: ['免预约', 'No booking needed'], REFUNDABLE_DAYS: ['{n}日内可退', 'Refundable within {n} days'],
-    BOOK_IN_ADVANCE: ['提前{n}日预约', 'Book {n} days in advance'], NON_REFUNDABLE: ['不可退', 'Non-refundable']};
   function yuan(fen) { return '¥' + (Number(fen || 0) / 100).toFixed(2); }
   function msg(text) { $('pb-msg').textContent = text || ''; }
   function enc(o) { return btoa(unescape(encodeURIComponent(JSON.stringify(o)))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''); }
@@ -189,8 +186,9 @@
       if (info.goodsPhoto) p.src = info.goodsPhoto; else p.hidden = true;
       var chips = $('goods-chips'); chips.textContent = '';
       (info.goodsLabels || []).forEach(function (lb) {
-        var t = LABELS[lb.type]; var c = document.createElement('span'); c.className = 'pb-chip';
-        c.textContent = (t ? t[en ? 1 : 0] : lb.type).replace('{n}', lb.value).replace(/^(.* 1) days/, '$1 day'); chips.appendChild(c);
+        var c = document.createElement('span'); c.className = 'pb-chip'; // the templates are the server's (goods/rules.py)
+        c.textContent = (B.labels[lb.type] || lb.type).replace('{n}', lb.value).replace('{s}', lb.value == 1 ? '' : 's');
+        chips.appendChild(c);
       });
       $('goods-date').textContent = info.dateRule || (en ? 'Valid every day' : '周一至周日可用');
       $('goods-price').textContent = yuan(info.currentPrice);
