@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -62,6 +63,9 @@ apps = Table(
     Column("suspended", Boolean, nullable=False, default=False),
     Column("console_password_hash", Text, nullable=True),
     Column("theme", Text, nullable=True),  # 0004: JSON {borderRadius, backgroundColor, fontColor}
+    # 0007: the real payment channels' settings, JSON {"wechat": {...}, "alipay": {...}}; NULL = sandbox only.
+    # Holds secrets: never logged, never shown back after saving.
+    Column("pay_config", Text, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
 )
@@ -192,6 +196,20 @@ payments = Table(
     Column("channel_pay_id", String(64), nullable=True),
     Column("late", Boolean, nullable=False, default=False),
     Column("created_at", BigInteger, nullable=False),
+    # 0007: a payment is an attempt, written PROCESSING before the channel is called; payment_id is the
+    # channel's out_trade_no. PROCESSING/UNKNOWN are live: at most one live attempt per order (the partial
+    # unique index below). The final states are SUCCESS and CLOSED; `outcome` keeps the seed's outcome.
+    Column("state", String(16), nullable=False, default="SUCCESS"),
+    Column("provider", String(16), nullable=False, default="sandbox"),  # the Cashier that took it
+    Column("action", Text, nullable=True),  # JSON PayAction for PENDING: {"kind": "qr"|"redirect", "url": ...}
+    Column("message", Text, nullable=True),
+    Column("updated_at", BigInteger, nullable=True),
+    Column("next_check_at", BigInteger, nullable=True),  # when the reconciler asks the channel next
+    Column("checks", Integer, nullable=False, default=0),
+    Index("uq_payments_live_order", "order_id", unique=True,
+          postgresql_where=text("state IN ('PROCESSING', 'UNKNOWN')"),
+          sqlite_where=text("state IN ('PROCESSING', 'UNKNOWN')")),
+    Index("ix_payments_next_check_at", "next_check_at"),
 )
 
 outbox = Table(

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from paybutton import buyer_token
 from paybutton.app import create_app
 from paybutton.apps import service as app_service
-from paybutton.cashier.base import ChargeResult, Outcome
+from paybutton.cashier.base import ChargeRequest, ChargeResult, Outcome
 from paybutton.clock import FakeClock
 from paybutton.config import Settings
 from paybutton.order import service as orders
@@ -231,7 +231,7 @@ class SlowCashier:
     def __init__(self, shop: Shop) -> None:
         self.shop = shop
 
-    async def charge(self, *, order_id: str, amount: int, channel: str, scenario: str | None) -> ChargeResult:
+    async def charge(self, req: ChargeRequest) -> ChargeResult:
         self.shop.clock.advance(400)
         await orders.expire_due(self.shop.ctx)
         return ChargeResult(Outcome.SUCCESS, "late-pay-1")

@@ -4,21 +4,42 @@ from __future__ import annotations
 
 import secrets
 from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Literal, TypeVar
 
-from paybutton.cashier.base import ChargeResult, Outcome, RefundResult
+from paybutton.cashier.base import (
+    ChargeRequest,
+    ChargeResult,
+    NotifyAnswer,
+    NotifyEvent,
+    NotifyRejected,
+    Outcome,
+    QueryResult,
+    RefundResult,
+    TradeState,
+)
 from paybutton.errors import TradeError
 
-SCENARIOS = {o.value.lower(): o for o in Outcome}
+# The outcomes a tester can pick; PENDING and UNKNOWN are a real channel's, not a sandbox scenario.
+SCENARIOS = {o.value.lower(): o for o in Outcome if o not in (Outcome.PENDING, Outcome.UNKNOWN)}
 
 
 REFUND_SCENARIOS = ("success", "fail")
+
+T = TypeVar("T")
+
+
+def _remember(memory: OrderedDict[str, T], key: str, value: T, limit: int) -> None:
+    memory[key] = value
+    if len(memory) > limit:
+        memory.popitem(last=False)
 
 
 class SandboxCashier:
     """`refund_scenario` ("success" or "fail") is how the next refunds end; a tester sets it.
 
-    A refund asked twice gets the same answer, as a real channel's idempotent refund would; the sandbox
-    remembers the last REMEMBER refunds of this process (a retried refund comes back within minutes)."""
+    A charge or a refund asked twice with the same key gets the same answer, as a real channel's idempotent
+    call would; the sandbox remembers the last REMEMBER of each in this process."""
 
     REMEMBER = 10_000
 
@@ -28,16 +49,35 @@ class SandboxCashier:
     def __init__(self) -> None:
         self.refund_scenario = "success"
         self._refunds: OrderedDict[str, RefundResult] = OrderedDict()
+        self._charges: OrderedDict[str, ChargeResult] = OrderedDict()
 
-    async def charge(self, *, order_id: str, amount: int, channel: str, scenario: str | None) -> ChargeResult:
-        key = (scenario or "success").lower()
+
+    async def charge(self, req: ChargeRequest) -> ChargeResult:
+        done = self._charges.get(req.out_trade_no)
+        if done is not None:
+            return done
+        key = (req.scenario or "success").lower()
         if key not in SCENARIOS:
             raise TradeError("INVALID_PARAMETER", f"scenario must be one of {sorted(SCENARIOS)}")
         outcome = SCENARIOS[key]
-        pay_id = f"sbx{channel[:2]}{secrets.token_hex(10)}" if outcome is Outcome.SUCCESS else None
-        return ChargeResult(outcome, pay_id, "" if outcome is Outcome.SUCCESS else f"sandbox: {key}")
+        pay_id = f"sbx{req.channel[:2]}{secrets.token_hex(10)}" if outcome is Outcome.SUCCESS else None
+        result = ChargeResult(outcome, pay_id, "" if outcome is Outcome.SUCCESS else f"sandbox: {key}")
+        _remember(self._charges, req.out_trade_no, result, self.REMEMBER)
+        return result
 
-    async def refund(self, *, refund_id: str, order_id: str, amount: int, channel_pay_id: str | None) -> RefundResult:
+    async def query(self, out_trade_no: str) -> QueryResult:
+        done = self._charges.get(out_trade_no)
+        if done is None:
+            return QueryResult(TradeState.CLOSED, message="sandbox: no such charge in this process")
+        if done.outcome is Outcome.SUCCESS:
+            return QueryResult(TradeState.PAID, done.channel_pay_id)
+        return QueryResult(TradeState.CLOSED, message=done.message)
+
+    async def close(self, out_trade_no: str) -> None:
+        return None
+
+    async def refund(self, *, refund_id: str, order_id: str, amount: int, channel_pay_id: str | None,
+                     out_trade_no: str | None = None, total: int | None = None) -> RefundResult:
         done = self._refunds.get(refund_id)
         if done is not None:
             return done
@@ -47,7 +87,12 @@ class SandboxCashier:
             result = RefundResult(False, None, "sandbox: the channel refused the refund")
         else:
             result = RefundResult(True, f"sbxrf{secrets.token_hex(10)}", "")
-        self._refunds[refund_id] = result
-        if len(self._refunds) > self.REMEMBER:
-            self._refunds.popitem(last=False)
+        _remember(self._refunds, refund_id, result, self.REMEMBER)
         return result
+
+    def parse_notify(self, kind: Literal["payment", "refund"], headers: Mapping[str, str],
+                     body: bytes) -> NotifyEvent:
+        raise NotifyRejected("the sandbox sends no notifies")
+
+    def notify_answer(self, ok: bool) -> NotifyAnswer:
+        return NotifyAnswer(200 if ok else 400, b"", "text/plain")

@@ -16,7 +16,7 @@ from paybutton import ids
 from paybutton.apps import service as app_service
 from paybutton.callbacks import outbox
 from paybutton.callbacks.merchant import call_extension
-from paybutton.cashier.base import ERROR_NAMES, PAY_CODES, Outcome
+from paybutton.cashier.base import ERROR_NAMES, PAY_CODES, ChargeRequest, Outcome
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.fulfillment import service as vouchers
@@ -495,9 +495,10 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
     now = ctx.clock.now_ms()
     if order["status"] not in UNPAID or order["pre_order_status"] != PreOrder.OK or order["pay_expire_at"] <= now:
         raise _not_payable(order, now)
-    charge = await ctx.cashier.charge(order_id=order["order_id"], amount=order["payable"], channel=channel,
-                                      scenario=scenario)
     pid = ids.payment_id()
+    charge = await ctx.cashier.charge(ChargeRequest(
+        out_trade_no=pid, order_id=order["order_id"], amount=order["payable"],
+        description=str(order["goods"]["name"])[:100], channel=channel, scenario=scenario))
     now = ctx.clock.now_ms()
     late = False
     async with ctx.db.tx() as conn:
@@ -520,7 +521,8 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
         await conn.execute(store.INSERT_PAYMENT, {
             "payment_id": pid, "order_id": order["order_id"], "app_id": app_id, "channel": channel,
             "pay_channel": PAY_CHANNELS[channel], "amount": order["payable"], "outcome": charge.outcome.value,
-            "channel_pay_id": charge.channel_pay_id, "late": late, "created_at": now})
+            "channel_pay_id": charge.channel_pay_id, "late": late, "created_at": now, "updated_at": now,
+            "state": "SUCCESS" if charge.outcome is Outcome.SUCCESS else "CLOSED", "provider": ctx.cashier.name})
     result: dict[str, Any] = {
         "status": "success",
         "orderId": order["order_id"],
