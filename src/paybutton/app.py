@@ -69,6 +69,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         writer = await open_writer(db.engine.url.render_as_string(hide_password=False), settings.db_pool_size)
         ctx = Ctx(settings=settings, db=db, clock=the_clock, signer=Signer(private_pem), http=http, writer=writer,
                   order_gate=asyncio.Semaphore(settings.order_concurrency))
+        if settings.test_cashier:  # TEST HOOK (Settings.test_cashier): a channel living outside this process
+            import importlib
+
+            module, _, attr = settings.test_cashier.partition(":")
+            ctx.cashier = getattr(importlib.import_module(module), attr)()
         # Long-lived objects made at start-up leave the collector's generations: shorter GC pauses under load.
         gc.freeze()
         app.state.ctx = ctx

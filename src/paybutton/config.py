@@ -34,6 +34,15 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = 7200
     buyer_token_ttl_seconds: int = 86400
     demo: bool = False
+    # The payment reconciler: how many due attempts one sweep asks the channel about (see paying/reconcile.py
+    # for the schedule: 5s, 10s, 30s, 1m, 2m, 5m after the attempt, then every 10m).
+    reconcile_batch: int = Field(default=50, ge=1, le=1000)
+    # TEST HOOK, never set in production: the process exits (os._exit) right after a channel answered SUCCESS
+    # and before the answer is written, as a crash would. tests/integration/test_pay_crash.py uses it.
+    test_crash_after_charge: bool = False
+    # TEST HOOK: "module:attribute" of a Cashier factory used instead of the sandbox (a test channel that lives
+    # outside the server process). Empty in production.
+    test_cashier: str = ""
     log_level: str = "info"
 
     @classmethod

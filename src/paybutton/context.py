@@ -19,6 +19,7 @@ from paybutton.cashier.sandbox import SandboxCashier
 from paybutton.clock import Clock
 from paybutton.config import Settings
 from paybutton.db import Database
+from paybutton.errors import TradeError
 from paybutton.order.fastpath import OrderWriter
 from paybutton.tables import platform_keys
 
@@ -129,3 +130,16 @@ class Ctx:
         if stale is not None:
             return stale  # the refresh runs on; this request does not wait for it
         return await asyncio.shield(fut)
+
+    def cashier_for(self, app: dict[str, Any], channel: str) -> Cashier:
+        """The Cashier that takes `channel` ("douyin", "wechat", ...) for this app. Every pay asks here, and the
+        attempt records the answer's `name` as its provider. Today: the process's cashier (the sandbox); the real
+        channels return their Cashier from the app's pay_config."""
+        return self.cashier
+
+    def cashier_by_provider(self, app: dict[str, Any], provider: str) -> Cashier:
+        """The Cashier an attempt was taken by (payments.provider): for the reconciler's query, a refund and the
+        channel notify routes. An unknown provider is NOTIFY_PROVIDER_UNKNOWN (404)."""
+        if provider == self.cashier.name:
+            return self.cashier
+        raise TradeError("NOTIFY_PROVIDER_UNKNOWN", provider)

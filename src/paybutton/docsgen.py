@@ -19,6 +19,7 @@ from paybutton.config import Settings
 from paybutton.errors import REGISTRY, SEED_CODES
 from paybutton.marketing import rules as marketing
 from paybutton.money import split_exact
+from paybutton.order import paying
 from paybutton.order import rules as order_rules
 from paybutton.order import service as order_service
 from paybutton.refund import service as refund_service
@@ -161,7 +162,7 @@ def _pre_create_order() -> dict[str, Any]:
 
 
 def _payment() -> dict[str, Any]:
-    return order_service.payment_msg(_paid(), "SUCCESS")
+    return paying.payment_msg(_paid(), "SUCCESS")
 
 
 def _pre_create_refund() -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from paybutton.api.buyer_marketing import MarketingBody, choices_of
@@ -16,6 +16,7 @@ from paybutton.api.common import Buyer, BuyerDep, CtxDep
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.goods import service as goods_service
+from paybutton.order import paying
 from paybutton.order import service as orders
 
 router = APIRouter(prefix="/api/buyer/v1", tags=["buyer"])
@@ -94,9 +95,16 @@ async def get_order(order_ref: str, buyer: BuyerDep, ctx: CtxDep) -> dict[str, A
 
 @router.post("/orders/{order_ref}/cashier", summary="Open the cashier (INIT -> PROCESS)")
 async def open_cashier(order_ref: str, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
-    return await orders.open_cashier(ctx, buyer.app_id, buyer.open_id, order_ref)
+    return await paying.open_cashier(ctx, buyer.app_id, buyer.open_id, order_ref)
 
 
 @router.post("/orders/{order_ref}/pay", summary="Pay through the cashier; answers the seed's `pay` detail")
-async def pay(order_ref: str, body: PayBody, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
-    return await orders.pay(ctx, buyer.app_id, buyer.open_id, order_ref, channel=body.channel, scenario=body.scenario)
+async def pay(order_ref: str, body: PayBody, buyer: BuyerDep, ctx: CtxDep, request: Request) -> dict[str, Any]:
+    """One payment attempt per order at a time: a pay while one is live answers with it (paymentId), PENDING with
+    the channel's action (a QR or a redirect), or PAYMENT_PENDING while its result is being confirmed."""
+    ua = request.headers.get("user-agent", "")
+    phone = any(k in ua for k in ("Mobile", "Android", "iPhone"))
+    return await paying.pay(ctx, buyer.app_id, buyer.open_id, order_ref, channel=body.channel,
+                            scenario=body.scenario, client="phone" if phone else "desktop",
+                            client_ip=request.client.host if request.client else "127.0.0.1",
+                            base_url=str(request.base_url))

@@ -1,6 +1,5 @@
-"""Order use cases: place an order (stock, item orders, the merchant's pre_create_order), open the cashier,
-pay, close, and time out unpaid orders. Each step is one short transaction; no transaction is held open
-while the merchant or a channel is called."""
+"""Order use cases: place an order (stock, item orders, the merchant's pre_create_order), close it, and time
+out unpaid orders. Each step is one short transaction; no transaction is held open while the merchant is called."""
 
 from __future__ import annotations
 
@@ -16,17 +15,15 @@ from paybutton import ids
 from paybutton.apps import service as app_service
 from paybutton.callbacks import outbox
 from paybutton.callbacks.merchant import call_extension
-from paybutton.cashier.base import ERROR_NAMES, PAY_CODES, ChargeRequest, Outcome
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
-from paybutton.fulfillment import service as vouchers
 from paybutton.goods import rules as goods_rules
 from paybutton.marketing import service as marketing
 from paybutton.marketing.rules import Choice, Line, Pricing
 from paybutton.money import split_exact
 from paybutton.order import fastpath, rules, store
-from paybutton.order.states import PAY_CHANNELS, UNPAID, GoodsType, ItemStatus, OrderStatus, PreOrder
-from paybutton.tables import callback_attempts, goods, orders
+from paybutton.order.states import UNPAID, GoodsType, ItemStatus, OrderStatus, PreOrder
+from paybutton.tables import callback_attempts, goods
 
 log = logging.getLogger("paybutton.order")
 
@@ -437,110 +434,7 @@ async def get_buyer_order(ctx: Ctx, app_id: str, open_id: str, order_ref: str) -
     return order_view(row, items, app=await ctx.app(app_id))
 
 
-# ------------------------------------------------------------------ cashier and payment
-
-
-async def open_cashier(ctx: Ctx, app_id: str, open_id: str, order_ref: str) -> dict[str, Any]:
-    """INIT -> PROCESS (idempotent while unpaid); the cashier's view of the order."""
-    order = await get_buyer_order(ctx, app_id, open_id, order_ref)
-    now = ctx.clock.now_ms()
-    async with ctx.db.tx() as conn:
-        res = await conn.execute(store.OPEN_CASHIER, {"oid": order["order_id"], "now": now})
-    if res.rowcount != 1:
-        raise _not_payable(order, now)
-    order["status"] = OrderStatus.PROCESS.value
-    app = await ctx.app(app_id)
-    return {
-        "order": order,
-        "merchant_name": app["name"],
-        "amount": order["payable"],
-        "pay_expire_at": order["pay_expire_at"],
-        "now": now,
-        "channels": app["channels"],
-        "sandbox": ctx.cashier.sandbox,
-        "scenarios": [o.value.lower() for o in Outcome] if ctx.cashier.sandbox else [],
-    }
-
-
-def _not_payable(order: dict[str, Any], now: int) -> TradeError:
-    if order["status"] == OrderStatus.SUCCESS:
-        return TradeError("CONTINUE_PAY_PARAM_INVALID", "the order is already paid")
-    if order["status"] in UNPAID and order["pre_order_status"] == PreOrder.PENDING:
-        return TradeError("CONTINUE_PAY_PARAM_INVALID", "the merchant has not accepted the order yet")
-    if order["status"] == OrderStatus.TIMEOUT or (order["status"] in UNPAID and order["pay_expire_at"] <= now):
-        return TradeError("CONTINUE_PAY_PARAM_INVALID", "the order has timed out")
-    return TradeError("CONTINUE_PAY_PARAM_INVALID", f"the order is {order['status']}")
-
-
-def payment_msg(o: Any, status: str, message: str = "") -> dict[str, Any]:
-    """The payment notify msg (reference §14.2)."""
-    m = o if isinstance(o, dict) else dict(o._mapping)
-    return {
-        "app_id": m["app_id"], "order_id": m["order_id"], "out_order_no": m["out_order_no"] or "",
-        "status": status, "total_amount": m["total_amount"], "discount_amount": m["discount_amount"],
-        "pay_channel": m.get("pay_channel"), "channel_pay_id": m.get("channel_pay_id") or "",
-        "cp_extra": m.get("cp_extra") or "", "item_id": "", "message": message,
-        "event_time": m.get("paid_at") or m.get("updated_at"), "delivery_type": m["delivery_type"],
-        "order_source": "",
-    }
-
-
-async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: str,
-              scenario: str | None = None) -> dict[str, Any]:
-    """Charge through the cashier; the result is the seed's `pay` detail plus errNo for error outcomes."""
-    app = await ctx.app(app_id)
-    if channel not in PAY_CHANNELS or channel not in app["channels"]:
-        raise TradeError("PAYMENT_CHANNEL_INVALID", channel)
-    order = await get_buyer_order(ctx, app_id, open_id, order_ref)
-    now = ctx.clock.now_ms()
-    if order["status"] not in UNPAID or order["pre_order_status"] != PreOrder.OK or order["pay_expire_at"] <= now:
-        raise _not_payable(order, now)
-    pid = ids.payment_id()
-    charge = await ctx.cashier.charge(ChargeRequest(
-        out_trade_no=pid, order_id=order["order_id"], amount=order["payable"],
-        description=str(order["goods"]["name"])[:100], channel=channel, scenario=scenario))
-    now = ctx.clock.now_ms()
-    late = False
-    async with ctx.db.tx() as conn:
-        if charge.outcome is Outcome.SUCCESS:
-            res = await conn.execute(store.MARK_PAID, {
-                "oid": order["order_id"], "now": now, "pay_channel": PAY_CHANNELS[channel],
-                "channel_pay_id": charge.channel_pay_id, "payment_id": pid})
-            if res.rowcount == 1:
-                await conn.execute(store.ITEMS_PAID, {"oid": order["order_id"], "now": now})
-                await vouchers.issue_vouchers(conn, order["order_id"], now)
-                row = await store.order_row(conn, order["order_id"])
-                await outbox.enqueue(conn, ctx.clock, app_id=app_id, kind="payment", url=app["payment_notify_url"],
-                                     msg=payment_msg(row, "SUCCESS"), order_id=order["order_id"])
-            else:
-                # The order ended (timed out or closed) while the buyer paid: keep the money on record and
-                # mark it for the automatic refund.
-                late = True
-                await conn.execute(update(orders).where(orders.c.order_id == order["order_id"])
-                                   .values(auto_refund_pending=True, updated_at=now))
-        await conn.execute(store.INSERT_PAYMENT, {
-            "payment_id": pid, "order_id": order["order_id"], "app_id": app_id, "channel": channel,
-            "pay_channel": PAY_CHANNELS[channel], "amount": order["payable"], "outcome": charge.outcome.value,
-            "channel_pay_id": charge.channel_pay_id, "late": late, "created_at": now, "updated_at": now,
-            "state": "SUCCESS" if charge.outcome is Outcome.SUCCESS else "CLOSED", "provider": ctx.cashier.name})
-    result: dict[str, Any] = {
-        "status": "success",
-        "orderId": order["order_id"],
-        "outOrderNo": order["out_order_no"],
-        "result": {"code": PAY_CODES[charge.outcome], "orderId": order["order_id"]},
-        "outcome": charge.outcome.value,
-        "late": late,
-    }
-    if late:
-        result["result"]["code"] = PAY_CODES[Outcome.FAIL]
-        result["result"]["errMsg"] = "the order ended before the payment; the payment will be refunded"
-    err = ERROR_NAMES.get(charge.outcome)
-    if err:
-        e = TradeError(err)
-        result["errNo"] = e.spec.err_no
-        result["errMsg"] = e.text("zh-CN")
-        result["result"]["errMsg"] = e.text("zh-CN")
-    return result
+# Opening the cashier and paying (payment attempts, settling) are in order/paying.py.
 
 
 # ------------------------------------------------------------------ ending unpaid orders
@@ -555,6 +449,8 @@ async def _end(ctx: Ctx, conn: AsyncConnection, stmt: Any, order_id: str, messag
         await conn.execute(store.RETURN_STOCK, {"a": row.app_id, "g": row.goods_id, "q": row.quantity, "now": now})
     await conn.execute(store.CLOSE_ITEMS, {"oid": order_id, "now": now})
     if notify and row.pre_order_status == PreOrder.OK:
+        from paybutton.order.paying import payment_msg  # paying.py builds on this module
+
         app = await app_service.get_app(conn, row.app_id)  # this connection: SQLite's pool has only one
         full = await store.order_row(conn, order_id)
         await outbox.enqueue(conn, ctx.clock, app_id=row.app_id, kind="payment", url=app["payment_notify_url"],

@@ -1,0 +1,303 @@
+"""Paying an order: open the cashier, pay through a payment *attempt*, and settle an attempt exactly once.
+
+An attempt is a `payments` row written PROCESSING *before* the channel is called; its payment_id is the
+channel's out_trade_no, so asking the channel again for one attempt can never charge twice. The partial unique
+index uq_payments_live_order allows one live (PROCESSING/UNKNOWN) attempt per order: a second pay that arrives
+while one is live fails its INSERT and answers with the live attempt instead. The channel's answer is written by
+a guarded update (only from a live state); an answer that is lost (timeout, error, crash) leaves the attempt live
+for the reconciler (order/reconcile.py), which asks the channel by out_trade_no. `settle` is the one way a live
+attempt ends from outside a pay call: the reconciler and the channel notify routes both call it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any, Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from paybutton import ids
+from paybutton.apps import service as app_service
+from paybutton.callbacks import outbox
+from paybutton.cashier.base import ERROR_NAMES, PAY_CODES, ChargeRequest, ChargeResult, Outcome
+from paybutton.context import Ctx
+from paybutton.errors import TradeError
+from paybutton.fulfillment import service as vouchers
+from paybutton.order import store
+from paybutton.order.service import get_buyer_order
+from paybutton.order.states import PAY_CHANNELS, UNPAID, OrderStatus, PreOrder
+from paybutton.tables import orders, payments
+
+log = logging.getLogger("paybutton.paying")
+
+PROCESSING, UNKNOWN, SUCCESS, CLOSED = "PROCESSING", "UNKNOWN", "SUCCESS", "CLOSED"
+LIVE = (PROCESSING, UNKNOWN)
+# A PROCESSING attempt whose channel call has not come back after this long is the reconciler's (the process
+# that called the channel may have died); the first check of a PENDING or UNKNOWN attempt comes sooner.
+CALL_LEASE_MS = 60_000
+FIRST_CHECK_MS = 5_000
+
+Settled = Literal["paid", "late", "closed"]
+
+
+def payment_msg(o: Any, status: str, message: str = "") -> dict[str, Any]:
+    """The payment notify msg (reference §14.2)."""
+    m = o if isinstance(o, dict) else dict(o._mapping)
+    return {
+        "app_id": m["app_id"], "order_id": m["order_id"], "out_order_no": m["out_order_no"] or "",
+        "status": status, "total_amount": m["total_amount"], "discount_amount": m["discount_amount"],
+        "pay_channel": m.get("pay_channel"), "channel_pay_id": m.get("channel_pay_id") or "",
+        "cp_extra": m.get("cp_extra") or "", "item_id": "", "message": message,
+        "event_time": m.get("paid_at") or m.get("updated_at"), "delivery_type": m["delivery_type"],
+        "order_source": "",
+    }
+
+
+def not_payable(order: dict[str, Any], now: int) -> TradeError:
+    if order["status"] == OrderStatus.SUCCESS:
+        return TradeError("CONTINUE_PAY_PARAM_INVALID", "the order is already paid")
+    if order["status"] in UNPAID and order["pre_order_status"] == PreOrder.PENDING:
+        return TradeError("CONTINUE_PAY_PARAM_INVALID", "the merchant has not accepted the order yet")
+    if order["status"] == OrderStatus.TIMEOUT or (order["status"] in UNPAID and order["pay_expire_at"] <= now):
+        return TradeError("CONTINUE_PAY_PARAM_INVALID", "the order has timed out")
+    return TradeError("CONTINUE_PAY_PARAM_INVALID", f"the order is {order['status']}")
+
+
+async def open_cashier(ctx: Ctx, app_id: str, open_id: str, order_ref: str) -> dict[str, Any]:
+    """INIT -> PROCESS (idempotent while unpaid); the cashier's view of the order."""
+    order = await get_buyer_order(ctx, app_id, open_id, order_ref)
+    now = ctx.clock.now_ms()
+    async with ctx.db.tx() as conn:
+        res = await conn.execute(store.OPEN_CASHIER, {"oid": order["order_id"], "now": now})
+    if res.rowcount != 1:
+        raise not_payable(order, now)
+    order["status"] = OrderStatus.PROCESS.value
+    app = await ctx.app(app_id)
+    return {
+        "order": order,
+        "merchant_name": app["name"],
+        "amount": order["payable"],
+        "pay_expire_at": order["pay_expire_at"],
+        "now": now,
+        "channels": app["channels"],
+        "sandbox": ctx.cashier.sandbox,
+        "scenarios": [o.value.lower() for o in Outcome if o not in (Outcome.PENDING, Outcome.UNKNOWN)]
+        if ctx.cashier.sandbox else [],
+    }
+
+
+# ------------------------------------------------------------------ reading attempts
+
+
+async def attempt_row(conn: AsyncConnection, payment_id: str) -> Row[Any] | None:
+    return (await conn.execute(select(payments).where(payments.c.payment_id == payment_id))).first()
+
+
+async def live_attempt(conn: AsyncConnection, order_id: str) -> Row[Any] | None:
+    q = select(payments).where(payments.c.order_id == order_id, payments.c.state.in_(LIVE))
+    return (await conn.execute(q)).first()
+
+
+async def _app_in(conn: AsyncConnection, ctx: Ctx, app_id: str) -> dict[str, Any]:
+    """The app row through the caller's connection (SQLite has one connection per process: never open a second)."""
+    hit = ctx.apps.get(app_id) or ctx.apps.stale(app_id)
+    if hit is None:
+        hit = await app_service.get_app(conn, app_id)
+        ctx.apps.put(hit)
+    return hit
+
+
+# ------------------------------------------------------------------ settling
+
+
+async def _settle_in(conn: AsyncConnection, ctx: Ctx, p: Row[Any], *, paid: bool, channel_pay_id: str | None,
+                     outcome: str | None, message: str) -> Settled | None:
+    """End the live attempt `p` in the caller's transaction: the guarded update decides who wins (None: someone
+    else settled it first). Paid: the order is paid (items, vouchers, the payment notify in the outbox), or, when
+    the order ended meanwhile, the payment is kept as late and the order marked for the automatic refund."""
+    now = ctx.clock.now_ms()
+    values: dict[str, Any] = {"updated_at": now, "next_check_at": None, "message": message[:500] or None}
+    if paid:
+        values.update(state=SUCCESS, outcome=Outcome.SUCCESS.value, channel_pay_id=channel_pay_id)
+    else:
+        values.update(state=CLOSED)
+        if outcome is not None:
+            values["outcome"] = outcome
+    res = await conn.execute(update(payments).where(payments.c.payment_id == p.payment_id,
+                                                    payments.c.state.in_(LIVE)).values(**values))
+    if res.rowcount != 1:
+        return None
+    if not paid:
+        return "closed"
+    mark = await conn.execute(store.MARK_PAID, {
+        "oid": p.order_id, "now": now, "pay_channel": p.pay_channel, "channel_pay_id": channel_pay_id,
+        "payment_id": p.payment_id})
+    if mark.rowcount == 1:
+        await conn.execute(store.ITEMS_PAID, {"oid": p.order_id, "now": now})
+        await vouchers.issue_vouchers(conn, p.order_id, now)
+        row = await store.order_row(conn, p.order_id)
+        app = await _app_in(conn, ctx, p.app_id)
+        await outbox.enqueue(conn, ctx.clock, app_id=p.app_id, kind="payment", url=app["payment_notify_url"],
+                             msg=payment_msg(row, "SUCCESS"), order_id=p.order_id)
+        return "paid"
+    # The order ended (timed out, closed, or paid by another attempt) while the buyer paid: keep the money on
+    # record and mark it for the automatic refund (refund/service.refund_late_payment).
+    await conn.execute(update(payments).where(payments.c.payment_id == p.payment_id).values(late=True))
+    await conn.execute(update(orders).where(orders.c.order_id == p.order_id)
+                       .values(auto_refund_pending=True, updated_at=now))
+    log.warning("payment %s of order %s arrived after the order ended: kept, to be refunded",
+                p.payment_id, p.order_id)
+    return "late"
+
+
+async def settle(ctx: Ctx, payment_id: str, *, paid: bool, channel_pay_id: str | None, amount: int | None,
+                 source: str, message: str = "") -> bool:
+    """End a live attempt once, whoever asks (the reconciler, a channel notify): True when this call ended it.
+    An unknown attempt, an amount other than the attempt's, or an attempt already ended changes nothing."""
+    async with ctx.db.tx() as conn:
+        p = await attempt_row(conn, payment_id)
+        if p is None:
+            log.warning("settle from %s: no attempt %s; nothing changed", source, payment_id)
+            return False
+        if amount is not None and amount != p.amount:
+            log.warning("settle from %s: attempt %s is %d fen, the channel says %d; refused, nothing changed",
+                        source, payment_id, p.amount, amount)
+            return False
+        if p.state not in LIVE:
+            return False
+        got = await _settle_in(conn, ctx, p, paid=paid, channel_pay_id=channel_pay_id, outcome=None,
+                               message=message or f"settled by {source}")
+    if got is not None:
+        log.info("attempt %s settled by %s: %s", payment_id, source, got)
+    return got is not None
+
+
+# ------------------------------------------------------------------ paying
+
+
+def _answer(order: dict[str, Any], p: Any, *, joined: bool = False) -> dict[str, Any]:
+    """The pay answer for an attempt as it stands: the seed's `pay` detail plus errNo for error outcomes; a live
+    attempt says `pending` (with the channel's action, if it gave one) or raises PAYMENT_PENDING. `joined`: this
+    pay found the attempt of an earlier pay (the answer names it: paymentId)."""
+    m = p if isinstance(p, dict) else dict(p._mapping)
+    base: dict[str, Any] = {"status": "success", "orderId": order["order_id"], "outOrderNo": order["out_order_no"],
+                            "outcome": m["outcome"], "late": bool(m["late"])}
+    if joined:
+        base["paymentId"] = m["payment_id"]
+    if m["state"] in LIVE:
+        action = json.loads(m["action"]) if m["action"] else None
+        if m["state"] == UNKNOWN or action is None:
+            raise TradeError("PAYMENT_PENDING", f"payment {m['payment_id']} is {m['state']}")
+        base["result"] = {"orderId": order["order_id"], "pending": True, "action": action,
+                          "paymentId": m["payment_id"]}
+        return base
+    outcome = Outcome(m["outcome"]) if m["outcome"] in Outcome.__members__ else Outcome.FAIL
+    if m["state"] == CLOSED and outcome not in PAY_CODES:
+        outcome = Outcome.TIMEOUT  # closed by the reconciler: the buyer never paid at the channel
+    base["result"] = {"code": PAY_CODES[outcome], "orderId": order["order_id"]}
+    if m["late"]:
+        base["result"]["code"] = PAY_CODES[Outcome.FAIL]
+        base["result"]["errMsg"] = "the order ended before the payment; the payment will be refunded"
+    err = ERROR_NAMES.get(outcome)
+    if err:
+        e = TradeError(err)
+        base["errNo"] = e.spec.err_no
+        base["errMsg"] = e.text("zh-CN")
+        base["result"]["errMsg"] = e.text("zh-CN")
+    return base
+
+
+async def _open_attempt(ctx: Ctx, order: dict[str, Any], row: dict[str, Any]) -> Row[Any] | None:
+    """INSERT the PROCESSING attempt; the partial unique index is the guard. None: written (go on and charge);
+    else the live attempt that was there first (answer with it)."""
+    for _ in range(3):
+        try:
+            async with ctx.db.tx() as conn:
+                await conn.execute(store.INSERT_PAYMENT, row)
+            return None
+        except IntegrityError:
+            async with ctx.db.engine.connect() as conn:
+                live = await live_attempt(conn, order["order_id"])
+            if live is not None:
+                return live
+            # the live attempt ended between our INSERT and this read: try once more
+    raise TradeError("ORDER_STATUS_CONFLICT", "the payment changed meanwhile; try again")
+
+
+async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: str, scenario: str | None = None,
+              client: Literal["desktop", "phone"] = "desktop", client_ip: str = "127.0.0.1",
+              base_url: str = "") -> dict[str, Any]:
+    """Pay through an attempt: written first, then the channel (keyed by the attempt id), then the answer written
+    by a guarded update. A pay while an attempt is live answers with that attempt, never a second charge."""
+    app = await ctx.app(app_id)
+    if channel not in PAY_CHANNELS or channel not in app["channels"]:
+        raise TradeError("PAYMENT_CHANNEL_INVALID", channel)
+    order = await get_buyer_order(ctx, app_id, open_id, order_ref)
+    now = ctx.clock.now_ms()
+    if order["status"] == OrderStatus.SUCCESS:
+        async with ctx.db.engine.connect() as conn:
+            paid_by = (await conn.execute(select(orders.c.payment_id).where(
+                orders.c.order_id == order["order_id"]))).scalar_one_or_none()
+        raise TradeError("CONTINUE_PAY_PARAM_INVALID", f"the order is already paid (payment {paid_by})")
+    if order["status"] not in UNPAID or order["pre_order_status"] != PreOrder.OK or order["pay_expire_at"] <= now:
+        raise not_payable(order, now)
+    cashier = ctx.cashier_for(app, channel)
+    pid = ids.payment_id()
+    row = {"payment_id": pid, "order_id": order["order_id"], "app_id": app_id, "channel": channel,
+           "pay_channel": PAY_CHANNELS[channel], "amount": order["payable"], "outcome": Outcome.UNKNOWN.value,
+           "channel_pay_id": None, "late": False, "created_at": now, "updated_at": now, "state": PROCESSING,
+           "provider": cashier.name, "action": None, "message": None, "next_check_at": now + CALL_LEASE_MS,
+           "checks": 0}
+    live = await _open_attempt(ctx, order, row)
+    if live is not None:
+        return _answer(order, live, joined=True)
+    base = (ctx.settings.public_url or base_url).rstrip("/")
+    req = ChargeRequest(
+        out_trade_no=pid, order_id=order["order_id"], amount=order["payable"],
+        description=str(order["goods"]["name"])[:100], channel=channel, scenario=scenario, client=client,
+        client_ip=client_ip, return_url=f"{base}/pages/cashier?app_id={app_id}&order={order['order_id']}",
+        notify_url=f"{base}/pay/notify/{cashier.name}/{app_id}", expire_at_ms=order["pay_expire_at"])
+    try:
+        charge = await cashier.charge(req)
+    except TradeError as e:  # the channel refused the request itself (nothing was charged)
+        await _write(ctx, row, ChargeResult(Outcome.FAIL, None, e.text("en")))
+        raise
+    except Exception as e:  # timeout, connection error: the money may have moved; the reconciler asks
+        log.warning("attempt %s: the channel did not answer (%s); left for the reconciler", pid, type(e).__name__)
+        charge = ChargeResult(Outcome.UNKNOWN, None, f"channel error: {type(e).__name__}")
+    if ctx.settings.test_crash_after_charge and charge.outcome is Outcome.SUCCESS:
+        log.critical("PAYBUTTON_TEST_CRASH_AFTER_CHARGE: exiting after the channel's answer, before writing it")
+        os._exit(86)  # the test hook of test_pay_crash.py: a crash between the channel's answer and the write
+    p = await _write(ctx, row, charge)
+    return _answer(order, p)
+
+
+async def _write(ctx: Ctx, row: dict[str, Any], charge: ChargeResult) -> Row[Any]:
+    """Write the channel's answer to the attempt (guarded: only while it is live) and return the attempt."""
+    pid = row["payment_id"]
+    now = ctx.clock.now_ms()
+    async with ctx.db.tx() as conn:
+        p = await attempt_row(conn, pid)
+        assert p is not None
+        if p.state in LIVE:
+            if charge.outcome is Outcome.SUCCESS:
+                await _settle_in(conn, ctx, p, paid=True, channel_pay_id=charge.channel_pay_id, outcome=None,
+                                 message=charge.message)
+            elif charge.outcome in (Outcome.PENDING, Outcome.UNKNOWN):
+                action = None if charge.action is None else json.dumps(
+                    {"kind": charge.action.kind, "url": charge.action.url}, separators=(",", ":"))
+                state = PROCESSING if charge.outcome is Outcome.PENDING and action else UNKNOWN
+                await conn.execute(update(payments).where(payments.c.payment_id == pid, payments.c.state.in_(LIVE))
+                                   .values(state=state, outcome=charge.outcome.value, action=action,
+                                           channel_pay_id=charge.channel_pay_id, message=charge.message or None,
+                                           updated_at=now, next_check_at=now + FIRST_CHECK_MS))
+            else:
+                await _settle_in(conn, ctx, p, paid=False, channel_pay_id=None, outcome=charge.outcome.value,
+                                 message=charge.message)
+        got = await attempt_row(conn, pid)
+    assert got is not None
+    return got
