@@ -129,6 +129,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     from paybutton.callbacks import api as callbacks_api
 
     app.include_router(callbacks_api.router)
+    from paybutton.api import pay_notify
+
+    app.include_router(pay_notify.router)
     app.include_router(pages_routes.router)
     from paybutton.console import routes as console_routes
 

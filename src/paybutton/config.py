@@ -34,9 +34,11 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = 7200
     buyer_token_ttl_seconds: int = 86400
     demo: bool = False
-    # The payment reconciler: how many due attempts one sweep asks the channel about (see paying/reconcile.py
+    # The payment reconciler: how many due attempts one sweep asks the channel about (see order/reconcile.py
     # for the schedule: 5s, 10s, 30s, 1m, 2m, 5m after the attempt, then every 10m).
     reconcile_batch: int = Field(default=50, ge=1, le=1000)
+    # A pay whose channel call has not come back after this long (the process died mid-call) is the reconciler's.
+    payment_call_lease_seconds: float = Field(default=60.0, gt=0, le=3600)
     # TEST HOOK, never set in production: the process exits (os._exit) right after a channel answered SUCCESS
     # and before the answer is written, as a crash would. tests/integration/test_pay_crash.py uses it.
     test_crash_after_charge: bool = False

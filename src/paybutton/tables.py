@@ -295,6 +295,9 @@ refunds = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("refund_at", BigInteger, nullable=True),
     Column("updated_at", BigInteger, nullable=False),
+    # 0007: the payment attempt this refund gives money back from (the channel's out_trade_no); NULL = the
+    # attempt that paid the order. A late or duplicate payment's refund names its own attempt.
+    Column("payment_id", String(32), nullable=True),
     UniqueConstraint("app_id", "out_refund_no", name="uq_refunds_app_out_refund_no"),
     CheckConstraint("refund_total_amount >= 0", name="amount_not_negative"),
     Index("ix_refunds_stage", "stage", "status"),

@@ -1,5 +1,6 @@
-"""Background jobs inside `serve` and `demo`: the order-expiry sweeper and the callback dispatcher.
-Both are safe with several instances on one database (guarded updates; leased, SKIP LOCKED claims)."""
+"""Background jobs inside `serve` and `demo`: the order-expiry sweeper, the callback dispatcher, the refund
+worker and the payment reconciler. All are safe with several instances on one database (guarded updates;
+leased, SKIP LOCKED claims)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import socket
 from paybutton.callbacks.dispatcher import run_dispatcher
 from paybutton.context import Ctx
 from paybutton.order import service as orders
+from paybutton.order.reconcile import run_reconciler
 from paybutton.refund import service as refunds
 
 log = logging.getLogger("paybutton.workers")
@@ -40,4 +42,5 @@ def start(ctx: Ctx) -> list[asyncio.Task[None]]:
         asyncio.create_task(run_sweeper(ctx), name="paybutton-sweeper"),
         asyncio.create_task(run_dispatcher(ctx, worker_id=worker_id()), name="paybutton-dispatcher"),
         asyncio.create_task(refunds.run_refund_worker(ctx), name="paybutton-refunds"),
+        asyncio.create_task(run_reconciler(ctx), name="paybutton-reconciler"),
     ]

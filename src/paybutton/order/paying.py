@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from paybutton import ids
 from paybutton.apps import service as app_service
 from paybutton.callbacks import outbox
-from paybutton.cashier.base import ERROR_NAMES, PAY_CODES, ChargeRequest, ChargeResult, Outcome
+from paybutton.cashier.base import ERROR_NAMES, PAY_CODES, ChargeRequest, ChargeResult, NotifyEvent, Outcome
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.fulfillment import service as vouchers
@@ -36,9 +36,8 @@ log = logging.getLogger("paybutton.paying")
 
 PROCESSING, UNKNOWN, SUCCESS, CLOSED = "PROCESSING", "UNKNOWN", "SUCCESS", "CLOSED"
 LIVE = (PROCESSING, UNKNOWN)
-# A PROCESSING attempt whose channel call has not come back after this long is the reconciler's (the process
-# that called the channel may have died); the first check of a PENDING or UNKNOWN attempt comes sooner.
-CALL_LEASE_MS = 60_000
+# A PROCESSING attempt whose channel call has not come back after Settings.payment_call_lease_seconds is the
+# reconciler's (the process that called the channel may have died); a PENDING or UNKNOWN one is checked sooner.
 FIRST_CHECK_MS = 5_000
 
 Settled = Literal["paid", "late", "closed"]
@@ -176,6 +175,43 @@ async def settle(ctx: Ctx, payment_id: str, *, paid: bool, channel_pay_id: str |
     return got is not None
 
 
+async def on_payment_notify(ctx: Ctx, app_id: str, provider: str, ev: NotifyEvent) -> bool:
+    """A verified payment notify: False (refused, nothing changed) for an attempt this app and provider do not have
+    or another amount; True when taken: the attempt settled now, or already (a replay changes nothing)."""
+    async with ctx.db.engine.connect() as conn:
+        p = await attempt_row(conn, ev.out_trade_no)
+    if p is None or p.app_id != app_id or p.provider != provider:
+        log.warning("payment notify via %s for app %s: no attempt %s; refused", provider, app_id, ev.out_trade_no)
+        return False
+    if ev.amount is not None and ev.amount != p.amount:
+        log.warning("payment notify via %s: attempt %s is %d fen, the notify says %d; refused",
+                    provider, p.payment_id, p.amount, ev.amount)
+        return False
+    if p.state in LIVE:
+        await settle(ctx, p.payment_id, paid=ev.paid, channel_pay_id=ev.channel_pay_id, amount=ev.amount,
+                     source=f"notify:{provider}")
+    elif ev.paid and p.state == CLOSED:
+        await _paid_after_close(ctx, p, ev.channel_pay_id)
+    return True
+
+
+async def _paid_after_close(ctx: Ctx, p: Row[Any], channel_pay_id: str | None) -> None:
+    """The channel says a closed attempt was paid (the buyer paid as it was being closed): the money is kept as
+    a late payment and refunded automatically, never lost."""
+    now = ctx.clock.now_ms()
+    async with ctx.db.tx() as conn:
+        res = await conn.execute(update(payments).where(payments.c.payment_id == p.payment_id,
+                                                        payments.c.state == CLOSED)
+                                 .values(state=SUCCESS, outcome=Outcome.SUCCESS.value, late=True,
+                                         channel_pay_id=channel_pay_id, updated_at=now,
+                                         message="paid at the channel after it was closed; refunded"))
+        if res.rowcount == 1:
+            await conn.execute(update(orders).where(orders.c.order_id == p.order_id)
+                               .values(auto_refund_pending=True, updated_at=now))
+            log.error("attempt %s was paid after it was closed: kept as a late payment, to be refunded",
+                      p.payment_id)
+
+
 # ------------------------------------------------------------------ paying
 
 
@@ -247,10 +283,11 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
         raise not_payable(order, now)
     cashier = ctx.cashier_for(app, channel)
     pid = ids.payment_id()
+    lease = int(ctx.settings.payment_call_lease_seconds * 1000)
     row = {"payment_id": pid, "order_id": order["order_id"], "app_id": app_id, "channel": channel,
            "pay_channel": PAY_CHANNELS[channel], "amount": order["payable"], "outcome": Outcome.UNKNOWN.value,
            "channel_pay_id": None, "late": False, "created_at": now, "updated_at": now, "state": PROCESSING,
-           "provider": cashier.name, "action": None, "message": None, "next_check_at": now + CALL_LEASE_MS,
+           "provider": cashier.name, "action": None, "message": None, "next_check_at": now + lease,
            "checks": 0}
     live = await _open_attempt(ctx, order, row)
     if live is not None:

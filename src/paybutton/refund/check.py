@@ -3,7 +3,9 @@
 Per unit: 0 ≤ refunded, 0 ≤ in flight, refunded + in flight ≤ price; refunded = the sum of its SUCCESS refunds,
 in flight = the sum of its PROCESSING refunds; the status agrees with the money. Per refund: its total is the sum
 of its units (late-payment refunds hold no units); SUCCESS has refund_at. Per paid order: the units' prices add
-up to the payable and the refunds never exceed it."""
+up to the payable and the refunds never exceed it. A late or duplicate payment (a payment attempt kept after the
+order had ended or been paid by another attempt) is its own money: its refunds count against that payment, never
+against the order's payable."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.order.states import ItemStatus, OrderStatus
 from paybutton.refund.rules import RefundStatus, Source
-from paybutton.tables import item_orders, orders, refund_items, refunds
+from paybutton.tables import item_orders, orders, payments, refund_items, refunds
 
 
 async def scan(conn: AsyncConnection) -> list[str]:
@@ -59,10 +61,30 @@ async def scan(conn: AsyncConnection) -> list[str]:
             problems.append(f"refund {rid}: total {r.refund_total_amount} but its units hold {held}")
         if r.status == RefundStatus.SUCCESS and r.refund_at is None:
             problems.append(f"refund {rid}: SUCCESS without refund_at")
+    late = {p.payment_id: p for p in (await conn.execute(
+        select(payments).where(payments.c.late.is_(True), payments.c.outcome == "SUCCESS"))).all()}
+    late_by_order: dict[str, int] = defaultdict(int)
+    for p in late.values():
+        late_by_order[p.order_id] += p.amount
     refunded_by_order: dict[str, int] = defaultdict(int)
+    refunded_by_late: dict[str, int] = defaultdict(int)  # per late payment
+    refunded_late_unnamed: dict[str, int] = defaultdict(int)  # late-payment refunds from before refunds.payment_id
     for r in rs.values():
-        if r.status != RefundStatus.FAIL:
+        if r.status == RefundStatus.FAIL:
+            continue
+        if r.payment_id is not None and r.payment_id in late:
+            refunded_by_late[r.payment_id] += r.refund_total_amount
+        elif r.payment_id is None and r.source == Source.LATE_PAYMENT:
+            refunded_late_unnamed[r.order_id] += r.refund_total_amount
+        else:
             refunded_by_order[r.order_id] += r.refund_total_amount
+    for pid, amount in refunded_by_late.items():
+        if amount > late[pid].amount:
+            problems.append(f"payment {pid} (order {late[pid].order_id}): refunds {amount} exceed the late "
+                            f"payment {late[pid].amount}")
+    for oid, amount in refunded_late_unnamed.items():
+        if amount > late_by_order[oid]:
+            problems.append(f"order {oid}: late-payment refunds {amount} exceed its late payments {late_by_order[oid]}")
     for o in (await conn.execute(select(orders))).all():
         payable = o.total_amount - o.discount_amount
         units = items_by_order.get(o.order_id, [])

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, cast, func, or_, select, update
+from sqlalchemy import BigInteger, and_, cast, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -219,7 +219,19 @@ async def _finish(conn: AsyncConnection, ctx: Ctx, refund_id: str, from_stage: S
     return True
 
 
+async def _paid_attempt(conn: AsyncConnection, r: Any, o: Any) -> Any:
+    """The payment attempt a refund gives money back from: its own (a late payment's), else the one that paid the
+    order. None for a payment recorded before attempts existed."""
+    pid = r.payment_id or o.payment_id
+    if pid is None:
+        return None
+    return (await conn.execute(select(payments).where(payments.c.payment_id == pid))).first()
+
+
 async def _through_cashier(ctx: Ctx, refund_id: str) -> None:
+    """Ask the channel that took the payment (the attempt's provider) to refund it. The refund id is the channel's
+    idempotency key, so a retry after the lease is the same refund. A `pending` answer leaves the refund at the
+    CASHIER stage: the channel's refund notify (settle_channel_refund) or a later retry ends it."""
     now = ctx.clock.now_ms()
     async with ctx.db.tx() as conn:
         res = await conn.execute(store.CLAIM_CASHIER, {"rid": refund_id, "now": now, "until": now + CASHIER_LEASE_MS})
@@ -228,13 +240,40 @@ async def _through_cashier(ctx: Ctx, refund_id: str) -> None:
         r = await store.refund_row(conn, refund_id)
         assert r is not None
         o = await order_store.order_row(conn, r.order_id)
-    assert o is not None
-    result = await ctx.cashier.refund(refund_id=refund_id, order_id=r.order_id, amount=r.refund_total_amount,
-                                      channel_pay_id=o.channel_pay_id)
+        assert o is not None
+        p = await _paid_attempt(conn, r, o)
+        app = await _app(conn, ctx, r.app_id)
+    cashier = ctx.cashier_by_provider(app, p.provider) if p is not None else ctx.cashier
+    result = await cashier.refund(
+        refund_id=refund_id, order_id=r.order_id, amount=r.refund_total_amount,
+        channel_pay_id=p.channel_pay_id if p is not None else o.channel_pay_id,
+        out_trade_no=p.payment_id if p is not None else None, total=p.amount if p is not None else None)
+    if result.pending:
+        log.info("refund %s: accepted by the channel, waiting for its notify", refund_id)
+        return
     async with ctx.db.tx() as conn:
         await _finish(conn, ctx, refund_id, Stage.CASHIER, ok=result.ok,
                       message=result.message or ("refunded" if result.ok else "the channel refused"),
                       channel_refund_id=result.channel_refund_id)
+
+
+async def settle_channel_refund(ctx: Ctx, app_id: str, refund_id: str, *, out_trade_no: str | None, ok: bool,
+                                channel_refund_id: str | None, message: str = "") -> bool | None:
+    """The channel's refund notify: end a refund waiting at the CASHIER stage, once. None: no such refund of this
+    app and payment (refused, nothing changed); False: already ended (a replay, nothing changed); True: ended now."""
+    async with ctx.db.tx() as conn:
+        r = await store.refund_row(conn, refund_id)
+        if r is None or r.app_id != app_id:
+            log.warning("refund notify: no refund %s of app %s; refused", refund_id, app_id)
+            return None
+        o = await order_store.order_row(conn, r.order_id)
+        p = await _paid_attempt(conn, r, o)
+        if out_trade_no is not None and (p is None or p.payment_id != out_trade_no):
+            log.warning("refund notify: refund %s is not of payment %s; refused", refund_id, out_trade_no)
+            return None
+        return await _finish(conn, ctx, refund_id, Stage.CASHIER, ok=ok,
+                             message=message or ("refunded" if ok else "the channel refused"),
+                             channel_refund_id=channel_refund_id)
 
 
 # ------------------------------------------------------------------ moving refunds on
@@ -316,8 +355,9 @@ async def advance(ctx: Ctx, refund_id: str) -> None:
 
 
 async def refund_late_payment(ctx: Ctx, order_id: str) -> str | None:
-    """The buyer paid a timed-out order: give the whole payment back (source 6, no audit, no pre_create_refund;
-    the merchant never accepted this payment). The flag flips in the same transaction, so only one refund."""
+    """The buyer paid an order that had ended (timed out, closed, or paid by another attempt): give each such
+    payment back whole (source 6, no audit, no pre_create_refund; the merchant never accepted it), one refund per
+    late attempt, naming it. The flag flips in the same transaction, so each late payment is refunded once."""
     now = ctx.clock.now_ms()
     rid = ids.refund_id()
     async with ctx.db.tx() as conn:
@@ -328,16 +368,23 @@ async def refund_late_payment(ctx: Ctx, order_id: str) -> str | None:
             return None
         o = await order_store.order_row(conn, order_id)
         assert o is not None
-        paid = (await conn.execute(select(func.coalesce(func.sum(payments.c.amount), 0)).where(
-            payments.c.order_id == order_id, payments.c.late.is_(True), payments.c.outcome == "SUCCESS"))).scalar_one()
-        await conn.execute(refunds.insert().values(
-            refund_id=rid, app_id=o.app_id, order_id=order_id, out_refund_no=rid,
-            status=RefundStatus.PROCESSING.value, stage=Stage.READY.value, refund_total_amount=int(paid),
-            source=int(Source.LATE_PAYMENT), audit_status=AuditStatus.INIT.value, need_refund_audit=2,
-            reason=_dumps(["the order timed out before the payment"]), description="", cp_extra=o.cp_extra,
-            created_at=now, updated_at=now))
-    await advance(ctx, rid)
-    return rid
+        refunded = select(refunds.c.refund_id).where(refunds.c.payment_id == payments.c.payment_id)
+        late = (await conn.execute(select(payments.c.payment_id, payments.c.amount).where(
+            payments.c.order_id == order_id, payments.c.late.is_(True), payments.c.outcome == "SUCCESS",
+            ~refunded.exists()).order_by(payments.c.created_at))).all()
+        made = []
+        for i, (pid, amount) in enumerate(late):  # one refund per late payment: each is its own channel trade
+            one = rid if i == 0 else ids.refund_id()
+            made.append(one)
+            await conn.execute(refunds.insert().values(
+                refund_id=one, app_id=o.app_id, order_id=order_id, out_refund_no=one, payment_id=pid,
+                status=RefundStatus.PROCESSING.value, stage=Stage.READY.value, refund_total_amount=int(amount),
+                source=int(Source.LATE_PAYMENT), audit_status=AuditStatus.INIT.value, need_refund_audit=2,
+                reason=_dumps(["the order ended before the payment"]), description="", cp_extra=o.cp_extra,
+                created_at=now, updated_at=now))
+    for one in made:
+        await advance(ctx, one)
+    return rid if made else None
 
 
 async def refund_expired(ctx: Ctx, order_id: str) -> str | None:

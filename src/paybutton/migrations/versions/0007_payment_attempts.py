@@ -1,5 +1,6 @@
 """payments become attempts (state, provider, action, reconciler schedule; one live attempt per order by a partial
-unique index); apps.pay_config for the real WeChat Pay and Alipay channels
+unique index); apps.pay_config for the real WeChat Pay and Alipay channels; refunds.payment_id (the attempt a
+refund gives money back from)
 
 Revision ID: 0007
 Revises: 0006
@@ -35,9 +36,13 @@ def upgrade() -> None:
     op.create_index("ix_payments_next_check_at", "payments", ["next_check_at"])
     with op.batch_alter_table("apps") as b:
         b.add_column(sa.Column("pay_config", sa.Text(), nullable=True))
+    with op.batch_alter_table("refunds") as b:
+        b.add_column(sa.Column("payment_id", sa.String(32), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("refunds") as b:
+        b.drop_column("payment_id")
     with op.batch_alter_table("apps") as b:
         b.drop_column("pay_config")
     op.drop_index("ix_payments_next_check_at", "payments")

@@ -1,0 +1,71 @@
+"""The channels' notify routes, the same for every channel: the app's Cashier for `provider` verifies and decodes
+the notify (Cashier.parse_notify) and says how to answer it (Cashier.notify_answer).
+
+POST /pay/notify/{provider}/{app_id}         a payment notify: settles the attempt (order/paying.settle), once
+POST /pay/notify/{provider}/{app_id}/refund  a refund notify: ends the refund waiting for the channel, once
+
+A notify that fails verification, names an attempt or refund this app does not have, or carries another amount is
+refused (answered as the provider expects a refusal) and logged with the reason; nothing changes. A replay of a
+notify already taken is answered ok and changes nothing."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request, Response
+
+from paybutton.api.common import CtxDep
+from paybutton.cashier.base import Cashier, NotifyEvent, NotifyRejected
+from paybutton.errors import TradeError
+from paybutton.order import paying
+from paybutton.refund import service as refunds
+
+router = APIRouter(tags=["channels"])
+log = logging.getLogger("paybutton.notify")
+
+
+def _answer(cashier: Cashier, ok: bool) -> Response:
+    a = cashier.notify_answer(ok)
+    return Response(a.body, status_code=a.status, media_type=a.content_type)
+
+
+async def _verified(ctx: CtxDep, request: Request, provider: str, app_id: str,
+                    kind: str) -> tuple[Cashier, NotifyEvent | None]:
+    try:
+        app = await ctx.app(app_id)
+    except TradeError as e:
+        raise TradeError("NOTIFY_PROVIDER_UNKNOWN", f"no app {app_id}") from e
+    cashier = ctx.cashier_by_provider(app, provider)
+    body = await request.body()
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    try:
+        ev = cashier.parse_notify("refund" if kind == "refund" else "payment", headers, body)
+    except NotifyRejected as e:
+        log.warning("%s notify for app %s via %s refused: %s", kind, app_id, provider, e.reason)
+        return cashier, None
+    if ev.kind != kind:
+        log.warning("%s notify for app %s via %s refused: it is a %s notify", kind, app_id, provider, ev.kind)
+        return cashier, None
+    return cashier, ev
+
+
+@router.post("/pay/notify/{provider}/{app_id}", summary="A payment channel's payment notify", response_model=None)
+async def payment_notify(provider: str, app_id: str, request: Request, ctx: CtxDep) -> Response:
+    cashier, ev = await _verified(ctx, request, provider, app_id, "payment")
+    if ev is None:
+        return _answer(cashier, False)
+    return _answer(cashier, await paying.on_payment_notify(ctx, app_id, provider, ev))
+
+
+@router.post("/pay/notify/{provider}/{app_id}/refund", summary="A payment channel's refund notify",
+             response_model=None)
+async def refund_notify(provider: str, app_id: str, request: Request, ctx: CtxDep) -> Response:
+    cashier, ev = await _verified(ctx, request, provider, app_id, "refund")
+    if ev is None:
+        return _answer(cashier, False)
+    if not ev.out_refund_no:
+        log.warning("refund notify for app %s via %s refused: no out_refund_no", app_id, provider)
+        return _answer(cashier, False)
+    got = await refunds.settle_channel_refund(ctx, app_id, ev.out_refund_no, out_trade_no=ev.out_trade_no or None,
+                                              ok=ev.ok, channel_refund_id=ev.channel_refund_id)
+    return _answer(cashier, got is not None)

@@ -1,0 +1,129 @@
+"""The payment reconciler: live attempts whose outcome is not known yet are settled by asking the channel.
+
+A live attempt (PROCESSING or UNKNOWN) carries `next_check_at`. A pay sets it when it writes the attempt (the
+call lease, Settings.payment_call_lease_seconds: a process that died mid-call leaves it for us) and again when the
+channel answers PENDING or not at all (5 s later). Each check asks `cashier.query(out_trade_no)`:
+
+- PAID -> settle(paid=True): the order is paid, or, if it ended meanwhile, the payment is kept and refunded;
+- CLOSED -> settle(paid=False);
+- WAITING on an order that ended -> `cashier.close`, then one more query: PAID (it slipped in) settles as a late
+  payment, CLOSED closes the attempt;
+- otherwise the next check, on the schedule SCHEDULE_SECONDS after each check (5 s, 10 s, 30 s, 1 min, 2 min,
+  5 min), then every 10 minutes for as long as the attempt is live.
+
+Safe with several instances: an instance claims a due attempt by moving its next_check_at forward with a guarded
+update (compare-and-set on the value it read), and settle() itself is guarded, so one check settles it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import select, update
+
+from paybutton.cashier.base import Cashier, QueryResult, TradeState
+from paybutton.context import Ctx
+from paybutton.order import paying, store
+from paybutton.order.states import UNPAID
+from paybutton.tables import payments
+
+log = logging.getLogger("paybutton.reconcile")
+
+SCHEDULE_SECONDS = (5, 10, 30, 60, 120, 300)
+THEN_EVERY_SECONDS = 600
+CHECK_LEASE_MS = 60_000  # a claimed attempt is free again after this, should the checking instance die
+
+
+def delay_ms(checks: int) -> int:
+    """Milliseconds from check number `checks` (0-based) to the next one."""
+    return (SCHEDULE_SECONDS[checks] if checks < len(SCHEDULE_SECONDS) else THEN_EVERY_SECONDS) * 1000
+
+
+async def _claim(ctx: Ctx, payment_id: str, seen: int) -> bool:
+    now = ctx.clock.now_ms()
+    async with ctx.db.tx() as conn:
+        res = await conn.execute(update(payments).where(
+            payments.c.payment_id == payment_id, payments.c.state.in_(paying.LIVE),
+            payments.c.next_check_at == seen).values(next_check_at=now + CHECK_LEASE_MS))
+    return res.rowcount == 1
+
+
+async def _next_check(ctx: Ctx, payment_id: str, checks: int, message: str) -> None:
+    now = ctx.clock.now_ms()
+    async with ctx.db.tx() as conn:
+        await conn.execute(update(payments).where(payments.c.payment_id == payment_id,
+                                                  payments.c.state.in_(paying.LIVE))
+                           .values(checks=checks + 1, next_check_at=now + delay_ms(checks), updated_at=now,
+                                   message=message[:500] or None))
+
+
+async def _ask(ctx: Ctx, cashier: Cashier, payment_id: str) -> QueryResult:
+    try:
+        return await cashier.query(payment_id)
+    except Exception as e:  # the channel is down: ask again later
+        log.warning("attempt %s: query failed (%s)", payment_id, type(e).__name__)
+        return QueryResult(TradeState.UNKNOWN, message=f"query failed: {type(e).__name__}")
+
+
+async def check(ctx: Ctx, payment_id: str) -> str:
+    """Ask the channel about one live attempt and settle it when the answer is final. Returns what happened."""
+    async with ctx.db.engine.connect() as conn:
+        p = await paying.attempt_row(conn, payment_id)
+        order = await store.order_row(conn, p.order_id) if p is not None else None
+    if p is None or order is None or p.state not in paying.LIVE:
+        return "gone"
+    app = await ctx.app(p.app_id)
+    cashier = ctx.cashier_by_provider(app, p.provider)
+    q = await _ask(ctx, cashier, payment_id)
+    ended = order.status not in UNPAID or order.pay_expire_at <= ctx.clock.now_ms()
+    if q.state is TradeState.WAITING and ended:
+        try:
+            await cashier.close(payment_id)
+        except Exception as e:
+            log.warning("attempt %s: close failed (%s)", payment_id, type(e).__name__)
+        q = await _ask(ctx, cashier, payment_id)
+        if q.state is TradeState.WAITING:
+            q = QueryResult(TradeState.UNKNOWN, message="the order ended; the channel has not closed the trade yet")
+    if q.state is TradeState.PAID:
+        if await paying.settle(ctx, payment_id, paid=True, channel_pay_id=q.channel_pay_id, amount=q.amount,
+                               source="reconciler"):
+            return "paid"
+    elif q.state is TradeState.CLOSED:
+        if await paying.settle(ctx, payment_id, paid=False, channel_pay_id=None, amount=None, source="reconciler",
+                               message=q.message or "closed at the channel"):
+            return "closed"
+    await _next_check(ctx, payment_id, p.checks, q.message or f"channel says {q.state.value}")
+    return "later"
+
+
+async def reconcile_due(ctx: Ctx, limit: int | None = None) -> int:
+    """Check every live attempt whose next_check_at is due (the worker step). Returns how many were settled."""
+    now = ctx.clock.now_ms()
+    q = (select(payments.c.payment_id, payments.c.next_check_at)
+         .where(payments.c.state.in_(paying.LIVE), payments.c.next_check_at <= now)
+         .order_by(payments.c.next_check_at).limit(limit or ctx.settings.reconcile_batch))
+    async with ctx.db.engine.connect() as conn:
+        due = (await conn.execute(q)).all()
+    settled = 0
+    for pid, seen in due:
+        if not await _claim(ctx, pid, seen):
+            continue  # another instance has it
+        try:
+            if await check(ctx, pid) in ("paid", "closed"):
+                settled += 1
+        except Exception:
+            log.exception("attempt %s: reconcile failed; tried again after the lease", pid)
+    return settled
+
+
+async def run_reconciler(ctx: Ctx, stop: asyncio.Event | None = None) -> None:
+    """reconcile_due every sweep interval, forever (or until `stop`); errors are logged and the loop goes on."""
+    while stop is None or not stop.is_set():
+        try:
+            if await reconcile_due(ctx):
+                continue
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("reconciler: sweep failed; retrying")
+        await asyncio.sleep(ctx.settings.sweep_interval_seconds)
