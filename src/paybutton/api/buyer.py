@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
+from paybutton.api import order_keys
 from paybutton.api.buyer_marketing import MarketingBody, choices_of
 from paybutton.api.common import Buyer, BuyerDep, CtxDep
 from paybutton.context import Ctx
@@ -68,9 +69,12 @@ async def goods_info(goods_id: str, ctx: CtxDep, app_id: Annotated[str, Query(mi
     return info
 
 
-async def place(ctx: Ctx, buyer: Buyer, body: PlaceOrderBody) -> dict[str, Any]:
-    """Place the buyer's order, one at a time per gate slot (FIFO: under load, orders finish in arrival order).
-    Shared by this route and its ASGI twin in api/fast_orders.py."""
+async def place(ctx: Ctx, buyer: Buyer, body: PlaceOrderBody, idempotency_key: str | None = None) -> dict[str, Any]:
+    """Place the buyer's order, one at a time per gate slot (FIFO: under load, orders finish in arrival order);
+    once per Idempotency-Key (api/order_keys.py). Shared by this route and its ASGI twin in api/fast_orders.py."""
+    if idempotency_key:
+        return await order_keys.place_once(ctx, buyer.app_id, buyer.open_id, idempotency_key,
+                                           body.model_dump(mode="json"), lambda: place(ctx, buyer, body))
     async with ctx.order_gate:
         return await orders.place_order(ctx, orders.PlaceOrder(
             app_id=buyer.app_id, open_id=buyer.open_id, goods_id=body.goods_id, goods_type=body.goods_type,
@@ -81,9 +85,10 @@ async def place(ctx: Ctx, buyer: Buyer, body: PlaceOrderBody) -> dict[str, Any]:
 
 
 @router.post("/orders", summary="Place an order (order-confirm's 立即支付)", response_model=None)
-async def place_order(body: PlaceOrderBody, buyer: BuyerDep, ctx: CtxDep) -> Response:
+async def place_order(body: PlaceOrderBody, buyer: BuyerDep, ctx: CtxDep, request: Request) -> Response:
+    """With an `Idempotency-Key` header (one per tap), a retry of the same request answers the first order."""
     # The hot path answers pre-serialised JSON: FastAPI's generic encoder costs more than the order itself.
-    view = await place(ctx, buyer, body)
+    view = await place(ctx, buyer, body, request.headers.get("idempotency-key"))
     return Response(json.dumps(view, ensure_ascii=False, separators=(",", ":")).encode(),
                     media_type="application/json")
 

@@ -1,7 +1,8 @@
 """POST /api/buyer/v1/orders answered at the ASGI level: the busiest route skips FastAPI's per-request
 machinery (routing, dependency solving, the generic encoder), which cost about a third of the server's CPU
 per order in the benchmark. Same validation (the route's pydantic model), the same buyer-token check, the same
-service call and the same error bodies as the FastAPI route, which stays declared for /openapi.json."""
+Idempotency-Key handling, the same service call and the same error bodies as the FastAPI route, which stays
+declared for /openapi.json."""
 
 from __future__ import annotations
 
@@ -73,5 +74,5 @@ class FastOrders:
             body = PlaceOrderBody.model_validate_json(raw)
         except ValidationError as e:
             raise validation_error(list(e.errors())) from None
-        view = await place(ctx, buyer, body)
+        view = await place(ctx, buyer, body, headers.get("idempotency-key"))
         return _dumps(view)

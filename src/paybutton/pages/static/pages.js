@@ -12,8 +12,8 @@
   function msg(text) { $('pb-msg').textContent = text || ''; }
   function enc(o) { return btoa(unescape(encodeURIComponent(JSON.stringify(o)))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''); }
   function dec(s) { return JSON.parse(decodeURIComponent(escape(atob(s.replace(/-/g, '+').replace(/_/g, '/'))))); }
-  function api(method, path, body) {
-    var h = {'Content-Type': 'application/json', 'Accept-Language': B.lang};
+  function api(method, path, body, extra) {
+    var h = Object.assign({'Content-Type': 'application/json', 'Accept-Language': B.lang}, extra || {});
     if (S && S.token) h.Authorization = 'Bearer ' + S.token;
     return fetch(path, {method: method, headers: h, body: body ? JSON.stringify(body) : undefined})
       .then(function (r) { logId = r.headers.get('x-tt-logid') || ''; return r.json().catch(function () { return {}; }).then(function (j) {
@@ -205,6 +205,24 @@
     $('qty-minus').onclick = function () { qty = clamp(qty - 1); totals(); };
     $('qty-plus').onclick = function () { qty = clamp(qty + 1); totals(); };
     $('qty').onchange = function () { qty = clamp($('qty').value); totals(); };
+    // One Idempotency-Key per tap: a retry of the tap after a lost answer finds the order the first one placed.
+    function tapKey() {
+      if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+      var a = new Uint8Array(16);
+      if (window.crypto && crypto.getRandomValues) crypto.getRandomValues(a);
+      else for (var i = 0; i < 16; i++) a[i] = Math.floor(Math.random() * 256);
+      return Array.prototype.map.call(a, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
+    }
+    function placeOnce(body, key, tries) {
+      return api('POST', '/api/buyer/v1/orders', body, {'Idempotency-Key': key}).catch(function (e) {
+        var lost = !e || !e.httpStatus;  // no answer at all: the order may be placed; ask again, same key
+        var busy = e && e.error === 'IDEMPOTENCY_IN_PROGRESS';
+        if ((lost || busy) && tries > 0) {
+          return new Promise(function (ok) { setTimeout(ok, 800); }).then(function () { return placeOnce(body, key, tries - 1); });
+        }
+        throw e;
+      });
+    }
     $('pay-now').onclick = function () {
       if (mk.busy()) return;
       var phone = $('phone').value.trim();
@@ -217,7 +235,7 @@
       if (B.goodsType === 2) body.goods_info = S.goodsInfo;
       var m = mk.body((info.currentPrice || 0) * qty);
       if (m) body.marketing = m;
-      api('POST', '/api/buyer/v1/orders', body).then(function (o) {
+      placeOnce(body, tapKey(), 2).then(function (o) {
         go('/pages/cashier', {app_id: B.appId, order: o.order_id, lang: B.lang, ret: B.ret});
       }, function (e) {
         $('pay-now').disabled = false;

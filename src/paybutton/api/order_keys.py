@@ -1,0 +1,67 @@
+"""Idempotent order placement: POST /api/buyer/v1/orders with an `Idempotency-Key` places one order per key.
+
+Keys are scoped per app and buyer (the stored key is a digest of the buyer and the key, in idempotency_keys
+beside the OpenAPI's keys). Same key and body -> the first order's answer; same key, other body ->
+IDEMPOTENCY_KEY_REUSED; while the first is still being placed -> IDEMPOTENCY_IN_PROGRESS. Placing an order spans
+several transactions and the merchant's pre_create_order, so the key row is written first and the answer stored
+after; a placement that fails frees its key (a retry places again). A process that dies mid-placement leaves
+the key in progress: that tap's retries are refused, and the order it may have placed expires unpaid.
+Without the header nothing here runs: no query is added to the order path."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from paybutton.api.common import request_hash
+from paybutton.context import Ctx
+from paybutton.errors import TradeError
+from paybutton.tables import idempotency_keys
+
+ROUTE = "POST /api/buyer/v1/orders"
+MAX_KEY = 255
+
+
+def scoped_key(open_id: str, key: str) -> str:
+    return "buyer:" + hashlib.sha256(f"{open_id}\n{key}".encode()).hexdigest()
+
+
+async def place_once(ctx: Ctx, app_id: str, open_id: str, key: str | None, body: Any,
+                     run: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    if not key:
+        return await run()
+    if len(key) > MAX_KEY:
+        raise TradeError("INVALID_PARAMETER", "Idempotency-Key is longer than 255 characters")
+    k = scoped_key(open_id, key)
+    digest = request_hash(ROUTE, body)
+    mine = (idempotency_keys.c.app_id == app_id) & (idempotency_keys.c.key == k)
+    try:
+        async with ctx.db.tx() as conn:
+            await conn.execute(idempotency_keys.insert().values(
+                app_id=app_id, key=k, route=ROUTE, request_hash=digest, created_at=ctx.clock.now_ms()))
+    except IntegrityError:
+        async with ctx.db.engine.connect() as conn:
+            row = (await conn.execute(select(idempotency_keys).where(mine))).first()
+        if row is None:  # freed by a failed placement meanwhile
+            raise TradeError("IDEMPOTENCY_IN_PROGRESS") from None
+        if row.request_hash != digest:
+            raise TradeError("IDEMPOTENCY_KEY_REUSED") from None
+        if row.response_body is None:
+            raise TradeError("IDEMPOTENCY_IN_PROGRESS") from None
+        stored: dict[str, Any] = json.loads(row.response_body)
+        return stored
+    try:
+        view = await run()
+    except BaseException:
+        async with ctx.db.tx() as conn:
+            await conn.execute(delete(idempotency_keys).where(mine, idempotency_keys.c.response_body.is_(None)))
+        raise
+    async with ctx.db.tx() as conn:
+        await conn.execute(update(idempotency_keys).where(mine).values(
+            response_body=json.dumps(view, ensure_ascii=False, separators=(",", ":"))))
+    return view
