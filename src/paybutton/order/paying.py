@@ -227,7 +227,8 @@ def _answer(order: dict[str, Any], p: Any, *, joined: bool = False) -> dict[str,
     if m["state"] in LIVE:
         action = json.loads(m["action"]) if m["action"] else None
         if m["state"] == UNKNOWN or action is None:
-            raise TradeError("PAYMENT_PENDING", f"payment {m['payment_id']} is {m['state']}")
+            raise TradeError("PAYMENT_PENDING", f"payment {m['payment_id']} is {m['state']}",
+                             paymentId=m["payment_id"])
         base["result"] = {"orderId": order["order_id"], "pending": True, "action": action,
                           "paymentId": m["payment_id"]}
         return base
@@ -247,6 +248,10 @@ def _answer(order: dict[str, Any], p: Any, *, joined: bool = False) -> dict[str,
     return base
 
 
+class _NotPayable(Exception):
+    """Rolls back an attempt written for an order that stopped being payable."""
+
+
 async def _open_attempt(ctx: Ctx, order: dict[str, Any], row: dict[str, Any]) -> Row[Any] | None:
     """INSERT the PROCESSING attempt; the partial unique index is the guard. None: written (go on and charge);
     else the live attempt that was there first (answer with it)."""
@@ -254,7 +259,24 @@ async def _open_attempt(ctx: Ctx, order: dict[str, Any], row: dict[str, Any]) ->
         try:
             async with ctx.db.tx() as conn:
                 await conn.execute(store.INSERT_PAYMENT, row)
+                # ... and the order is still payable, in the same transaction: an attempt that ended (paid) just
+                # before our INSERT freed the index, but its order is paid now. The guarded update locks the
+                # order row, so it waits for a settlement in flight and then sees it.
+                still = await conn.execute(update(orders).where(
+                    orders.c.order_id == order["order_id"], orders.c.status.in_(UNPAID),
+                    orders.c.pre_order_status == PreOrder.OK.value, orders.c.pay_expire_at > row["created_at"])
+                    .values(updated_at=orders.c.updated_at))
+                if still.rowcount != 1:
+                    raise _NotPayable
             return None
+        except _NotPayable:
+            async with ctx.db.engine.connect() as conn:
+                now_row = await store.order_row(conn, order["order_id"])
+            assert now_row is not None
+            if now_row.status == OrderStatus.SUCCESS:
+                raise TradeError("CONTINUE_PAY_PARAM_INVALID", "the order is already paid",
+                                 paymentId=now_row.payment_id) from None
+            raise not_payable({**order, "status": now_row.status}, row["created_at"]) from None
         except IntegrityError:
             async with ctx.db.engine.connect() as conn:
                 live = await live_attempt(conn, order["order_id"])
@@ -278,7 +300,7 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
         async with ctx.db.engine.connect() as conn:
             paid_by = (await conn.execute(select(orders.c.payment_id).where(
                 orders.c.order_id == order["order_id"]))).scalar_one_or_none()
-        raise TradeError("CONTINUE_PAY_PARAM_INVALID", f"the order is already paid (payment {paid_by})")
+        raise TradeError("CONTINUE_PAY_PARAM_INVALID", "the order is already paid", paymentId=paid_by)
     if order["status"] not in UNPAID or order["pre_order_status"] != PreOrder.OK or order["pay_expire_at"] <= now:
         raise not_payable(order, now)
     cashier = ctx.cashier_for(app, channel)
