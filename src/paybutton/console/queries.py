@@ -183,8 +183,11 @@ def timeline(order: dict[str, Any], items: list[dict[str, Any]], pays: list[dict
         ev.append({"at": order["created_at"], "kind": "ev_pre_order", "ok": order["pre_order_status"] == "OK",
                    "text": order["pre_order_status"]})
     for p in pays:
+        # every payment attempt: its id (the channel's out_trade_no), channel and provider, state and outcome
         ev.append({"at": p["created_at"], "kind": "ev_paid", "ok": p["outcome"] == "SUCCESS",
-                   "text": f"{p['channel']} · {p['outcome']}" + (" · late" if p["late"] else "")})
+                   "text": f"{p['channel']} · {p['outcome']}" + (" · late" if p["late"] else "")
+                           + f" · {p['payment_id']} · {p.get('provider') or ''} · {p.get('state') or ''}"
+                           + (f" · {p['message']}" if p.get("message") else "")})
     if order["status"] in (OrderStatus.FAIL.value, OrderStatus.TIMEOUT.value):
         ev.append({"at": order["updated_at"], "kind": "ev_closed", "ok": False,
                    "text": order["status"] + (f" · {order['message']}" if order.get("message") else "")})
