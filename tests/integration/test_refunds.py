@@ -45,8 +45,9 @@ async def test_pre_create_refund_fails_three_times_then_succeeds(trade: TradeWor
     r = await apply(trade, order["order_id"], {"cp_extra": '{"k":1}'})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert set(body) == {"refund_id", "out_refund_no", "order_id", "status"}
+    assert set(body) == {"refund_id", "out_refund_no", "out_refund_no_pending", "order_id", "status"}
     assert body["status"] == "PROCESSING" and body["out_refund_no"] == "" and body["order_id"] == order["order_id"]
+    assert body["out_refund_no_pending"] is True  # the synchronous call (attempt 1) was refused: the outbox retries
     rid = body["refund_id"]
     for _ in range(3):
         await trade.drive()
