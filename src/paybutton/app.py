@@ -125,6 +125,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
 
     app.include_router(refund_api.router)
     app.include_router(fulfillment_api.router)
+    app.include_router(fulfillment_api.douyin_router)
     app.include_router(buyer_refund.router)
     from paybutton.callbacks import api as callbacks_api
 

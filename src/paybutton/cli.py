@@ -89,9 +89,12 @@ def db_current(database: str | None = DatabaseOpt) -> None:
 def _app_text(a: dict[str, Any]) -> str:
     lines = [f"{a['app_id']}  {a['name']}"]
     for k in ("secret", "pre_order_url", "payment_notify_url", "refund_url", "marketing_url", "login_url",
-              "allowed_origins", "pay_expire_seconds", "need_refund_audit", "channels", "suspended"):
+              "allowed_origins", "pay_expire_seconds", "need_refund_audit", "delivery_type", "channels", "suspended"):
         lines.append(f"  {k}: {a.get(k)}")
     return "\n".join(lines)
+
+
+DELIVERY_TYPE_HELP = "1 抖音码 (platform codes, delivery_verify) or 0 三方码 (merchant codes, push_delivery)"
 
 
 @app_cli.command("create")
@@ -105,6 +108,7 @@ def app_create(
     origin: list[str] = typer.Option([], help="allowed origin of the merchant's pages (repeatable)"),
     pay_expire_seconds: int = typer.Option(300),
     refund_audit: bool = typer.Option(False, help="refunds wait for the merchant's audit"),
+    delivery_type: int = typer.Option(1, help=DELIVERY_TYPE_HELP),
     console_password: str | None = typer.Option(None),
     as_json: bool = typer.Option(False, "--json"),
     database: str | None = DatabaseOpt,
@@ -117,7 +121,8 @@ def app_create(
             _, public_pem = await app_service.ensure_platform_key(conn, clock)
             a = await app_service.create_app(
                 conn, clock, name=name, allowed_origins=origin, pay_expire_seconds=pay_expire_seconds,
-                need_refund_audit=refund_audit, console_password=console_password, pre_order_url=pre_order_url,
+                need_refund_audit=refund_audit, console_password=console_password, delivery_type=delivery_type,
+                pre_order_url=pre_order_url,
                 payment_notify_url=payment_notify_url, refund_url=refund_url, marketing_url=marketing_url,
                 login_url=login_url)
         return {**a, "platform_public_key": public_pem}
@@ -160,6 +165,7 @@ def app_update(
     pay_expire_seconds: int | None = typer.Option(None),
     refund_audit: bool | None = typer.Option(None, "--refund-audit/--no-refund-audit"),
     suspended: bool | None = typer.Option(None, "--suspend/--resume"),
+    delivery_type: int | None = typer.Option(None, help=DELIVERY_TYPE_HELP + " (new orders)"),
     console_password: str | None = typer.Option(None, help="set the console password (sign-in at /console)"),
     rotate_secret: bool = typer.Option(False, "--rotate-secret", help=(
         "replace the app secret (printed once); its access tokens, buyer tokens and console sessions end")),
@@ -175,7 +181,8 @@ def app_update(
                 conn, clock, app_id, name=name, pre_order_url=pre_order_url,
                 payment_notify_url=payment_notify_url, refund_url=refund_url, marketing_url=marketing_url,
                 login_url=login_url, allowed_origins=origin or None, pay_expire_seconds=pay_expire_seconds,
-                need_refund_audit=refund_audit, suspended=suspended, console_password=console_password)
+                need_refund_audit=refund_audit, suspended=suspended, console_password=console_password,
+                delivery_type=delivery_type)
             if rotate_secret:
                 a = {**a, "secret": await app_service.rotate_secret(conn, clock, app_id)}
             return a

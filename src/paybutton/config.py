@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=4, ge=1, le=64)
     public_url: str = ""  # the origin pages and scripts are served from; default: from the request
     pre_order_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+    # pre_create_refund, called while the buyer waits for the refund-apply answer (then the outbox retries).
+    pre_refund_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
     callback_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     # Orders placed at once per process; more wait their turn in arrival order (fair latency under load).
     order_concurrency: int = Field(default=16, ge=1, le=1024)

@@ -191,7 +191,7 @@ class Kind:
     type: str
     title: str
     url: str  # the app setting it goes to
-    how: str  # synchronous / outbox
+    how: str  # synchronous / outbox / sync-then-outbox (one call while the buyer waits, then the outbox retries)
     when: str
     msg: Callable[[], dict[str, Any]]
     answer: dict[str, Any]
@@ -237,10 +237,13 @@ def _kinds() -> list[Kind]:
              "unpaid order the merchant had accepted (status CANCEL, `message` TIME_OUT)", _payment, _ok(),
              "nothing but the acknowledgement: handle it idempotently (duplicates happen) and poll "
              "`order/query_order` if it is late."),
-        Kind("pre_create_refund", "Refund extension point (退款预处理)", "`refund_url`", "outbox",
-             "in the transaction that creates a buyer's refund (refund_source 1) or an automatic one (3), when the "
-             "app has a `refund_url` (without one the refund goes on with `out_refund_no` = `refund_id`); the "
-             "refund waits in PROCESSING until this is answered. Do not refuse here: refuse in the audit",
+        Kind("pre_create_refund", "Refund extension point (退款预处理)", "`refund_url`", "sync-then-outbox",
+             "when a buyer's refund (refund_source 1) or an automatic one (3) has been created (the refund and the "
+             "money it holds are committed first), when the app has a `refund_url` (without one the refund goes "
+             "on with `out_refund_no` = `refund_id`). For a buyer's apply it is sent at once, while the buyer "
+             "waits: your `out_refund_no` is in the apply answer and in the page's `bind:refund` (`outRefundNo`); "
+             "if that call fails or times out the answer says `outRefundNoPending: true` and the outbox retries. "
+             "The refund waits in PROCESSING until this is answered. Do not refuse here: refuse in the audit",
              _pre_create_refund, _ok({"out_refund_no": "SHOP-R-0001"}),
              "`out_refund_no` (unique per app; a duplicate or a missing one counts as a failed attempt and is "
              "retried), optional `notify_url` (where the `refund` notify goes) and `order_entry_schema`. Then "
@@ -294,10 +297,16 @@ def callbacks_markdown() -> str:
     s = Settings.model_fields
     pre_budget = f'{s["pre_order_timeout_seconds"].default:g}'
     cb_timeout = f'{s["callback_timeout_seconds"].default:g}'
+    refund_budget = f'{s["pre_refund_timeout_seconds"].default:g}'
     kinds = _kinds()
-    overview = [[f"[`{k.type}`](#{k.type})", k.title, identify_name(k.type), k.url,
-                 f"one call, {pre_budget} s budget" if k.how == "synchronous"
-                 else f"outbox, schedule `{k.type}`, {cb_timeout} s per attempt"] for k in kinds]
+
+    def delivery(k: Kind) -> str:
+        if k.how == "synchronous":
+            return f"one call, {pre_budget} s budget"
+        outbox = f"outbox, schedule `{k.type}`, {cb_timeout} s per attempt"
+        return f"a buyer's apply: one call, {refund_budget} s budget; then {outbox}" if k.how != "outbox" else outbox
+
+    overview = [[f"[`{k.type}`](#{k.type})", k.title, identify_name(k.type), k.url, delivery(k)] for k in kinds]
     sched_rows = [[f"`{name}`", _steps(steps), max_attempts(name), _fmt_total(sum(steps))]
                   for name, steps in SCHEDULES.items()]
     out = [
@@ -388,6 +397,10 @@ def callbacks_markdown() -> str:
             f"- To: {k.url}; `Byte-Identifyname: {identify_name(k.type)}`.",
             (f"- Delivery: synchronous, within the {pre_budget} s budget; never retried."
              if k.how == "synchronous" else
+             f"- Delivery: for a buyer's apply, first one call while the buyer waits, within "
+             f"`pre_refund_timeout_seconds` ({refund_budget} s), logged as attempt 1; when it fails (or for an "
+             f"automatic refund), outbox, {cb_timeout} s per attempt, retries: {_steps(steps or ())}."
+             if k.how == "sync-then-outbox" else
              f"- Delivery: outbox, {cb_timeout} s per attempt, retries: {_steps(steps or ())}."),
             "",
             "Headers:",

@@ -171,6 +171,10 @@ _SPECS: list[ErrorSpec] = [
     _E("VERIFY_TOKEN_INVALID", None, VERIFY, 10000, 400, "verify_token 无效", "verify_token is invalid or expired"),
     _E("VERIFY_RECORD_NOT_FOUND", None, VERIFY, 20001, 409,
        "核销记录不存在或已撤销", "no such verification, or it was already cancelled"),
+    _E("PUSH_DELIVERY_DOUYIN_CODE", None, VERIFY, 20001, 409,
+       "push_delivery 仅用于三方码订单(delivery_type=0);抖音码订单请用 delivery_prepare + delivery_verify 核销",
+       "push_delivery is only for third-party-code orders (delivery_type 0); verify a Douyin-code order "
+       "with delivery_prepare + delivery_verify"),
     _E("CALLBACK_NOT_FOUND", None, BAD_PARAM, 10000, 404, "回调记录不存在", "no such callback"),
     _E("CALLBACK_NOT_REPLAYABLE", None, BAD_PARAM, 20001, 409,
        "只有已放弃(DEAD)的回调可以重放", "only a dead callback (status DEAD) can be replayed"),

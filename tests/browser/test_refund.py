@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, Demo, callbacks, on_db, shot
+from browser_helpers import DESKTOP, PHONE, Demo, callbacks, on_db, shot, update_demo_app
 from sqlalchemy import update
 
 from paybutton.tables import orders
@@ -162,6 +162,51 @@ def test_refund_detail_by_refund_id_in_english(demo: Demo, page: Any) -> None:
     err = _events(page, "error")[-1]
     assert err["errNo"] == 21531
     assert h.locator("#submit-refund").is_disabled()
+
+
+def _refund_row(db: Path, refund_id: str) -> Any:
+    from sqlalchemy import select
+
+    from paybutton.tables import refunds
+
+    async def read(conn: Any) -> Any:
+        return (await conn.execute(select(refunds).where(refunds.c.refund_id == refund_id))).one()
+
+    return on_db(db, read)
+
+
+def test_bind_refund_carries_the_merchants_out_refund_no(demo: Demo, page: Any, tmp_path: Path) -> None:
+    """Douyin's flow (reference §1.3): the refund is created, pre_create_refund asks the merchant, then the front end
+    hears bind:refund, with the merchant's outRefundNo (the seed's 开发者系统退款单号)."""
+    order_id = buy_two(page, demo)
+    page.locator("pay-button").first.locator("button").click()
+    f = page.frame_locator(OVERLAY)
+    f.locator("#submit-refund:enabled").click()
+    (refund,) = _events(page, "refund")
+    assert refund["status"] == "success"
+    res = refund["result"]
+    assert set(res) == {"refundId", "outRefundNo", "orderId"} and res["orderId"] == order_id
+    (asked,) = callbacks(demo, "pre_create_refund")  # what the demo merchant was asked, and answers DEMOR + id
+    assert asked["refund_id"] == res["refundId"]
+    assert res["outRefundNo"] == "DEMOR" + res["refundId"][2:]
+    assert _refund_row(tmp_path / "demo.db", res["refundId"]).out_refund_no == res["outRefundNo"]
+    f.locator("[data-testid=status][data-status]:not([data-status=''])").wait_for()
+    assert f.locator("[data-testid=refund-no]").inner_text() == res["outRefundNo"]
+
+
+def test_bind_refund_says_the_number_is_pending_when_the_merchant_is_down(demo: Demo, page: Any,
+                                                                          tmp_path: Path) -> None:
+    update_demo_app(tmp_path / "demo.db", refund_url="http://127.0.0.1:9/refund")  # nothing listens there
+    buy_two(page, demo)
+    page.locator("pay-button").first.locator("button").click()
+    f = page.frame_locator(OVERLAY)
+    f.locator("#submit-refund:enabled").click()
+    (refund,) = _events(page, "refund")
+    res = refund["result"]
+    assert refund["status"] == "success" and res["refundId"]
+    assert res["outRefundNo"] == "" and res["outRefundNoPending"] is True
+    row = _refund_row(tmp_path / "demo.db", res["refundId"])
+    assert (row.status, row.stage, row.out_refund_no) == ("PROCESSING", "PRE_REFUND", None)
 
 
 def _verify(db: Path, code: str) -> str:

@@ -45,8 +45,9 @@ async def test_pre_create_refund_fails_three_times_then_succeeds(trade: TradeWor
     r = await apply(trade, order["order_id"], {"cp_extra": '{"k":1}'})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert set(body) == {"refund_id", "out_refund_no", "order_id", "status"}
+    assert set(body) == {"refund_id", "out_refund_no", "out_refund_no_pending", "order_id", "status"}
     assert body["status"] == "PROCESSING" and body["out_refund_no"] == "" and body["order_id"] == order["order_id"]
+    assert body["out_refund_no_pending"] is True  # the synchronous call (attempt 1) was refused: the outbox retries
     rid = body["refund_id"]
     for _ in range(3):
         await trade.drive()
@@ -271,6 +272,7 @@ async def test_check_reports_a_corrupted_row(trade: TradeWorld, db_url: str) -> 
                            .values(refunded_amount=0))
 
 
+@pytest.mark.parametrize("delivery_type", [0])  # the used unit is marked with push_delivery (三方码 only)
 async def test_expired_returns_refund_unused_units_once(trade: TradeWorld) -> None:
     await trade.add_goods("exp", labels='[{"type":"EXPIRED_RETURNS"}]', valid_days=1)
     await trade.add_goods("plain", valid_days=1)

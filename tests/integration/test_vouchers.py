@@ -8,6 +8,7 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 from trade_world import TradeWorld
 from typer.testing import CliRunner
@@ -107,6 +108,7 @@ async def test_refund_racing_verification_exactly_one_wins(trade: TradeWorld) ->
         assert item.status == (3 if verified else 102)
 
 
+@pytest.mark.parametrize("delivery_type", [0])  # 三方码: push_delivery is for the merchant's own codes only
 async def test_push_delivery_merchant_codes(trade: TradeWorld) -> None:
     order = await trade.paid_order(quantity=3)
     its = [i["item_order_id"] for i in order["item_orders"]]

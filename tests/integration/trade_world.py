@@ -118,13 +118,26 @@ def audit() -> bool:
 
 
 @pytest.fixture
-async def trade(db_url: str, live_factory: Any, audit: bool) -> AsyncIterator[TradeWorld]:
+def delivery_type() -> int:
+    """The app's delivery_type: 1 抖音码 (the default), 0 三方码 (push_delivery)."""
+    return 1
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Extra settings of the trade server (e.g. pre_refund_timeout_seconds)."""
+    return {}
+
+
+@pytest.fixture
+async def trade(db_url: str, live_factory: Any, audit: bool, delivery_type: int,
+                settings_overrides: dict[str, Any]) -> AsyncIterator[TradeWorld]:
     merchant = MerchantStub()
     merchant.answers["pre_create_refund"] = lambda r: ok({"out_refund_no": "M" + r.msg["refund_id"]})
     msrv = live_factory(merchant.asgi())
     clock = FakeClock(start_ms=1_767_225_600_000)
     settings = Settings(database_url=db_url, run_workers=False, pre_order_timeout_seconds=2.0,
-                        callback_timeout_seconds=2.0)
+                        callback_timeout_seconds=2.0, **settings_overrides)
     app = create_app(settings, clock=clock)
     server = live_factory(app)
     sctx = app.state.ctx
@@ -132,6 +145,7 @@ async def trade(db_url: str, live_factory: Any, audit: bool) -> AsyncIterator[Tr
     db = Database(Settings(database_url=db_url))
     async with db.tx() as conn:
         a = await app_service.create_app(conn, clock, name="Refund shop", need_refund_audit=audit,
+                                         delivery_type=delivery_type,
                                          pre_order_url=f"{msrv.url}/pre_create_order",
                                          payment_notify_url=f"{msrv.url}/payment",
                                          refund_url=f"{msrv.url}/refund")

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from paybutton.api.common import BuyerDep, CtxDep
 from paybutton.fulfillment import service as vouchers
-from paybutton.refund import rules
+from paybutton.refund import applying, rules
 from paybutton.refund import service as refunds
 
 router = APIRouter(prefix="/api/buyer/v1", tags=["buyer"])
@@ -37,7 +37,9 @@ async def refundable(order_ref: str, buyer: BuyerDep, ctx: CtxDep) -> dict[str, 
     return await refunds.buyer_refundable(ctx, buyer.app_id, buyer.open_id, order_ref)
 
 
-@router.post("/orders/{order_ref}/refunds", summary="Apply for a refund (source 1, user)")
+@router.post("/orders/{order_ref}/refunds", summary=(
+    "Apply for a refund (source 1, user): pre_create_refund is called at once; the answer carries the merchant's "
+    "out_refund_no, or out_refund_no_pending true while the callback is retried"))
 async def apply_refund(order_ref: str, body: ApplyRefundBody, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
     entries = None if body.item_order_list is None else [
         rules.Entry(e.item_order_id, e.refund_amount) for e in body.item_order_list]
@@ -45,7 +47,7 @@ async def apply_refund(order_ref: str, body: ApplyRefundBody, buyer: BuyerDep, c
                                 refund_total_amount=body.refund_total_amount,
                                 reason=[body.reason] if body.reason else [], description=body.note,
                                 cp_extra=body.cp_extra)
-    return await refunds.buyer_apply(ctx, buyer.app_id, buyer.open_id, order_ref, req)
+    return await applying.buyer_apply(ctx, buyer.app_id, buyer.open_id, order_ref, req)
 
 
 @router.get("/orders/{order_ref}/refunds", summary="The order's refunds and the pay-button's order-status")

@@ -25,7 +25,7 @@ from paybutton.tables import idempotency_keys
 
 log = logging.getLogger("paybutton")
 
-OPENAPI_PREFIXES = ("/api/apps/", "/oauth/")
+OPENAPI_PREFIXES = ("/api/apps/", "/api/trade/", "/oauth/")
 
 
 def get_ctx(request: Request) -> Ctx:

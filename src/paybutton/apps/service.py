@@ -127,12 +127,14 @@ async def create_app(
     pay_expire_seconds: int = 300,
     need_refund_audit: bool = False,
     console_password: str | None = None,
+    delivery_type: int = 1,
     **urls: str | None,
 ) -> dict[str, Any]:
     if not name or len(name) > 128:
         raise TradeError("INVALID_PARAMETER", "name must be 1-128 characters")
     if not 1 <= pay_expire_seconds <= MAX_PAY_EXPIRE:
         raise TradeError("INVALID_PARAMETER", "pay_expire_seconds must be in 1..172800")
+    _check_delivery_type(delivery_type)
     unknown = set(urls) - set(URL_FIELDS)
     if unknown:
         raise TradeError("INVALID_PARAMETER", f"unknown settings {sorted(unknown)}")
@@ -149,7 +151,7 @@ async def create_app(
         "need_refund_audit": need_refund_audit,
         "refund_audit_seconds": 3 * 86400,
         "channels": json.dumps(list(CHANNELS)),
-        "delivery_type": 1,
+        "delivery_type": delivery_type,
         "suspended": False,
         "console_password_hash": hash_password(console_password) if console_password else None,
         "created_at": now,
@@ -162,6 +164,14 @@ async def create_app(
         raise TradeError("INVALID_PARAMETER", f"app {aid} already exists")
     await conn.execute(apps.insert().values(**values))
     return await get_app(conn, aid)
+
+
+def _check_delivery_type(v: Any) -> int:
+    """The app's orders' delivery_type (reference §1.4): 1 抖音码 (platform codes: delivery_prepare +
+    delivery_verify, the default) or 0 三方码 (the merchant's own codes: push_delivery)."""
+    if isinstance(v, bool) or v not in (0, 1):
+        raise TradeError("INVALID_PARAMETER", "delivery_type must be 0 (三方码) or 1 (抖音码)")
+    return int(v)
 
 
 async def update_app(conn: AsyncConnection, clock: Clock, app_id: str, **changes: Any) -> dict[str, Any]:
@@ -184,6 +194,8 @@ async def update_app(conn: AsyncConnection, clock: Clock, app_id: str, **changes
             values[k] = int(v)
         elif k == "theme":
             values[k] = json.dumps(check_theme(v), separators=(",", ":"))
+        elif k == "delivery_type":
+            values[k] = _check_delivery_type(v)
         elif k in ("need_refund_audit", "suspended"):
             values[k] = bool(v)
         elif k == "name":

@@ -1,5 +1,6 @@
 """Platform OpenAPI fulfilment routes (reference §16): delivery_prepare, delivery_verify, verify_cancel,
-push_delivery."""
+push_delivery. verify_cancel is served on Douyin's documented path `/api/trade/v2/fulfillment/verify_cancel` too
+(the 撤销核销 page gives it without `/apps/`), by the same handler."""
 
 from __future__ import annotations
 
@@ -11,8 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.api.common import AppId, CtxDep, envelope, idempotent
 from paybutton.fulfillment import service
+from paybutton.fulfillment.poi import parse_poi_info
 
 router = APIRouter(prefix="/api/apps/trade/v2/fulfillment", tags=["fulfillment"])
+# Douyin's 撤销核销 document gives this prefix (no /apps/); only verify_cancel lives here.
+douyin_router = APIRouter(prefix="/api/trade/v2/fulfillment", tags=["fulfillment"])
+
+POI_INFO_DOC = ("a JSON string of at most 1024 bytes serialising {shop_name, ext_valid_shop_id, valid_poi_id_str} "
+                "(as Douyin documents it), or that object")
 
 
 class PrepareBody(BaseModel):
@@ -32,7 +39,7 @@ class VerifyBody(BaseModel):
     verify_token: StrictStr
     order_id: StrictStr
     certificates: list[Certificate] = Field(min_length=1)
-    poi_info: dict[str, Any] | None = None
+    poi_info: StrictStr | dict[str, Any] | None = Field(default=None, description=POI_INFO_DOC)
 
 
 class CancelBody(BaseModel):
@@ -52,7 +59,7 @@ class PushBody(BaseModel):
     out_order_no: StrictStr
     item_order_list: list[PushItem] | None = None
     use_all: StrictBool = False
-    poi_info: dict[str, Any] | None = None
+    poi_info: StrictStr | dict[str, Any] | None = Field(default=None, description=POI_INFO_DOC)
 
 
 @router.post("/delivery_prepare", summary="A voucher code or QR data -> verify_token and certificates")
@@ -64,6 +71,7 @@ async def delivery_prepare(body: PrepareBody, request: Request, app_id: AppId, c
 
 @router.post("/delivery_verify", summary="Redeem certificates (each unused unit once)")
 async def delivery_verify(body: VerifyBody, request: Request, app_id: AppId, ctx: CtxDep) -> dict[str, Any]:
+    parse_poi_info(body.poi_info)
     async def run(conn: AsyncConnection) -> dict[str, Any]:
         results = await service.verify(conn, ctx.clock, app_id, order_id=body.order_id,
                                        verify_token=body.verify_token,
@@ -74,6 +82,7 @@ async def delivery_verify(body: VerifyBody, request: Request, app_id: AppId, ctx
                                               body.model_dump(), run))
 
 
+@douyin_router.post("/verify_cancel", summary="撤销核销 on Douyin's documented path (same as /api/apps/trade/v2/...)")
 @router.post("/verify_cancel", summary="Cancel a verification: the unit is unused (and refundable) again")
 async def verify_cancel(body: CancelBody, request: Request, app_id: AppId, ctx: CtxDep) -> dict[str, Any]:
     async def run(conn: AsyncConnection) -> dict[str, Any]:
@@ -85,8 +94,9 @@ async def verify_cancel(body: CancelBody, request: Request, app_id: AppId, ctx: 
                                               body.model_dump(), run))
 
 
-@router.post("/push_delivery", summary="Report redemption of merchant-issued codes (三方码)")
+@router.post("/push_delivery", summary="Report redemption of merchant-issued codes (三方码, delivery_type 0 orders)")
 async def push_delivery(body: PushBody, request: Request, app_id: AppId, ctx: CtxDep) -> dict[str, Any]:
+    parse_poi_info(body.poi_info)
     async def run(conn: AsyncConnection) -> dict[str, Any]:
         results = await service.push_delivery(
             conn, ctx.clock, app_id, out_order_no=body.out_order_no, use_all=body.use_all,

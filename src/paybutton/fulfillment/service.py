@@ -23,6 +23,7 @@ from paybutton.refund.rules import voucher_state
 from paybutton.tables import apps, item_orders, orders
 
 TOKEN_TTL_MS = 30 * 60 * 1000
+DELIVERY_THIRD_PARTY = 0  # 三方码: the merchant's own codes, push_delivery (1 = 抖音码, the platform's codes)
 QR_PREFIX = "pbv1:"
 
 VERIFY = (
@@ -154,10 +155,14 @@ async def cancel(conn: AsyncConnection, clock: Clock, app_id: str, *, order_id: 
 
 async def push_delivery(conn: AsyncConnection, clock: Clock, app_id: str, *, out_order_no: str,
                         item_order_ids: list[str], use_all: bool) -> list[dict[str, Any]]:
-    """push_delivery (三方码, the merchant's own codes): all listed units, or every unused one, or nothing."""
+    """push_delivery (三方码, the merchant's own codes): all listed units, or every unused one, or nothing.
+    Only for third-party-code orders (delivery_type 0, reference §16); a Douyin-code order is verified with
+    delivery_prepare + delivery_verify."""
     order = await order_store.find_order(conn, app_id, out_order_no=out_order_no)
     if order is None:
         raise TradeError("ORDER_NOT_FOUND", out_order_no)
+    if order.delivery_type != DELIVERY_THIRD_PARTY:
+        raise TradeError("PUSH_DELIVERY_DOUYIN_CODE", f"order {order.order_id} has delivery_type {order.delivery_type}")
     if order.status != OrderStatus.SUCCESS:
         raise TradeError("ORDER_STATUS_CONFLICT", f"the order is {order.status}")
     items = {i.item_order_id: i for i in await order_store.items_of(conn, order.order_id)}

@@ -1,5 +1,6 @@
 """Refund use cases. The flow: the refund row (PROCESSING) and the money it holds on each unit are written in
-one transaction, with the merchant's pre_create_refund in the outbox; once the merchant answers with an
+one transaction, with the merchant's pre_create_refund in the outbox (a buyer's apply calls it at once, within
+its budget, and the outbox retries only when that fails: refund/applying.py); once the merchant answers with an
 out_refund_no the refund waits for the audit when the app asks for one (TOAUDIT until agree, deny or the
 deadline: OVERTIME = agreed), then the cashier refunds, the refund ends SUCCESS or FAIL and the `refund`
 notify goes out through the outbox. `advance_due` moves every refund that can move (the worker step)."""
@@ -498,19 +499,6 @@ async def buyer_refundable(ctx: Ctx, app_id: str, open_id: str, ref: str) -> dic
                    "refunded_amount": u.refunded, "refunding_amount": u.refunding,
                    "refundable_amount": rules.refundable(u)} for u in units],
     }
-
-
-async def buyer_apply(ctx: Ctx, app_id: str, open_id: str, ref: str, req: RefundRequest) -> dict[str, Any]:
-    """refund-apply's submit: the same flow as every refund, source 1 (user)."""
-    async with ctx.db.tx() as conn:
-        order = await _buyer_order(conn, app_id, open_id, ref)
-        r = await create_refund(conn, ctx, order, req)
-    await nudge(ctx, r["refund_id"])
-    async with ctx.db.engine.connect() as conn:
-        row = await store.refund_row(conn, r["refund_id"])
-    assert row is not None
-    return {"refund_id": row.refund_id, "out_refund_no": row.out_refund_no or "", "order_id": row.order_id,
-            "status": row.status}
 
 
 def _timeline(r: Any) -> list[dict[str, Any]]:

@@ -364,8 +364,11 @@
       else if (fixed != null) body.refund_total_amount = fixed;
       else body.quantity = qty;
       api('POST', '/api/buyer/v1/orders/' + encodeURIComponent(B.order) + '/refunds', body).then(function (res) {
-        var evs = [{name: 'refund', detail: {status: 'success',
-          result: {refundId: res.refund_id, outRefundNo: res.out_refund_no, orderId: res.order_id}}}];
+        // outRefundNo: the merchant's number from pre_create_refund (asked before this answer); while the
+        // merchant has not given it yet the outbox retries, outRefundNo is '' and outRefundNoPending true
+        var result = {refundId: res.refund_id, outRefundNo: res.out_refund_no || '', orderId: res.order_id};
+        if (res.out_refund_no_pending) result.outRefundNoPending = true;
+        var evs = [{name: 'refund', detail: {status: 'success', result: result}}];
         document.body.setAttribute('data-refund', res.refund_id);
         emit(evs, false);
         go('/pages/refund-detail', {app_id: B.appId, 'refund-id': res.refund_id, lang: B.lang, ret: B.ret});

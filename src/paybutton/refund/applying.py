@@ -1,0 +1,137 @@
+"""A buyer applies for a refund: pre_create_refund is called at once, while the buyer waits, so the answer (and
+the front end's `bind:refund`) carries the merchant's `out_refund_no` as Douyin's flow does (reference §1.3).
+
+1. One transaction writes the refund and the money it holds (service.create_refund, guarded as always) with its
+   pre_create_refund outbox row, and leases that row to this call, so the dispatcher leaves it alone meanwhile.
+2. After the commit, one signed POST within `pre_refund_timeout_seconds` (callbacks.merchant.call_extension).
+3. The row is settled as the dispatcher would settle that attempt (attempt 1, in the callback log): DONE with
+   the answer, or PENDING for the schedule's next retry (or DEAD), guarded by the lease. A settled DONE row moves
+   the refund on through the same step the outbox path uses (service.advance: the stage-guarded
+   SET_OUT_REFUND_NO), so whichever path comes first moves it, once.
+4. The answer reads the refund back: `out_refund_no` is the merchant's number, or "" with
+   `out_refund_no_pending: true` while the outbox retries (the number then comes with the `refund` notify,
+   refund-detail and query_refund).
+
+If this process dies after the commit, the lease runs out and the dispatcher sends the callback: nothing is lost.
+If the lease ran out during a stalled call and the dispatcher sent it too, this call's settlement finds the lease
+gone and changes nothing; the merchant answers the same refund_id twice (Douyin retries too: it must be
+idempotent)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from sqlalchemy import and_, insert, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from paybutton.callbacks import dispatcher
+from paybutton.callbacks.dispatcher import Claimed, Outcome
+from paybutton.callbacks.merchant import ExtensionFailed, call_extension
+from paybutton.callbacks.outbox import PENDING
+from paybutton.context import Ctx
+from paybutton.errors import TradeError
+from paybutton.order import store as order_store
+from paybutton.refund import service, store
+from paybutton.refund.rules import RefundStatus, Stage
+from paybutton.tables import callback_attempts, outbox
+
+log = logging.getLogger("paybutton.refund")
+
+
+def lease_ms(budget: float) -> int:
+    """How long the synchronous call holds the outbox row: past its budget, so the dispatcher never sends it
+    while the call may still be answered, and short enough that a crash costs the merchant little waiting."""
+    return int(max(dispatcher.LEASE_SECONDS, 2 * budget) * 1000)
+
+
+def _checked(data: dict[str, Any]) -> dict[str, Any]:
+    """An answer without a usable out_refund_no is a failed attempt (retried), as on the outbox path."""
+    no = data.get("out_refund_no")
+    if not isinstance(no, str) or not 0 < len(no) <= service.MAX_OUT_REFUND_NO:
+        raise ExtensionFailed("REFUND_APPLY_SERVER_ERROR", "the answer has no valid out_refund_no", "malformed")
+    return data
+
+
+async def _lease(conn: AsyncConnection, outbox_id: int, holder: str, until: int, now: int) -> bool:
+    res = await conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.status == PENDING)
+                             .values(locked_by=holder, locked_until=until, updated_at=now))
+    return bool(res.rowcount)
+
+
+async def _settle(ctx: Ctx, claimed: Claimed, holder: str, outcome: Outcome, attempt: dict[str, Any]) -> bool:
+    """Log the attempt against the outbox row and settle it as the dispatcher would; False when the lease was
+    lost meanwhile (the dispatcher took the row: its own attempt decides)."""
+    guard = and_(outbox.c.id == claimed.id, outbox.c.locked_by == holder, outbox.c.status == PENDING)
+    async with ctx.db.tx() as conn:
+        res = await conn.execute(update(outbox).where(guard)
+                                 .values(**dispatcher._settlement(claimed, outcome, ctx.clock.now_ms())))
+        won = res.rowcount == 1
+        if not won:  # the call still happened: the log keeps it, marked as not counted
+            attempt = {**attempt, "error": "not counted: the lease ran out and the dispatcher took the callback over"
+                       + (f" ({attempt['error']})" if attempt.get("error") else "")}
+        await conn.execute(insert(callback_attempts).values(**{**attempt, "outbox_id": claimed.id, "attempt": 1}))
+    return won
+
+
+async def _ask_merchant(ctx: Ctx, refund_id: str, holder: str) -> None:
+    """The synchronous pre_create_refund of a refund whose outbox row this call holds; never raises."""
+    async with ctx.db.engine.connect() as conn:
+        r = await store.refund_row(conn, refund_id)
+        ob = None if r is None else (await conn.execute(
+            outbox.select().where(outbox.c.id == r.pre_refund_outbox_id))).first()
+    if r is None or ob is None or ob.locked_by != holder or ob.url is None:
+        return
+    claimed = Claimed(ob.id, ob.app_id, ob.type, ob.url, ob.identify_name, ob.body, ob.order_id, ob.schedule,
+                      ob.attempts)
+    attempts: list[dict[str, Any]] = []
+    data: dict[str, Any] | None = None
+    error: str | None = None
+    try:
+        data = await call_extension(
+            ctx, app_id=r.app_id, kind="pre_create_refund", url=ob.url, msg=json.loads(json.loads(ob.body)["msg"]),
+            budget=ctx.settings.pre_refund_timeout_seconds, order_id=r.order_id,
+            refused="REFUND_APPLY_SERVER_ERROR", failed="REFUND_APPLY_SERVER_ERROR", attempts=attempts,
+            parse=_checked)
+    except TradeError as e:
+        error = e.message or e.name
+    except Exception as e:  # a failure of ours must not fail the apply: the outbox retries
+        log.exception("refund %s: the synchronous pre_create_refund failed", refund_id)
+        error = f"{type(e).__name__}: {e}"[:dispatcher.ANSWER_HEAD]
+    attempt = attempts[0] if attempts else {
+        "app_id": r.app_id, "type": "pre_create_refund", "order_id": r.order_id, "url": ob.url, "logid": "",
+        "started_at": ctx.clock.now_ms(), "duration_ms": 0, "http_status": None, "ok": False, "answer_head": None,
+        "error": error}
+    outcome = Outcome(data is not None, attempt["http_status"], attempt["answer_head"],
+                      None if data is not None else attempt["error"] or error, data)
+    if not await _settle(ctx, claimed, holder, outcome, attempt):
+        log.info("refund %s: the dispatcher took pre_create_refund over; its attempt decides", refund_id)
+
+
+async def buyer_apply(ctx: Ctx, app_id: str, open_id: str, ref: str, req: service.RefundRequest) -> dict[str, Any]:
+    """refund-apply's submit (source 1, user): write the refund, ask the merchant for its number within the
+    budget, move the refund on, and answer with the merchant's out_refund_no (or say it is pending)."""
+    holder = ""
+    async with ctx.db.tx() as conn:
+        order = await order_store.find_buyer_order(conn, app_id, open_id, ref)
+        if order is None:
+            raise TradeError("ORDER_ID_INVALID", ref)
+        r = await service.create_refund(conn, ctx, order, req)
+        row = await store.refund_row(conn, r["refund_id"])
+        assert row is not None
+        if row.pre_refund_outbox_id is not None:
+            now = ctx.clock.now_ms()
+            holder = f"sync:{row.refund_id}"
+            until = now + lease_ms(ctx.settings.pre_refund_timeout_seconds)
+            if not await _lease(conn, row.pre_refund_outbox_id, holder, until, now):
+                holder = ""
+    if holder:
+        await _ask_merchant(ctx, r["refund_id"], holder)
+    await service.nudge(ctx, r["refund_id"])
+    async with ctx.db.engine.connect() as conn:
+        got = await store.refund_row(conn, r["refund_id"])
+    assert got is not None
+    pending = got.status == RefundStatus.PROCESSING and got.stage == Stage.PRE_REFUND
+    return {"refund_id": got.refund_id, "out_refund_no": "" if pending else got.out_refund_no or "",
+            "out_refund_no_pending": pending, "order_id": got.order_id, "status": got.status}
