@@ -174,6 +174,10 @@ _SPECS: list[ErrorSpec] = [
     _E("CALLBACK_URL_NOT_CONFIGURED", None, BAD_PARAM, 10000, 409,
        "应用未配置该回调地址", "the app has no URL configured for this callback"),
     _E("NOT_FOUND", None, BAD_PARAM, 10000, 404, "接口不存在", "no such route"),
+    # transport errors: these three carry their HTTP status on every surface, the OpenAPI included
+    _E("BODY_TOO_LARGE", None, BAD_PARAM, 10000, 413, "请求体过大", "the request body is too large"),
+    _E("UNSUPPORTED_MEDIA_TYPE", None, BAD_PARAM, 10000, 415,
+       "Content-Type 须为 application/json", "the Content-Type must be application/json"),
     _E("METHOD_NOT_ALLOWED", None, BAD_PARAM, 10000, 405, "请求方法不支持", "method not allowed"),
     _E("INTERNAL_ERROR", None, INTERNAL, 13000, 500, "系统内部错误", "internal error"),
 ]
