@@ -16,6 +16,7 @@ from paybutton import ids
 from paybutton.api import common, fast_orders
 from paybutton.api.fast_orders import FastOrders
 from paybutton.api.guard import EdgeGuard
+from paybutton.api.schema import PaybuttonAPI
 from paybutton.apps import service as app_service
 from paybutton.callbacks.http import CallbackClient
 from paybutton.callbacks.signing import Signer
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             await writer.close()
             await db.dispose()
 
-    app = FastAPI(
+    app = PaybuttonAPI(
         title="paybutton",
         version="0.1.0",
         description=(
