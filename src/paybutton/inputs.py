@@ -37,6 +37,9 @@ ID_LIMITS: dict[str, int] = {
     "open_id": 128,
     "client_secret": 128,
 }
+# What an id in a URL path looks like (order_id, out_order_no, refund_id, goods_id, app_id): documented in
+# /openapi.json as the path parameters' pattern.
+PATH_ID_PATTERN = r"^[A-Za-z0-9_.|*@-]{1,64}$"
 # Single-line display text: no control character at all (tab and newline included).
 NAME_KEYS = frozenset({"name", "contact_name", "goods_name", "merchant_name", "title", "date_rule", "reason",
                        "phone_num", "search"})

@@ -5,10 +5,10 @@ the pre-order time budget); a merchant answer that is late, failed, malformed or
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema
 
 from paybutton.api.common import Buyer, BuyerDep, CtxDep
 from paybutton.context import Ctx
@@ -46,7 +46,8 @@ class MarketingBody(BaseModel):
 class QuoteBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
     goods_id: StrictStr = Field(min_length=1, max_length=64)
-    goods_type: StrictInt = Field(description="1 library goods, 2 merchant goods")
+    goods_type: Annotated[StrictInt, WithJsonSchema({"type": "integer", "enum": [1, 2]})] = Field(
+        description="1 library goods, 2 merchant goods")
     quantity: StrictInt = Field(default=1, ge=1, le=99999)
     version: StrictInt = Field(default=1, ge=1, le=2, description="marketingVersion from getgoodsinfo (default 1)")
     selected: list[ChoiceBody] | None = Field(

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
+from paybutton.api.buyer import PathId
 from paybutton.api.common import BuyerDep, CtxDep
 from paybutton.fulfillment import service as vouchers
 from paybutton.refund import rules
@@ -33,12 +34,12 @@ class ApplyRefundBody(BaseModel):
 
 
 @router.get("/orders/{order_ref}/refundable", summary="refund-apply: the units and what each can give back")
-async def refundable(order_ref: str, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
+async def refundable(order_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
     return await refunds.buyer_refundable(ctx, buyer.app_id, buyer.open_id, order_ref)
 
 
 @router.post("/orders/{order_ref}/refunds", summary="Apply for a refund (source 1, user)")
-async def apply_refund(order_ref: str, body: ApplyRefundBody, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
+async def apply_refund(order_ref: PathId, body: ApplyRefundBody, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
     entries = None if body.item_order_list is None else [
         rules.Entry(e.item_order_id, e.refund_amount) for e in body.item_order_list]
     req = refunds.RefundRequest(source=rules.Source.USER, entries=entries, quantity=body.quantity,
@@ -49,16 +50,16 @@ async def apply_refund(order_ref: str, body: ApplyRefundBody, buyer: BuyerDep, c
 
 
 @router.get("/orders/{order_ref}/refunds", summary="The order's refunds and the pay-button's order-status")
-async def order_refunds(order_ref: str, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
+async def order_refunds(order_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
     return await refunds.buyer_refunds(ctx, buyer.app_id, buyer.open_id, order_ref)
 
 
 @router.get("/refunds/{refund_ref}", summary="refund-detail: status, amount, units, timeline, audit")
-async def refund_detail(refund_ref: str, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
+async def refund_detail(refund_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
     return await refunds.buyer_detail(ctx, buyer.app_id, buyer.open_id, refund_ref)
 
 
 @router.get("/orders/{order_ref}/vouchers", summary="The voucher card: names, label chips, codes and states")
-async def order_vouchers(order_ref: str, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
+async def order_vouchers(order_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
     async with ctx.db.engine.connect() as conn:
         return await vouchers.buyer_vouchers(conn, buyer.app_id, buyer.open_id, order_ref)

@@ -42,6 +42,20 @@ BUYER_ERROR: dict[str, Any] = {
         "detail": {"anyOf": [{"type": "object"}, {"type": "null"}]},
     },
 }
+# What any JSON value the edge lets in looks like (paybutton/inputs.py): documented as the schema of the
+# properties a body may carry beyond its declared ones (they are ignored, but checked).
+CLEAN_JSON: dict[str, Any] = {
+    "title": "CleanJson",
+    "description": "any JSON value: strings without NUL or lone surrogates, integers within BIGINT",
+    "anyOf": [
+        {"type": "string", "pattern": "^[^\\u0000]*$"},
+        {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
+        {"type": "number", "minimum": -1e300, "maximum": 1e300},
+        {"type": "boolean"}, {"type": "null"},
+        {"type": "array", "items": {"$ref": "#/components/schemas/CleanJson"}},
+        {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/CleanJson"}},
+    ],
+}
 LOGID = {"x-tt-logid": {"description": "this request's log id", "schema": {"type": "string"}}}
 ALLOW = {"Allow": {"description": "the methods this path takes", "schema": {"type": "string"}}}
 BUYER_STATUSES = sorted({s.http_status for s in REGISTRY.values()} | set(guard.TRANSPORT_STATUSES) | {400})
@@ -91,6 +105,10 @@ class PaybuttonAPI(FastAPI):
         schemas["BuyerError"] = BUYER_ERROR
         for name in ("HTTPValidationError", "ValidationError"):
             schemas.pop(name, None)
+        for body in list(schemas.values()):
+            if body.get("type") == "object" and "additionalProperties" not in body:
+                body["additionalProperties"] = {"$ref": "#/components/schemas/CleanJson"}
+        schemas["CleanJson"] = CLEAN_JSON
         for path, ops in spec.get("paths", {}).items():
             for method, op in ops.items():
                 responses = op.setdefault("responses", {})
