@@ -122,12 +122,28 @@ def _no_constant(name: str) -> Any:
 
 def loads(raw: bytes | str) -> Any:
     """Parse a JSON body and check everything in it (one parse, one walk). ValueError when it is not JSON."""
+    return loads_normalised(raw)[0]
+
+
+def loads_normalised(raw: bytes | str) -> tuple[Any, bool]:
+    """loads, plus whether a number was normalised: JSON (and JSON Schema) do not tell 2.0 from 2, so an
+    integral number written with a fraction or exponent is read as the integer (2.0 -> 2, 1e3 -> 1000)."""
+    changed = False
+
+    def number(text: str) -> float | int:
+        nonlocal changed
+        f = float(text)
+        if f.is_integer() and BIGINT_MIN <= int(f) <= BIGINT_MAX:
+            changed = True
+            return int(f)
+        return f
+
     try:
-        value = json.loads(raw, parse_constant=_no_constant)
+        value = json.loads(raw, parse_constant=_no_constant, parse_float=number)
     except RecursionError:
         raise Refused(f"body: nested deeper than {MAX_DEPTH}") from None
     check_tree(value)
-    return value
+    return value, changed
 
 
 def check_pairs(pairs: list[tuple[str, str]], where: str, ids: bool = True) -> None:

@@ -13,9 +13,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port
 
 MB = 1024 * 1024
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 TOTAL = 100 * MB
 CHUNK = 64 * 1024
 

@@ -11,7 +11,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema
 
-from paybutton.api.buyer_marketing import MarketingBody, choices_of
+from paybutton.api.buyer_marketing import (
+    MERCHANT_GOODS_NEED_INFO,
+    NAME_PATTERN,
+    GoodsInfo,
+    MarketingBody,
+    choices_of,
+)
 from paybutton.api.common import Buyer, BuyerDep, CtxDep
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
@@ -27,15 +33,19 @@ GoodsType = Annotated[StrictInt, WithJsonSchema({"type": "integer", "enum": [1, 
 Channel = Annotated[StrictStr, WithJsonSchema({"type": "string", "enum": ["douyin", "wechat", "alipay", "bankcard"]})]
 
 
+
+
 class PlaceOrderBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra=MERCHANT_GOODS_NEED_INFO)
     goods_id: StrictStr = Field(min_length=1, max_length=64)
     goods_type: GoodsType = Field(description="1 library goods, 2 merchant goods")
     quantity: StrictInt = Field(default=1, ge=1, le=99999)
-    phone_num: StrictStr | None = None
-    contact_name: StrictStr | None = Field(default=None, max_length=64)
+    phone_num: Annotated[StrictStr | None, WithJsonSchema({"anyOf": [
+        {"type": "string", "pattern": r"^(\+86)?1[3-9][0-9]{9}$"}, {"type": "null"}]})] = Field(
+        default=None, description="a mainland mobile number (spaces, dashes and +86 are tolerated)")
+    contact_name: StrictStr | None = Field(default=None, max_length=64, pattern=NAME_PATTERN)
     cp_extra: StrictStr | None = Field(default=None, max_length=4096)
-    goods_info: dict[str, Any] | None = Field(
+    goods_info: GoodsInfo = Field(
         default=None, description="merchant goods: the object the page's bind:getgoodsinfo resolved"
     )
     marketing: MarketingBody | None = Field(default=None, description="marketing-ready: the buyer's offers")

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from paybutton.api.buyer import PathId
+from paybutton.api.buyer_marketing import NAME_PATTERN
 from paybutton.api.common import BuyerDep, CtxDep
 from paybutton.fulfillment import service as vouchers
 from paybutton.refund import rules
@@ -28,7 +29,7 @@ class ApplyRefundBody(BaseModel):
     item_order_list: list[ItemEntry] | None = Field(default=None, description="the applyrefund hook's itemOrderList")
     quantity: StrictInt | None = Field(default=None, description="units picked on the stepper")
     refund_total_amount: StrictInt | None = Field(default=None, description="legacy 1.0 orders: fen")
-    reason: StrictStr = Field(default="", max_length=64)
+    reason: StrictStr = Field(default="", max_length=64, pattern=NAME_PATTERN)
     note: StrictStr = Field(default="", max_length=500)
     cp_extra: StrictStr | None = Field(default=None, max_length=4096)
 

@@ -17,6 +17,7 @@ page for the console and the pages."""
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
 from typing import Any
@@ -69,8 +70,6 @@ def _now_s(scope: Scope) -> int:
 
 def error_response(scope: Scope, err: TradeError, lang: str) -> tuple[int, bytes, bytes]:
     """(status, body, content-type) of an error in the envelope of the route `scope` is for."""
-    import json
-
     logid = str(scope.get("state", {}).get("logid", ""))
     where = surface(scope["path"])
     status = err.spec.http_status
@@ -154,11 +153,14 @@ class EdgeGuard:
             if not is_json_type(content_type):
                 raise TradeError("UNSUPPORTED_MEDIA_TYPE", f"got {content_type[:60] or 'none'}")
             try:
-                scope.setdefault("state", {})["json_body"] = inputs.loads(body)
+                parsed, normalised = inputs.loads_normalised(body)
             except inputs.Refused as e:
                 raise TradeError("INVALID_PARAMETER", str(e)) from None
             except ValueError:
                 raise TradeError("PARSE_ERROR") from None
+            scope.setdefault("state", {})["json_body"] = parsed
+            if normalised:  # the routes behind parse again: give them the normalised numbers (rare)
+                body = json.dumps(parsed, ensure_ascii=False).encode()
         elif content_type.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded":
             try:
                 inputs.check_pairs(parse_qsl(body.decode("latin-1"), keep_blank_values=True), "form", ids=False)

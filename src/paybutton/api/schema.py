@@ -50,7 +50,7 @@ CLEAN_JSON: dict[str, Any] = {
     "anyOf": [
         {"type": "string", "pattern": "^[^\\u0000]*$"},
         {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
-        {"type": "number", "minimum": -1e300, "maximum": 1e300},
+        {"type": "number"},
         {"type": "boolean"}, {"type": "null"},
         {"type": "array", "items": {"$ref": "#/components/schemas/CleanJson"}},
         {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/CleanJson"}},
@@ -92,6 +92,18 @@ REGISTRY_TEXT: dict[int, str] = {
 }
 
 
+def _clean_free_objects(node: Any) -> None:
+    """A free-form object (`dict[str, Any]`, additionalProperties: true) holds CleanJson values."""
+    if isinstance(node, dict):
+        if node.get("additionalProperties") is True:
+            node["additionalProperties"] = {"$ref": "#/components/schemas/CleanJson"}
+        for v in node.values():
+            _clean_free_objects(v)
+    elif isinstance(node, list):
+        for v in node:
+            _clean_free_objects(v)
+
+
 class PaybuttonAPI(FastAPI):
     """FastAPI whose /openapi.json adds the error answers to every operation."""
 
@@ -108,6 +120,7 @@ class PaybuttonAPI(FastAPI):
         for body in list(schemas.values()):
             if body.get("type") == "object" and "additionalProperties" not in body:
                 body["additionalProperties"] = {"$ref": "#/components/schemas/CleanJson"}
+            _clean_free_objects(body)
         schemas["CleanJson"] = CLEAN_JSON
         for path, ops in spec.get("paths", {}).items():
             for method, op in ops.items():
