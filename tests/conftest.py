@@ -93,6 +93,9 @@ def _session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 _checked: dict[str, Any] = {"databases": 0, "problems": []}
+# tests/api/test_schemathesis.py fills this; the terminal summary prints it.
+FUZZ: dict[str, Any] = {"operations": set(), "cases": 0, "server_errors": 0, "violations": 0, "seconds": 0.0,
+                        "database": ""}
 
 
 async def _check(url: str) -> list[str]:
@@ -166,6 +169,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         f"{len(problems)} broken invariants")
     for p in problems[:50]:
         terminalreporter.write_line(f"  BROKEN {p}")
+    if FUZZ["cases"]:
+        terminalreporter.write_line(
+            f"schemathesis: {len(FUZZ['operations'])} operations, {FUZZ['cases']} cases, "
+            f"{FUZZ['server_errors']} server errors, {FUZZ['violations']} schema violations "
+            f"({FUZZ['database']}, {FUZZ['seconds']:.0f} s)")
 
 
 # ---------------------------------------------------------------- the app, in-process and live

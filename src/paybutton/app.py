@@ -13,8 +13,10 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from paybutton import ids
-from paybutton.api import common
+from paybutton.api import common, fast_orders
 from paybutton.api.fast_orders import FastOrders
+from paybutton.api.guard import EdgeGuard
+from paybutton.api.schema import PaybuttonAPI
 from paybutton.apps import service as app_service
 from paybutton.callbacks.http import CallbackClient
 from paybutton.callbacks.signing import Signer
@@ -48,8 +50,9 @@ class PlatformPathMiddleware:
         async def send_with_logid(message: Any) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers.append((b"x-tt-logid", lid.encode()))
-                message = {**message, "headers": headers}
+                if not any(k.lower() == b"x-tt-logid" for k, _ in headers):  # error answers set it already
+                    headers.append((b"x-tt-logid", lid.encode()))
+                    message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, send_with_logid)
@@ -94,7 +97,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             await writer.close()
             await db.dispose()
 
-    app = FastAPI(
+    app = PaybuttonAPI(
         title="paybutton",
         version="0.1.0",
         description=(
@@ -105,6 +108,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         lifespan=lifespan,
     )
     app.add_middleware(FastOrders)  # inside PlatformPathMiddleware: it sees the logid
+    # The edge (size limit, content type, input guard) runs before FastOrders and every route.
+    app.add_middleware(EdgeGuard, max_body=settings.max_body_bytes, limits={fast_orders.PATH: fast_orders.MAX_BODY})
     app.add_middleware(PlatformPathMiddleware)
     common.install_error_handlers(app)
 

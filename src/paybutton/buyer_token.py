@@ -11,7 +11,11 @@ import hmac
 import json
 import time
 
+from paybutton.inputs import BIGINT_MAX, ID_LIMITS, bad_text
+
 PREFIX = "pbt1"
+MAX_OPEN_ID = ID_LIMITS["open_id"]  # orders.open_id is VARCHAR(128)
+MAX_TOKEN = 1024  # characters: a real token is about 150
 
 
 def _b64(data: bytes) -> str:
@@ -23,8 +27,8 @@ def _unb64(text: str) -> bytes:
 
 
 def mint(app_id: str, secret: str, open_id: str, ttl_seconds: int = 86400, now: float | None = None) -> str:
-    if not open_id or len(open_id) > 128:
-        raise ValueError("open_id must be 1-128 characters")
+    if not open_id or len(open_id) > MAX_OPEN_ID or bad_text(open_id):
+        raise ValueError(f"open_id must be 1-{MAX_OPEN_ID} characters of valid text")
     exp = int((time.time() if now is None else now) + ttl_seconds)
     payload = _b64(json.dumps({"app": app_id, "sub": open_id, "exp": exp}, separators=(",", ":")).encode())
     mac = hmac.new(secret.encode(), f"{PREFIX}.{payload}".encode(), hashlib.sha256).digest()
@@ -37,14 +41,19 @@ def peek_app(token: str) -> str | None:
         prefix, payload, _ = token.split(".")
         if prefix != PREFIX:
             return None
-        app = json.loads(_unb64(payload)).get("app")
-        return app if isinstance(app, str) else None
-    except (ValueError, json.JSONDecodeError, UnicodeDecodeError):
+        if len(token) > MAX_TOKEN:
+            return None
+        claims = json.loads(_unb64(payload))
+        app = claims.get("app") if isinstance(claims, dict) else None
+        return app if isinstance(app, str) and 0 < len(app) <= ID_LIMITS["app_id"] and not bad_text(app) else None
+    except (ValueError, json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         return None
 
 
 def verify(token: str, secret: str, now: float | None = None) -> tuple[str, str] | None:
     """(app_id, open_id) when the token is genuine and unexpired, else None."""
+    if len(token) > MAX_TOKEN:
+        return None
     try:
         prefix, payload, mac = token.split(".")
     except ValueError:
@@ -56,11 +65,20 @@ def verify(token: str, secret: str, now: float | None = None) -> tuple[str, str]
         if not hmac.compare_digest(want, _unb64(mac)):
             return None
         claims = json.loads(_unb64(payload))
-    except (ValueError, json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         return None
-    if not isinstance(claims, dict) or int(claims.get("exp", 0)) < (time.time() if now is None else now):
+    return _claims(claims, time.time() if now is None else now)
+
+
+def _claims(claims: object, now: float) -> tuple[str, str] | None:
+    """A signed payload is still only data: exp an integer in range and not past, app and sub valid ids."""
+    if not isinstance(claims, dict):
         return None
-    app, sub = claims.get("app"), claims.get("sub")
-    if not isinstance(app, str) or not isinstance(sub, str):
+    exp, app, sub = claims.get("exp"), claims.get("app"), claims.get("sub")
+    if not isinstance(exp, int) or isinstance(exp, bool) or not 0 < exp <= BIGINT_MAX or exp < now:
+        return None
+    if not isinstance(app, str) or not 0 < len(app) <= ID_LIMITS["app_id"] or bad_text(app):
+        return None
+    if not isinstance(sub, str) or not 0 < len(sub) <= MAX_OPEN_ID or bad_text(sub):
         return None
     return app, sub

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(default=1.0, gt=0)
     dispatch_interval_seconds: float = Field(default=0.5, gt=0)
     run_workers: bool = True  # run the expiry sweeper and the callback dispatcher inside the server
+    # The largest request body any route reads (bytes); a larger one is refused with 413 while it streams in.
+    # Order placement keeps its own, smaller limit (api/fast_orders.py).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024**3)
     token_ttl_seconds: int = 7200
     buyer_token_ttl_seconds: int = 86400
     demo: bool = False

@@ -49,7 +49,7 @@ _SPECS: list[ErrorSpec] = [
        "library goods: fetching goods info failed, server rejected the parameters"),
     _E("PAY_CAPABILITY_SERVER_ERROR", 21507, INTERNAL, 13000, 500,
        "支付能力查询,服务端内部错误", "payment capability query failed, server error"),
-    _E("PAY_CAPABILITY_PARAM_INVALID", 21508, BAD_PARAM, 10000, 400,
+    _E("PAY_CAPABILITY_PARAM_INVALID", 21508, BAD_PARAM, 10000, 404,
        "支付能力查询,服务端校验参数不通过", "payment capability query: server rejected the parameters"),
     _E("GETGOODSINFO_FAILED", 21509, BAD_PARAM, 10000, 400,
        "开发者 bind:getgoodsinfo 调用失败", "the developer's bind:getgoodsinfo failed"),
@@ -71,7 +71,7 @@ _SPECS: list[ErrorSpec] = [
     _E("ORDER_DATA_INVALID", 21518, FORWARD, 10000, 422,
        "订单数据错误,无法生成订单", "the order data is wrong; the order cannot be created"),
     _E("ORDER_STATUS_INVALID", 21521, BAD_PARAM, 10000, 400, "order-status 非法", "order-status is invalid"),
-    _E("ORDER_ID_INVALID", 21522, BAD_PARAM, 10000, 400, "order-id 非法", "order-id is invalid"),
+    _E("ORDER_ID_INVALID", 21522, BAD_PARAM, 10000, 404, "order-id 非法", "order-id is invalid"),
     _E("REFUND_ID_INVALID", 21523, BAD_PARAM, 10000, 400, "refund-id 非法", "refund-id is invalid"),
     _E("LEGACY_REFUND_AMOUNT_MISSING", 21524, BAD_PARAM, 10000, 400,
        "订单为 1.0 版本,但缺少 refund-total-amount", "a 1.0 (legacy) order needs refund-total-amount"),
@@ -181,6 +181,10 @@ _SPECS: list[ErrorSpec] = [
     _E("CALLBACK_URL_NOT_CONFIGURED", None, BAD_PARAM, 10000, 409,
        "应用未配置该回调地址", "the app has no URL configured for this callback"),
     _E("NOT_FOUND", None, BAD_PARAM, 10000, 404, "接口不存在", "no such route"),
+    # transport errors: these three carry their HTTP status on every surface, the OpenAPI included
+    _E("BODY_TOO_LARGE", None, BAD_PARAM, 10000, 413, "请求体过大", "the request body is too large"),
+    _E("UNSUPPORTED_MEDIA_TYPE", None, BAD_PARAM, 10000, 415,
+       "Content-Type 须为 application/json", "the Content-Type must be application/json"),
     _E("METHOD_NOT_ALLOWED", None, BAD_PARAM, 10000, 405, "请求方法不支持", "method not allowed"),
     _E("INTERNAL_ERROR", None, INTERNAL, 13000, 500, "系统内部错误", "internal error"),
 ]

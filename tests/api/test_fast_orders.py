@@ -17,7 +17,7 @@ async def test_fast_route_errors_and_slash(running: Any) -> None:
                                       json={"goods_id": "none", "goods_type": 1})
     lang = await running.client.post("/api/buyer/v1/orders", headers={**auth, "Accept-Language": "en"},
                                      json={"goods_id": "none", "goods_type": 1})
-    assert big.status_code == 400 and big.json()["error"] == "INVALID_PARAMETER"
+    assert big.status_code == 413 and big.json()["error"] == "BODY_TOO_LARGE"
     assert slash.status_code == 404 and slash.json()["error"] == "GOODS_NOT_FOUND" and slash.json()["errNo"] == 21506
     assert lang.json()["errMsg"].startswith("goods not found")
     assert big.json()["errLogId"] and big.headers["x-tt-logid"] == big.json()["errLogId"]

@@ -203,7 +203,7 @@ async def test_bad_input_gets_clear_errors_not_500(world: World) -> None:
     auth = {"Authorization": f"Bearer {world.token('b')}"}
     async with httpx.AsyncClient() as client:
         cases = [
-            await client.post(url, headers=auth, content=b"{not json"),
+            await client.post(url, headers={**auth, "content-type": "application/json"}, content=b"{not json"),
             await client.post(url, headers=auth, json={"goods_id": "g", "goods_type": "1"}),
             await client.post(url, headers=auth, json={"goods_id": "g", "goods_type": 1, "quantity": 0}),
             await client.post(url, headers=auth, json={"goods_id": "g", "goods_type": 3}),

@@ -8,30 +8,46 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema
 
 from paybutton.api import order_keys
-from paybutton.api.buyer_marketing import MarketingBody, choices_of
+from paybutton.api.buyer_marketing import (
+    MERCHANT_GOODS_NEED_INFO,
+    NAME_PATTERN,
+    GoodsInfo,
+    MarketingBody,
+    choices_of,
+)
 from paybutton.api.common import Buyer, BuyerDep, CtxDep
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.goods import service as goods_service
+from paybutton.inputs import PATH_ID_PATTERN
 from paybutton.order import paying
 from paybutton.order import service as orders
 
 router = APIRouter(prefix="/api/buyer/v1", tags=["buyer"])
 
+PathId = Annotated[str, Path(pattern=PATH_ID_PATTERN, description="an id: 1-64 of A-Z a-z 0-9 _ . | * @ -")]
+# Documented, not validated by pydantic: a wrong value answers with its own code (GOODS_TYPE_INVALID 21502 …).
+GoodsType = Annotated[StrictInt, WithJsonSchema({"type": "integer", "enum": [1, 2]})]
+Channel = Annotated[StrictStr, WithJsonSchema({"type": "string", "enum": ["douyin", "wechat", "alipay", "bankcard"]})]
+
+
+
 
 class PlaceOrderBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra=MERCHANT_GOODS_NEED_INFO)
     goods_id: StrictStr = Field(min_length=1, max_length=64)
-    goods_type: StrictInt = Field(description="1 library goods, 2 merchant goods")
+    goods_type: GoodsType = Field(description="1 library goods, 2 merchant goods")
     quantity: StrictInt = Field(default=1, ge=1, le=99999)
-    phone_num: StrictStr | None = None
-    contact_name: StrictStr | None = Field(default=None, max_length=64)
+    phone_num: Annotated[StrictStr | None, WithJsonSchema({"anyOf": [
+        {"type": "string", "pattern": r"^(\+86)?1[3-9][0-9]{9}$"}, {"type": "null"}]})] = Field(
+        default=None, description="a mainland mobile number (spaces, dashes and +86 are tolerated)")
+    contact_name: StrictStr | None = Field(default=None, max_length=64, pattern=NAME_PATTERN)
     cp_extra: StrictStr | None = Field(default=None, max_length=4096)
-    goods_info: dict[str, Any] | None = Field(
+    goods_info: GoodsInfo = Field(
         default=None, description="merchant goods: the object the page's bind:getgoodsinfo resolved"
     )
     marketing: MarketingBody | None = Field(default=None, description="marketing-ready: the buyer's offers")
@@ -39,14 +55,14 @@ class PlaceOrderBody(BaseModel):
 
 class PayBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    channel: StrictStr = Field(description="douyin, wechat, alipay or bankcard")
+    channel: Channel = Field(description="douyin, wechat, alipay or bankcard")
     scenario: StrictStr | None = Field(
         default=None, description="sandbox only: success, fail, timeout, user_closed, cancel, open_failed, app_missing"
     )
 
 
 @router.get("/apps/{app_id}", summary="The merchant's public face: name and payment capability")
-async def app_info(app_id: str, ctx: CtxDep) -> dict[str, Any]:
+async def app_info(app_id: PathId, ctx: CtxDep) -> dict[str, Any]:
     try:
         app = await ctx.app(app_id)
     except TradeError as e:
@@ -63,7 +79,7 @@ async def app_info(app_id: str, ctx: CtxDep) -> dict[str, Any]:
 
 
 @router.get("/goods/{goods_id}", summary="A library good as the pay-button sees it (price, limits, state)")
-async def goods_info(goods_id: str, ctx: CtxDep, app_id: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:
+async def goods_info(goods_id: PathId, ctx: CtxDep, app_id: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:
     async with ctx.db.engine.connect() as conn:
         info: dict[str, Any] = await goods_service.public_goods_info(conn, ctx.clock, app_id, goods_id)
     return info
@@ -94,17 +110,17 @@ async def place_order(body: PlaceOrderBody, buyer: BuyerDep, ctx: CtxDep, reques
 
 
 @router.get("/orders/{order_ref}", summary="One of the buyer's orders, by order id or out_order_no")
-async def get_order(order_ref: str, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
+async def get_order(order_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
     return await orders.get_buyer_order(ctx, buyer.app_id, buyer.open_id, order_ref)
 
 
 @router.post("/orders/{order_ref}/cashier", summary="Open the cashier (INIT -> PROCESS)")
-async def open_cashier(order_ref: str, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
+async def open_cashier(order_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
     return await paying.open_cashier(ctx, buyer.app_id, buyer.open_id, order_ref)
 
 
 @router.post("/orders/{order_ref}/pay", summary="Pay through the cashier; answers the seed's `pay` detail")
-async def pay(order_ref: str, body: PayBody, buyer: BuyerDep, ctx: CtxDep, request: Request) -> dict[str, Any]:
+async def pay(order_ref: PathId, body: PayBody, buyer: BuyerDep, ctx: CtxDep, request: Request) -> dict[str, Any]:
     """One payment attempt per order at a time: a pay while one is live answers with it (paymentId), PENDING with
     the channel's action (a QR or a redirect), or PAYMENT_PENDING while its result is being confirmed."""
     ua = request.headers.get("user-agent", "")

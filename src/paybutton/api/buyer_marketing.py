@@ -5,10 +5,10 @@ the pre-order time budget); a merchant answer that is late, failed, malformed or
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema
 
 from paybutton.api.common import Buyer, BuyerDep, CtxDep
 from paybutton.context import Ctx
@@ -17,6 +17,34 @@ from paybutton.marketing.rules import MAX_SELECTED, Choice
 from paybutton.order import service as orders
 
 router = APIRouter(prefix="/api/buyer/v1", tags=["buyer"])
+
+# The merchant goods object bind:getgoodsinfo resolves (seed guide), as documented in /openapi.json; a breach
+# answers 21512 (types, limits) or 21511 (labels), which also covers the rules across fields (min <= max, the
+# label exclusions) that the schema does not state.
+NAME_PATTERN = "^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
+GOODS_INFO_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["currentPrice", "goodsName", "goodsPhoto"],
+    "properties": {
+        "currentPrice": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1, "description": "fen"},
+        "goodsName": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": NAME_PATTERN},
+        "goodsPhoto": {"type": "string"},
+        "dateRule": {"type": "string", "maxLength": 256, "pattern": NAME_PATTERN},
+        "minLimits": {"type": "integer", "minimum": 1, "maximum": 1},
+        "maxLimits": {"type": "integer", "minimum": 1, "maximum": 99999},
+        "goodsLabels": {"type": "array", "maxItems": 0, "description": "GoodsLabel[] (see goods/create)"},
+        "validation": {"type": "object", "properties": {"phoneNumber": {"type": "object", "properties": {
+            "required": {"type": "boolean"}}}}},
+    },
+    "additionalProperties": {"$ref": "#/components/schemas/CleanJson"},
+}
+GoodsInfo = Annotated[dict[str, Any] | None, WithJsonSchema({"anyOf": [GOODS_INFO_SCHEMA, {"type": "null"}]})]
+
+# Merchant goods (goods_type 2) come with the object bind:getgoodsinfo resolved (documented in the schema).
+MERCHANT_GOODS_NEED_INFO: dict[str, Any] = {
+    "if": {"properties": {"goods_type": {"const": 2}}},
+    "then": {"required": ["goods_info"], "properties": {"goods_info": {"type": "object"}}},
+}
 
 
 class ChoiceBody(BaseModel):
@@ -44,15 +72,16 @@ class MarketingBody(BaseModel):
 
 
 class QuoteBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra=MERCHANT_GOODS_NEED_INFO)
     goods_id: StrictStr = Field(min_length=1, max_length=64)
-    goods_type: StrictInt = Field(description="1 library goods, 2 merchant goods")
+    goods_type: Annotated[StrictInt, WithJsonSchema({"type": "integer", "enum": [1, 2]})] = Field(
+        description="1 library goods, 2 merchant goods")
     quantity: StrictInt = Field(default=1, ge=1, le=99999)
     version: StrictInt = Field(default=1, ge=1, le=2, description="marketingVersion from getgoodsinfo (default 1)")
     selected: list[ChoiceBody] | None = Field(
         default=None, max_length=MAX_SELECTED,
         description="offers: null = the default choice, a list = keep this choice where still usable")
-    goods_info: dict[str, Any] | None = Field(
+    goods_info: GoodsInfo = Field(
         default=None, description="merchant goods: the object the page's bind:getgoodsinfo resolved")
 
 

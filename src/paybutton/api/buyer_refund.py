@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
+from paybutton.api.buyer import PathId
+from paybutton.api.buyer_marketing import NAME_PATTERN
 from paybutton.api.common import BuyerDep, CtxDep
 from paybutton.fulfillment import service as vouchers
 from paybutton.refund import applying, rules
@@ -27,20 +29,20 @@ class ApplyRefundBody(BaseModel):
     item_order_list: list[ItemEntry] | None = Field(default=None, description="the applyrefund hook's itemOrderList")
     quantity: StrictInt | None = Field(default=None, description="units picked on the stepper")
     refund_total_amount: StrictInt | None = Field(default=None, description="legacy 1.0 orders: fen")
-    reason: StrictStr = Field(default="", max_length=64)
+    reason: StrictStr = Field(default="", max_length=64, pattern=NAME_PATTERN)
     note: StrictStr = Field(default="", max_length=500)
     cp_extra: StrictStr | None = Field(default=None, max_length=4096)
 
 
 @router.get("/orders/{order_ref}/refundable", summary="refund-apply: the units and what each can give back")
-async def refundable(order_ref: str, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
+async def refundable(order_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
     return await refunds.buyer_refundable(ctx, buyer.app_id, buyer.open_id, order_ref)
 
 
 @router.post("/orders/{order_ref}/refunds", summary=(
     "Apply for a refund (source 1, user): pre_create_refund is called at once; the answer carries the merchant's "
     "out_refund_no, or out_refund_no_pending true while the callback is retried"))
-async def apply_refund(order_ref: str, body: ApplyRefundBody, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
+async def apply_refund(order_ref: PathId, body: ApplyRefundBody, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
     entries = None if body.item_order_list is None else [
         rules.Entry(e.item_order_id, e.refund_amount) for e in body.item_order_list]
     req = refunds.RefundRequest(source=rules.Source.USER, entries=entries, quantity=body.quantity,
@@ -51,16 +53,16 @@ async def apply_refund(order_ref: str, body: ApplyRefundBody, buyer: BuyerDep, c
 
 
 @router.get("/orders/{order_ref}/refunds", summary="The order's refunds and the pay-button's order-status")
-async def order_refunds(order_ref: str, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
+async def order_refunds(order_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
     return await refunds.buyer_refunds(ctx, buyer.app_id, buyer.open_id, order_ref)
 
 
 @router.get("/refunds/{refund_ref}", summary="refund-detail: status, amount, units, timeline, audit")
-async def refund_detail(refund_ref: str, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
+async def refund_detail(refund_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
     return await refunds.buyer_detail(ctx, buyer.app_id, buyer.open_id, refund_ref)
 
 
 @router.get("/orders/{order_ref}/vouchers", summary="The voucher card: names, label chips, codes and states")
-async def order_vouchers(order_ref: str, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
+async def order_vouchers(order_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
     async with ctx.db.engine.connect() as conn:
         return await vouchers.buyer_vouchers(conn, buyer.app_id, buyer.open_id, order_ref)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from paybutton import buyer_token, ids
+from paybutton.api import guard
 from paybutton.apps import tokens
 from paybutton.context import Ctx
 from paybutton.errors import REGISTRY, TradeError, api_error_envelope, buyer_error_body
@@ -25,7 +26,7 @@ from paybutton.tables import idempotency_keys
 
 log = logging.getLogger("paybutton")
 
-OPENAPI_PREFIXES = ("/api/apps/", "/api/trade/", "/oauth/")
+OPENAPI_PREFIXES = guard.OPENAPI_PREFIXES  # /api/apps/, /api/trade/, /oauth/
 
 
 def get_ctx(request: Request) -> Ctx:
@@ -181,10 +182,13 @@ def _lang(request: Request) -> str:
 def render_error(request: Request, err: TradeError) -> Response:
     lid = logid_of(request)
     headers = {"X-Tt-Logid": lid}
-    if request.url.path.startswith(OPENAPI_PREFIXES):
+    if guard.is_openapi(request.url.path):
         ctx = get_ctx(request)
-        # The platform answers business errors with HTTP 200 and the codes in the envelope.
-        return JSONResponse(api_error_envelope(err, lid, ctx.clock.now_ms() // 1000), headers=headers)
+        # The platform answers business errors with HTTP 200 and the codes in the envelope; transport errors
+        # (405, 413, 415) keep their status.
+        status = err.spec.http_status if err.spec.http_status in guard.TRANSPORT_STATUSES else 200
+        return JSONResponse(api_error_envelope(err, lid, ctx.clock.now_ms() // 1000), status_code=status,
+                            headers=headers)
     return JSONResponse(buyer_error_body(err, lid, _lang(request)), status_code=err.spec.http_status, headers=headers)
 
 
@@ -220,8 +224,10 @@ def install_error_handlers(app: FastAPI) -> None:
             name = "INVALID_PARAMETER"
         err = TradeError(name, None if name != "INVALID_PARAMETER" else str(exc.detail))
         resp = render_error(request, err)
-        if not request.url.path.startswith(OPENAPI_PREFIXES):
+        if not guard.is_openapi(request.url.path) or exc.status_code in guard.TRANSPORT_STATUSES:
             resp.status_code = exc.status_code
+        for k, v in (exc.headers or {}).items():  # 405: Allow
+            resp.headers[k] = v
         return resp
 
     @app.exception_handler(Exception)

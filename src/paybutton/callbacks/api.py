@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.api.common import AppId, CtxDep, envelope, idempotent
@@ -48,7 +48,8 @@ class OneBody(BaseModel):
 class TestBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: Target = Field(default="payment", description="which of the app's callback URLs to test")
-    wait_seconds: Annotated[float, Field(ge=0, le=10, description="wait this long for the answer (0: queue only)")] = 0
+    wait_seconds: Annotated[StrictFloat, Field(ge=0, le=10,
+                                               description="wait this long for the answer (0: queue only)")] = 0
 
 
 @router.post("/list", summary="The callback log, newest first (filter by type, status, order_id, refund_id)")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt, WithJsonSchema
 
 from paybutton.api.common import AppId, CtxDep, envelope, idempotent
 from paybutton.goods import rules, service
+from paybutton.inputs import MAX_OFFSET
 
 router = APIRouter(prefix="/api/apps/trade/v2/goods", tags=["goods"])
 
@@ -79,7 +80,7 @@ class QueryGoodsRequest(BaseModel):
 
 class ListGoodsRequest(BaseModel):
     limit: Annotated[StrictInt, Field(ge=1, le=service.MAX_PAGE)] = 20
-    offset: Annotated[StrictInt, Field(ge=0)] = 0
+    offset: Annotated[StrictInt, Field(ge=0, le=MAX_OFFSET)] = 0
     cursor: str | None = Field(default=None, description="the previous page's next_cursor (not with offset)")
     on_shelf: StrictBool | None = None
     search: str | None = Field(default=None, description="part of the name")

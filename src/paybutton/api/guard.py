@@ -1,0 +1,216 @@
+"""The edge: every HTTP request passes here once, before routing and authentication.
+
+- The body is read while it streams in, up to `max_body_bytes` (order placement: its own smaller limit); a
+  Content-Length over it is refused before reading, a stream that passes it is refused at that byte, and the
+  connection is closed. Memory stays flat whatever a client sends.
+- JSON routes (the OpenAPI, the buyer API) take a body only as application/json (or +json): others get 415.
+  The console and the hosted pages post HTML forms; the payment-channel notifies (/pay/notify/) take what the
+  channel sends: both keep the size limit, not the JSON rule.
+- Everything that enters is checked once by paybutton.inputs: the path, the query string, every header for
+  NUL, the JSON body in one parse and one walk (the parsed body is left in scope["state"]["json_body"] for the
+  order fast path, which then does not parse it again), form fields.
+
+Errors answer in the route's own envelope: the OpenAPI envelope (HTTP 200, except the transport errors 405,
+413 and 415, which carry their status), the buyer API's errNo/errMsg with the real status, or a small HTML
+page for the console and the pages."""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from paybutton import inputs
+from paybutton.errors import TradeError, api_error_envelope, buyer_error_body
+
+log = logging.getLogger("paybutton")
+
+OPENAPI_PREFIXES = ("/api/apps/", "/api/trade/", "/oauth/")
+TRANSPORT_STATUSES = frozenset({405, 413, 415})
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+NOTIFY_PREFIX = "/pay/notify/"
+_HEADER_CTL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+_PATH_CTL = re.compile("[\x00-\x1f\x7f]")
+
+
+def is_openapi(path: str) -> bool:
+    return (path + "/").startswith(OPENAPI_PREFIXES)  # "/api/trade" (slash stripped) too
+
+
+def surface(path: str) -> str:
+    """openapi, api (the buyer API and our other JSON routes), notify, or page (console, pages, the rest)."""
+    if is_openapi(path):
+        return "openapi"
+    if path.startswith(NOTIFY_PREFIX):
+        return "notify"
+    if path.startswith("/api/"):
+        return "api"
+    return "page"
+
+
+def is_json_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def _now_s(scope: Scope) -> int:
+    app = scope.get("app")
+    ctx = getattr(getattr(app, "state", None), "ctx", None)
+    if ctx is not None:
+        return int(ctx.clock.now_ms() // 1000)
+    import time
+
+    return int(time.time())
+
+
+def error_response(scope: Scope, err: TradeError, lang: str) -> tuple[int, bytes, bytes]:
+    """(status, body, content-type) of an error in the envelope of the route `scope` is for."""
+    logid = str(scope.get("state", {}).get("logid", ""))
+    where = surface(scope["path"])
+    status = err.spec.http_status
+    if where == "openapi":
+        body = json.dumps(api_error_envelope(err, logid, _now_s(scope)), ensure_ascii=False).encode()
+        return (status if status in TRANSPORT_STATUSES else 200), body, b"application/json"
+    if where == "page":
+        text = html.escape(err.text(lang))
+        page = (f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>{status}</title>'
+                f"<h1>{status}</h1><p>{text}</p><p><small>logid {html.escape(logid)}</small></p></html>")
+        return status, page.encode(), b"text/html; charset=utf-8"
+    body = json.dumps(buyer_error_body(err, logid, lang), ensure_ascii=False).encode()
+    return status, body, b"application/json"
+
+
+class EdgeGuard:
+    def __init__(self, app: ASGIApp, max_body: int, limits: dict[str, int] | None = None) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.limits = limits or {}  # path -> a smaller limit for that route
+
+    def limit_for(self, path: str) -> int:
+        return min(self.max_body, self.limits.get(path.rstrip("/") or "/", self.max_body))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers: dict[bytes, bytes] = {}
+        for k, v in scope["headers"]:
+            headers[k.lower()] = v
+        lang = "en" if headers.get(b"accept-language", b"").lower().startswith(b"en") else "zh-CN"
+        try:
+            body = await self._admit(scope, headers, receive)
+        except TradeError as err:
+            await self._refuse(scope, send, err, lang)
+            return
+        if body is None:
+            await self.app(scope, receive, send)
+            return
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _admit(self, scope: Scope, headers: dict[bytes, bytes], receive: Receive) -> bytes | None:
+        """The body (None when the request has none), or TradeError."""
+        path: str = scope["path"]
+        where = surface(path)
+        self._check_head(scope, headers)
+        if scope["method"] not in BODY_METHODS:
+            return None
+        limit = self.limit_for(path)
+        length = headers.get(b"content-length")
+        chunked = b"chunked" in headers.get(b"transfer-encoding", b"").lower()
+        if length is not None:
+            try:
+                size = int(length)
+            except ValueError:
+                raise TradeError("INVALID_PARAMETER", "Content-Length is not a number") from None
+            if size > limit:
+                raise TradeError("BODY_TOO_LARGE", f"at most {limit} bytes")
+        elif not chunked:
+            size = 0
+        else:
+            size = -1
+        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        json_route = where in ("openapi", "api")
+        if json_route and size != 0 and not is_json_type(content_type):
+            raise TradeError("UNSUPPORTED_MEDIA_TYPE", f"got {content_type[:60] or 'none'}")
+        body = await self._read(receive, limit)
+        if not body:
+            return body
+        if json_route:
+            if not is_json_type(content_type):
+                raise TradeError("UNSUPPORTED_MEDIA_TYPE", f"got {content_type[:60] or 'none'}")
+            try:
+                parsed, normalised = inputs.loads_normalised(body)
+            except inputs.Refused as e:
+                raise TradeError("INVALID_PARAMETER", str(e)) from None
+            except ValueError:
+                raise TradeError("PARSE_ERROR") from None
+            scope.setdefault("state", {})["json_body"] = parsed
+            if normalised:  # the routes behind parse again: give them the normalised numbers (rare)
+                body = json.dumps(parsed, ensure_ascii=False).encode()
+        elif content_type.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded":
+            try:
+                inputs.check_pairs(parse_qsl(body.decode("latin-1"), keep_blank_values=True), "form", ids=False)
+            except inputs.Refused as e:
+                raise TradeError("INVALID_PARAMETER", str(e)) from None
+        return body
+
+    @staticmethod
+    def _check_head(scope: Scope, headers: dict[bytes, bytes]) -> None:
+        try:
+            inputs.check_text(scope["path"], "path")
+            if _PATH_CTL.search(scope["path"]):
+                raise inputs.Refused("path: control characters are not allowed")
+            qs: bytes = scope.get("query_string", b"")
+            if qs:
+                pairs = parse_qsl(qs.decode("latin-1"), keep_blank_values=True)
+                inputs.check_pairs(pairs, "query", ids=surface(scope["path"]) != "page")
+        except inputs.Refused as e:
+            raise TradeError("INVALID_PARAMETER", str(e)) from None
+        for k, v in scope["headers"]:
+            if _HEADER_CTL.search(v):
+                raise TradeError("INVALID_PARAMETER", f"header {k.decode('latin-1')}: control characters")
+
+    @staticmethod
+    async def _read(receive: Receive, limit: int) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise TradeError("PARSE_ERROR", "the client went away")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise TradeError("BODY_TOO_LARGE", f"at most {limit} bytes")
+            if chunk:
+                chunks.append(chunk)
+            if not message.get("more_body"):
+                return b"".join(chunks)
+
+    @staticmethod
+    async def _refuse(scope: Scope, send: Send, err: TradeError, lang: str) -> None:
+        status, payload, ctype = error_response(scope, err, lang)
+        head = [(b"content-type", ctype), (b"content-length", str(len(payload)).encode())]
+        if err.name == "BODY_TOO_LARGE":
+            head.append((b"connection", b"close"))  # the rest of the body is never read
+        await send({"type": "http.response.start", "status": status, "headers": head})
+        await send({"type": "http.response.body", "body": payload})
+
+
+def parsed_body(scope: Scope) -> Any:
+    """The JSON body the edge parsed and checked (the order fast path uses it instead of parsing again)."""
+    return scope.get("state", {}).get("json_body")

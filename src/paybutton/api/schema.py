@@ -1,0 +1,136 @@
+"""A truthful /openapi.json: every operation lists every status it can answer, with the error body.
+
+Declared once here for every router (a route needs no `responses=` of its own): the OpenAPI surface
+(/api/apps/, /api/trade/, /oauth/) answers errors in the {data, extra} envelope with HTTP 200 -- the platform's
+convention -- except the transport errors 405, 413 and 415; the buyer API and our other JSON routes answer
+{errNo, errMsg, errLogId, error, detail} with the error's HTTP status (the statuses in errors.py). Every
+answer carries one `x-tt-logid` header; a 405 carries `Allow`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from paybutton.api import guard
+from paybutton.errors import REGISTRY
+
+OPENAPI_ERROR: dict[str, Any] = {
+    "title": "OpenApiError",
+    "type": "object",
+    "description": "The platform envelope of an error: extra.error_code and sub_error_code are not 0.",
+    "required": ["data", "extra"],
+    "properties": {
+        "data": {"type": "object", "required": ["error_code", "description"], "properties": {
+            "error_code": {"type": "integer"}, "description": {"type": "string"}}},
+        "extra": {"type": "object", "required": ["error_code", "description", "sub_error_code", "sub_description",
+                                                 "logid", "now"], "properties": {
+            "error_code": {"type": "integer"}, "description": {"type": "string"},
+            "sub_error_code": {"type": "integer"}, "sub_description": {"type": "string"},
+            "logid": {"type": "string"}, "now": {"type": "integer"}}},
+    },
+}
+BUYER_ERROR: dict[str, Any] = {
+    "title": "BuyerError",
+    "type": "object",
+    "description": "An error of the buyer API (the pay-button's bind:error shape plus the error's name).",
+    "required": ["errNo", "errMsg", "errLogId", "error"],
+    "properties": {
+        "errNo": {"type": "integer"}, "errMsg": {"type": "string"}, "errLogId": {"type": "string"},
+        "error": {"type": "string", "enum": sorted(REGISTRY)},
+        "detail": {"anyOf": [{"type": "object"}, {"type": "null"}]},
+    },
+}
+# What any JSON value the edge lets in looks like (paybutton/inputs.py): documented as the schema of the
+# properties a body may carry beyond its declared ones (they are ignored, but checked).
+CLEAN_JSON: dict[str, Any] = {
+    "title": "CleanJson",
+    "description": "any JSON value: strings without NUL or lone surrogates, integers within BIGINT",
+    "anyOf": [
+        {"type": "string", "pattern": "^[^\\u0000]*$"},
+        {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
+        {"type": "number"},
+        {"type": "boolean"}, {"type": "null"},
+        {"type": "array", "items": {"$ref": "#/components/schemas/CleanJson"}},
+        {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/CleanJson"}},
+    ],
+}
+LOGID = {"x-tt-logid": {"description": "this request's log id", "schema": {"type": "string"}}}
+ALLOW = {"Allow": {"description": "the methods this path takes", "schema": {"type": "string"}}}
+BUYER_STATUSES = sorted({s.http_status for s in REGISTRY.values()} | set(guard.TRANSPORT_STATUSES) | {400})
+
+
+def _error(ref: str, status: int, text: str) -> dict[str, Any]:
+    headers = {**LOGID, **(ALLOW if status == 405 else {})}
+    return {"description": text, "headers": headers,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
+
+
+def error_responses(path: str, method: str) -> dict[str, dict[str, Any]]:
+    """The error answers of one operation, by status."""
+    body_statuses = {413, 415} if method.upper() in guard.BODY_METHODS else set()
+    if guard.is_openapi(path):  # business errors: HTTP 200 (see the 200 answer); these keep their status
+        return {str(s): _error("OpenApiError", s, REGISTRY_TEXT[s]) for s in sorted({405, 500} | body_statuses)}
+    statuses = [s for s in BUYER_STATUSES if s not in (413, 415) or s in body_statuses]
+    return {str(s): _error("BuyerError", s, REGISTRY_TEXT.get(s, "an error (see docs/errors.md)")) for s in statuses}
+
+
+REGISTRY_TEXT: dict[int, str] = {
+    400: "invalid input (INVALID_PARAMETER, PARSE_ERROR, …)",
+    401: "not signed in (BUYER_TOKEN_INVALID, …)",
+    402: "payment failed",
+    403: "no access or no capability",
+    404: "not found",
+    405: "method not allowed (see Allow)",
+    409: "the state does not allow it",
+    413: "the body is larger than the limit (max_body_bytes)",
+    415: "the Content-Type is not application/json",
+    422: "the order data is refused",
+    500: "internal error",
+    502: "the merchant's extension point failed",
+}
+
+
+def _clean_free_objects(node: Any) -> None:
+    """A free-form object (`dict[str, Any]`, additionalProperties: true) holds CleanJson values."""
+    if isinstance(node, dict):
+        if node.get("additionalProperties") is True:
+            node["additionalProperties"] = {"$ref": "#/components/schemas/CleanJson"}
+        for v in node.values():
+            _clean_free_objects(v)
+    elif isinstance(node, list):
+        for v in node:
+            _clean_free_objects(v)
+
+
+class PaybuttonAPI(FastAPI):
+    """FastAPI whose /openapi.json adds the error answers to every operation."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema:
+            return self.openapi_schema
+        spec = get_openapi(title=self.title, version=self.version, description=self.description,
+                           routes=self.routes)
+        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        schemas["OpenApiError"] = OPENAPI_ERROR
+        schemas["BuyerError"] = BUYER_ERROR
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        for body in list(schemas.values()):
+            if body.get("type") == "object" and "additionalProperties" not in body:
+                body["additionalProperties"] = {"$ref": "#/components/schemas/CleanJson"}
+            _clean_free_objects(body)
+        schemas["CleanJson"] = CLEAN_JSON
+        for path, ops in spec.get("paths", {}).items():
+            for method, op in ops.items():
+                responses = op.setdefault("responses", {})
+                responses.pop("422", None)  # FastAPI's validation body: ours answers INVALID_PARAMETER instead
+                for status, resp in responses.items():
+                    resp.setdefault("headers", {}).update(LOGID)
+                    if guard.is_openapi(path) and status == "200":
+                        resp["description"] += ("; an error answers HTTP 200 too, as the OpenApiError envelope "
+                                                "(the platform's convention)")
+                responses.update(error_responses(path, method))
+        self.openapi_schema = spec
+        return spec
