@@ -466,7 +466,6 @@ def serve(
     import uvicorn
 
     settings = _settings(database)
-    os.environ["PAYBUTTON_DATABASE_URL"] = settings.database_url
     if migrate:
         upgrade(settings.database_url)
 
@@ -475,6 +474,7 @@ def serve(
             return (await app_service.ensure_platform_key(conn, SystemClock()))[1]
 
     _run(settings.database_url, key)  # before the workers fork, so they all sign with one key
+    os.environ["PAYBUTTON_DATABASE_URL"] = settings.database_url  # what the workers' create_app reads
     typer.echo(f"paybutton serving on http://{host}:{port}  database: {settings.database_url.split('@')[-1]}")
     uvicorn.run("paybutton.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level=settings.log_level, access_log=False,
