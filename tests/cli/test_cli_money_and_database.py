@@ -8,9 +8,13 @@ import asyncio
 import hashlib
 import json
 import os
+import re
+import shlex
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,7 @@ from paybutton.clikit import absolute_url, export_line, parse_yuan
 from paybutton.clock import SystemClock
 from paybutton.config import Settings
 from paybutton.db import Database, alembic_config, upgrade
+from paybutton.demo.seed import DEMO_APP_ID
 
 runner = CliRunner()
 PAYBUTTON = str(Path(sys.executable).parent / "paybutton")
@@ -266,3 +271,38 @@ def test_export_line_is_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert absolute_url("sqlite:////abs/x.db") == "sqlite:////abs/x.db"
     assert absolute_url("postgresql://u:p@h/db") == "postgresql://u:p@h/db"
     assert export_line("sqlite:///a b.db") == f"export PAYBUTTON_DATABASE_URL='sqlite+aiosqlite:///{tmp_path}/a b.db'"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_demo_prints_the_line_that_points_the_cli_at_its_database(tmp_path: Path) -> None:
+    """`paybutton demo` in a folder of its own; its `CLI  export PAYBUTTON_DATABASE_URL=…` line, run from another
+    folder, makes `paybutton app list` list the demo app."""
+    here, elsewhere = tmp_path / "demo", tmp_path / "elsewhere"
+    here.mkdir()
+    elsewhere.mkdir()
+    port = free_port()
+    log = (tmp_path / "demo.log").open("w")
+    demo = subprocess.Popen([PAYBUTTON, "demo", "--port", str(port), "--shop-port", str(free_port())], cwd=here,
+                            env=clean_env(tmp_path), stdout=log, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        line = None
+        while line is None:
+            assert demo.poll() is None and time.monotonic() < deadline, (tmp_path / "demo.log").read_text()
+            line = re.search(r"^  CLI +export PAYBUTTON_DATABASE_URL=(\S+)", (tmp_path / "demo.log").read_text(),
+                             flags=re.M)
+            time.sleep(0.2)
+    finally:
+        demo.terminate()
+        demo.wait(timeout=30)
+        log.close()
+    url = shlex.split(line.group(1))[0]
+    assert url == f"sqlite+aiosqlite:///{here / 'paybutton-demo.db'}"
+    out = run_real(elsewhere, "app", "list", PAYBUTTON_DATABASE_URL=url)
+    assert out.returncode == 0 and DEMO_APP_ID in out.stdout, out
+    assert list(elsewhere.iterdir()) == []
