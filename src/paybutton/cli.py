@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
@@ -13,14 +12,14 @@ from typing import Any, TypeVar
 
 import typer
 
-from paybutton import buyer_token
+from paybutton import buyer_token, clikit
 from paybutton.apps import service as app_service
 from paybutton.callbacks import ops as callback_ops
 from paybutton.callbacks import outbox
+from paybutton.clikit import DatabaseOpt, ShowSecretOpt
 from paybutton.clock import SystemClock
 from paybutton.config import Settings
 from paybutton.db import Database, current_revision, upgrade
-from paybutton.errors import TradeError
 from paybutton.fulfillment.service import verify_code
 from paybutton.goods.cli import goods_cli
 from paybutton.refund.check import scan
@@ -40,26 +39,14 @@ cli.add_typer(keys_cli, name="keys")
 cli.add_typer(callbacks_cli, name="callbacks")
 cli.add_typer(docs_cli, name="docs")
 
-DatabaseOpt = typer.Option(None, "--database", envvar="PAYBUTTON_DATABASE_URL", help="database URL")
-
 
 def _settings(database: str | None) -> Settings:
-    return Settings(database_url=database) if database else Settings()
+    return clikit.settings_for(database)
 
 
 def _run(database: str | None, fn: Callable[[Database], Awaitable[T]]) -> T:
-    async def main() -> T:
-        db = Database(_settings(database))
-        try:
-            return await fn(db)
-        finally:
-            await db.dispose()
-
-    try:
-        return asyncio.run(main())
-    except TradeError as e:
-        typer.echo(f"error {e.spec.err_no or e.spec.error_code}: {e.text('en')}", err=True)
-        raise typer.Exit(2) from None
+    """Run `fn` on a database that is set up (a missing or unmigrated one: one line, exit 2, no file created)."""
+    return clikit.run(database, fn)
 
 
 def _out(data: Any, as_json: bool, human: Callable[[Any], str]) -> None:
@@ -79,8 +66,12 @@ def db_upgrade(database: str | None = DatabaseOpt) -> None:
 
 @db_cli.command("current")
 def db_current(database: str | None = DatabaseOpt) -> None:
-    """Print the schema revision."""
-    typer.echo(current_revision(_settings(database).database_url) or "empty")
+    """Print the schema revision ("empty" for a database never migrated)."""
+    url = _settings(database).database_url
+    missing = clikit.missing_file_message(url)
+    if missing:
+        clikit.fail(missing)  # connecting would create the file
+    typer.echo(current_revision(url) or "empty")
 
 
 # ------------------------------------------------------------------ apps
@@ -95,6 +86,11 @@ def _app_text(a: dict[str, Any]) -> str:
 
 
 DELIVERY_TYPE_HELP = "1 抖音码 (platform codes, delivery_verify) or 0 三方码 (merchant codes, push_delivery)"
+
+
+def _app_out(a: dict[str, Any], as_json: bool, show_secret: bool) -> None:
+    """Print an app, its secret masked unless `show_secret`."""
+    _out(clikit.masked_app(a, show_secret), as_json, _app_text)
 
 
 @app_cli.command("create")
@@ -113,7 +109,9 @@ def app_create(
     as_json: bool = typer.Option(False, "--json"),
     database: str | None = DatabaseOpt,
 ) -> None:
-    """Create a merchant app; prints its id and secret (and the platform public key with --json)."""
+    """Create a merchant app; prints its id and its secret (and the platform public key with --json).
+
+    This is the one time the new secret is printed in clear: keep it (`app show --show-secret` prints it again)."""
 
     async def go(db: Database) -> dict[str, Any]:
         clock = SystemClock()
@@ -127,27 +125,29 @@ def app_create(
                 login_url=login_url)
         return {**a, "platform_public_key": public_pem}
 
-    _out(_run(database, go), as_json, _app_text)
+    _app_out(_run(database, go), as_json, show_secret=True)
 
 
 @app_cli.command("show")
-def app_show(app_id: str, as_json: bool = typer.Option(False, "--json"), database: str | None = DatabaseOpt) -> None:
-    """Show one app."""
+def app_show(app_id: str, as_json: bool = typer.Option(False, "--json"), show_secret: bool = ShowSecretOpt,
+             database: str | None = DatabaseOpt) -> None:
+    """Show one app (its secret masked unless --show-secret)."""
 
     async def go(db: Database) -> dict[str, Any]:
         async with db.engine.connect() as conn:
             return await app_service.get_app(conn, app_id)
 
-    _out(_run(database, go), as_json, _app_text)
+    _app_out(_run(database, go), as_json, show_secret)
 
 
 @app_cli.command("list")
-def app_list(as_json: bool = typer.Option(False, "--json"), database: str | None = DatabaseOpt) -> None:
-    """List apps."""
+def app_list(as_json: bool = typer.Option(False, "--json"), show_secret: bool = ShowSecretOpt,
+             database: str | None = DatabaseOpt) -> None:
+    """List apps (with --json: every setting, secrets masked unless --show-secret)."""
 
     async def go(db: Database) -> list[dict[str, Any]]:
         async with db.engine.connect() as conn:
-            return await app_service.list_apps(conn)
+            return [clikit.masked_app(a, show_secret) for a in await app_service.list_apps(conn)]
 
     _out(_run(database, go), as_json, lambda rows: "\n".join(f"{a['app_id']}  {a['name']}" for a in rows) or "no apps")
 
@@ -161,33 +161,42 @@ def app_update(
     refund_url: str | None = typer.Option(None),
     marketing_url: str | None = typer.Option(None),
     login_url: str | None = typer.Option(None),
-    origin: list[str] = typer.Option([], help="replace the allowed origins (repeatable)"),
+    origin: list[str] = typer.Option([], help=(
+        "REPLACES the whole list of allowed origins with these (repeatable); to keep the others use --add-origin")),
+    add_origin: list[str] = typer.Option([], help="add one allowed origin, keeping the others (repeatable)"),
+    remove_origin: list[str] = typer.Option([], help="remove one allowed origin (repeatable)"),
     pay_expire_seconds: int | None = typer.Option(None),
     refund_audit: bool | None = typer.Option(None, "--refund-audit/--no-refund-audit"),
     suspended: bool | None = typer.Option(None, "--suspend/--resume"),
     delivery_type: int | None = typer.Option(None, help=DELIVERY_TYPE_HELP + " (new orders)"),
     console_password: str | None = typer.Option(None, help="set the console password (sign-in at /console)"),
     rotate_secret: bool = typer.Option(False, "--rotate-secret", help=(
-        "replace the app secret (printed once); its access tokens, buyer tokens and console sessions end")),
+        "replace the app secret (the new one is printed once, in clear); its access tokens, buyer tokens and "
+        "console sessions end")),
     as_json: bool = typer.Option(False, "--json"),
+    show_secret: bool = ShowSecretOpt,
     database: str | None = DatabaseOpt,
 ) -> None:
-    """Change an app's settings."""
+    """Change an app's settings; prints the app (its secret masked unless --show-secret or --rotate-secret)."""
 
     async def go(db: Database) -> dict[str, Any]:
         clock = SystemClock()
         async with db.tx() as conn:
+            origins = None
+            if origin or add_origin or remove_origin:
+                current = (await app_service.get_app(conn, app_id))["allowed_origins"]
+                origins = clikit.edit_origins(current, origin, add_origin, remove_origin)
             a = await app_service.update_app(
                 conn, clock, app_id, name=name, pre_order_url=pre_order_url,
                 payment_notify_url=payment_notify_url, refund_url=refund_url, marketing_url=marketing_url,
-                login_url=login_url, allowed_origins=origin or None, pay_expire_seconds=pay_expire_seconds,
+                login_url=login_url, allowed_origins=origins, pay_expire_seconds=pay_expire_seconds,
                 need_refund_audit=refund_audit, suspended=suspended, console_password=console_password,
                 delivery_type=delivery_type)
             if rotate_secret:
                 a = {**a, "secret": await app_service.rotate_secret(conn, clock, app_id)}
             return a
 
-    _out(_run(database, go), as_json, _app_text)
+    _app_out(_run(database, go), as_json, show_secret or rotate_secret)
     if rotate_secret and not as_json:
         typer.echo("secret rotated (the new one is above): the old secret, its access tokens, buyer tokens and console "
                    "sessions no longer work (running servers notice within a few seconds)")
@@ -464,7 +473,6 @@ def serve(
     import uvicorn
 
     settings = _settings(database)
-    os.environ["PAYBUTTON_DATABASE_URL"] = settings.database_url
     if migrate:
         upgrade(settings.database_url)
 
@@ -473,10 +481,14 @@ def serve(
             return (await app_service.ensure_platform_key(conn, SystemClock()))[1]
 
     _run(settings.database_url, key)  # before the workers fork, so they all sign with one key
+    os.environ["PAYBUTTON_DATABASE_URL"] = settings.database_url  # what the workers' create_app reads
     typer.echo(f"paybutton serving on http://{host}:{port}  database: {settings.database_url.split('@')[-1]}")
     uvicorn.run("paybutton.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level=settings.log_level, access_log=False,
                 loop="uvloop" if sys.platform != "win32" else "auto", http="httptools")
+
+
+DEMO_DATABASE = "sqlite+aiosqlite:///paybutton-demo.db"
 
 
 @cli.command("demo")
@@ -484,12 +496,19 @@ def demo(
     host: str = typer.Option("127.0.0.1"),
     port: int = typer.Option(8000, envvar="PAYBUTTON_PORT", help="trade server port"),
     shop_port: int | None = typer.Option(None, help="demo shop and merchant server port (default port+1)"),
-    database: str = typer.Option("sqlite+aiosqlite:///paybutton-demo.db", envvar="PAYBUTTON_DEMO_DATABASE_URL"),
+    database: str | None = typer.Option(
+        None, "--database", envvar="PAYBUTTON_DATABASE_URL", help=(
+            f"database URL (default: PAYBUTTON_DATABASE_URL, then {DEMO_DATABASE}); it gets the demo app, whose "
+            "secret is published: never point the demo at a production database")),
 ) -> None:
-    """Run the demo: trade server, demo shop and demo merchant server, on a SQLite file. Nothing else needed."""
+    """Run the demo: trade server, demo shop and demo merchant server, on a SQLite file. Nothing else needed.
+
+    It migrates and seeds the database, and prints the `export PAYBUTTON_DATABASE_URL=…` line that points the other
+    commands (app, goods, callbacks, …) at it."""
     from paybutton.demo.run import run_demo
 
-    run_demo(host=host, port=port, shop_port=shop_port or port + 1, database_url=database)
+    url = clikit.absolute_url(database or DEMO_DATABASE)
+    run_demo(host=host, port=port, shop_port=shop_port or port + 1, database_url=url)
 
 
 def main() -> None:

@@ -55,7 +55,7 @@ def sign_in(http: httpx.Client, app_id: str, password: str) -> int:
 def test_rotate_secret_prints_the_new_one_and_ends_the_old(db_url: str, live_factory: Any) -> None:
     app_id = json.loads(cli_ok("app", "create", "--name", "CLI shop", "--console-password", PASSWORD, "--json",
                                "--database", db_url))["app_id"]
-    old = json.loads(cli_ok("app", "show", app_id, "--json", "--database", db_url))["secret"]
+    old = json.loads(cli_ok("app", "show", app_id, "--json", "--show-secret", "--database", db_url))["secret"]
     added = runner.invoke(cli, ["goods", "add", "--app", app_id, "--id", "g", "--name", "套餐", "--price", "1000",
                                 "--stock", "10"], env={"PAYBUTTON_DATABASE_URL": db_url})
     assert added.exit_code == 0, added.output
@@ -71,7 +71,8 @@ def test_rotate_secret_prints_the_new_one_and_ends_the_old(db_url: str, live_fac
         out = cli_ok("app", "update", app_id, "--rotate-secret", "--database", db_url)
         new = re.search(r"secret: ([0-9a-f]+)", out)
         assert new and new.group(1) != old and "secret rotated" in out
-        assert json.loads(cli_ok("app", "show", app_id, "--json", "--database", db_url))["secret"] == new.group(1)
+        assert json.loads(cli_ok("app", "show", app_id, "--json", "--show-secret", "--database", db_url))["secret"] == \
+            new.group(1)
 
         assert client_token(http, app_id, old)["extra"]["error_code"] != 0
         assert not openapi_ok(http, token)

@@ -18,6 +18,7 @@ from starlette.routing import Mount, Route
 from paybutton import buyer_token
 from paybutton.app import create_app
 from paybutton.apps import service as app_service
+from paybutton.clikit import export_line
 from paybutton.clock import SystemClock
 from paybutton.config import Settings
 from paybutton.db import Database, upgrade
@@ -113,6 +114,7 @@ paybutton demo
   app id         {DEMO_APP_ID}
   app secret     {DEMO_SECRET}
   database       {database_url}
+  CLI            {export_line(database_url)}   # then: paybutton app list, goods list --app …
 platform public key (verifies Byte-Signature):
 {public_pem.strip()}
 """, flush=True)

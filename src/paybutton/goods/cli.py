@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from collections.abc import Awaitable, Callable
@@ -11,8 +10,8 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
+from paybutton import clikit
 from paybutton.clock import SystemClock
-from paybutton.config import Settings
 from paybutton.db import Database
 from paybutton.errors import TradeError
 from paybutton.goods import rules, service
@@ -40,6 +39,10 @@ PhoneOpt = Annotated[
 ]
 DeltaOpt = Annotated[int | None, typer.Option(help="add to the stock (negative removes; never below 0)")]
 ShelfFilter = Annotated[bool | None, typer.Option("--on-shelf/--off-shelf", help="only on / off the shelf")]
+PriceOpt = Annotated[str | None, typer.Option(
+    "--price", help="integer fen: 16800 = ¥168.00 (168.00 is refused: use --price-yuan)")]
+PriceYuanOpt = Annotated[str | None, typer.Option(
+    "--price-yuan", help="yuan, at most 2 decimals: 168.00, 168 or 0.01 (exact, converted to fen)")]
 ShelfOpt = Annotated[bool | None, typer.Option("--on-shelf/--off-shelf", help="on or off the shelf")]
 
 
@@ -49,23 +52,11 @@ def _lang() -> str:
 
 
 def _fail(err: TradeError) -> NoReturn:
-    code = err.spec.err_no if err.spec.err_no is not None else err.spec.error_code
-    typer.echo(f"error {code}: {err.text(_lang())}", err=True)
-    raise typer.Exit(2)
+    clikit.fail_trade(err, _lang())
 
 
-def _run(work: Callable[[Database], Awaitable[T]]) -> T:
-    async def main() -> T:
-        db = Database(Settings())
-        try:
-            return await work(db)
-        finally:
-            await db.dispose()
-
-    try:
-        return asyncio.run(main())
-    except TradeError as err:
-        _fail(err)
+def _run(work: Callable[[Database], Awaitable[T]], database: str | None) -> T:
+    return clikit.run(database, work, _lang())
 
 
 def parse_time(value: str, field: str) -> int | None:
@@ -139,8 +130,9 @@ def add(
     app: AppOpt,
     goods_id: IdOpt,
     name: Annotated[str, typer.Option(help="1-256 characters")],
-    price: Annotated[int, typer.Option(help="integer fen (9900 = ¥99.00)")],
     stock: Annotated[int, typer.Option(help="units on sale")],
+    price: PriceOpt = None,
+    price_yuan: PriceYuanOpt = None,
     photo: PhotoOpt = None,
     sale_start: TimeOpt = None,
     sale_end: TimeOpt = None,
@@ -153,8 +145,10 @@ def add(
     valid_days: DaysOpt = None,
     on_shelf: ShelfOpt = None,
     as_json: JsonOpt = False,
+    database: clikit.DatabaseArg = None,
 ) -> None:
-    """Add a library good."""
+    """Add a library good (its price with --price in fen or --price-yuan)."""
+    fen = clikit.required_money_fen(price, price_yuan)
     try:
         start = parse_time(sale_start, "sale_start") if sale_start is not None else None
         end = parse_time(sale_end, "sale_end") if sale_end is not None else None
@@ -170,11 +164,11 @@ def add(
     async def work(db: Database) -> dict[str, Any]:
         async with db.tx() as conn:
             return await service.create_goods(
-                conn, SystemClock(), app_id=app, goods_id=goods_id, name=name, price=price, stock=stock,
+                conn, SystemClock(), app_id=app, goods_id=goods_id, name=name, price=fen, stock=stock,
                 **fields,
             )
 
-    _emit(_run(work), as_json)
+    _emit(_run(work, database), as_json)
 
 
 @goods_cli.command("update")
@@ -182,7 +176,8 @@ def update(
     app: AppOpt,
     goods_id: IdOpt,
     name: Annotated[str | None, typer.Option(help="1-256 characters")] = None,
-    price: Annotated[int | None, typer.Option(help="integer fen")] = None,
+    price: PriceOpt = None,
+    price_yuan: PriceYuanOpt = None,
     stock: Annotated[int | None, typer.Option(help="set the stock")] = None,
     stock_delta: DeltaOpt = None,
     photo: PhotoOpt = None,
@@ -198,9 +193,11 @@ def update(
     valid_days: DaysOpt = None,
     on_shelf: ShelfOpt = None,
     as_json: JsonOpt = False,
+    database: clikit.DatabaseArg = None,
 ) -> None:
     """Change some fields of a library good (the others stay)."""
     changes: dict[str, Any] = {}
+    fen = clikit.money_fen(price, price_yuan)
     try:
         if sale_start is not None:
             changes["sale_start"] = parse_time(sale_start, "sale_start")
@@ -213,7 +210,7 @@ def update(
     if clear_labels or label:
         changes["labels"] = [parse_label(s) for s in label or []]
     given = {
-        "name": name, "price": price, "stock": stock, "photo_url": photo, "min_limits": min_limits,
+        "name": name, "price": fen, "stock": stock, "photo_url": photo, "min_limits": min_limits,
         "max_limits": max_limits, "date_rule": date_rule, "phone_required": phone_required,
         "biz_line": biz_line, "valid_days": valid_days, "on_shelf": on_shelf,
     }
@@ -225,18 +222,18 @@ def update(
                 conn, SystemClock(), app_id=app, goods_id=goods_id, stock_delta=stock_delta, **changes
             )
 
-    _emit(_run(work), as_json)
+    _emit(_run(work, database), as_json)
 
 
 @goods_cli.command("show")
-def show(app: AppOpt, goods_id: IdOpt, as_json: JsonOpt = False) -> None:
+def show(app: AppOpt, goods_id: IdOpt, as_json: JsonOpt = False, database: clikit.DatabaseArg = None) -> None:
     """Show one library good."""
 
     async def work(db: Database) -> dict[str, Any]:
         async with db.engine.connect() as conn:
             return await service.get_goods(conn, SystemClock(), app_id=app, goods_id=goods_id)
 
-    _emit(_run(work), as_json)
+    _emit(_run(work, database), as_json)
 
 
 @goods_cli.command("list")
@@ -248,6 +245,7 @@ def list_(
     on_shelf: ShelfFilter = None,
     search: Annotated[str | None, typer.Option(help="part of the name")] = None,
     as_json: JsonOpt = False,
+    database: clikit.DatabaseArg = None,
 ) -> None:
     """List an app's library goods, one page at a time."""
 
@@ -258,7 +256,7 @@ def list_(
                 on_shelf=on_shelf, search=search,
             )
 
-    page = _run(work)
+    page = _run(work, database)
     if as_json:
         typer.echo(json.dumps(page, ensure_ascii=False, indent=2))
         return
