@@ -46,6 +46,8 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "sale_order": ("开售时间须早于停售时间", "sale_start must be before sale_end"),
     "date_rule": ("使用日期说明最长 256 个字符", "date_rule must be a string of at most 256 characters"),
     "bool": ("{field_zh}须为 true 或 false,当前为 {value}", "{field} must be true or false, got {value}"),
+    "stock_below_zero": ("库存调整 {delta} 会使库存低于 0(当前库存 {stock})",
+                         "stock_delta {delta} would take stock below 0 (stock is {stock})"),
     "biz_line": ("biz_line 须为 1(团购)或 2(泛知识),当前为 {value}",
                  "biz_line must be 1 (group buying) or 2 (general knowledge), got {value}"),
 }
