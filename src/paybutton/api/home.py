@@ -1,6 +1,6 @@
 """The installation's front door: `/`, a small landing page (console, API docs, the demo shop, health), and the API
-docs at /docs (Swagger UI) and /redoc (ReDoc) with their scripts and styles served from this server, from the
-pinned PyPI package fastapi-offline: no CDN, so the docs work offline."""
+docs: /docs (ReDoc; also /redoc) and /swagger (Swagger UI, to try calls), their scripts and styles served from
+this server out of the pinned PyPI package fastapi-offline: no CDN, so the docs work offline."""
 
 from __future__ import annotations
 
@@ -30,16 +30,16 @@ TEXTS = {
     "zh-CN": {"title": "paybutton 交易服务",
               "lead": "自托管的抖音小程序交易系统:支付按钮、托管页面、交易服务与开放接口。",
               "console": "商家后台", "console_note": "商品、订单、退款审核、核销、回调记录与设置",
-              "docs": "接口文档 (Swagger UI)", "docs_note": "开放接口与买家接口,可在页面上直接调用",
-              "redoc": "接口文档 (ReDoc)", "redoc_note": "同一份 OpenAPI,适合阅读",
+              "docs": "接口文档 (ReDoc)", "docs_note": "开放接口与买家接口的完整说明",
+              "redoc": "接口调试 (Swagger UI)", "redoc_note": "同一份 OpenAPI,可在页面上直接调用",
               "shop": "演示商店", "shop_note": "演示模式下的商家网站:在这里买一单试试",
               "health": "健康检查", "health_note": "服务与数据库是否正常 (JSON)", "lang": "English"},
     "en": {"title": "paybutton trade server", "lead": "A self-hosted Douyin mini-program trade system: the pay button,"
            " hosted pages, the trade server and its OpenAPI.", "console": "Merchant console",
            "console_note": "Goods, orders, refund audits, vouchers, the callback log and settings",
-           "docs": "API docs (Swagger UI)",
-           "docs_note": "The platform OpenAPI and the buyer API, callable from the page",
-           "redoc": "API docs (ReDoc)", "redoc_note": "The same OpenAPI, laid out for reading",
+           "docs": "API docs (ReDoc)",
+           "docs_note": "The platform OpenAPI and the buyer API, in full",
+           "redoc": "Try the API (Swagger UI)", "redoc_note": "The same OpenAPI, callable from the page",
            "shop": "Demo shop", "shop_note": "The demo merchant's site: buy something there",
            "health": "Health check", "health_note": "Is the server and its database up (JSON)", "lang": "中文"},
 }
@@ -67,12 +67,13 @@ async def home(request: Request, ctx: CtxDep) -> HTMLResponse:
                                                              "shop": await _demo_shop(ctx)})
 
 
-@router.get("/docs", response_class=HTMLResponse)
+@router.get("/swagger", response_class=HTMLResponse)
 async def swagger_ui(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "docs.html", {"openapi": request.app.openapi_url, "assets": ASSETS,
                                                              "title": request.app.title})
 
 
+@router.get("/docs", response_class=HTMLResponse)
 @router.get("/redoc", response_class=HTMLResponse)
 async def redoc(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "redoc.html", {"openapi": request.app.openapi_url, "assets": ASSETS,
