@@ -106,6 +106,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             "answers in the {data, extra} envelope with HTTP 200; the buyer API lives under /api/buyer/v1/."
         ),
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc come from api/home.py, with their assets served here (no CDN)
+        redoc_url=None,
     )
     app.add_middleware(FastOrders)  # inside PlatformPathMiddleware: it sees the logid
     # The edge (size limit, content type, input guard) runs before FastOrders and every route.
@@ -113,7 +115,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.add_middleware(PlatformPathMiddleware)
     common.install_error_handlers(app)
 
-    from paybutton.api import buyer, buyer_marketing, meta, oauth
+    from paybutton.api import buyer, buyer_marketing, home, meta, oauth
     from paybutton.goods import api as goods_api
     from paybutton.order import api as order_api
     from paybutton.pages import routes as pages_routes
@@ -124,6 +126,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.include_router(buyer.router)
     app.include_router(buyer_marketing.router)
     app.include_router(meta.router)
+    app.include_router(home.router)
     from paybutton.api import buyer_refund
     from paybutton.fulfillment import api as fulfillment_api
     from paybutton.refund import api as refund_api

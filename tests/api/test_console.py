@@ -210,7 +210,11 @@ async def test_goods_form_shows_the_seeds_messages_and_saves(world: World) -> No
         clash = await post_form(http, new, new, {**GOOD_FORM, "label_REFUND_ANYTIME": "on",
                                                  "label_REFUNDABLE_DAYS": "on", "value_REFUNDABLE_DAYS": "7"})
         assert clash.status_code == 400
-        assert "21511 · 非商品库商品,商品标签校验不通过" in clash.text
+        assert "21511 · 商品标签校验不通过:REFUND_ANYTIME 与 REFUNDABLE_DAYS 互斥" in clash.text
+        assert "非商品库商品" not in clash.text  # the seed's words for goods outside the library; this one is in it
+        await http.get("/console/lang/en")  # the rules' English words are the API's
+        clash = await post_form(http, new, new, {**GOOD_FORM, "label_REFUND_ANYTIME": "on",
+                                                 "label_REFUNDABLE_DAYS": "on", "value_REFUNDABLE_DAYS": "7"})
         assert "REFUND_ANYTIME and REFUNDABLE_DAYS are mutually exclusive" in clash.text
         assert 'value="双人套餐"' in clash.text and 'value="7"' in clash.text  # what was typed stays
         cases: list[tuple[dict[str, str], str]] = [
@@ -235,12 +239,14 @@ async def test_goods_form_shows_the_seeds_messages_and_saves(world: World) -> No
             ({"sale_start": "yesterday"}, "data-testid=\"error-sale_start\""),
             ({"valid_days": "9999"}, "valid_days must be an integer in 1..3650"),
         ]
-        for change, expected in cases:
+        for change, expected in cases:  # each in the language it is written in: one language per page
+            await http.get("/console/lang/" + ("zh-CN" if any("一" <= ch <= "鿿" for ch in expected) else "en"))
             r = await post_form(http, new, new, {**GOOD_FORM, **change})
             assert r.status_code == 400, change
             assert expected in r.text, (change, r.text[-3000:])
         async with world.ctx.db.engine.connect() as conn:
             assert (await conn.execute(select(goods.c.goods_id))).all() == []
+        await http.get("/console/lang/zh-CN")
         ok = await post_form(http, new, new, {**GOOD_FORM, "label_REFUND_ANYTIME": "on", "label_BOOK_IN_ADVANCE": "on",
                                               "value_BOOK_IN_ADVANCE": "2", "sale_start": "2026-12-01T10:00",
                                               "phone_required": "on"})
@@ -266,6 +272,9 @@ async def test_goods_form_shows_the_seeds_messages_and_saves(world: World) -> No
         assert g["stock"] == 12 and g["price"] == 9950 and g["labels"] == [] and g["sale_start"] is None
         off = await post_form(http, edit, edit, {**GOOD_FORM, "stock": "12", "stock_was": "12", "on_shelf": ""})
         assert off.status_code == 303
+        below = await post_form(http, edit, edit, {**GOOD_FORM, "stock": "0", "stock_was": "20"})
+        assert below.status_code == 400 and "库存调整 -20 会使库存低于 0(当前库存 12)" in below.text
+        await http.get("/console/lang/en")
         below = await post_form(http, edit, edit, {**GOOD_FORM, "stock": "0", "stock_was": "20"})
         assert below.status_code == 400 and "stock_delta -20 would take stock below 0" in below.text
         assert (await http.get("/console/lang/en?next=/console/goods")).headers["location"] == "/console/goods"
@@ -910,3 +919,104 @@ async def test_sign_in_rows_per_app_are_bounded(world: World) -> None:
         assert count == sess.MAX_SESSIONS_PER_APP
         assert await sess.alive(conn, sids[-1], a["app_id"], now + 1000)
         assert not await sess.alive(conn, sids[0], a["app_id"], now + 1000)
+
+
+# ------------------------------------------------------------------ issue 11: one language, every error, net takings
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def slot_errors(html: str) -> dict[str, str]:
+    return dict(re.findall(r'data-testid="error-([a-z_]+)">([^<]*)<', html))
+
+
+async def test_the_goods_form_shows_every_error_at_once_and_marks_each_field(world: World) -> None:
+    a = await world.new_app("A", console_password=PASSWORD)
+    await world.add_goods(a, "lib-1")
+    bad = {**GOOD_FORM, "name": "", "price": "abc", "min_limits": "6", "max_limits": "5", "valid_days": "0",
+           "label_EXPIRED_RETURNS": "on", "label_REFUND_ANYTIME": "on", "label_RESERVATION_FREE": "on",
+           "label_REFUNDABLE_DAYS": "on", "value_REFUNDABLE_DAYS": "3"}
+    async with world.client() as http:
+        await sign_in(http, a["app_id"], PASSWORD)
+        new = "/console/goods/new"
+        zh = await post_form(http, new, new, bad)
+        assert zh.status_code == 400
+        got = slot_errors(zh.text)
+        assert set(got) == {"name", "price", "labels", "limits", "valid_days"}, got
+        assert got["labels"] == ("21511 · 商品标签校验不通过:最多 3 个标签(现有 4 个);"
+                                 "REFUND_ANYTIME 与 REFUNDABLE_DAYS 互斥,不能同时选择")
+        assert got["limits"].startswith("21512 · 起购/限购份数错误")
+        assert "起购份数 (6) 不能大于限购份数 (5)" in got["limits"]
+        assert got["name"] == "名称须为 1-256 个字符" and got["valid_days"].startswith("券有效天数须为 1–3650 的整数")
+        assert "非商品库商品" not in zh.text and not re.search(r"\bmust\b|\bgot\b", zh.text)
+        assert "有 5 处需要修正" in zh.text
+        # each field marked and described by its message; the first one (the name) takes the focus
+        for name in ("name", "price", "valid_days", "min_limits", "max_limits"):
+            field = re.search(rf'<input name="{name}"[^>]*>', zh.text)
+            assert field and 'aria-invalid="true"' in field.group(0), name
+        assert re.search(r'<input name="name"[^>]*aria-describedby="error-name"[^>]*autofocus', zh.text)
+        assert zh.text.count("autofocus") == 1
+        checked = re.findall(r'<input type="checkbox" name="label_[A-Z_]+" checked[^>]*>', zh.text)
+        assert len(checked) == 4 and all('aria-invalid="true"' in c for c in checked)
+        await http.get("/console/lang/en")
+        en = await post_form(http, new, new, bad)
+        got = slot_errors(en.text)
+        assert got["labels"] == ("21511 · goods labels failed validation: at most 3 labels are allowed (got 4); "
+                                 "REFUND_ANYTIME and REFUNDABLE_DAYS are mutually exclusive")
+        assert all(not HAN.search(m) for m in got.values()), got
+        assert "5 fields need fixing" in en.text
+        # the edit form of a library good: the same, and still nothing saved
+        edit = "/console/goods/lib-1/edit"
+        upd = await post_form(http, edit, edit, {**bad, "stock": "50", "stock_was": "50"})
+        assert upd.status_code == 400 and set(slot_errors(upd.text)) == {"name", "price", "labels", "limits",
+                                                                         "valid_days"}
+    async with world.ctx.db.engine.connect() as conn:
+        assert (await conn.execute(select(goods.c.goods_id))).scalars().all() == ["lib-1"]
+
+
+async def test_net_takings_failed_payments_and_status_words_in_one_language(world: World) -> None:
+    a = await world.new_app("A", console_password=PASSWORD, need_refund_audit=True)
+    await world.add_goods(a, "g", price=5000)
+    async with world.client() as http:
+        o = await world.paid_order(http, a, "g", quantity=3)
+        items = await world.items(o["order_id"])
+        rid = await world.refund(http, a, o["order_id"], items[0].item_order_id)
+        # a second order whose payment fails: it is back at the cashier, and the list says the payment failed
+        hb = world.buyer(a, "u2")
+        f = (await http.post("/api/buyer/v1/orders", headers=hb,
+                             json={"goods_id": "g", "goods_type": 1, "quantity": 1})).json()
+        assert (await http.post(f"/api/buyer/v1/orders/{f['order_id']}/cashier", headers=hb)).status_code == 200
+        failed = await http.post(f"/api/buyer/v1/orders/{f['order_id']}/pay", headers=hb,
+                                 json={"channel": "douyin", "scenario": "fail"})
+        assert failed.json()["outcome"] == "FAIL", failed.text
+        await sign_in(http, a["app_id"], PASSWORD)
+        todo = await http.get("/console/refunds?audit=TOAUDIT")
+        agreed = await http.post(f"/console/refunds/{rid}/audit", data={"csrf": csrf_of(todo.text),
+                                                                        "decision": "agree"})
+        assert agreed.status_code == 303
+        home = (await http.get("/console")).text
+        assert "近 24 小时实收 (扣除退款)" in home
+        assert 'data-testid="paid_24h">¥100.00<' in home  # ¥150.00 paid, ¥50.00 refunded
+        assert "收款 ¥150.00 − 退款 ¥50.00" in home
+        listed = (await http.get("/console/orders")).text
+        row = re.search(rf'<tr data-order-id="{f["order_id"]}">.*?</tr>', listed, re.S)
+        assert row and 'data-outcome="FAIL"' in row.group(0) and "最近一次支付: 支付失败" in row.group(0)
+        assert "收银中" in row.group(0)
+        refunds_zh = (await http.get("/console/refunds")).text
+        assert re.search(r'data-testid="refund-result">已退款<', refunds_zh) and ">refunded<" not in refunds_zh
+        timeline = (await http.get(f"/console/orders/{o['order_id']}")).text
+        spans = re.findall(r'data-kind="(ev_[a-z_]+)">\s*<b>[^<]*</b>\s*<span>(?:<a [^>]*>)?([^<]*)', timeline)
+        texts = dict((k, v) for k, v in spans)
+        assert texts["ev_paid"] == "抖音支付 · 支付成功"
+        assert texts["ev_refund_end"] == f"{rid} · 退款成功"
+        assert texts["ev_audit"] == "已同意"
+        assert not re.search(r"\b(SUCCESS|DONE|PENDING|AGREE|FAIL)\b", " ".join(v for _, v in spans))
+        await http.get("/console/lang/en")
+        home_en = (await http.get("/console")).text
+        assert "Takings, last 24 h (net of refunds)" in home_en and 'data-testid="paid_24h">¥100.00<' in home_en
+        timeline = (await http.get(f"/console/orders/{o['order_id']}")).text
+        spans = re.findall(r'data-kind="(ev_[a-z_]+)">\s*<b>[^<]*</b>\s*<span>(?:<a [^>]*>)?([^<]*)', timeline)
+        assert dict(spans)["ev_paid"] == "Douyin Pay · paid"
+        assert not any(HAN.search(v) for _, v in spans if not v.startswith("1 ×"))
+        listed = (await http.get("/console/orders")).text
+        assert "Last payment attempt: payment failed" in listed and "At the cashier" in listed

@@ -323,3 +323,61 @@ def test_record_routes_labels_and_limits_to_their_codes() -> None:
     both = [lab("REFUND_ANYTIME"), lab("REFUNDABLE_DAYS")]
     assert fails(validate_goods, record(labels=both)).spec.err_no == 21511
     assert fails(validate_goods, record(min_limits=3, max_limits=2)).spec.err_no == 21512
+
+
+# ---------------------------------------------------------------- every problem at once, in either language
+
+FOUR_CLASHING = [{"type": "REFUND_ANYTIME"}, {"type": "REFUNDABLE_DAYS", "value": 3}, {"type": "EXPIRED_RETURNS"},
+                 {"type": "RESERVATION_FREE"}]
+
+
+def test_label_problems_are_all_collected_and_the_first_answers() -> None:
+    _, found = rules.label_problems(FOUR_CLASHING)
+    assert [p.rule for p in found] == ["labels_too_many", "labels_exclusive"]
+    e = fails(validate_labels, FOUR_CLASHING)
+    assert (e.name, e.message) == ("GOODS_LABELS_INVALID", "at most 3 labels are allowed (got 4)")
+    assert [p.rule for p in getattr(e, "problems", [])] == ["labels_too_many", "labels_exclusive"]
+
+
+@pytest.mark.parametrize(("labels", "zh", "en"), [
+    (FOUR_CLASHING, "最多 3 个标签(现有 4 个)", "at most 3 labels are allowed (got 4)"),
+    ([{"type": "REFUND_ANYTIME"}, {"type": "REFUNDABLE_DAYS", "value": 3}],
+     "REFUND_ANYTIME 与 REFUNDABLE_DAYS 互斥,不能同时选择",
+     "REFUND_ANYTIME and REFUNDABLE_DAYS are mutually exclusive"),
+    ([{"type": "BOOK_IN_ADVANCE", "value": "x"}], "BOOK_IN_ADVANCE 的天数须为 1–99999 的整数,当前为 'x'",
+     "BOOK_IN_ADVANCE value must be an integer in 1..99999, got 'x'"),
+    ([{"type": "REFUNDABLE_DAYS"}], "REFUNDABLE_DAYS 须填写天数", "REFUNDABLE_DAYS requires value (a number of days)"),
+    ([{"type": "NOPE"}], "labels[0].type 'NOPE' 不是以下之一:" + ", ".join(rules.LABEL_TYPES),
+     "labels[0].type 'NOPE' is not one of " + ", ".join(rules.LABEL_TYPES)),
+])
+def test_label_problems_speak_one_language(labels: Any, zh: str, en: str) -> None:
+    first = rules.label_problems(labels)[1][0]
+    assert (first.text("zh-CN"), first.text("en")) == (zh, en)
+    assert fails(validate_labels, labels).message == en  # the API's message is the English text, unchanged
+
+
+def test_limit_problems_in_both_languages() -> None:
+    _, found = rules.limits_problems(0, "x")
+    assert [(p.field, p.text("zh-CN")) for p in found] == [
+        ("min_limits", "起购份数须在 1–99999 之间,当前为 0"), ("max_limits", "限购份数须为整数,当前为 'x'")]
+    assert [p.text("en") for p in found] == ["min_limits must be in 1..99999, got 0",
+                                             "max_limits must be an integer, got 'x'"]
+    _, order = rules.limits_problems(5, 2)
+    assert order[0].text("zh-CN") == "起购份数 (5) 不能大于限购份数 (2)"
+    assert fails(validate_limits, 5, 2).message == "min_limits (5) must not exceed max_limits (2)"
+
+
+def test_goods_problems_collects_every_field_and_raises_the_first() -> None:
+    record = {"goods_id": "ok-1", "name": "", "price": -1, "stock": 1, "labels": FOUR_CLASHING, "min_limits": 0,
+              "valid_days": 0}
+    _, found = rules.goods_problems(record)
+    assert [(p.error, p.field) for p in found] == [
+        ("INVALID_PARAMETER", "name"), ("INVALID_PARAMETER", "price"), ("GOODS_LABELS_INVALID", "labels"),
+        ("GOODS_LABELS_INVALID", "labels"), ("GOODS_LIMITS_INVALID", "min_limits"),
+        ("INVALID_PARAMETER", "valid_days")]
+    assert found[1].text("zh-CN") == "价格须为 0–9007199254740991 的整数(分),当前为 -1"
+    assert found[5].text("en") == "valid_days must be an integer in 1..3650 days, got 0"
+    e = fails(validate_goods, record)
+    assert (e.name, e.message, e.detail) == ("INVALID_PARAMETER", "name must be 1-256 characters", {"field": "name"})
+    assert len(getattr(e, "problems", [])) == 6
+    assert all(p.text("zh-CN") and not any("一" <= ch <= "鿿" for ch in p.text("en")) for p in found)

@@ -10,6 +10,7 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from paybutton.apps.service import URL_FIELDS
+from paybutton.console import words
 from paybutton.errors import TradeError
 from paybutton.goods import rules
 
@@ -99,6 +100,15 @@ def goods_values(form: FormData, *, creating: bool) -> dict[str, Any]:
 
 def goods_changes(values: dict[str, Any]) -> dict[str, Any]:
     """The service's keyword arguments from the form values; FormErrors for what cannot be read at all."""
+    out, errors = goods_read(values)
+    if errors:
+        raise FormErrors(errors)
+    return out
+
+
+def goods_read(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The service's keyword arguments for what the form could read, and field -> message for what it could not
+    (those fields are left out)."""
     errors: dict[str, str] = {}
     out: dict[str, Any] = {"name": values["name"], "photo_url": values["photo_url"], "date_rule": values["date_rule"],
                            "phone_required": values["phone_required"], "on_shelf": values["on_shelf"]}
@@ -135,9 +145,7 @@ def goods_changes(values: dict[str, Any]) -> dict[str, Any]:
             label["value"] = _int_or_raw(raw)
         labels.append(label)
     out["labels"] = labels
-    if errors:
-        raise FormErrors(errors)
-    return out
+    return out, errors
 
 
 def goods_form_of(g: dict[str, Any]) -> dict[str, Any]:
@@ -245,6 +253,4 @@ def field_of(err: TradeError) -> str:
 
 def error_text(err: TradeError, lang: str) -> str:
     """The registry's message in the console's language, with the seed's code when it has one (21511, 21512)."""
-    code = err.spec.err_no
-    shown = code in (21511, 21512)
-    return f"{code} · {err.text(lang)}" if shown else err.text(lang)
+    return words.error_text(err, lang)

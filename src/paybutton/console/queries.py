@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -60,11 +60,19 @@ async def orders_page(conn: AsyncConnection, app_id: str, *, status: str | None,
         conds.append(or_(orders.c.order_id == q, orders.c.out_order_no == q, orders.c.open_id == q))
     cols = [orders.c.order_id, orders.c.out_order_no, orders.c.open_id, orders.c.goods_id, orders.c.quantity,
             orders.c.total_amount, orders.c.discount_amount, orders.c.status, orders.c.created_at, orders.c.paid_at,
-            orders.c.goods_snapshot]
+            orders.c.goods_snapshot, last_attempt()]
     stmt = (select(*cols).where(*conds).order_by(orders.c.created_at.desc(), orders.c.order_id.desc())
             .limit(PAGE + 1).offset((page - 1) * PAGE))
     rows = [_order_summary(r) for r in (await conn.execute(stmt)).all()]
     return _page(rows, page)
+
+
+def last_attempt() -> Any:
+    """The outcome of the order's newest payment attempt (None before any): an order back at the cashier after a
+    failed payment says so beside its status."""
+    return (select(payments.c.outcome).where(payments.c.order_id == orders.c.order_id)
+            .order_by(payments.c.created_at.desc(), payments.c.payment_id.desc()).limit(1)
+            .scalar_subquery().label("last_pay"))
 
 
 def _order_summary(r: Any) -> dict[str, Any]:
@@ -113,12 +121,21 @@ async def refund_of(conn: AsyncConnection, app_id: str, refund_id: str) -> dict[
 
 
 async def dashboard(conn: AsyncConnection, app_id: str, now_ms: int) -> dict[str, int]:
+    """The last 24 hours at a glance. Takings are net: what paid orders took in the window (by paid_at) less what
+    refunds gave back in it (by refund_at)."""
     since = now_ms - DAY_MS
     recent = (await conn.execute(
-        select(func.count(), func.coalesce(func.sum(case(
-            (orders.c.status == OrderStatus.SUCCESS.value, orders.c.total_amount - orders.c.discount_amount),
-            else_=0)), 0))
-        .where(orders.c.app_id == app_id, orders.c.created_at >= since))).one()
+        select(func.count()).select_from(orders).where(orders.c.app_id == app_id, orders.c.created_at >= since)
+    )).scalar_one()
+    gross = (await conn.execute(
+        select(func.coalesce(func.sum(orders.c.total_amount - orders.c.discount_amount), 0))
+        .where(orders.c.app_id == app_id, orders.c.status == OrderStatus.SUCCESS.value, orders.c.paid_at >= since)
+    )).scalar_one()
+    refunded = (await conn.execute(
+        select(func.coalesce(func.sum(refunds.c.refund_total_amount), 0))
+        .where(refunds.c.app_id == app_id, refunds.c.status == RefundStatus.SUCCESS.value,
+               refunds.c.refund_at >= since)
+    )).scalar_one()
     to_audit = (await conn.execute(select(func.count()).select_from(refunds).where(
         refunds.c.app_id == app_id, refunds.c.status == RefundStatus.PROCESSING.value,
         refunds.c.audit_status == AuditStatus.TOAUDIT.value))).scalar_one()
@@ -126,7 +143,8 @@ async def dashboard(conn: AsyncConnection, app_id: str, now_ms: int) -> dict[str
         outbox.c.app_id == app_id, outbox.c.status == outbox_mod.DEAD))).scalar_one()
     on_shelf = (await conn.execute(select(func.count()).select_from(goods).where(
         goods.c.app_id == app_id, goods.c.on_shelf.is_(True)))).scalar_one()
-    return {"orders_24h": int(recent[0]), "paid_24h": int(recent[1]), "to_audit": int(to_audit),
+    return {"orders_24h": int(recent), "paid_24h": int(gross) - int(refunded), "gross_24h": int(gross),
+            "refunded_24h": int(refunded), "to_audit": int(to_audit),
             "dead_cb": int(dead), "on_shelf_goods": int(on_shelf)}
 
 

@@ -21,7 +21,7 @@ from paybutton.api.common import CtxDep
 from paybutton.apps import service as app_service
 from paybutton.callbacks import ops
 from paybutton.callbacks.schedules import SCHEDULES
-from paybutton.console import forms, queries
+from paybutton.console import forms, queries, words
 from paybutton.console import session as sess
 from paybutton.console.texts import TEXTS, lang_of
 from paybutton.context import Ctx
@@ -39,6 +39,9 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.filters["yuan"] = lambda fen: "" if fen is None else "¥" + forms.fen_to_yuan(int(fen))
 templates.env.filters["time"] = forms.show_time
+templates.env.filters["word"] = words.word
+templates.env.filters["event_text"] = words.event_text
+templates.env.filters["refund_message"] = words.refund_message
 templates.env.tests["match_color"] = lambda v: isinstance(v, str) and app_service.COLOR_RE.fullmatch(v) is not None
 
 router = APIRouter(tags=["console"], include_in_schema=False)
@@ -293,7 +296,7 @@ def _fold(errors: dict[str, str], shown: frozenset[str]) -> dict[str, str]:
 
 def _goods_form(c: Console, values: dict[str, Any], errors: dict[str, str], status: int = 200) -> Response:
     errors = _fold(errors, GOODS_FIELDS)
-    return c.render("goods_form.html", status, nav="goods", v=values, errors=errors,
+    return c.render("goods_form.html", status, nav="goods", v=values, errors=errors, first=words.first_slot(errors),
                     label_types=goods_rules.LABEL_TYPES, value_labels=goods_rules.VALUE_LABELS,
                     label_text={t: goods_rules.label_text({"type": t, "value": "x"}, c.lang)
                                 for t in goods_rules.LABEL_TYPES})
@@ -314,14 +317,15 @@ async def goods_create(request: Request, ctx: CtxDep) -> Response:
         return got
     c, form = got
     values = forms.goods_values(form, creating=True)
+    read = forms.goods_read(values)
+    errors = words.goods_form_errors(values, c.lang, read)  # every error at once, before anything is written
+    if errors:
+        return _goods_form(c, values, errors, 400)
     try:
-        changes = forms.goods_changes(values)
         async with ctx.db.tx() as conn:
-            await goods_service.create_goods(conn, ctx.clock, app_id=c.app_id, goods_id=values["goods_id"], **changes)
-    except forms.FormErrors as e:
-        return _goods_form(c, values, e.errors, 400)
+            await goods_service.create_goods(conn, ctx.clock, app_id=c.app_id, goods_id=values["goods_id"], **read[0])
     except TradeError as e:
-        return _goods_form(c, values, {forms.field_of(e): forms.error_text(e, c.lang)}, 400)
+        return _goods_form(c, values, words.trade_errors(e, c.lang, forms.field_of(e)), 400)
     return c.redirect(f"/console/goods/{values['goods_id']}/edit?ok=created")
 
 
@@ -345,8 +349,12 @@ async def goods_update(goods_id: str, request: Request, ctx: CtxDep) -> Response
         return got
     c, form = got
     values = {**forms.goods_values(form, creating=False), "goods_id": goods_id}
+    read = forms.goods_read(values)
+    errors = words.goods_form_errors(values, c.lang, read)
+    if errors:
+        return _goods_form(c, values, errors, 400)
+    changes = dict(read[0])
     try:
-        changes = forms.goods_changes(values)
         stock = changes.pop("stock")
         try:  # the change the merchant typed, applied to the stock as it is now (sales may have happened)
             delta: int | None = stock - int(values["stock_was"])
@@ -355,12 +363,10 @@ async def goods_update(goods_id: str, request: Request, ctx: CtxDep) -> Response
         async with ctx.db.tx() as conn:
             await goods_service.update_goods(conn, ctx.clock, app_id=c.app_id, goods_id=goods_id,
                                              stock_delta=delta, **changes)
-    except forms.FormErrors as e:
-        return _goods_form(c, values, e.errors, 400)
     except TradeError as e:
         if e.name == "GOODS_NOT_FOUND":
             return c.not_found()
-        return _goods_form(c, values, {forms.field_of(e): forms.error_text(e, c.lang)}, 400)
+        return _goods_form(c, values, words.trade_errors(e, c.lang, forms.field_of(e)), 400)
     return c.redirect(f"/console/goods/{goods_id}/edit?ok=saved")
 
 
@@ -569,7 +575,8 @@ async def _callback(c: Console, callback_id: str, status_code: int = 200, error:
         return c.not_found()
     ok = c.request.query_params.get("ok", "")
     note = c.t["test_sent"].format(id=cb["id"]) if ok == "test_sent" else ""
-    return c.render("callback.html", status_code, nav="callbacks", cb=cb, error=error, note=note)
+    return c.render("callback.html", status_code, nav="callbacks", cb=cb, error=error, note=note,
+                    refresh=words.refresh_seconds(cb, c.ctx.clock.now_ms()))
 
 
 @router.post("/console/callbacks/{callback_id}/replay", response_class=HTMLResponse)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from paybutton.errors import TradeError
+from paybutton.goods.problems import Problem, raise_first
 
 # --- labels (seed: GoodsLabel) ---------------------------------------------------------------------
 
@@ -73,64 +73,88 @@ def is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _label_error(rule: str) -> TradeError:
-    return TradeError("GOODS_LABELS_INVALID", rule)
+def _label(rule: str, **params: Any) -> Problem:
+    return Problem("GOODS_LABELS_INVALID", "labels", rule, params)
+
+
+def label_problems(labels: Any) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """Every breach of the seed's label rules, in the order they are checked, and the labels normalised
+    ([{type} or {type, value}], the valid ones). None means no labels."""
+    if labels is None:
+        return [], []
+    if not isinstance(labels, list | tuple):
+        return [], [_label("labels_not_list")]
+    found: list[Problem] = []
+    if len(labels) > MAX_LABELS:
+        found.append(_label("labels_too_many", max=MAX_LABELS, got=len(labels)))
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for i, label in enumerate(labels):
+        if not isinstance(label, Mapping):
+            found.append(_label("label_not_object", i=i))
+            continue
+        unknown = sorted(str(k) for k in label if k not in ("type", "value"))
+        if unknown:
+            found.append(_label("label_unknown_keys", i=i, keys=unknown))
+            continue
+        kind = label.get("type")
+        if not isinstance(kind, str) or kind not in LABEL_TYPES:
+            found.append(_label("label_bad_type", i=i, kind=repr(kind), types=", ".join(LABEL_TYPES)))
+            continue
+        if kind in seen:
+            found.append(_label("label_duplicate", kind=kind))
+            continue
+        seen.add(kind)
+        value = label.get("value")
+        if kind in VALUE_LABELS:
+            if value is None:
+                found.append(_label("label_value_missing", kind=kind))
+            elif not is_int(value) or not 1 <= value <= MAX_LABEL_VALUE:
+                found.append(_label("label_value_range", kind=kind, max=MAX_LABEL_VALUE, value=repr(value)))
+            else:
+                out.append({"type": kind, "value": value})
+        elif value is not None:
+            found.append(_label("label_value_extra", kind=kind))
+        else:
+            out.append({"type": kind})
+    for a, b in EXCLUSIONS:
+        if a in seen and b in seen:
+            found.append(_label("labels_exclusive", a=a, b=b))
+    return out, found
 
 
 def validate_labels(labels: Any) -> list[dict[str, Any]]:
     """Check goods labels against the seed's rules; return them normalised ([{type} or {type, value}]).
 
-    None means no labels. Any breach raises GOODS_LABELS_INVALID (21511) naming the rule."""
-    if labels is None:
-        return []
-    if not isinstance(labels, list | tuple):
-        raise _label_error("labels must be a list of {type, value?} objects")
-    if len(labels) > MAX_LABELS:
-        raise _label_error(f"at most {MAX_LABELS} labels are allowed (got {len(labels)})")
-    out: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for i, label in enumerate(labels):
-        if not isinstance(label, Mapping):
-            raise _label_error(f"labels[{i}] must be an object {{type, value?}}")
-        unknown = sorted(str(k) for k in label if k not in ("type", "value"))
-        if unknown:
-            raise _label_error(f"labels[{i}] has unknown keys {unknown}; only type and value are allowed")
-        kind = label.get("type")
-        if not isinstance(kind, str) or kind not in LABEL_TYPES:
-            raise _label_error(f"labels[{i}].type {kind!r} is not one of {', '.join(LABEL_TYPES)}")
-        if kind in seen:
-            raise _label_error(f"duplicate label type {kind}")
-        seen.add(kind)
-        value = label.get("value")
-        if kind in VALUE_LABELS:
-            if value is None:
-                raise _label_error(f"{kind} requires value (a number of days)")
-            if not is_int(value) or not 1 <= value <= MAX_LABEL_VALUE:
-                raise _label_error(f"{kind} value must be an integer in 1..{MAX_LABEL_VALUE}, got {value!r}")
-            out.append({"type": kind, "value": value})
-        else:
-            if value is not None:
-                raise _label_error(f"{kind} takes no value (only REFUNDABLE_DAYS and BOOK_IN_ADVANCE do)")
-            out.append({"type": kind})
-    for a, b in EXCLUSIONS:
-        if a in seen and b in seen:
-            raise _label_error(f"{a} and {b} are mutually exclusive")
+    None means no labels. Any breach raises GOODS_LABELS_INVALID (21511) naming the first rule broken."""
+    out, found = label_problems(labels)
+    raise_first(found)
     return out
+
+
+def limits_problems(min_limits: Any = None, max_limits: Any = None) -> tuple[tuple[int, int], list[Problem]]:
+    """(minLimits, maxLimits) with the seed's defaults, and every breach of the limits rules."""
+    lo = MIN_LIMITS_DEFAULT if min_limits is None else min_limits
+    hi = MAX_LIMITS_DEFAULT if max_limits is None else max_limits
+    found: list[Problem] = []
+    for name, v in (("min_limits", lo), ("max_limits", hi)):
+        if not is_int(v):
+            found.append(Problem("GOODS_LIMITS_INVALID", name, "limit_not_int", {"value": repr(v)}))
+        elif not LIMITS_LOW <= v <= LIMITS_HIGH:
+            found.append(Problem("GOODS_LIMITS_INVALID", name, "limit_range",
+                                 {"lo": LIMITS_LOW, "hi": LIMITS_HIGH, "value": v}))
+    if not found and lo > hi:
+        found.append(Problem("GOODS_LIMITS_INVALID", "min_limits", "limits_order", {"lo": lo, "hi": hi}))
+    if found:
+        return (MIN_LIMITS_DEFAULT, MAX_LIMITS_DEFAULT), found
+    return (int(lo), int(hi)), found
 
 
 def validate_limits(min_limits: Any = None, max_limits: Any = None) -> tuple[int, int]:
     """(minLimits, maxLimits) with the seed's defaults; GOODS_LIMITS_INVALID (21512) naming the rule."""
-    lo = MIN_LIMITS_DEFAULT if min_limits is None else min_limits
-    hi = MAX_LIMITS_DEFAULT if max_limits is None else max_limits
-    for name, v in (("min_limits", lo), ("max_limits", hi)):
-        if not is_int(v):
-            raise TradeError("GOODS_LIMITS_INVALID", f"{name} must be an integer, got {v!r}")
-        if not LIMITS_LOW <= v <= LIMITS_HIGH:
-            rule = f"{name} must be in {LIMITS_LOW}..{LIMITS_HIGH}, got {v}"
-            raise TradeError("GOODS_LIMITS_INVALID", rule)
-    if lo > hi:
-        raise TradeError("GOODS_LIMITS_INVALID", f"min_limits ({lo}) must not exceed max_limits ({hi})")
-    return int(lo), int(hi)
+    limits, found = limits_problems(min_limits, max_limits)
+    raise_first(found)
+    return limits
 
 
 def label_text(label: Mapping[str, Any], lang: str = "zh-CN") -> str:
@@ -180,88 +204,120 @@ def goods_state(goods: Any, now_ms: int) -> str:
 # --- field validation (INVALID_PARAMETER naming the field) -----------------------------------------
 
 
-def _bad(field: str, rule: str) -> TradeError:
-    return TradeError("INVALID_PARAMETER", f"{field} {rule}", field=field)
+def _bad(field: str, rule: str, **params: Any) -> Problem:
+    return Problem("INVALID_PARAMETER", field, rule, params, named=True)
 
 
 def check_goods_id(value: Any) -> str:
     if not isinstance(value, str) or not GOODS_ID_RE.fullmatch(value):
-        raise _bad("goods_id", "must be 1-64 characters of A-Z a-z 0-9 _ - .")
-    return value
+        raise_first([_bad("goods_id", "goods_id")])
+    return str(value)
 
 
-def _check_int(field: str, value: Any, low: int, high: int = MAX_SAFE_INT, unit: str = "") -> int:
-    if not is_int(value) or not low <= value <= high:
-        raise _bad(field, f"must be an integer in {low}..{high}{unit}, got {value!r}")
-    return int(value)
+class _Checks:
+    """Collects the problems of one record while reading it field by field."""
 
+    def __init__(self) -> None:
+        self.found: list[Problem] = []
 
-def _check_bool(field: str, value: Any, default: bool) -> bool:
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise _bad(field, f"must be true or false, got {value!r}")
-    return value
+    def integer(self, field: str, value: Any, low: int, high: int = MAX_SAFE_INT, unit: str = "") -> int | None:
+        if not is_int(value) or not low <= value <= high:
+            self.found.append(_bad(field, "int_range", low=low, high=high, unit=unit, value=repr(value)))
+            return None
+        return int(value)
+
+    def flag(self, field: str, value: Any, default: bool) -> bool:
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.found.append(_bad(field, "bool", value=repr(value)))
+            return default
+        return value
+
+    def photo(self, value: Any) -> str:
+        """Empty, an absolute http(s) URL, or a root-relative path ("/static/x.svg", resolved against the trade
+        server, where the pages are); never "//host/…" (another host), a backslash, a space or a control
+        character."""
+        if value is None or value == "":
+            return ""
+        rule = ""
+        if not isinstance(value, str) or len(value) > 2048:
+            rule = "photo_long"
+        elif any(c.isspace() or c == "\\" or ord(c) < 32 or ord(c) == 127 for c in value):
+            rule = "photo_bad"
+        elif value.startswith("//"):
+            rule = "photo_host"
+        elif not value.startswith("/"):
+            try:
+                parts = urlsplit(value)
+                if parts.scheme not in ("http", "https") or not parts.netloc:
+                    rule = "photo_bad"
+            except ValueError:  # e.g. an unbalanced [ in the host
+                rule = "photo_bad"
+        if rule:
+            self.found.append(_bad("photo_url", rule))
+            return ""
+        return str(value)
 
 
 def _check_photo(value: Any) -> str:
-    """Empty, an absolute http(s) URL, or a root-relative path ("/static/x.svg", resolved against the trade
-    server, where the pages are); never "//host/…" (another host), a backslash, a space or a control character."""
-    if value is None or value == "":
-        return ""
-    if not isinstance(value, str) or len(value) > 2048:
-        raise _bad("photo_url", "must be an http(s) URL or a /path of at most 2048 characters")
-    if any(c.isspace() or c == "\\" or ord(c) < 32 or ord(c) == 127 for c in value):
-        raise _bad("photo_url", "must be empty, an http(s) URL or a /path")
-    if value.startswith("/"):
-        if value.startswith("//"):
-            raise _bad("photo_url", "must be empty, an http(s) URL or a /path (not //host)")
-        return value
-    try:
-        parts = urlsplit(value)
-    except ValueError:  # e.g. an unbalanced [ in the host
-        raise _bad("photo_url", "must be empty, an http(s) URL or a /path") from None
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise _bad("photo_url", "must be empty, an http(s) URL or a /path")
-    return value
+    """A photo URL, or INVALID_PARAMETER naming photo_url."""
+    check = _Checks()
+    out = check.photo(value)
+    raise_first(check.found)
+    return out
 
 
-def validate_goods(record: Mapping[str, Any]) -> dict[str, Any]:
-    """Check a whole goods record (create, or an update merged over the stored row); return it normalised.
-
-    Missing or None optional fields take their defaults. Labels -> 21511, limits -> 21512, the rest ->
-    INVALID_PARAMETER naming the field."""
+def goods_problems(record: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """Check a whole goods record (create, or an update merged over the stored row): the record normalised
+    (defaults for missing or None optional fields) and every rule it breaks, in the order they are checked.
+    Labels -> 21511, limits -> 21512, the rest -> INVALID_PARAMETER naming the field."""
     unknown = sorted(set(record) - set(FIELDS))
     if unknown:
-        raise TradeError("INVALID_PARAMETER", f"unknown goods fields {unknown}")
-    out: dict[str, Any] = {"goods_id": check_goods_id(record.get("goods_id"))}
+        return {}, [Problem("INVALID_PARAMETER", "", "unknown_fields", {"fields": unknown})]
+    check = _Checks()
+    gid = record.get("goods_id")
+    if not isinstance(gid, str) or not GOODS_ID_RE.fullmatch(gid):
+        check.found.append(_bad("goods_id", "goods_id"))
+    out: dict[str, Any] = {"goods_id": gid}
     name = record.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > 256:
-        raise _bad("name", "must be 1-256 characters")
-    out["name"] = name.strip()
-    out["photo_url"] = _check_photo(record.get("photo_url"))
-    out["price"] = _check_int("price", record.get("price"), 0, unit=" (fen)")
-    out["stock"] = _check_int("stock", record.get("stock"), 0)
+        check.found.append(_bad("name", "name"))
+    out["name"] = name.strip() if isinstance(name, str) else name
+    out["photo_url"] = check.photo(record.get("photo_url"))
+    out["price"] = check.integer("price", record.get("price"), 0, unit=" (fen)")
+    out["stock"] = check.integer("stock", record.get("stock"), 0)
     start, end = record.get("sale_start"), record.get("sale_end")
-    out["sale_start"] = None if start is None else _check_int("sale_start", start, 0, unit=" (epoch ms)")
-    out["sale_end"] = None if end is None else _check_int("sale_end", end, 0, unit=" (epoch ms)")
+    out["sale_start"] = None if start is None else check.integer("sale_start", start, 0, unit=" (epoch ms)")
+    out["sale_end"] = None if end is None else check.integer("sale_end", end, 0, unit=" (epoch ms)")
     if out["sale_start"] is not None and out["sale_end"] is not None and out["sale_start"] >= out["sale_end"]:
-        raise _bad("sale_start", "must be before sale_end")
-    out["labels"] = validate_labels(record.get("labels"))
-    out["min_limits"], out["max_limits"] = validate_limits(record.get("min_limits"), record.get("max_limits"))
+        check.found.append(_bad("sale_start", "sale_order"))
+    out["labels"], found = label_problems(record.get("labels"))
+    check.found.extend(found)
+    (out["min_limits"], out["max_limits"]), found = limits_problems(record.get("min_limits"), record.get("max_limits"))
+    check.found.extend(found)
     rule = record.get("date_rule")
     if rule is None or rule == "":
         rule = DATE_RULE_DEFAULT
     if not isinstance(rule, str) or len(rule) > 256:
-        raise _bad("date_rule", "must be a string of at most 256 characters")
+        check.found.append(_bad("date_rule", "date_rule"))
     out["date_rule"] = rule
-    out["phone_required"] = _check_bool("phone_required", record.get("phone_required"), False)
+    out["phone_required"] = check.flag("phone_required", record.get("phone_required"), False)
     biz = record.get("biz_line", 1)
     biz = 1 if biz is None else biz
     if not is_int(biz) or biz not in (1, 2):
-        raise _bad("biz_line", f"must be 1 (group buying) or 2 (general knowledge), got {biz!r}")
+        check.found.append(_bad("biz_line", "biz_line", value=repr(biz)))
     out["biz_line"] = biz
-    out["on_shelf"] = _check_bool("on_shelf", record.get("on_shelf"), True)
+    out["on_shelf"] = check.flag("on_shelf", record.get("on_shelf"), True)
     days = record.get("valid_days")
-    out["valid_days"] = None if days is None else _check_int("valid_days", days, 1, 3650, " days")
+    out["valid_days"] = None if days is None else check.integer("valid_days", days, 1, 3650, " days")
+    return out, check.found
+
+
+def validate_goods(record: Mapping[str, Any]) -> dict[str, Any]:
+    """Check a whole goods record; return it normalised. The first rule broken raises (a GoodsRulesError, which
+    is a TradeError carrying every problem found): labels -> 21511, limits -> 21512, the rest ->
+    INVALID_PARAMETER naming the field."""
+    out, found = goods_problems(record)
+    raise_first(found)
     return out

@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from paybutton.clock import Clock
 from paybutton.errors import TradeError
 from paybutton.goods import rules
+from paybutton.goods.problems import Problem, raise_first
 from paybutton.tables import apps, goods
 
 MAX_PAGE = 100
@@ -143,11 +144,8 @@ async def update_goods(
             .values(stock=goods.c.stock + stock_delta, updated_at=now)
         )
         if result.rowcount == 0:
-            raise TradeError(
-                "INVALID_PARAMETER",
-                f"stock_delta {stock_delta} would take stock below 0 (stock is {current['stock']})",
-                field="stock_delta",
-            )
+            raise_first([Problem("INVALID_PARAMETER", "stock_delta", "stock_below_zero",
+                                 {"delta": stock_delta, "stock": current["stock"]}, named=True)])
     return await get_goods(conn, clock, app_id=app_id, goods_id=goods_id)
 
 
