@@ -194,8 +194,12 @@ class Drill:
         deadline = time.monotonic() + self.args.drain_seconds
         t0 = time.monotonic()
         left: dict[str, int] = {}
+        shown: dict[str, int] = {}
         while True:
             left, toaudit = await asyncio.to_thread(chaos_report.settled, self.url, self.app["app_id"])
+            if left != shown:
+                shown = left
+                log(f"{self.kind}: waiting for {', '.join(f'{k} {v}' for k, v in left.items() if v) or 'nothing'}")
             for rid in toaudit:
                 auditor.add(rid)  # a refund whose apply answer was lost: the merchant audits it all the same
             if not any(left.values()):

@@ -297,7 +297,11 @@ class Buyer:
         if self.verify_cli and self.rng.random() < 0.08:
             await self.verify_by_cli(str(unused[0]["code"]))
             return
-        code, prep = await self.api.openapi("fulfillment/delivery_prepare", {"code": unused[0]["code"]})
+        try:
+            code, prep = await self.api.openapi("fulfillment/delivery_prepare", {"code": unused[0]["code"]})
+        except Unknown:
+            self.tally.verify_unknown += 1  # a read: nothing happened; this order is left unverified
+            return
         if code != 0:
             self.tally.errors[f"delivery_prepare:{code}"] += 1
             return
