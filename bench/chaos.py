@@ -197,9 +197,9 @@ class Drill:
         shown: dict[str, int] = {}
         while True:
             left, toaudit = await asyncio.to_thread(chaos_report.settled, self.url, self.app["app_id"])
-            if left != shown:
+            if left != shown and any(left.values()):
                 shown = left
-                log(f"{self.kind}: waiting for {', '.join(f'{k} {v}' for k, v in left.items() if v) or 'nothing'}")
+                log(f"{self.kind}: waiting for {', '.join(f'{k} {v}' for k, v in left.items() if v)}")
             for rid in toaudit:
                 auditor.add(rid)  # a refund whose apply answer was lost: the merchant audits it all the same
             if not any(left.values()):
