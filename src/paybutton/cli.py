@@ -91,7 +91,21 @@ def _app_text(a: dict[str, Any]) -> str:
     for k in ("secret", "pre_order_url", "payment_notify_url", "refund_url", "marketing_url", "login_url",
               "allowed_origins", "pay_expire_seconds", "need_refund_audit", "channels", "suspended"):
         lines.append(f"  {k}: {a.get(k)}")
+    for channel, cfg in (a.get("pay_config") or {}).items():  # masked: secrets show as "set (…last 4)"
+        lines.append(f"  {channel}: " + ", ".join(f"{k}={v}" for k, v in cfg.items()))
     return "\n".join(lines)
+
+
+def _pay_settings(path: Path | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise TradeError("INVALID_PARAMETER", f"{path}: not a readable JSON file ({e})") from None
+    if not isinstance(data, dict):
+        raise TradeError("INVALID_PARAMETER", f"{path}: must hold a JSON object")
+    return data
 
 
 @app_cli.command("create")
@@ -120,7 +134,7 @@ def app_create(
                 need_refund_audit=refund_audit, console_password=console_password, pre_order_url=pre_order_url,
                 payment_notify_url=payment_notify_url, refund_url=refund_url, marketing_url=marketing_url,
                 login_url=login_url)
-        return {**a, "platform_public_key": public_pem}
+        return {**app_service.public_view(a), "platform_public_key": public_pem}
 
     _out(_run(database, go), as_json, _app_text)
 
@@ -131,7 +145,7 @@ def app_show(app_id: str, as_json: bool = typer.Option(False, "--json"), databas
 
     async def go(db: Database) -> dict[str, Any]:
         async with db.engine.connect() as conn:
-            return await app_service.get_app(conn, app_id)
+            return app_service.public_view(await app_service.get_app(conn, app_id))
 
     _out(_run(database, go), as_json, _app_text)
 
@@ -142,7 +156,7 @@ def app_list(as_json: bool = typer.Option(False, "--json"), database: str | None
 
     async def go(db: Database) -> list[dict[str, Any]]:
         async with db.engine.connect() as conn:
-            return await app_service.list_apps(conn)
+            return [app_service.public_view(a) for a in await app_service.list_apps(conn)]
 
     _out(_run(database, go), as_json, lambda rows: "\n".join(f"{a['app_id']}  {a['name']}" for a in rows) or "no apps")
 
@@ -163,6 +177,10 @@ def app_update(
     console_password: str | None = typer.Option(None, help="set the console password (sign-in at /console)"),
     rotate_secret: bool = typer.Option(False, "--rotate-secret", help=(
         "replace the app secret (printed once); its access tokens, buyer tokens and console sessions end")),
+    wechat_config: Path | None = typer.Option(None, help="WeChat Pay settings (JSON file, docs/integration-guide.md)"),
+    alipay_config: Path | None = typer.Option(None, help="Alipay settings, a JSON file (docs/integration-guide.md)"),
+    clear_wechat: bool = typer.Option(False, "--clear-wechat", help="remove the WeChat Pay settings (sandbox again)"),
+    clear_alipay: bool = typer.Option(False, "--clear-alipay", help="remove the Alipay settings (sandbox again)"),
     as_json: bool = typer.Option(False, "--json"),
     database: str | None = DatabaseOpt,
 ) -> None:
@@ -176,9 +194,13 @@ def app_update(
                 payment_notify_url=payment_notify_url, refund_url=refund_url, marketing_url=marketing_url,
                 login_url=login_url, allowed_origins=origin or None, pay_expire_seconds=pay_expire_seconds,
                 need_refund_audit=refund_audit, suspended=suspended, console_password=console_password)
+            for channel, path, clear in (("wechat", wechat_config, clear_wechat),
+                                         ("alipay", alipay_config, clear_alipay)):
+                if path is not None or clear:
+                    a = await app_service.set_pay_channel(conn, clock, app_id, channel, _pay_settings(path))
             if rotate_secret:
                 a = {**a, "secret": await app_service.rotate_secret(conn, clock, app_id)}
-            return a
+            return app_service.public_view(a)
 
     _out(_run(database, go), as_json, _app_text)
     if rotate_secret and not as_json:
