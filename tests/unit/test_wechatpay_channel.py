@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import pytest
+from fakes import keys
+from fakes.receiver import Receiver
+from fakes.wechat_gateway import FakeWechat
 
 from paybutton.cashier import payconfig
 from paybutton.cashier.base import ChargeRequest, Outcome, TradeState
 from paybutton.cashier.wechatpay import WechatPayCashier
-from fakes import keys
-from fakes.receiver import Receiver
-from fakes.wechat_gateway import FakeWechat
 
 
 @dataclass
@@ -121,7 +122,7 @@ async def test_refunds_success_processing_and_failure(wx: World) -> None:
     for _ in range(100):
         if any(e.kind == "refund" for e in wx.receiver.events):
             break
-        time.sleep(0.02)
+        await asyncio.sleep(0.02)
     ev = [e for e in wx.receiver.events if e.kind == "refund"]
     assert [(e.out_refund_no, e.ok, e.amount) for e in ev] == [("rf1", True, 995)]
     wx.fake.refund_mode = "processing"
