@@ -2,8 +2,8 @@
 
 Every request is checked as Alipay does: `sign` (RSA2, SHA256withRSA) over the parameters other than sign (a
 notify's: other than sign and sign_type), sorted by name and joined as k=v&..., verified with the app's public
-key. Answers are `{"<method>_response": {...}, "sign": "..."}` with the sign over the exact response node; async notifies are
-forms signed the same way with Alipay's key and expect the body `success`.
+key. Answers are `{"<method>_response": {...}, "sign": "..."}` with the sign over the exact response node; async
+notifies are forms signed the same way with Alipay's key and expect the body `success`.
 
 Scriptable: `mode` "ok" | "timeout"; `refund_mode` "success" | "fail". The buyer pays on the page the
 page/wap pay URL opens (button #ali-pay), or through `pay(out_trade_no)` / POST /_fake/pay/{out_trade_no}.
