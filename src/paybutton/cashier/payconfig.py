@@ -125,7 +125,8 @@ def check_channel(channel: str, cfg: Any) -> dict[str, str]:
     spec = FIELDS[channel]
     unknown = sorted(set(cfg) - set(spec))
     if unknown:
-        raise TradeError("INVALID_PARAMETER", f"unknown {channel} settings {unknown}; known: {sorted(spec)}",
+        names = ", ".join(f"{channel}.{u}" for u in unknown)
+        raise TradeError("INVALID_PARAMETER", f"unknown settings {names}; known: {sorted(spec)}",
                          field=f"{channel}.{unknown[0]}")
     out: dict[str, str] = {}
     for name, (required, _secret, kind) in spec.items():
@@ -167,7 +168,9 @@ def dump(config: Mapping[str, Mapping[str, str]]) -> str | None:
 
 
 def _shown(value: str) -> str:
-    return f"set (…{value.strip()[-4:]})" if len(value.strip()) > 8 else "set"
+    """"set (…last 4)": of a PEM, the last 4 characters of its body."""
+    body = "".join(line for line in value.strip().splitlines() if not line.startswith("-----"))
+    return f"set (…{body[-4:]})" if len(body) > 8 else "set"
 
 
 def masked(config: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
