@@ -125,7 +125,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
 
     app.include_router(callbacks_api.router)
     app.include_router(pages_routes.router)
+    from paybutton.console import pay_settings as console_pay
     from paybutton.console import routes as console_routes
 
+    app.include_router(console_pay.router)
     app.include_router(console_routes.router)
     return app

@@ -142,7 +142,7 @@ def check_channel(channel: str, cfg: Any) -> dict[str, str]:
 
 
 def merge(saved: Mapping[str, Any] | None, edit: Mapping[str, Any]) -> dict[str, Any]:
-    """An edit of one channel's settings over the saved ones: a secret left empty keeps its saved value."""
+    """An edit of one channel's settings over the saved ones: a secret or key left empty keeps its saved value."""
     base = dict(saved or {})
     for k, v in edit.items():
         if v in (None, "") and k in base and k in _secret_names():
@@ -152,7 +152,7 @@ def merge(saved: Mapping[str, Any] | None, edit: Mapping[str, Any]) -> dict[str,
 
 
 def _secret_names() -> set[str]:
-    return {n for spec in FIELDS.values() for n, (_r, secret, _k) in spec.items() if secret}
+    return {n for spec in FIELDS.values() for n, (_r, secret, _k) in spec.items() if secret or n.endswith("_key")}
 
 
 def parse(raw: str | None) -> dict[str, dict[str, str]]:

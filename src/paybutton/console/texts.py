@@ -62,6 +62,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "throttled": "登录失败次数过多,请 {s} 秒后再试", "secret_note": "应用密钥也可用于登录后台。",
         "settings_saved": "设置已保存", "merchant_answer": "商家应答", "schedule": "重试计划",
         "result": "结果", "rotate_confirm": "我已了解:旧密钥及其令牌将立即失效",
+        "pay_channels": "真实支付通道", "pay_wechat": "微信支付 (API v3)", "pay_alipay": "支付宝",
+        "pay_sandbox": "未配置:使用沙箱", "pay_live": "已配置", "pay_keep": "留空则保留已保存的值",
+        "pay_clear": "删除此通道的配置 (改回沙箱)", "pay_saved": "支付通道配置已保存",
     },
     "en": {
         "console": "Merchant console", "sign_in": "Sign in", "sign_out": "Sign out", "app_id": "App id",
@@ -134,6 +137,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "merchant_answer": "Merchant's answer", "schedule": "Retry schedule",
         "result": "Result",
         "rotate_confirm": "I understand: the old secret and its tokens stop working at once",
+        "pay_channels": "Real payment channels", "pay_wechat": "WeChat Pay (API v3)", "pay_alipay": "Alipay",
+        "pay_sandbox": "Not configured: the sandbox is used", "pay_live": "Configured",
+        "pay_keep": "Leave empty to keep the saved value",
+        "pay_clear": "Remove this channel's settings (sandbox again)",
+        "pay_saved": "Payment channel settings saved",
     },
 }
 
