@@ -156,8 +156,11 @@ class AlipayCashier:
 
     def parse_notify(self, kind: Literal["payment", "refund"], headers: Mapping[str, str],
                      body: bytes) -> NotifyEvent:
-        """Alipay's async notify (a form). A refund of a paid trade is notified to the payment's notify_url too:
-        such a notify (it carries `out_biz_no`, the refund id, and `gmt_refund`) comes back as kind "refund"."""
+        """Alipay's async notify (a form). Alipay notifies a refund of a paid trade to the payment's notify_url as
+        another trade_status_sync (with `out_biz_no`, the refund id, and `gmt_refund`): at the payment route it is
+        read as what it says about the trade (paid, so a replay of a settled payment, answered `success`); the
+        refund itself was answered at once by alipay.trade.refund. Asked for kind "refund", such a notify is read
+        as the refund's end."""
         try:
             params = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True))
         except (UnicodeDecodeError, ValueError):
@@ -180,7 +183,7 @@ class AlipayCashier:
         otn = params.get("out_trade_no", "")
         if not otn:
             raise NotifyRejected("no out_trade_no")
-        if params.get("out_biz_no") and params.get("gmt_refund"):
+        if kind == "refund" and params.get("out_biz_no") and params.get("gmt_refund"):
             return NotifyEvent("refund", otn, fen(params.get("refund_fee")), params.get("trade_no"),
                                out_refund_no=params["out_biz_no"],
                                channel_refund_id=f"{params.get('trade_no')}:{params['out_biz_no']}", ok=True,
