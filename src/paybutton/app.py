@@ -142,7 +142,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
 
     app.include_router(pay_notify.router)
     app.include_router(pages_routes.router)
+    from paybutton.console import pay_settings as console_pay
     from paybutton.console import routes as console_routes
 
+    app.include_router(console_pay.router)
     app.include_router(console_routes.router)
     return app

@@ -20,6 +20,7 @@ from paybutton.clikit import DatabaseOpt, ShowSecretOpt
 from paybutton.clock import SystemClock
 from paybutton.config import Settings
 from paybutton.db import Database, current_revision, upgrade
+from paybutton.errors import TradeError
 from paybutton.fulfillment.service import verify_code
 from paybutton.goods.cli import goods_cli
 from paybutton.refund.check import scan
@@ -82,6 +83,8 @@ def _app_text(a: dict[str, Any]) -> str:
     for k in ("secret", "pre_order_url", "payment_notify_url", "refund_url", "marketing_url", "login_url",
               "allowed_origins", "pay_expire_seconds", "need_refund_audit", "delivery_type", "channels", "suspended"):
         lines.append(f"  {k}: {a.get(k)}")
+    for channel, cfg in (a.get("pay_config") or {}).items():  # masked: secrets show as "set (…last 4)"
+        lines.append(f"  {channel}: " + ", ".join(f"{k}={v}" for k, v in cfg.items()))
     return "\n".join(lines)
 
 
@@ -90,7 +93,19 @@ DELIVERY_TYPE_HELP = "1 抖音码 (platform codes, delivery_verify) or 0 三方�
 
 def _app_out(a: dict[str, Any], as_json: bool, show_secret: bool) -> None:
     """Print an app, its secret masked unless `show_secret`."""
-    _out(clikit.masked_app(a, show_secret), as_json, _app_text)
+    _out(clikit.masked_app(app_service.public_view(a), show_secret), as_json, _app_text)
+
+
+def _pay_settings(path: Path | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise TradeError("INVALID_PARAMETER", f"{path}: not a readable JSON file ({e})") from None
+    if not isinstance(data, dict):
+        raise TradeError("INVALID_PARAMETER", f"{path}: must hold a JSON object")
+    return data
 
 
 @app_cli.command("create")
@@ -123,7 +138,7 @@ def app_create(
                 pre_order_url=pre_order_url,
                 payment_notify_url=payment_notify_url, refund_url=refund_url, marketing_url=marketing_url,
                 login_url=login_url)
-        return {**a, "platform_public_key": public_pem}
+        return {**app_service.public_view(a), "platform_public_key": public_pem}
 
     _app_out(_run(database, go), as_json, show_secret=True)
 
@@ -135,7 +150,7 @@ def app_show(app_id: str, as_json: bool = typer.Option(False, "--json"), show_se
 
     async def go(db: Database) -> dict[str, Any]:
         async with db.engine.connect() as conn:
-            return await app_service.get_app(conn, app_id)
+            return app_service.public_view(await app_service.get_app(conn, app_id))
 
     _app_out(_run(database, go), as_json, show_secret)
 
@@ -147,7 +162,8 @@ def app_list(as_json: bool = typer.Option(False, "--json"), show_secret: bool = 
 
     async def go(db: Database) -> list[dict[str, Any]]:
         async with db.engine.connect() as conn:
-            return [clikit.masked_app(a, show_secret) for a in await app_service.list_apps(conn)]
+            apps_ = await app_service.list_apps(conn)
+            return [clikit.masked_app(app_service.public_view(a), show_secret) for a in apps_]
 
     _out(_run(database, go), as_json, lambda rows: "\n".join(f"{a['app_id']}  {a['name']}" for a in rows) or "no apps")
 
@@ -173,6 +189,10 @@ def app_update(
     rotate_secret: bool = typer.Option(False, "--rotate-secret", help=(
         "replace the app secret (the new one is printed once, in clear); its access tokens, buyer tokens and "
         "console sessions end")),
+    wechat_config: Path | None = typer.Option(None, help="WeChat Pay settings (JSON file, docs/integration-guide.md)"),
+    alipay_config: Path | None = typer.Option(None, help="Alipay settings, a JSON file (docs/integration-guide.md)"),
+    clear_wechat: bool = typer.Option(False, "--clear-wechat", help="remove the WeChat Pay settings (sandbox again)"),
+    clear_alipay: bool = typer.Option(False, "--clear-alipay", help="remove the Alipay settings (sandbox again)"),
     as_json: bool = typer.Option(False, "--json"),
     show_secret: bool = ShowSecretOpt,
     database: str | None = DatabaseOpt,
@@ -192,9 +212,13 @@ def app_update(
                 login_url=login_url, allowed_origins=origins, pay_expire_seconds=pay_expire_seconds,
                 need_refund_audit=refund_audit, suspended=suspended, console_password=console_password,
                 delivery_type=delivery_type)
+            for channel, path, clear in (("wechat", wechat_config, clear_wechat),
+                                         ("alipay", alipay_config, clear_alipay)):
+                if path is not None or clear:
+                    a = await app_service.set_pay_channel(conn, clock, app_id, channel, _pay_settings(path))
             if rotate_secret:
                 a = {**a, "secret": await app_service.rotate_secret(conn, clock, app_id)}
-            return a
+            return app_service.public_view(a)
 
     _app_out(_run(database, go), as_json, show_secret or rotate_secret)
     if rotate_secret and not as_json:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton import ids
 from paybutton.callbacks.signing import generate_key_pair
+from paybutton.cashier import payconfig
 from paybutton.clock import Clock
 from paybutton.errors import TradeError
 from paybutton.tables import access_tokens, apps, console_sessions, platform_keys
@@ -236,7 +237,33 @@ def app_view(row: Any) -> dict[str, Any]:
     d["channels"] = json.loads(d["channels"])
     d["theme"] = json.loads(d["theme"]) if d.get("theme") else None
     d.pop("console_password_hash", None)
+    raw = d.get("pay_config")
+    d["pay_config"] = payconfig.masked(payconfig.parse(raw))  # what may be shown: no secret
+    d["pay_secrets"] = payconfig.PaySecrets(raw)  # for the cashier registry only; never printed
     return d
+
+
+def public_view(app: dict[str, Any]) -> dict[str, Any]:
+    """An app dict fit to print or serialise: without the channel secrets."""
+    return {k: v for k, v in app.items() if k != "pay_secrets"}
+
+
+async def set_pay_channel(conn: AsyncConnection, clock: Clock, app_id: str, channel: str,
+                          settings: dict[str, Any] | None) -> dict[str, Any]:
+    """Save (checked; an empty secret keeps the saved one) or, with None, clear one real channel's settings."""
+    if channel not in payconfig.FIELDS:
+        raise TradeError("INVALID_PARAMETER", f"unknown pay channel {channel!r} (wechat or alipay)", field=channel)
+    row = (await conn.execute(select(apps.c.pay_config).where(apps.c.app_id == app_id))).first()
+    if row is None:
+        raise TradeError("APP_NOT_FOUND", app_id)
+    config = payconfig.parse(row.pay_config)
+    if settings is None:
+        config.pop(channel, None)
+    else:
+        config[channel] = payconfig.check_channel(channel, payconfig.merge(config.get(channel), settings))
+    await conn.execute(update(apps).where(apps.c.app_id == app_id)
+                       .values(pay_config=payconfig.dump(config), updated_at=clock.now_ms()))
+    return await get_app(conn, app_id)
 
 
 async def get_app(conn: AsyncConnection, app_id: str) -> dict[str, Any]:

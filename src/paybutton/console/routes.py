@@ -21,6 +21,7 @@ from paybutton.api.common import CtxDep
 from paybutton.apps import service as app_service
 from paybutton.callbacks import ops
 from paybutton.callbacks.schedules import SCHEDULES
+from paybutton.cashier import payconfig
 from paybutton.console import forms, queries, words
 from paybutton.console import session as sess
 from paybutton.console.texts import TEXTS, lang_of
@@ -47,7 +48,7 @@ templates.env.tests["match_color"] = lambda v: isinstance(v, str) and app_servic
 router = APIRouter(tags=["console"], include_in_schema=False)
 router.mount("/console/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
 
-OK_KEYS = frozenset({"created", "saved", "audited", "replayed", "settings_saved", "password_saved"})
+OK_KEYS = frozenset({"created", "saved", "audited", "replayed", "settings_saved", "password_saved", "pay_saved"})
 ORDER_STATUSES = tuple(s.value for s in OrderStatus)
 REFUND_STATUSES = tuple(s.value for s in RefundStatus)
 AUDIT_STATUSES = tuple(s.value for s in AuditStatus)
@@ -614,12 +615,13 @@ async def callback_test(request: Request, ctx: CtxDep) -> Response:
 
 
 async def _settings(c: Console, values: dict[str, Any], errors: dict[str, str], status_code: int = 200,
-                    new_secret: str = "") -> Response:
+                    new_secret: str = "", **extra: Any) -> Response:
     errors = _fold(errors, SETTINGS_FIELDS)
     async with c.ctx.db.engine.connect() as conn:
         public_pem = await queries.active_public_key(conn)
     return c.render("settings.html", status_code, nav="settings", v=values, errors=errors, public_pem=public_pem,
-                    url_fields=app_service.URL_FIELDS, new_secret=new_secret)
+                    url_fields=app_service.URL_FIELDS, new_secret=new_secret, pay_fields=payconfig.FIELDS,
+                    pay_errors=extra.get("pay_errors", {}))
 
 
 @router.get("/console/settings", response_class=HTMLResponse)

@@ -65,6 +65,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "form_errors": "有 {n} 处需要修正,见各项下方的说明", "gross_24h": "收款", "refunded_24h": "退款",
         "last_pay": "最近一次支付", "no_pay": "尚未支付", "auto_refresh": "发送中,本页每 {s} 秒自动刷新",
         "skip_nav": "跳到正文", "more_nav": "左右滑动查看更多",
+        "pay_channels": "真实支付通道", "pay_wechat": "微信支付 (API v3)", "pay_alipay": "支付宝",
+        "pay_sandbox": "未配置:使用沙箱", "pay_live": "已配置", "pay_keep": "留空则保留已保存的值",
+        "pay_clear": "删除此通道的配置 (改回沙箱)", "pay_saved": "支付通道配置已保存",
     },
     "en": {
         "console": "Merchant console", "sign_in": "Sign in", "sign_out": "Sign out", "app_id": "App id",
@@ -142,6 +145,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "refunded_24h": "refunded", "last_pay": "Last payment attempt", "no_pay": "not paid yet",
         "auto_refresh": "Sending: this page refreshes every {s} s", "skip_nav": "Skip to content",
         "more_nav": "swipe for more",
+        "pay_channels": "Real payment channels", "pay_wechat": "WeChat Pay (API v3)", "pay_alipay": "Alipay",
+        "pay_sandbox": "Not configured: the sandbox is used", "pay_live": "Configured",
+        "pay_keep": "Leave empty to keep the saved value",
+        "pay_clear": "Remove this channel's settings (sandbox again)",
+        "pay_saved": "Payment channel settings saved",
     },
 }
 

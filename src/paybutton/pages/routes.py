@@ -188,6 +188,19 @@ async def voucher_qr(d: Annotated[str, Query(max_length=64)]) -> Response:
     return _qr_svg(d, d, scale=3, border=1, headers={"Cache-Control": "public, max-age=86400"})
 
 
+PAY_QR = re.compile(r"weixin://wxpay/bizpayurl\?pr=[0-9A-Za-z_-]{1,64}")
+
+
+@router.get("/pages/pay-qr")
+async def pay_qr(d: Annotated[str, Query(max_length=128)]) -> Response:
+    """The QR (SVG) the cashier shows for a channel's scan-to-pay step: WeChat Native's `code_url`. Only such
+    payment URLs are drawn: this is not a general QR service."""
+    if not PAY_QR.fullmatch(d):
+        return HTMLResponse("<!doctype html><meta charset=utf-8><p>not a channel payment QR (weixin://wxpay/…) / "
+                            "不是支付二维码数据</p>", status_code=400)
+    return _qr_svg(d, "WeChat Pay", scale=5, border=2, headers={"Cache-Control": "no-store"})
+
+
 @router.get("/pages/order-confirm", response_class=HTMLResponse)
 async def order_confirm(request: Request, ctx: CtxDep, app_id: Annotated[str, Query()],
                         goods_id: Annotated[str, Query()] = "", goods_type: Annotated[int, Query()] = 1,
