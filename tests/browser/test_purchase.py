@@ -49,8 +49,14 @@ def test_overlay_purchase_of_a_library_good(demo: Demo, page: Any) -> None:
     # the seed's onPay: tt.redirectTo('usr://pages/orderDetail/orderDetail?orderId=...')
     page.wait_for_url(f"**/pages/orderDetail/orderDetail.html?orderId={pay['orderId']}")
     assert page.locator("[data-testid=order-id]").inner_text() == f"orderid:{pay['orderId']}"
+    page.wait_for_selector("#order-button button[data-state=ready]")
+    # a fresh order has no refund: 申请退款 only (no 退款中 button that opens a refund that does not exist), and the
+    # order's own goods picture and name
     texts = page.locator("pay-button button span").all_inner_texts()
-    assert texts == ["申请退款", "退款中"]
+    assert texts == ["申请退款"]
+    assert page.locator("[data-testid=goods-name]").inner_text() == "双人火锅套餐 × 2"
+    assert page.locator("[data-testid=goods-photo]").get_attribute("src") == f"{demo.server}/static/demo/hotpot.svg"
+    assert page.locator("[data-testid=order-title]").inner_text() == "订单已支付"
 
 
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])

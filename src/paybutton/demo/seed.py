@@ -1,4 +1,5 @@
-"""Demo data: one merchant app with fixed credentials, library goods in every sale state, a merchant good."""
+"""Demo data: one merchant app with fixed credentials, library goods in every sale state (each with its own
+picture, as the demo shop shows them), a merchant good."""
 
 from __future__ import annotations
 
@@ -41,10 +42,13 @@ def _goods(now: int) -> list[dict[str, Any]]:
          "sale_start": now - DAY, "sale_end": now + 30 * DAY,
          "labels": [{"type": "EXPIRED_RETURNS"}, {"type": "REFUND_ANYTIME"}, {"type": "BOOK_IN_ADVANCE", "value": 1}]},
         {**base, "goods_id": "demo-upcoming", "name": "周末早鸟套餐", "price": 5900, "stock": 50,
+         "photo_url": "/static/demo/breakfast.svg",
          "sale_start": now + 2 * DAY, "sale_end": now + 9 * DAY, "labels": [{"type": "RESERVATION_FREE"}]},
         {**base, "goods_id": "demo-ended", "name": "中秋限定月饼", "price": 12800, "stock": 20,
+         "photo_url": "/static/demo/mooncake.svg",
          "sale_start": now - 30 * DAY, "sale_end": now - DAY, "labels": [{"type": "NON_REFUNDABLE"}]},
         {**base, "goods_id": "demo-soldout", "name": "招牌牛排单人餐", "price": 8800, "stock": 0,
+         "photo_url": "/static/demo/steak.svg",
          "sale_start": now - DAY, "sale_end": now + 30 * DAY, "labels": [{"type": "REFUNDABLE_DAYS", "value": 7}]},
     ]
 
