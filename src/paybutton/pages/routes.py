@@ -52,6 +52,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "mkt_title": "优惠券与活动", "mkt_loading": "计算中…", "mkt_off": "优惠暂不可用,按原价支付",
         "mkt_changed": "优惠已变化,请确认新的实付金额后再支付", "mkt_none": "不使用优惠", "mkt_empty": "暂无可用优惠",
         "mkt_unusable": "暂不可用", "mkt_coupon": "券", "mkt_promo": "活动", "mkt_goods": "商品", "mkt_order": "订单",
+        "dec": "减少数量", "inc": "增加数量", "nothing_left": "这笔订单已没有可退的份数",
     },
     "en": {
         "confirm_title": "Confirm order", "cashier_title": "Cashier", "qty": "Quantity", "phone": "Mobile",
@@ -80,6 +81,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "mkt_changed": "The discount changed; check the new amount, then pay", "mkt_none": "No offer",
         "mkt_empty": "No offers available", "mkt_unusable": "Not usable now", "mkt_coupon": "Coupon",
         "mkt_promo": "Promotion", "mkt_goods": "item", "mkt_order": "order",
+        "dec": "Decrease quantity", "inc": "Increase quantity", "nothing_left": "Nothing is left to refund on this order",
     },
 }
 
@@ -103,7 +105,8 @@ def _theme_css(theme: Any) -> str:
         t = check_theme(json.loads(theme) if isinstance(theme, str) else theme)
     except (TradeError, ValueError):
         return ""
-    return f"--pb-theme:{t['backgroundColor']};--pb-theme-fg:{t['fontColor']};--pb-radius:{t['borderRadius']}"
+    return (f"--pb-theme:{t['backgroundColor']};--pb-ink:{t['backgroundColor']};--pb-theme-fg:{t['fontColor']};"
+            f"--pb-radius:{t['borderRadius']}")
 
 
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+")

@@ -10,6 +10,22 @@
   var leave = function () { emit([], true); }; // the host's x or the back control: each page may say more
   function yuan(fen) { return '¥' + (Number(fen || 0) / 100).toFixed(2); }
   function msg(text) { $('pb-msg').textContent = text || ''; }
+  // a button whose tap waits on the network: disabled, with a spinner (aria-busy), from the tap on
+  // a card's skeleton (aria-busy) ends when its data is in, or failed (then its placeholder text goes)
+  function loaded(id, failed) {
+    var c = $(id); if (!c || !c.hasAttribute('aria-busy')) return;
+    c.removeAttribute('aria-busy');
+    if (failed) [].forEach.call(c.querySelectorAll('[data-loading]'), function (n) { n.textContent = '—'; });
+  }
+  function busyBtn(el, on) { el.disabled = on; if (on) el.setAttribute('aria-busy', 'true'); else el.removeAttribute('aria-busy'); }
+  // a field's error: the message shown where it can be seen (above the bottom bar), the field marked and focused
+  function invalid(field, text) {
+    msg(text);
+    field.setAttribute('aria-invalid', 'true'); field.setAttribute('aria-describedby', 'pb-msg');
+    field.focus({preventScroll: true});
+    $('pb-msg').scrollIntoView({block: 'center'});
+    field.oninput = function () { field.removeAttribute('aria-invalid'); field.removeAttribute('aria-describedby'); msg(''); field.oninput = null; };
+  }
   function enc(o) { return btoa(unescape(encodeURIComponent(JSON.stringify(o)))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''); }
   function dec(s) { return JSON.parse(decodeURIComponent(escape(atob(s.replace(/-/g, '+').replace(/_/g, '/'))))); }
   function api(method, path, body, extra) {
@@ -36,6 +52,10 @@
     if (e.data && e.data.pb === 'close' && S && e.origin === S.host && e.source === window.parent) leave();
   });
   if (B.ret) { $('pb-back').hidden = false; $('pb-back').onclick = function () { leave(); }; }
+  // Escape in an overlay: the host closes it as its x does (the cashier's user close)
+  document.addEventListener('keydown', function (e) {
+    if (e.key === 'Escape' && !B.ret && window.parent !== window) window.parent.postMessage({pb: 'esc'}, '*');
+  });
   function errorEvent(e, fallbackNo) {
     return {errNo: e && e.errNo || fallbackNo, errMsg: (e && e.errMsg) || String(e),
       errLogId: (e && e.errLogId) || 'pg' + Date.now().toString(36) + Math.random().toString(36).slice(2, 8)};
@@ -50,7 +70,7 @@
     if (!t || typeof t !== 'object') return;
     var r = document.documentElement.style, px = /^(\d{1,3}(?:\.\d+)?)(px|rpx)?$/.exec(String(t.borderRadius));
     if (px) r.setProperty('--pb-radius', (px[2] === 'rpx' ? px[1] / 2 : +px[1]) + 'px');
-    if (typeof t.backgroundColor === 'string' && CSS.supports('color', t.backgroundColor)) r.setProperty('--pb-theme', t.backgroundColor);
+    if (typeof t.backgroundColor === 'string' && CSS.supports('color', t.backgroundColor)) { r.setProperty('--pb-theme', t.backgroundColor); r.setProperty('--pb-ink', t.backgroundColor); }
     if (typeof t.fontColor === 'string' && CSS.supports('color', t.fontColor)) r.setProperty('--pb-theme-fg', t.fontColor);
   }
   function getState() {
@@ -226,9 +246,9 @@
     $('pay-now').onclick = function () {
       if (mk.busy()) return;
       var phone = $('phone').value.trim();
-      if (phoneReq && !phone) { msg(en ? 'A mobile number is required' : '请填写手机号'); return; }
-      if (phone && !/^1[3-9]\d{9}$/.test(phone)) { msg(en ? 'Enter a valid mobile number' : '请输入正确的手机号'); return; }
-      msg(''); $('pay-now').disabled = true;
+      if (phoneReq && !phone) { invalid($('phone'), en ? 'A mobile number is required' : '请填写手机号'); return; }
+      if (phone && !/^1[3-9]\d{9}$/.test(phone)) { invalid($('phone'), en ? 'Enter a valid mobile number' : '请输入正确的手机号'); return; }
+      msg(''); busyBtn($('pay-now'), true);
       var body = {goods_id: B.goodsId, goods_type: B.goodsType, quantity: qty, phone_num: phone || null,
         contact_name: $('contact').value.trim() || null};
       if (info.extra && typeof info.extra === 'object') body.cp_extra = JSON.stringify(info.extra);
@@ -238,7 +258,7 @@
       placeOnce(body, tapKey(), 2).then(function (o) {
         go('/pages/cashier', {app_id: B.appId, order: o.order_id, lang: B.lang, ret: B.ret});
       }, function (e) {
-        $('pay-now').disabled = false;
+        busyBtn($('pay-now'), false);
         if (mk.refused(e)) return;
         var er = errorEvent(e, 21517);
         msg(er.errMsg);
@@ -259,7 +279,7 @@
       }
       info = S.goodsInfo || {};
       render();
-    }).catch(function (e) { var er = errorEvent(e, 21506); msg(er.errMsg); emit([{name: 'error', detail: er}], false); });
+    }).catch(function (e) { loaded('goods-card', true); var er = errorEvent(e, 21506); msg(er.errMsg); emit([{name: 'error', detail: er}], false); });
   }
 
   // ------------------------------------------------------------------ cashier
@@ -304,6 +324,7 @@
       return api('POST', '/api/buyer/v1/orders/' + encodeURIComponent(B.order) + '/cashier');
     }).then(function (c) {
       order = c.order;
+      loaded('pay-card');
       $('amount').textContent = yuan(c.amount);
       $('order-name').textContent = order.goods.name + ' × ' + order.quantity;
       var skew = Date.now() - c.now;
@@ -311,6 +332,7 @@
       timer = setInterval(function () { tick(c.pay_expire_at + skew); }, 1000);
       $('confirm-pay').disabled = false;
     }).catch(function (e) {
+      loaded('pay-card', true);
       var er = errorEvent(e, 21526); msg(er.errMsg);
       emit([{name: 'error', detail: er}], false);
     });
@@ -352,12 +374,13 @@
     $('qty-plus').onclick = function () { qty = clamp(qty + 1); totals(); };
     $('qty').onchange = function () { qty = clamp($('qty').value); totals(); };
     function fail(e, no) {
+      loaded('goods-card', true);
       var er = errorEvent(e, no); msg(er.errMsg);
       emit([{name: 'refund', detail: {status: 'fail', result: {errMsg: er.errMsg}}}, {name: 'error', detail: er}], false);
     }
     $('submit-refund').onclick = function () {
       if (busy) return;
-      busy = true; msg(''); $('submit-refund').disabled = true;
+      busy = true; msg(''); busyBtn($('submit-refund'), true);
       var r = document.querySelector('input[name=reason]:checked');
       var body = {reason: r ? r.value : '', note: $('note').value.trim(), cp_extra: S.cpExtra || null};
       if (entries) body.item_order_list = entries.map(function (e) { return {item_order_id: e.id, refund_amount: e.given}; });
@@ -372,7 +395,7 @@
         document.body.setAttribute('data-refund', res.refund_id);
         emit(evs, false);
         go('/pages/refund-detail', {app_id: B.appId, 'refund-id': res.refund_id, lang: B.lang, ret: B.ret});
-      }, function (e) { busy = false; $('submit-refund').disabled = false; fail(e, 21535); });
+      }, function (e) { busy = false; busyBtn($('submit-refund'), false); fail(e, 21535); });
     };
     getState().then(function (st) {
       S = st;
@@ -402,6 +425,7 @@
       } else if (rf.legacy && S.refundTotalAmount) {
         fixed = S.refundTotalAmount; $('units-row').hidden = true;
       }
+      if (!rf.refundable_amount) { $('units-row').hidden = true; $('nothing-left').hidden = false; } // no stepper at 1
       totals();
       var no = !rf.refundable_amount ? 21531 : rf.legacy && !entries && fixed == null ? 21524 : 0;
       if (no) return seedError(no).then(function (m) { fail({errNo: no, errMsg: m}, no); });
@@ -433,6 +457,7 @@
         }, function () { throw e; });
       });
     }).then(function (r) {
+      loaded('status-card');
       var s = ST[r.status] || [r.status, r.status];
       $('status').textContent = s[en ? 1 : 0]; $('status').setAttribute('data-status', r.status);
       $('amount').textContent = yuan(r.amount);
@@ -456,6 +481,7 @@
       }, function () { /* the goods name is a nicety */ });
     }).catch(function (e) {
       var er = errorEvent(e, e && e.httpStatus >= 500 ? 21537 : 21532); msg(er.errMsg);
+      loaded('status-card', true);
       $('status').textContent = '—';
       emit([{name: 'error', detail: er}], false);
     });

@@ -8,7 +8,24 @@
     zh: ['继续支付', '申请退款', '退款中', '退款成功', '退款失败'],
     en: ['Continue paying', 'Apply for refund', 'Refunding', 'Refunded', 'Refund failed'],
     zhS: {upcoming: '即将开始', on_sale: '立即抢购', ended: '已结束', sold_out: '已售罄', off_shelf: '已下架', close: '关闭'},
-    enS: {upcoming: 'Starting soon', on_sale: 'Buy now', ended: 'Ended', sold_out: 'Sold out', off_shelf: 'Unavailable', close: 'Close'}
+    enS: {upcoming: 'Starting soon', on_sale: 'Buy now', ended: 'Ended', sold_out: 'Sold out', off_shelf: 'Unavailable', close: 'Close'},
+    // the overlay's name, per hosted page
+    zhP: {'order-confirm': '确认订单', cashier: '收银台', 'refund-apply': '申请退款', 'refund-detail': '退款详情', loading: '加载中…'},
+    enP: {'order-confirm': 'Confirm order', cashier: 'Cashier', 'refund-apply': 'Apply for refund', 'refund-detail': 'Refund details',
+      loading: 'Loading…'},
+    // what a tap that cannot go on tells the buyer (a toast); {t} is the sale's start
+    zhT: {upcoming: '{t} 开抢,敬请期待', ended: '活动已结束', sold_out: '已售罄', off_shelf: '商品已下架', 21510: '下单前的登录没有完成,请重试',
+      21513: '商品信息加载中,请稍候', 21514: '商品信息加载失败,请稍后再试', 21515: '商家暂不支持支付', 0: '暂时无法继续支付,请稍后再试',
+      1: '暂时无法申请退款,请稍后再试', 2: '暂时无法查看退款详情,请稍后再试'},
+    enT: {upcoming: 'On sale from {t}', ended: 'This sale has ended', sold_out: 'Sold out', off_shelf: 'This item is no longer sold',
+      21510: 'Sign-in before ordering did not complete. Please try again.', 21513: 'Loading the item, one moment…',
+      21514: 'The item could not be loaded. Please try again later.', 21515: 'This merchant cannot take payments yet',
+      0: 'Paying is not possible right now. Please try again later.', 1: 'A refund cannot be applied for right now. Please try again later.',
+      2: 'The refund cannot be shown right now. Please try again later.'},
+    // the voucher card's errors, by errNo
+    zhE: {21522: '缺少订单号,无法显示券码', 21528: '券码加载失败,请稍后再试', 21529: '无法查看该订单的券码:订单不存在,或不属于当前账号'},
+    enE: {21522: 'No order id: the vouchers cannot be shown', 21528: 'The vouchers could not be loaded. Please try again later.',
+      21529: "This order's vouchers cannot be shown: there is no such order, or it is not yours"}
   };
   const LABELS = ['EXPIRED_RETURNS', 'REFUND_ANYTIME', 'RESERVATION_FREE', 'REFUNDABLE_DAYS', 'BOOK_IN_ADVANCE', 'NON_REFUNDABLE'];
   const OBSERVED = 'mode goods-id goods-type order-status order-id refund-id refund-total-amount biz-line marketing-ready app-id server buyer-token lang display'.split(' ');
@@ -61,10 +78,24 @@
     if (D.readyState === 'loading') D.addEventListener('DOMContentLoaded', res); else res();
   }).then(() => window.tt?.__ready).then(() => new Promise(res => setTimeout(res)));
 
-  const CSS = ':host{display:inline-block}button{font:600 15px/1 -apple-system,BlinkMacSystemFont,"PingFang SC","Noto Sans CJK SC",sans-serif;' +
-    'color:#fff;background:#FE2C55;border:0;border-radius:8px;padding:12px 22px;min-width:112px;cursor:pointer}' +
-    'button[data-state=loading]{opacity:.7}button:is([data-state=ended],[data-state=sold_out],[data-state=off_shelf],[data-state=failed],[data-state=invalid]){background:#c9cacf;cursor:default}' +
-    'button[data-state=upcoming]{background:#ff9db2}small{display:block;font-weight:400;font-size:11px;margin-top:4px}';
+  // A toast: what a tap that cannot go on means, for the buyer (role=status: read out too)
+  function toast(text) {
+    const d = mk('div', 'position:fixed;left:50%;top:45%;transform:translate(-50%,-50%);background:#000d;color:#fff;padding:10px 16px;' +
+      'border-radius:8px;z-index:2147483600;font:14px/1.45 ' + FONT + ';max-width:80vw;text-align:center');
+    d.className = 'pb-toast'; d.setAttribute('role', 'status'); d.textContent = text;
+    D.body.append(d);
+    setTimeout(() => d.remove(), 2500);
+  }
+
+  // Colours meet WCAG AA for their text (white on #E6173F is 4.6:1); a busy button spins, it does not fade
+  const FONT = '-apple-system,BlinkMacSystemFont,"PingFang SC","Noto Sans CJK SC",sans-serif';
+  const CSS = ':host{display:inline-block;font-family:' + FONT + '}button{font:600 15px/1 ' + FONT + ';' +
+    'color:#fff;background:#E6173F;border:0;border-radius:8px;padding:12px 22px;min-width:112px;min-height:44px;cursor:pointer}' +
+    'button[aria-disabled=true]{background:#ebecef;color:#55565c;cursor:default}' +
+    'button[data-state=upcoming]{background:#fff0f3;color:#b8123a;box-shadow:inset 0 0 0 1px #ffc2cf}' +
+    'button[aria-busy=true] span::before{content:"";display:inline-block;width:.9em;height:.9em;margin-right:6px;vertical-align:-.1em;' +
+    'border:2px solid currentColor;border-right-color:transparent;border-radius:50%;animation:s .7s linear infinite}' +
+    '@keyframes s{to{transform:rotate(1turn)}}small{display:block;font-weight:400;font-size:12px;margin-top:4px}';
 
   class PayButton extends HTMLElement {
     static get observedAttributes() { return OBSERVED; }
@@ -130,10 +161,18 @@
       const L = TEXT[this._lang], S = TEXT[this._lang + 'S'], b = this._btn;
       this._state = state;
       b.setAttribute('data-state', state);
+      b.setAttribute('aria-disabled', String(/^(upcoming|ended|sold_out|off_shelf|failed|invalid)$/.test(state)));
+      this._wait(state === 'loading' || this._busy);
       b.firstChild.textContent = this._mode === '2' ? (S[state] || S.on_sale) : (L[+this._status] || L[0]);
       b.lastChild.hidden = !sub;
       b.lastChild.textContent = sub || '';
       if (this._onstate) this._onstate(state);
+    }
+    // busy: the tap waits on the network (aria-busy, a spinner), shown at once
+    _wait(on) { if (on) this._btn.setAttribute('aria-busy', 'true'); else this._btn.removeAttribute('aria-busy'); }
+    _toast(key) {
+      const T = TEXT[this._lang + 'T'], t = T[key];
+      if (t && !this._dl) toast(t.replace('{t}', this._btn.lastChild.textContent.replace(/^from | 开抢$/g, '')));
     }
     _validate() {
       if (this._mode === '2') {
@@ -224,22 +263,24 @@
       if (!this._started) return;
       if (s === 'invalid') return this._error(this._validate());
       if (this._mode === '1') return this._tap1();
-      if (s === 'loading') return this._error(21513);
-      if (s === 'failed') return this._error(21514);
-      if (s !== 'on_sale' || this._busy) return;
-      if (this._cap && !this._cap.can_pay) return this._error(21515);
+      const stop = (n, m) => { this._toast(n); return this._error(n, m); };
+      if (s === 'loading') return stop(21513);
+      if (s === 'failed') return stop(21514);
+      if (s !== 'on_sale') return this._toast(s); // 即将开始 (with the time), 已结束, 已售罄: say why
+      if (this._busy) return;
+      if (this._cap && !this._cap.can_pay) return stop(21515);
       const gid = this._v('goods-id'), gtype = +this._v('goods-type');
-      this._busy = true;
+      this._busy = true; this._wait(true);
       this._ask('placeorder', {goodsId: gid, goodsType: gtype}).then(() => this._token())
         .then(token => this._open('order-confirm', {goods_id: gid, goods_type: gtype},
           {token, goodsInfo: this._info, marketingReady: this._v('marketing-ready') === 'true'}))
-        .catch(e => this._error(this._dl ? 21546 : 21510, msgOf(e))) // direct link: App's userLogin
-        .then(() => { this._busy = false; });
+        .catch(e => stop(this._dl ? 21546 : 21510, msgOf(e))) // direct link: App's userLogin
+        .then(() => { this._busy = false; this._wait(false); });
     }
     _tap1() {
       const st = +this._status, order = this._v('order-id'), amt = this._v('refund-total-amount');
       if (this._busy) return;
-      this._busy = true;
+      this._busy = true; this._wait(true);
       const open = (page, params, state, errNo) => this._token().then(t => this._open(page, params, {token: t, ...state}),
         e => { throw {errNo, errMsg: e?.errMsg}; });
       (st === 0 ? open('cashier', {order}, {}, 21526) : st > 1 ? open('refund-detail', {'refund-id': this._v('refund-id')}, {}, 21537)
@@ -250,7 +291,8 @@
           if (items !== undefined && !(Array.isArray(items) && items.length)) throw bad(21534, 'itemOrderList');
           return open('refund-apply', {order}, {itemOrderList: items || null, cpExtra: extra && JSON.stringify(rest),
             refundTotalAmount: amt ? +amt : null}, 21533);
-        })).catch(e => this._error(e.errNo || 21533, e.errMsg)).then(() => { this._busy = false; });
+        })).catch(e => { this._toast(Math.min(st, 2)); return this._error(e.errNo || 21533, e.errMsg); })
+        .then(() => { this._busy = false; this._wait(false); });
     }
     // hosted pages: overlay iframe or redirect; the site's App({getThemeConfig}) themes them
     _open(page, params, state) {
@@ -263,15 +305,31 @@
         location.href = url + '&ret=' + U(location.href.split('#')[0]) + '#pb=' + enc(state);
         return;
       }
+      // the sheet: a modal dialog named after its page; a skeleton shows until the page paints over it
+      const P = TEXT[this._lang + 'P'], name = P[page] || page;
       const wrap = mk('div', 'position:fixed;inset:0;z-index:2147483000;background:rgba(0,0,0,.45);display:flex;align-items:flex-end;justify-content:center');
       const box = mk('div', 'position:relative;width:100%;max-width:560px;height:min(92vh,860px);background:#f2f3f5;border-radius:14px 14px 0 0;overflow:hidden');
-      const x = mk('button', 'position:absolute;top:6px;right:8px;z-index:1;border:0;background:none;font-size:26px;line-height:1;color:#8a8b91;cursor:pointer;padding:6px');
-      const frame = mk('iframe', 'border:0;width:100%;height:100%;display:block');
+      const sk = mk('div', 'position:absolute;inset:0;padding:0 12px;font:14px ' + FONT + ';color:#55565c');
+      const x = mk('button', 'position:absolute;top:2px;right:4px;z-index:1;width:44px;height:44px;border:0;border-radius:22px;background:none;' +
+        'font:26px/1 ' + FONT + ';color:#55565c;cursor:pointer;padding:0');
+      const frame = mk('iframe', 'position:relative;border:0;width:100%;height:100%;display:block;background:transparent');
       wrap.setAttribute('data-pay-button-overlay', page);
+      Object.entries({role: 'dialog', 'aria-modal': 'true', 'aria-label': name}).forEach(([k, v]) => box.setAttribute(k, v));
+      sk.setAttribute('role', 'status'); sk.setAttribute('data-skeleton', '');
+      sk.innerHTML = '<div style="height:48px;margin:0 -12px 12px;background:#fff"></div>' +
+        [96, 132, 64].map(h => '<div style="height:' + h + 'px;margin-bottom:12px;border-radius:12px;background:#fff"></div>').join('');
+      sk.append(P.loading);
       x.textContent = '×'; x.setAttribute('aria-label', TEXT[this._lang + 'S'].close);
-      frame.src = url; frame.title = page;
-      box.append(frame, x); wrap.append(box);
-      const close = () => { removeEventListener('message', onMsg); wrap.remove(); clearTimeout(t); };
+      frame.src = url; frame.title = name;
+      box.append(sk, frame, x); wrap.append(box);
+      // modal: the rest of the page is inert while the sheet is open; focus comes back to what opened it
+      const back = this.getClientRects().length ? this._btn : D.activeElement, inert = [];
+      const close = () => {
+        removeEventListener('message', onMsg); D.removeEventListener('keydown', onKey, true);
+        wrap.remove(); clearTimeout(t);
+        inert.forEach(el => { el.inert = false; });
+        if (back && back.focus) back.focus();
+      };
       let t, up;
       const post = m => frame.contentWindow.postMessage(m, server);
       const onMsg = e => {
@@ -279,15 +337,20 @@
         if (e.origin !== server || e.source !== frame.contentWindow || !m) return;
         if (m.pb === 'ready') { up = 1; post({pb: 'init', state}); }
         if (m.pb === 'busy') t = clearTimeout(t); // paying: its result closes the overlay
+        if (m.pb === 'esc') x.onclick(); // Escape inside the page
         if (m.pb === 'events') {
           if (m.close) close();
           (m.events || []).forEach(ev => this._emit(ev.name, ev.detail));
         }
       };
-      // x: the page closes itself (a cashier: the seed's user-closed `pay`), unless it never started or stays silent
+      // x and Escape: the page closes itself (a cashier: the seed's user-closed `pay`), unless it never started or stays silent
       x.onclick = () => { if (!up) return close(); post({pb: 'close'}); t = t || setTimeout(close, 1500); };
+      const onKey = e => { if (e.key === 'Escape') { e.preventDefault(); x.onclick(); } };
       addEventListener('message', onMsg);
+      D.addEventListener('keydown', onKey, true);
+      [...D.body.children].forEach(el => { if (!el.inert && el.localName !== 'script') { el.inert = true; inert.push(el); } });
       D.body.append(wrap);
+      x.focus();
     }
   }
   customElements.define('pay-button', PayButton);
@@ -298,21 +361,37 @@
     constructor() {
       super();
       const r = this.shadowRoot;
-      r.innerHTML = '<style>' + CSS + ':host{display:block;background:#fff;border-radius:12px;padding:14px 16px 12px;margin:12px 0}p{margin:0;font-size:12px;color:#999}' +
+      // its own font and colours: a page's serif or dark theme does not leak in
+      r.innerHTML = '<style>' + CSS + ':host{display:block;background:#fff;color:#161823;font:14px/1.45 ' + FONT + ';text-align:left;border-radius:12px;' +
+        'padding:14px 16px 12px;margin:12px 0}p{margin:0;font-size:12px;color:#6b6c72}em{display:block;font-style:normal;color:#c4320a;padding:8px 0}' +
+        ':host([aria-busy=true]) h3{height:20px;width:60%;border-radius:4px;background:#ebecef}' +
         'h3{margin:4px 0 0;font-size:16px}div{display:flex;flex-wrap:wrap;gap:0 6px}mark{margin-top:6px;font-size:12px;line-height:18px;' +
-        'padding:0 6px;border-radius:4px;color:#FE2C55;background:#fff0f3;border:1px solid #ffc2cf}ul{display:grid;grid-template-columns:auto 1fr auto auto;padding:0;margin:6px 0 12px}' +
+        'padding:0 6px;border-radius:4px;color:#c9203f;background:#fff0f3;border:1px solid #ffc2cf}ul{display:grid;grid-template-columns:auto 1fr auto auto;padding:0;margin:6px 0 12px}' +
         'li{grid-column:1/-1;display:grid;grid-template-columns:subgrid;align-items:center;padding:10px 0;text-align:right;border-bottom:1px solid #eee}' +
-        'b{font-family:monospace;grid-column:2;text-align:left}img{width:72px;height:72px;margin-right:8px}li span{margin:0 8px}li:not([data-state=待使用]){color:#999}</style><p></p><h3></h3><div></div><ul></ul>' +
+        'b{font-family:monospace;grid-column:2;text-align:left}img{width:72px;height:72px;margin-right:8px}li span{margin:0 8px}li:not([data-state=待使用]){color:#6b6c72}</style><p></p><h3></h3><div></div><ul></ul>' +
+        '<em role="alert" hidden></em>' +
         r.innerHTML.slice(r.innerHTML.indexOf('<button'));
       Object.assign(this._btn = r.querySelector('button'), {hidden: true, onclick: () => this._tap()});
     }
     get _status() { return '1'; }
     disconnectedCallback() { clearTimeout(this._t); }
-    _refresh() { super._refresh(); clearTimeout(this._t); if (this._state === 'ready') this._poll(this._gen); }
+    _refresh() {
+      super._refresh(); clearTimeout(this._t);
+      this._say(this._state === 'invalid' && 21522);
+      if (this._state === 'ready') { if (!this._seen) this.setAttribute('aria-busy', 'true'); this._poll(this._gen); }
+    }
+    // an error as text in the card (and its code, for the developer); none: hidden
+    _say(no) {
+      const em = this.shadowRoot.querySelector('em');
+      em.hidden = !no;
+      em.textContent = no ? (TEXT[this._lang + 'E'][no] || 'errNo ' + no) + ' (' + no + ')' : '';
+      if (no) this.removeAttribute('aria-busy');
+    }
     _poll(gen) {
       const id = this._v('order-id');
       this._token().then(t => this._api('GET', 'orders/' + U(id) + '/vouchers', null, t)).then(r => {
         if (gen !== this._gen) return;
+        this._failed = 0; this._say(0); this.removeAttribute('aria-busy');
         const old = this._seen || {}, [, p, h, d, ul] = this.shadowRoot.children, en = this._lang === 'en';
         let used = false, open = false;
         this._seen = {}; ul.textContent = '';
@@ -328,7 +407,9 @@
         this._btn.hidden = !open;
         if (used) this._emit('consume', {orderId: id});
       }, e => {
-        if (gen === this._gen && !this._failed) { this._failed = 1; const f = fault(e, 21528); this._error(f.errNo, f.errMsg); }
+        const f = fault(e, 21528);
+        if (gen === this._gen) this._say(f.errNo);
+        if (gen === this._gen && !this._failed) { this._failed = 1; this._error(f.errNo, f.errMsg); }
       }).then(() => { if (gen === this._gen && this.isConnected) this._t = setTimeout(() => this._poll(gen), 3000); });
     }
   }
