@@ -81,7 +81,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "mkt_changed": "The discount changed; check the new amount, then pay", "mkt_none": "No offer",
         "mkt_empty": "No offers available", "mkt_unusable": "Not usable now", "mkt_coupon": "Coupon",
         "mkt_promo": "Promotion", "mkt_goods": "item", "mkt_order": "order",
-        "dec": "Decrease quantity", "inc": "Increase quantity", "nothing_left": "Nothing is left to refund on this order",
+        "dec": "Decrease quantity", "inc": "Increase quantity",
+        "nothing_left": "Nothing is left to refund on this order",
     },
 }
 
