@@ -76,7 +76,10 @@
   function getState() {
     return new Promise(function (resolve) {
       var st = hashState();
-      if (st) { resolve(st); return; }
+      if (st) { // the overlay's next page: it names the dialog
+        if (window.parent !== window) window.parent.postMessage({pb: 'page', page: B.page}, '*');
+        resolve(st); return;
+      }
       window.addEventListener('message', function on(e) {
         var m = e.data;
         if (!m || m.pb !== 'init' || B.origins.indexOf(e.origin) < 0 || e.source !== window.parent) return;

@@ -161,7 +161,7 @@
       const L = TEXT[this._lang], S = TEXT[this._lang + 'S'], b = this._btn;
       this._state = state;
       b.setAttribute('data-state', state);
-      b.setAttribute('aria-disabled', String(/^(upcoming|ended|sold_out|off_shelf|failed|invalid)$/.test(state)));
+      b.setAttribute('aria-disabled', String(/^(upcoming|ended|sold_out|off_shelf)$/.test(state)));
       this._wait(state === 'loading' || this._busy);
       b.firstChild.textContent = this._mode === '2' ? (S[state] || S.on_sale) : (L[+this._status] || L[0]);
       b.lastChild.hidden = !sub;
@@ -321,7 +321,9 @@
       sk.append(P.loading);
       x.textContent = '×'; x.setAttribute('aria-label', TEXT[this._lang + 'S'].close);
       frame.src = url; frame.title = name;
-      box.append(sk, frame, x); wrap.append(box);
+      // focus sentinels close the Tab loop: past the x back into the page, before the page on to the x
+      const edge = to => { const e = mk('span', 'position:absolute;width:1px;height:1px;overflow:hidden'); e.tabIndex = 0; e.onfocus = () => to().focus(); return e; };
+      box.append(sk, edge(() => x), frame, x, edge(() => frame)); wrap.append(box);
       // modal: the rest of the page is inert while the sheet is open; focus comes back to what opened it
       const back = this.getClientRects().length ? this._btn : D.activeElement, inert = [];
       const close = () => {
@@ -336,6 +338,9 @@
         const m = e.data;
         if (e.origin !== server || e.source !== frame.contentWindow || !m) return;
         if (m.pb === 'ready') { up = 1; post({pb: 'init', state}); }
+        if (m.pb === 'ready' || m.pb === 'page') { // a page (order-confirm goes on to the cashier): the dialog takes its name
+          frame.title = P[m.page === 'confirm' ? 'order-confirm' : m.page] || name; box.setAttribute('aria-label', frame.title);
+        }
         if (m.pb === 'busy') t = clearTimeout(t); // paying: its result closes the overlay
         if (m.pb === 'esc') x.onclick(); // Escape inside the page
         if (m.pb === 'events') {
