@@ -200,7 +200,8 @@ def test_the_voucher_card_shows_its_errors_in_its_own_font(shared_demo: Demo, co
     page.wait_for_selector("#buy-library button[data-state=on_sale]")
     page.evaluate(CARDS_JS)
     texts = {
-        "zh-CN": {"c1": "缺少订单号,无法显示券码 (21522)", "c2": "无法查看该订单的券码:订单不存在,或不属于当前账号 (21529)"},
+        "zh-CN": {"c1": "缺少订单号,无法显示券码 (21522)",
+                  "c2": "无法查看该订单的券码:订单不存在,或不属于当前账号 (21529)"},
         "en": {"c1": "No order id: the vouchers cannot be shown (21522)",
                "c2": "This order's vouchers cannot be shown: there is no such order, or it is not yours (21529)"},
     }[lang]
