@@ -1,33 +1,24 @@
 """axe-core (the PyPI package axe-playwright-python, which bundles it) on every hosted page and the demo shop:
 order-confirm, the cashier, refund-apply (with units left and with none), refund-detail, the voucher card page and
-the shop's buy page. No serious or critical violation; the count goes into the run's summary line (conftest)."""
+the shop's buy page. No serious or critical violation; the count goes into the run's axe summary line (conftest)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
+from axe_helpers import check_page, describe
 from browser_helpers import DESKTOP, PHONE, Demo, shot
 
 pytestmark = pytest.mark.browser
 
-AXE = Axe()
-# what tests/browser/conftest.py prints at the end of the run
-AXE_SUMMARY: dict[str, int] = {"pages": 0, "serious": 0, "critical": 0}
-BAD = ("serious", "critical")
-
 
 def check(page: Any, name: str) -> None:
-    """Run axe on the page (its shadow roots included); fail on a serious or critical violation."""
+    """axe-core on the page (its shadow roots included), tallied for the run's summary line (conftest); no serious or
+    critical violation."""
     page.wait_for_load_state("networkidle")
-    results = AXE.run(page).response
-    bad = [v for v in results["violations"] if v["impact"] in BAD]
-    AXE_SUMMARY["pages"] += 1
-    for level in BAD:
-        AXE_SUMMARY[level] += sum(1 for v in bad if v["impact"] == level)
-    report = [f"{v['impact']} {v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:4]}" for v in bad]
-    assert not bad, f"{name}: " + "\n".join(report)
+    bad = check_page(page, f"hosted: {name}")
+    assert not bad, f"{name}: " + describe(bad)
 
 
 @pytest.mark.parametrize(("lang", "viewport"), [("zh-CN", "phone"), ("en", "desktop")])

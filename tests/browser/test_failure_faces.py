@@ -385,3 +385,51 @@ def test_the_overlay_is_an_accessible_dialog(demo: Demo, browser: Any, viewport:
         assert page.evaluate(FOCUSED_BUTTON_JS, "buy-library")
     finally:
         ctx.close()
+
+
+# ------------------------------------------------------------------------------------------------ the cashier
+
+@pytest.mark.parametrize(("viewport", "lang", "then"), [("phone", "zh-CN", "again"), ("desktop", "en", "close")])
+def test_a_failed_payment_shows_why_and_offers_pay_again_or_close(demo: Demo, browser: Any, viewport: str, lang: str,
+                                                                  then: str) -> None:
+    """Sandbox 支付失败 (10000): the seed's `pay` (code 2) and `error` (10000) fire; the cashier stays, with the reason,
+    重新支付 and 关闭. 重新支付 pays (a second `pay`, code 0); 关闭 closes with no further event."""
+    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
+    page = ctx.new_page()
+    page.set_default_timeout(10000)
+    zh = lang == "zh-CN"
+    try:
+        page.goto(demo.buy_page(**_q(lang)))
+        page.wait_for_selector("#buy-library button[data-state=on_sale]")
+        page.click("#buy-library button")
+        f = page.frame_locator(OVERLAY)
+        f.locator("#pay-now:enabled").click()
+        f.locator("#confirm-pay:enabled").wait_for()
+        f.locator("[data-testid=scenario]").select_option("fail")
+        f.locator("#confirm-pay").click()
+        (pay,) = _events(page, "pay")
+        assert pay["status"] == "success" and pay["result"]["code"] == 2 and pay["orderId"] and pay["outOrderNo"]
+        (err,) = _events(page, "error")
+        assert err["errNo"] == 10000 and err["errMsg"] and err["errLogId"]
+        box = f.locator("[data-testid=pay-failed]")
+        box.wait_for()
+        assert (f.locator("[data-testid=pay-failed] .pb-status").inner_text()
+                == ("支付未成功" if zh else "Payment not completed"))
+        assert f.locator("[data-testid=fail-reason]").inner_text()
+        assert f.locator("#pay-again").inner_text() == ("重新支付" if zh else "Pay again")
+        assert f.locator("#fail-close").inner_text() == ("关闭" if zh else "Close")
+        assert page.locator("[data-pay-button-overlay]").count() == 1
+        shot(page, f"cashier-failed-{viewport}-{lang}")
+        if then == "again":
+            f.locator("[data-testid=scenario]").select_option("success")
+            f.locator("#pay-again").click()
+            paid = _events(page, "pay", 2)[-1]
+            assert paid["result"]["code"] == 0 and paid["orderId"] == pay["orderId"]
+            page.wait_for_url("**/pages/orderDetail/orderDetail.html?orderId=*")
+        else:
+            f.locator("#fail-close").click()
+            page.wait_for_selector("[data-pay-button-overlay]", state="detached")
+            page.wait_for_timeout(300)
+            assert len(_events(page, "pay")) == 1  # closing after the failure adds no event
+    finally:
+        ctx.close()

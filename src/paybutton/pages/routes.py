@@ -53,6 +53,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "mkt_changed": "优惠已变化,请确认新的实付金额后再支付", "mkt_none": "不使用优惠", "mkt_empty": "暂无可用优惠",
         "mkt_unusable": "暂不可用", "mkt_coupon": "券", "mkt_promo": "活动", "mkt_goods": "商品", "mkt_order": "订单",
         "dec": "减少数量", "inc": "增加数量", "nothing_left": "这笔订单已没有可退的份数",
+        "pay_failed": "支付未成功", "pay_again": "重新支付",
     },
     "en": {
         "confirm_title": "Confirm order", "cashier_title": "Cashier", "qty": "Quantity", "phone": "Mobile",
@@ -81,7 +82,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "mkt_changed": "The discount changed; check the new amount, then pay", "mkt_none": "No offer",
         "mkt_empty": "No offers available", "mkt_unusable": "Not usable now", "mkt_coupon": "Coupon",
         "mkt_promo": "Promotion", "mkt_goods": "item", "mkt_order": "order",
-        "dec": "Decrease quantity", "inc": "Increase quantity",
+        "dec": "Decrease quantity", "inc": "Increase quantity", "pay_failed": "Payment not completed",
+        "pay_again": "Pay again",
         "nothing_left": "Nothing is left to refund on this order",
     },
 }

@@ -303,18 +303,35 @@
         var detail = {status: r.status, orderId: r.orderId, outOrderNo: r.outOrderNo, result: r.result};
         var evs = [{name: 'pay', detail: detail}];
         if (r.errNo) evs.push({name: 'error', detail: {errNo: r.errNo, errMsg: r.errMsg, errLogId: r.errLogId || logId}});
-        msg(r.result.code === 0 ? (en ? 'Paid' : '支付成功') : (r.errMsg || (en ? 'Not paid' : '未完成支付')));
         document.body.setAttribute('data-paid', String(r.result.code));
+        if (r.result.code !== 0 && r.result.code !== 3 && r.result.code !== 4) { failed(r.errMsg || reason(r.result.code), evs); return; }
+        msg(r.result.code === 0 ? (en ? 'Paid' : '支付成功') : (r.errMsg || (en ? 'Not paid' : '未完成支付')));
         clearInterval(timer);
         setTimeout(function () { emit(evs, true); }, 300);
       }, function (e) {
-        busy = false; $('cancel-pay').disabled = false;
-        var er = errorEvent(e, 21527); msg(er.errMsg);
-        emit([{name: 'error', detail: er}], false);
+        var er = errorEvent(e, 21527);
+        failed(er.errMsg, [{name: 'error', detail: er}]);
       });
     }
+    // ---- a payment that failed, timed out or was refused: the reason, 重新支付 / 关闭. Its events go now (the
+    // seed's `pay` with its code and `error`); 关闭 (or x, Escape, back) then only closes, 重新支付 tries again.
+    var shown = false;
+    function reason(code) { return code === 1 ? (en ? 'The payment timed out' : '支付超时') : (en ? 'The payment failed' : '支付失败'); }
+    function failed(text, evs) {
+      busy = false; shown = true; msg('');
+      $('fail-reason').textContent = text;
+      $('pay-failed').hidden = false; $('pay-bar').hidden = true;
+      $('pay-again').focus({preventScroll: true}); $('pay-failed').scrollIntoView({block: 'nearest'});
+      emit(evs, false);
+    }
+    $('pay-again').onclick = function () {
+      shown = false; $('pay-failed').hidden = true; $('pay-bar').hidden = false;
+      $('cancel-pay').disabled = false; $('confirm-pay').disabled = false; pay(null);
+    };
+    $('fail-close').onclick = function () { leave(); };
     $('confirm-pay').onclick = function () { pay(null); };
-    leave = function () {  // the buyer closes the cashier: the seed's `pay` with code 3, once; nothing is charged
+    leave = function () {
+      if (shown) { busy = true; clearInterval(timer); emit([], true); return; } // its events went already  // the buyer closes the cashier: the seed's `pay` with code 3, once; nothing is charged
       // paying (or closing) already: the overlay waits for that result, which closes it
       if (busy) { if (overlaid()) window.parent.postMessage({pb: 'busy'}, S.host); return; }
       busy = true; clearInterval(timer);

@@ -81,7 +81,7 @@
   // A toast: what a tap that cannot go on means, for the buyer (role=status: read out too)
   function toast(text) {
     const d = mk('div', 'position:fixed;left:50%;top:45%;transform:translate(-50%,-50%);background:#000d;color:#fff;padding:10px 16px;' +
-      'border-radius:8px;z-index:2147483600;font:14px/1.45 ' + FONT + ';max-width:80vw;text-align:center');
+      'border-radius:8px;z-index:2147483600;font:14px/1.45 ' + FONT + ';width:max-content;max-width:80vw;text-align:center');
     d.className = 'pb-toast'; d.setAttribute('role', 'status'); d.textContent = text;
     D.body.append(d);
     setTimeout(() => d.remove(), 2500);
