@@ -369,7 +369,7 @@
       // its own font and colours: a page's serif or dark theme does not leak in
       r.innerHTML = '<style>' + CSS + ':host{display:block;background:#fff;color:#161823;font:14px/1.45 ' + FONT + ';text-align:left;border-radius:12px;' +
         'padding:14px 16px 12px;margin:12px 0}p{margin:0;font-size:12px;color:#6b6c72}em{display:block;font-style:normal;color:#c4320a;padding:8px 0}' +
-        ':host([aria-busy=true]) h3{height:20px;width:60%;border-radius:4px;background:#ebecef}' +
+        ':host([data-error]) :is(p,h3,div,ul){display:none}em{padding:0}:host([aria-busy=true]) h3{height:20px;width:60%;border-radius:4px;background:#ebecef}' +
         'h3{margin:4px 0 0;font-size:16px}div{display:flex;flex-wrap:wrap;gap:0 6px}mark{margin-top:6px;font-size:12px;line-height:18px;' +
         'padding:0 6px;border-radius:4px;color:#c9203f;background:#fff0f3;border:1px solid #ffc2cf}ul{display:grid;grid-template-columns:auto 1fr auto auto;padding:0;margin:6px 0 12px}' +
         'li{grid-column:1/-1;display:grid;grid-template-columns:subgrid;align-items:center;padding:10px 0;text-align:right;border-bottom:1px solid #eee}' +
@@ -388,7 +388,7 @@
     // an error as text in the card (and its code, for the developer); none: hidden
     _say(no) {
       const em = this.shadowRoot.querySelector('em');
-      em.hidden = !no;
+      em.hidden = !no; this.toggleAttribute('data-error', !!no);
       em.textContent = no ? (TEXT[this._lang + 'E'][no] || 'errNo ' + no) + ' (' + no + ')' : '';
       if (no) this.removeAttribute('aria-busy');
     }
