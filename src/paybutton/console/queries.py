@@ -203,9 +203,9 @@ def timeline(order: dict[str, Any], items: list[dict[str, Any]], pays: list[dict
     for p in pays:
         # every payment attempt: its id (the channel's out_trade_no), channel and provider, state and outcome
         ev.append({"at": p["created_at"], "kind": "ev_paid", "ok": p["outcome"] == "SUCCESS",
-                   "text": f"{p['channel']} · {p['outcome']}" + (" · late" if p["late"] else "")
-                           + f" · {p['payment_id']} · {p.get('provider') or ''} · {p.get('state') or ''}"
-                           + (f" · {p['message']}" if p.get("message") else "")})
+                   "text": f"{p['channel']} · {p['outcome']}" + (" · late" if p["late"] else ""),
+                   "detail": f"{p['payment_id']} · {p.get('provider') or ''} · {p.get('state') or ''}"
+                             + (f" · {p['message']}" if p.get("message") else "")})
     if order["status"] in (OrderStatus.FAIL.value, OrderStatus.TIMEOUT.value):
         ev.append({"at": order["updated_at"], "kind": "ev_closed", "ok": False,
                    "text": order["status"] + (f" · {order['message']}" if order.get("message") else "")})

@@ -100,6 +100,8 @@ def error_text(err: TradeError, lang: str) -> str:
     detail = err.message or ""
     if detail and (lang == "en" or not _PROSE.search(detail)):
         base = f"{base}: {detail}"
+    elif err.detail.get("field"):
+        base = f"{base} (字段 {err.detail['field']})"  # the English detail is left off; its field is named
     return f"{code} · {base}" if code in (21511, 21512) else base
 
 
