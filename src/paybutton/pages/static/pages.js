@@ -319,6 +319,7 @@
       }
       $('pay-qr').src = '/pages/pay-qr?d=' + encodeURIComponent(action.url);
       $('pay-step').hidden = false;
+      $('pay-step').scrollIntoView({block: 'center'});
       $('pay-step-text').textContent = en ? 'Scan with WeChat to pay' : '请使用微信扫码支付';
       msg(en ? 'Waiting for payment…' : '等待支付…');
       awaitPaid(order.order_id);
