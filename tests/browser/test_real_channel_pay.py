@@ -108,7 +108,7 @@ def test_wechat_native_qr_in_the_overlay_then_refund(real: Any, page: Any) -> No
     cashier.wait_for_function("() => { const i = document.getElementById('pay-qr'); "
                               "return i.complete && i.naturalWidth > 0; }")
     assert f.locator("#pay-step-text").inner_text() == "请使用微信扫码支付"
-    assert f.locator("[data-testid=msg]").inner_text() == "等待支付…"
+    assert f.locator("[data-testid=pay-step-status]").inner_text() == "等待支付…"
     shot(page, "real-channel-wechat-qr-desktop")
     src = f.locator("[data-testid=pay-qr]").get_attribute("src")
     assert src is not None and src.startswith("/pages/pay-qr?d=weixin%3A%2F%2Fwxpay%2Fbizpayurl%3Fpr%3D")

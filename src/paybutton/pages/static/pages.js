@@ -321,7 +321,7 @@
       $('pay-step').hidden = false;
       $('pay-step').scrollIntoView({block: 'center'});
       $('pay-step-text').textContent = en ? 'Scan with WeChat to pay' : '请使用微信扫码支付';
-      msg(en ? 'Waiting for payment…' : '等待支付…');
+      $('pay-step-status').textContent = en ? 'Waiting for payment…' : '等待支付…';
       awaitPaid(order.order_id);
     }
     function realChannelPicked() {  // the sandbox's scenarios mean nothing for a configured real channel
