@@ -14,6 +14,7 @@ from sqlalchemy import select
 from paybutton.apps import service as app_service
 from paybutton.callbacks.http import CallbackClient
 from paybutton.callbacks.signing import Signer
+from paybutton.cashier import registry
 from paybutton.cashier.base import Cashier
 from paybutton.cashier.sandbox import SandboxCashier
 from paybutton.clock import Clock
@@ -133,13 +134,18 @@ class Ctx:
 
     def cashier_for(self, app: dict[str, Any], channel: str) -> Cashier:
         """The Cashier that takes `channel` ("douyin", "wechat", ...) for this app. Every pay asks here, and the
-        attempt records the answer's `name` as its provider. Today: the process's cashier (the sandbox); the real
-        channels return their Cashier from the app's pay_config."""
-        return self.cashier
+        attempt records the answer's `name` as its provider: the app's WeChat Pay or Alipay cashier when its
+        pay_config has that channel (refund notifies go to settings.public_url), else the process's cashier
+        (the sandbox)."""
+        return registry.cashier_for_app(app, channel, self.cashier, notify_base=self.settings.public_url)
 
     def cashier_by_provider(self, app: dict[str, Any], provider: str) -> Cashier:
         """The Cashier an attempt was taken by (payments.provider): for the reconciler's query, a refund and the
-        channel notify routes. An unknown provider is NOTIFY_PROVIDER_UNKNOWN (404)."""
+        channel notify routes. A real provider ("wechatpay", "alipay") the app has settings for is its cashier; the
+        process's cashier answers to its own name; anything else is NOTIFY_PROVIDER_UNKNOWN (404)."""
+        channel = registry.CHANNEL_OF.get(provider)
+        if channel is not None and registry.configured(app, channel):
+            return registry.cashier_by_provider(app, provider, self.cashier, notify_base=self.settings.public_url)
         if provider == self.cashier.name:
             return self.cashier
         raise TradeError("NOTIFY_PROVIDER_UNKNOWN", provider)

@@ -318,7 +318,7 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
     req = ChargeRequest(
         out_trade_no=pid, order_id=order["order_id"], amount=order["payable"],
         description=str(order["goods"]["name"])[:100], channel=channel, scenario=scenario, client=client,
-        client_ip=client_ip, return_url=f"{base}/pages/cashier?app_id={app_id}&order={order['order_id']}",
+        client_ip=client_ip, return_url=f"{base}/pages/cashier?app_id={app_id}&order={order['order_id']}&returned=1",
         notify_url=f"{base}/pay/notify/{cashier.name}/{app_id}", expire_at_ms=order["pay_expire_at"])
     try:
         charge = await cashier.charge(req)

@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from paybutton.api.common import CtxDep
 from paybutton.apps.service import check_theme
+from paybutton.cashier import registry
 from paybutton.errors import TradeError
 from paybutton.fulfillment.service import QR_PREFIX
 from paybutton.goods import rules as goods_rules
@@ -220,8 +221,12 @@ async def order_confirm(request: Request, ctx: CtxDep, app_id: Annotated[str, Qu
 async def cashier(request: Request, ctx: CtxDep, app_id: Annotated[str, Query()], order: Annotated[str, Query()],
                   lang: str | None = None, ret: str | None = None) -> HTMLResponse:
     scenarios = ["success", "fail", "timeout", "user_closed", "cancel", "open_failed", "app_missing"]
+    # a channel's return (returned=1) appends its own params, Alipay's own app_id among them: ours is the first
+    app_id = request.query_params.getlist("app_id")[0]
+    app = await _app(ctx, app_id)
+    real = [c for c in (app or {}).get("channels", []) if c in registry.PROVIDERS and registry.configured(app or {}, c)]
     return await _page(request, ctx, "cashier.html", app_id, lang, ret,
-                       {"page": "cashier", "order": order, "scenarios": scenarios})
+                       {"page": "cashier", "order": order, "scenarios": scenarios, "realChannels": real})
 
 
 @router.get("/pages/refund-apply", response_class=HTMLResponse)

@@ -300,6 +300,7 @@
       var sel = $('scenario');
       var body = {channel: ch ? ch.value : (B.channels[0] || 'douyin'), scenario: scenario || (sel ? sel.value : null)};
       api('POST', '/api/buyer/v1/orders/' + encodeURIComponent(order.order_id) + '/pay', body).then(function (r) {
+        if (r.result && r.result.pending) { channelStep(r.result.action); return; }
         var detail = {status: r.status, orderId: r.orderId, outOrderNo: r.outOrderNo, result: r.result};
         var evs = [{name: 'pay', detail: detail}];
         if (r.errNo) evs.push({name: 'error', detail: {errNo: r.errNo, errMsg: r.errMsg, errLogId: r.errLogId || logId}});
@@ -329,6 +330,63 @@
       $('cancel-pay').disabled = false; $('confirm-pay').disabled = false; pay(null);
     };
     $('fail-close').onclick = function () { leave(); };
+    // ---- a real channel's step (channelStep, awaitPaid, channelEnd, realChannelPicked): the order decides
+    function channelEnd(o) {  // the order ended: paid -> the sandbox's success; TIMEOUT/FAIL -> the failure face
+      var code = o.status === 'SUCCESS' ? 0 : o.status === 'TIMEOUT' ? 1 : 2;
+      var result = {code: code, orderId: o.order_id};
+      if (code) result.errMsg = code === 1 ? (en ? 'The order has timed out' : '订单已超时') : (en ? 'Not paid' : '未完成支付');
+      msg(code ? result.errMsg : (en ? 'Paid' : '支付成功'));
+      $('pay-step').hidden = true;
+      document.body.setAttribute('data-paid', String(code));
+      clearInterval(timer);
+      setTimeout(function () {
+        emit([{name: 'pay', detail: {status: 'success', orderId: o.order_id, outOrderNo: o.out_order_no, result: result}}], true);
+      }, 300);
+    }
+    function awaitPaid(oid) {  // poll the buyer's order until it ends (a notify or the reconciler settles it)
+      api('GET', '/api/buyer/v1/orders/' + encodeURIComponent(oid)).then(function (o) {
+        if (['SUCCESS', 'TIMEOUT', 'FAIL'].indexOf(o.status) >= 0) { channelEnd(o); return; }
+        setTimeout(function () { awaitPaid(oid); }, 1500);
+      }, function () { setTimeout(function () { awaitPaid(oid); }, 3000); });
+    }
+    function channelStep(action) {
+      if (action.kind === 'redirect') {  // the channel's page; it returns to this cashier with returned=1
+        try { sessionStorage.setItem('pb-cashier-' + order.order_id, JSON.stringify({S: S, href: location.href.split('#')[0]})); } catch (err) { /* private mode */ }
+        msg(en ? 'Opening the payment page…' : '正在前往支付…');
+        location.href = action.url;
+        return;
+      }
+      $('pay-qr').src = '/pages/pay-qr?d=' + encodeURIComponent(action.url);
+      $('pay-step').hidden = false;
+      $('pay-step').scrollIntoView({block: 'center'});
+      $('pay-step-text').textContent = en ? 'Scan with WeChat to pay' : '请使用微信扫码支付';
+      $('pay-step-status').textContent = en ? 'Waiting for payment…' : '等待支付…';
+      awaitPaid(order.order_id);
+    }
+    function realChannelPicked() {  // the sandbox's scenarios mean nothing for a configured real channel
+      var ch = document.querySelector('input[name=channel]:checked'), card = $('scenario') && $('scenario').closest('section');
+      if (card) card.hidden = !!ch && (B.realChannels || []).indexOf(ch.value) >= 0;
+    }
+    Array.prototype.forEach.call(document.querySelectorAll('input[name=channel]'), function (i) { i.addEventListener('change', realChannelPicked); });
+    realChannelPicked();
+    if (/[?&]returned=1(&|$)/.test(location.search)) {  // back from a channel's page: the order says how it went
+      var saved = null;
+      try { saved = JSON.parse(sessionStorage.getItem('pb-cashier-' + B.order) || 'null'); } catch (err) { saved = null; }
+      if (saved && saved.href && saved.href.indexOf('returned=1') < 0 && saved.href.indexOf('ret=') >= 0 && !B.ret) {
+        location.replace(saved.href + '&returned=1');  // the page we left (its ret= and lang=) takes the result
+        return;
+      }
+      S = saved ? saved.S : hashState();
+      busy = true;
+      msg(en ? 'Confirming the payment…' : '正在确认支付结果…');
+      api('GET', '/api/buyer/v1/orders/' + encodeURIComponent(B.order)).then(function (o) {
+        order = o;
+        $('amount').textContent = yuan(o.payable);
+        $('order-name').textContent = o.goods.name + ' × ' + o.quantity;
+        awaitPaid(o.order_id);
+      }, function (e) { var er = errorEvent(e, 21526); msg(er.errMsg); emit([{name: 'error', detail: er}], false); });
+      return;
+    }
     $('confirm-pay').onclick = function () { pay(null); };
     leave = function () {
       if (shown) { busy = true; clearInterval(timer); emit([], true); return; } // its events went already  // the buyer closes the cashier: the seed's `pay` with code 3, once; nothing is charged
