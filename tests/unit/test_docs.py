@@ -128,7 +128,7 @@ def test_every_server_path_in_the_docs_exists(name: str) -> None:
 def _commands(text: str) -> set[tuple[str, ...]]:
     found: set[tuple[str, ...]] = set()
     snippets = re.findall(r"`(paybutton [^`]+)`", text)
-    for block in re.findall(r"```sh\n(.*?)```", text, flags=re.S):
+    for block in re.findall(r"```sh[^\n]*\n(.*?)```", text, flags=re.S):
         snippets += [ln.strip() for ln in block.splitlines() if re.match(r"\s*(\S*/)?paybutton ", ln)]
     for snippet in snippets:
         words = re.sub(r"^.*?paybutton ", "", snippet).split()
