@@ -54,7 +54,7 @@
   if (B.ret) { $('pb-back').hidden = false; $('pb-back').onclick = function () { leave(); }; }
   // Escape in an overlay: the host closes it as its x does (the cashier's user close)
   document.addEventListener('keydown', function (e) {
-    if (e.key === 'Escape' && !B.ret && window.parent !== window) window.parent.postMessage({pb: 'esc'}, '*');
+    if (e.key === 'Escape' && overlaid()) window.parent.postMessage({pb: 'esc'}, S.host);
   });
   function errorEvent(e, fallbackNo) {
     return {errNo: e && e.errNo || fallbackNo, errMsg: (e && e.errMsg) || String(e),
@@ -77,7 +77,7 @@
     return new Promise(function (resolve) {
       var st = hashState();
       if (st) { // the overlay's next page: it names the dialog
-        if (window.parent !== window) window.parent.postMessage({pb: 'page', page: B.page}, '*');
+        if (window.parent !== window && B.origins.indexOf(st.host) >= 0) window.parent.postMessage({pb: 'page', page: B.page}, st.host);
         resolve(st); return;
       }
       window.addEventListener('message', function on(e) {
