@@ -95,7 +95,7 @@ def _session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 _checked: dict[str, Any] = {"databases": 0, "problems": []}
 # tests/api/test_schemathesis.py fills this; the terminal summary prints it.
 FUZZ: dict[str, Any] = {"operations": set(), "cases": 0, "server_errors": 0, "violations": 0, "seconds": 0.0,
-                        "database": ""}
+                        "database": "", "rounds": 0}
 
 
 async def _check(url: str) -> list[str]:
@@ -173,7 +173,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line(
             f"schemathesis: {len(FUZZ['operations'])} operations, {FUZZ['cases']} cases, "
             f"{FUZZ['server_errors']} server errors, {FUZZ['violations']} schema violations "
-            f"({FUZZ['database']}, {FUZZ['seconds']:.0f} s)")
+            f"({FUZZ['database']}, {FUZZ['rounds']} rounds, {FUZZ['seconds']:.0f} s in requests)")
 
 
 # ---------------------------------------------------------------- the app, in-process and live
