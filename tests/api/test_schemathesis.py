@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from conftest import FUZZ, LiveServer, _pg_admin, _pg_url_for
+from conftest import FUZZ, LiveServer, _check, _checked, _pg_admin, _pg_url_for
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
 from merchant_stub import MerchantStub
@@ -86,8 +86,13 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     finally:
         server.stop()
         merchant.stop()
-        if pg_name:
-            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+        try:  # whatever the fuzzing wrote ends with `paybutton check`, as every database test (tests/conftest.py)
+            problems = asyncio.run(_check(url))
+            _checked["databases"] += 1
+            _checked["problems"].extend(f"schemathesis ({FUZZ['database']}): {p}" for p in problems)
+        finally:
+            if pg_name:
+                asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
 
 
 def _runner(operation: Any, mode: GenerationMode, url: str, headers: dict[str, str], excluded: list[Any],
