@@ -26,10 +26,10 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from conftest import FUZZ, LiveServer, _check, _checked, _pg_admin, _pg_url_for
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
 from merchant_stub import MerchantStub
+from root_conftest import FUZZ, LiveServer, _check, _checked, _pg_admin, _pg_url_for
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
