@@ -44,10 +44,10 @@ chaos: $(STAMP)
 # SQLite then PostgreSQL (PAYBUTTON_TEST_PG_URL). FUZZ_ARGS goes to pytest; PAYBUTTON_FUZZ_* pass through the env.
 PAYBUTTON_FUZZ_SECONDS ?= 300
 fuzz: $(STAMP)
-	PAYBUTTON_FUZZ_SECONDS=$(PAYBUTTON_FUZZ_SECONDS) PAYBUTTON_FUZZ_DB=sqlite \
-		$(BIN)/pytest -q -p no:cacheprovider tests/api/test_schemathesis.py $(FUZZ_ARGS)
-	PAYBUTTON_FUZZ_SECONDS=$(PAYBUTTON_FUZZ_SECONDS) PAYBUTTON_FUZZ_DB=postgresql \
-		$(BIN)/pytest -q -p no:cacheprovider tests/api/test_schemathesis.py $(FUZZ_ARGS)
+	@rc=0; for db in sqlite postgresql; do \
+		PAYBUTTON_FUZZ_SECONDS=$(PAYBUTTON_FUZZ_SECONDS) PAYBUTTON_FUZZ_DB=$$db \
+		$(BIN)/pytest -q -p no:cacheprovider tests/api/test_schemathesis.py $(FUZZ_ARGS) || rc=1; \
+	done; exit $$rc
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -31,11 +31,12 @@ GOODS_INFO_SCHEMA: dict[str, Any] = {
         "goodsName": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": NAME_PATTERN},
         "goodsPhoto": {"type": "string"},
         "dateRule": {"type": "string", "maxLength": 256, "pattern": NAME_PATTERN},
-        "minLimits": {"type": "integer", "minimum": 1, "maximum": 1},
-        "maxLimits": {"type": "integer", "minimum": 1, "maximum": 99999},
-        "goodsLabels": {"type": "array", "maxItems": 0, "description": "GoodsLabel[] (see goods/create)"},
+        "minLimits": {"type": ["integer", "null"], "minimum": 1, "maximum": 1, "description": "null: 1"},
+        "maxLimits": {"type": ["integer", "null"], "minimum": 1, "maximum": 99999, "description": "null: the default"},
+        "goodsLabels": {"type": ["array", "null"], "maxItems": 0, "description": "GoodsLabel[] (see goods/create)"},
         "validation": {"type": "object", "properties": {"phoneNumber": {"type": "object", "properties": {
-            "required": {"type": "boolean"}}}}},
+            "required": {"type": "boolean"}}, "additionalProperties": {"$ref": "#/components/schemas/CleanJson"}}},
+            "additionalProperties": {"$ref": "#/components/schemas/CleanJson"}},
     },
     "additionalProperties": {"$ref": "#/components/schemas/CleanJson"},
 }

@@ -124,6 +124,9 @@ def _state_edge_rule(key: str, schema: Any) -> None:
 
 def _state_edge_rules(node: Any) -> None:
     if isinstance(node, dict):
+        if node.get("type") == "integer" or node.get("type") == ["integer", "null"]:  # the edge: BIGINT only
+            node.setdefault("minimum", inputs.BIGINT_MIN)
+            node.setdefault("maximum", inputs.BIGINT_MAX)
         props = node.get("properties")
         if isinstance(props, dict):
             for key, sub in props.items():
