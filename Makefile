@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test test-fast lint bench chaos browsers clean
+.PHONY: demo serve test test-fast lint bench chaos fuzz browsers clean
 
 $(STAMP): pyproject.toml
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -39,6 +39,15 @@ bench: $(STAMP)
 
 chaos: $(STAMP)
 	$(BIN)/python -m bench.chaos $(CHAOS_ARGS)
+
+# Schemathesis over every operation of /openapi.json, long: PAYBUTTON_FUZZ_SECONDS (default 300) per database,
+# SQLite then PostgreSQL (PAYBUTTON_TEST_PG_URL). FUZZ_ARGS goes to pytest; PAYBUTTON_FUZZ_* pass through the env.
+PAYBUTTON_FUZZ_SECONDS ?= 300
+fuzz: $(STAMP)
+	@rc=0; for db in sqlite postgresql; do \
+		PAYBUTTON_FUZZ_SECONDS=$(PAYBUTTON_FUZZ_SECONDS) PAYBUTTON_FUZZ_DB=$$db \
+		$(BIN)/pytest -q -p no:cacheprovider tests/api/test_schemathesis.py $(FUZZ_ARGS) || rc=1; \
+	done; exit $$rc
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

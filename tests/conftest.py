@@ -7,6 +7,7 @@ import asyncio
 import os
 import shutil
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -92,10 +93,13 @@ def _session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("pb")
 
 
+# Test modules import this file's helpers as `root_conftest`: the name `conftest` is taken by whichever
+# conftest.py pytest imported last (tests/integration/, tests/browser/ ...) when several directories run.
+sys.modules["root_conftest"] = sys.modules[__name__]
 _checked: dict[str, Any] = {"databases": 0, "problems": []}
 # tests/api/test_schemathesis.py fills this; the terminal summary prints it.
 FUZZ: dict[str, Any] = {"operations": set(), "cases": 0, "server_errors": 0, "violations": 0, "seconds": 0.0,
-                        "database": ""}
+                        "database": "", "rounds": 0}
 
 
 async def _check(url: str) -> list[str]:
@@ -173,7 +177,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line(
             f"schemathesis: {len(FUZZ['operations'])} operations, {FUZZ['cases']} cases, "
             f"{FUZZ['server_errors']} server errors, {FUZZ['violations']} schema violations "
-            f"({FUZZ['database']}, {FUZZ['seconds']:.0f} s)")
+            f"({FUZZ['database']}, {FUZZ['rounds']} rounds, {FUZZ['seconds']:.0f} s in requests)")
 
 
 # ---------------------------------------------------------------- the app, in-process and live

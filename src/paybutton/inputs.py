@@ -47,8 +47,14 @@ NAME_KEYS = frozenset({"name", "contact_name", "goods_name", "merchant_name", "t
 TEXT_KEYS = frozenset({"note", "description", "refund_description", "deny_message", "message"})
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_CONTROL_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_CLASS = "\x00-\x1f\x7f-\x9f\u2028\u2029"
+_CONTROL_MULTILINE_CLASS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_CONTROL = re.compile(f"[{_CONTROL_CLASS}]")
+_CONTROL_MULTILINE = re.compile(f"[{_CONTROL_MULTILINE_CLASS}]")
+# The same two rules as JSON Schema patterns: /openapi.json puts them on every property and query parameter named
+# in NAME_KEYS / TEXT_KEYS (api/schema.py), so the schema says what the edge refuses.
+NAME_PATTERN = f"^[^{_CONTROL_CLASS}]*$"
+TEXT_PATTERN = f"^[^{_CONTROL_MULTILINE_CLASS}]*$"
 
 
 class Refused(ValueError):

@@ -22,6 +22,7 @@ from paybutton.app import create_app
 from paybutton.apps import service as app_service
 from paybutton.config import Settings
 from paybutton.db import Database
+from paybutton.goods.rules import MAX_UNIT_PRICE
 from paybutton.marketing.rules import Line, MarketingInvalid, parse_calculation
 from paybutton.tables import callback_attempts, goods, item_orders, orders
 
@@ -416,6 +417,10 @@ async def test_marketing_down_at_order_time_sells_at_full_price_only_if_the_buye
     ({"goods_id": "nope", "goods_type": 1}, 404, "GOODS_NOT_FOUND"),
     ({"goods_id": "g", "goods_type": 3}, 400, "GOODS_TYPE_INVALID"),
     ({"goods_id": "bbq", "goods_type": 2, "goods_info": {"currentPrice": "9900"}}, 400, "GOODS_INFO_TYPE_INVALID"),
+    ({"goods_id": "bbq", "goods_type": 2, "goods_info": {**MERCHANT_INFO, "validation": 422}}, 400,
+     "GOODS_INFO_TYPE_INVALID"),
+    ({"goods_id": "bbq", "goods_type": 2, "goods_info": {**MERCHANT_INFO, "currentPrice": MAX_UNIT_PRICE + 1}}, 400,
+     "GOODS_INFO_TYPE_INVALID"),
     ({"goods_id": "bbq", "goods_type": 2, "quantity": 6, "goods_info": MERCHANT_INFO}, 422,
      "QUANTITY_OUT_OF_LIMITS"),
 ])

@@ -381,3 +381,21 @@ def test_goods_problems_collects_every_field_and_raises_the_first() -> None:
     assert (e.name, e.message, e.detail) == ("INVALID_PARAMETER", "name must be 1-256 characters", {"field": "name"})
     assert len(getattr(e, "problems", [])) == 6
     assert all(p.text("zh-CN") and not any("一" <= ch <= "鿿" for ch in p.text("en")) for p in found)
+
+
+@pytest.mark.parametrize(("info", "required"), [
+    ({}, False), ({"validation": {}}, False), ({"validation": {"phoneNumber": {}}}, False),
+    ({"validation": {"phoneNumber": {"required": True}, "reservationType": 1}}, True),
+])
+def test_phone_required_reads_the_documented_validation(info: dict[str, Any], required: bool) -> None:
+    assert rules.phone_required(info) is required
+
+
+@pytest.mark.parametrize("info", [
+    {"validation": None}, {"validation": 422}, {"validation": []}, {"validation": {"phoneNumber": "yes"}},
+    {"validation": {"phoneNumber": {"required": 1}}}, {"validation": {"phoneNumber": {"required": None}}},
+])
+def test_phone_required_refuses_other_types(info: dict[str, Any]) -> None:
+    with pytest.raises(TradeError) as e:
+        rules.phone_required(info)
+    assert e.value.name == "GOODS_INFO_TYPE_INVALID"

@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJso
 from paybutton.api import order_keys
 from paybutton.api.buyer_marketing import (
     MERCHANT_GOODS_NEED_INFO,
-    NAME_PATTERN,
     GoodsInfo,
     MarketingBody,
     choices_of,
@@ -23,7 +22,7 @@ from paybutton.api.common import Buyer, BuyerDep, CtxDep
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.goods import service as goods_service
-from paybutton.inputs import PATH_ID_PATTERN
+from paybutton.inputs import NAME_PATTERN, PATH_ID_PATTERN
 from paybutton.order import paying
 from paybutton.order import service as orders
 

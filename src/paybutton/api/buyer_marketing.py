@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJso
 
 from paybutton.api.common import Buyer, BuyerDep, CtxDep
 from paybutton.context import Ctx
+from paybutton.goods.rules import MAX_UNIT_PRICE
+from paybutton.inputs import NAME_PATTERN
 from paybutton.marketing import service as marketing
 from paybutton.marketing.rules import MAX_SELECTED, Choice
 from paybutton.order import service as orders
@@ -21,20 +23,20 @@ router = APIRouter(prefix="/api/buyer/v1", tags=["buyer"])
 # The merchant goods object bind:getgoodsinfo resolves (seed guide), as documented in /openapi.json; a breach
 # answers 21512 (types, limits) or 21511 (labels), which also covers the rules across fields (min <= max, the
 # label exclusions) that the schema does not state.
-NAME_PATTERN = "^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
 GOODS_INFO_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["currentPrice", "goodsName", "goodsPhoto"],
     "properties": {
-        "currentPrice": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1, "description": "fen"},
+        "currentPrice": {"type": "integer", "minimum": 0, "maximum": MAX_UNIT_PRICE, "description": "fen"},
         "goodsName": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": NAME_PATTERN},
         "goodsPhoto": {"type": "string"},
         "dateRule": {"type": "string", "maxLength": 256, "pattern": NAME_PATTERN},
-        "minLimits": {"type": "integer", "minimum": 1, "maximum": 1},
-        "maxLimits": {"type": "integer", "minimum": 1, "maximum": 99999},
-        "goodsLabels": {"type": "array", "maxItems": 0, "description": "GoodsLabel[] (see goods/create)"},
+        "minLimits": {"type": ["integer", "null"], "minimum": 1, "maximum": 1, "description": "null: 1"},
+        "maxLimits": {"type": ["integer", "null"], "minimum": 1, "maximum": 99999, "description": "null: the default"},
+        "goodsLabels": {"type": ["array", "null"], "maxItems": 0, "description": "GoodsLabel[] (see goods/create)"},
         "validation": {"type": "object", "properties": {"phoneNumber": {"type": "object", "properties": {
-            "required": {"type": "boolean"}}}}},
+            "required": {"type": "boolean"}}, "additionalProperties": {"$ref": "#/components/schemas/CleanJson"}}},
+            "additionalProperties": {"$ref": "#/components/schemas/CleanJson"}},
     },
     "additionalProperties": {"$ref": "#/components/schemas/CleanJson"},
 }

@@ -9,9 +9,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from paybutton.api.buyer import PathId
-from paybutton.api.buyer_marketing import NAME_PATTERN
 from paybutton.api.common import BuyerDep, CtxDep
 from paybutton.fulfillment import service as vouchers
+from paybutton.inputs import NAME_PATTERN, TEXT_PATTERN
 from paybutton.refund import applying, rules
 from paybutton.refund import service as refunds
 
@@ -30,7 +30,7 @@ class ApplyRefundBody(BaseModel):
     quantity: StrictInt | None = Field(default=None, description="units picked on the stepper")
     refund_total_amount: StrictInt | None = Field(default=None, description="legacy 1.0 orders: fen")
     reason: StrictStr = Field(default="", max_length=64, pattern=NAME_PATTERN)
-    note: StrictStr = Field(default="", max_length=500)
+    note: StrictStr = Field(default="", max_length=500, pattern=TEXT_PATTERN)
     cp_extra: StrictStr | None = Field(default=None, max_length=4096)
 
 

@@ -11,16 +11,20 @@ notify already taken is answered ok and changes nothing."""
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
 from paybutton.api.common import CtxDep
 from paybutton.cashier.base import Cashier, NotifyEvent, NotifyRejected
 from paybutton.errors import TradeError
+from paybutton.inputs import PATH_ID_PATTERN
 from paybutton.order import paying
 from paybutton.refund import service as refunds
 
 router = APIRouter(tags=["channels"])
+# Both path segments are ids (a provider name, an app id): the edge's id rule, documented in /openapi.json.
+Segment = Annotated[str, Path(pattern=PATH_ID_PATTERN, description="an id: 1-64 of A-Z a-z 0-9 _ . | * @ -")]
 log = logging.getLogger("paybutton.notify")
 
 
@@ -50,7 +54,7 @@ async def _verified(ctx: CtxDep, request: Request, provider: str, app_id: str,
 
 
 @router.post("/pay/notify/{provider}/{app_id}", summary="A payment channel's payment notify", response_model=None)
-async def payment_notify(provider: str, app_id: str, request: Request, ctx: CtxDep) -> Response:
+async def payment_notify(provider: Segment, app_id: Segment, request: Request, ctx: CtxDep) -> Response:
     cashier, ev = await _verified(ctx, request, provider, app_id, "payment")
     if ev is None:
         return _answer(cashier, False)
@@ -59,7 +63,7 @@ async def payment_notify(provider: str, app_id: str, request: Request, ctx: CtxD
 
 @router.post("/pay/notify/{provider}/{app_id}/refund", summary="A payment channel's refund notify",
              response_model=None)
-async def refund_notify(provider: str, app_id: str, request: Request, ctx: CtxDep) -> Response:
+async def refund_notify(provider: Segment, app_id: Segment, request: Request, ctx: CtxDep) -> Response:
     cashier, ev = await _verified(ctx, request, provider, app_id, "refund")
     if ev is None:
         return _answer(cashier, False)

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from paybutton import inputs
 from paybutton.api import guard
 from paybutton.errors import REGISTRY
 
@@ -104,6 +105,68 @@ def _clean_free_objects(node: Any) -> None:
             _clean_free_objects(v)
 
 
+def _edge_pattern(key: str) -> str | None:
+    if key in inputs.NAME_KEYS:
+        return inputs.NAME_PATTERN
+    return inputs.TEXT_PATTERN if key in inputs.TEXT_KEYS else None
+
+
+def _state_edge_rule(key: str, schema: Any) -> None:
+    """A string named in inputs.NAME_KEYS/TEXT_KEYS gets the edge's control-character rule as its pattern (unless
+    it declares a pattern of its own), wherever it is declared: the edge checks by name (inputs.check_field)."""
+    pattern = _edge_pattern(key)
+    if pattern is None or not isinstance(schema, dict):
+        return
+    for s in [schema, *schema.get("anyOf", [])]:
+        if isinstance(s, dict) and s.get("type") == "string" and "pattern" not in s:
+            s["pattern"] = pattern
+
+
+def _state_edge_rules(node: Any) -> None:
+    if isinstance(node, dict):
+        if node.get("type") == "integer" or node.get("type") == ["integer", "null"]:  # the edge: BIGINT only
+            node.setdefault("minimum", inputs.BIGINT_MIN)
+            node.setdefault("maximum", inputs.BIGINT_MAX)
+        props = node.get("properties")
+        if isinstance(props, dict):
+            for key, sub in props.items():
+                _state_edge_rule(key, sub)
+        for v in node.values():
+            _state_edge_rules(v)
+    elif isinstance(node, list):
+        for v in node:
+            _state_edge_rules(v)
+
+
+def _refs(node: Any, found: set[str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            found.add(ref.rsplit("/", 1)[-1])
+        for v in node.values():
+            _refs(v, found)
+    elif isinstance(node, list):
+        for v in node:
+            _refs(v, found)
+
+
+def _request_schemas(spec: dict[str, Any]) -> set[str]:
+    """The component schemas a request body uses, directly or through others."""
+    schemas = spec["components"]["schemas"]
+    todo: set[str] = set()
+    for ops in spec.get("paths", {}).values():
+        for op in ops.values():
+            _refs(op.get("requestBody"), todo)
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in schemas or name == "CleanJson":
+            continue
+        seen.add(name)
+        _refs(schemas[name], todo)
+    return seen
+
+
 class PaybuttonAPI(FastAPI):
     """FastAPI whose /openapi.json adds the error answers to every operation."""
 
@@ -122,8 +185,14 @@ class PaybuttonAPI(FastAPI):
                 body["additionalProperties"] = {"$ref": "#/components/schemas/CleanJson"}
             _clean_free_objects(body)
         schemas["CleanJson"] = CLEAN_JSON
+        for name in _request_schemas(spec):  # not answers: they may quote what they refuse
+            _state_edge_rules(schemas[name])
         for path, ops in spec.get("paths", {}).items():
             for method, op in ops.items():
+                for param in op.get("parameters", []):
+                    if param.get("in") == "query":
+                        _state_edge_rule(param["name"], param.get("schema"))
+                _state_edge_rules(op.get("requestBody"))
                 responses = op.setdefault("responses", {})
                 responses.pop("422", None)  # FastAPI's validation body: ours answers INVALID_PARAMETER instead
                 for status, resp in responses.items():

@@ -3,6 +3,7 @@ matters on the order path). One session per process, keep-alive, no proxies from
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -44,7 +45,9 @@ class CallbackClient:
     async def post(self, url: str, *, content: bytes, headers: dict[str, str], budget: float) -> Answer:
         session = self._open()
         try:
-            async with session.post(url, data=content, headers=headers,
+            # aiohttp warns (ResourceWarning) on raw bytes of 1 MiB or more: a stream carries those instead
+            data: bytes | io.BytesIO = content if len(content) < 2**20 else io.BytesIO(content)
+            async with session.post(url, data=data, headers=headers,
                                     timeout=aiohttp.ClientTimeout(total=budget)) as resp:
                 raw = await resp.read()
                 return Answer(resp.status, raw.decode("utf-8", errors="replace"))

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from paybutton.errors import TradeError
 from paybutton.goods.problems import Problem, raise_first
 
 # --- labels (seed: GoodsLabel) ---------------------------------------------------------------------
@@ -155,6 +156,26 @@ def validate_limits(min_limits: Any = None, max_limits: Any = None) -> tuple[int
     limits, found = limits_problems(min_limits, max_limits)
     raise_first(found)
     return limits
+
+
+# The largest unit price a merchant good may say (fen): with the largest quantity (99999) the order total still
+# fits a BIGINT column.
+MAX_UNIT_PRICE: Final = (2**63 - 1) // 100_000
+
+
+def phone_required(info: dict[str, Any]) -> bool:
+    """validation.phoneNumber.required (reference: validation is an object, phoneNumber an object, required a
+    boolean); absent parts mean "optional", a part of another type is 21512."""
+    validation = info.get("validation", {})
+    if not isinstance(validation, dict):
+        raise TradeError("GOODS_INFO_TYPE_INVALID", "validation must be an object")
+    phone = validation.get("phoneNumber", {})
+    if not isinstance(phone, dict):
+        raise TradeError("GOODS_INFO_TYPE_INVALID", "validation.phoneNumber must be an object")
+    required = phone.get("required", False)
+    if not isinstance(required, bool):
+        raise TradeError("GOODS_INFO_TYPE_INVALID", "validation.phoneNumber.required must be a boolean")
+    return required
 
 
 def label_text(label: Mapping[str, Any], lang: str = "zh-CN") -> str:

@@ -92,8 +92,9 @@ def _merchant_goods_snapshot(info: dict[str, Any] | None) -> tuple[dict[str, Any
     price = info.get("currentPrice")
     name = info.get("goodsName")
     photo = info.get("goodsPhoto")
-    if not isinstance(price, int) or isinstance(price, bool) or price < 0:
-        raise TradeError("GOODS_INFO_TYPE_INVALID", "currentPrice must be a non-negative integer (fen)")
+    if not isinstance(price, int) or isinstance(price, bool) or not 0 <= price <= goods_rules.MAX_UNIT_PRICE:
+        raise TradeError("GOODS_INFO_TYPE_INVALID",
+                         f"currentPrice must be an integer 0..{goods_rules.MAX_UNIT_PRICE} (fen)")
     if not isinstance(name, str) or not name:
         raise TradeError("GOODS_INFO_TYPE_INVALID", "goodsName must be a non-empty string")
     if not isinstance(photo, str):
@@ -103,8 +104,7 @@ def _merchant_goods_snapshot(info: dict[str, Any] | None) -> tuple[dict[str, Any
     date_rule = info.get("dateRule", "周一至周日可用")
     if not isinstance(date_rule, str):
         raise TradeError("GOODS_INFO_TYPE_INVALID", "dateRule must be a string")
-    validation = info.get("validation") or {}
-    required = bool(((validation.get("phoneNumber") or {}) if isinstance(validation, dict) else {}).get("required"))
+    required = goods_rules.phone_required(info)
     snap = {"name": name, "photo_url": photo, "labels": labels, "date_rule": date_rule}
     return snap, price, lo, hi, required
 
