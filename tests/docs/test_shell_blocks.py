@@ -44,6 +44,8 @@ NO_RUN = {
     ("README.md", "PAYBUTTON_DATABASE_URL=postgresql://user@db/paybutton .venv/bin/paybutton serve --host 0.0.0.0 "
                   "--workers 2"): "serves until stopped, on a PostgreSQL host named db",
     ("README.md", "make chaos"): "the crash drill takes minutes (its short version is tests/integration/test_chaos.py)",
+    ("README.md", "make fuzz"): "the long schemathesis run takes 5 minutes a database (its CI round is "
+                                "tests/api/test_schemathesis.py)",
     ("examples/README.md", "make demo"): "serves until stopped; this test's demo runs in the same folder on the same "
                                          "default database file and stands for it",
     ("bench/README.md", "make bench"): "the benchmark takes minutes and the whole machine",
