@@ -11,6 +11,7 @@ import socket
 
 from paybutton.callbacks.dispatcher import run_dispatcher
 from paybutton.context import Ctx
+from paybutton.loop import run_every
 from paybutton.order import service as orders
 from paybutton.order.reconcile import run_reconciler
 from paybutton.refund import service as refunds
@@ -20,17 +21,14 @@ log = logging.getLogger("paybutton.workers")
 
 async def run_sweeper(ctx: Ctx, stop: asyncio.Event | None = None) -> None:
     """Time out unpaid orders past their deadline, forever (or until `stop`)."""
-    while stop is None or not stop.is_set():
-        try:
-            ended = await orders.expire_due(ctx)
-            if ended:
-                log.info("timed out %d unpaid orders", ended)
-                continue
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("expiry sweep failed; retrying")
-        await asyncio.sleep(ctx.settings.sweep_interval_seconds)
+
+    async def step() -> bool:
+        ended = await orders.expire_due(ctx)
+        if ended:
+            log.info("timed out %d unpaid orders", ended)
+        return ended > 0
+
+    await run_every("expiry sweeper", step, lambda: ctx.settings.sweep_interval_seconds, stop)
 
 
 def worker_id() -> str:

@@ -4,7 +4,6 @@ attempt, then settle each row (DONE, retry per its schedule, or DEAD) with a gua
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from paybutton.callbacks.http import Answer, CallbackTimeout
 from paybutton.callbacks.outbox import DEAD, DONE, PENDING
 from paybutton.callbacks.schedules import next_delay
 from paybutton.context import Ctx
+from paybutton.loop import run_every
 from paybutton.tables import callback_attempts, outbox
 
 log = logging.getLogger("paybutton.callbacks")
@@ -198,15 +198,8 @@ async def run_dispatcher(
     """Dispatch every `dispatch_interval_seconds` (at once again after a full batch) until `stop` is set.
 
     Any error is logged and the loop goes on: a database hiccup must not stop callbacks for good."""
-    stop = stop or asyncio.Event()
-    while not stop.is_set():
-        try:
-            found = await dispatch_due(ctx, worker_id=worker_id, limit=limit)
-        except Exception:
-            log.exception("callback dispatcher %s: dispatch failed", worker_id)
-            found = 0
-        if found >= limit:
-            await asyncio.sleep(0)
-            continue
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=ctx.settings.dispatch_interval_seconds)
+
+    async def step() -> bool:
+        return await dispatch_due(ctx, worker_id=worker_id, limit=limit) >= limit
+
+    await run_every(f"callback dispatcher {worker_id}", step, lambda: ctx.settings.dispatch_interval_seconds, stop)

@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 
 from paybutton.cashier.base import Cashier, QueryResult, TradeState
 from paybutton.context import Ctx
+from paybutton.loop import run_every
 from paybutton.order import paying, store
 from paybutton.order.states import UNPAID
 from paybutton.tables import payments
@@ -118,12 +119,8 @@ async def reconcile_due(ctx: Ctx, limit: int | None = None) -> int:
 
 async def run_reconciler(ctx: Ctx, stop: asyncio.Event | None = None) -> None:
     """reconcile_due every sweep interval, forever (or until `stop`); errors are logged and the loop goes on."""
-    while stop is None or not stop.is_set():
-        try:
-            if await reconcile_due(ctx):
-                continue
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("reconciler: sweep failed; retrying")
-        await asyncio.sleep(ctx.settings.sweep_interval_seconds)
+
+    async def step() -> bool:
+        return bool(await reconcile_due(ctx))
+
+    await run_every("reconciler", step, lambda: ctx.settings.sweep_interval_seconds, stop)

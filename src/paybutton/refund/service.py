@@ -23,6 +23,7 @@ from paybutton.callbacks import outbox
 from paybutton.callbacks.schedules import next_delay
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
+from paybutton.loop import run_every
 from paybutton.order import store as order_store
 from paybutton.order.states import ItemStatus, OrderStatus
 from paybutton.refund import rules, store
@@ -535,15 +536,11 @@ async def buyer_detail(ctx: Ctx, app_id: str, open_id: str, ref: str) -> dict[st
 
 async def run_refund_worker(ctx: Ctx, stop: asyncio.Event | None = None) -> None:
     """advance_due every sweep interval, forever (or until `stop`); errors are logged and the loop goes on."""
-    while stop is None or not stop.is_set():
-        try:
-            if await advance_due(ctx):
-                continue
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("refund worker: sweep failed; retrying")
-        await asyncio.sleep(ctx.settings.sweep_interval_seconds)
+
+    async def step() -> bool:
+        return bool(await advance_due(ctx))
+
+    await run_every("refund worker", step, lambda: ctx.settings.sweep_interval_seconds, stop)
 
 
 async def buyer_refunds(ctx: Ctx, app_id: str, open_id: str, ref: str) -> dict[str, Any]:
