@@ -143,6 +143,7 @@ def test_a_paid_order_from_the_example_shop_page(example: str, platform: Platfor
     f.locator("#pay-now").click()
     f.locator("#confirm-pay:enabled").wait_for()
     assert f.locator("[data-testid=sandbox]").inner_text() == "沙盒"
+    shot(page, f"example-shop-{example}-cashier")
     f.locator("#confirm-pay").click()
     page.wait_for_function("document.getElementById('result').textContent.startsWith('paid: ')")
     order_id = page.locator("#result").inner_text().removeprefix("paid: ")
