@@ -1,11 +1,13 @@
 """A merchant server on Flask that paybutton calls back: it verifies every callback with paybutton.merchant,
-answers the extension points and notifications, agrees to refunds that wait for its audit, and mints buyer
-tokens for tt.login.
+answers the extension points and notifications, agrees to refunds that wait for its audit, mints buyer
+tokens for tt.login, and serves a buy page for one library good at GET / (examples/buy_page.py).
 
-    python examples/flask_merchant.py --platform-url http://127.0.0.1:8000 --app-id tt… --secret … --port 9000
+    python examples/flask_merchant.py --platform-url http://127.0.0.1:8000 --app-id tt… --secret … --port 9000 \
+        --goods-id hotpot
 
-(or MERCHANT_PLATFORM_URL, MERCHANT_APP_ID, MERCHANT_APP_SECRET, MERCHANT_PORT). Point the app's callback
-URLs at http://127.0.0.1:9000/callbacks/<anything> and its login URL at http://127.0.0.1:9000/login."""
+(or MERCHANT_PLATFORM_URL, MERCHANT_APP_ID, MERCHANT_APP_SECRET, MERCHANT_PORT, MERCHANT_GOODS_ID). Point the app's
+callback URLs at http://127.0.0.1:9000/callbacks/<anything>, its login URL at http://127.0.0.1:9000/login, and add
+http://127.0.0.1:9000 to its allowed origins so the buy page at http://127.0.0.1:9000/ may use the button."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import time
 from typing import Any
 
 import httpx
+from buy_page import buy_page, goods_on_sale
 from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 
@@ -35,7 +38,7 @@ from paybutton.merchant import (
 )
 
 
-def create_app(platform_url: str, app_id: str, secret: str) -> Flask:
+def create_app(platform_url: str, app_id: str, secret: str, goods_id: str = "hotpot") -> Flask:
     public_key = load_public_key(httpx.get(f"{platform_url}/api/platform/public_key", timeout=5).text)
     openapi = OpenAPIClient(platform_url, app_id, secret)
     received: list[dict[str, Any]] = []
@@ -88,6 +91,10 @@ def create_app(platform_url: str, app_id: str, secret: str) -> Flask:
         open_id = request.args.get("open_id") or "flask-demo-user"
         return jsonify({"token": mint_buyer_token(app_id, secret, open_id), "open_id": open_id, "app_id": app_id})
 
+    @app.get("/")
+    def index() -> ResponseReturnValue:
+        return buy_page(platform_url, app_id, goods_id, goods_on_sale(openapi, goods_id))
+
     @app.get("/received")
     def recent() -> ResponseReturnValue:
         with lock:
@@ -104,8 +111,9 @@ def main() -> None:
     p.add_argument("--secret", default=env("MERCHANT_APP_SECRET"), required=not env("MERCHANT_APP_SECRET"))
     p.add_argument("--host", default=env("MERCHANT_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(env("MERCHANT_PORT", "9000")))
+    p.add_argument("--goods-id", default=env("MERCHANT_GOODS_ID", "hotpot"), help="the library good of the buy page")
     a = p.parse_args()
-    create_app(a.platform_url.rstrip("/"), a.app_id, a.secret).run(host=a.host, port=a.port, threaded=True)
+    create_app(a.platform_url.rstrip("/"), a.app_id, a.secret, a.goods_id).run(host=a.host, port=a.port, threaded=True)
 
 
 if __name__ == "__main__":
