@@ -14,9 +14,9 @@ from paybutton.callbacks import ops
 from paybutton.callbacks.body import build_body, identify_name
 from paybutton.callbacks.dispatcher import ANSWER_HEAD
 from paybutton.callbacks.schedules import SCHEDULES, max_attempts
-from paybutton.callbacks.signing import SignedHeaders
 from paybutton.config import Settings
 from paybutton.errors import REGISTRY, SEED_CODES
+from paybutton.kernel.signing import SignedHeaders
 from paybutton.marketing import rules as marketing
 from paybutton.money import split_exact
 from paybutton.order import paying

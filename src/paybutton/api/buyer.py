@@ -11,18 +11,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema
 
-from paybutton.api import order_keys
 from paybutton.api.buyer_marketing import (
     MERCHANT_GOODS_NEED_INFO,
     GoodsInfo,
     MarketingBody,
     choices_of,
 )
-from paybutton.api.common import Buyer, BuyerDep, CtxDep
-from paybutton.context import Ctx
+from paybutton.context import Ctx, CtxDep
 from paybutton.errors import TradeError
 from paybutton.goods import service as goods_service
 from paybutton.inputs import NAME_PATTERN, PATH_ID_PATTERN
+from paybutton.kernel import order_keys
+from paybutton.kernel.auth import Buyer, BuyerDep
 from paybutton.order import paying
 from paybutton.order import service as orders
 

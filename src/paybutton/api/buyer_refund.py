@@ -9,9 +9,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from paybutton.api.buyer import PathId
-from paybutton.api.common import BuyerDep, CtxDep
+from paybutton.context import CtxDep
 from paybutton.fulfillment import service as vouchers
 from paybutton.inputs import NAME_PATTERN, TEXT_PATTERN
+from paybutton.kernel.auth import BuyerDep
 from paybutton.refund import applying, rules
 from paybutton.refund import service as refunds
 

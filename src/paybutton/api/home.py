@@ -14,8 +14,8 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from starlette.staticfiles import StaticFiles
 
-from paybutton.api.common import CtxDep
 from paybutton.apps import service as app_service
+from paybutton.context import CtxDep
 from paybutton.demo.seed import DEMO_APP_ID
 from paybutton.tables import apps
 

@@ -15,8 +15,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from paybutton.api.common import CtxDep
 from paybutton.cashier.base import Cashier, NotifyEvent, NotifyRejected
+from paybutton.context import CtxDep
 from paybutton.errors import TradeError
 from paybutton.inputs import PATH_ID_PATTERN
 from paybutton.order import paying

@@ -8,8 +8,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from paybutton.api.common import AppId, CtxDep, envelope, idempotent
 from paybutton.callbacks import ops, outbox
+from paybutton.context import CtxDep
+from paybutton.kernel.auth import AppId
+from paybutton.kernel.envelope import envelope
+from paybutton.kernel.idempotency import idempotent
 
 router = APIRouter(prefix="/api/apps/trade/v2/callbacks", tags=["callbacks"])
 

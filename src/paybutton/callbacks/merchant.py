@@ -10,9 +10,9 @@ from typing import Any
 
 from paybutton import ids
 from paybutton.callbacks.body import build_body, identify_name
-from paybutton.callbacks.http import CallbackTimeout, CallbackUnreachable
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
+from paybutton.kernel.outbound import CallbackTimeout, CallbackUnreachable
 from paybutton.tables import callback_attempts
 
 ANSWER_HEAD = 500

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -170,7 +171,7 @@ def build_test_msg(app_id: str, target: str, url: str, now_ms: int, test_id: str
             "event_time": now_ms}
 
 
-def url_for_test(app: dict[str, Any], target: str) -> str:
+def url_for_test(app: Mapping[str, Any], target: str) -> str:
     """The app's URL that callbacks of `target` go to; CALLBACK_URL_NOT_CONFIGURED when it has none."""
     if target not in TEST_TARGETS:
         raise TradeError("INVALID_PARAMETER", f"kind must be one of {', '.join(TEST_TARGETS)}")

@@ -3,6 +3,7 @@ A field that cannot be read becomes a form error; the rest goes to the services,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -177,7 +178,7 @@ def new_goods_form() -> dict[str, Any]:
 # --- settings ---------------------------------------------------------------------------------------
 
 
-def settings_form_of(app: dict[str, Any]) -> dict[str, Any]:
+def settings_form_of(app: Mapping[str, Any]) -> dict[str, Any]:
     theme = {**DEFAULT_THEME, **(app.get("theme") or {})}
     return {
         **{f: app.get(f) or "" for f in URL_FIELDS},

@@ -6,11 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from paybutton.api.common import CtxDep
 from paybutton.apps import service as app_service
 from paybutton.cashier import payconfig
 from paybutton.console import forms
 from paybutton.console.routes import _post, _settings
+from paybutton.context import CtxDep
 from paybutton.errors import TradeError
 
 router = APIRouter(include_in_schema=False)

@@ -17,7 +17,6 @@ from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.staticfiles import StaticFiles
 
-from paybutton.api.common import CtxDep
 from paybutton.apps import service as app_service
 from paybutton.callbacks import ops
 from paybutton.callbacks.schedules import SCHEDULES
@@ -25,7 +24,7 @@ from paybutton.cashier import payconfig
 from paybutton.console import forms, queries, words
 from paybutton.console import session as sess
 from paybutton.console.texts import TEXTS, lang_of
-from paybutton.context import Ctx
+from paybutton.context import Ctx, CtxDep
 from paybutton.demo.seed import DEMO_APP_ID
 from paybutton.errors import TradeError
 from paybutton.fulfillment import service as fulfillment
@@ -65,7 +64,7 @@ class Console:
     request: Request
     ctx: Ctx
     session: sess.Session
-    app: dict[str, Any] | None
+    app: app_service.AppRow | None
     lang: str
 
     @property

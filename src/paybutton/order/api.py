@@ -10,8 +10,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from paybutton.api.common import AppId, CtxDep, envelope, idempotent
+from paybutton.context import CtxDep
 from paybutton.errors import TradeError
+from paybutton.kernel.auth import AppId
+from paybutton.kernel.envelope import envelope
+from paybutton.kernel.idempotency import idempotent
 from paybutton.order import service, store
 
 router = APIRouter(prefix="/api/apps/trade/v2/order", tags=["order"])

@@ -101,7 +101,7 @@ async def live_attempt(conn: AsyncConnection, order_id: str) -> Row[Any] | None:
     return (await conn.execute(q)).first()
 
 
-async def _app_in(conn: AsyncConnection, ctx: Ctx, app_id: str) -> dict[str, Any]:
+async def _app_in(conn: AsyncConnection, ctx: Ctx, app_id: str) -> app_service.AppRow:
     """The app row through the caller's connection (SQLite has one connection per process: never open a second)."""
     hit = ctx.apps.get(app_id) or ctx.apps.stale(app_id)
     if hit is None:

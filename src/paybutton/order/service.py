@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,7 +111,7 @@ def _merchant_goods_snapshot(info: dict[str, Any] | None) -> tuple[dict[str, Any
 
 
 def _pre_order_msg(
-    app: dict[str, Any], o: dict[str, Any], items: list[dict[str, Any]], snap: dict[str, Any]
+    app: Mapping[str, Any], o: dict[str, Any], items: list[dict[str, Any]], snap: dict[str, Any]
 ) -> dict[str, Any]:
     """The pre_create_order msg (reference §14.1)."""
     gtype = 1 if o["goods_type"] == GoodsType.LIBRARY else 2
@@ -149,7 +150,7 @@ def _pre_order_msg(
     }
 
 
-def _order_dicts(req: PlaceOrder, app: dict[str, Any], oid: str, item_ids: list[str], now: int,
+def _order_dicts(req: PlaceOrder, app: Mapping[str, Any], oid: str, item_ids: list[str], now: int,
                  snap: dict[str, Any], unit_price: int, pricing: Pricing | None, phone: str | None, biz_line: int,
                  accepted_now: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The order row and its item orders (the payable split exactly over the units)."""
@@ -213,7 +214,7 @@ async def place_order(ctx: Ctx, req: PlaceOrder) -> dict[str, Any]:
     return order_view(o, items, snap, app)
 
 
-async def _create(ctx: Ctx, app: dict[str, Any], req: PlaceOrder, oid: str, item_ids: list[str], accepted_now: bool,
+async def _create(ctx: Ctx, app: Mapping[str, Any], req: PlaceOrder, oid: str, item_ids: list[str], accepted_now: bool,
                   attempts: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
     """Price (marketing), take the stock and write the order and its item orders: the fast path, or the general
     one for a priced library order and for merchant goods."""
@@ -277,7 +278,7 @@ async def marketing_line(ctx: Ctx, app_id: str, goods_id: str, goods_type: int, 
     return Line(goods_id, int(GoodsType.MERCHANT), quantity, price)
 
 
-async def _marketing_price(ctx: Ctx, app: dict[str, Any], req: PlaceOrder, line: Line, oid: str,
+async def _marketing_price(ctx: Ctx, app: Mapping[str, Any], req: PlaceOrder, line: Line, oid: str,
                            attempts: list[dict[str, Any]]) -> Pricing | None:
     """Re-ask the merchant to price the buyer's choice. Its answer is the price; when it fails the order goes at
     full price, but only if the buyer saw the full price (or said nothing): otherwise the order is refused with
@@ -308,7 +309,7 @@ async def _record_unplaced(ctx: Ctx, attempts: list[dict[str, Any]]) -> None:
     attempts.clear()
 
 
-async def _take_priced(ctx: Ctx, app: dict[str, Any], req: PlaceOrder, oid: str, item_ids: list[str], now: int,
+async def _take_priced(ctx: Ctx, app: Mapping[str, Any], req: PlaceOrder, oid: str, item_ids: list[str], now: int,
                        phone: str | None, pricing: Pricing, accepted_now: bool,
                        price: int) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
     """The general path for a discounted library order: the same guarded stock statement as the fast path (plus
@@ -337,7 +338,7 @@ async def _take_priced(ctx: Ctx, app: dict[str, Any], req: PlaceOrder, oid: str,
         raise await _why_not(conn, req.app_id, req.goods_id, q, now, phone)
 
 
-async def _ask_merchant(ctx: Ctx, app: dict[str, Any], o: dict[str, Any], items: list[dict[str, Any]],
+async def _ask_merchant(ctx: Ctx, app: Mapping[str, Any], o: dict[str, Any], items: list[dict[str, Any]],
                         snap: dict[str, Any]) -> None:
     attempts: list[dict[str, Any]] = []
     try:
@@ -383,7 +384,7 @@ async def _fail_pending(ctx: Ctx, o: dict[str, Any], message: str, attempts: lis
 
 
 def order_view(
-    o: Any, items: list[Any], snap: dict[str, Any] | None = None, app: dict[str, Any] | None = None
+    o: Any, items: list[Any], snap: dict[str, Any] | None = None, app: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     """The buyer-facing order (also the base of the pages)."""
     m = o if isinstance(o, dict) else dict(o._mapping)

@@ -55,7 +55,7 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
-async def _app(conn: AsyncConnection, ctx: Ctx, app_id: str) -> dict[str, Any]:
+async def _app(conn: AsyncConnection, ctx: Ctx, app_id: str) -> app_service.AppRow:
     """The app row through the caller's connection (SQLite has one connection per process: never open a second)."""
     hit = ctx.apps.get(app_id)
     if hit is None:
