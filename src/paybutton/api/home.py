@@ -15,8 +15,8 @@ from sqlalchemy import select
 from starlette.staticfiles import StaticFiles
 
 from paybutton.apps import service as app_service
+from paybutton.config import DEMO_APP_ID
 from paybutton.context import CtxDep
-from paybutton.demo.seed import DEMO_APP_ID
 from paybutton.tables import apps
 
 ASSETS = "/docs-assets"

@@ -21,11 +21,11 @@ from paybutton.apps import service as app_service
 from paybutton.callbacks import ops
 from paybutton.callbacks.schedules import SCHEDULES
 from paybutton.cashier import payconfig
+from paybutton.config import DEMO_APP_ID
 from paybutton.console import forms, queries, words
 from paybutton.console import session as sess
 from paybutton.console.texts import TEXTS, lang_of
 from paybutton.context import Ctx, CtxDep
-from paybutton.demo.seed import DEMO_APP_ID
 from paybutton.errors import TradeError
 from paybutton.fulfillment import service as fulfillment
 from paybutton.goods import rules as goods_rules

@@ -31,10 +31,9 @@ def lang_of(scope: Scope) -> str:
     """"en" or "zh-CN": the `lang` query parameter when given, else the Accept-Language header."""
     asked = ""
     qs: bytes = scope.get("query_string", b"")
-    if b"lang=" in qs:
-        for k, v in parse_qsl(qs.decode("latin-1"), keep_blank_values=True):
-            if k == "lang":
-                asked = v  # the last one, as Starlette's query_params.get
+    for k, v in parse_qsl(qs.decode("latin-1"), keep_blank_values=True):
+        if k == "lang":
+            asked = v  # the last one, as Starlette's query_params.get
     if not asked:
         for k, v in scope.get("headers", ()):
             if k.lower() == b"accept-language":
