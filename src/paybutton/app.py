@@ -24,7 +24,7 @@ from paybutton.clock import Clock, SystemClock
 from paybutton.config import Settings
 from paybutton.context import Ctx
 from paybutton.db import Database
-from paybutton.order.fastpath import open_writer
+from paybutton.order.writing import close_writer
 
 log = logging.getLogger("paybutton")
 
@@ -69,8 +69,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         async with db.tx() as conn:
             private_pem, _ = await app_service.ensure_platform_key(conn, the_clock)
         http = CallbackClient()
-        writer = await open_writer(db.engine.url.render_as_string(hide_password=False), settings.db_pool_size)
-        ctx = Ctx(settings=settings, db=db, clock=the_clock, signer=Signer(private_pem), http=http, writer=writer,
+        ctx = Ctx(settings=settings, db=db, clock=the_clock, signer=Signer(private_pem), http=http,
                   order_gate=asyncio.Semaphore(settings.order_concurrency))
         if settings.test_cashier:  # TEST HOOK (Settings.test_cashier): a channel living outside this process
             import importlib
@@ -94,7 +93,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await t
             await http.aclose()
-            await writer.close()
+            await close_writer(db)
             await db.dispose()
 
     app = PaybuttonAPI(

@@ -21,7 +21,6 @@ from paybutton.clock import Clock
 from paybutton.config import Settings
 from paybutton.db import Database
 from paybutton.errors import TradeError
-from paybutton.order.fastpath import OrderWriter
 from paybutton.tables import platform_keys
 
 # How often a process looks for a rotated platform key (`paybutton keys rotate`): one small query a second at most.
@@ -81,7 +80,6 @@ class Ctx:
     clock: Clock
     signer: Signer
     http: CallbackClient
-    writer: OrderWriter
     apps: AppCache = field(default_factory=AppCache)
     cashier: Cashier = field(default_factory=SandboxCashier)
     order_gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
