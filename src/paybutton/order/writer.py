@@ -70,7 +70,7 @@ ACCEPT = f"""UPDATE orders SET out_order_no = :out_order_no, pre_order_status = 
 ATTEMPT_COLUMNS = ("app_id", "type", "order_id", "attempt", "url", "logid", "started_at", "duration_ms",
                    "http_status", "ok", "answer_head", "error")
 
-_NAME = re.compile(r"(?<![:\w]):([a-z_]+)")
+_NAME = re.compile(r"'(?:[^']|'')*'|(?<![:\w]):([a-z_]+)")  # a quoted string (left as it is) or a :name
 
 
 def positional(sql: str) -> tuple[str, tuple[str, ...]]:
@@ -78,6 +78,8 @@ def positional(sql: str) -> tuple[str, tuple[str, ...]]:
     names: list[str] = []
 
     def number(m: re.Match[str]) -> str:
+        if m.group(1) is None:
+            return m.group(0)
         if m.group(1) not in names:
             names.append(m.group(1))
         return f"${names.index(m.group(1)) + 1}"
