@@ -34,7 +34,7 @@ from paybutton.kernel.outbound import CallbackClient
 from paybutton.kernel.signing import Signer
 from paybutton.kernel.surfaces import OPENAPI_PREFIXES
 from paybutton.order import api as order_api
-from paybutton.order.fastpath import open_writer
+from paybutton.order.writing import close_writer
 from paybutton.pages import routes as pages_routes
 from paybutton.refund import api as refund_api
 
@@ -129,14 +129,13 @@ def _lifespan(settings: Settings, clock: Clock, run_workers: bool) -> Callable[[
 
 
 async def _open_ctx(settings: Settings, clock: Clock) -> Ctx:
-    """The process context: the database, the platform key (made on first start), the callback client, the order
-    writer, and the cashier (Settings.test_cashier's when set)."""
+    """The process context: the database, the platform key (made on first start), the callback client and the
+    cashier (the order writer opens on first use: order/writing.py) (Settings.test_cashier's when set)."""
     db = Database(settings)
     async with db.tx() as conn:
         private_pem, _ = await app_service.ensure_platform_key(conn, clock)
-    writer = await open_writer(db.engine.url.render_as_string(hide_password=False), settings.db_pool_size)
     ctx = Ctx(settings=settings, db=db, clock=clock, signer=Signer(private_pem), http=CallbackClient(),
-              writer=writer, order_gate=asyncio.Semaphore(settings.order_concurrency))
+              order_gate=asyncio.Semaphore(settings.order_concurrency))
     if settings.test_cashier:  # TEST HOOK (Settings.test_cashier): a channel living outside this process
         module, _, attr = settings.test_cashier.partition(":")
         ctx.cashier = getattr(importlib.import_module(module), attr)()
@@ -151,5 +150,5 @@ async def _close(ctx: Ctx, tasks: list[asyncio.Task[None]]) -> None:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await t
     await ctx.http.aclose()
-    await ctx.writer.close()
+    await close_writer(ctx.db)
     await ctx.db.dispose()

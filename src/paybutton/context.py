@@ -23,7 +23,6 @@ from paybutton.errors import TradeError
 from paybutton.kernel.approws import AppRow, get_app
 from paybutton.kernel.outbound import CallbackClient
 from paybutton.kernel.signing import Signer
-from paybutton.order.fastpath import OrderWriter
 from paybutton.tables import platform_keys
 
 # How often a process looks for a rotated platform key (`paybutton keys rotate`): one small query a second at most.
@@ -83,7 +82,6 @@ class Ctx:
     clock: Clock
     signer: Signer
     http: CallbackClient
-    writer: OrderWriter
     apps: AppCache = field(default_factory=AppCache)
     cashier: Cashier = field(default_factory=SandboxCashier)
     order_gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))

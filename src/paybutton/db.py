@@ -1,5 +1,6 @@
-"""Engine and transactions: one commit per request or job; SQLite tuned for a single writer per process;
-migrations (Alembic) entry points."""
+"""Engine and transactions (`Database.tx()`: one transaction, committed on success), the SQLite PRAGMAs every
+connection uses (the engine's and the order writer's, order/writer_sqlite.py), and migrations (Alembic) entry
+points."""
 
 from __future__ import annotations
 
@@ -31,11 +32,15 @@ def normalise_url(url: str) -> str:
 # server restarted; custom plans are re-planned with the real sizes on every run (a few µs for these statements).
 PG_SESSION_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 
+# Every SQLite connection: write-ahead log, fsync at checkpoints only, wait (not fail) for the write lock, FKs on.
+SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=10000", "foreign_keys=ON")
+
 
 def make_engine(settings: Settings) -> AsyncEngine:
     url = normalise_url(settings.database_url)
     if url.startswith("sqlite"):
-        # One connection per process: writers queue in the event loop instead of busy-waiting in SQLite.
+        # One engine connection per process (the order writer has its own two, order/writer_sqlite.py): the
+        # engine's writers queue in the event loop instead of busy-waiting in SQLite.
         engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
         _tune_sqlite(engine)
         return engine
@@ -56,10 +61,8 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         # Take transaction control from the driver so we can BEGIN IMMEDIATE.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=10000")
-        cur.execute("PRAGMA foreign_keys=ON")
+        for pragma in SQLITE_PRAGMAS:
+            cur.execute(f"PRAGMA {pragma}")
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -70,7 +73,8 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
 
 class Database:
-    """Owns the engine. `tx()` is the one transaction of a request or job: commit on success, rollback on error."""
+    """Owns the engine. `tx()` is one transaction (a request or job may run several): commit on success,
+    rollback on error."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

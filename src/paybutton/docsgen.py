@@ -21,7 +21,6 @@ from paybutton.marketing import rules as marketing
 from paybutton.money import split_exact
 from paybutton.order import paying
 from paybutton.order import rules as order_rules
-from paybutton.order import service as order_service
 from paybutton.refund import service as refund_service
 from paybutton.refund.rules import Source
 
@@ -157,8 +156,7 @@ def _refund(status: str = "PROCESSING") -> dict[str, Any]:
 
 def _pre_create_order() -> dict[str, Any]:
     o, items, snap = _order()
-    app = {"app_id": APP_ID, "delivery_type": 1, "pay_expire_seconds": 300}
-    return order_service._pre_order_msg(app, o, items, snap)
+    return order_rules.pre_order_msg(APP_ID, o, items, snap)
 
 
 def _payment() -> dict[str, Any]:

@@ -23,8 +23,8 @@ from paybutton.goods import service as goods_service
 from paybutton.inputs import NAME_PATTERN, PATH_ID_PATTERN
 from paybutton.kernel import order_keys
 from paybutton.kernel.auth import Buyer, BuyerDep
-from paybutton.order import paying
-from paybutton.order import service as orders
+from paybutton.order import paying, views
+from paybutton.order import placing as orders
 
 router = APIRouter(prefix="/api/buyer/v1", tags=["buyer"])
 
@@ -111,7 +111,7 @@ async def place_order(body: PlaceOrderBody, buyer: BuyerDep, ctx: CtxDep, reques
 
 @router.get("/orders/{order_ref}", summary="One of the buyer's orders, by order id or out_order_no")
 async def get_order(order_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
-    return await orders.get_buyer_order(ctx, buyer.app_id, buyer.open_id, order_ref)
+    return await views.get_buyer_order(ctx, buyer.app_id, buyer.open_id, order_ref)
 
 
 @router.post("/orders/{order_ref}/cashier", summary="Open the cashier (INIT -> PROCESS)")

@@ -16,7 +16,7 @@ from paybutton.inputs import NAME_PATTERN
 from paybutton.kernel.auth import Buyer, BuyerDep
 from paybutton.marketing import service as marketing
 from paybutton.marketing.rules import MAX_SELECTED, Choice
-from paybutton.order import service as orders
+from paybutton.order import placing as orders
 
 router = APIRouter(prefix="/api/buyer/v1", tags=["buyer"])
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from paybutton.order import states
 from paybutton.order.states import ItemStatus, OrderStatus
 from paybutton.refund.rules import RefundStatus, Source
 from paybutton.tables import item_orders, orders, payments, refund_items, refunds
@@ -86,7 +87,7 @@ async def scan(conn: AsyncConnection) -> list[str]:
         if amount > late_by_order[oid]:
             problems.append(f"order {oid}: late-payment refunds {amount} exceed its late payments {late_by_order[oid]}")
     for o in (await conn.execute(select(orders))).all():
-        payable = o.total_amount - o.discount_amount
+        payable = states.payable(o.total_amount, o.discount_amount)
         units = items_by_order.get(o.order_id, [])
         if units and sum(i.price for i in units) != payable:
             problems.append(f"order {o.order_id}: units add up to {sum(i.price for i in units)}, payable {payable}")

@@ -25,7 +25,7 @@ from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.loop import run_every
 from paybutton.order import store as order_store
-from paybutton.order.states import ItemStatus, OrderStatus
+from paybutton.order.states import ItemStatus, OrderStatus, payable
 from paybutton.refund import rules, store
 from paybutton.refund.rules import AuditStatus, RefundStatus, Source, Stage
 from paybutton.tables import goods, item_orders, orders, payments, refund_items, refunds
@@ -493,7 +493,7 @@ async def buyer_refundable(ctx: Ctx, app_id: str, open_id: str, ref: str) -> dic
     units = units_of(items) if order.status == OrderStatus.SUCCESS else []
     return {
         "order_id": order.order_id, "out_order_no": order.out_order_no or "", "legacy": bool(order.legacy),
-        "payable": order.total_amount - order.discount_amount,
+        "payable": payable(order.total_amount, order.discount_amount),
         "refundable_amount": sum(rules.refundable(u) for u in units),
         "refundable_units": sum(1 for u in units if rules.untouched(u)),
         "items": [{"item_order_id": u.item_order_id, "price": u.price, "status": u.status,
