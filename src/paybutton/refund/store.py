@@ -71,16 +71,21 @@ RESERVE = (
     )
 )
 
+# Money leaving flight (SETTLE, RELEASE): only from a unit that holds it; a unit with money still in flight for
+# another refund stays REFUNDING (refund/rules.item_after_success states the same rule in Python, unit-tested).
+_HOLDS_IT = and_(item_orders.c.item_order_id == bindparam("iid"), item_orders.c.refunding_amount >= AMT)
+_STILL_IN_FLIGHT = (item_orders.c.refunding_amount - AMT > 0, int(ItemStatus.REFUNDING))
+
 # The refund succeeded: the held money becomes refunded.
 SETTLE = (
     update(item_orders)
-    .where(item_orders.c.item_order_id == bindparam("iid"), item_orders.c.refunding_amount >= AMT)
+    .where(_HOLDS_IT)
     .values(
         refunded_amount=item_orders.c.refunded_amount + AMT,
         refunding_amount=item_orders.c.refunding_amount - AMT,
         status=case(
             (item_orders.c.refunded_amount + AMT >= item_orders.c.price, int(ItemStatus.REFUNDED)),
-            (item_orders.c.refunding_amount - AMT > 0, int(ItemStatus.REFUNDING)),
+            _STILL_IN_FLIGHT,
             else_=int(ItemStatus.UNUSED),
         ),
         updated_at=bindparam("now"),
@@ -90,12 +95,10 @@ SETTLE = (
 # The refund failed or was denied: the held money is free again.
 RELEASE = (
     update(item_orders)
-    .where(item_orders.c.item_order_id == bindparam("iid"), item_orders.c.refunding_amount >= AMT)
+    .where(_HOLDS_IT)
     .values(
         refunding_amount=item_orders.c.refunding_amount - AMT,
-        status=case(
-            (item_orders.c.refunding_amount - AMT > 0, int(ItemStatus.REFUNDING)), else_=int(ItemStatus.UNUSED)
-        ),
+        status=case(_STILL_IN_FLIGHT, else_=int(ItemStatus.UNUSED)),
         updated_at=bindparam("now"),
     )
 )
