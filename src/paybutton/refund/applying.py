@@ -84,8 +84,8 @@ async def _ask_merchant(ctx: Ctx, refund_id: str, holder: str) -> None:
             outbox.select().where(outbox.c.id == r.pre_refund_outbox_id))).first()
     if r is None or ob is None or ob.locked_by != holder or ob.url is None:
         return
-    claimed = Claimed(ob.id, ob.app_id, ob.type, ob.url, ob.identify_name, ob.body, ob.order_id, ob.schedule,
-                      ob.attempts)
+    claimed = Claimed(id=ob.id, app_id=ob.app_id, type=ob.type, url=ob.url, identify_name=ob.identify_name,
+                      body=ob.body, order_id=ob.order_id, schedule=ob.schedule, attempts=ob.attempts)
     attempts: list[dict[str, Any]] = []
     data: dict[str, Any] | None = None
     error: str | None = None
@@ -104,8 +104,8 @@ async def _ask_merchant(ctx: Ctx, refund_id: str, holder: str) -> None:
         "app_id": r.app_id, "type": "pre_create_refund", "order_id": r.order_id, "url": ob.url, "logid": "",
         "started_at": ctx.clock.now_ms(), "duration_ms": 0, "http_status": None, "ok": False, "answer_head": None,
         "error": error}
-    outcome = Outcome(data is not None, attempt["http_status"], attempt["answer_head"],
-                      None if data is not None else attempt["error"] or error, data)
+    outcome = Outcome(ok=data is not None, http_status=attempt["http_status"], head=attempt["answer_head"],
+                      error=None if data is not None else attempt["error"] or error, data=data)
     if not await _settle(ctx, claimed, holder, outcome, attempt):
         log.info("refund %s: the dispatcher took pre_create_refund over; its attempt decides", refund_id)
 
