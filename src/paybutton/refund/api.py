@@ -69,8 +69,7 @@ async def create_refund(body: CreateRefundBody, request: Request, app_id: AppId,
             source=Source.MERCHANT, entries=entries, refund_total_amount=body.refund_total_amount,
             reason=body.refund_reason or [], description=body.refund_description or "", cp_extra=body.cp_extra,
             out_refund_no=body.out_refund_no, notify_url=body.notify_url, order_entry_schema=body.order_entry_schema))
-        audit = r["merchant_audit_detail"]
-        return {"refund_id": r["refund_id"], "refund_audit_deadline": audit["refund_audit_deadline"]}
+        return {"refund_id": r.refund_id, "refund_audit_deadline": r.refund_audit_deadline or 0}
 
     try:
         data = await idempotent(ctx, request, app_id, "refund/create_refund", body.model_dump(), run)

@@ -119,19 +119,17 @@ async def buyer_apply(ctx: Ctx, app_id: str, open_id: str, ref: str, req: Refund
         if order is None:
             raise TradeError("ORDER_ID_INVALID", ref)
         r = await create_refund(conn, ctx, order, req)
-        row = await store.refund_row(conn, r["refund_id"])
-        assert row is not None
-        if row.pre_refund_outbox_id is not None:
+        if r.pre_refund_outbox_id is not None:
             now = ctx.clock.now_ms()
-            holder = f"sync:{row.refund_id}"
+            holder = f"sync:{r.refund_id}"
             until = now + lease_ms(ctx.settings.pre_refund_timeout_seconds)
-            if not await _lease(conn, row.pre_refund_outbox_id, holder, until, now):
+            if not await _lease(conn, r.pre_refund_outbox_id, holder, until, now):
                 holder = ""
     if holder:
-        await _ask_merchant(ctx, r["refund_id"], holder)
-    await nudge(ctx, r["refund_id"])
+        await _ask_merchant(ctx, r.refund_id, holder)
+    await nudge(ctx, r.refund_id)
     async with ctx.db.engine.connect() as conn:
-        got = await store.refund_row(conn, r["refund_id"])
+        got = await store.refund_row(conn, r.refund_id)
     assert got is not None
     pending = got.status == RefundStatus.PROCESSING and got.stage == Stage.PRE_REFUND
     return {"refund_id": got.refund_id, "out_refund_no": "" if pending else got.out_refund_no or "",

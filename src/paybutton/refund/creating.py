@@ -7,7 +7,7 @@ the caller's transaction:
    same money, the second finds no room and fails;
 4. where the refund starts (rules.start): asking the merchant for its number (pre_create_refund, through the
    outbox), waiting for the audit, or ready for the cashier;
-5. the refund row and its units are written; the answer is the refund as query_refund shows it.
+5. the refund row and its units are written; the answer is that row.
 
 Late payments are given back elsewhere (refund/worker.py): they hold no units."""
 
@@ -26,7 +26,7 @@ from paybutton.errors import TradeError
 from paybutton.order import store as order_store
 from paybutton.order.states import OrderStatus
 from paybutton.refund import rules, store
-from paybutton.refund.messages import pre_refund_msg, view
+from paybutton.refund.messages import pre_refund_msg
 from paybutton.refund.rules import RefundStatus, Source
 from paybutton.refund.store import Refund, RefundItem
 from paybutton.tables import refund_items, refunds
@@ -61,7 +61,7 @@ def units_of(items: list[Any]) -> list[rules.Unit]:
     return [rules.Unit(i.item_order_id, i.price, i.status, i.refunded_amount, i.refunding_amount) for i in items]
 
 
-async def create_refund(conn: AsyncConnection, ctx: Ctx, order: Any, req: RefundRequest) -> dict[str, Any]:
+async def create_refund(conn: AsyncConnection, ctx: Ctx, order: Any, req: RefundRequest) -> Refund:
     """Write the refund and hold its money on the units, in the caller's transaction (never commits)."""
     app = await app_of(conn, ctx, order.app_id)
     if order.status != OrderStatus.SUCCESS:
@@ -83,10 +83,10 @@ async def create_refund(conn: AsyncConnection, ctx: Ctx, order: Any, req: Refund
             conn, ctx.clock, app_id=order.app_id, kind="pre_create_refund", url=app["refund_url"],
             msg=pre_refund_msg(order, row, amounts), order_id=order.order_id, refund_id=row.refund_id,
             schedule="pre_create_refund"))
-    held = [RefundItem(row.refund_id, iid, amt) for iid, amt in sorted(amounts.items())]
     await conn.execute(refunds.insert().values(**asdict(row)))
-    await conn.execute(refund_items.insert(), [asdict(it) for it in held])
-    return view(row, held)
+    await conn.execute(refund_items.insert(), [
+        asdict(RefundItem(row.refund_id, iid, amt)) for iid, amt in sorted(amounts.items())])
+    return row
 
 
 def _new_row(order: Any, req: RefundRequest, begin: rules.Start, *, audit_seconds: int, amounts: dict[str, int],

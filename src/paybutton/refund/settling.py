@@ -66,6 +66,8 @@ async def nudge(ctx: Ctx, refund_id: str) -> None:
 
 
 async def _take_merchant_number(ctx: Ctx, r: Refund) -> None:
+    """PRE_REFUND -> AUDIT or READY with the merchant's out_refund_no (ours when it never answered), once the
+    outbox row has its answer; an unusable or already used number reopens the row for a retry."""
     assert r.pre_refund_outbox_id is not None
     async with ctx.db.engine.connect() as conn:
         ob = (await conn.execute(select(outbox_t.c.status, outbox_t.c.answer_data)

@@ -137,8 +137,8 @@ async def refund_expired(ctx: Ctx, order_id: str) -> str | None:
             return None
         r = await create_refund(conn, ctx, order, RefundRequest(source=Source.EXPIRY, entries=entries,
                                                                 reason=["过期退"], description="validity ended"))
-    await nudge(ctx, r["refund_id"])
-    return str(r["refund_id"])
+    await nudge(ctx, r.refund_id)
+    return r.refund_id
 
 
 def _expired_orders(now: int, limit: int) -> Any:
