@@ -21,7 +21,7 @@ from paybutton.marketing import rules as marketing
 from paybutton.money import split_exact
 from paybutton.order import paying
 from paybutton.order import rules as order_rules
-from paybutton.refund import service as refund_service
+from paybutton.refund import messages as refund_messages
 from paybutton.refund.rules import Source
 
 DOCS = {"errors": "docs/errors.md", "callbacks": "docs/callbacks.md"}
@@ -167,13 +167,13 @@ def _pre_create_refund() -> dict[str, Any]:
     p = _paid()
     order = SimpleNamespace(app_id=p["app_id"], open_id=p["open_id"], order_id=p["order_id"],
                             out_order_no=p["out_order_no"])
-    return refund_service.pre_refund_msg(order, _refund(), {ITEMS[0]: 15800})
+    return refund_messages.pre_refund_msg(order, _refund(), {ITEMS[0]: 15800})
 
 
 def _refund_notify() -> dict[str, Any]:
     r = {**_refund("SUCCESS"), "out_refund_no": "SHOP-R-0001", "message": "refunded", "refund_at": T0 + 420_000,
          "updated_at": T0 + 420_000}
-    return refund_service.refund_msg(r, [{"item_order_id": ITEMS[0], "amount": 15800}])
+    return refund_messages.refund_msg(r, [{"item_order_id": ITEMS[0], "amount": 15800}])
 
 
 def _test() -> dict[str, Any]:

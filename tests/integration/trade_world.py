@@ -22,7 +22,7 @@ from paybutton.config import Settings
 from paybutton.context import AppCache, Ctx
 from paybutton.db import Database
 from paybutton.kernel.outbound import CallbackClient
-from paybutton.refund import service as refunds
+from paybutton.refund import worker as refunds
 from paybutton.refund.check import scan
 from paybutton.tables import goods, item_orders
 from paybutton.tables import refunds as refunds_t

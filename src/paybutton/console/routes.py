@@ -31,8 +31,9 @@ from paybutton.fulfillment import service as fulfillment
 from paybutton.goods import rules as goods_rules
 from paybutton.goods import service as goods_service
 from paybutton.order.states import ItemStatus, OrderStatus
-from paybutton.refund import service as refund_service
+from paybutton.refund.auditing import merchant_audit
 from paybutton.refund.rules import AuditStatus, RefundStatus
+from paybutton.refund.settling import nudge
 from paybutton.tables import apps, item_orders
 
 HERE = Path(__file__).parent
@@ -452,11 +453,11 @@ async def refund_audit(refund_id: str, request: Request, ctx: CtxDep) -> Respons
         if not r["can_audit"] or not r["out_refund_no"]:
             raise TradeError("REFUND_STATUS_CONFLICT", "the refund is not waiting for an audit")
         async with ctx.db.tx() as conn:
-            await refund_service.merchant_audit(conn, ctx, c.app_id, r["out_refund_no"], decision == "agree",
-                                                message if decision == "deny" else None)
+            await merchant_audit(conn, ctx, c.app_id, r["out_refund_no"], decision == "agree",
+                                 message if decision == "deny" else None)
     except TradeError as e:
         return await _refunds(c, 409, {refund_id: forms.error_text(e, c.lang)})
-    await refund_service.nudge(ctx, refund_id)
+    await nudge(ctx, refund_id)
     back = _text(form, "back")
     back = back if back.startswith("/console/refunds?") else "/console/refunds?"
     return c.redirect(back.rstrip("?&") + ("&" if "=" in back else "?") + "ok=audited")
