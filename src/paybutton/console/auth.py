@@ -9,7 +9,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from paybutton.console import queries
 from paybutton.console import session as sess
 from paybutton.console.deps import Visitor, VisitorForm, console_router, sign_in
-from paybutton.console.page import Console, safe_next, text
+from paybutton.console.forms import text
+from paybutton.console.page import Console, safe_next
 from paybutton.console.texts import lang_of
 from paybutton.demo.seed import DEMO_APP_ID
 

@@ -10,7 +10,8 @@ from paybutton.callbacks import ops
 from paybutton.callbacks.outbox import ATTEMPT_TYPES, CALLBACK_TYPES, STATUSES, AttemptFilter, CallbackFilter
 from paybutton.console import callback_queries, forms, words
 from paybutton.console.deps import Form, SignedIn, console_router
-from paybutton.console.page import MAX_ID, Console, choice, cursor_of, number, pager, text
+from paybutton.console.forms import text
+from paybutton.console.page import MAX_ID, Console, choice, cursor_of, number, pager
 from paybutton.errors import TradeError
 
 router = console_router()

@@ -9,7 +9,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from paybutton.console import forms, order_queries
 from paybutton.console.deps import Form, SignedIn, console_router
-from paybutton.console.page import choice, number, pager, text
+from paybutton.console.forms import text
+from paybutton.console.page import choice, number, pager
 from paybutton.errors import TradeError
 from paybutton.fulfillment import service as fulfillment
 from paybutton.order.states import OrderStatus

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from starlette.datastructures import FormData, QueryParams
+from starlette.datastructures import QueryParams
 
 from paybutton.apps import service as app_service
 from paybutton.console import forms, words
@@ -110,11 +110,6 @@ def number(value: str | None, default: int, low: int = 1, high: int = MAX_PAGE_N
 
 def cursor_of(c: Console) -> int | None:
     return number(c.query.get("cursor"), 0, 1, MAX_ID) or None
-
-
-def text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def choice(value: str, allowed: tuple[str, ...]) -> str:

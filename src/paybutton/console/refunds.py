@@ -8,7 +8,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from paybutton.console import forms, refund_queries
 from paybutton.console.deps import Form, SignedIn, console_router
-from paybutton.console.page import Console, choice, number, pager, text
+from paybutton.console.forms import text
+from paybutton.console.page import Console, choice, number, pager
 from paybutton.errors import TradeError
 from paybutton.refund.rules import AuditStatus, RefundStatus
 
