@@ -23,9 +23,9 @@ MODES = {"sync": True, "async": False}  # ?mode=: the synchronous extension call
 def callback_filter(c: Console) -> tuple[CallbackFilter, dict[str, str]]:
     """The log's filter from the address (values it does not allow are dropped), and the address's filters as
     shown. `q` is an order id or a refund id (refund ids are rf…, order ids ot…)."""
-    shown = {"type": choice(c.query.get("type", ""), CALLBACK_TYPES), "status": choice(c.query.get("status", ""),
-                                                                                        STATUSES),
-             "q": c.query.get("q", "").strip()[:64]}
+    qp = c.query
+    shown = {"type": choice(qp.get("type", ""), CALLBACK_TYPES), "status": choice(qp.get("status", ""), STATUSES),
+             "q": qp.get("q", "").strip()[:64]}
     q, by_refund = shown["q"], shown["q"].startswith("rf")
     flt = CallbackFilter(kind=shown["type"] or None, status=shown["status"] or None,
                          order_id=q if q and not by_refund else None, refund_id=q if by_refund else None)
@@ -34,10 +34,9 @@ def callback_filter(c: Console) -> tuple[CallbackFilter, dict[str, str]]:
 
 def attempt_filter(c: Console) -> tuple[AttemptFilter, dict[str, str]]:
     """The attempts' filter from the address (by type, outcome and kind, searched by order id), and as shown."""
-    shown = {"type": choice(c.query.get("type", ""), ATTEMPT_TYPES),
-             "ok": choice(c.query.get("ok", ""), tuple(OUTCOMES)), "mode": choice(c.query.get("mode", ""),
-                                                                                 tuple(MODES)),
-             "q": c.query.get("q", "").strip()[:64]}
+    qp = c.query
+    shown = {"type": choice(qp.get("type", ""), ATTEMPT_TYPES), "ok": choice(qp.get("ok", ""), tuple(OUTCOMES)),
+             "mode": choice(qp.get("mode", ""), tuple(MODES)), "q": qp.get("q", "").strip()[:64]}
     flt = AttemptFilter(kind=shown["type"] or None, order_id=shown["q"] or None, ok=OUTCOMES.get(shown["ok"]),
                         synchronous=MODES.get(shown["mode"]))
     return flt, shown
