@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -88,23 +88,14 @@ def detail(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def list_callbacks(
-    conn: AsyncConnection,
-    app_id: str,
-    *,
-    kind: str | None = None,
-    status: str | None = None,
-    order_id: str | None = None,
-    refund_id: str | None = None,
-    limit: int = 50,
-    cursor: int | None = None,
-) -> dict[str, Any]:
+async def list_callbacks(conn: AsyncConnection, app_id: str, *, limit: int = 50, cursor: int | None = None,
+                         **filters: Unpack[outbox.CallbackFilters]) -> dict[str, Any]:
     """One page of the app's callbacks, newest first: `{callback_list, next_cursor, has_more}`."""
+    status = filters.get("status")
     if status is not None and status not in STATUSES:
         raise TradeError("INVALID_PARAMETER", f"status must be one of {', '.join(STATUSES)}")
     _page_args(limit, cursor)
-    page = await outbox.list_callbacks(conn, app_id, status=status, kind=kind, order_id=order_id,
-                                       refund_id=refund_id, limit=limit, cursor=cursor)
+    page = await outbox.list_callbacks(conn, app_id, limit=limit, cursor=cursor, **filters)
     return {"callback_list": [summary(r) for r in page.items], "next_cursor": page.next_cursor,
             "has_more": page.next_cursor is not None}
 
@@ -115,23 +106,14 @@ def attempt_view(a: dict[str, Any]) -> dict[str, Any]:
             **_attempt(a)}
 
 
-async def list_attempts(
-    conn: AsyncConnection,
-    app_id: str,
-    *,
-    kind: str | None = None,
-    order_id: str | None = None,
-    ok: bool | None = None,
-    synchronous: bool | None = None,
-    limit: int = 50,
-    cursor: int | None = None,
-) -> dict[str, Any]:
+async def list_attempts(conn: AsyncConnection, app_id: str, *, limit: int = 50, cursor: int | None = None,
+                        **filters: Unpack[outbox.AttemptFilters]) -> dict[str, Any]:
     """One page of every attempt (outbox deliveries and the synchronous pre_create_order and marketing calls),
     newest first: `{attempt_list, next_cursor, has_more}`."""
     _page_args(limit, cursor)
-    rows, nxt = await outbox.list_attempts(conn, app_id, kind=kind, order_id=order_id, ok=ok,
-                                           synchronous=synchronous, limit=limit, cursor=cursor)
-    return {"attempt_list": [attempt_view(a) for a in rows], "next_cursor": nxt, "has_more": nxt is not None}
+    page = await outbox.list_attempts(conn, app_id, limit=limit, cursor=cursor, **filters)
+    return {"attempt_list": [attempt_view(a) for a in page.items], "next_cursor": page.next_cursor,
+            "has_more": page.next_cursor is not None}
 
 
 async def get_callback(conn: AsyncConnection, app_id: str, callback_id: int) -> dict[str, Any]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.callbacks.body import build_body, identify_name
@@ -23,7 +23,7 @@ MAX_PAGE = 200
 
 @dataclass(frozen=True)
 class CallbackPage:
-    """One page of the callback log, newest first; pass `next_cursor` back for the next page."""
+    """One page of the callback or attempt log, newest first; pass `next_cursor` back for the next page."""
 
     items: list[dict[str, Any]]
     next_cursor: int | None
@@ -67,34 +67,49 @@ async def enqueue(
     return int(pk[0])
 
 
-async def list_callbacks(
-    conn: AsyncConnection,
-    app_id: str,
-    *,
-    status: str | None = None,
-    kind: str | None = None,
-    order_id: str | None = None,
-    limit: int = 50,
-    cursor: int | None = None,
-    refund_id: str | None = None,
-) -> CallbackPage:
-    """The app's callbacks, newest first, filtered; `cursor` is the last id of the previous page."""
+class CallbackFilters(TypedDict, total=False):
+    """The callback log's filters, for this query and the operations above it (None or left out: any)."""
+
+    kind: str | None
+    status: str | None
+    order_id: str | None
+    refund_id: str | None
+
+
+class AttemptFilters(TypedDict, total=False):
+    """The attempt log's filters (None or left out: any); `synchronous` True keeps only the synchronous extension
+    calls (no outbox row), False only the outbox's deliveries."""
+
+    kind: str | None
+    order_id: str | None
+    ok: bool | None
+    synchronous: bool | None
+
+
+_CALLBACK_COLUMNS = {"kind": outbox.c.type, "status": outbox.c.status, "order_id": outbox.c.order_id,
+                     "refund_id": outbox.c.refund_id}
+
+
+async def _newest_first(conn: AsyncConnection, q: Select[Any], id_column: ColumnElement[Any], limit: int,
+                        cursor: int | None) -> CallbackPage:
+    """One page of `q` by descending id: `cursor` is the last id of the previous page; one row more than the page
+    is read to know whether there is a next one."""
     size = max(1, min(limit, MAX_PAGE))
-    q = select(outbox).where(outbox.c.app_id == app_id)
-    if status is not None:
-        q = q.where(outbox.c.status == status)
-    if kind is not None:
-        q = q.where(outbox.c.type == kind)
-    if order_id is not None:
-        q = q.where(outbox.c.order_id == order_id)
-    if refund_id is not None:
-        q = q.where(outbox.c.refund_id == refund_id)
     if cursor is not None:
-        q = q.where(outbox.c.id < cursor)
-    rows = (await conn.execute(q.order_by(outbox.c.id.desc()).limit(size + 1))).mappings().all()
+        q = q.where(id_column < cursor)
+    rows = (await conn.execute(q.order_by(id_column.desc()).limit(size + 1))).mappings().all()
     items = [dict(r) for r in rows[:size]]
-    next_cursor = int(items[-1]["id"]) if len(rows) > size else None
-    return CallbackPage(items, next_cursor)
+    return CallbackPage(items, int(items[-1]["id"]) if len(rows) > size else None)
+
+
+async def list_callbacks(conn: AsyncConnection, app_id: str, *, limit: int = 50, cursor: int | None = None,
+                         **filters: Unpack[CallbackFilters]) -> CallbackPage:
+    """The app's callbacks, newest first, filtered; `cursor` is the last id of the previous page."""
+    q = select(outbox).where(outbox.c.app_id == app_id)
+    for name, value in filters.items():
+        if value is not None:
+            q = q.where(_CALLBACK_COLUMNS[name] == value)
+    return await _newest_first(conn, q, outbox.c.id, limit, cursor)
 
 
 async def get_callback(conn: AsyncConnection, app_id: str, id: int) -> dict[str, Any] | None:
@@ -136,22 +151,14 @@ async def replay(
     return bool(result.rowcount)
 
 
-async def list_attempts(
-    conn: AsyncConnection,
-    app_id: str,
-    *,
-    kind: str | None = None,
-    order_id: str | None = None,
-    ok: bool | None = None,
-    synchronous: bool | None = None,
-    limit: int = 50,
-    cursor: int | None = None,
-) -> tuple[list[dict[str, Any]], int | None]:
+async def list_attempts(conn: AsyncConnection, app_id: str, *, limit: int = 50, cursor: int | None = None,
+                        **filters: Unpack[AttemptFilters]) -> CallbackPage:
     """The app's callback attempts, newest first: the outbox's and the synchronous extension calls' (which have no
-    outbox row). `synchronous` True keeps only the latter, False only the former. Returns (rows, next cursor)."""
-    size = max(1, min(limit, MAX_PAGE))
+    outbox row)."""
     c = callback_attempts.c
     q = select(callback_attempts).where(c.app_id == app_id)
+    kind, order_id = filters.get("kind"), filters.get("order_id")
+    ok, synchronous = filters.get("ok"), filters.get("synchronous")
     if kind is not None:
         q = q.where(c.type == kind)
     if order_id is not None:
@@ -160,8 +167,4 @@ async def list_attempts(
         q = q.where(c.ok.is_(ok))
     if synchronous is not None:
         q = q.where(c.outbox_id.is_(None) if synchronous else c.outbox_id.is_not(None))
-    if cursor is not None:
-        q = q.where(c.id < cursor)
-    rows = (await conn.execute(q.order_by(c.id.desc()).limit(size + 1))).mappings().all()
-    items = [dict(r) for r in rows[:size]]
-    return items, int(items[-1]["id"]) if len(rows) > size else None
+    return await _newest_first(conn, q, c.id, limit, cursor)
