@@ -12,13 +12,13 @@ from typing import Any
 import httpx
 import pytest
 from merchant_stub import MarketingStub, MerchantStub, StubOffer
+from paybutton.api.common import Buyer
 from sqlalchemy import select
 from starlette.requests import Request
 
 from paybutton import buyer_token
 from paybutton.api import buyer as buyer_api
 from paybutton.api.buyer import PlaceOrderBody, place
-from paybutton.api.common import Buyer
 from paybutton.app import create_app
 from paybutton.apps import service as app_service
 from paybutton.config import Settings

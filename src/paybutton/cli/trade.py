@@ -23,7 +23,7 @@ def buyer_token_cmd(
 ) -> None:
     """Mint a buyer token for a user of an app (what the merchant's server does on sign-in)."""
 
-    async def go(db: Database) -> dict[str, Any]:
+    async def go(db: Database) -> app_service.AppRow:
         async with db.engine.connect() as conn:
             return await app_service.get_app(conn, app_id)
 

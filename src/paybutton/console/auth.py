@@ -6,13 +6,13 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from paybutton.config import DEMO_APP_ID
 from paybutton.console import queries
 from paybutton.console import session as sess
 from paybutton.console.deps import Visitor, VisitorForm, console_router, sign_in
 from paybutton.console.forms import text
 from paybutton.console.page import Console, safe_next
 from paybutton.console.texts import lang_of
-from paybutton.config import DEMO_APP_ID
 
 router = console_router()
 

@@ -14,13 +14,12 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 
-from paybutton.context import CtxDep
+from paybutton.config import DEMO_APP_ID
 from paybutton.console import queries
 from paybutton.console import session as sess
 from paybutton.console.page import Console, now_ms
 from paybutton.console.texts import lang_of
-from paybutton.context import Ctx
-from paybutton.config import DEMO_APP_ID
+from paybutton.context import Ctx, CtxDep
 
 
 class EarlyAnswer(Exception):

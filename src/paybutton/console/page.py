@@ -4,7 +4,7 @@ rendered from the templates, a redirect, the console's 404 or 403. Plus the smal
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,7 @@ class Console:
     request: Request
     ctx: Ctx
     session: sess.Session
-    app: dict[str, Any] | None
+    app: Mapping[str, Any] | None
     lang: str
 
     @property
@@ -55,7 +55,7 @@ class Console:
         return str(self.app["app_id"])
 
     @property
-    def signed_app(self) -> dict[str, Any]:
+    def signed_app(self) -> Mapping[str, Any]:
         assert self.app is not None
         return self.app
 

@@ -5,6 +5,7 @@ page). Every statement is filtered by the signed-in app; each function opens its
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypedDict, TypeVar
 
@@ -52,7 +53,7 @@ class FoundApp:
     """An app a console session names: the app as shown, the fingerprint of its credentials, and whether the
     session's sign-in row still stands."""
 
-    view: dict[str, Any]
+    view: Mapping[str, Any]
     fp: str
     live: bool
 

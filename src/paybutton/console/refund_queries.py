@@ -12,8 +12,8 @@ from paybutton.console.queries import PAGE, Page, page_of
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.refund.auditing import merchant_audit
-from paybutton.refund.settling import nudge
 from paybutton.refund.rules import AuditStatus, RefundStatus
+from paybutton.refund.settling import nudge
 from paybutton.tables import orders, refunds
 
 

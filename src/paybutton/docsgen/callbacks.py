@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from paybutton.callbacks.body import build_body, identify_name
 from paybutton.callbacks.dispatcher import ANSWER_HEAD
 from paybutton.callbacks.schedules import SCHEDULES, max_attempts
-from paybutton.kernel.signing import SignedHeaders
 from paybutton.config import Settings
 from paybutton.docsgen.examples import T0
 from paybutton.docsgen.kinds import Kind, kinds
 from paybutton.docsgen.markdown import table
+from paybutton.kernel.signing import SignedHeaders
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ open while the merchant is called; a refusal or failure ends the order FAIL and 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,7 +82,7 @@ async def place_order(ctx: Ctx, req: PlaceOrder) -> dict[str, Any]:
     return order_view(placed.order, placed.items, placed.snap, app)
 
 
-def _check(req: PlaceOrder, app: dict[str, Any]) -> None:
+def _check(req: PlaceOrder, app: Mapping[str, Any]) -> None:
     if app["suspended"]:
         raise TradeError("APP_SUSPENDED")
     if req.goods_type not in (GoodsType.LIBRARY, GoodsType.MERCHANT):
@@ -92,7 +93,7 @@ def _check(req: PlaceOrder, app: dict[str, Any]) -> None:
         raise TradeError("PRE_ORDER_NOT_CONFIGURED", "merchant goods are priced only by pre_create_order")
 
 
-def _new_order(ctx: Ctx, req: PlaceOrder, app: dict[str, Any]) -> NewOrder:
+def _new_order(ctx: Ctx, req: PlaceOrder, app: Mapping[str, Any]) -> NewOrder:
     """The order before its goods and price are known (phone and `now` are set when it is written)."""
     oid = ids.order_id()
     accepted_now = not app["pre_order_url"]
@@ -105,7 +106,7 @@ def _new_order(ctx: Ctx, req: PlaceOrder, app: dict[str, Any]) -> NewOrder:
         item_ids=ids.item_order_ids(req.quantity), now=0)
 
 
-async def _write(ctx: Ctx, app: dict[str, Any], req: PlaceOrder, new: NewOrder,
+async def _write(ctx: Ctx, app: Mapping[str, Any], req: PlaceOrder, new: NewOrder,
                  attempts: list[dict[str, Any]]) -> Placed:
     """Price (marketing) and write: a library good through the guarded stock statement, a merchant good as the
     page described it. Both through the database's order writer."""
@@ -171,7 +172,7 @@ async def marketing_line(ctx: Ctx, app_id: str, goods_id: str, goods_type: int, 
     return Line(goods_id, int(GoodsType.MERCHANT), quantity, m.goods.price)
 
 
-async def _marketing_price(ctx: Ctx, app: dict[str, Any], req: PlaceOrder, line: Line, oid: str,
+async def _marketing_price(ctx: Ctx, app: Mapping[str, Any], req: PlaceOrder, line: Line, oid: str,
                            attempts: list[dict[str, Any]]) -> Pricing | None:
     """Re-ask the merchant to price the buyer's choice. Its answer is the price; when it fails the order goes at
     full price, but only if the buyer saw the full price (or said nothing): otherwise the order is refused with
@@ -202,7 +203,7 @@ async def _record_unplaced(ctx: Ctx, attempts: list[dict[str, Any]]) -> None:
     attempts.clear()
 
 
-async def _ask_merchant(ctx: Ctx, app: dict[str, Any], p: Placed) -> None:
+async def _ask_merchant(ctx: Ctx, app: Mapping[str, Any], p: Placed) -> None:
     """pre_create_order: the merchant's out_order_no (and maybe deadline and entry) accepts the order."""
     o = p.order
     attempts: list[dict[str, Any]] = []

@@ -46,7 +46,7 @@ class RefundRequest:
     order_entry_schema: Any = None
 
 
-async def app_of(conn: AsyncConnection, ctx: Ctx, app_id: str) -> dict[str, Any]:
+async def app_of(conn: AsyncConnection, ctx: Ctx, app_id: str) -> app_service.AppRow:
     """The app row, from the cache or through the caller's connection (inside a write transaction a second
     connection could wait for the lock this one holds)."""
     hit = ctx.apps.get(app_id)

@@ -23,6 +23,7 @@ from paybutton.callbacks import outbox
 from paybutton.callbacks.schedules import next_delay
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
+from paybutton.kernel.approws import AppRow
 from paybutton.order import store as order_store
 from paybutton.refund import rules, store
 from paybutton.refund.creating import app_of
@@ -119,7 +120,7 @@ class _Claimed:
     refund: Refund
     order: Any
     attempt: Any  # the payments row, or None for a payment recorded before attempts existed
-    app: dict[str, Any]
+    app: AppRow
 
 
 async def _paid_attempt(conn: AsyncConnection, r: Refund, o: Any) -> Any:
