@@ -1,7 +1,7 @@
 """The `paybutton` command: demo | serve | db | app | goods | keys | buyer-token | callbacks.
 
 This module wires the command tree; each group lives in its own module (apps, callbacks, admin, trade, running, and
-goods/cli.py), and what they share (options, running on a database, printing) is in paybutton/clikit.py."""
+cli/goods.py), and what they share (options, running on a database, printing) is in paybutton/clikit.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import typer
 from paybutton.cli import admin, running, trade
 from paybutton.cli.apps import app_cli
 from paybutton.cli.callbacks import callbacks_cli
-from paybutton.goods.cli import goods_cli
+from paybutton.cli.goods import goods_cli
 
 cli = typer.Typer(help="paybutton: a self-hosted Douyin-style trade system.", no_args_is_help=True)
 
