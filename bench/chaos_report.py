@@ -3,15 +3,16 @@ the merchant's log (what it received). Nothing here writes.
 
 The rules it checks, from the code as it is:
 
-* **callbacks** — every outbox row with a URL is a callback the merchant must get (order/service.py: payment
-  SUCCESS when paid, CANCEL when an accepted order times out; refund/service.py: pre_create_refund when a refund
-  asks the merchant, refund when it ends). The row's body is stored and resent byte for byte, so the SHA-256 of
-  the body names the delivery. lost = rows never received; duplicated = receipts beyond the rows with that body
-  (at-least-once: allowed after a crash, but reported). Receipts matching no row are synchronous calls
-  (pre_create_order, and any extension call made in the request rather than through the outbox).
-* **stock** (goods/ order/service.py): placing an order takes its quantity from `goods.stock` (and adds it to
+* **callbacks** — every outbox row with a URL is a callback the merchant must get (order/paying.py, ending.py: payment
+  SUCCESS when paid, CANCEL when an accepted order times out; refund/creating.py: pre_create_refund when a refund
+  asks the merchant; refund/finishing.py: refund when it ends). The row's body is stored and resent byte for
+  byte, so the SHA-256 of the body names the delivery. lost = rows never received; duplicated = receipts beyond
+  the rows with that body (at-least-once: allowed after a crash, but reported). Receipts matching no row are
+  synchronous calls (pre_create_order, and any extension call made in the request rather than through the
+  outbox).
+* **stock** (goods/, order/writer.py): placing an order takes its quantity from `goods.stock` (and adds it to
   `sold`); only an order that ends unpaid gives it back (FAIL: the merchant refused or the order was closed;
-  TIMEOUT: not paid in time). A refund never returns stock (refund/service.py touches no goods row). So for
+  TIMEOUT: not paid in time). A refund never returns stock (refund/ touches no goods row). So for
   every good: initial stock == stock now + units of its orders in INIT, PROCESS or SUCCESS, and sold == those
   units.
 * **paid twice** — an order with more than one SUCCESS payment, not counting a late (or duplicate) payment that

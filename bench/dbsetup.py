@@ -29,6 +29,7 @@ class Seeded:
     hot: str
     many: list[str]
     oversell: str
+    flash: str = ""
     stock: dict[str, int] = field(default_factory=dict)  # initial stock of every seeded good
 
 
@@ -96,7 +97,7 @@ async def _create_goods(conn: AsyncConnection, app_id: str, goods_id: str, name:
 
 
 async def _seed(url: str, pre_order_url: str, hot_stock: int, many: int, many_stock: int,
-                oversell_stock: int) -> Seeded:
+                oversell_stock: int, flash_stock: int) -> Seeded:
     clock = SystemClock()
     db = Database(Settings(database_url=url))
     try:
@@ -113,14 +114,17 @@ async def _seed(url: str, pre_order_url: str, hot_stock: int, many: int, many_st
                 await _create_goods(conn, seeded.app_id, gid, f"Item {gid[-3:]}", many_stock)
             seeded.stock[seeded.oversell] = oversell_stock
             await _create_goods(conn, seeded.app_id, seeded.oversell, "Last units", oversell_stock)
+            seeded.flash = "bench-flash"
+            seeded.stock[seeded.flash] = flash_stock
+            await _create_goods(conn, seeded.app_id, seeded.flash, "Flash sale", flash_stock)
         return seeded
     finally:
         await db.dispose()
 
 
 def seed(url: str, pre_order_url: str, *, hot_stock: int, many: int, many_stock: int,
-         oversell_stock: int) -> Seeded:
-    return asyncio.run(_seed(url, pre_order_url, hot_stock, many, many_stock, oversell_stock))
+         oversell_stock: int, flash_stock: int = 500) -> Seeded:
+    return asyncio.run(_seed(url, pre_order_url, hot_stock, many, many_stock, oversell_stock, flash_stock))
 
 
 async def _stock_report(url: str, app_id: str, goods_ids: list[str]) -> dict[str, dict[str, int]]:

@@ -4,7 +4,9 @@ and buyer token, POSTing /api/buyer/v1/orders over keep-alive connections. Print
     python -m bench.loadgen --url http://127.0.0.1:P --app-id tt.. --secret .. --goods G1,G2 \\
         --concurrency 64 --warmup 3 --seconds 20            # loop mode: throughput and latency
     python -m bench.loadgen ... --concurrency 200 --once    # every buyer places one order, all at once
+    python -m bench.loadgen --url http://127.0.0.1:P1,http://127.0.0.1:P2 ...   # buyer i goes to URL i mod N
 
+Several URLs stand for N stateless servers behind a load balancer: the balancing is done here, by buyer.
 The client is raw HTTP/1.1 over asyncio streams by default (the cheapest on CPU); `--client aiohttp|httpx`
 picks a library client instead."""
 
@@ -95,6 +97,11 @@ class RawClient:
         self.head = f"POST {ORDERS_PATH} HTTP/1.1\r\nHost: {u.netloc}\r\nConnection: keep-alive\r\n".encode()
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
+    async def warm(self, n: int) -> None:
+        """Open n keep-alive connections now (a load balancer's pool is warm before a sale opens)."""
+        conns = await asyncio.gather(*(asyncio.open_connection(self.host, self.port) for _ in range(n)))
+        self.idle.extend(conns)
+
     async def post(self, headers: dict[str, str], body: bytes) -> tuple[int, Any]:
         conn = self.idle.pop() if self.idle else await asyncio.open_connection(self.host, self.port)
         reader, writer = conn
@@ -129,12 +136,22 @@ def _loads(raw: bytes) -> Any:
         return None
 
 
-def make_client(kind: str, base: str, concurrency: int) -> AiohttpClient | HttpxClient | RawClient:
+Client = AiohttpClient | HttpxClient | RawClient
+
+
+def make_client(kind: str, base: str, concurrency: int) -> Client:
     if kind in ("auto", "raw"):
         return RawClient(base, concurrency)
     if kind == "aiohttp":
         return AiohttpClient(base, concurrency)
     return HttpxClient(base, concurrency)
+
+
+def make_clients(args: argparse.Namespace) -> list[Client]:
+    """One client per server URL; buyer i uses clients[i % N] (client-side balancing by buyer)."""
+    urls = [u for u in args.url.split(",") if u]
+    per = max(1, -(-args.concurrency // len(urls)))
+    return [make_client(args.client, u, per) for u in urls]
 
 
 def outcome(status: int, payload: Any) -> str:
@@ -167,7 +184,7 @@ def order_body(goods_id: str, quantity: int) -> bytes:
 
 
 async def run_loop(args: argparse.Namespace, goods: list[str]) -> dict[str, Any]:
-    client = make_client(args.client, args.url, args.concurrency)
+    clients = make_clients(args)
     bodies = {g: order_body(g, args.quantity) for g in goods}
     latencies: list[float] = []
     outcomes: Counter[str] = Counter()
@@ -180,6 +197,7 @@ async def run_loop(args: argparse.Namespace, goods: list[str]) -> dict[str, Any]
 
     async def buyer(i: int) -> None:
         headers = buyer_headers(args.app_id, args.secret, f"{args.open_id_prefix}{i:05d}")
+        client = clients[i % len(clients)]
         while True:
             body = bodies[goods[0]] if len(goods) == 1 else bodies[rnd.choice(goods)]
             t0 = time.perf_counter()
@@ -204,12 +222,14 @@ async def run_loop(args: argparse.Namespace, goods: list[str]) -> dict[str, Any]
     try:
         await asyncio.gather(*(buyer(i) for i in range(args.concurrency)))
     finally:
-        await client.close()
+        for c in clients:
+            await c.close()
     window = args.seconds
     latencies.sort()
     ok = outcomes.get("ok", 0)
     return {
-        "client": client.name,
+        "client": clients[0].name,
+        "servers": len(clients),
         "mode": "loop",
         "concurrency": args.concurrency,
         "goods": len(goods),
@@ -230,55 +250,75 @@ async def run_loop(args: argparse.Namespace, goods: list[str]) -> dict[str, Any]
 
 
 async def run_once(args: argparse.Namespace, goods: list[str]) -> dict[str, Any]:
-    """Every buyer places exactly one order, all released at the same moment (the oversell check)."""
-    client = make_client(args.client, args.url, args.concurrency)
+    """Every buyer places exactly one order, all released at the same moment (the oversell check and the flash
+    sale). At most --connections requests are in flight at once over all servers (a load balancer's pool of
+    keep-alive connections, opened before the release); a buyer's latency counts from the release, so it
+    includes its wait for a connection, as a buyer behind a busy balancer sees it."""
+    clients = make_clients(args)
+    n = len(clients)
+    cap = max(1, args.connections // n) if args.connections else args.concurrency
+    gates = [asyncio.Semaphore(cap) for _ in clients]
     go = asyncio.Event()
     outcomes: Counter[str] = Counter()
     order_ids: list[str] = []
-    ready = 0
-    all_ready = asyncio.Event()
+    latencies: list[float] = []
+    ok_at: list[float] = []
+    t0 = 0.0
+    prepared = [(buyer_headers(args.app_id, args.secret, f"{args.open_id_prefix}{i:05d}"),
+                 order_body(goods[i % len(goods)], args.quantity)) for i in range(args.concurrency)]
 
     async def buyer(i: int) -> None:
-        nonlocal ready
-        headers = buyer_headers(args.app_id, args.secret, f"{args.open_id_prefix}{i:05d}")
-        body = order_body(goods[i % len(goods)], args.quantity)
-        ready += 1
-        if ready == args.concurrency:
-            all_ready.set()
+        headers, body = prepared[i]
         await go.wait()
-        try:
-            status, payload = await client.post(headers, body)
-            result = outcome(status, payload)
-        except Exception as e:
-            payload, result = None, f"EXC_{type(e).__name__}"
+        async with gates[i % n]:
+            try:
+                status, payload = await clients[i % n].post(headers, body)
+                result = outcome(status, payload)
+            except Exception as e:
+                payload, result = None, f"EXC_{type(e).__name__}"
+        done = time.perf_counter() - t0
+        latencies.append(done)
         outcomes[result] += 1
         if result == "ok":
             order_ids.append(payload["order_id"])
+            ok_at.append(done)
 
+    for c in clients:
+        if isinstance(c, RawClient):
+            await c.warm(min(cap, args.concurrency // n + 1))
     tasks = [asyncio.ensure_future(buyer(i)) for i in range(args.concurrency)]
     try:
-        await all_ready.wait()
+        await asyncio.sleep(0)  # every buyer is waiting on the release
         t0 = time.perf_counter()
         go.set()
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - t0
     finally:
-        await client.close()
+        for c in clients:
+            await c.close()
+    latencies.sort()
     return {
-        "client": client.name,
+        "client": clients[0].name,
+        "servers": n,
         "mode": "once",
         "concurrency": args.concurrency,
+        "connections": cap * n,
         "requests": sum(outcomes.values()),
         "orders": outcomes.get("ok", 0),
         "outcomes": dict(outcomes),
         "elapsed_s": round(elapsed, 3),
+        "last_order_s": round(max(ok_at), 3) if ok_at else None,
+        "p50_ms": round(percentile(latencies, 50) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 2),
+        "max_ms": round((latencies[-1] if latencies else 0) * 1000, 2),
         "order_ids": order_ids,
     }
 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--url", required=True, help="the paybutton server, e.g. http://127.0.0.1:8000")
+    p.add_argument("--url", required=True,
+                   help="the paybutton server(s), comma-separated, e.g. http://127.0.0.1:8000,http://127.0.0.1:8001")
     p.add_argument("--app-id", required=True)
     p.add_argument("--secret", required=True, help="the app secret that signs the buyer tokens")
     p.add_argument("--goods", required=True, help="comma-separated goods ids, one picked at random per order")
@@ -287,6 +327,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seconds", type=float, default=20.0)
     p.add_argument("--quantity", type=int, default=1)
     p.add_argument("--once", action="store_true", help="every buyer places one order, all at once")
+    p.add_argument("--connections", type=int, default=0,
+                   help="--once: requests in flight at most, over all servers (default: one per buyer)")
     p.add_argument("--open-id-prefix", default="bench-buyer-")
     p.add_argument("--client", choices=("auto", "raw", "aiohttp", "httpx"), default="auto")
     p.add_argument("--keep-ids", action="store_true", help="list the placed order ids in the output")

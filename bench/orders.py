@@ -1,9 +1,11 @@
-"""The order-placing benchmark (`make bench`): for each database, a real paybutton server, a stub merchant
-that verifies every pre_create_order signature, and a load generator, each in its own process; scenarios
-`hot` (every buyer orders the same good), `many` (one of 200 goods at random) and an oversell check; on
-PostgreSQL, pgbench running the same SQL as the order path gives the ceiling we compare against.
+"""The order-placing benchmark (`make bench`): for each database, real paybutton servers (1, 2 and 3
+`paybutton serve --workers 1` processes on PostgreSQL, the load generator spreading its buyers over them), a
+stub merchant that verifies every pre_create_order signature, and a load generator, each in its own process;
+scenarios `hot` (every buyer orders the same good), `many` (one of 200 goods at random), an oversell check and
+a flash sale (5,000 buyers at once on 500 units); on PostgreSQL, pgbench running the same SQL as the order
+path gives the ceiling we compare against.
 
-    python -m bench.orders                    # ~4 minutes, both databases
+    python -m bench.orders                    # ~6 minutes, both databases
     python -m bench.orders --quick            # ~1 minute smoke run
     python -m bench.orders --db postgresql --seconds 30 --concurrency 128
 
@@ -26,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from bench import dbsetup, pgbench_runner, profile
+from bench import dbsetup, flash_sale, pgbench_runner, profile
 from bench.procs import Child, Children, CpuSampler, free_port, machine_ticks, wait_http
 
 FLOORS = {"postgresql_orders_per_s": 500, "sqlite_orders_per_s": 400, "p99_ms": 250}
@@ -112,8 +114,8 @@ class Run:
         self.children = children
         self.stub_port = free_port()
         self.stub: Child | None = None
-        self.server: Child | None = None
-        self.server_url = ""
+        self.servers: list[Child] = []
+        self.server_urls: list[str] = []
         self.seeded: dbsetup.Seeded | None = None
         self.spy_n = 0
 
@@ -123,20 +125,26 @@ class Run:
         a = self.args
         self.seeded = dbsetup.seed(self.url, f"http://127.0.0.1:{self.stub_port}/pre_create_order",
                                    hot_stock=a.hot_stock, many=a.many_goods, many_stock=a.many_stock,
-                                   oversell_stock=a.oversell_stock)
+                                   oversell_stock=a.oversell_stock, flash_stock=a.flash_stock)
         log(f"{self.kind}: migrated and seeded app {self.seeded.app_id} "
-            f"(1 hot good, {a.many_goods} goods, 1 oversell good) in {time.monotonic() - t0:.1f}s")
+            f"(1 hot good, {a.many_goods} goods, 1 oversell good, 1 flash-sale good) in {time.monotonic() - t0:.1f}s")
 
-    def start_server(self, workers: int) -> None:
-        port = free_port()
-        argv = serve_argv(port, workers)
-        self.server = self.children.start(f"paybutton server ({self.kind}, {workers} workers)", argv,
-                                          self.tmp / f"server-{self.kind}-{workers}.log",
-                                          server_env(self.url, self.args))
-        self.server_url = f"http://127.0.0.1:{port}"
-        wait_http(self.server_url + "/healthz", self.server, timeout=60)
-        pem = wait_http(self.server_url + "/api/platform/public_key", self.server).text
+    def add_servers(self, total: int) -> None:
+        """Start server processes (`--workers 1` each, own port) until `total` run: N stateless instances on one
+        database, as behind a load balancer. The ones already up stay up."""
+        new: list[tuple[Child, str]] = []
+        for n in range(len(self.servers) + 1, total + 1):
+            port = free_port()
+            argv = serve_argv(port, 1)
+            child = self.children.start(f"paybutton server {n} ({self.kind})", argv,
+                                        self.tmp / f"server-{self.kind}-{n}.log", server_env(self.url, self.args))
+            new.append((child, f"http://127.0.0.1:{port}"))
+        for child, url in new:
+            wait_http(url + "/healthz", child, timeout=90)
+            self.servers.append(child)
+            self.server_urls.append(url)
         if self.stub is None:
+            pem = wait_http(self.server_urls[0] + "/api/platform/public_key", self.servers[0]).text
             key_file = self.tmp / f"platform-{self.kind}.pem"
             key_file.write_text(pem)
             self.stub = self.children.start(
@@ -146,29 +154,46 @@ class Run:
                 self.tmp / f"stub-{self.kind}.log", child_env(),
             )
             wait_http(f"http://127.0.0.1:{self.stub_port}/stats", self.stub)
-        log(f"{self.kind}: server up with {workers} worker(s): {' '.join(argv[:4])} ...")
+        log(f"{self.kind}: {len(self.servers)} server process(es) up")
 
-    def stop_server(self) -> None:
-        if self.server is not None:
-            self.children.stop(self.server)
-            self.server = None
+    def stop_servers(self) -> None:
+        while self.servers:
+            self.children.stop(self.servers.pop())
+        self.server_urls.clear()
 
     def stub_stats(self) -> dict[str, int]:
         resp = httpx.get(f"http://127.0.0.1:{self.stub_port}/stats", timeout=5, trust_env=False)
         return dict(resp.json())
 
+    def order_path(self) -> dict[str, int] | None:
+        """The servers' order-path counters (`GET /healthz` -> "order_path", one process per port), summed;
+        None when a server does not report them."""
+        total: dict[str, int] = {}
+        for url in self.server_urls:
+            body = httpx.get(url + "/healthz", timeout=5, trust_env=False).json()
+            counters = body.get("order_path") if isinstance(body, dict) else None
+            if not isinstance(counters, dict):
+                return None
+            for k, v in counters.items():
+                if isinstance(v, int) and not isinstance(v, bool):
+                    total[k] = total.get(k, 0) + v
+        return total
+
+    def logs_tail(self, n: int = 15) -> str:
+        return "\n".join(f"[{c.name}]\n{c.tail(n)}" for c in self.servers)
+
     def loadgen(self, goods_ids: list[str], *, concurrency: int, once: bool = False,
-                prefix: str = "bench-buyer-") -> dict[str, Any]:
-        assert self.seeded is not None and self.server is not None and self.stub is not None
+                prefix: str = "bench-buyer-", extra: list[str] | None = None) -> dict[str, Any]:
+        assert self.seeded is not None and self.servers and self.stub is not None
         a = self.args
-        argv = [sys.executable, "-m", "bench.loadgen", "--url", self.server_url,
+        argv = [sys.executable, "-m", "bench.loadgen", "--url", ",".join(self.server_urls),
                 "--app-id", self.seeded.app_id, "--secret", self.seeded.secret, "--goods", ",".join(goods_ids),
                 "--concurrency", str(concurrency), "--warmup", str(a.warmup), "--seconds", str(a.seconds),
-                "--client", a.client, "--open-id-prefix", prefix]
+                "--client", a.client, "--open-id-prefix", prefix, *(extra or [])]
         if once:
             argv.append("--once")
         stats0 = self.stub_stats()
-        sampler = CpuSampler({"server": self.server.pid, "stub": self.stub.pid})
+        sampler = CpuSampler({"server": [s.pid for s in self.servers], "stub": self.stub.pid})
         t0 = time.monotonic()
         sampler.start()
         # Its stdout (the last line is the JSON result) and stderr go to a log of their own.
@@ -179,7 +204,8 @@ class Run:
             self.spy_n += 1
             Path(a.py_spy).mkdir(parents=True, exist_ok=True)
             raw = Path(a.py_spy) / f"{self.kind}-{self.spy_n}-{prefix.rstrip('-')}.txt"
-            spy = self.children.start("py-spy", profile.argv(self.server.pid, a.warmup + a.seconds, raw),
+            # The first server process only: with several, each gets its share of the buyers.
+            spy = self.children.start("py-spy", profile.argv(self.servers[0].pid, a.warmup + a.seconds, raw),
                                       self.tmp / "py-spy.log")
         rc, cpu_s = child.wait_with_usage(timeout=a.warmup + a.seconds + 120)
         cpu = sampler.stop()
@@ -194,12 +220,12 @@ class Run:
             cpu[k] for k in ("server", "stub", "loadgen", "postgres"))), 2)
         result["cpu_cores"] = cpu
         if result.get("orders_per_s"):
-            # CPU the server spent per placed order: steadier than orders/s on a shared machine.
+            # CPU all server processes spent per placed order: steadier than orders/s on a shared machine.
             result["server_cpu_ms_per_order"] = round(cpu["server"] * 1000 / result["orders_per_s"], 2)
         stats1 = self.stub_stats()
         result["stub"] = {k: stats1.get(k, 0) - stats0.get(k, 0) for k in stats1}
         if result.get("errors"):
-            result["server_log_tail"] = self.server.tail(15)
+            result["server_log_tail"] = self.logs_tail()
         if spy is not None:
             try:
                 spy.wait_with_usage(timeout=30)
@@ -228,49 +254,51 @@ def run_database(kind: str, args: argparse.Namespace, children: Children, tmp: P
     if kind == "postgresql":
         dbname, url = dbsetup.create_pg_database(PG_ADMIN_URL)
         log(f"postgresql: created database {dbname}")
-        workers_list = args.pg_workers
+        servers_list = args.pg_servers
     else:
         url = f"sqlite:///{tmp / 'bench.db'}"
-        workers_list = [args.sqlite_workers]
+        servers_list = [args.sqlite_servers]
     run = Run(kind, url, args, tmp, children)
-    out: dict[str, Any] = {"by_workers": {}}
+    out: dict[str, Any] = {"by_servers": {}}
     try:
         run.prepare()
         assert run.seeded is not None
         seeded = run.seeded
-        for workers in workers_list:
-            run.start_server(workers)
+        for n in servers_list:
+            if n < len(run.servers):
+                run.stop_servers()
+            run.add_servers(n)
             res: dict[str, Any] = {}
-            log(f"{kind}: hot item, {args.concurrency} buyers, {args.warmup}s warm-up + {args.seconds}s")
-            res["hot"] = run.loadgen([seeded.hot], concurrency=args.concurrency, prefix=f"hot-w{workers}-")
-            log(f"{kind}: {args.many_goods} goods at random, {args.concurrency} buyers")
-            res["many"] = run.loadgen(seeded.many, concurrency=args.concurrency, prefix=f"many-w{workers}-")
-            out["by_workers"][str(workers)] = res
-            if workers != workers_list[-1]:
-                run.stop_server()
-        # Oversell: the last server (the most workers) sells the last units to many buyers at once.
+            log(f"{kind}: {n} server(s), hot item, {args.concurrency} buyers, {args.warmup}s warm-up + "
+                f"{args.seconds}s")
+            res["hot"] = run.loadgen([seeded.hot], concurrency=args.concurrency, prefix=f"hot-s{n}-")
+            log(f"{kind}: {n} server(s), {args.many_goods} goods at random, {args.concurrency} buyers")
+            res["many"] = run.loadgen(seeded.many, concurrency=args.concurrency, prefix=f"many-s{n}-")
+            out["by_servers"][str(n)] = res
+        # Oversell and flash sale: the last servers (the most) sell the last units to many buyers at once.
         log(f"{kind}: oversell check, stock {args.oversell_stock}, {args.oversell_buyers} buyers at once")
         once = run.loadgen([seeded.oversell], concurrency=args.oversell_buyers, once=True, prefix="oversell-")
         left = dbsetup.read_goods(url, seeded, seeded.oversell)
         want = min(args.oversell_stock, args.oversell_buyers)
-        oversell = {
+        out["oversell"] = {
             "orders": once["orders"], "outcomes": once["outcomes"], "stock_left": left["stock"],
             "live_orders_quantity": left["live_quantity"],
             "ok": once["orders"] == want and left["stock"] == args.oversell_stock - want
             and left["stock"] >= 0 and left["live_quantity"] == want,
         }
-        stock_check = dbsetup.check_stock(url, seeded, [seeded.hot, *seeded.many])
-        stub = run.stub_stats()
-        run.stop_server()
-        out["oversell"] = oversell
-        out["stock_check"] = stock_check
-        out["stub_total"] = stub
-        # Pick the best worker count by hot orders/s.
-        best_w = max(out["by_workers"], key=lambda w: out["by_workers"][w]["hot"]["orders_per_s"])
-        out["workers"] = int(best_w)
-        out["hot"] = out["by_workers"][best_w]["hot"]
-        out["many"] = out["by_workers"][best_w]["many"]
-        out["oversell_ok"] = bool(oversell["ok"] and stock_check["ok"] and stub.get("bad_signatures", 0) == 0)
+        if not args.no_flash:
+            out["flash"] = flash_sale.run(run, args, log)
+        out["stock_check"] = dbsetup.check_stock(url, seeded, [seeded.hot, *seeded.many])
+        out["stub_total"] = stub = run.stub_stats()
+        run.stop_servers()
+        # The best server count by hot orders/s.
+        best = max(out["by_servers"], key=lambda n: out["by_servers"][n]["hot"]["orders_per_s"])
+        out["servers"] = int(best)
+        out["hot"] = out["by_servers"][best]["hot"]
+        out["many"] = out["by_servers"][best]["many"]
+        out["oversell_ok"] = bool(out["oversell"]["ok"] and out["stock_check"]["ok"]
+                                  and stub.get("bad_signatures", 0) == 0
+                                  and (args.no_flash or out["flash"]["units_ok"]))
         if kind == "postgresql" and not args.no_pgbench:
             assert dbname is not None
             log(f"postgresql: pgbench on the order path's SQL, clients {args.pgbench_clients}, "
@@ -281,7 +309,7 @@ def run_database(kind: str, args: argparse.Namespace, children: Children, tmp: P
             )
         return out
     finally:
-        run.stop_server()
+        run.stop_servers()
         children.stop_all()
         if dbname is not None and not args.keep_db:
             try:
@@ -291,17 +319,21 @@ def run_database(kind: str, args: argparse.Namespace, children: Children, tmp: P
                 log(f"postgresql: could not drop {dbname}: {e}")
 
 
-def summary(kind: str, r: dict[str, Any]) -> dict[str, Any]:
-    def fig(s: dict[str, Any]) -> dict[str, Any]:
-        return {"orders_per_s": s["orders_per_s"], "p50_ms": s["p50_ms"], "p99_ms": s["p99_ms"],
-                "errors": s["errors"], "server_cpu_ms_per_order": s.get("server_cpu_ms_per_order"),
-                "cpu_cores": s["cpu_cores"]}
+def fig(s: dict[str, Any]) -> dict[str, Any]:
+    return {"orders_per_s": s["orders_per_s"], "p50_ms": s["p50_ms"], "p99_ms": s["p99_ms"],
+            "errors": s["errors"], "server_cpu_ms_per_order": s.get("server_cpu_ms_per_order"),
+            "cpu_cores": s["cpu_cores"]}
 
-    out: dict[str, Any] = {"workers": r["workers"], "hot": fig(r["hot"]), "many": fig(r["many"]),
+
+def summary(kind: str, r: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"servers": r["servers"], "hot": fig(r["hot"]), "many": fig(r["many"]),
                            "oversell_ok": r["oversell_ok"]}
-    if len(r["by_workers"]) > 1:
-        out["by_workers"] = {w: {"hot": fig(v["hot"]), "many": fig(v["many"])}
-                             for w, v in r["by_workers"].items()}
+    if len(r["by_servers"]) > 1:
+        out["by_servers"] = {n: {"hot": fig(v["hot"]), "many": fig(v["many"])}
+                             for n, v in r["by_servers"].items()}
+        out["scaling"] = flash_sale.scaling(r["by_servers"])
+    if "flash" in r:
+        out["flash_sale"] = flash_sale.summary(r["flash"])
     if kind == "postgresql" and "pgbench" in r:
         tps = r["pgbench"]["tps"]
         best = max(tps.values()) if tps else 0.0
@@ -314,8 +346,8 @@ def summary(kind: str, r: dict[str, Any]) -> dict[str, Any]:
 def print_report(kind: str, r: dict[str, Any]) -> None:
     print()
     print(f"== {kind} ==")
-    for w, res in r["by_workers"].items():
-        print(f"  server workers: {w}{'   (best)' if int(w) == r['workers'] else ''}")
+    for n, res in r["by_servers"].items():
+        print(f"  server processes: {n}{'   (best)' if int(n) == r['servers'] else ''}")
         print(HEADER)
         print(fmt_scenario("hot", res["hot"]))
         print(fmt_scenario("many", res["many"]))
@@ -324,12 +356,16 @@ def print_report(kind: str, r: dict[str, Any]) -> None:
                 print(f"  server log after {scen} (it had errors):")
                 print("    " + res[scen]["server_log_tail"].replace("\n", "\n    "))
             if "profile" in res[scen]:
-                print(f"  profile of the server, {scen}:")
+                print(f"  profile of the (first) server, {scen}:")
                 print(res[scen]["profile"])
+    if len(r["by_servers"]) > 1:
+        flash_sale.print_scaling(r["by_servers"])
     o = r["oversell"]
     print(f"  oversell: {o['orders']} orders placed for stock {r['oversell_expected']} by "
           f"{r['oversell_buyers']} buyers; stock left {o['stock_left']}; outcomes {o['outcomes']} -> "
           f"{'ok' if o['ok'] else 'FAIL'}")
+    if "flash" in r:
+        flash_sale.print_flash(r["flash"])
     s = r["stock_check"]
     print(f"  stock check after hot+many: {s['units_taken']} units taken == units in non-FAIL orders -> "
           f"{'ok' if s['ok'] else 'FAIL ' + json.dumps(s['mismatches'])}")
@@ -345,13 +381,14 @@ def print_report(kind: str, r: dict[str, Any]) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.orders", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="a ~1 minute smoke run (short windows, one worker count)")
+    p.add_argument("--quick", action="store_true", help="a ~1 minute smoke run (short windows, 1 and 3 servers)")
     p.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     p.add_argument("--seconds", type=float, help="measured window per scenario (default 20; quick 3)")
     p.add_argument("--warmup", type=float, help="warm-up per scenario, discarded (default 3; quick 0.5)")
     p.add_argument("--concurrency", type=int, default=64, help="concurrent buyers (default 64)")
-    p.add_argument("--pg-workers", help="server worker counts to try on PostgreSQL (default 1,2; quick 2)")
-    p.add_argument("--sqlite-workers", type=int, default=1)
+    p.add_argument("--pg-servers", help="server process counts to run on PostgreSQL, one after the other "
+                   "(default 1,2,3; quick 1,3)")
+    p.add_argument("--sqlite-servers", type=int, default=1, help="server processes on SQLite (default 1)")
     p.add_argument("--pool-size", type=int, help="PAYBUTTON_DB_POOL_SIZE for the server (default: its own)")
     p.add_argument("--client", choices=("auto", "raw", "aiohttp", "httpx"), default="auto")
     p.add_argument("--hot-stock", type=int, default=10**7)
@@ -359,6 +396,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--many-stock", type=int, default=10**6)
     p.add_argument("--oversell-stock", type=int, default=50)
     p.add_argument("--oversell-buyers", type=int, default=200)
+    p.add_argument("--flash-stock", type=int, default=500)
+    p.add_argument("--flash-buyers", type=int, default=5000)
+    p.add_argument("--flash-connections", type=int, default=512,
+                   help="flash sale: requests in flight at most, over all servers (a balancer's pool)")
+    p.add_argument("--no-flash", action="store_true", help="skip the flash sale")
     p.add_argument("--pgbench-clients", default="1,2,4,16")
     p.add_argument("--pgbench-seconds", type=int, help="per client count (default 10; quick 1)")
     p.add_argument("--no-pgbench", action="store_true")
@@ -369,7 +411,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     a.seconds = a.seconds if a.seconds is not None else (3.0 if a.quick else 20.0)
     a.warmup = a.warmup if a.warmup is not None else (0.5 if a.quick else 3.0)
     a.pgbench_seconds = a.pgbench_seconds if a.pgbench_seconds is not None else (1 if a.quick else 10)
-    a.pg_workers = [int(x) for x in (a.pg_workers or ("2" if a.quick else "1,2")).split(",")]
+    a.pg_servers = [int(x) for x in (a.pg_servers or ("1,3" if a.quick else "1,2,3")).split(",")]
     a.pgbench_clients = [int(x) for x in a.pgbench_clients.split(",")]
     return a
 

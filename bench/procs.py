@@ -164,16 +164,17 @@ def machine_ticks() -> tuple[int, int]:
 
 
 class CpuSampler:
-    """CPU used by each named process tree (and PostgreSQL) between start() and stop(), in cores."""
+    """CPU used by each named group of process trees (and PostgreSQL) between start() and stop(), in cores.
+    A name maps to one root pid or to several (e.g. every server process), summed."""
 
-    def __init__(self, roots: dict[str, int]) -> None:
-        self.roots = roots
+    def __init__(self, roots: dict[str, int | list[int]]) -> None:
+        self.roots = {name: [r] if isinstance(r, int) else r for name, r in roots.items()}
         self._start: dict[str, dict[int, int]] = {}
         self._machine: tuple[int, int] = (0, 0)
         self._t0 = 0.0
 
     def _snapshot(self) -> dict[str, dict[int, int]]:
-        snap = {name: {p: _ticks(p) for p in tree_pids(pid)} for name, pid in self.roots.items()}
+        snap = {name: {p: _ticks(p) for pid in pids for p in tree_pids(pid)} for name, pids in self.roots.items()}
         snap["postgres"] = {p: _ticks(p) for p in postgres_pids()}
         return snap
 

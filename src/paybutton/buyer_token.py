@@ -5,12 +5,12 @@ Format: pbt1.<base64url(JSON {"app": app_id, "sub": open_id, "exp": unix seconds
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
 import time
 
+from paybutton import b64url
 from paybutton.inputs import BIGINT_MAX, ID_LIMITS, bad_text
 
 PREFIX = "pbt1"
@@ -18,21 +18,13 @@ MAX_OPEN_ID = ID_LIMITS["open_id"]  # orders.open_id is VARCHAR(128)
 MAX_TOKEN = 1024  # characters: a real token is about 150
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def mint(app_id: str, secret: str, open_id: str, ttl_seconds: int = 86400, now: float | None = None) -> str:
     if not open_id or len(open_id) > MAX_OPEN_ID or bad_text(open_id):
         raise ValueError(f"open_id must be 1-{MAX_OPEN_ID} characters of valid text")
     exp = int((time.time() if now is None else now) + ttl_seconds)
-    payload = _b64(json.dumps({"app": app_id, "sub": open_id, "exp": exp}, separators=(",", ":")).encode())
+    payload = b64url.encode(json.dumps({"app": app_id, "sub": open_id, "exp": exp}, separators=(",", ":")).encode())
     mac = hmac.new(secret.encode(), f"{PREFIX}.{payload}".encode(), hashlib.sha256).digest()
-    return f"{PREFIX}.{payload}.{_b64(mac)}"
+    return f"{PREFIX}.{payload}.{b64url.encode(mac)}"
 
 
 def peek_app(token: str) -> str | None:
@@ -43,7 +35,7 @@ def peek_app(token: str) -> str | None:
             return None
         if len(token) > MAX_TOKEN:
             return None
-        claims = json.loads(_unb64(payload))
+        claims = json.loads(b64url.decode(payload))
         app = claims.get("app") if isinstance(claims, dict) else None
         return app if isinstance(app, str) and 0 < len(app) <= ID_LIMITS["app_id"] and not bad_text(app) else None
     except (ValueError, json.JSONDecodeError, UnicodeDecodeError, RecursionError):
@@ -62,9 +54,9 @@ def verify(token: str, secret: str, now: float | None = None) -> tuple[str, str]
         return None
     want = hmac.new(secret.encode(), f"{PREFIX}.{payload}".encode(), hashlib.sha256).digest()
     try:
-        if not hmac.compare_digest(want, _unb64(mac)):
+        if not hmac.compare_digest(want, b64url.decode(mac)):
             return None
-        claims = json.loads(_unb64(payload))
+        claims = json.loads(b64url.decode(payload))
     except (ValueError, json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         return None
     return _claims(claims, time.time() if now is None else now)

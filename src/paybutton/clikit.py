@@ -1,14 +1,17 @@
-"""What every `paybutton` command shares: the --database option, a database that must be set up before use (checked
-without creating anything), money options that cannot be misread, masked secrets, and one-line errors (exit 2)."""
+"""What every `paybutton` command shares: the --database and --json options, a database that must be set up before use
+(checked without creating anything), money options that cannot be misread, masked secrets, one way to print a result
+(JSON or text) and a time, and one-line errors (exit 2)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import shlex
 import sqlite3
 from collections.abc import Awaitable, Callable
 from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -28,6 +31,7 @@ DatabaseArg = Annotated[
     str | None, typer.Option("--database", envvar="PAYBUTTON_DATABASE_URL", help=DATABASE_HELP)
 ]
 ShowSecretOpt: Any = typer.Option(False, "--show-secret", help="print secrets in clear (masked otherwise)")
+JsonFlag: Any = typer.Option(False, "--json")
 
 UPGRADE = "run `paybutton db upgrade` (with the same --database / PAYBUTTON_DATABASE_URL)"
 
@@ -42,6 +46,19 @@ def fail_trade(err: TradeError, lang: str = "en") -> NoReturn:
     code = err.spec.err_no if err.spec.err_no is not None else err.spec.error_code
     typer.echo(f"error {code}: {err.text(lang)}", err=True)
     raise typer.Exit(2)
+
+
+# ------------------------------------------------------------------ output
+
+
+def out(data: Any, as_json: bool, human: Callable[[Any], str]) -> None:
+    """Print a result: indented JSON (non-ASCII kept) with --json, else what `human` makes of it."""
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2) if as_json else human(data))
+
+
+def local_time(ms: int | None) -> str:
+    """Epoch milliseconds as local ISO-8601 to the second; '-' for None."""
+    return "-" if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone().isoformat(timespec="seconds")
 
 
 # ------------------------------------------------------------------ the database

@@ -14,6 +14,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+# The app `paybutton demo` seeds (demo/seed.py); the home page and the console name it when Settings.demo is on.
+DEMO_APP_ID = "tt5eed000000000001"
 
 class Settings(BaseSettings):
     """Everything the server can be told. Defaults make `paybutton serve` work in an empty folder."""

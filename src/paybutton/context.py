@@ -1,4 +1,5 @@
-"""The per-process context shared by routes and workers: settings, database, clock, signer, HTTP client."""
+"""The per-process context shared by routes and workers: settings, database, clock, signer, HTTP client, the
+cached app rows; and CtxDep, the FastAPI dependency that hands it to a route."""
 
 from __future__ import annotations
 
@@ -7,13 +8,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated
 
+from fastapi import Depends, Request
 from sqlalchemy import select
 
-from paybutton.apps import service as app_service
-from paybutton.callbacks.http import CallbackClient
-from paybutton.callbacks.signing import Signer
 from paybutton.cashier import registry
 from paybutton.cashier.base import Cashier
 from paybutton.cashier.sandbox import SandboxCashier
@@ -21,7 +20,9 @@ from paybutton.clock import Clock
 from paybutton.config import Settings
 from paybutton.db import Database
 from paybutton.errors import TradeError
-from paybutton.order.fastpath import OrderWriter
+from paybutton.kernel.approws import AppRow, get_app
+from paybutton.kernel.outbound import CallbackClient
+from paybutton.kernel.signing import Signer
 from paybutton.tables import platform_keys
 
 # How often a process looks for a rotated platform key (`paybutton keys rotate`): one small query a second at most.
@@ -39,33 +40,33 @@ class AppCache:
     ask at the same moment: an expiry must not send every request in flight to the database at once."""
 
     ttl_seconds: float = 2.0
-    _rows: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict)
-    _loading: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
+    _rows: dict[str, tuple[float, AppRow]] = field(default_factory=dict)
+    _loading: dict[str, asyncio.Future[AppRow]] = field(default_factory=dict)
 
-    def get(self, app_id: str) -> dict[str, Any] | None:
+    def get(self, app_id: str) -> AppRow | None:
         hit = self._rows.get(app_id)
         if hit and time.monotonic() - hit[0] < self.ttl_seconds:
             return hit[1]
         return None
 
-    def stale(self, app_id: str) -> dict[str, Any] | None:
+    def stale(self, app_id: str) -> AppRow | None:
         hit = self._rows.get(app_id)
         return hit[1] if hit else None
 
-    def put(self, app: dict[str, Any]) -> None:
+    def put(self, app: AppRow) -> None:
         self._rows[app["app_id"]] = (time.monotonic(), app)
 
     def forget(self, app_id: str) -> None:
         self._rows.pop(app_id, None)
 
-    def load(self, app_id: str, fetch: Callable[[], Awaitable[dict[str, Any]]]) -> asyncio.Future[dict[str, Any]]:
+    def load(self, app_id: str, fetch: Callable[[], Awaitable[AppRow]]) -> asyncio.Future[AppRow]:
         """The one fetch in flight for this app (started now if there is none)."""
         fut = self._loading.get(app_id)
         if fut is None:
             fut = asyncio.ensure_future(fetch())
             self._loading[app_id] = fut
 
-            def done(f: asyncio.Future[dict[str, Any]]) -> None:
+            def done(f: asyncio.Future[AppRow]) -> None:
                 self._loading.pop(app_id, None)
                 if not f.cancelled() and f.exception() is None:
                     self.put(f.result())
@@ -81,7 +82,6 @@ class Ctx:
     clock: Clock
     signer: Signer
     http: CallbackClient
-    writer: OrderWriter
     apps: AppCache = field(default_factory=AppCache)
     cashier: Cashier = field(default_factory=SandboxCashier)
     order_gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
@@ -117,14 +117,14 @@ class Ctx:
                     self.signer = Signer(private_pem)
                 self._key_id = row.id
 
-    async def app(self, app_id: str) -> dict[str, Any]:
+    async def app(self, app_id: str) -> AppRow:
         hit = self.apps.get(app_id)
         if hit is not None:
             return hit
 
-        async def fetch() -> dict[str, Any]:
+        async def fetch() -> AppRow:
             async with self.db.engine.connect() as conn:
-                return await app_service.get_app(conn, app_id)
+                return await get_app(conn, app_id)
 
         fut = self.apps.load(app_id, fetch)
         stale = self.apps.stale(app_id)
@@ -132,14 +132,14 @@ class Ctx:
             return stale  # the refresh runs on; this request does not wait for it
         return await asyncio.shield(fut)
 
-    def cashier_for(self, app: dict[str, Any], channel: str) -> Cashier:
+    def cashier_for(self, app: AppRow, channel: str) -> Cashier:
         """The Cashier that takes `channel` ("douyin", "wechat", ...) for this app. Every pay asks here, and the
         attempt records the answer's `name` as its provider: the app's WeChat Pay or Alipay cashier when its
         pay_config has that channel (refund notifies go to settings.public_url), else the process's cashier
         (the sandbox)."""
         return registry.cashier_for_app(app, channel, self.cashier, notify_base=self.settings.public_url)
 
-    def cashier_by_provider(self, app: dict[str, Any], provider: str) -> Cashier:
+    def cashier_by_provider(self, app: AppRow, provider: str) -> Cashier:
         """The Cashier an attempt was taken by (payments.provider): for the reconciler's query, a refund and the
         channel notify routes. A real provider ("wechatpay", "alipay") the app has settings for is its cashier; the
         process's cashier answers to its own name; anything else is NOTIFY_PROVIDER_UNKNOWN (404)."""
@@ -149,3 +149,16 @@ class Ctx:
         if provider == self.cashier.name:
             return self.cashier
         raise TradeError("NOTIFY_PROVIDER_UNKNOWN", provider)
+
+
+def get_ctx(request: Request) -> Ctx:
+    ctx: Ctx = request.app.state.ctx
+    return ctx
+
+
+async def ctx_dependency(request: Request) -> Ctx:
+    """Async on purpose: FastAPI runs a sync dependency in a thread pool, which costs a thread hop a request."""
+    return get_ctx(request)
+
+
+CtxDep = Annotated[Ctx, Depends(ctx_dependency)]

@@ -1,4 +1,5 @@
-"""Engine and transactions: one commit per request or job; SQLite tuned for a single writer per process;
+"""Engine and transactions (`Database.tx()`: one write transaction, committed on success); the SQLite settings
+every connection to the file uses (WAL, busy timeout, foreign keys) and writes that take the write lock up front;
 migrations (Alembic) entry points."""
 
 from __future__ import annotations
@@ -31,11 +32,22 @@ def normalise_url(url: str) -> str:
 # server restarted; custom plans are re-planned with the real sizes on every run (a few µs for these statements).
 PG_SESSION_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 
+# Every connection to a SQLite file, the engine's and the order writer's own (OrderWriter), runs these:
+# WAL so readers never block the writer, a 10 s wait for the write lock instead of an immediate SQLITE_BUSY.
+SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=10000", "foreign_keys=ON")
+
+
+def apply_sqlite_pragmas(conn: Any) -> None:
+    """Run SQLITE_PRAGMAS on a DB-API connection or cursor (anything with `execute`)."""
+    for pragma in SQLITE_PRAGMAS:
+        conn.execute(f"PRAGMA {pragma}")
+
 
 def make_engine(settings: Settings) -> AsyncEngine:
     url = normalise_url(settings.database_url)
     if url.startswith("sqlite"):
-        # One connection per process: writers queue in the event loop instead of busy-waiting in SQLite.
+        # The engine holds one connection per process: its writers queue in the event loop instead of busy-waiting
+        # in SQLite. (The order writer has its own connection; busy_timeout covers the two.)
         engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
         _tune_sqlite(engine)
         return engine
@@ -49,17 +61,13 @@ def make_engine(settings: Settings) -> AsyncEngine:
     )
 
 
-
 def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Take transaction control from the driver so we can BEGIN IMMEDIATE.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=10000")
-        cur.execute("PRAGMA foreign_keys=ON")
+        apply_sqlite_pragmas(cur)
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -70,7 +78,8 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
 
 class Database:
-    """Owns the engine. `tx()` is the one transaction of a request or job: commit on success, rollback on error."""
+    """Owns the engine. `tx()` is one write transaction: commit on success, rollback on error. A request or job may
+    run several (a refund commits before it calls the merchant; a synchronous call's attempt row has its own)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

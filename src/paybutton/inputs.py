@@ -5,7 +5,7 @@ Every string that enters -- JSON bodies, query strings, path parameters, form fi
 headers -- is checked here once for NUL and lone surrogates (PostgreSQL cannot store NUL; no database can
 encode a lone surrogate as UTF-8). Every integer must fit the database's BIGINT. Ids have the maximum length
 of their column (tables.py); display text (names, notes) holds no control characters. A breach raises
-Refused, which the edge (api/guard.py) answers as INVALID_PARAMETER in the route's own envelope.
+Refused, which the edge (kernel/guard.py) answers as INVALID_PARAMETER in the route's own envelope.
 
 docs/integration-guide.md lists these limits ("Input limits")."""
 

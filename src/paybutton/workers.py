@@ -12,9 +12,9 @@ import socket
 from paybutton.callbacks.dispatcher import run_dispatcher
 from paybutton.context import Ctx
 from paybutton.loop import run_every
-from paybutton.order import service as orders
+from paybutton.order import ending as orders
 from paybutton.order.reconcile import run_reconciler
-from paybutton.refund import service as refunds
+from paybutton.refund import worker as refunds
 
 log = logging.getLogger("paybutton.workers")
 

@@ -1,4 +1,4 @@
-"""The edge (api/guard.py, paybutton/inputs.py): inputs that once gave HTTP 500 get a 4xx in the route's own
+"""The edge (kernel/guard.py, paybutton/inputs.py): inputs that once gave HTTP 500 get a 4xx in the route's own
 envelope, on SQLite and PostgreSQL, and nothing is written. Body size, Content-Type, 405, unknown paths."""
 
 from __future__ import annotations

@@ -28,14 +28,16 @@ async def test_database_sessions_replan_with_the_real_table_sizes(running: Any, 
     frozen while the tables were empty cost 3-5 times the database CPU per order (bench/README.md)."""
     from sqlalchemy import text
 
-    from paybutton.order.fastpath import PostgresWriter, SqliteWriter
+    from paybutton.order.writer_pg import PostgresWriter
+    from paybutton.order.writer_sqlite import SqliteWriter
+    from paybutton.order.writing import writer_of
 
     if not db_url.startswith("postgresql"):  # SQLite has no plan cache: its order path is the writer thread
-        assert isinstance(running.ctx.writer, SqliteWriter)
+        assert isinstance(await writer_of(running.ctx), SqliteWriter)
         return
     async with running.ctx.db.engine.connect() as conn:
         assert (await conn.execute(text("show plan_cache_mode"))).scalar() == "force_custom_plan"
-    writer = running.ctx.writer
+    writer = await writer_of(running.ctx)
     assert isinstance(writer, PostgresWriter)
     async with writer.pool.acquire() as raw:
         assert await raw.fetchval("show plan_cache_mode") == "force_custom_plan"

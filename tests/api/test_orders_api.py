@@ -18,7 +18,7 @@ from paybutton.apps import service as app_service
 from paybutton.cashier.base import ChargeRequest, ChargeResult, Outcome
 from paybutton.clock import FakeClock
 from paybutton.config import Settings
-from paybutton.order import service as orders
+from paybutton.order import ending as orders
 from paybutton.tables import goods, item_orders, outbox, payments
 from paybutton.tables import orders as orders_t
 

@@ -36,12 +36,12 @@ from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from paybutton import buyer_token
-from paybutton.api.guard import is_openapi
 from paybutton.apps import service as app_service
 from paybutton.clock import SystemClock
 from paybutton.config import Settings
 from paybutton.db import Database, upgrade
 from paybutton.goods import service as goods_service
+from paybutton.kernel.surfaces import is_openapi
 
 EXAMPLES = int(os.environ.get("PAYBUTTON_FUZZ_EXAMPLES", "12"))
 SECONDS = float(os.environ.get("PAYBUTTON_FUZZ_SECONDS", "0"))

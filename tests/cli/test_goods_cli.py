@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from paybutton.apps import service as app_service
+from paybutton.cli.goods import goods_cli, parse_label, parse_time
 from paybutton.clock import SystemClock
 from paybutton.config import Settings
 from paybutton.db import Database, upgrade
-from paybutton.goods.cli import goods_cli, parse_label, parse_time
 
 runner = CliRunner()
 

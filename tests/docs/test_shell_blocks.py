@@ -28,7 +28,7 @@ import pytest
 from fakes.alipay_gateway import FakeAlipay
 from fakes.wechat_gateway import FakeWechat
 
-from paybutton.callbacks.signing import Signer
+from paybutton.kernel.signing import Signer
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = Path(sys.executable).parent.parent

@@ -185,7 +185,7 @@ async def test_a_waiting_attempt_of_an_expired_order_is_closed_at_the_channel(tr
     for who, oid in (("c1", closed_oid), ("c2", slipped_oid)):
         assert (await pay(trade, who, oid)).json()["result"]["pending"] is True
     trade.clock.advance(301)
-    from paybutton.order import service as orders
+    from paybutton.order import ending as orders
 
     assert await orders.expire_due(trade.tctx) == 2
     slipped = (await attempts(trade, slipped_oid))[0].payment_id

@@ -15,7 +15,7 @@ from trade_world import TradeWorld
 from typer.testing import CliRunner
 
 from paybutton.cli import cli
-from paybutton.order import service as orders
+from paybutton.order import ending as orders
 from paybutton.tables import item_orders, outbox, payments
 from paybutton.tables import orders as orders_t
 

@@ -17,12 +17,12 @@ from paybutton import buyer_token
 from paybutton.app import create_app
 from paybutton.apps import service as app_service
 from paybutton.callbacks.dispatcher import dispatch_due
-from paybutton.callbacks.http import CallbackClient
 from paybutton.clock import FakeClock
 from paybutton.config import Settings
 from paybutton.context import AppCache, Ctx
 from paybutton.db import Database
-from paybutton.refund import service as refunds
+from paybutton.kernel.outbound import CallbackClient
+from paybutton.refund import worker as refunds
 from paybutton.refund.check import scan
 from paybutton.tables import goods, item_orders
 from paybutton.tables import refunds as refunds_t

@@ -13,7 +13,7 @@ import pytest
 
 from paybutton import buyer_token
 from paybutton.callbacks.body import build_body, identify_name
-from paybutton.callbacks.signing import Signer, generate_key_pair
+from paybutton.kernel.signing import Signer, generate_key_pair
 from paybutton.merchant import (
     CallbackVerificationError,
     ack,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from paybutton.callbacks.http import CallbackClient
+from paybutton.kernel.outbound import CallbackClient
 
 
 async def test_a_large_body_is_sent_whole() -> None:

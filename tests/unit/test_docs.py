@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -82,23 +83,17 @@ def test_links_resolve(name: str) -> None:
 def _route_shapes() -> set[str]:
     app = create_app(Settings(database_url="sqlite+aiosqlite:///unused.db"))
     shapes = set()
-    routes = list(app.routes)
+    routes: list[tuple[str, Any]] = [("", r) for r in app.routes]
     while routes:
-        r = routes.pop()
-        inner = getattr(r, "original_router", None)  # FastAPI keeps included routers whole
+        prefix, r = routes.pop()
+        inner = getattr(r, "original_router", None)  # FastAPI keeps included routers whole (nested ones too)
         if inner is not None:
-            prefix = r.include_context.prefix
-            routes += [_Prefixed(prefix + x.path) for x in inner.routes if hasattr(x, "path")]
+            routes += [(prefix + r.include_context.prefix, x) for x in inner.routes]
             continue
         path = getattr(r, "path", None)
         if isinstance(path, str):
-            shapes.add(re.sub(r"\{[^}]*\}", "{}", path))
+            shapes.add(re.sub(r"\{[^}]*\}", "{}", prefix + path))
     return shapes
-
-
-class _Prefixed:
-    def __init__(self, path: str) -> None:
-        self.path = path
 
 
 SERVER_PATH = re.compile(r"(?<![\w:/.])/(?:api|oauth|pages|static|console|healthz|openapi\.json|docs)\b[\w/{}.\-]*")

@@ -5,7 +5,33 @@ from __future__ import annotations
 import pytest
 
 from paybutton.errors import TradeError
-from paybutton.refund.rules import Entry, Unit, item_after_success, plan, refundable, voucher_state
+from paybutton.refund.rules import (
+    DAY_MS,
+    AuditStatus,
+    Entry,
+    Position,
+    PreRefundAnswer,
+    Source,
+    Stage,
+    Start,
+    Unit,
+    after_merchant_number,
+    audit_deadline,
+    audited,
+    channel_message,
+    dumps,
+    expired,
+    expiry_entries,
+    item_after_success,
+    parse_pre_refund,
+    plan,
+    refund_type,
+    refundable,
+    start,
+    untouched,
+    valid_out_refund_no,
+    voucher_state,
+)
 
 U = 2  # unused
 R = 3  # redeemed
@@ -104,3 +130,82 @@ def test_status_after_success(price: int, refunded: int, refunding: int, amount:
     (U, 0, "待使用"), (R, 0, "已核销"), (F, 500, "退款中"), (D, 0, "已退款")])
 def test_voucher_states(status: int, refunding: int, state: str) -> None:
     assert voucher_state(status, refunding) == state
+
+
+def test_untouched_is_a_whole_unused_unit() -> None:
+    assert untouched(Unit("a", 1000, U))
+    assert not untouched(Unit("a", 1000, U, 100))
+    assert not untouched(Unit("a", 1000, F, 0, 100))
+    assert not untouched(Unit("a", 1000, R))
+    assert not untouched(Unit("a", 0, U))
+
+
+@pytest.mark.parametrize(("paid_at", "valid_days", "now", "over"), [
+    (0, 1, DAY_MS, True), (0, 1, DAY_MS - 1, False), (None, 1, DAY_MS, False), (0, None, 10 * DAY_MS, False)])
+def test_expired_after_valid_days(paid_at: int | None, valid_days: int | None, now: int, over: bool) -> None:
+    assert expired(paid_at, valid_days, now) is over
+
+
+def test_expiry_refunds_every_unused_unit_with_money_left() -> None:
+    us = units((1000, U, 0, 0), (1000, U, 400, 0), (1000, R, 0, 0), (1000, F, 0, 1000), (1000, U, 1000, 0))
+    assert expiry_entries(us) == [Entry("i0"), Entry("i1")]
+
+
+@pytest.mark.parametrize(("source", "app_audits", "url", "need_audit", "asks", "stage", "audit"), [
+    (Source.USER, True, "https://shop/r", True, True, Stage.PRE_REFUND, AuditStatus.INIT),
+    (Source.USER, True, None, True, False, Stage.AUDIT, AuditStatus.TOAUDIT),
+    (Source.USER, False, None, False, False, Stage.READY, AuditStatus.INIT),
+    (Source.EXPIRY, True, "https://shop/r", False, True, Stage.PRE_REFUND, AuditStatus.INIT),
+    (Source.EXPIRY, True, None, False, False, Stage.READY, AuditStatus.INIT),
+    (Source.MERCHANT, True, "https://shop/r", False, False, Stage.READY, AuditStatus.INIT),
+])
+def test_where_a_refund_starts(source: Source, app_audits: bool, url: str | None, need_audit: bool, asks: bool,
+                               stage: Stage, audit: AuditStatus) -> None:
+    assert start(source, app_audits=app_audits, refund_url=url) == Start(need_audit, asks, Position(stage, audit))
+
+
+def test_the_merchant_number_leads_to_the_audit_or_the_cashier() -> None:
+    assert after_merchant_number(True) == Position(Stage.AUDIT, AuditStatus.TOAUDIT)
+    assert after_merchant_number(False) == Position(Stage.READY, AuditStatus.INIT)
+
+
+def test_audit_deadline_only_with_an_audit() -> None:
+    assert audit_deadline(1000, True, 60) == 61_000
+    assert audit_deadline(1000, False, 60) is None
+
+
+def test_audit_agree_goes_to_the_cashier_deny_stays_to_fail() -> None:
+    assert audited(True) == Position(Stage.READY, AuditStatus.AGREE)
+    assert audited(False) == Position(Stage.AUDIT, AuditStatus.DENY)
+
+
+@pytest.mark.parametrize(("no", "ok"), [("R-1", True), ("x" * 64, True), ("x" * 65, False), ("", False),
+                                        (None, False), (12, False)])
+def test_out_refund_no_is_1_to_64_characters(no: object, ok: bool) -> None:
+    assert valid_out_refund_no(no) is ok
+
+
+@pytest.mark.parametrize(("answer", "parsed"), [
+    ('{"out_refund_no":"R-1"}', PreRefundAnswer("R-1")),
+    ('{"out_refund_no":"R-1","notify_url":"https://shop/n","order_entry_schema":{"path":"p/a","params":"{}"}}',
+     PreRefundAnswer("R-1", "https://shop/n", '{"path":"p/a","params":"{}"}')),
+    ('{"out_refund_no":"R-1","notify_url":""}', PreRefundAnswer("R-1")),
+    ('{"out_refund_no":""}', None), ('{"out_refund_no":5}', None), ("[]", None), ("not json", None), (None, None),
+    ("", None),
+])
+def test_pre_refund_answer(answer: str | None, parsed: PreRefundAnswer | None) -> None:
+    assert parse_pre_refund(answer) == parsed
+
+
+def test_dumps_is_compact_and_keeps_chinese() -> None:
+    assert dumps(["过期退", "a b"]) == '["过期退","a b"]'
+
+
+def test_channel_message_says_what_happened_without_the_channel_words() -> None:
+    assert channel_message(True, None) == "refunded"
+    assert channel_message(False, "") == "the channel refused"
+    assert channel_message(False, "card closed") == "card closed"
+
+
+def test_refund_type_is_2_only_for_the_merchant() -> None:
+    assert [refund_type(s) for s in (Source.USER, Source.MERCHANT, Source.EXPIRY, Source.LATE_PAYMENT)] == [1, 2, 1, 1]

@@ -11,20 +11,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema
 
-from paybutton.api import order_keys
 from paybutton.api.buyer_marketing import (
     MERCHANT_GOODS_NEED_INFO,
     GoodsInfo,
     MarketingBody,
     choices_of,
 )
-from paybutton.api.common import Buyer, BuyerDep, CtxDep
-from paybutton.context import Ctx
+from paybutton.context import Ctx, CtxDep
 from paybutton.errors import TradeError
 from paybutton.goods import service as goods_service
 from paybutton.inputs import NAME_PATTERN, PATH_ID_PATTERN
-from paybutton.order import paying
-from paybutton.order import service as orders
+from paybutton.kernel import order_keys
+from paybutton.kernel.auth import Buyer, BuyerDep
+from paybutton.order import paying, views
+from paybutton.order import placing as orders
 
 router = APIRouter(prefix="/api/buyer/v1", tags=["buyer"])
 
@@ -86,7 +86,7 @@ async def goods_info(goods_id: PathId, ctx: CtxDep, app_id: Annotated[str, Query
 
 async def place(ctx: Ctx, buyer: Buyer, body: PlaceOrderBody, idempotency_key: str | None = None) -> dict[str, Any]:
     """Place the buyer's order, one at a time per gate slot (FIFO: under load, orders finish in arrival order);
-    once per Idempotency-Key (api/order_keys.py). Shared by this route and its ASGI twin in api/fast_orders.py."""
+    once per Idempotency-Key (kernel/order_keys.py). Called by api/fast_orders.py, which answers every placement."""
     if idempotency_key:
         return await order_keys.place_once(ctx, buyer.app_id, buyer.open_id, idempotency_key,
                                            body.model_dump(mode="json"), lambda: place(ctx, buyer, body))
@@ -102,7 +102,8 @@ async def place(ctx: Ctx, buyer: Buyer, body: PlaceOrderBody, idempotency_key: s
 @router.post("/orders", summary="Place an order (order-confirm's 立即支付)", response_model=None)
 async def place_order(body: PlaceOrderBody, buyer: BuyerDep, ctx: CtxDep, request: Request) -> Response:
     """With an `Idempotency-Key` header (one per tap), a retry of the same request answers the first order."""
-    # The hot path answers pre-serialised JSON: FastAPI's generic encoder costs more than the order itself.
+    # Declared for /openapi.json: the ASGI shortcut api/fast_orders.py answers this path before routing (same
+    # place(), same kernel error renderer), so this body is never reached.
     view = await place(ctx, buyer, body, request.headers.get("idempotency-key"))
     return Response(json.dumps(view, ensure_ascii=False, separators=(",", ":")).encode(),
                     media_type="application/json")
@@ -110,7 +111,7 @@ async def place_order(body: PlaceOrderBody, buyer: BuyerDep, ctx: CtxDep, reques
 
 @router.get("/orders/{order_ref}", summary="One of the buyer's orders, by order id or out_order_no")
 async def get_order(order_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
-    return await orders.get_buyer_order(ctx, buyer.app_id, buyer.open_id, order_ref)
+    return await views.get_buyer_order(ctx, buyer.app_id, buyer.open_id, order_ref)
 
 
 @router.post("/orders/{order_ref}/cashier", summary="Open the cashier (INIT -> PROCESS)")

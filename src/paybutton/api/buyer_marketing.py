@@ -10,13 +10,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema
 
-from paybutton.api.common import Buyer, BuyerDep, CtxDep
-from paybutton.context import Ctx
+from paybutton.context import Ctx, CtxDep
 from paybutton.goods.rules import MAX_UNIT_PRICE
 from paybutton.inputs import NAME_PATTERN
+from paybutton.kernel.auth import Buyer, BuyerDep
 from paybutton.marketing import service as marketing
 from paybutton.marketing.rules import MAX_SELECTED, Choice
-from paybutton.order import service as orders
+from paybutton.order import placing as orders
 
 router = APIRouter(prefix="/api/buyer/v1", tags=["buyer"])
 

@@ -9,11 +9,12 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from paybutton.api.buyer import PathId
-from paybutton.api.common import BuyerDep, CtxDep
+from paybutton.context import CtxDep
 from paybutton.fulfillment import service as vouchers
 from paybutton.inputs import NAME_PATTERN, TEXT_PATTERN
-from paybutton.refund import applying, rules
-from paybutton.refund import service as refunds
+from paybutton.kernel.auth import BuyerDep
+from paybutton.refund import applying, rules, views
+from paybutton.refund.creating import RefundRequest
 
 router = APIRouter(prefix="/api/buyer/v1", tags=["buyer"])
 
@@ -36,7 +37,7 @@ class ApplyRefundBody(BaseModel):
 
 @router.get("/orders/{order_ref}/refundable", summary="refund-apply: the units and what each can give back")
 async def refundable(order_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
-    return await refunds.buyer_refundable(ctx, buyer.app_id, buyer.open_id, order_ref)
+    return await views.buyer_refundable(ctx, buyer.app_id, buyer.open_id, order_ref)
 
 
 @router.post("/orders/{order_ref}/refunds", summary=(
@@ -45,21 +46,20 @@ async def refundable(order_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[st
 async def apply_refund(order_ref: PathId, body: ApplyRefundBody, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
     entries = None if body.item_order_list is None else [
         rules.Entry(e.item_order_id, e.refund_amount) for e in body.item_order_list]
-    req = refunds.RefundRequest(source=rules.Source.USER, entries=entries, quantity=body.quantity,
-                                refund_total_amount=body.refund_total_amount,
-                                reason=[body.reason] if body.reason else [], description=body.note,
-                                cp_extra=body.cp_extra)
+    req = RefundRequest(source=rules.Source.USER, entries=entries, quantity=body.quantity,
+                        refund_total_amount=body.refund_total_amount,
+                        reason=[body.reason] if body.reason else [], description=body.note, cp_extra=body.cp_extra)
     return await applying.buyer_apply(ctx, buyer.app_id, buyer.open_id, order_ref, req)
 
 
 @router.get("/orders/{order_ref}/refunds", summary="The order's refunds and the pay-button's order-status")
 async def order_refunds(order_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
-    return await refunds.buyer_refunds(ctx, buyer.app_id, buyer.open_id, order_ref)
+    return await views.buyer_refunds(ctx, buyer.app_id, buyer.open_id, order_ref)
 
 
 @router.get("/refunds/{refund_ref}", summary="refund-detail: status, amount, units, timeline, audit")
 async def refund_detail(refund_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
-    return await refunds.buyer_detail(ctx, buyer.app_id, buyer.open_id, refund_ref)
+    return await views.buyer_detail(ctx, buyer.app_id, buyer.open_id, refund_ref)
 
 
 @router.get("/orders/{order_ref}/vouchers", summary="The voucher card: names, label chips, codes and states")

@@ -14,9 +14,9 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from starlette.staticfiles import StaticFiles
 
-from paybutton.api.common import CtxDep
 from paybutton.apps import service as app_service
-from paybutton.demo.seed import DEMO_APP_ID
+from paybutton.config import DEMO_APP_ID
+from paybutton.context import CtxDep
 from paybutton.tables import apps
 
 ASSETS = "/docs-assets"

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
-from paybutton.api.common import CtxDep
+from paybutton.context import CtxDep
 from paybutton.errors import registry_json
 
 router = APIRouter(tags=["meta"])

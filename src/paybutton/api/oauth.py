@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from paybutton.api.common import CtxDep
-from paybutton.apps import tokens
+from paybutton.context import CtxDep
 from paybutton.errors import TradeError
+from paybutton.kernel import access_tokens
 
 router = APIRouter(tags=["oauth"])
 
@@ -25,5 +25,6 @@ async def client_token(body: ClientTokenRequest, ctx: CtxDep) -> dict[str, Any]:
     if body.grant_type != "client_credential":
         raise TradeError("INVALID_PARAMETER", "grant_type must be client_credential")
     async with ctx.db.tx() as conn:
-        data = await tokens.issue(conn, ctx.clock, body.client_key, body.client_secret, ctx.settings.token_ttl_seconds)
+        data = await access_tokens.issue(conn, ctx.clock, body.client_key, body.client_secret,
+                                         ctx.settings.token_ttl_seconds)
     return {"data": {**data, "error_code": 0, "description": ""}, "message": "success"}

@@ -15,12 +15,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from paybutton.api.common import CtxDep
 from paybutton.cashier.base import Cashier, NotifyEvent, NotifyRejected
+from paybutton.context import CtxDep
 from paybutton.errors import TradeError
 from paybutton.inputs import PATH_ID_PATTERN
 from paybutton.order import paying
-from paybutton.refund import service as refunds
+from paybutton.refund import settling as refunds
 
 router = APIRouter(tags=["channels"])
 # Both path segments are ids (a provider name, an app id): the edge's id rule, documented in /openapi.json.

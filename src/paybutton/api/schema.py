@@ -14,8 +14,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from paybutton import inputs
-from paybutton.api import guard
 from paybutton.errors import REGISTRY
+from paybutton.kernel import guard, surfaces
 
 OPENAPI_ERROR: dict[str, Any] = {
     "title": "OpenApiError",
@@ -59,7 +59,7 @@ CLEAN_JSON: dict[str, Any] = {
 }
 LOGID = {"x-tt-logid": {"description": "this request's log id", "schema": {"type": "string"}}}
 ALLOW = {"Allow": {"description": "the methods this path takes", "schema": {"type": "string"}}}
-BUYER_STATUSES = sorted({s.http_status for s in REGISTRY.values()} | set(guard.TRANSPORT_STATUSES) | {400})
+BUYER_STATUSES = sorted({s.http_status for s in REGISTRY.values()} | set(surfaces.TRANSPORT_STATUSES) | {400})
 
 
 def _error(ref: str, status: int, text: str) -> dict[str, Any]:
@@ -71,7 +71,7 @@ def _error(ref: str, status: int, text: str) -> dict[str, Any]:
 def error_responses(path: str, method: str) -> dict[str, dict[str, Any]]:
     """The error answers of one operation, by status."""
     body_statuses = {413, 415} if method.upper() in guard.BODY_METHODS else set()
-    if guard.is_openapi(path):  # business errors: HTTP 200 (see the 200 answer); these keep their status
+    if surfaces.is_openapi(path):  # business errors: HTTP 200 (see the 200 answer); these keep their status
         return {str(s): _error("OpenApiError", s, REGISTRY_TEXT[s]) for s in sorted({405, 500} | body_statuses)}
     statuses = [s for s in BUYER_STATUSES if s not in (413, 415) or s in body_statuses]
     return {str(s): _error("BuyerError", s, REGISTRY_TEXT.get(s, "an error (see docs/errors.md)")) for s in statuses}
@@ -197,7 +197,7 @@ class PaybuttonAPI(FastAPI):
                 responses.pop("422", None)  # FastAPI's validation body: ours answers INVALID_PARAMETER instead
                 for status, resp in responses.items():
                     resp.setdefault("headers", {}).update(LOGID)
-                    if guard.is_openapi(path) and status == "200":
+                    if surfaces.is_openapi(path) and status == "200":
                         resp["description"] += ("; an error answers HTTP 200 too, as the OpenApiError envelope "
                                                 "(the platform's convention)")
                 responses.update(error_responses(path, method))

@@ -1,4 +1,7 @@
-"""Use cases for merchant apps and the platform key. Services take a connection and never commit."""
+"""Use cases for merchant apps and the platform key. Services take a connection and never commit.
+
+Reading one app (AppRow, app_view, get_app) is the kernel's (kernel/approws.py): the buyer token and Ctx.app()
+need it below the domains."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import hashlib
 import json
 import re
 import secrets
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,10 +17,15 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton import ids
-from paybutton.callbacks.signing import generate_key_pair
 from paybutton.cashier import payconfig
 from paybutton.clock import Clock
 from paybutton.errors import TradeError
+
+# Re-exported: every caller that reads apps through this module keeps doing so.
+from paybutton.kernel.approws import AppRow as AppRow
+from paybutton.kernel.approws import app_view as app_view
+from paybutton.kernel.approws import get_app as get_app
+from paybutton.kernel.signing import generate_key_pair
 from paybutton.tables import access_tokens, apps, console_sessions, platform_keys
 
 CHANNELS = ("douyin", "wechat", "alipay", "bankcard")
@@ -130,7 +139,7 @@ async def create_app(
     console_password: str | None = None,
     delivery_type: int = 1,
     **urls: str | None,
-) -> dict[str, Any]:
+) -> AppRow:
     if not name or len(name) > 128:
         raise TradeError("INVALID_PARAMETER", "name must be 1-128 characters")
     if not 1 <= pay_expire_seconds <= MAX_PAY_EXPIRE:
@@ -175,7 +184,7 @@ def _check_delivery_type(v: Any) -> int:
     return int(v)
 
 
-async def update_app(conn: AsyncConnection, clock: Clock, app_id: str, **changes: Any) -> dict[str, Any]:
+async def update_app(conn: AsyncConnection, clock: Clock, app_id: str, **changes: Any) -> AppRow:
     await get_app(conn, app_id)
     values: dict[str, Any] = {}
     for k, v in changes.items():
@@ -231,25 +240,13 @@ async def rotate_secret(conn: AsyncConnection, clock: Clock, app_id: str) -> str
     return new_secret
 
 
-def app_view(row: Any) -> dict[str, Any]:
-    d = dict(row._mapping)
-    d["allowed_origins"] = json.loads(d["allowed_origins"])
-    d["channels"] = json.loads(d["channels"])
-    d["theme"] = json.loads(d["theme"]) if d.get("theme") else None
-    d.pop("console_password_hash", None)
-    raw = d.get("pay_config")
-    d["pay_config"] = payconfig.masked(payconfig.parse(raw))  # what may be shown: no secret
-    d["pay_secrets"] = payconfig.PaySecrets(raw)  # for the cashier registry only; never printed
-    return d
-
-
-def public_view(app: dict[str, Any]) -> dict[str, Any]:
+def public_view(app: Mapping[str, Any]) -> dict[str, Any]:
     """An app dict fit to print or serialise: without the channel secrets."""
     return {k: v for k, v in app.items() if k != "pay_secrets"}
 
 
 async def set_pay_channel(conn: AsyncConnection, clock: Clock, app_id: str, channel: str,
-                          settings: dict[str, Any] | None) -> dict[str, Any]:
+                          settings: dict[str, Any] | None) -> AppRow:
     """Save (checked; an empty secret keeps the saved one) or, with None, clear one real channel's settings."""
     if channel not in payconfig.FIELDS:
         raise TradeError("INVALID_PARAMETER", f"unknown pay channel {channel!r} (wechat or alipay)", field=channel)
@@ -266,13 +263,6 @@ async def set_pay_channel(conn: AsyncConnection, clock: Clock, app_id: str, chan
     return await get_app(conn, app_id)
 
 
-async def get_app(conn: AsyncConnection, app_id: str) -> dict[str, Any]:
-    row = (await conn.execute(select(apps).where(apps.c.app_id == app_id))).first()
-    if row is None:
-        raise TradeError("APP_NOT_FOUND", app_id)
-    return app_view(row)
-
-
-async def list_apps(conn: AsyncConnection) -> list[dict[str, Any]]:
+async def list_apps(conn: AsyncConnection) -> list[AppRow]:
     rows = (await conn.execute(select(apps).order_by(apps.c.created_at))).all()
     return [app_view(r) for r in rows]

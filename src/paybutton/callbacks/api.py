@@ -8,8 +8,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from paybutton.api.common import AppId, CtxDep, envelope, idempotent
 from paybutton.callbacks import ops, outbox
+from paybutton.context import CtxDep
+from paybutton.kernel.auth import AppId
+from paybutton.kernel.envelope import envelope
+from paybutton.kernel.idempotency import idempotent
 
 router = APIRouter(prefix="/api/apps/trade/v2/callbacks", tags=["callbacks"])
 
@@ -22,11 +25,15 @@ Target = Literal["pre_create_order", "payment", "pre_create_refund", "refund", "
 class ListBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: StrictStr | None = Field(default=None, max_length=32, description="payment, refund, pre_create_refund, test…")
-    status: Literal["PENDING", "DONE", "DEAD", "NO_URL"] | None = None
+    status: outbox.Status | None = None
     order_id: StrictStr | None = Field(default=None, max_length=32)
     refund_id: StrictStr | None = Field(default=None, max_length=32)
     limit: Annotated[StrictInt, Field(ge=1, le=outbox.MAX_PAGE)] = 20
     cursor: Cursor = None
+
+    def filter(self) -> outbox.CallbackFilter:
+        return outbox.CallbackFilter(kind=self.type, status=self.status, order_id=self.order_id,
+                                     refund_id=self.refund_id)
 
 
 class AttemptsBody(BaseModel):
@@ -38,6 +45,9 @@ class AttemptsBody(BaseModel):
         default=None, description="true: only the extension calls made while the buyer waits; false: only outbox ones")
     limit: Annotated[StrictInt, Field(ge=1, le=outbox.MAX_PAGE)] = 20
     cursor: Cursor = None
+
+    def filter(self) -> outbox.AttemptFilter:
+        return outbox.AttemptFilter(kind=self.type, order_id=self.order_id, ok=self.ok, synchronous=self.synchronous)
 
 
 class OneBody(BaseModel):
@@ -55,8 +65,7 @@ class TestBody(BaseModel):
 @router.post("/list", summary="The callback log, newest first (filter by type, status, order_id, refund_id)")
 async def list_(body: ListBody, request: Request, ctx: CtxDep, app_id: AppId) -> dict[str, Any]:
     async with ctx.db.engine.connect() as conn:
-        page = await ops.list_callbacks(conn, app_id, kind=body.type, status=body.status, order_id=body.order_id,
-                                        refund_id=body.refund_id, limit=body.limit, cursor=body.cursor)
+        page = await ops.list_callbacks(conn, app_id, limit=body.limit, cursor=body.cursor, **body.filter())
     return envelope(request, page)
 
 
@@ -70,8 +79,7 @@ async def query(body: OneBody, request: Request, ctx: CtxDep, app_id: AppId) -> 
 @router.post("/attempts", summary="Every callback attempt, newest first, synchronous extension calls included")
 async def attempts(body: AttemptsBody, request: Request, ctx: CtxDep, app_id: AppId) -> dict[str, Any]:
     async with ctx.db.engine.connect() as conn:
-        page = await ops.list_attempts(conn, app_id, kind=body.type, order_id=body.order_id, ok=body.ok,
-                                       synchronous=body.synchronous, limit=body.limit, cursor=body.cursor)
+        page = await ops.list_attempts(conn, app_id, limit=body.limit, cursor=body.cursor, **body.filter())
     return envelope(request, page)
 
 

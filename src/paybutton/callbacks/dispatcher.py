@@ -14,10 +14,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from paybutton import ids
 from paybutton.callbacks.body import compact
-from paybutton.callbacks.http import Answer, CallbackTimeout
 from paybutton.callbacks.outbox import DEAD, DONE, PENDING
 from paybutton.callbacks.schedules import next_delay
 from paybutton.context import Ctx
+from paybutton.kernel.outbound import Answer, CallbackTimeout
 from paybutton.loop import run_every
 from paybutton.tables import callback_attempts, outbox
 

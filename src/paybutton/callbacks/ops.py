@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Unpack
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -20,7 +21,7 @@ from paybutton.clock import Clock
 from paybutton.errors import TradeError
 from paybutton.tables import outbox as outbox_t
 
-STATUSES = (outbox.PENDING, outbox.DONE, outbox.DEAD, outbox.NO_URL)
+STATUSES = outbox.STATUSES
 MAX_ID = 2**63 - 1  # ids and cursors are BIGINT
 TEST_TYPE = "test"
 TEST_MESSAGE = "paybutton test callback: verify Byte-Signature, then answer err_no 0"
@@ -89,22 +90,15 @@ def detail(row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def list_callbacks(
-    conn: AsyncConnection,
-    app_id: str,
-    *,
-    kind: str | None = None,
-    status: str | None = None,
-    order_id: str | None = None,
-    refund_id: str | None = None,
-    limit: int = 50,
-    cursor: int | None = None,
+    conn: AsyncConnection, app_id: str, *, limit: int = 50, cursor: int | None = None,
+    **flt: Unpack[outbox.CallbackFilter],
 ) -> dict[str, Any]:
     """One page of the app's callbacks, newest first: `{callback_list, next_cursor, has_more}`."""
+    status = flt.get("status")
     if status is not None and status not in STATUSES:
         raise TradeError("INVALID_PARAMETER", f"status must be one of {', '.join(STATUSES)}")
     _page_args(limit, cursor)
-    page = await outbox.list_callbacks(conn, app_id, status=status, kind=kind, order_id=order_id,
-                                       refund_id=refund_id, limit=limit, cursor=cursor)
+    page = await outbox.list_callbacks(conn, app_id, limit=limit, cursor=cursor, **flt)
     return {"callback_list": [summary(r) for r in page.items], "next_cursor": page.next_cursor,
             "has_more": page.next_cursor is not None}
 
@@ -116,21 +110,13 @@ def attempt_view(a: dict[str, Any]) -> dict[str, Any]:
 
 
 async def list_attempts(
-    conn: AsyncConnection,
-    app_id: str,
-    *,
-    kind: str | None = None,
-    order_id: str | None = None,
-    ok: bool | None = None,
-    synchronous: bool | None = None,
-    limit: int = 50,
-    cursor: int | None = None,
+    conn: AsyncConnection, app_id: str, *, limit: int = 50, cursor: int | None = None,
+    **flt: Unpack[outbox.AttemptFilter],
 ) -> dict[str, Any]:
     """One page of every attempt (outbox deliveries and the synchronous pre_create_order and marketing calls),
     newest first: `{attempt_list, next_cursor, has_more}`."""
     _page_args(limit, cursor)
-    rows, nxt = await outbox.list_attempts(conn, app_id, kind=kind, order_id=order_id, ok=ok,
-                                           synchronous=synchronous, limit=limit, cursor=cursor)
+    rows, nxt = await outbox.list_attempts(conn, app_id, limit=limit, cursor=cursor, **flt)
     return {"attempt_list": [attempt_view(a) for a in rows], "next_cursor": nxt, "has_more": nxt is not None}
 
 
@@ -170,7 +156,7 @@ def build_test_msg(app_id: str, target: str, url: str, now_ms: int, test_id: str
             "event_time": now_ms}
 
 
-def url_for_test(app: dict[str, Any], target: str) -> str:
+def url_for_test(app: Mapping[str, Any], target: str) -> str:
     """The app's URL that callbacks of `target` go to; CALLBACK_URL_NOT_CONFIGURED when it has none."""
     if target not in TEST_TARGETS:
         raise TradeError("INVALID_PARAMETER", f"kind must be one of {', '.join(TEST_TARGETS)}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any
 
 from paybutton.cashier.alipay import AlipayCashier
@@ -21,12 +22,12 @@ CACHE_SIZE = 256
 _cache: OrderedDict[tuple[str, str, str, str], Cashier] = OrderedDict()
 
 
-def _secrets(app: dict[str, Any]) -> PaySecrets:
+def _secrets(app: Mapping[str, Any]) -> PaySecrets:
     s = app.get("pay_secrets")
     return s if isinstance(s, PaySecrets) else PaySecrets(None)
 
 
-def configured(app: dict[str, Any], channel: str) -> bool:
+def configured(app: Mapping[str, Any], channel: str) -> bool:
     return _secrets(app).channel(channel) is not None
 
 
@@ -37,8 +38,8 @@ def _build(app_id: str, channel: str, cfg: dict[str, str], notify_base: str) -> 
     return AlipayCashier(cfg)
 
 
-def cashier_for_app(app: dict[str, Any], channel: str, default: Cashier, *, notify_base: str = "") -> Cashier:
-    """The cashier for `channel` ("wechat", "alipay", ...) of `app` (an app dict from apps.service.app_view).
+def cashier_for_app(app: Mapping[str, Any], channel: str, default: Cashier, *, notify_base: str = "") -> Cashier:
+    """The cashier for `channel` ("wechat", "alipay", ...) of `app` (an AppRow: kernel/approws.py).
     `notify_base` is the public base URL the channel's refund notifies go to (WeChat Pay takes it per refund)."""
     if channel not in PROVIDERS:
         return default
@@ -57,7 +58,7 @@ def cashier_for_app(app: dict[str, Any], channel: str, default: Cashier, *, noti
     return cashier
 
 
-def cashier_by_provider(app: dict[str, Any], provider: str, default: Cashier, *, notify_base: str = "") -> Cashier:
+def cashier_by_provider(app: Mapping[str, Any], provider: str, default: Cashier, *, notify_base: str = "") -> Cashier:
     """The cashier a notify to /pay/notify/{provider}/{app_id} is checked with ("wechatpay" or "alipay")."""
     channel = CHANNEL_OF.get(provider)
     return default if channel is None else cashier_for_app(app, channel, default, notify_base=notify_base)

@@ -3,6 +3,7 @@ A field that cannot be read becomes a form error; the rest goes to the services,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -70,7 +71,8 @@ def local_to_ms(text: str) -> int | None:
     raise ValueError("not a date and time")
 
 
-def _text(form: FormData, name: str) -> str:
+def text(form: FormData, name: str) -> str:
+    """A form field, stripped ("" when absent or a file)."""
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
 
@@ -89,11 +91,11 @@ def goods_values(form: FormData, *, creating: bool) -> dict[str, Any]:
     """The goods form as the form shows it again (strings), for re-rendering after an error."""
     keys = ("goods_id", "name", "photo_url", "price", "stock", "stock_was", "sale_start", "sale_end", "min_limits",
             "max_limits", "date_rule", "valid_days")
-    values: dict[str, Any] = {k: _text(form, k) for k in keys}
+    values: dict[str, Any] = {k: text(form, k) for k in keys}
     values["phone_required"] = form.get("phone_required") == "on"
     values["on_shelf"] = form.get("on_shelf") == "on"
     values["label_on"] = {t: form.get(f"label_{t}") == "on" for t in rules.LABEL_TYPES}
-    values["label_value"] = {t: _text(form, f"value_{t}") for t in rules.VALUE_LABELS}
+    values["label_value"] = {t: text(form, f"value_{t}") for t in rules.VALUE_LABELS}
     values["creating"] = creating
     return values
 
@@ -177,7 +179,7 @@ def new_goods_form() -> dict[str, Any]:
 # --- settings ---------------------------------------------------------------------------------------
 
 
-def settings_form_of(app: dict[str, Any]) -> dict[str, Any]:
+def settings_form_of(app: Mapping[str, Any]) -> dict[str, Any]:
     theme = {**DEFAULT_THEME, **(app.get("theme") or {})}
     return {
         **{f: app.get(f) or "" for f in URL_FIELDS},
@@ -192,12 +194,12 @@ def settings_form_of(app: dict[str, Any]) -> dict[str, Any]:
 
 
 def settings_values(form: FormData) -> dict[str, Any]:
-    values: dict[str, Any] = {f: _text(form, f) for f in URL_FIELDS}
+    values: dict[str, Any] = {f: text(form, f) for f in URL_FIELDS}
     raw_origins = form.get("origins")
     values["origins"] = raw_origins if isinstance(raw_origins, str) else ""
     values["need_refund_audit"] = form.get("need_refund_audit") == "on"
     for k in ("audit_hours", "pay_expire", "radius", "bg_color", "font_color"):
-        values[k] = _text(form, k)
+        values[k] = text(form, k)
     return values
 
 

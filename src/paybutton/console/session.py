@@ -20,8 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from paybutton.apps import service as app_service
-from paybutton.callbacks.signing import Signer
 from paybutton.context import Ctx
+from paybutton.kernel.signing import Signer
 from paybutton.tables import console_sessions
 
 COOKIE = "pb_console"

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from paybutton.callbacks.signing import verify
+from paybutton.kernel.signing import verify
 
 log = logging.getLogger("paybutton.demo.merchant")
 

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.apps import service as app_service
 from paybutton.clock import Clock
+from paybutton.config import DEMO_APP_ID as DEMO_APP_ID
 from paybutton.tables import apps, goods
 
-DEMO_APP_ID = "tt5eed000000000001"
 DEMO_SECRET = "demo-secret-not-for-production"
 DEMO_PASSWORD = "demo"
 HOT_GOODS_ID = "demo-hotpot"

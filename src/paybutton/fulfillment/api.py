@@ -10,9 +10,12 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from paybutton.api.common import AppId, CtxDep, envelope, idempotent
+from paybutton.context import CtxDep
 from paybutton.fulfillment import service
 from paybutton.fulfillment.poi import parse_poi_info
+from paybutton.kernel.auth import AppId
+from paybutton.kernel.envelope import envelope
+from paybutton.kernel.idempotency import idempotent
 
 router = APIRouter(prefix="/api/apps/trade/v2/fulfillment", tags=["fulfillment"])
 # Douyin's 撤销核销 document gives this prefix (no /apps/); only verify_cancel lives here.

@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from paybutton import ids
 from paybutton.clock import Clock
 from paybutton.errors import TradeError
 from paybutton.goods import rules as goods_rules
@@ -52,16 +51,6 @@ CANCEL = (
 def qr_data(code: str) -> str:
     """What the voucher's QR encodes (the `encrypted_data` delivery_prepare accepts)."""
     return QR_PREFIX + code
-
-
-async def issue_vouchers(conn: AsyncConnection, order_id: str, now: int) -> None:
-    """Give every paid unit of the order its code and certificate id (in the payment's transaction)."""
-    rows = (await conn.execute(select(item_orders.c.item_order_id).where(
-        item_orders.c.order_id == order_id, item_orders.c.voucher_code.is_(None),
-        item_orders.c.status == int(ItemStatus.UNUSED)).order_by(item_orders.c.item_order_id))).scalars().all()
-    for iid in rows:
-        await conn.execute(update(item_orders).where(item_orders.c.item_order_id == iid).values(
-            voucher_code=ids.voucher_code(), certificate_id="ct" + secrets.token_hex(8), updated_at=now))
 
 
 def _sign(secret: str, order_id: str, exp: int) -> str:

@@ -7,9 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, StrictBool, StrictInt, WithJsonSchema
 
-from paybutton.api.common import AppId, CtxDep, envelope, idempotent
+from paybutton.context import CtxDep
 from paybutton.goods import rules, service
 from paybutton.inputs import MAX_OFFSET
+from paybutton.kernel.auth import AppId
+from paybutton.kernel.envelope import envelope
+from paybutton.kernel.idempotency import idempotent
 
 router = APIRouter(prefix="/api/apps/trade/v2/goods", tags=["goods"])
 

@@ -8,7 +8,9 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from paybutton.errors import TradeError
+from paybutton.goods import selling
 from paybutton.goods.problems import Problem, raise_first
+from paybutton.goods.selling import ENDED, OFF_SHELF, ON_SALE, SOLD_OUT, UPCOMING
 
 # --- labels (seed: GoodsLabel) ---------------------------------------------------------------------
 
@@ -61,11 +63,6 @@ FIELDS: Final = (
 
 # --- states ----------------------------------------------------------------------------------------
 
-OFF_SHELF: Final = "off_shelf"
-UPCOMING: Final = "upcoming"
-ON_SALE: Final = "on_sale"
-ENDED: Final = "ended"
-SOLD_OUT: Final = "sold_out"
 STATES: Final = (OFF_SHELF, UPCOMING, ON_SALE, ENDED, SOLD_OUT)
 
 
@@ -196,30 +193,13 @@ def label_texts(labels: list[dict[str, Any]], lang: str = "zh-CN") -> list[str]:
     return [label_text(label, lang) for label in labels]
 
 
-def _get(goods: Any, key: str) -> Any:
-    if isinstance(goods, Mapping):
-        return goods.get(key)
-    mapping = getattr(goods, "_mapping", None)
-    if mapping is not None:
-        return mapping.get(key)
-    return getattr(goods, key, None)
-
-
 def goods_state(goods: Any, now_ms: int) -> str:
     """off_shelf | upcoming | on_sale | ended | sold_out, for a goods row or dict at `now_ms`.
 
     The sale window is half-open, [sale_start, sale_end): on sale from sale_start, ended at sale_end.
-    Sold out only while the window is open (before it: upcoming; after it: ended)."""
-    if not _get(goods, "on_shelf"):
-        return OFF_SHELF
-    start, end = _get(goods, "sale_start"), _get(goods, "sale_end")
-    if start is not None and now_ms < start:
-        return UPCOMING
-    if end is not None and now_ms >= end:
-        return ENDED
-    if (_get(goods, "stock") or 0) <= 0:
-        return SOLD_OUT
-    return ON_SALE
+    Sold out only while the window is open (before it: upcoming; after it: ended). The clauses are the sell
+    condition's (goods/selling.py), the same the order path's stock UPDATE runs."""
+    return selling.state(goods, now_ms)
 
 
 # --- field validation (INVALID_PARAMETER naming the field) -----------------------------------------

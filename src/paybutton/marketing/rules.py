@@ -218,14 +218,27 @@ def _inconsistent(message: str) -> MarketingInvalid:
     return MarketingInvalid("inconsistent", message)
 
 
-def parse_calculation(detail: Any, line: Line, allowed: set[str]) -> Pricing:
-    """Validate a calculation result (the price_calculation_detail): integers ≥ 0, the goods line as asked, each
-    dimension's total equal to the sum of its parts, the whole discount within the total, and only offers in
-    `allowed` applied."""
-    d = _obj(detail, "price_calculation_detail")
-    ctype = d.get("calculation_type", 1)
-    if not isinstance(ctype, int) or isinstance(ctype, bool):
-        raise _fail("calculation_type must be an integer")
+@dataclass(frozen=True)
+class _GoodsLine:
+    """The validated goods_discount_detail entry."""
+
+    quantity: int
+    total: int
+    discount: int  # total_discount_amount
+    details: list[dict[str, Any]]  # marketing_detail_info
+
+
+@dataclass(frozen=True)
+class _OrderLevel:
+    """The validated order_discount_detail."""
+
+    total_discount: int  # order_total_discount_amount: the discount of the whole order
+    goods_discount: int  # goods_total_discount_amount
+    details: list[dict[str, Any]]  # marketing_detail_info (the order-level offers)
+
+
+def _goods_line(d: dict[str, Any], line: Line) -> _GoodsLine:
+    """Exactly one goods line, the one asked about, priced as asked, its discounts adding up."""
     goods_rows = _list(d.get("goods_discount_detail"), "goods_discount_detail")
     if [_obj(g, "goods_discount_detail[]").get("goods_id") for g in goods_rows] != [line.goods_id]:
         raise _fail(f"goods_discount_detail must have exactly one entry, for goods {line.goods_id!r}")
@@ -239,50 +252,83 @@ def parse_calculation(detail: Any, line: Line, allowed: set[str]) -> Pricing:
                             f"totalling {line.total} fen")
     if g_sum != g_discount:
         raise _inconsistent(f"goods discounts add up to {g_sum}, not total_discount_amount {g_discount}")
+    return _GoodsLine(qty, g_total, g_discount, g_details)
+
+
+def _order_level(d: dict[str, Any], goods: _GoodsLine, line: Line) -> _OrderLevel:
+    """The order's discount: the goods lines' discount plus the order-level offers, within the total."""
     o = _obj(d.get("order_discount_detail"), "order_discount_detail")
     o_total = _money(o.get("order_total_discount_amount"), "order_discount_detail.order_total_discount_amount")
     o_goods = _money(o.get("goods_total_discount_amount"), "order_discount_detail.goods_total_discount_amount")
     o_details, o_sum = _details(o.get("marketing_detail_info"), "order_discount_detail.marketing_detail_info")
-    if o_goods != g_discount:
-        raise _inconsistent(f"goods_total_discount_amount {o_goods} differs from the goods lines' {g_discount}")
-    if o_total != g_discount + o_sum:
-        raise _inconsistent(f"order_total_discount_amount {o_total} is not goods {g_discount} + order-level {o_sum}")
+    if o_goods != goods.discount:
+        raise _inconsistent(f"goods_total_discount_amount {o_goods} differs from the goods lines' {goods.discount}")
+    if o_total != goods.discount + o_sum:
+        raise _inconsistent(f"order_total_discount_amount {o_total} is not goods {goods.discount} + order-level "
+                            f"{o_sum}")
     if o_total > line.total:
         raise _inconsistent(f"the discount {o_total} exceeds the total {line.total}")
+    return _OrderLevel(o_total, o_goods, o_details)
+
+
+def _item_lines(d: dict[str, Any], line: Line, goods: _GoodsLine) -> list[dict[str, Any]]:
+    """The optional per-item lines: each of the goods asked about, together adding up to the goods line."""
     items_out: list[dict[str, Any]] = []
     items = _list(d.get("item_discount_detail"), "item_discount_detail")
-    if items:
-        i_total = i_discount = 0
-        for i, it in enumerate(items):
-            w = f"item_discount_detail[{i}]"
-            m = _obj(it, w)
-            if m.get("goods_id") != line.goods_id:
-                raise _inconsistent(f"{w} names goods {m.get('goods_id')!r}")
-            t = _money(m.get("total_amount"), f"{w}.total_amount")
-            disc = _money(m.get("total_discount_amount"), f"{w}.total_discount_amount")
-            det, det_sum = _details(m.get("marketing_detail_info"), f"{w}.marketing_detail_info")
-            if det_sum != disc or disc > t:
-                raise _inconsistent(f"{w}: discounts {det_sum} vs total_discount_amount {disc} (of {t})")
-            i_total += t
-            i_discount += disc
-            items_out.append({"goods_id": line.goods_id, "total_amount": t, "total_discount_amount": disc,
-                              "marketing_detail_info": det})
-        if i_total != line.total or i_discount != g_discount:
-            raise _inconsistent(f"item lines total {i_total} / discount {i_discount}, goods line {line.total} / "
-                                f"{g_discount}")
-    applied = [{**a, "range": GOODS} for a in g_details] + [{**a, "range": ORDER} for a in o_details]
+    if not items:
+        return items_out
+    i_total = i_discount = 0
+    for i, it in enumerate(items):
+        w = f"item_discount_detail[{i}]"
+        m = _obj(it, w)
+        if m.get("goods_id") != line.goods_id:
+            raise _inconsistent(f"{w} names goods {m.get('goods_id')!r}")
+        t = _money(m.get("total_amount"), f"{w}.total_amount")
+        disc = _money(m.get("total_discount_amount"), f"{w}.total_discount_amount")
+        det, det_sum = _details(m.get("marketing_detail_info"), f"{w}.marketing_detail_info")
+        if det_sum != disc or disc > t:
+            raise _inconsistent(f"{w}: discounts {det_sum} vs total_discount_amount {disc} (of {t})")
+        i_total += t
+        i_discount += disc
+        items_out.append({"goods_id": line.goods_id, "total_amount": t, "total_discount_amount": disc,
+                          "marketing_detail_info": det})
+    if i_total != line.total or i_discount != goods.discount:
+        raise _inconsistent(f"item lines total {i_total} / discount {i_discount}, goods line {line.total} / "
+                            f"{goods.discount}")
+    return items_out
+
+
+def _applied(goods: _GoodsLine, order: _OrderLevel, allowed: set[str]) -> list[dict[str, Any]]:
+    """The offers applied, each with its range: each once, and only those in `allowed`."""
+    applied = [{**a, "range": GOODS} for a in goods.details] + [{**a, "range": ORDER} for a in order.details]
     ids = [a["id"] for a in applied]
     if len(set(ids)) != len(ids):
         raise _inconsistent("an offer is applied twice")
     stray = [i for i in ids if i not in allowed]
     if stray:
         raise _inconsistent(f"applied offers that were not chosen or not usable: {stray}")
+    return applied
+
+
+def parse_calculation(detail: Any, line: Line, allowed: set[str]) -> Pricing:
+    """Validate a calculation result (the price_calculation_detail): integers ≥ 0, the goods line as asked, each
+    dimension's total equal to the sum of its parts, the whole discount within the total, and only offers in
+    `allowed` applied."""
+    d = _obj(detail, "price_calculation_detail")
+    ctype = d.get("calculation_type", 1)
+    if not isinstance(ctype, int) or isinstance(ctype, bool):
+        raise _fail("calculation_type must be an integer")
+    goods = _goods_line(d, line)
+    order = _order_level(d, goods, line)
+    items_out = _item_lines(d, line, goods)
+    applied = _applied(goods, order, allowed)
     clean = {
         "calculation_type": ctype,
-        "goods_discount_detail": [{"goods_id": line.goods_id, "quantity": qty, "total_amount": g_total,
-                                   "total_discount_amount": g_discount, "marketing_detail_info": g_details}],
+        "goods_discount_detail": [{"goods_id": line.goods_id, "quantity": goods.quantity, "total_amount": goods.total,
+                                   "total_discount_amount": goods.discount, "marketing_detail_info": goods.details}],
         "item_discount_detail": items_out,
-        "order_discount_detail": {"order_total_discount_amount": o_total, "goods_total_discount_amount": o_goods,
-                                  "marketing_detail_info": o_details},
+        "order_discount_detail": {"order_total_discount_amount": order.total_discount,
+                                  "goods_total_discount_amount": order.goods_discount,
+                                  "marketing_detail_info": order.details},
     }
-    return Pricing(discount=o_total, detail=clean, applied=applied)
+    return Pricing(discount=order.total_discount, detail=clean, applied=applied)

@@ -5,6 +5,7 @@ answer into a quote. A late, failed, malformed or inconsistent answer is never a
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,7 +63,7 @@ class _Budget:
         return self.deadline - time.monotonic()
 
 
-async def quote(ctx: Ctx, app: dict[str, Any], open_id: str, line: Line, version: int,
+async def quote(ctx: Ctx, app: Mapping[str, Any], open_id: str, line: Line, version: int,
                 choices: list[Choice] | None, *, with_offers: bool = True, order_id: str | None = None,
                 attempts: list[dict[str, Any]] | None = None) -> Quote:
     """Price `line` for this buyer.

@@ -10,9 +10,13 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from paybutton.api.common import AppId, CtxDep, envelope, idempotent
+from paybutton.context import CtxDep
 from paybutton.errors import TradeError
-from paybutton.order import service, store
+from paybutton.kernel.auth import AppId
+from paybutton.kernel.envelope import envelope
+from paybutton.kernel.idempotency import idempotent
+from paybutton.order import ending, store
+from paybutton.order.states import payable
 
 router = APIRouter(prefix="/api/apps/trade/v2/order", tags=["order"])
 
@@ -51,12 +55,11 @@ async def query_order(body: QueryOrderBody, request: Request, app_id: AppId, ctx
         if row is None:
             raise TradeError("ORDER_NOT_FOUND")
         refunded = await store.refunded_total(conn, row.order_id)
-    paid = row.total_amount - row.discount_amount
     return envelope(request, {
         "order_id": row.order_id,
         "out_order_no": row.out_order_no or "",
         "order_status": row.status,
-        "total_fee": paid,
+        "total_fee": payable(row.total_amount, row.discount_amount),
         "total_amount": row.total_amount,
         "discount_amount": row.discount_amount,
         "refund_amount": refunded,
@@ -110,7 +113,7 @@ async def query_item_order_info(body: QueryItemsBody, request: Request, app_id: 
 @router.post("/close_order", summary="Close an unpaid order; its stock returns")
 async def close_order(body: CloseOrderBody, request: Request, app_id: AppId, ctx: CtxDep) -> dict[str, Any]:
     async def run(conn: AsyncConnection) -> dict[str, Any]:
-        await service.close_order(ctx, conn, app_id, body.order_id)
+        await ending.close_order(ctx, conn, app_id, body.order_id)
         return {"order_id": body.order_id}
 
     data = await idempotent(ctx, request, app_id, "order/close_order", body.model_dump(), run)

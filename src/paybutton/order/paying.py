@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 from typing import Any, Literal
 
 from sqlalchemy import select, update
@@ -26,11 +27,10 @@ from paybutton.callbacks import outbox
 from paybutton.cashier.base import ERROR_NAMES, PAY_CODES, ChargeRequest, ChargeResult, NotifyEvent, Outcome
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
-from paybutton.fulfillment import service as vouchers
 from paybutton.order import store
-from paybutton.order.service import get_buyer_order
-from paybutton.order.states import PAY_CHANNELS, UNPAID, OrderStatus, PreOrder
-from paybutton.tables import orders, payments
+from paybutton.order.states import PAY_CHANNELS, UNPAID, ItemStatus, OrderStatus, PreOrder
+from paybutton.order.views import get_buyer_order
+from paybutton.tables import item_orders, orders, payments
 
 log = logging.getLogger("paybutton.paying")
 
@@ -101,7 +101,7 @@ async def live_attempt(conn: AsyncConnection, order_id: str) -> Row[Any] | None:
     return (await conn.execute(q)).first()
 
 
-async def _app_in(conn: AsyncConnection, ctx: Ctx, app_id: str) -> dict[str, Any]:
+async def _app_in(conn: AsyncConnection, ctx: Ctx, app_id: str) -> app_service.AppRow:
     """The app row through the caller's connection (SQLite has one connection per process: never open a second)."""
     hit = ctx.apps.get(app_id) or ctx.apps.stale(app_id)
     if hit is None:
@@ -111,6 +111,17 @@ async def _app_in(conn: AsyncConnection, ctx: Ctx, app_id: str) -> dict[str, Any
 
 
 # ------------------------------------------------------------------ settling
+
+
+async def issue_vouchers(conn: AsyncConnection, order_id: str, now: int) -> None:
+    """Give every paid unit of the order its code and certificate id (in the payment's transaction); the codes
+    are redeemed in fulfillment/."""
+    rows = (await conn.execute(select(item_orders.c.item_order_id).where(
+        item_orders.c.order_id == order_id, item_orders.c.voucher_code.is_(None),
+        item_orders.c.status == int(ItemStatus.UNUSED)).order_by(item_orders.c.item_order_id))).scalars().all()
+    for iid in rows:
+        await conn.execute(update(item_orders).where(item_orders.c.item_order_id == iid).values(
+            voucher_code=ids.voucher_code(), certificate_id="ct" + secrets.token_hex(8), updated_at=now))
 
 
 async def _settle_in(conn: AsyncConnection, ctx: Ctx, p: Row[Any], *, paid: bool, channel_pay_id: str | None,
@@ -137,7 +148,7 @@ async def _settle_in(conn: AsyncConnection, ctx: Ctx, p: Row[Any], *, paid: bool
         "payment_id": p.payment_id})
     if mark.rowcount == 1:
         await conn.execute(store.ITEMS_PAID, {"oid": p.order_id, "now": now})
-        await vouchers.issue_vouchers(conn, p.order_id, now)
+        await issue_vouchers(conn, p.order_id, now)
         row = await store.order_row(conn, p.order_id)
         app = await _app_in(conn, ctx, p.app_id)
         await outbox.enqueue(conn, ctx.clock, app_id=p.app_id, kind="payment", url=app["payment_notify_url"],

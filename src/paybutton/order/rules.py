@@ -1,15 +1,33 @@
-"""Pure order rules: quantities within limits and stock, mainland mobile numbers, pre-order answers."""
+"""Pure order rules: quantities within limits, mainland mobile numbers, merchant goods as the page described
+them, the pre_create_order msg and its answer."""
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from paybutton.errors import TradeError
+from paybutton.goods import rules as goods_rules
+from paybutton.order.rows import Goods, dumps
+from paybutton.order.states import GoodsType
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 MAX_PAY_EXPIRE_SECONDS = 48 * 3600
 MAX_QUANTITY = 99999
+MERCHANT_BIZ_LINE = 1
+
+
+@dataclass(frozen=True)
+class MerchantGoods:
+    """A merchant good as its getgoodsinfo described it: the goods, its quantity limits, whether a phone is due."""
+
+    goods: Goods
+    min_limits: int
+    max_limits: int
+    phone_required: bool
 
 
 def check_quantity(quantity: int, min_limits: int, max_limits: int) -> None:
@@ -50,3 +68,57 @@ def parse_pre_order_answer(data: dict[str, Any]) -> dict[str, Any]:
             raise TradeError("PRE_ORDER_SERVER_ERROR", "order_entry_schema must be {path, params}")
         result["order_entry_schema"] = schema
     return result
+
+
+def merchant_goods(info: dict[str, Any] | None) -> MerchantGoods:
+    """Validate what the page's getgoodsinfo said about a merchant good: 21511 labels, 21512 types/limits."""
+    if not isinstance(info, dict):
+        raise TradeError("GOODS_INFO_TYPE_INVALID", "goods_info is required for merchant goods")
+    price, name, photo = info.get("currentPrice"), info.get("goodsName"), info.get("goodsPhoto")
+    if not isinstance(price, int) or isinstance(price, bool) or not 0 <= price <= goods_rules.MAX_UNIT_PRICE:
+        raise TradeError("GOODS_INFO_TYPE_INVALID",
+                         f"currentPrice must be an integer 0..{goods_rules.MAX_UNIT_PRICE} (fen)")
+    if not isinstance(name, str) or not name:
+        raise TradeError("GOODS_INFO_TYPE_INVALID", "goodsName must be a non-empty string")
+    if not isinstance(photo, str):
+        raise TradeError("GOODS_INFO_TYPE_INVALID", "goodsPhoto must be a string")
+    labels = goods_rules.validate_labels(info.get("goodsLabels") or [])
+    lo, hi = goods_rules.validate_limits(info.get("minLimits"), info.get("maxLimits"))
+    date_rule = info.get("dateRule", goods_rules.DATE_RULE_DEFAULT)
+    if not isinstance(date_rule, str):
+        raise TradeError("GOODS_INFO_TYPE_INVALID", "dateRule must be a string")
+    goods = Goods(name=name, photo_url=photo, price=price, labels=dumps(labels), date_rule=date_rule,
+                  biz_line=MERCHANT_BIZ_LINE)
+    return MerchantGoods(goods, lo, hi, goods_rules.phone_required(info))
+
+
+def pre_order_msg(app_id: str, o: Mapping[str, Any], items: Sequence[Mapping[str, Any]],
+                  snap: Mapping[str, Any]) -> dict[str, Any]:
+    """The pre_create_order msg (reference §14.1)."""
+    gtype = 1 if o["goods_type"] == GoodsType.LIBRARY else 2
+    labels = "｜".join(goods_rules.label_text(lb, "zh-CN") for lb in snap["labels"])
+    detail = o["price_calculation_detail"]
+    goods_info = {"img_url": snap["photo_url"], "title": snap["name"], "labels": labels,
+                  "date_rule": snap["date_rule"], "goods_id": o["goods_id"], "goods_id_type": gtype}
+    return {
+        "app_id": app_id, "open_id": o["open_id"], "union_id": "", "order_id": o["order_id"],
+        "create_order_time": o["created_at"], "total_amount": o["total_amount"], "discount": o["discount_amount"],
+        "cp_extra": o["cp_extra"] or "", "phone_num": o["phone_num"] or "",
+        "contact_name": o["contact_name"] or "", "delivery_type": o["delivery_type"], "biz_line": o["biz_line"],
+        "fulfill_type": 0,
+        "goods": [{
+            "goods_id": o["goods_id"], "goods_id_type": gtype, "quantity": o["quantity"],
+            "origin_price": o["unit_price"], "price": o["unit_price"], "goods_title": snap["name"],
+            "goods_image": snap["photo_url"], "labels": labels, "date_rule": snap["date_rule"],
+        }],
+        "sku_list": [{
+            "sku_id": o["goods_id"], "sku_id_type": gtype, "quantity": o["quantity"],
+            "origin_price": o["unit_price"], "price": o["unit_price"], "goods_info": goods_info,
+        }],
+        "item_order_info_list": [
+            {"goods_id": o["goods_id"], "goods_id_type": gtype, "sku_id": o["goods_id"], "sku_id_type": gtype,
+             "item_order_id": it["item_order_id"], "price": it["price"]}
+            for it in items
+        ],
+        "price_calculation_detail": json.loads(detail) if detail else None,
+    }

@@ -42,3 +42,14 @@ PAY_CHANNELS = {"wechat": 1, "alipay": 2, "bankcard": 3, "douyin": 10}
 
 def payable(total_amount: int, discount_amount: int) -> int:
     return total_amount - discount_amount
+
+
+# The pay-button's order-status on the refunds list, from the newest refund's status (its wire value; refunds
+# live in a higher domain, so the values are spelled here): 1 apply (no refund yet), 2 refunding, 3 refunded,
+# 4 failed.
+_BUTTON_STATUS = {None: 1, "PROCESSING": 2, "SUCCESS": 3, "FAIL": 4}
+
+
+def button_status(latest_refund_status: str | None) -> int:
+    """The pay-button's derived order-status: 1 apply, 2 refunding, 3 refunded, 4 failed."""
+    return _BUTTON_STATUS[latest_refund_status]

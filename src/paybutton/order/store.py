@@ -12,16 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from paybutton.order.states import UNPAID, ItemStatus, OrderStatus, PreOrder
 from paybutton.tables import goods, item_orders, orders, payments
 
-# Taking stock and accepting the pre-order are in order/fastpath.py (one round trip each); the rest is here.
+# Writing a new order (taking stock) and accepting the pre-order are the order writer's (order/writer.py: one round
+# trip each); the rest is here.
 
 RETURN_STOCK = (
     update(goods)
     .where(goods.c.app_id == bindparam("a"), goods.c.goods_id == bindparam("g"))
     .values(stock=goods.c.stock + bindparam("q"), sold=goods.c.sold - bindparam("q"), updated_at=bindparam("now"))
 )
-
-INSERT_ORDER = orders.insert()
-INSERT_ITEMS = item_orders.insert()
 
 FAIL_PRE_ORDER = (
     update(orders)

@@ -16,9 +16,9 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.staticfiles import StaticFiles
 
-from paybutton.api.common import CtxDep
 from paybutton.apps.service import check_theme
 from paybutton.cashier import registry
+from paybutton.context import CtxDep
 from paybutton.errors import TradeError
 from paybutton.fulfillment.service import QR_PREFIX
 from paybutton.goods import rules as goods_rules

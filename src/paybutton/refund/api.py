@@ -9,11 +9,19 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from paybutton.api.common import AppId, CtxDep, envelope, idempotent
+from paybutton.context import CtxDep
 from paybutton.errors import TradeError
+from paybutton.kernel.auth import AppId
+from paybutton.kernel.envelope import envelope
+from paybutton.kernel.idempotency import idempotent
 from paybutton.order import store as order_store
-from paybutton.refund import rules, service, store
+from paybutton.refund import rules, store
+from paybutton.refund.auditing import merchant_audit
+from paybutton.refund.creating import RefundRequest
+from paybutton.refund.creating import create_refund as write_refund
+from paybutton.refund.messages import view
 from paybutton.refund.rules import Source
+from paybutton.refund.settling import nudge
 
 router = APIRouter(prefix="/api/apps/trade/v2/refund", tags=["refund"])
 
@@ -60,18 +68,17 @@ async def create_refund(body: CreateRefundBody, request: Request, app_id: AppId,
         order = await order_store.find_order(conn, app_id, out_order_no=body.out_order_no)
         if order is None:
             raise TradeError("ORDER_NOT_FOUND", body.out_order_no)
-        r = await service.create_refund(conn, ctx, order, service.RefundRequest(
+        r = await write_refund(conn, ctx, order, RefundRequest(
             source=Source.MERCHANT, entries=entries, refund_total_amount=body.refund_total_amount,
             reason=body.refund_reason or [], description=body.refund_description or "", cp_extra=body.cp_extra,
             out_refund_no=body.out_refund_no, notify_url=body.notify_url, order_entry_schema=body.order_entry_schema))
-        audit = r["merchant_audit_detail"]
-        return {"refund_id": r["refund_id"], "refund_audit_deadline": audit["refund_audit_deadline"]}
+        return {"refund_id": r.refund_id, "refund_audit_deadline": r.refund_audit_deadline or 0}
 
     try:
         data = await idempotent(ctx, request, app_id, "refund/create_refund", body.model_dump(), run)
     except IntegrityError as e:  # a concurrent refund took the same out_refund_no first
         raise TradeError("OUT_REFUND_NO_DUPLICATE", body.out_refund_no) from e
-    await service.nudge(ctx, data["refund_id"])
+    await nudge(ctx, data["refund_id"])
     return envelope(request, data)
 
 
@@ -89,7 +96,7 @@ async def query_refund(body: QueryRefundBody, request: Request, app_id: AppId, c
                 raise TradeError("REFUND_NOT_FOUND")
             if await order_store.find_order(conn, app_id, order_id=body.order_id) is None:
                 raise TradeError("ORDER_NOT_FOUND")
-        found = [service.view(r, await store.items_of(conn, r.refund_id)) for r in rows]
+        found = [view(r, await store.items_of(conn, r.refund_id)) for r in rows]
     return envelope(request, {"refund_list": found})
 
 
@@ -99,10 +106,10 @@ async def merchant_audit_callback(body: AuditBody, request: Request, app_id: App
         raise TradeError("INVALID_PARAMETER", "refund_audit_status must be 1 (agree) or 2 (deny)")
 
     async def run(conn: AsyncConnection) -> dict[str, Any]:
-        rid = await service.merchant_audit(conn, ctx, app_id, body.out_refund_no, body.refund_audit_status == 1,
-                                           body.deny_message)
+        rid = await merchant_audit(conn, ctx, app_id, body.out_refund_no, body.refund_audit_status == 1,
+                                   body.deny_message)
         return {"refund_id": rid}
 
     data = await idempotent(ctx, request, app_id, "refund/merchant_audit_callback", body.model_dump(), run)
-    await service.nudge(ctx, data["refund_id"])
+    await nudge(ctx, data["refund_id"])
     return envelope(request, {})

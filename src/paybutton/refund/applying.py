@@ -1,12 +1,12 @@
 """A buyer applies for a refund: pre_create_refund is called at once, while the buyer waits, so the answer (and
 the front end's `bind:refund`) carries the merchant's `out_refund_no` as Douyin's flow does (reference §1.3).
 
-1. One transaction writes the refund and the money it holds (service.create_refund, guarded as always) with its
+1. One transaction writes the refund and the money it holds (creating.create_refund, guarded as always) with its
    pre_create_refund outbox row, and leases that row to this call, so the dispatcher leaves it alone meanwhile.
 2. After the commit, one signed POST within `pre_refund_timeout_seconds` (callbacks.merchant.call_extension).
 3. The row is settled as the dispatcher would settle that attempt (attempt 1, in the callback log): DONE with
    the answer, or PENDING for the schedule's next retry (or DEAD), guarded by the lease. A settled DONE row moves
-   the refund on through the same step the outbox path uses (service.advance: the stage-guarded
+   the refund on through the same step the outbox path uses (settling.advance: the stage-guarded
    SET_OUT_REFUND_NO), so whichever path comes first moves it, once.
 4. The answer reads the refund back: `out_refund_no` is the merchant's number, or "" with
    `out_refund_no_pending: true` while the outbox retries (the number then comes with the `refund` notify,
@@ -33,8 +33,10 @@ from paybutton.callbacks.outbox import PENDING
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.order import store as order_store
-from paybutton.refund import service, store
+from paybutton.refund import rules, store
+from paybutton.refund.creating import RefundRequest, create_refund
 from paybutton.refund.rules import RefundStatus, Stage
+from paybutton.refund.settling import nudge
 from paybutton.tables import callback_attempts, outbox
 
 log = logging.getLogger("paybutton.refund")
@@ -48,8 +50,7 @@ def lease_ms(budget: float) -> int:
 
 def _checked(data: dict[str, Any]) -> dict[str, Any]:
     """An answer without a usable out_refund_no is a failed attempt (retried), as on the outbox path."""
-    no = data.get("out_refund_no")
-    if not isinstance(no, str) or not 0 < len(no) <= service.MAX_OUT_REFUND_NO:
+    if not rules.valid_out_refund_no(data.get("out_refund_no")):
         raise ExtensionFailed("REFUND_APPLY_SERVER_ERROR", "the answer has no valid out_refund_no", "malformed")
     return data
 
@@ -83,8 +84,8 @@ async def _ask_merchant(ctx: Ctx, refund_id: str, holder: str) -> None:
             outbox.select().where(outbox.c.id == r.pre_refund_outbox_id))).first()
     if r is None or ob is None or ob.locked_by != holder or ob.url is None:
         return
-    claimed = Claimed(ob.id, ob.app_id, ob.type, ob.url, ob.identify_name, ob.body, ob.order_id, ob.schedule,
-                      ob.attempts)
+    claimed = Claimed(id=ob.id, app_id=ob.app_id, type=ob.type, url=ob.url, identify_name=ob.identify_name,
+                      body=ob.body, order_id=ob.order_id, schedule=ob.schedule, attempts=ob.attempts)
     attempts: list[dict[str, Any]] = []
     data: dict[str, Any] | None = None
     error: str | None = None
@@ -103,13 +104,13 @@ async def _ask_merchant(ctx: Ctx, refund_id: str, holder: str) -> None:
         "app_id": r.app_id, "type": "pre_create_refund", "order_id": r.order_id, "url": ob.url, "logid": "",
         "started_at": ctx.clock.now_ms(), "duration_ms": 0, "http_status": None, "ok": False, "answer_head": None,
         "error": error}
-    outcome = Outcome(data is not None, attempt["http_status"], attempt["answer_head"],
-                      None if data is not None else attempt["error"] or error, data)
+    outcome = Outcome(ok=data is not None, http_status=attempt["http_status"], head=attempt["answer_head"],
+                      error=None if data is not None else attempt["error"] or error, data=data)
     if not await _settle(ctx, claimed, holder, outcome, attempt):
         log.info("refund %s: the dispatcher took pre_create_refund over; its attempt decides", refund_id)
 
 
-async def buyer_apply(ctx: Ctx, app_id: str, open_id: str, ref: str, req: service.RefundRequest) -> dict[str, Any]:
+async def buyer_apply(ctx: Ctx, app_id: str, open_id: str, ref: str, req: RefundRequest) -> dict[str, Any]:
     """refund-apply's submit (source 1, user): write the refund, ask the merchant for its number within the
     budget, move the refund on, and answer with the merchant's out_refund_no (or say it is pending)."""
     holder = ""
@@ -117,20 +118,18 @@ async def buyer_apply(ctx: Ctx, app_id: str, open_id: str, ref: str, req: servic
         order = await order_store.find_buyer_order(conn, app_id, open_id, ref)
         if order is None:
             raise TradeError("ORDER_ID_INVALID", ref)
-        r = await service.create_refund(conn, ctx, order, req)
-        row = await store.refund_row(conn, r["refund_id"])
-        assert row is not None
-        if row.pre_refund_outbox_id is not None:
+        r = await create_refund(conn, ctx, order, req)
+        if r.pre_refund_outbox_id is not None:
             now = ctx.clock.now_ms()
-            holder = f"sync:{row.refund_id}"
+            holder = f"sync:{r.refund_id}"
             until = now + lease_ms(ctx.settings.pre_refund_timeout_seconds)
-            if not await _lease(conn, row.pre_refund_outbox_id, holder, until, now):
+            if not await _lease(conn, r.pre_refund_outbox_id, holder, until, now):
                 holder = ""
     if holder:
-        await _ask_merchant(ctx, r["refund_id"], holder)
-    await service.nudge(ctx, r["refund_id"])
+        await _ask_merchant(ctx, r.refund_id, holder)
+    await nudge(ctx, r.refund_id)
     async with ctx.db.engine.connect() as conn:
-        got = await store.refund_row(conn, r["refund_id"])
+        got = await store.refund_row(conn, r.refund_id)
     assert got is not None
     pending = got.status == RefundStatus.PROCESSING and got.stage == Stage.PRE_REFUND
     return {"refund_id": got.refund_id, "out_refund_no": "" if pending else got.out_refund_no or "",

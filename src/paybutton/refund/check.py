@@ -10,89 +10,139 @@ against the order's payable."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from paybutton.order.states import ItemStatus, OrderStatus
+from paybutton.cashier.base import Outcome
+from paybutton.order.states import ItemStatus, OrderStatus, payable
 from paybutton.refund.rules import RefundStatus, Source
 from paybutton.tables import item_orders, orders, payments, refund_items, refunds
+
+
+@dataclass
+class _Held:
+    """What the refund_items rows say: fen per refund, and per unit refunded (SUCCESS) and in flight."""
+
+    by_refund: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    done: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    flying: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+@dataclass
+class _Refunded:
+    """The refunds' totals (FAIL excluded) by what they give back: the order's payable, a late payment, or a
+    late payment not named (refunds from before refunds.payment_id)."""
+
+    by_order: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    by_late: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    late_unnamed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
 async def scan(conn: AsyncConnection) -> list[str]:
     problems: list[str] = []
     rs = {r.refund_id: r for r in (await conn.execute(select(refunds))).all()}
-    by_refund: dict[str, int] = defaultdict(int)
-    done: dict[str, int] = defaultdict(int)
-    flying: dict[str, int] = defaultdict(int)
-    for ri in (await conn.execute(select(refund_items))).all():
+    held = _held(rs, (await conn.execute(select(refund_items))).all(), problems)
+    items_by_order: dict[str, list[Any]] = defaultdict(list)
+    for i in (await conn.execute(select(item_orders))).all():
+        items_by_order[i.order_id].append(i)
+        problems += _unit_problems(i, held)
+    problems += _refund_problems(rs, held)
+    late = {p.payment_id: p for p in (await conn.execute(
+        select(payments).where(payments.c.late.is_(True), payments.c.outcome == Outcome.SUCCESS.value))).all()}
+    refunded = _refunded(rs, late)
+    problems += _late_payment_problems(late, refunded)
+    for o in (await conn.execute(select(orders))).all():
+        problems += _order_problems(o, items_by_order.get(o.order_id, []), refunded.by_order[o.order_id])
+    return problems
+
+
+def _held(rs: dict[str, Any], refund_item_rows: Sequence[Any], problems: list[str]) -> _Held:
+    held = _Held()
+    for ri in refund_item_rows:
         r = rs.get(ri.refund_id)
         if r is None:
             problems.append(f"refund item {ri.refund_id}/{ri.item_order_id}: no such refund")
             continue
-        by_refund[ri.refund_id] += ri.amount
+        held.by_refund[ri.refund_id] += ri.amount
         if r.status == RefundStatus.SUCCESS:
-            done[ri.item_order_id] += ri.amount
+            held.done[ri.item_order_id] += ri.amount
         elif r.status == RefundStatus.PROCESSING:
-            flying[ri.item_order_id] += ri.amount
-    items_by_order: dict[str, list[Any]] = defaultdict(list)
-    for i in (await conn.execute(select(item_orders))).all():
-        items_by_order[i.order_id].append(i)
-        where = f"item order {i.item_order_id} (order {i.order_id})"
-        if i.refunded_amount < 0 or i.refunding_amount < 0 or i.refunded_amount + i.refunding_amount > i.price:
-            problems.append(f"{where}: refunded {i.refunded_amount} + in flight {i.refunding_amount} "
-                            f"outside 0..price {i.price}")
-        if i.refunded_amount != done[i.item_order_id]:
-            problems.append(f"{where}: refunded {i.refunded_amount} but its SUCCESS refunds say "
-                            f"{done[i.item_order_id]}")
-        if i.refunding_amount != flying[i.item_order_id]:
-            problems.append(f"{where}: in flight {i.refunding_amount} but its PROCESSING refunds say "
-                            f"{flying[i.item_order_id]}")
-        if (i.status == ItemStatus.REFUNDING) != (i.refunding_amount > 0):
-            problems.append(f"{where}: status {i.status} with {i.refunding_amount} in flight")
-        if i.status == ItemStatus.REFUNDED and i.refunded_amount != i.price:
-            problems.append(f"{where}: status refunded but only {i.refunded_amount} of {i.price} refunded")
-        if i.status == ItemStatus.REDEEMED and not i.verify_id:
-            problems.append(f"{where}: redeemed without a verification")
+            held.flying[ri.item_order_id] += ri.amount
+    return held
+
+
+def _unit_problems(i: Any, held: _Held) -> list[str]:
+    problems = []
+    where = f"item order {i.item_order_id} (order {i.order_id})"
+    if i.refunded_amount < 0 or i.refunding_amount < 0 or i.refunded_amount + i.refunding_amount > i.price:
+        problems.append(f"{where}: refunded {i.refunded_amount} + in flight {i.refunding_amount} "
+                        f"outside 0..price {i.price}")
+    if i.refunded_amount != held.done[i.item_order_id]:
+        problems.append(f"{where}: refunded {i.refunded_amount} but its SUCCESS refunds say "
+                        f"{held.done[i.item_order_id]}")
+    if i.refunding_amount != held.flying[i.item_order_id]:
+        problems.append(f"{where}: in flight {i.refunding_amount} but its PROCESSING refunds say "
+                        f"{held.flying[i.item_order_id]}")
+    if (i.status == ItemStatus.REFUNDING) != (i.refunding_amount > 0):
+        problems.append(f"{where}: status {i.status} with {i.refunding_amount} in flight")
+    if i.status == ItemStatus.REFUNDED and i.refunded_amount != i.price:
+        problems.append(f"{where}: status refunded but only {i.refunded_amount} of {i.price} refunded")
+    if i.status == ItemStatus.REDEEMED and not i.verify_id:
+        problems.append(f"{where}: redeemed without a verification")
+    return problems
+
+
+def _refund_problems(rs: dict[str, Any], held: _Held) -> list[str]:
+    problems = []
     for rid, r in rs.items():
-        held = by_refund.get(rid, 0)
-        if r.source != Source.LATE_PAYMENT and held != r.refund_total_amount:
-            problems.append(f"refund {rid}: total {r.refund_total_amount} but its units hold {held}")
+        units_hold = held.by_refund.get(rid, 0)
+        if r.source != Source.LATE_PAYMENT and units_hold != r.refund_total_amount:
+            problems.append(f"refund {rid}: total {r.refund_total_amount} but its units hold {units_hold}")
         if r.status == RefundStatus.SUCCESS and r.refund_at is None:
             problems.append(f"refund {rid}: SUCCESS without refund_at")
-    late = {p.payment_id: p for p in (await conn.execute(
-        select(payments).where(payments.c.late.is_(True), payments.c.outcome == "SUCCESS"))).all()}
-    late_by_order: dict[str, int] = defaultdict(int)
-    for p in late.values():
-        late_by_order[p.order_id] += p.amount
-    refunded_by_order: dict[str, int] = defaultdict(int)
-    refunded_by_late: dict[str, int] = defaultdict(int)  # per late payment
-    refunded_late_unnamed: dict[str, int] = defaultdict(int)  # late-payment refunds from before refunds.payment_id
+    return problems
+
+
+def _refunded(rs: dict[str, Any], late: dict[str, Any]) -> _Refunded:
+    refunded = _Refunded()
     for r in rs.values():
         if r.status == RefundStatus.FAIL:
             continue
         if r.payment_id is not None and r.payment_id in late:
-            refunded_by_late[r.payment_id] += r.refund_total_amount
+            refunded.by_late[r.payment_id] += r.refund_total_amount
         elif r.payment_id is None and r.source == Source.LATE_PAYMENT:
-            refunded_late_unnamed[r.order_id] += r.refund_total_amount
+            refunded.late_unnamed[r.order_id] += r.refund_total_amount
         else:
-            refunded_by_order[r.order_id] += r.refund_total_amount
-    for pid, amount in refunded_by_late.items():
+            refunded.by_order[r.order_id] += r.refund_total_amount
+    return refunded
+
+
+def _late_payment_problems(late: dict[str, Any], refunded: _Refunded) -> list[str]:
+    problems = []
+    late_by_order: dict[str, int] = defaultdict(int)
+    for p in late.values():
+        late_by_order[p.order_id] += p.amount
+    for pid, amount in refunded.by_late.items():
         if amount > late[pid].amount:
             problems.append(f"payment {pid} (order {late[pid].order_id}): refunds {amount} exceed the late "
                             f"payment {late[pid].amount}")
-    for oid, amount in refunded_late_unnamed.items():
+    for oid, amount in refunded.late_unnamed.items():
         if amount > late_by_order[oid]:
             problems.append(f"order {oid}: late-payment refunds {amount} exceed its late payments {late_by_order[oid]}")
-    for o in (await conn.execute(select(orders))).all():
-        payable = o.total_amount - o.discount_amount
-        units = items_by_order.get(o.order_id, [])
-        if units and sum(i.price for i in units) != payable:
-            problems.append(f"order {o.order_id}: units add up to {sum(i.price for i in units)}, payable {payable}")
-        if refunded_by_order[o.order_id] > payable:
-            problems.append(f"order {o.order_id}: refunds {refunded_by_order[o.order_id]} exceed payable {payable}")
-        if o.status != OrderStatus.SUCCESS and any(
-                i.status in (ItemStatus.UNUSED, ItemStatus.REDEEMED) for i in units):
-            problems.append(f"order {o.order_id}: {o.status} but has paid units")
+    return problems
+
+
+def _order_problems(o: Any, units: list[Any], refunded: int) -> list[str]:
+    problems = []
+    due = payable(o.total_amount, o.discount_amount)
+    if units and sum(i.price for i in units) != due:
+        problems.append(f"order {o.order_id}: units add up to {sum(i.price for i in units)}, payable {due}")
+    if refunded > due:
+        problems.append(f"order {o.order_id}: refunds {refunded} exceed payable {due}")
+    if o.status != OrderStatus.SUCCESS and any(i.status in (ItemStatus.UNUSED, ItemStatus.REDEEMED) for i in units):
+        problems.append(f"order {o.order_id}: {o.status} but has paid units")
     return problems

@@ -1,8 +1,10 @@
-"""Refund rules, pure: what each unit can still give back, and which units and amounts a refund request
-means (whole order, chosen units, amounts per item order, legacy 1.0 by refund-total-amount)."""
+"""Refund rules, pure: what each unit can still give back, which units and amounts a refund request means
+(whole order, chosen units, amounts per item order, legacy 1.0 by refund-total-amount), where a new refund
+starts in the flow and where the merchant's answers move it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
@@ -173,3 +175,94 @@ def voucher_state(status: int, refunding: int) -> str:
         int(ItemStatus.CLOSED): "已关闭",
         int(ItemStatus.UNPAID): "待支付",
     }.get(status, "未知")
+
+
+# ------------------------------------------------------------------ where a refund is in the flow
+
+MAX_OUT_REFUND_NO = 64
+
+
+@dataclass(frozen=True)
+class Position:
+    """A refund's place in the flow: our stage and the wire audit_status."""
+
+    stage: Stage
+    audit: AuditStatus
+
+
+@dataclass(frozen=True)
+class Start:
+    """How a new refund begins: does the merchant audit it, is it asked for its number first, and where it waits."""
+
+    need_audit: bool
+    asks_merchant: bool
+    position: Position
+
+
+def start(source: Source, *, app_audits: bool, refund_url: str | None) -> Start:
+    """A buyer's refund waits for the audit when the app asks for one; buyer and expiry refunds ask the merchant
+    for its out_refund_no first (pre_create_refund) when the app has a refund_url; a merchant's refund names its
+    own number. Late payments never come here (they start READY, refund/worker.py)."""
+    need_audit = source == Source.USER and app_audits
+    asks_merchant = source in (Source.USER, Source.EXPIRY) and bool(refund_url)
+    if asks_merchant:
+        return Start(need_audit, True, Position(Stage.PRE_REFUND, AuditStatus.INIT))
+    return Start(need_audit, False, after_merchant_number(need_audit))
+
+
+def after_merchant_number(need_audit: bool) -> Position:
+    """Once the refund has its out_refund_no: to the audit when one is needed, else straight to the cashier."""
+    return Position(Stage.AUDIT, AuditStatus.TOAUDIT) if need_audit else Position(Stage.READY, AuditStatus.INIT)
+
+
+def audit_deadline(now: int, need_audit: bool, audit_seconds: int) -> int | None:
+    """When an unanswered audit counts as agreed (OVERTIME); None without an audit."""
+    return now + audit_seconds * 1000 if need_audit else None
+
+
+def audited(agree: bool) -> Position:
+    """merchant_audit_callback: agreed goes to the cashier; denied stays at AUDIT until it is finished (FAIL)."""
+    return Position(Stage.READY, AuditStatus.AGREE) if agree else Position(Stage.AUDIT, AuditStatus.DENY)
+
+
+def valid_out_refund_no(no: object) -> bool:
+    """The merchant's out_refund_no: a string of 1..64 characters."""
+    return isinstance(no, str) and 0 < len(no) <= MAX_OUT_REFUND_NO
+
+
+def dumps(obj: object) -> str:
+    """The compact JSON stored in refund rows (reason, order_entry_schema)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class PreRefundAnswer:
+    """What a usable pre_create_refund answer gives the refund."""
+
+    out_refund_no: str
+    notify_url: str | None = None
+    order_entry_schema: str | None = None  # JSON, as stored
+
+
+def parse_pre_refund(answer: str | None) -> PreRefundAnswer | None:
+    """The stored answer data of pre_create_refund; None when it is unusable (no valid out_refund_no)."""
+    try:
+        data = json.loads(answer) if answer else None
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not valid_out_refund_no(data.get("out_refund_no")):
+        return None
+    url = data.get("notify_url")
+    schema = data.get("order_entry_schema")
+    return PreRefundAnswer(data["out_refund_no"], url if isinstance(url, str) and url else None,
+                           None if schema is None else dumps(schema))
+
+
+def channel_message(ok: bool, message: str | None) -> str:
+    """The refund's message once the channel answered: the channel's own words, else what happened."""
+    return message or ("refunded" if ok else "the channel refused")
+
+
+def refund_type(source: int) -> int:
+    """The refund notify's refund_type: 2 for a merchant's refund, 1 for every other source."""
+    return 2 if source == Source.MERCHANT else 1

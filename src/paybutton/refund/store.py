@@ -4,10 +4,9 @@ and PostgreSQL, whoever races."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import BigInteger, and_, bindparam, case, or_, select, update
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.order.states import ItemStatus
@@ -15,6 +14,46 @@ from paybutton.refund.rules import REFUNDABLE_STATUSES, AuditStatus, RefundStatu
 from paybutton.tables import item_orders, refund_items, refunds
 
 AMT = bindparam("amt", type_=BigInteger)
+
+
+@dataclass(frozen=True)
+class Refund:
+    """A row of `refunds` (tables.py), as every refund module reads it."""
+
+    refund_id: str
+    app_id: str
+    order_id: str
+    status: str  # RefundStatus
+    stage: str  # Stage
+    refund_total_amount: int
+    source: int  # Source
+    audit_status: str  # AuditStatus
+    need_refund_audit: int  # 1 required, 2 not required
+    created_at: int
+    updated_at: int
+    out_refund_no: str | None = None
+    refund_audit_deadline: int | None = None
+    deny_message: str | None = None
+    reason: str | None = None  # JSON list of strings
+    description: str | None = None
+    cp_extra: str | None = None
+    notify_url: str | None = None
+    order_entry_schema: str | None = None  # JSON
+    pre_refund_outbox_id: int | None = None
+    locked_until: int | None = None
+    channel_refund_id: str | None = None
+    message: str | None = None
+    refund_at: int | None = None
+    payment_id: str | None = None  # the late payment it gives back; None: the attempt that paid the order
+
+
+@dataclass(frozen=True)
+class RefundItem:
+    """A row of `refund_items`: the money one refund holds (or took) on one unit."""
+
+    refund_id: str
+    item_order_id: str
+    amount: int
 
 # Hold `amt` fen of a unit for a refund in flight: only an unused (or already refunding) unit with room left.
 RESERVE = (
@@ -32,16 +71,21 @@ RESERVE = (
     )
 )
 
+# Money leaving flight (SETTLE, RELEASE): only from a unit that holds it; a unit with money still in flight for
+# another refund stays REFUNDING (refund/rules.item_after_success states the same rule in Python, unit-tested).
+_HOLDS_IT = and_(item_orders.c.item_order_id == bindparam("iid"), item_orders.c.refunding_amount >= AMT)
+_STILL_IN_FLIGHT = (item_orders.c.refunding_amount - AMT > 0, int(ItemStatus.REFUNDING))
+
 # The refund succeeded: the held money becomes refunded.
 SETTLE = (
     update(item_orders)
-    .where(item_orders.c.item_order_id == bindparam("iid"), item_orders.c.refunding_amount >= AMT)
+    .where(_HOLDS_IT)
     .values(
         refunded_amount=item_orders.c.refunded_amount + AMT,
         refunding_amount=item_orders.c.refunding_amount - AMT,
         status=case(
             (item_orders.c.refunded_amount + AMT >= item_orders.c.price, int(ItemStatus.REFUNDED)),
-            (item_orders.c.refunding_amount - AMT > 0, int(ItemStatus.REFUNDING)),
+            _STILL_IN_FLIGHT,
             else_=int(ItemStatus.UNUSED),
         ),
         updated_at=bindparam("now"),
@@ -51,12 +95,10 @@ SETTLE = (
 # The refund failed or was denied: the held money is free again.
 RELEASE = (
     update(item_orders)
-    .where(item_orders.c.item_order_id == bindparam("iid"), item_orders.c.refunding_amount >= AMT)
+    .where(_HOLDS_IT)
     .values(
         refunding_amount=item_orders.c.refunding_amount - AMT,
-        status=case(
-            (item_orders.c.refunding_amount - AMT > 0, int(ItemStatus.REFUNDING)), else_=int(ItemStatus.UNUSED)
-        ),
+        status=case(_STILL_IN_FLIGHT, else_=int(ItemStatus.UNUSED)),
         updated_at=bindparam("now"),
     )
 )
@@ -127,19 +169,20 @@ FINISH = (
 )
 
 
-async def refund_row(conn: AsyncConnection, refund_id: str) -> Row[Any] | None:
-    return (await conn.execute(select(refunds).where(refunds.c.refund_id == refund_id))).first()
+async def refund_row(conn: AsyncConnection, refund_id: str) -> Refund | None:
+    row = (await conn.execute(select(refunds).where(refunds.c.refund_id == refund_id))).first()
+    return None if row is None else Refund(**row._mapping)
 
 
-async def items_of(conn: AsyncConnection, refund_id: str) -> list[Row[Any]]:
+async def items_of(conn: AsyncConnection, refund_id: str) -> list[RefundItem]:
     q = select(refund_items).where(refund_items.c.refund_id == refund_id).order_by(refund_items.c.item_order_id)
-    return list((await conn.execute(q)).all())
+    return [RefundItem(**row._mapping) for row in (await conn.execute(q)).all()]
 
 
 async def find(
     conn: AsyncConnection, app_id: str, *, refund_id: str | None = None, out_refund_no: str | None = None,
     order_id: str | None = None,
-) -> list[Row[Any]]:
+) -> list[Refund]:
     """The app's refunds by one key (never another app's), oldest first."""
     q = select(refunds).where(refunds.c.app_id == app_id)
     if refund_id:
@@ -150,4 +193,5 @@ async def find(
         q = q.where(refunds.c.order_id == order_id)
     else:
         return []
-    return list((await conn.execute(q.order_by(refunds.c.created_at, refunds.c.refund_id))).all())
+    rows = (await conn.execute(q.order_by(refunds.c.created_at, refunds.c.refund_id))).all()
+    return [Refund(**row._mapping) for row in rows]

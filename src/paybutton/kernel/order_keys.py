@@ -15,23 +15,22 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
-from paybutton.api.common import request_hash
-from paybutton.context import Ctx
 from paybutton.errors import TradeError
+from paybutton.kernel.idempotency import MAX_KEY, request_hash, stored_answer
+from paybutton.kernel.ports import KernelCtx
 from paybutton.tables import idempotency_keys
 
 ROUTE = "POST /api/buyer/v1/orders"
-MAX_KEY = 255
 
 
 def scoped_key(open_id: str, key: str) -> str:
     return "buyer:" + hashlib.sha256(f"{open_id}\n{key}".encode()).hexdigest()
 
 
-async def place_once(ctx: Ctx, app_id: str, open_id: str, key: str | None, body: Any,
+async def place_once(ctx: KernelCtx, app_id: str, open_id: str, key: str | None, body: Any,
                      run: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
     if not key:
         return await run()
@@ -45,15 +44,9 @@ async def place_once(ctx: Ctx, app_id: str, open_id: str, key: str | None, body:
             await conn.execute(idempotency_keys.insert().values(
                 app_id=app_id, key=k, route=ROUTE, request_hash=digest, created_at=ctx.clock.now_ms()))
     except IntegrityError:
-        async with ctx.db.engine.connect() as conn:
-            row = (await conn.execute(select(idempotency_keys).where(mine))).first()
-        if row is None:  # freed by a failed placement meanwhile
+        stored = await stored_answer(ctx, app_id, k, digest)
+        if stored is None:  # freed by a failed placement meanwhile
             raise TradeError("IDEMPOTENCY_IN_PROGRESS") from None
-        if row.request_hash != digest:
-            raise TradeError("IDEMPOTENCY_KEY_REUSED") from None
-        if row.response_body is None:
-            raise TradeError("IDEMPOTENCY_IN_PROGRESS") from None
-        stored: dict[str, Any] = json.loads(row.response_body)
         return stored
     try:
         view = await run()

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from paybutton import clikit
+from paybutton import clikit, money
 from paybutton.clock import SystemClock
 from paybutton.db import Database
 from paybutton.errors import TradeError
@@ -86,17 +85,20 @@ def parse_label(spec: str) -> dict[str, Any]:
     return label
 
 
-def _fmt_time(ms: int | None) -> str:
-    if ms is None:
-        return "-"
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone().isoformat(timespec="seconds")
+def _sale_window(sale_start: str | None, sale_end: str | None) -> dict[str, int | None]:
+    """The sale window options given, as epoch ms (None clears one); a bad time is one line and exit 2."""
+    given = {"sale_start": sale_start, "sale_end": sale_end}
+    try:
+        return {field: parse_time(text, field) for field, text in given.items() if text is not None}
+    except TradeError as err:
+        _fail(err)
 
 
 def _yuan(fen: int) -> str:
-    return f"¥{fen // 100}.{fen % 100:02d}"
+    return f"¥{money.yuan(fen)}"
 
 
-def _show(good: dict[str, Any]) -> None:
+def _text(good: dict[str, Any]) -> str:
     lang = _lang()
     rows = [
         ("goods_id", good["goods_id"]),
@@ -105,7 +107,7 @@ def _show(good: dict[str, Any]) -> None:
         ("stock", f"{good['stock']} (sold {good['sold']})"),
         ("state", good["state"]),
         ("on_shelf", "yes" if good["on_shelf"] else "no"),
-        ("sale window", f"{_fmt_time(good['sale_start'])} .. {_fmt_time(good['sale_end'])}"),
+        ("sale window", f"{clikit.local_time(good['sale_start'])} .. {clikit.local_time(good['sale_end'])}"),
         ("labels", ", ".join(rules.label_texts(good["labels"], lang)) or "-"),
         ("limits", f"{good['min_limits']}..{good['max_limits']}"),
         ("date_rule", good["date_rule"]),
@@ -114,15 +116,11 @@ def _show(good: dict[str, Any]) -> None:
         ("valid_days", good["valid_days"] if good["valid_days"] is not None else "-"),
         ("photo_url", good["photo_url"] or "-"),
     ]
-    for key, value in rows:
-        typer.echo(f"{key:<12} {value}")
+    return "\n".join(f"{key:<12} {value}" for key, value in rows)
 
 
 def _emit(good: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        typer.echo(json.dumps(good, ensure_ascii=False, indent=2))
-    else:
-        _show(good)
+    clikit.out(good, as_json, _text)
 
 
 @goods_cli.command("add")
@@ -149,13 +147,9 @@ def add(
 ) -> None:
     """Add a library good (its price with --price in fen or --price-yuan)."""
     fen = clikit.required_money_fen(price, price_yuan)
-    try:
-        start = parse_time(sale_start, "sale_start") if sale_start is not None else None
-        end = parse_time(sale_end, "sale_end") if sale_end is not None else None
-    except TradeError as err:
-        _fail(err)
+    window = _sale_window(sale_start, sale_end)
     fields: dict[str, Any] = {
-        "photo_url": photo or "", "sale_start": start, "sale_end": end,
+        "photo_url": photo or "", "sale_start": window.get("sale_start"), "sale_end": window.get("sale_end"),
         "labels": [parse_label(s) for s in label or []], "min_limits": min_limits, "max_limits": max_limits,
         "date_rule": date_rule, "phone_required": bool(phone_required), "biz_line": biz_line or 1,
         "on_shelf": True if on_shelf is None else on_shelf, "valid_days": valid_days,
@@ -196,15 +190,8 @@ def update(
     database: clikit.DatabaseArg = None,
 ) -> None:
     """Change some fields of a library good (the others stay)."""
-    changes: dict[str, Any] = {}
     fen = clikit.money_fen(price, price_yuan)
-    try:
-        if sale_start is not None:
-            changes["sale_start"] = parse_time(sale_start, "sale_start")
-        if sale_end is not None:
-            changes["sale_end"] = parse_time(sale_end, "sale_end")
-    except TradeError as err:
-        _fail(err)
+    changes: dict[str, Any] = dict(_sale_window(sale_start, sale_end))
     if clear_labels and label:
         _fail(TradeError("INVALID_PARAMETER", "give --label or --clear-labels, not both"))
     if clear_labels or label:
@@ -256,14 +243,14 @@ def list_(
                 on_shelf=on_shelf, search=search,
             )
 
-    page = _run(work, database)
-    if as_json:
-        typer.echo(json.dumps(page, ensure_ascii=False, indent=2))
-        return
-    if not page["goods_list"]:
-        typer.echo("no goods")
+    clikit.out(_run(work, database), as_json, _page_text)
+
+
+def _page_text(page: dict[str, Any]) -> str:
+    lines = [] if page["goods_list"] else ["no goods"]
     for good in page["goods_list"]:
-        typer.echo(f"{good['goods_id']:<24} {_yuan(good['price']):>12} stock {good['stock']:<8} "
-                   f"{good['state']:<9} {good['name']}")
+        lines.append(f"{good['goods_id']:<24} {_yuan(good['price']):>12} stock {good['stock']:<8} "
+                     f"{good['state']:<9} {good['name']}")
     more = f"; next: --cursor {page['next_cursor']}" if page["has_more"] else ""
-    typer.echo(f"{len(page['goods_list'])} of {page['total']}{more}")
+    lines.append(f"{len(page['goods_list'])} of {page['total']}{more}")
+    return "\n".join(lines)

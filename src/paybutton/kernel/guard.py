@@ -10,13 +10,12 @@
   NUL, the JSON body in one parse and one walk (the parsed body is left in scope["state"]["json_body"] for the
   order fast path, which then does not parse it again), form fields.
 
-Errors answer in the route's own envelope: the OpenAPI envelope (HTTP 200, except the transport errors 405,
-413 and 415, which carry their status), the buyer API's errNo/errMsg with the real status, or a small HTML
-page for the console and the pages."""
+Errors answer in the route's own envelope (render.py, the renderer every error path uses): the OpenAPI
+envelope (HTTP 200, except the transport errors 405, 413 and 415, which carry their status), the buyer API's
+errNo/errMsg with the real status, or a small HTML page for the console and the pages."""
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import re
@@ -26,63 +25,20 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paybutton import inputs
-from paybutton.errors import TradeError, api_error_envelope, buyer_error_body
+from paybutton.errors import TradeError
+from paybutton.kernel.render import render_scope, send_rendered
+from paybutton.kernel.surfaces import surface
 
 log = logging.getLogger("paybutton")
 
-OPENAPI_PREFIXES = ("/api/apps/", "/api/trade/", "/oauth/")
-TRANSPORT_STATUSES = frozenset({405, 413, 415})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-NOTIFY_PREFIX = "/pay/notify/"
 _HEADER_CTL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _PATH_CTL = re.compile("[\x00-\x1f\x7f]")
-
-
-def is_openapi(path: str) -> bool:
-    return (path + "/").startswith(OPENAPI_PREFIXES)  # "/api/trade" (slash stripped) too
-
-
-def surface(path: str) -> str:
-    """openapi, api (the buyer API and our other JSON routes), notify, or page (console, pages, the rest)."""
-    if is_openapi(path):
-        return "openapi"
-    if path.startswith(NOTIFY_PREFIX):
-        return "notify"
-    if path.startswith("/api/"):
-        return "api"
-    return "page"
 
 
 def is_json_type(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
-
-
-def _now_s(scope: Scope) -> int:
-    app = scope.get("app")
-    ctx = getattr(getattr(app, "state", None), "ctx", None)
-    if ctx is not None:
-        return int(ctx.clock.now_ms() // 1000)
-    import time
-
-    return int(time.time())
-
-
-def error_response(scope: Scope, err: TradeError, lang: str) -> tuple[int, bytes, bytes]:
-    """(status, body, content-type) of an error in the envelope of the route `scope` is for."""
-    logid = str(scope.get("state", {}).get("logid", ""))
-    where = surface(scope["path"])
-    status = err.spec.http_status
-    if where == "openapi":
-        body = json.dumps(api_error_envelope(err, logid, _now_s(scope)), ensure_ascii=False).encode()
-        return (status if status in TRANSPORT_STATUSES else 200), body, b"application/json"
-    if where == "page":
-        text = html.escape(err.text(lang))
-        page = (f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>{status}</title>'
-                f"<h1>{status}</h1><p>{text}</p><p><small>logid {html.escape(logid)}</small></p></html>")
-        return status, page.encode(), b"text/html; charset=utf-8"
-    body = json.dumps(buyer_error_body(err, logid, lang), ensure_ascii=False).encode()
-    return status, body, b"application/json"
 
 
 class EdgeGuard:
@@ -101,11 +57,11 @@ class EdgeGuard:
         headers: dict[bytes, bytes] = {}
         for k, v in scope["headers"]:
             headers[k.lower()] = v
-        lang = "en" if headers.get(b"accept-language", b"").lower().startswith(b"en") else "zh-CN"
         try:
             body = await self._admit(scope, headers, receive)
         except TradeError as err:
-            await self._refuse(scope, send, err, lang)
+            await send_rendered(send, render_scope(scope, err, surface(scope["path"])),
+                                close=err.name == "BODY_TOO_LARGE")  # the rest of the body is never read
             return
         if body is None:
             await self.app(scope, receive, send)
@@ -200,15 +156,6 @@ class EdgeGuard:
                 chunks.append(chunk)
             if not message.get("more_body"):
                 return b"".join(chunks)
-
-    @staticmethod
-    async def _refuse(scope: Scope, send: Send, err: TradeError, lang: str) -> None:
-        status, payload, ctype = error_response(scope, err, lang)
-        head = [(b"content-type", ctype), (b"content-length", str(len(payload)).encode())]
-        if err.name == "BODY_TOO_LARGE":
-            head.append((b"connection", b"close"))  # the rest of the body is never read
-        await send({"type": "http.response.start", "status": status, "headers": head})
-        await send({"type": "http.response.body", "body": payload})
 
 
 def parsed_body(scope: Scope) -> Any:

@@ -1,0 +1,33 @@
+"""The `paybutton` command: demo | serve | db | app | goods | keys | buyer-token | callbacks.
+
+This module wires the command tree; each group lives in its own module (apps, callbacks, admin, trade, running, and
+cli/goods.py), and what they share (options, running on a database, printing) is in paybutton/clikit.py."""
+
+from __future__ import annotations
+
+import typer
+
+from paybutton.cli import admin, running, trade
+from paybutton.cli.apps import app_cli
+from paybutton.cli.callbacks import callbacks_cli
+from paybutton.cli.goods import goods_cli
+
+cli = typer.Typer(help="paybutton: a self-hosted Douyin-style trade system.", no_args_is_help=True)
+
+# `paybutton --help` lists the commands in this order, then the groups
+cli.command("buyer-token")(trade.buyer_token_cmd)
+cli.command("check")(admin.check)
+cli.command("verify")(trade.verify)
+cli.command("serve")(running.serve)
+cli.command("demo")(running.demo)
+
+cli.add_typer(admin.db_cli, name="db")
+cli.add_typer(app_cli, name="app")
+cli.add_typer(goods_cli, name="goods")
+cli.add_typer(admin.keys_cli, name="keys")
+cli.add_typer(callbacks_cli, name="callbacks")
+cli.add_typer(admin.docs_cli, name="docs")
+
+
+def main() -> None:
+    cli()

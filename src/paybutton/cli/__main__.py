@@ -1,0 +1,5 @@
+"""`python -m paybutton.cli`: the same as the `paybutton` command."""
+
+from paybutton.cli import main
+
+main()

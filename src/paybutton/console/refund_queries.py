@@ -1,0 +1,65 @@
+"""The console's refunds: a page of the app's refunds, one refund to audit, and the merchant's audit."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from paybutton.console.queries import PAGE, Page, page_of
+from paybutton.context import Ctx
+from paybutton.errors import TradeError
+from paybutton.refund.auditing import merchant_audit
+from paybutton.refund.rules import AuditStatus, RefundStatus
+from paybutton.refund.settling import nudge
+from paybutton.tables import orders, refunds
+
+
+async def refunds_page(ctx: Ctx, app_id: str, *, status: str | None, audit: str | None, q: str = "",
+                       page: int) -> Page[dict[str, Any]]:
+    """One page of the app's refunds, newest first; `q` is an exact refund id, order id, out_refund_no or the
+    order's out_order_no."""
+    conds: list[ColumnElement[bool]] = [refunds.c.app_id == app_id]
+    if status:
+        conds.append(refunds.c.status == status)
+    if audit:
+        conds.append(refunds.c.audit_status == audit)
+    if q:
+        by_out_order = select(orders.c.order_id).where(orders.c.app_id == app_id, orders.c.out_order_no == q)
+        conds.append(or_(refunds.c.refund_id == q, refunds.c.order_id == q, refunds.c.out_refund_no == q,
+                         refunds.c.order_id.in_(by_out_order)))
+    stmt = (select(refunds).where(*conds).order_by(refunds.c.created_at.desc(), refunds.c.refund_id.desc())
+            .limit(PAGE + 1).offset((page - 1) * PAGE))
+    async with ctx.db.engine.connect() as conn:
+        rows = [refund_row(r) for r in (await conn.execute(stmt)).all()]
+    return page_of(rows, page)
+
+
+def refund_row(r: Any) -> dict[str, Any]:
+    """A refunds row as the pages show it: the reasons joined, and whether the merchant can audit it now."""
+    d = dict(r._mapping)
+    try:
+        d["reason"] = ", ".join(str(x) for x in json.loads(d["reason"] or "[]"))
+    except ValueError:
+        d["reason"] = d["reason"] or ""
+    d["can_audit"] = d["status"] == RefundStatus.PROCESSING and d["audit_status"] == AuditStatus.TOAUDIT
+    return d
+
+
+async def refund_of(ctx: Ctx, app_id: str, refund_id: str) -> dict[str, Any] | None:
+    async with ctx.db.engine.connect() as conn:
+        row = (await conn.execute(select(refunds).where(refunds.c.app_id == app_id,
+                                                         refunds.c.refund_id == refund_id))).first()
+    return None if row is None else refund_row(row)
+
+
+async def audit(ctx: Ctx, app_id: str, refund: dict[str, Any], agree: bool, deny_message: str | None) -> None:
+    """The merchant's decision on a refund waiting for it; REFUND_STATUS_CONFLICT when it waits no more. The
+    refund then moves on at once (what is left is the refund worker's)."""
+    if not refund["can_audit"] or not refund["out_refund_no"]:
+        raise TradeError("REFUND_STATUS_CONFLICT", "the refund is not waiting for an audit")
+    async with ctx.db.tx() as conn:
+        await merchant_audit(conn, ctx, app_id, refund["out_refund_no"], agree, deny_message)
+    await nudge(ctx, refund["refund_id"])

@@ -1,0 +1,28 @@
+"""Which surface a path belongs to, and so which envelope its errors answer in."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+OPENAPI_PREFIXES = ("/api/apps/", "/api/trade/", "/oauth/")
+NOTIFY_PREFIX = "/pay/notify/"
+# The platform answers business errors with HTTP 200 and the codes in the envelope; these transport errors keep
+# their status on the OpenAPI too.
+TRANSPORT_STATUSES = frozenset({405, 413, 415})
+
+Surface = Literal["openapi", "api", "notify", "page"]
+
+
+def is_openapi(path: str) -> bool:
+    return (path + "/").startswith(OPENAPI_PREFIXES)  # "/api/trade" (slash stripped) too
+
+
+def surface(path: str) -> Surface:
+    """openapi, api (the buyer API and our other JSON routes), notify, or page (console, pages, the rest)."""
+    if is_openapi(path):
+        return "openapi"
+    if path.startswith(NOTIFY_PREFIX):
+        return "notify"
+    if path.startswith("/api/"):
+        return "api"
+    return "page"

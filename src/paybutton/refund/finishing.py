@@ -1,0 +1,39 @@
+"""Ending a refund: PROCESSING -> SUCCESS (the units' held money becomes refunded) or FAIL (it is free again),
+with the `refund` notify to the merchant through the outbox, all in the caller's transaction. The stage guard
+makes it happen once, whoever else (the channel's notify, a retry, the worker) tries to end it too."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from paybutton.callbacks import outbox
+from paybutton.context import Ctx
+from paybutton.refund import store
+from paybutton.refund.creating import app_of
+from paybutton.refund.messages import refund_msg
+from paybutton.refund.rules import RefundStatus, Stage
+
+
+async def finish(conn: AsyncConnection, ctx: Ctx, refund_id: str, from_stage: Stage, *, ok: bool, message: str,
+                 channel_refund_id: str | None = None) -> bool:
+    """End the refund waiting at `from_stage`; False when it had moved on (nothing changed)."""
+    now = ctx.clock.now_ms()
+    res = await conn.execute(store.FINISH, {
+        "rid": refund_id, "from_stage": from_stage.value,
+        "to_status": (RefundStatus.SUCCESS if ok else RefundStatus.FAIL).value, "message": message[:500],
+        "channel_refund_id": channel_refund_id, "refund_at": now if ok else None, "now": now})
+    if res.rowcount != 1:
+        return False
+    items = await store.items_of(conn, refund_id)
+    for it in items:
+        moved = await conn.execute(store.SETTLE if ok else store.RELEASE,
+                                   {"iid": it.item_order_id, "amt": it.amount, "now": now})
+        if moved.rowcount != 1:
+            raise RuntimeError(f"refund {refund_id}: item {it.item_order_id} does not hold {it.amount}")
+    r = await store.refund_row(conn, refund_id)
+    assert r is not None
+    app = await app_of(conn, ctx, r.app_id)
+    url = r.notify_url or app["refund_url"] or app["payment_notify_url"]
+    await outbox.enqueue(conn, ctx.clock, app_id=r.app_id, kind="refund", url=url, msg=refund_msg(r, items),
+                         order_id=r.order_id, refund_id=refund_id, schedule="refund")
+    return True
