@@ -1,12 +1,12 @@
 """The sell condition, defined once (pure): when a library good can be sold now, for a quantity and a buyer.
 
 Each clause is written twice side by side, as SQL over the goods row (the guarded stock UPDATE of every order
-path, order/writing.py, and the benchmark's bench/pgbench/order_path.sql) and as Python over a goods row (the
+path, order/writer.py, and the benchmark's bench/pgbench/order_path.sql) and as Python over a goods row (the
 state a page shows, goods/rules.goods_state, and the refusal a buyer gets, `refusal`).
 tests/unit/test_goods_selling.py runs both spellings on the same rows and checks that they agree.
 
 The SQL names its parameters `:now` (epoch ms), `:q` (the quantity) and `:has_phone` (the buyer gave a phone
-number); order/writing.py renders them for each driver."""
+number); order/writer_pg.py and order/writer_sqlite.py render them for each driver."""
 
 from __future__ import annotations
 

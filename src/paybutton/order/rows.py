@@ -113,7 +113,7 @@ class ItemRow(TypedDict):
 
 # The goods snapshot's keys, in order; `labels` is stored JSON and goes in verbatim.
 SNAPSHOT_KEYS = ("name", "photo_url", "labels", "date_rule")
-# The columns the PostgreSQL writer computes from the goods row in its statement (order/writing_pg.py).
+# The columns the PostgreSQL writer computes from the goods row in its statement (order/writer_pg.py).
 GOODS_COLUMNS = ("unit_price", "total_amount", "goods_snapshot", "biz_line")
 
 
