@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 from merchant_stub import MarketingStub, MerchantStub, StubOffer
-from paybutton.api.common import Buyer
 from sqlalchemy import select
 from starlette.requests import Request
 
@@ -22,6 +21,7 @@ from paybutton.api.buyer import PlaceOrderBody, place
 from paybutton.app import create_app
 from paybutton.apps import service as app_service
 from paybutton.config import Settings
+from paybutton.kernel.auth import Buyer
 from paybutton.marketing.rules import Choice
 from paybutton.order import placing, rows
 from paybutton.tables import goods, item_orders, orders
