@@ -12,7 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from paybutton.clock import Clock
 from paybutton.errors import TradeError
-from paybutton.goods import rules
+from paybutton.goods import reopened, rules
 from paybutton.goods.problems import Problem, raise_first
 from paybutton.tables import apps, goods
 
@@ -146,6 +146,7 @@ async def update_goods(
         if result.rowcount == 0:
             raise_first([Problem("INVALID_PARAMETER", "stock_delta", "stock_below_zero",
                                  {"delta": stock_delta, "stock": current["stock"]}, named=True)])
+    await reopened.notify_reopen(conn, app_id, goods_id)  # stock, shelf, limits or window: may sell again
     return await get_goods(conn, clock, app_id=app_id, goods_id=goods_id)
 
 
