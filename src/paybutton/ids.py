@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import secrets
 import time
+from typing import Any
+
+_second = [-1, "", ""]  # the last second seen, and its two stamps (formatting the time costs more than the ids)
+
+
+def _stamps() -> list[Any]:
+    now = int(time.time())
+    if now != _second[0]:
+        _second[:] = [now, time.strftime("%y%m%d%H%M%S", time.gmtime(now)),
+                      time.strftime("%Y%m%d%H%M%S", time.gmtime(now))]
+    return _second
 
 
 def _stamp() -> str:
-    return time.strftime("%y%m%d%H%M%S", time.gmtime())
+    return str(_stamps()[1])
 
 
 def _digits(n: int) -> str:
-    return "".join(secrets.choice("0123456789") for _ in range(n))
+    """n uniformly random decimal digits (one draw: leading zeros kept)."""
+    return f"{secrets.randbelow(10**n):0{n}d}"
 
 
 def order_id() -> str:
@@ -45,7 +57,7 @@ def secret() -> str:
 
 def logid() -> str:
     """Like the platform's: 20230504163800ABA7347CE4F5 (UTC time + 12 hex)."""
-    return time.strftime("%Y%m%d%H%M%S", time.gmtime()) + secrets.token_hex(6).upper()
+    return str(_stamps()[2]) + secrets.token_hex(6).upper()
 
 
 def nonce() -> str:
