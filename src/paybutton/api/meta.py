@@ -9,17 +9,19 @@ from fastapi.responses import PlainTextResponse
 
 from paybutton.context import CtxDep
 from paybutton.errors import registry_json
+from paybutton.order.writing import writer_of
 
 router = APIRouter(tags=["meta"])
 
 
-@router.get("/healthz", summary="Liveness and database check")
+@router.get("/healthz", summary="Liveness, the database, and this process's sold-out memory (order_path)")
 async def healthz(ctx: CtxDep) -> dict[str, Any]:
     from sqlalchemy import text
 
     async with ctx.db.engine.connect() as conn:
         await conn.execute(text("SELECT 1"))
-    return {"ok": True, "database": ctx.db.engine.dialect.name}
+    writer = await writer_of(ctx)
+    return {"ok": True, "database": ctx.db.engine.dialect.name, "order_path": writer.order_path_counters()}
 
 
 @router.get("/api/errors", summary="The error registry (every errNo and server code, zh-CN and en)")

@@ -11,6 +11,7 @@ from paybutton.apps import service as app_service
 from paybutton.callbacks import outbox
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
+from paybutton.goods import reopened
 from paybutton.order import store
 from paybutton.order.paying import payment_msg
 from paybutton.order.states import UNPAID, GoodsType, PreOrder
@@ -23,6 +24,7 @@ async def _end(ctx: Ctx, conn: AsyncConnection, stmt: Any, order_id: str, messag
         return False
     if row.goods_type == GoodsType.LIBRARY:
         await conn.execute(store.RETURN_STOCK, {"a": row.app_id, "g": row.goods_id, "q": row.quantity, "now": now})
+        await reopened.notify_reopen(conn, row.app_id, row.goods_id)  # a process that marked it sold out
     await conn.execute(store.CLOSE_ITEMS, {"oid": order_id, "now": now})
     if notify and row.pre_order_status == PreOrder.OK:
         app = await app_service.get_app(conn, row.app_id)  # this connection: SQLite's pool has only one

@@ -16,7 +16,7 @@ from paybutton import ids
 from paybutton.callbacks.merchant import call_extension
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
-from paybutton.goods.selling import refusal
+from paybutton.goods import reopened
 from paybutton.marketing import service as marketing
 from paybutton.marketing.rules import Choice, Line, Pricing
 from paybutton.order import rules, store
@@ -118,10 +118,7 @@ async def _write(ctx: Ctx, app: Mapping[str, Any], req: PlaceOrder, new: NewOrde
             line = await marketing_line(ctx, req.app_id, req.goods_id, req.goods_type, req.quantity, None)
             _priced(new, line, await _marketing_price(ctx, app, req, line, new.order_id, attempts))
         new.now = ctx.clock.now_ms()
-        taken = await writer.take(new)
-        if taken is None:
-            raise await _why_not(ctx, new)
-        return _placed(new, taken)
+        return _placed(new, await writer.take(new))
     m = rules.merchant_goods(req.goods_info)
     rules.check_quantity(req.quantity, m.min_limits, m.max_limits)
     new.phone_num = rules.normalise_phone(req.phone_num, m.phone_required)
@@ -143,14 +140,6 @@ def _priced(new: NewOrder, line: Line, pricing: Pricing | None) -> None:
 
 def _placed(new: NewOrder, g: Goods) -> Placed:
     return Placed(order_row(new, g), item_rows(new, g.price), snapshot(g))
-
-
-async def _why_not(ctx: Ctx, new: NewOrder) -> TradeError:
-    """Why the guarded stock statement took nothing: the goods row as it is now, through the sell condition."""
-    async with ctx.db.engine.connect() as conn:
-        row = (await conn.execute(select(goods).where(goods.c.app_id == new.app_id,
-                                                      goods.c.goods_id == new.goods_id))).first()
-    return refusal(row, new.goods_id, new.now, new.quantity, new.phone_num is not None)
 
 
 async def marketing_line(ctx: Ctx, app_id: str, goods_id: str, goods_type: int, quantity: int,
@@ -242,6 +231,7 @@ async def _fail_pending(ctx: Ctx, o: OrderRow, message: str, attempts: list[dict
             if o["goods_type"] == GoodsType.LIBRARY:
                 back = {"a": o["app_id"], "g": o["goods_id"], "q": o["quantity"], "now": now}
                 await conn.execute(store.RETURN_STOCK, back)
+                await reopened.notify_reopen(conn, o["app_id"], o["goods_id"])
             await conn.execute(store.CLOSE_ITEMS, {"oid": o["order_id"], "now": now})
         if attempts:
             await conn.execute(callback_attempts.insert(), attempts)

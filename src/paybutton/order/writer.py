@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from paybutton.goods.selling import SELL_SQL
+from paybutton.order import soldout
+from paybutton.order.batch import Batcher
 from paybutton.order.rows import Goods, NewOrder
 from paybutton.order.states import OrderStatus, PreOrder
 
@@ -38,16 +40,36 @@ class DuplicateOutOrderNo(Exception):
     pass
 
 
+class OrderPathCounters(soldout.OrderPathCounters):
+    """What `GET /healthz` shows under "order_path" (this process only): the sold-out memory's counters, and
+    how many statements took how many orders and acceptances (orders per batch = taken / take_batches)."""
+
+    take_batches: int
+    taken_in_batches: int
+    accept_batches: int
+    accepted_in_batches: int
+
+
+def counters(sold: soldout.SoldOut, takes: Batcher[Any, Any, Any],
+             accepts: Batcher[Any, Any, Any]) -> OrderPathCounters:
+    return {**sold.counters(), "take_batches": takes.batches, "taken_in_batches": takes.items,
+            "accept_batches": accepts.batches, "accepted_in_batches": accepts.items}
+
+
 class OrderWriter(Protocol):
-    async def take(self, o: NewOrder) -> Goods | None:
-        """Take a library good's stock (guarded), insert the order and one item order per unit; None when the
-        goods refuse (the sell condition, or a price other than the one priced)."""
+    async def take(self, o: NewOrder) -> Goods:
+        """Take a library good's stock (guarded), insert the order and one item order per unit; the goods as
+        taken. Raises the refusal (TradeError: the sell condition's, goods/selling.refusal) when the goods refuse;
+        GOODS_SOLD_OUT may come from this process's sold-out memory (order/soldout.py) without a query."""
 
     async def insert(self, o: NewOrder, g: Goods) -> None:
         """Insert a merchant good's order and its item orders (no stock to take)."""
 
     async def accept(self, a: Acceptance) -> bool:
         """Record the merchant's out_order_no (guarded on PENDING) and the attempt. Raises DuplicateOutOrderNo."""
+
+    def order_path_counters(self) -> OrderPathCounters:
+        """The sold-out memory's and the batches' counters (GET /healthz)."""
 
     async def close(self) -> None: ...
 
@@ -63,9 +85,12 @@ TAKE = f"""UPDATE goods SET stock = stock - :q, sold = sold + :q, updated_at = :
    AND (price = :price OR CAST(:price AS BIGINT) IS NULL)
 RETURNING {GOODS_RETURNING}"""
 
-ACCEPT = f"""UPDATE orders SET out_order_no = :out_order_no, pre_order_status = '{PreOrder.OK.value}',
+# The merchant's acceptance lands only on an order still waiting for it (not ended meanwhile).
+ACCEPTABLE = f"status = '{OrderStatus.INIT.value}' AND pre_order_status = '{PreOrder.PENDING.value}'"
+ACCEPTED = f"pre_order_status = '{PreOrder.OK.value}'"
+ACCEPT = f"""UPDATE orders SET out_order_no = :out_order_no, {ACCEPTED},
        pay_expire_at = :expire_at, order_entry_schema = :schema, updated_at = :now
- WHERE order_id = :order_id AND status = '{OrderStatus.INIT.value}' AND pre_order_status = '{PreOrder.PENDING.value}'"""
+ WHERE order_id = :order_id AND {ACCEPTABLE}"""
 
 ATTEMPT_COLUMNS = ("app_id", "type", "order_id", "attempt", "url", "logid", "started_at", "duration_ms",
                    "http_status", "ok", "answer_head", "error")

@@ -1,84 +1,56 @@
 """The order writer on PostgreSQL: asyncpg directly, each step one prepared statement in its own (implicit)
-transaction. The order row's values are order/rows.order_row's; only the four columns that depend on the goods
-row (rows.GOODS_COLUMNS) are computed in the statement, from the row the stock UPDATE returns."""
+transaction.
+
+A library good's orders are taken in batches (order/batch.py): one statement per batch takes the sum with an
+UPDATE guarded by the row version the plan was made on (`xmin`), and inserts the winners' orders and item
+orders, built by order/rows.py. The row each batch leaves is kept, so the next batch of this process plans on
+it without a read; when another process changed the row meanwhile the guard misses, and the batch plans again
+on the row read with FOR UPDATE in a transaction (so several processes on one hot row always make progress).
+An order priced by the merchant (marketing) takes its stock alone (TAKE_ORDER: the four columns that depend on
+the goods row, rows.GOODS_COLUMNS, computed in the statement), guarded on the price it was priced at."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import make_url
 
 from paybutton.db import PG_SESSION_SETTINGS
-from paybutton.order import rows
+from paybutton.errors import TradeError
+from paybutton.goods.selling import refusal
+from paybutton.order import rows, soldout
+from paybutton.order.batch import Batcher, from_memory, goods_of, plan, remember
+from paybutton.order.pg_sql import (
+    ACCEPT_NAMES,
+    ACCEPT_SQL,
+    ACCEPTS_NAMES,
+    ACCEPTS_SQL,
+    ALONE_NAMES,
+    ALONE_SQL,
+    BATCH_NAMES,
+    BATCH_SQL,
+    INSERT_NAMES,
+    INSERT_SQL,
+    LOCK_SQL,
+    MANY_NAMES,
+    MANY_SQL,
+    READ_SQL,
+    TAKE_NAMES,
+    TAKE_SQL,
+)
 from paybutton.order.rows import ITEM_COLUMNS, ORDER_COLUMNS, Goods, NewOrder
-from paybutton.order.states import ItemStatus
 from paybutton.order.writer import (
-    ACCEPT,
     ATTEMPT_COLUMNS,
-    GOODS_RETURNING,
-    TAKE,
     Acceptance,
     DuplicateOutOrderNo,
+    OrderPathCounters,
     accept_params,
-    positional,
+    counters,
 )
 
-_SNAPSHOT = " || ',' || ".join(
-    f"'\"{k}\":' || " + ("s.labels" if k == "labels" else f"to_json(s.{k})::text") for k in rows.SNAPSHOT_KEYS)
-GOODS_SQL = {  # rows.GOODS_COLUMNS, as order_row computes them
-    "unit_price": "s.price",
-    "total_amount": "s.price * :q",
-    "goods_snapshot": "'{' || " + _SNAPSHOT + " || '}'",
-    "biz_line": "s.biz_line",
-}
-assert set(GOODS_SQL) == set(rows.GOODS_COLUMNS)
-
-
-def _items(order_id: str, unit_price: str) -> str:
-    """The item orders, one per id in :item_ids, priced by :item_prices (NULL: the unit price); rows.item_rows."""
-    values = {"item_order_id": "t.id", "order_id": order_id, "app_id": ":app_id", "seq": "(t.n - 1)::int",
-              "goods_id": ":goods_id", "price": f"COALESCE(t.price, {unit_price})",
-              "status": str(int(ItemStatus.UNPAID)), "refunded_amount": "0", "created_at": ":now",
-              "updated_at": ":now"}
-    return (f"INSERT INTO item_orders ({', '.join(ITEM_COLUMNS)})\n"
-            f"SELECT {', '.join(values[c] for c in ITEM_COLUMNS)}\n"
-            "  FROM unnest(CAST(:item_ids AS text[]), CAST(:item_prices AS bigint[]))"
-            " WITH ORDINALITY AS t(id, price, n)")
-
-
-_ORDER_INSERT = f"INSERT INTO orders ({', '.join(ORDER_COLUMNS)})"
-
-TAKE_ORDER = f"""WITH s AS (
-{TAKE}
-), o AS (
-{_ORDER_INSERT}
-SELECT {', '.join(GOODS_SQL.get(c, ':' + c) for c in ORDER_COLUMNS)} FROM s
-RETURNING order_id, unit_price
-), i AS (
-{_items('o.order_id', 'o.unit_price').replace('  FROM unnest', '  FROM o, unnest')}
-)
-SELECT {GOODS_RETURNING} FROM s"""
-
-INSERT_ORDER = f"""WITH o AS (
-{_ORDER_INSERT}
-VALUES ({', '.join(':' + c for c in ORDER_COLUMNS)})
-)
-{_items(':order_id', 'NULL')}"""
-
-ACCEPT_ORDER = f"""WITH u AS (
-{ACCEPT}
-RETURNING order_id
-), a AS (
-INSERT INTO callback_attempts ({', '.join(ATTEMPT_COLUMNS)})
-SELECT {', '.join('u.order_id' if c == 'order_id' else ':a_' + c for c in ATTEMPT_COLUMNS)}
-  FROM u WHERE CAST(:a_app_id AS varchar) IS NOT NULL
-)
-SELECT count(*) FROM u"""
-
-_TAKE_SQL, _TAKE_NAMES = positional(TAKE_ORDER)
-_INSERT_SQL, _INSERT_NAMES = positional(INSERT_ORDER)
-_ACCEPT_SQL, _ACCEPT_NAMES = positional(ACCEPT_ORDER)
 _NO_GOODS = Goods(name="", photo_url="", price=0, labels="[]", date_rule="", biz_line=0)
 
 
@@ -95,9 +67,18 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     open transaction), and asyncpg's default reset costs a round trip to the server per statement."""
 
 
+Key = tuple[str, str]
+
+
 class PostgresWriter:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, dsn: str) -> None:
         self.pool = pool
+        self.soldout = soldout.SoldOut()
+        self._watcher = soldout.start_watcher(self.soldout, dsn)
+        self._batches: Batcher[None, NewOrder, Goods] = Batcher(self._take_batch)
+        self.replans = 0  # batches that could not use the row their process last left (another process wrote)
+        self._seen: dict[Key, dict[str, Any]] = {}  # the goods row as this process's last batch left it
+        self._accepts: Batcher[None, Acceptance, bool] = Batcher(self._accept_batch)
 
     @classmethod
     async def open(cls, database_url: str, size: int) -> PostgresWriter:
@@ -105,28 +86,193 @@ class PostgresWriter:
         dsn = u.set(drivername="postgresql").render_as_string(hide_password=False)
         pool = await asyncpg.create_pool(dsn, min_size=1, max_size=size, reset=_keep_session,
                                          server_settings=PG_SESSION_SETTINGS)
-        return cls(pool)
+        return cls(pool, database_url)
 
-    async def take(self, o: NewOrder) -> Goods | None:
+    async def take(self, o: NewOrder) -> Goods:
+        from_memory(self.soldout, o)
+        if o.price is not None:
+            async with self.pool.acquire() as conn:
+                return await self._take_one(conn, o)
+        return await self._batches.submit(None, o)
+
+    async def _take_one(self, conn: asyncpg.Connection, o: NewOrder) -> Goods:
+        """One order, its own guarded statement (the price priced, or a batch that kept missing)."""
         p = take_params(o)
-        async with self.pool.acquire() as conn:
-            row = await conn.fetchrow(_TAKE_SQL, *[p[n] for n in _TAKE_NAMES])
-        return None if row is None else Goods(*row)
+        row = await conn.fetchrow(TAKE_SQL, *[p[n] for n in TAKE_NAMES])
+        if row is not None:
+            return Goods(*row)
+        raise refusal(await self._read(conn, (o.app_id, o.goods_id)), o.goods_id, o.now, o.quantity,
+                      o.phone_num is not None)
+
+    async def _read(self, conn: asyncpg.Connection, key: Key, sql: str = "") -> dict[str, Any] | None:
+        row = await conn.fetchrow(sql or READ_SQL, key[0], key[1])
+        return None if row is None else dict(row)
+
+    async def _take_batch(self, _key: None, batch: list[NewOrder]) -> list[Goods | TradeError]:
+        """Every good of the batch whose row this process knows goes in one shared statement; the others (and
+        any whose row another process changed meanwhile) each on their own, at the same time."""
+        token = self.soldout.begin()
+        groups: dict[Key, list[int]] = {}
+        for n, o in enumerate(batch):
+            groups.setdefault((o.app_id, o.goods_id), []).append(n)
+        results: dict[int, Goods | TradeError] = {}
+        left = list(groups)
+        if len(groups) > 1:
+            async with self.pool.acquire() as conn:
+                left = await self._take_many(conn, batch, groups, token, results)
+
+        async def alone(key: Key) -> None:
+            ns = groups[key]
+            async with self.pool.acquire() as conn:
+                got = await self._take_group(conn, key, [batch[n] for n in ns], token)
+            results.update(zip(ns, got, strict=True))
+
+        await asyncio.gather(*(alone(k) for k in left))
+        return [results[n] for n in range(len(batch))]
+
+    async def _take_many(self, conn: asyncpg.Connection, batch: list[NewOrder], groups: dict[Key, list[int]],
+                         token: int, results: dict[int, Goods | TradeError]) -> list[Key]:
+        """The goods planned on the rows this process's batches left, in one statement (each good guarded by its
+        version); the keys still to take."""
+        plans: dict[Key, tuple[dict[str, Any], list[NewOrder], list[TradeError | None]]] = {}
+        for key in sorted(groups):  # one lock order for every process (fewer lock waits between them)
+            row = self._seen.get(key)
+            if row is not None:
+                orders_of = [batch[n] for n in groups[key]]
+                outcomes = plan(row, key[1], orders_of)
+                if any(r is None for r in outcomes):
+                    plans[key] = (row, orders_of, outcomes)
+        if len(plans) < 2:
+            return list(groups)
+        for key in plans:
+            del self._seen[key]
+        try:
+            afters = await self._write_many(conn, plans)
+        except asyncpg.DeadlockDetectedError:  # two processes' shared statements crossed: each good alone
+            afters = {}
+        for key, after in afters.items():
+            results.update(zip(groups[key], self._taken(key, token, after, plans[key][2]), strict=True))
+        self.replans += len(plans) - len(afters)
+        return [k for k in groups if k not in afters]
+
+    async def _take_group(self, conn: asyncpg.Connection, key: Key, batch: list[NewOrder],
+                          token: int) -> list[Goods | TradeError]:
+        """One good's orders: alone (its own guarded statement), or planned on the row this process's last batch
+        left (one statement, guarded by its version); when another process changed the row meanwhile, or
+        nothing fits, planned on the row read and locked until commit."""
+        if len(batch) == 1:
+            return [await self._take_alone(conn, key, batch[0], token)]
+        row = self._seen.pop(key, None)
+        if row is not None:
+            outcomes = plan(row, key[1], batch)
+            if any(r is None for r in outcomes):
+                after = await self._write(conn, key, row, batch, outcomes)
+                if after is not None:
+                    return self._taken(key, token, after, outcomes)
+            self.replans += 1
+        async with conn.transaction():
+            row = await self._read(conn, key, LOCK_SQL)
+            outcomes = plan(row, key[1], batch)
+            after = row
+            if row is not None and any(r is None for r in outcomes):
+                after = await self._write(conn, key, row, batch, outcomes)
+                if after is None:
+                    raise RuntimeError("the goods row changed under its lock")
+        return self._taken(key, token, after, outcomes)
+
+    async def _take_alone(self, conn: asyncpg.Connection, key: Key, o: NewOrder, token: int) -> Goods | TradeError:
+        p = take_params(o)
+        row = await conn.fetchrow(ALONE_SQL, *[p[n] for n in ALONE_NAMES])
+        if row is not None:
+            return self._taken(key, token, dict(row), [None])[0]
+        now = await self._read(conn, key)
+        refused = refusal(now, o.goods_id, o.now, o.quantity, o.phone_num is not None)
+        self._taken(key, token, now, [refused])
+        return refused
+
+    def _taken(self, key: Key, token: int, after: dict[str, Any] | None,
+               outcomes: list[TradeError | None]) -> list[Goods | TradeError]:
+        """The batch's answers; `after` is the row as the batch left it (None: no such good, all refused)."""
+        if after is None:
+            return [r if r is not None else TradeError("GOODS_NOT_FOUND", key[1]) for r in outcomes]
+        self._seen[key] = after
+        remember(self.soldout, token, outcomes, after)
+        g = goods_of(after)
+        return [g if r is None else r for r in outcomes]
+
+    async def _write(self, conn: asyncpg.Connection, key: Key, row: dict[str, Any], batch: list[NewOrder],
+                     outcomes: list[TradeError | None]) -> dict[str, Any] | None:
+        """The batch's one statement; None when the row's version is no longer the planned one."""
+        winners = [o for o, r in zip(batch, outcomes, strict=True) if r is None]
+        g = goods_of(row)
+        order_rows: list[Mapping[str, Any]] = [rows.order_row(o, g) for o in winners]
+        items: list[Mapping[str, Any]] = [i for o in winners for i in rows.item_rows(o, g.price)]
+        p: dict[str, Any] = {"total": sum(o.quantity for o in winners), "now": max(o.now for o in winners),
+                             "app_id": key[0], "goods_id": key[1], "version": row["version"]}
+        p.update({f"o_{c}": [r[c] for r in order_rows] for c in ORDER_COLUMNS})
+        p.update({f"i_{c}": [i[c] for i in items] for c in ITEM_COLUMNS})
+        after = await conn.fetchrow(BATCH_SQL, *[p[n] for n in BATCH_NAMES])
+        return None if after is None else dict(after)
+
+    async def _write_many(self, conn: asyncpg.Connection, plans: dict[Key, tuple[dict[str, Any], list[NewOrder],
+                          list[TradeError | None]]]) -> dict[Key, dict[str, Any]]:
+        """One statement for several goods: each good's sum, guarded by its version, and its winners' rows. The
+        rows as left, by good (a good whose version moved is missing: none of its orders were written)."""
+        p: dict[str, list[Any]] = {f"g_{c}": [] for c in ("app_id", "goods_id", "total", "version", "now")}
+        order_rows: list[Mapping[str, Any]] = []
+        items: list[Mapping[str, Any]] = []
+        for (app_id, goods_id), (row, batch, outcomes) in plans.items():
+            winners = [o for o, r in zip(batch, outcomes, strict=True) if r is None]
+            g = goods_of(row)
+            order_rows += [rows.order_row(o, g) for o in winners]
+            items += [i for o in winners for i in rows.item_rows(o, g.price)]
+            for k, v in (("app_id", app_id), ("goods_id", goods_id), ("total", sum(o.quantity for o in winners)),
+                         ("version", row["version"]), ("now", max(o.now for o in winners))):
+                p[f"g_{k}"].append(v)
+        p.update({f"o_{c}": [r[c] for r in order_rows] for c in ORDER_COLUMNS})
+        p.update({f"i_{c}": [i[c] for i in items] for c in ITEM_COLUMNS})
+        got = await conn.fetch(MANY_SQL, *[p[n] for n in MANY_NAMES])
+        return {(r["app_id"], r["goods_id"]): dict(r) for r in got}
 
     async def insert(self, o: NewOrder, g: Goods) -> None:
         p: dict[str, Any] = {**rows.order_row(o, g), "now": o.now, "item_ids": o.item_ids,
                              "item_prices": rows.item_prices(o, g.price)}
         async with self.pool.acquire() as conn:
-            await conn.execute(_INSERT_SQL, *[p[n] for n in _INSERT_NAMES])
+            await conn.execute(INSERT_SQL, *[p[n] for n in INSERT_NAMES])
 
     async def accept(self, a: Acceptance) -> bool:
+        return await self._accepts.submit(None, a)
+
+    async def _accept_one(self, conn: asyncpg.Connection, a: Acceptance) -> bool | Exception:
         p = accept_params(a)
         try:
-            async with self.pool.acquire() as conn:
-                n = await conn.fetchval(_ACCEPT_SQL, *[p[n] for n in _ACCEPT_NAMES])
-        except asyncpg.UniqueViolationError as e:
-            raise DuplicateOutOrderNo(a.out_order_no) from e
-        return bool(n)
+            return bool(await conn.fetchval(ACCEPT_SQL, *[p[n] for n in ACCEPT_NAMES]))
+        except asyncpg.UniqueViolationError:
+            return DuplicateOutOrderNo(a.out_order_no)
+
+    async def _accept_batch(self, _key: None, batch: list[Acceptance]) -> list[bool | Exception]:
+        """Every acceptance that arrived during the previous one's round trip, in one statement (a duplicate
+        out_order_no in it fails the statement: then each goes alone, and only that one fails)."""
+        async with self.pool.acquire() as conn:
+            if len(batch) == 1:
+                return [await self._accept_one(conn, batch[0])]
+            logged = [a for a in batch if a.attempt]
+            p: dict[str, Any] = {"order_id": [a.order_id for a in batch],
+                                 "out_order_no": [a.out_order_no for a in batch],
+                                 "expire_at": [a.expire_at for a in batch], "schema": [a.schema for a in batch],
+                                 "now": [a.now for a in batch]}
+            p.update({f"a_{c}": [(a.attempt or {}).get(c) for a in logged] for c in ATTEMPT_COLUMNS})
+            try:
+                done = {r[0] for r in await conn.fetch(ACCEPTS_SQL, *[p[n] for n in ACCEPTS_NAMES])}
+            except asyncpg.UniqueViolationError:
+                return [await self._accept_one(conn, a) for a in batch]
+        return [a.order_id in done for a in batch]
+
+    def order_path_counters(self) -> OrderPathCounters:
+        return counters(self.soldout, self._batches, self._accepts)
 
     async def close(self) -> None:
+        await self._accepts.close()
+        await self._batches.close()
+        await self._watcher.close()
         await self.pool.close()
