@@ -30,8 +30,9 @@ class Settings(BaseSettings):
     # pre_create_refund, called while the buyer waits for the refund-apply answer (then the outbox retries).
     pre_refund_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
     callback_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
-    # Orders placed at once per process; more wait their turn in arrival order (fair latency under load).
-    order_concurrency: int = Field(default=16, ge=1, le=1024)
+    # Orders placed at once per process; more wait their turn in arrival order (fair latency under load). The
+    # stock batches grow with it: 64 measured best on the 2-core bench (16: hot 764 orders/s, 64: 883).
+    order_concurrency: int = Field(default=64, ge=1, le=1024)
     sweep_interval_seconds: float = Field(default=1.0, gt=0)
     dispatch_interval_seconds: float = Field(default=0.5, gt=0)
     run_workers: bool = True  # run the expiry sweeper and the callback dispatcher inside the server

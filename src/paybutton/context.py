@@ -84,7 +84,7 @@ class Ctx:
     http: CallbackClient
     apps: AppCache = field(default_factory=AppCache)
     cashier: Cashier = field(default_factory=SandboxCashier)
-    order_gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
+    order_gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(64))
     _key_id: int | None = field(default=None, init=False, repr=False)
     _key_checked: float = field(default=0.0, init=False, repr=False)
     _key_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
