@@ -193,6 +193,7 @@ class Run:
         if once:
             argv.append("--once")
         stats0 = self.stub_stats()
+        path0 = self.order_path()
         sampler = CpuSampler({"server": [s.pid for s in self.servers], "stub": self.stub.pid})
         t0 = time.monotonic()
         sampler.start()
@@ -224,6 +225,13 @@ class Run:
             result["server_cpu_ms_per_order"] = round(cpu["server"] * 1000 / result["orders_per_s"], 2)
         stats1 = self.stub_stats()
         result["stub"] = {k: stats1.get(k, 0) - stats0.get(k, 0) for k in stats1}
+        path1 = self.order_path()
+        if path0 is not None and path1 is not None:  # includes the warm-up: the batches' average size
+            d = {k: path1.get(k, 0) - path0.get(k, 0) for k in path1}
+            result["orders_per_take_batch"] = round(d["taken_in_batches"] / d["take_batches"], 2) \
+                if d.get("take_batches") else None
+            result["accepts_per_batch"] = round(d["accepted_in_batches"] / d["accept_batches"], 2) \
+                if d.get("accept_batches") else None
         if result.get("errors"):
             result["server_log_tail"] = self.logs_tail()
         if spy is not None:
@@ -246,6 +254,8 @@ def fmt_scenario(name: str, r: dict[str, Any]) -> str:
     line = (f"  {name:<6} {r['orders_per_s']:>9.1f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['errors']:>7}"
             f" {r.get('server_cpu_ms_per_order', 0):>10.2f}   {c['server']:.2f}, {c['postgres']:.2f}, "
             f"{c['stub']:.2f}, {c['loadgen']:.2f}, {c['others']:.2f} / {c['machine_busy']:.2f} of {os.cpu_count()}")
+    if r.get("orders_per_take_batch"):
+        line += f"   batches: {r['orders_per_take_batch']} orders, {r.get('accepts_per_batch')} acceptances"
     return line + (f"   errors: {errs}" if errs else "")
 
 
@@ -322,7 +332,8 @@ def run_database(kind: str, args: argparse.Namespace, children: Children, tmp: P
 def fig(s: dict[str, Any]) -> dict[str, Any]:
     return {"orders_per_s": s["orders_per_s"], "p50_ms": s["p50_ms"], "p99_ms": s["p99_ms"],
             "errors": s["errors"], "server_cpu_ms_per_order": s.get("server_cpu_ms_per_order"),
-            "cpu_cores": s["cpu_cores"]}
+            "cpu_cores": s["cpu_cores"], "orders_per_take_batch": s.get("orders_per_take_batch"),
+            "accepts_per_batch": s.get("accepts_per_batch")}
 
 
 def summary(kind: str, r: dict[str, Any]) -> dict[str, Any]:
