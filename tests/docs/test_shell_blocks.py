@@ -49,6 +49,8 @@ NO_RUN = {
     ("examples/README.md", "make demo"): "serves until stopped; this test's demo runs in the same folder on the same "
                                          "default database file and stands for it",
     ("bench/README.md", "make bench"): "the benchmark takes minutes and the whole machine",
+    ("docs/scaling.md", "export PAYBUTTON_DATABASE_URL=postgresql+asyncpg://paybutton@db.internal/paybutton"):
+        "servers on other machines, behind a load balancer, on a PostgreSQL host named db.internal",
     ("bench/README.md", "make chaos"): "the crash drill takes minutes (its short version is "
                                        "tests/integration/test_chaos.py)",
 }

@@ -127,7 +127,10 @@ class PostgresWriter:
                 got = await self._take_group(conn, key, [batch[n] for n in ns], token)
             results.update(zip(ns, got, strict=True))
 
-        await asyncio.gather(*(alone(k) for k in left))
+        if len(left) == 1:
+            await alone(left[0])  # one good (the hot one): no task for it
+        else:
+            await asyncio.gather(*(alone(k) for k in left))
         return [results[n] for n in range(len(batch))]
 
     async def _take_many(self, conn: asyncpg.Connection, batch: list[NewOrder], groups: dict[Key, list[int]],
