@@ -96,7 +96,7 @@ def server_env(url: str, args: argparse.Namespace) -> dict[str, str]:
     env = {k: v for k, v in env.items() if not k.startswith("PAYBUTTON_")}
     env.update({"PAYBUTTON_DATABASE_URL": url, "PAYBUTTON_LOG_LEVEL": "warning", "PYTHONUNBUFFERED": "1"})
     if args.pool_size:
-        env["PAYBUTTON_DB_POOL_SIZE"] = str(args.pool_size)
+        env["PAYBUTTON_ORDER_POOL_SIZE"] = str(args.pool_size)
     return env
 
 
@@ -400,7 +400,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--pg-servers", help="server process counts to run on PostgreSQL, one after the other "
                    "(default 1,2,3; quick 1,3)")
     p.add_argument("--sqlite-servers", type=int, default=1, help="server processes on SQLite (default 1)")
-    p.add_argument("--pool-size", type=int, help="PAYBUTTON_DB_POOL_SIZE for the server (default: its own)")
+    p.add_argument("--pool-size", type=int, help="PAYBUTTON_ORDER_POOL_SIZE for the server: the order path's "
+                                                                "connections (default: its own)")
     p.add_argument("--client", choices=("auto", "raw", "aiohttp", "httpx"), default="auto")
     p.add_argument("--hot-stock", type=int, default=10**7)
     p.add_argument("--many-goods", type=int, default=200)

@@ -216,3 +216,28 @@ async def test_several_goods_share_a_batch_and_one_process_never_replans(shop: S
         stock, sold, units, items = await shop.sold(gid)
         assert stock == 40 - sold and sold == units == items and sold == 40, (gid, stock, sold, units, items)
     assert replans == 0
+
+
+async def test_two_writers_several_goods_stay_exact(shop: Shop) -> None:
+    """Both writers' shared statements touch the same goods: a good whose row the other changed is read and
+    planned again (PostgreSQL), never oversold, never lost."""
+    for gid in ("m1", "m2", "m3"):
+        await shop.add(gid, 30)
+    rnd = random.Random(5)
+    a, b = await _writer(shop.url), await _writer(shop.url)
+    try:
+        for _ in range(3):
+            batch = [shop.order(f"m{rnd.randint(1, 3)}", rnd.randint(1, 3), n) for n in range(60)]
+            results = await asyncio.gather(*((a if n % 2 else b).take(o) for n, o in enumerate(batch)),
+                                           return_exceptions=True)
+            assert all(isinstance(r, Goods) or (isinstance(r, TradeError) and r.name == "GOODS_SOLD_OUT")
+                       for r in results), results
+        if isinstance(a, PostgresWriter) and isinstance(b, PostgresWriter):
+            # both read the same rows in the first round: the statement that came second missed and re-planned
+            assert a.replans + b.replans > 0
+    finally:
+        await a.close()
+        await b.close()
+    for gid in ("m1", "m2", "m3"):
+        stock, sold, units, items = await shop.sold(gid)
+        assert stock >= 0 and stock + sold == 30 and sold == units == items, (gid, stock, sold, units, items)

@@ -90,6 +90,9 @@ def _unnest(table: Table, columns: tuple[str, ...], prefix: str) -> str:
 
 _PLAN = ", ".join(PLAN_COLUMNS)
 READ_GOODS = f"SELECT {_PLAN}, xmin::text AS version FROM goods WHERE app_id = :app_id AND goods_id = :goods_id"
+READ_MANY = (f"SELECT {', '.join('goods.' + c for c in PLAN_COLUMNS)}, goods.xmin::text AS version FROM goods"
+             " JOIN unnest(CAST(:app_ids AS text[]), CAST(:goods_ids AS text[])) AS k(a, g)"
+             " ON goods.app_id = k.a AND goods.goods_id = k.g")
 
 # One batch: the sum taken, guarded by the version its plan read; then every winner's order and item orders.
 TAKE_BATCH = f"""WITH s AS (
@@ -152,6 +155,7 @@ ALONE_SQL, ALONE_NAMES = positional(TAKE_ALONE)
 ACCEPTS_SQL, ACCEPTS_NAMES = positional(ACCEPT_BATCH)
 READ_SQL, _ = positional(READ_GOODS)  # $1 app_id, $2 goods_id
 LOCK_SQL = READ_SQL + " FOR UPDATE"
+READ_MANY_SQL, _ = positional(READ_MANY)  # $1 app_ids, $2 goods_ids
 BATCH_SQL, BATCH_NAMES = positional(TAKE_BATCH)
 INSERT_SQL, INSERT_NAMES = positional(INSERT_ORDER)
 ACCEPT_SQL, ACCEPT_NAMES = positional(ACCEPT_ORDER)

@@ -37,6 +37,7 @@ from paybutton.order.pg_sql import (
     LOCK_SQL,
     MANY_NAMES,
     MANY_SQL,
+    READ_MANY_SQL,
     READ_SQL,
     TAKE_NAMES,
     TAKE_SQL,
@@ -135,44 +136,64 @@ class PostgresWriter:
 
     async def _take_many(self, conn: asyncpg.Connection, batch: list[NewOrder], groups: dict[Key, list[int]],
                          token: int, results: dict[int, Goods | TradeError]) -> list[Key]:
-        """The goods planned on the rows this process's batches left, in one statement (each good guarded by its
-        version); the keys still to take."""
-        plans: dict[Key, tuple[dict[str, Any], list[NewOrder], list[TradeError | None]]] = {}
-        for key in sorted(groups):  # one lock order for every process (fewer lock waits between them)
-            row = self._seen.get(key)
-            if row is not None:
-                orders_of = [batch[n] for n in groups[key]]
-                outcomes = plan(row, key[1], orders_of)
-                if any(r is None for r in outcomes):
-                    plans[key] = (row, orders_of, outcomes)
-        if len(plans) < 2:
-            return list(groups)
-        for key in plans:
-            del self._seen[key]
-        try:
-            afters = await self._write_many(conn, plans)
-        except asyncpg.DeadlockDetectedError:  # two processes' shared statements crossed: each good alone
-            afters = {}
-        for key, after in afters.items():
-            results.update(zip(groups[key], self._taken(key, token, after, plans[key][2]), strict=True))
-        self.replans += len(plans) - len(afters)
-        return [k for k in groups if k not in afters]
+        """Several goods in one statement, each guarded by the version its plan read: planned on the rows this
+        process's batches left, the others read first in one statement; the goods whose row another process
+        changed meanwhile are read and planned once more. The keys still to take (each then on its own)."""
+        todo = sorted(groups)  # one lock order for every process (fewer lock waits between them)
+        for _ in range(2):
+            unknown = [k for k in todo if k not in self._seen]
+            if unknown:
+                self._seen.update(await self._read_many(conn, unknown))
+            plans: dict[Key, tuple[dict[str, Any], list[NewOrder], list[TradeError | None]]] = {}
+            for key in todo:
+                row = self._seen.get(key)
+                if row is not None:
+                    orders_of = [batch[n] for n in groups[key]]
+                    outcomes = plan(row, key[1], orders_of)
+                    if any(r is None for r in outcomes):
+                        plans[key] = (row, orders_of, outcomes)
+            if not plans:
+                break
+            for key in plans:
+                del self._seen[key]
+            try:
+                afters = await self._write_many(conn, plans)
+            except asyncpg.DeadlockDetectedError:  # two processes' shared statements crossed: each good alone
+                break
+            for key, after in afters.items():
+                results.update(zip(groups[key], self._taken(key, token, after, plans[key][2]), strict=True))
+            self.replans += len(plans) - len(afters)
+            todo = [k for k in todo if k not in afters]
+            if len(afters) == len(plans):
+                break
+        return todo
+
+    async def _read_many(self, conn: asyncpg.Connection, keys: list[Key]) -> dict[Key, dict[str, Any]]:
+        got = await conn.fetch(READ_MANY_SQL, [k[0] for k in keys], [k[1] for k in keys])
+        return {(r["app_id"], r["goods_id"]): dict(r) for r in got}
 
     async def _take_group(self, conn: asyncpg.Connection, key: Key, batch: list[NewOrder],
                           token: int) -> list[Goods | TradeError]:
         """One good's orders: alone (its own guarded statement), or planned on the row this process's last batch
-        left (one statement, guarded by its version); when another process changed the row meanwhile, or
-        nothing fits, planned on the row read and locked until commit."""
+        left (else on the row read now) and taken in one statement guarded by its version; when another process
+        changed the row in between, planned on the row read and locked until commit."""
         if len(batch) == 1:
             return [await self._take_alone(conn, key, batch[0], token)]
-        row = self._seen.pop(key, None)
-        if row is not None:
+        row, fresh = self._seen.pop(key, None), False
+        for _ in range(2):
+            if row is None:
+                row, fresh = await self._read(conn, key), True
             outcomes = plan(row, key[1], batch)
-            if any(r is None for r in outcomes):
-                after = await self._write(conn, key, row, batch, outcomes)
-                if after is not None:
-                    return self._taken(key, token, after, outcomes)
+            if row is None or all(r is not None for r in outcomes):
+                if fresh:  # nothing fits the row as it is now: the refusals stand
+                    return self._taken(key, token, row, outcomes)
+                row = None  # planned on this process's last row: read it before refusing
+                continue
+            after = await self._write(conn, key, row, batch, outcomes)
+            if after is not None:
+                return self._taken(key, token, after, outcomes)
             self.replans += 1
+            row = None
         async with conn.transaction():
             row = await self._read(conn, key, LOCK_SQL)
             outcomes = plan(row, key[1], batch)

@@ -29,7 +29,7 @@ async def writer_of(ctx: Ctx) -> OrderWriter:
         w = _writers.get(ctx.db)
         if w is None:
             w = await open_writer(ctx.db.engine.url.render_as_string(hide_password=False),
-                                  ctx.settings.db_pool_size)
+                                  ctx.settings.order_pool_size)
             _writers[ctx.db] = w
     return w
 
