@@ -181,3 +181,25 @@ def test_no_cycle_between_packages() -> None:
 ])
 def test_the_rule_itself(src: str, dst: str, ok: bool) -> None:
     assert allowed(src, dst) is ok
+
+
+MAX_FILE_LINES = 400
+MAX_FUNCTION_LINES = 60
+
+
+def test_files_and_functions_stay_short() -> None:
+    """Issue 12's size rule: no module over 400 lines, no function over 60, outside migrations."""
+    long: list[str] = []
+    for path in sorted(ROOT.rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        rel = path.relative_to(SRC)
+        if text.count("\n") > MAX_FILE_LINES:
+            long.append(f"{rel}: {text.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                n = (node.end_lineno or node.lineno) - node.lineno + 1
+                if n > MAX_FUNCTION_LINES:
+                    long.append(f"{rel}:{node.lineno} {node.name}: {n} lines")
+    assert not long, "\n".join(long)
