@@ -37,6 +37,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def bound_socket() -> socket.socket:
+    """A socket bound to a free port and kept: a server started on it cannot lose its port to another process
+    (or to an outgoing connection's ephemeral port) between choosing it and binding it, as with free_port()."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    return s
+
+
 def _pg_url_for(dbname: str) -> str:
     base, _, _ = PG_ADMIN_URL.rpartition("/")
     return f"{base}/{dbname}"
@@ -216,13 +224,19 @@ async def running(db_url: str) -> AsyncIterator[Running]:
 
 
 class LiveServer:
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int | None = None) -> None:
-        self.port = port or free_port()
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int | None = None,
+                 sock: socket.socket | None = None) -> None:
+        """On `sock` (bound already), on `port`, or on a socket bound here to a free port."""
+        self.sock = sock if sock is not None or port else bound_socket()
+        self.port = int(self.sock.getsockname()[1]) if self.sock is not None else int(port or 0)
         self.url = f"http://{host}:{self.port}"
         self.app = app
         config = uvicorn.Config(app, host=host, port=self.port, log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        self.server.run(sockets=None if self.sock is None else [self.sock])
 
     def start(self) -> LiveServer:
         self.thread.start()
@@ -243,8 +257,8 @@ def live_factory() -> Iterator[Any]:
     """Start ASGI apps on real ports (in threads, each with its own event loop); stopped at teardown."""
     started: list[LiveServer] = []
 
-    def start(app: Any, port: int | None = None) -> LiveServer:
-        srv = LiveServer(app, port=port).start()
+    def start(app: Any, port: int | None = None, sock: socket.socket | None = None) -> LiveServer:
+        srv = LiveServer(app, port=port, sock=sock).start()
         started.append(srv)
         return srv
 

@@ -15,10 +15,12 @@ import pytest
 from browser_helpers import CHROMIUM, PHONE, Demo
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def bound_socket() -> socket.socket:
+    """A socket bound to a free port, kept until its server takes it (choosing a port, closing it and binding it
+    again later lost the port to another process now and then: "address already in use")."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    return s
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +41,8 @@ def _start_demo(start: Any, tmp_path: Path, template: Path, *, clock: Any = None
     db = tmp_path / "demo.db"
     shutil.copy(template, db)
     url = f"sqlite+aiosqlite:///{db}"
-    port, shop_port = _free_port(), _free_port()
+    sock, shop_sock = bound_socket(), bound_socket()  # kept bound until the servers take them: no port race
+    port, shop_port = sock.getsockname()[1], shop_sock.getsockname()[1]
     server_url, shop_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{shop_port}"
     out: dict[str, Any] = {}
 
@@ -52,8 +55,8 @@ def _start_demo(start: Any, tmp_path: Path, template: Path, *, clock: Any = None
     public_pem, seeded = out["r"]
     trade = create_app(Settings(**{"database_url": url, "demo": True, "public_url": server_url, "run_workers": False,
                                    **settings}), clock=clock)
-    start(trade, port=port)
-    start(shop_app(server_url, public_pem, seeded["goods"]), port=shop_port)
+    start(trade, sock=sock)
+    start(shop_app(server_url, public_pem, seeded["goods"]), sock=shop_sock)
     return Demo(server=server_url, shop=shop_url)
 
 
@@ -84,9 +87,10 @@ def shared_demo(tmp_path_factory: pytest.TempPathFactory, _template_db: Path) ->
 
     servers: list[tuple[Any, threading.Thread]] = []
 
-    def start(app: Any, port: int) -> None:
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
+    def start(app: Any, sock: socket.socket) -> None:
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=sock.getsockname()[1],
+                                               log_level="warning"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
         deadline = time.time() + 20
         while not server.started:
