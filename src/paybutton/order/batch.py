@@ -61,10 +61,6 @@ def plan(row: Mapping[str, Any] | None, goods_id: str, orders: Sequence[NewOrder
     return out
 
 
-def taken(orders: Sequence[NewOrder], outcomes: Sequence[TradeError | None]) -> int:
-    return sum(o.quantity for o, r in zip(orders, outcomes, strict=True) if r is None)
-
-
 class Batcher(Generic[K, T, R]):
     """Concurrent `submit(key, item)` calls grouped per key. The call that finds its key idle starts a batch at
     the loop's next turn (no waiting); calls arriving while it is in flight queue and form the next one (at most

@@ -4,8 +4,8 @@ statements of order/writer.py and the columns of order/rows.py, with `:name` par
 
 - TAKE_ORDER: one order's stock, order and item orders in one statement (the sell condition in SQL);
   TAKE_ALONE is the same, returning the goods row as it leaves it, with its version (`xmin`).
-- TAKE_BATCH / TAKE_MANY: a planned batch (order/batch.py) of one good / of several goods, each good's sum
-  guarded by the version its plan read; a good whose version moved writes nothing.
+- TAKE_MANY: a planned batch (order/batch.py) of one or several goods, each good's sum guarded by the version
+  its plan read; a good whose version moved writes nothing.
 - ACCEPT_ORDER / ACCEPT_BATCH: the merchant's acceptance(s) and the call's attempt row(s).
 - INSERT_ORDER: a merchant good's order (no stock)."""
 
@@ -94,20 +94,6 @@ READ_MANY = (f"SELECT {', '.join('goods.' + c for c in PLAN_COLUMNS)}, goods.xmi
              " JOIN unnest(CAST(:app_ids AS text[]), CAST(:goods_ids AS text[])) AS k(a, g)"
              " ON goods.app_id = k.a AND goods.goods_id = k.g")
 
-# One batch: the sum taken, guarded by the version its plan read; then every winner's order and item orders.
-TAKE_BATCH = f"""WITH s AS (
-UPDATE goods SET stock = stock - :total, sold = sold + :total, updated_at = :now
- WHERE app_id = :app_id AND goods_id = :goods_id AND xmin::text = :version
-RETURNING {_PLAN}, xmin::text AS version
-), o AS (
-{_ORDER_INSERT}
-SELECT t.* FROM s, {_unnest(orders, ORDER_COLUMNS, 'o_')}
-), i AS (
-INSERT INTO item_orders ({', '.join(ITEM_COLUMNS)})
-SELECT t.* FROM s, {_unnest(item_orders, ITEM_COLUMNS, 'i_')}
-)
-SELECT * FROM s"""
-
 # The merchant's acceptances that arrive together: one statement (order/writer.py's ACCEPT for many).
 ACCEPT_BATCH = f"""WITH v AS (
 SELECT * FROM unnest(CAST(:order_id AS text[]), CAST(:out_order_no AS text[]), CAST(:expire_at AS int8[]),
@@ -130,8 +116,8 @@ TAKE_ALONE = TAKE_ORDER.replace(f"RETURNING {GOODS_RETURNING}\n)", f"RETURNING {
 TAKE_ALONE = TAKE_ALONE.replace(f"SELECT {GOODS_RETURNING} FROM s", "SELECT * FROM s")
 assert TAKE_ALONE.count("xmin") == 1 and TAKE_ALONE.endswith("SELECT * FROM s")
 
-# Several goods in one statement: each good's sum guarded by its own version; a good whose version moved takes
-# nothing and writes none of its orders (the joins on s).
+# A batch of one or several goods in one statement: each good's sum guarded by its own version; a good whose
+# version moved takes nothing and writes none of its orders (the joins on s).
 _ON_S = "JOIN s ON s.app_id = t.app_id AND s.goods_id = t.goods_id"
 TAKE_MANY = f"""WITH v AS (
 SELECT * FROM unnest(CAST(:g_app_id AS text[]), CAST(:g_goods_id AS text[]), CAST(:g_total AS int8[]),
@@ -156,6 +142,5 @@ ACCEPTS_SQL, ACCEPTS_NAMES = positional(ACCEPT_BATCH)
 READ_SQL, _ = positional(READ_GOODS)  # $1 app_id, $2 goods_id
 LOCK_SQL = READ_SQL + " FOR UPDATE"
 READ_MANY_SQL, _ = positional(READ_MANY)  # $1 app_ids, $2 goods_ids
-BATCH_SQL, BATCH_NAMES = positional(TAKE_BATCH)
 INSERT_SQL, INSERT_NAMES = positional(INSERT_ORDER)
 ACCEPT_SQL, ACCEPT_NAMES = positional(ACCEPT_ORDER)

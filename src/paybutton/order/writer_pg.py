@@ -30,8 +30,6 @@ from paybutton.order.pg_sql import (
     ACCEPTS_SQL,
     ALONE_NAMES,
     ALONE_SQL,
-    BATCH_NAMES,
-    BATCH_SQL,
     INSERT_NAMES,
     INSERT_SQL,
     LOCK_SQL,
@@ -226,17 +224,9 @@ class PostgresWriter:
 
     async def _write(self, conn: asyncpg.Connection, key: Key, row: dict[str, Any], batch: list[NewOrder],
                      outcomes: list[TradeError | None]) -> dict[str, Any] | None:
-        """The batch's one statement; None when the row's version is no longer the planned one."""
-        winners = [o for o, r in zip(batch, outcomes, strict=True) if r is None]
-        g = goods_of(row)
-        order_rows: list[Mapping[str, Any]] = [rows.order_row(o, g) for o in winners]
-        items: list[Mapping[str, Any]] = [i for o in winners for i in rows.item_rows(o, g.price)]
-        p: dict[str, Any] = {"total": sum(o.quantity for o in winners), "now": max(o.now for o in winners),
-                             "app_id": key[0], "goods_id": key[1], "version": row["version"]}
-        p.update({f"o_{c}": [r[c] for r in order_rows] for c in ORDER_COLUMNS})
-        p.update({f"i_{c}": [i[c] for i in items] for c in ITEM_COLUMNS})
-        after = await conn.fetchrow(BATCH_SQL, *[p[n] for n in BATCH_NAMES])
-        return None if after is None else dict(after)
+        """One good's batch: the shared statement with one good; None when its version is no longer the planned
+        one."""
+        return (await self._write_many(conn, {key: (row, batch, outcomes)})).get(key)
 
     async def _write_many(self, conn: asyncpg.Connection, plans: dict[Key, tuple[dict[str, Any], list[NewOrder],
                           list[TradeError | None]]]) -> dict[Key, dict[str, Any]]:
