@@ -25,6 +25,7 @@ browsers:
 test: $(STAMP) browsers
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy
+	$(BIN)/vulture
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
@@ -33,6 +34,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy
+	$(BIN)/vulture
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.orders $(BENCH_ARGS)

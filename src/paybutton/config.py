@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from pydantic import Field
 from pydantic_settings import (
@@ -44,7 +43,6 @@ class Settings(BaseSettings):
     # Order placement keeps its own, smaller limit (api/fast_orders.py).
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024**3)
     token_ttl_seconds: int = 7200
-    buyer_token_ttl_seconds: int = 86400
     demo: bool = False
     # The payment reconciler: how many due attempts one sweep asks the channel about (see order/reconcile.py
     # for the schedule: 5s, 10s, 30s, 1m, 2m, 5m after the attempt, then every 10m).
@@ -78,6 +76,3 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
-
-def load_settings(**overrides: Any) -> Settings:
-    return Settings(**overrides)

@@ -3,7 +3,6 @@ call is recorded in callback_attempts. Any refusal, timeout or malformed answer 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -146,10 +145,3 @@ async def call_extension(
                 await conn.execute(callback_attempts.insert().values(**row))
 
 
-def loads_or_none(text: str | None) -> Any:
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None

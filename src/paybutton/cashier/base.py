@@ -26,8 +26,6 @@ class Outcome(StrEnum):
     UNKNOWN = "UNKNOWN"  # the channel's answer was lost (timeout, error, crash); settled by query; not final
 
 
-FINAL_OUTCOMES = frozenset(o for o in Outcome if o not in (Outcome.PENDING, Outcome.UNKNOWN))
-
 # tt.pay result codes (reference §5.3): 0 paid, 1 timeout, 2 failed, 3 closed, 4 cancelled
 PAY_CODES = {
     Outcome.SUCCESS: 0,

@@ -100,14 +100,6 @@ def goods_values(form: FormData, *, creating: bool) -> dict[str, Any]:
     return values
 
 
-def goods_changes(values: dict[str, Any]) -> dict[str, Any]:
-    """The service's keyword arguments from the form values; FormErrors for what cannot be read at all."""
-    out, errors = goods_read(values)
-    if errors:
-        raise FormErrors(errors)
-    return out
-
-
 def goods_read(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """The service's keyword arguments for what the form could read, and field -> message for what it could not
     (those fields are left out)."""

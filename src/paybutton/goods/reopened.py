@@ -16,8 +16,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 CHANNEL = "paybutton_goods_reopened"
-# For a raw asyncpg connection (the order path's writer): conn.execute(PG_NOTIFY, payload(app_id, goods_id)).
-PG_NOTIFY = f"SELECT pg_notify('{CHANNEL}', $1)"
 _NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', :p)")
 
 

@@ -209,12 +209,6 @@ def _bad(field: str, rule: str, **params: Any) -> Problem:
     return Problem("INVALID_PARAMETER", field, rule, params, named=True)
 
 
-def check_goods_id(value: Any) -> str:
-    if not isinstance(value, str) or not GOODS_ID_RE.fullmatch(value):
-        raise_first([_bad("goods_id", "goods_id")])
-    return str(value)
-
-
 class _Checks:
     """Collects the problems of one record while reading it field by field."""
 

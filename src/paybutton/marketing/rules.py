@@ -10,7 +10,6 @@ from typing import Any
 
 GOODS = "goods"  # a goods-level offer (e.g. a 立减 coupon on one goods line)
 ORDER = "order"  # an order-level offer (e.g. 满减 on the whole order)
-RANGES = (GOODS, ORDER)
 # The "4 marketing types" (our reading; the platform's enum is unconfirmed): 1 merchant coupon,
 # 2 merchant promotion, 3 platform coupon, 4 platform promotion.
 TYPES = (1, 2, 3, 4)

@@ -14,7 +14,6 @@ from paybutton.context import Ctx
 from paybutton.marketing import rules
 from paybutton.marketing.rules import Choice, Line, MarketingInvalid, Pricing
 
-VERSIONS = (1, 2)
 MIN_BUDGET = 0.05  # seconds: below this the second call of version 1 is not even tried
 
 

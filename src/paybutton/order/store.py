@@ -133,11 +133,6 @@ async def items_of(conn: AsyncConnection, order_id: str) -> list[Row[Any]]:
     return list((await conn.execute(q)).all())
 
 
-async def payments_of(conn: AsyncConnection, order_id: str) -> list[Row[Any]]:
-    q = select(payments).where(payments.c.order_id == order_id).order_by(payments.c.created_at)
-    return list((await conn.execute(q)).all())
-
-
 async def refunded_total(conn: AsyncConnection, order_id: str) -> int:
     q = select(func.coalesce(func.sum(item_orders.c.refunded_amount), 0)).where(item_orders.c.order_id == order_id)
     return int((await conn.execute(q)).scalar_one())

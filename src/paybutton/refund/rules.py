@@ -44,7 +44,6 @@ class Source(IntEnum):
     LATE_PAYMENT = 6  # ours: paid after the order timed out
 
 
-AUDIT_PASSED = (AuditStatus.INIT.value, AuditStatus.AGREE.value, AuditStatus.OVERTIME.value)
 REFUNDABLE_STATUSES = (int(ItemStatus.UNUSED), int(ItemStatus.REFUNDING))
 
 
