@@ -19,8 +19,9 @@ ANSWER_HEAD = 500
 
 
 class ExtensionFailed(TradeError):
-    """The call failed; `reason` says how: timeout, unreachable, http_error, not_json, no_err_no, malformed,
-    inconsistent (a `parse` may raise it too), or refused (ExtensionRefused)."""
+    """The call failed; `reason` says how: timeout, unreachable, http_error, malformed (not JSON, no integer
+    err_no, data not an object), refused (ExtensionRefused), or what a `parse` raised (marketing: malformed or
+    inconsistent)."""
 
     def __init__(self, name: str, message: str, reason: str) -> None:
         super().__init__(name, message)

@@ -155,7 +155,7 @@ async def _settle_in(conn: AsyncConnection, ctx: Ctx, p: Row[Any], *, paid: bool
                              msg=payment_msg(row, "SUCCESS"), order_id=p.order_id)
         return "paid"
     # The order ended (timed out, closed, or paid by another attempt) while the buyer paid: keep the money on
-    # record and mark it for the automatic refund (refund/service.refund_late_payment).
+    # record and mark it for the automatic refund (refund/worker.refund_late_payment).
     await conn.execute(update(payments).where(payments.c.payment_id == p.payment_id).values(late=True))
     await conn.execute(update(orders).where(orders.c.order_id == p.order_id)
                        .values(auto_refund_pending=True, updated_at=now))
