@@ -14,18 +14,17 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from paybutton import ids
 from paybutton.callbacks.body import compact
+from paybutton.callbacks.delivery import ANSWER_HEAD, Delivery, judge, lease_ms
 from paybutton.callbacks.outbox import DEAD, DONE, PENDING
 from paybutton.callbacks.schedules import next_delay
 from paybutton.context import Ctx
-from paybutton.kernel.outbound import Answer, CallbackTimeout
+from paybutton.kernel.outbound import CallbackTimeout
 from paybutton.loop import run_every
 from paybutton.tables import callback_attempts, outbox
 
 log = logging.getLogger("paybutton.callbacks")
 
-LEASE_SECONDS = 30
 CONCURRENCY = 16
-ANSWER_HEAD = 500
 
 
 @dataclass(frozen=True)
@@ -43,25 +42,9 @@ class Claimed:
     attempts: int
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What one POST came to."""
-
-    ok: bool
-    http_status: int | None = None
-    head: str | None = None
-    error: str | None = None
-    data: Any = None
-
-
 def _due(now: int) -> ColumnElement[bool]:
     lease_free = or_(outbox.c.locked_until.is_(None), outbox.c.locked_until <= now)
     return and_(outbox.c.status == PENDING, outbox.c.next_attempt_at <= now, lease_free)
-
-
-def _lease_ms(ctx: Ctx) -> int:
-    """Long enough to outlast the HTTP timeout, so a slow answer is never sent twice."""
-    return int(max(LEASE_SECONDS, 2 * ctx.settings.callback_timeout_seconds) * 1000)
 
 
 async def _claim(ctx: Ctx, worker_id: str, limit: int) -> list[Claimed]:
@@ -84,7 +67,7 @@ async def _claim(ctx: Ctx, worker_id: str, limit: int) -> list[Claimed]:
     stmt = (
         update(outbox)
         .where(picked, _due(now))
-        .values(locked_by=worker_id, locked_until=now + _lease_ms(ctx), updated_at=now)
+        .values(locked_by=worker_id, locked_until=now + lease_ms(ctx.settings.callback_timeout_seconds), updated_at=now)
         .returning(
             outbox.c.id, outbox.c.app_id, outbox.c.type, outbox.c.url, outbox.c.identify_name, outbox.c.body,
             outbox.c.order_id, outbox.c.schedule, outbox.c.attempts,
@@ -95,23 +78,7 @@ async def _claim(ctx: Ctx, worker_id: str, limit: int) -> list[Claimed]:
     return sorted((Claimed(*r) for r in rows), key=lambda c: c.id)
 
 
-def _judge(resp: Answer) -> Outcome:
-    """Success is HTTP 200 with a JSON object whose err_no is 0."""
-    status, head = resp.status_code, resp.text[:ANSWER_HEAD]
-    if status != 200:
-        return Outcome(False, status, head, f"HTTP {status}")
-    try:
-        answer = resp.json()
-    except ValueError:
-        return Outcome(False, status, head, "answer is not JSON")
-    if not isinstance(answer, dict) or not isinstance(answer.get("err_no"), int):
-        return Outcome(False, status, head, "answer has no integer err_no")
-    if answer["err_no"] != 0:
-        return Outcome(False, status, head, f"err_no {answer['err_no']}: {answer.get('err_tips')}")
-    return Outcome(True, status, head, None, answer.get("data"))
-
-
-async def _post(ctx: Ctx, row: Claimed, logid: str) -> Outcome:
+async def _post(ctx: Ctx, row: Claimed, logid: str) -> Delivery:
     body = row.body.encode()
     signed = (await ctx.fresh_signer()).sign(body, ctx.clock.now_ms() // 1000)
     headers = signed.as_headers(row.identify_name, logid)
@@ -119,13 +86,13 @@ async def _post(ctx: Ctx, row: Claimed, logid: str) -> Outcome:
     try:
         resp = await ctx.http.post(row.url, content=body, headers=headers, budget=timeout)
     except CallbackTimeout:
-        return Outcome(False, error=f"timeout after {timeout}s")
+        return Delivery(False, error=f"timeout after {timeout}s")
     except Exception as e:  # any failure to deliver is a failed attempt, never a dead worker
-        return Outcome(False, error=f"{type(e).__name__}: {e}"[:ANSWER_HEAD])
-    return _judge(resp)
+        return Delivery(False, error=f"{type(e).__name__}: {e}"[:ANSWER_HEAD])
+    return judge(resp)
 
 
-def _settlement(row: Claimed, outcome: Outcome, now: int) -> dict[str, Any]:
+def settlement(row: Claimed, outcome: Delivery, now: int) -> dict[str, Any]:
     """The new values for the row: DONE, PENDING again later, or DEAD when the schedule is exhausted."""
     attempts = row.attempts + 1
     values: dict[str, Any] = {
@@ -143,7 +110,7 @@ def _settlement(row: Claimed, outcome: Outcome, now: int) -> dict[str, Any]:
 
 
 async def _settle(
-    ctx: Ctx, row: Claimed, worker_id: str, outcome: Outcome, logid: str, started: int, duration_ms: int
+    ctx: Ctx, row: Claimed, worker_id: str, outcome: Delivery, logid: str, started: int, duration_ms: int
 ) -> None:
     """Log the attempt and settle the row, only if this worker still holds its lease."""
     attempt = {
@@ -156,7 +123,7 @@ async def _settle(
     async with ctx.db.tx() as conn:
         await conn.execute(callback_attempts.insert().values(**attempt))
         result = await conn.execute(
-            update(outbox).where(guard).values(**_settlement(row, outcome, ctx.clock.now_ms()))
+            update(outbox).where(guard).values(**settlement(row, outcome, ctx.clock.now_ms()))
         )
     if not result.rowcount:
         log.warning("callback %s: lease lost by %s before settling", row.id, worker_id)

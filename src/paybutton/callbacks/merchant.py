@@ -10,12 +10,11 @@ from typing import Any
 
 from paybutton import ids
 from paybutton.callbacks.body import build_body, identify_name
+from paybutton.callbacks.delivery import Fault, judge
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.kernel.outbound import Answer, CallbackTimeout, CallbackUnreachable
 from paybutton.tables import callback_attempts
-
-ANSWER_HEAD = 500
 
 
 class ExtensionFailed(TradeError):
@@ -35,8 +34,25 @@ class ExtensionRefused(ExtensionFailed):
         super().__init__(name, message, "refused")
 
 
+@dataclass(frozen=True)
+class ExtensionCall:
+    """One synchronous call of an extension point: whom to ask, what, within what budget, and which errors a
+    refusal (err_no not 0) and any other failure raise."""
+
+    app_id: str
+    kind: str  # the callback type, e.g. pre_create_order
+    url: str
+    msg: dict[str, Any]
+    budget: float  # seconds
+    order_id: str | None = None
+    refused: str = "PRE_ORDER_REFUSED"
+    failed: str = "PRE_ORDER_SERVER_ERROR"
+    # The answer's data through the caller's checks; a TradeError it raises is recorded as the attempt's error.
+    parse: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+
 @dataclass
-class _Outcome:
+class _AttemptLog:
     """What the call's row in callback_attempts records, filled in as the call goes."""
 
     status: int | None = None
@@ -45,104 +61,89 @@ class _Outcome:
     ok: bool = False
 
 
-def _failed(out: _Outcome, error: str, exc: ExtensionFailed) -> ExtensionFailed:
+def _failed(log: _AttemptLog, error: str, exc: ExtensionFailed) -> ExtensionFailed:
     """Record `error` for the attempt row and hand back the exception to raise."""
-    out.error = error
+    log.error = error
     return exc
 
 
-async def _post(ctx: Ctx, url: str, body: bytes, headers: dict[str, str], budget: float, failed: str,
-                out: _Outcome) -> Answer:
+async def _post(ctx: Ctx, call: ExtensionCall, body: bytes, headers: dict[str, str], log: _AttemptLog) -> Answer:
     """The POST itself; no answer in time or no connection is an ExtensionFailed."""
     try:
-        return await ctx.http.post(url, content=body, headers=headers, budget=budget)
+        return await ctx.http.post(call.url, content=body, headers=headers, budget=call.budget)
     except CallbackTimeout as e:
-        raise _failed(out, f"timeout after {budget}s",
-                      ExtensionFailed(failed, "the merchant did not answer in time", "timeout")) from e
+        raise _failed(log, f"timeout after {call.budget}s",
+                      ExtensionFailed(call.failed, "the merchant did not answer in time", "timeout")) from e
     except CallbackUnreachable as e:
-        raise _failed(out, f"{type(e).__name__}: {e}",
-                      ExtensionFailed(failed, "the merchant could not be reached", "unreachable")) from e
+        raise _failed(log, f"{type(e).__name__}: {e}",
+                      ExtensionFailed(call.failed, "the merchant could not be reached", "unreachable")) from e
 
 
-def _answer_data(resp: Answer, refused: str, failed: str, out: _Outcome) -> dict[str, Any]:
-    """The answer's `data` (an object; missing or null is {}) when it is HTTP 200 JSON with err_no 0."""
-    out.status = resp.status_code
-    out.head = resp.text[:ANSWER_HEAD]
-    if resp.status_code != 200:
-        raise _failed(out, f"HTTP {resp.status_code}",
-                      ExtensionFailed(failed, f"the merchant answered HTTP {resp.status_code}", "http_error"))
-    try:
-        answer = resp.json()
-    except ValueError as e:
-        raise _failed(out, "answer is not JSON",
-                      ExtensionFailed(failed, "the merchant's answer is not JSON", "malformed")) from e
-    if not isinstance(answer, dict) or not isinstance(answer.get("err_no"), int):
-        raise _failed(out, "answer has no integer err_no",
-                      ExtensionFailed(failed, "the merchant's answer has no err_no", "malformed"))
-    if answer["err_no"] != 0:
-        raise _failed(out, f"err_no {answer['err_no']}: {answer.get('err_tips')}",
-                      ExtensionRefused(refused, str(answer.get("err_tips") or answer["err_no"])))
-    got = answer.get("data", {})
-    if got is None:
+_FAULTS = {  # a failed answer's ExtensionFailed: its reason and its message
+    Fault.NOT_JSON: ("malformed", "the merchant's answer is not JSON"),
+    Fault.NO_ERR_NO: ("malformed", "the merchant's answer has no err_no"),
+}
+
+
+def _answer_data(resp: Answer, call: ExtensionCall, log: _AttemptLog) -> dict[str, Any]:
+    """The answer's `data` (an object; missing or null is {}) when the merchant answered OK (delivery.judge)."""
+    got = judge(resp)
+    log.status, log.head = got.http_status, got.head
+    if got.fault == Fault.HTTP_ERROR:
+        raise _failed(log, str(got.error), ExtensionFailed(
+            call.failed, f"the merchant answered HTTP {got.http_status}", "http_error"))
+    if got.fault == Fault.REFUSED:
+        raise _failed(log, str(got.error), ExtensionRefused(
+            call.refused, str(got.answer.get("err_tips") or got.answer["err_no"])))
+    if got.fault is not None:
+        reason, message = _FAULTS[got.fault]
+        raise _failed(log, str(got.error), ExtensionFailed(call.failed, message, reason))
+    if got.data is None:
         return {}
-    if not isinstance(got, dict):
-        raise _failed(out, "data is not an object",
-                      ExtensionFailed(failed, "the merchant's answer data is not an object", "malformed"))
-    return got
+    if not isinstance(got.data, dict):
+        raise _failed(log, "data is not an object",
+                      ExtensionFailed(call.failed, "the merchant's answer data is not an object", "malformed"))
+    return got.data
 
 
-def _parsed(got: dict[str, Any], parse: Callable[[dict[str, Any]], dict[str, Any]] | None,
-            out: _Outcome) -> dict[str, Any]:
+def _parsed(got: dict[str, Any], call: ExtensionCall, log: _AttemptLog) -> dict[str, Any]:
     """The data through the caller's parser, whose TradeError is recorded as the attempt's error."""
-    if parse is None:
+    if call.parse is None:
         return got
     try:
-        return parse(got)
+        return call.parse(got)
     except TradeError as e:
-        out.error = f"{e.reason}: {e.message}" if isinstance(e, ExtensionFailed) else e.text("en")
+        log.error = f"{e.reason}: {e.message}" if isinstance(e, ExtensionFailed) else e.text("en")
         raise
 
 
-async def call_extension(
-    ctx: Ctx,
-    *,
-    app_id: str,
-    kind: str,
-    url: str,
-    msg: dict[str, Any],
-    budget: float,
-    order_id: str | None = None,
-    refused: str = "PRE_ORDER_REFUSED",
-    failed: str = "PRE_ORDER_SERVER_ERROR",
-    attempts: list[dict[str, Any]] | None = None,
-    parse: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-) -> dict[str, Any]:
+async def call_extension(ctx: Ctx, call: ExtensionCall, *,
+                         attempts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """POST the signed callback and return the answer's `data` (a dict) when err_no is 0.
 
     The attempt is appended to `attempts` (for the caller to write in its own transaction), or written
     here in a transaction of its own when no list is given."""
-    body = build_body(kind, msg)
+    body = build_body(call.kind, call.msg)
     logid = ids.logid()
     signed = (await ctx.fresh_signer()).sign(body, ctx.clock.now_ms() // 1000)
-    headers = signed.as_headers(identify_name(kind), logid)
+    headers = signed.as_headers(identify_name(call.kind), logid)
     started = ctx.clock.now_ms()
     t0 = time.perf_counter()
-    out = _Outcome()
+    log = _AttemptLog()
     try:
-        resp = await _post(ctx, url, body, headers, budget, failed, out)
-        data = _parsed(_answer_data(resp, refused, failed, out), parse, out)
-        out.ok = True
+        resp = await _post(ctx, call, body, headers, log)
+        data = _parsed(_answer_data(resp, call, log), call, log)
+        log.ok = True
         return data
     finally:
         row = {
-            "outbox_id": None, "app_id": app_id, "type": kind, "order_id": order_id, "attempt": 1, "url": url,
-            "logid": logid, "started_at": started, "duration_ms": int((time.perf_counter() - t0) * 1000),
-            "http_status": out.status, "ok": out.ok, "answer_head": out.head, "error": out.error,
+            "outbox_id": None, "app_id": call.app_id, "type": call.kind, "order_id": call.order_id, "attempt": 1,
+            "url": call.url, "logid": logid, "started_at": started,
+            "duration_ms": int((time.perf_counter() - t0) * 1000), "http_status": log.status, "ok": log.ok,
+            "answer_head": log.head, "error": log.error,
         }
         if attempts is not None:
             attempts.append(row)
         else:
             async with ctx.db.tx() as conn:
                 await conn.execute(callback_attempts.insert().values(**row))
-
-

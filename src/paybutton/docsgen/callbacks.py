@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 
 from paybutton.callbacks.body import build_body, identify_name
-from paybutton.callbacks.dispatcher import ANSWER_HEAD
+from paybutton.callbacks.delivery import ANSWER_HEAD
 from paybutton.callbacks.schedules import SCHEDULES, max_attempts
 from paybutton.config import Settings
 from paybutton.docsgen.examples import T0

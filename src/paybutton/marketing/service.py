@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from paybutton.callbacks.merchant import ExtensionFailed, call_extension
+from paybutton.callbacks.merchant import ExtensionCall, ExtensionFailed, call_extension
 from paybutton.context import Ctx
 from paybutton.marketing import rules
 from paybutton.marketing.rules import Choice, Line, MarketingInvalid, Pricing
@@ -81,8 +81,8 @@ async def quote(ctx: Ctx, app: Mapping[str, Any], open_id: str, line: Line, vers
         left = budget.left()
         if left < MIN_BUDGET:
             raise ExtensionFailed("PRE_ORDER_SERVER_ERROR", "no time left in the budget", "timeout")
-        return await call_extension(ctx, app_id=app_id, kind=kind, url=url, msg=msg, budget=left,
-                                    order_id=order_id, attempts=attempts, parse=parse)
+        return await call_extension(ctx, ExtensionCall(app_id=app_id, kind=kind, url=url, msg=msg, budget=left,
+                                                       order_id=order_id, parse=parse), attempts=attempts)
 
     try:
         if version == 2:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from paybutton import ids
-from paybutton.callbacks.merchant import call_extension
+from paybutton.callbacks.merchant import ExtensionCall, call_extension
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.goods import reopened
@@ -197,11 +197,11 @@ async def _ask_merchant(ctx: Ctx, app: Mapping[str, Any], p: Placed) -> None:
     o = p.order
     attempts: list[dict[str, Any]] = []
     try:
-        answer = await call_extension(
-            ctx, app_id=app["app_id"], kind="pre_create_order", url=app["pre_order_url"],
+        answer = await call_extension(ctx, ExtensionCall(
+            app_id=app["app_id"], kind="pre_create_order", url=app["pre_order_url"],
             msg=rules.pre_order_msg(app["app_id"], o, p.items, p.snap),
-            budget=ctx.settings.pre_order_timeout_seconds, order_id=o["order_id"], attempts=attempts,
-            parse=rules.parse_pre_order_answer)
+            budget=ctx.settings.pre_order_timeout_seconds, order_id=o["order_id"],
+            parse=rules.parse_pre_order_answer), attempts=attempts)
         pes = answer.get("pay_expire_seconds")
         expire_at = o["created_at"] + pes * 1000 if pes else o["pay_expire_at"]
         schema = dumps(answer["order_entry_schema"]) if "order_entry_schema" in answer else None

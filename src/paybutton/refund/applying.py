@@ -26,9 +26,9 @@ from typing import Any
 from sqlalchemy import and_, insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from paybutton.callbacks import dispatcher
-from paybutton.callbacks.dispatcher import Claimed, Outcome
-from paybutton.callbacks.merchant import ExtensionFailed, call_extension
+from paybutton.callbacks.delivery import ANSWER_HEAD, Delivery, lease_ms
+from paybutton.callbacks.dispatcher import Claimed, settlement
+from paybutton.callbacks.merchant import ExtensionCall, ExtensionFailed, call_extension
 from paybutton.callbacks.outbox import PENDING
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
@@ -40,12 +40,6 @@ from paybutton.refund.settling import nudge
 from paybutton.tables import callback_attempts, outbox
 
 log = logging.getLogger("paybutton.refund")
-
-
-def lease_ms(budget: float) -> int:
-    """How long the synchronous call holds the outbox row: past its budget, so the dispatcher never sends it
-    while the call may still be answered, and short enough that a crash costs the merchant little waiting."""
-    return int(max(dispatcher.LEASE_SECONDS, 2 * budget) * 1000)
 
 
 def _checked(data: dict[str, Any]) -> dict[str, Any]:
@@ -61,13 +55,13 @@ async def _lease(conn: AsyncConnection, outbox_id: int, holder: str, until: int,
     return bool(res.rowcount)
 
 
-async def _settle(ctx: Ctx, claimed: Claimed, holder: str, outcome: Outcome, attempt: dict[str, Any]) -> bool:
+async def _settle(ctx: Ctx, claimed: Claimed, holder: str, outcome: Delivery, attempt: dict[str, Any]) -> bool:
     """Log the attempt against the outbox row and settle it as the dispatcher would; False when the lease was
     lost meanwhile (the dispatcher took the row: its own attempt decides)."""
     guard = and_(outbox.c.id == claimed.id, outbox.c.locked_by == holder, outbox.c.status == PENDING)
     async with ctx.db.tx() as conn:
         res = await conn.execute(update(outbox).where(guard)
-                                 .values(**dispatcher._settlement(claimed, outcome, ctx.clock.now_ms())))
+                                 .values(**settlement(claimed, outcome, ctx.clock.now_ms())))
         won = res.rowcount == 1
         if not won:  # the call still happened: the log keeps it, marked as not counted
             attempt = {**attempt, "error": "not counted: the lease ran out and the dispatcher took the callback over"
@@ -90,21 +84,21 @@ async def _ask_merchant(ctx: Ctx, refund_id: str, holder: str) -> None:
     data: dict[str, Any] | None = None
     error: str | None = None
     try:
-        data = await call_extension(
-            ctx, app_id=r.app_id, kind="pre_create_refund", url=ob.url, msg=json.loads(json.loads(ob.body)["msg"]),
+        data = await call_extension(ctx, ExtensionCall(
+            app_id=r.app_id, kind="pre_create_refund", url=ob.url, msg=json.loads(json.loads(ob.body)["msg"]),
             budget=ctx.settings.pre_refund_timeout_seconds, order_id=r.order_id,
-            refused="REFUND_APPLY_SERVER_ERROR", failed="REFUND_APPLY_SERVER_ERROR", attempts=attempts,
-            parse=_checked)
+            refused="REFUND_APPLY_SERVER_ERROR", failed="REFUND_APPLY_SERVER_ERROR", parse=_checked),
+            attempts=attempts)
     except TradeError as e:
         error = e.message or e.name
     except Exception as e:  # a failure of ours must not fail the apply: the outbox retries
         log.exception("refund %s: the synchronous pre_create_refund failed", refund_id)
-        error = f"{type(e).__name__}: {e}"[:dispatcher.ANSWER_HEAD]
+        error = f"{type(e).__name__}: {e}"[:ANSWER_HEAD]
     attempt = attempts[0] if attempts else {
         "app_id": r.app_id, "type": "pre_create_refund", "order_id": r.order_id, "url": ob.url, "logid": "",
         "started_at": ctx.clock.now_ms(), "duration_ms": 0, "http_status": None, "ok": False, "answer_head": None,
         "error": error}
-    outcome = Outcome(ok=data is not None, http_status=attempt["http_status"], head=attempt["answer_head"],
+    outcome = Delivery(ok=data is not None, http_status=attempt["http_status"], head=attempt["answer_head"],
                       error=None if data is not None else attempt["error"] or error, data=data)
     if not await _settle(ctx, claimed, holder, outcome, attempt):
         log.info("refund %s: the dispatcher took pre_create_refund over; its attempt decides", refund_id)
