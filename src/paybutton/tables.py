@@ -20,6 +20,8 @@ from sqlalchemy import (
     text,
 )
 
+from paybutton.payment_state import LIVE_PAYMENT_SQL, PaymentState
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",
@@ -199,7 +201,7 @@ payments = Table(
     # 0007: a payment is an attempt, written PROCESSING before the channel is called; payment_id is the
     # channel's out_trade_no. PROCESSING/UNKNOWN are live: at most one live attempt per order (the partial
     # unique index below). The final states are SUCCESS and CLOSED; `outcome` keeps the seed's outcome.
-    Column("state", String(16), nullable=False, default="SUCCESS"),
+    Column("state", String(16), nullable=False, default=PaymentState.SUCCESS.value),
     Column("provider", String(16), nullable=False, default="sandbox"),  # the Cashier that took it
     Column("action", Text, nullable=True),  # JSON PayAction for PENDING: {"kind": "qr"|"redirect", "url": ...}
     Column("message", Text, nullable=True),
@@ -207,8 +209,7 @@ payments = Table(
     Column("next_check_at", BigInteger, nullable=True),  # when the reconciler asks the channel next
     Column("checks", Integer, nullable=False, default=0),
     Index("uq_payments_live_order", "order_id", unique=True,
-          postgresql_where=text("state IN ('PROCESSING', 'UNKNOWN')"),
-          sqlite_where=text("state IN ('PROCESSING', 'UNKNOWN')")),
+          postgresql_where=text(LIVE_PAYMENT_SQL), sqlite_where=text(LIVE_PAYMENT_SQL)),
     Index("ix_payments_next_check_at", "next_check_at"),
 )
 

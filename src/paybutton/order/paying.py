@@ -28,14 +28,23 @@ from paybutton.cashier.base import ERROR_NAMES, PAY_CODES, ChargeRequest, Charge
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.order import store
-from paybutton.order.states import PAY_CHANNELS, UNPAID, ItemStatus, OrderStatus, PreOrder
+from paybutton.order.states import (
+    LIVE_PAYMENT_STATES,
+    PAY_CHANNELS,
+    UNPAID,
+    ItemStatus,
+    OrderStatus,
+    PaymentState,
+    PreOrder,
+)
 from paybutton.order.views import get_buyer_order
 from paybutton.tables import item_orders, orders, payments
 
 log = logging.getLogger("paybutton.paying")
 
-PROCESSING, UNKNOWN, SUCCESS, CLOSED = "PROCESSING", "UNKNOWN", "SUCCESS", "CLOSED"
-LIVE = (PROCESSING, UNKNOWN)
+PROCESSING, UNKNOWN, SUCCESS, CLOSED = (PaymentState.PROCESSING, PaymentState.UNKNOWN, PaymentState.SUCCESS,
+                                       PaymentState.CLOSED)
+LIVE = LIVE_PAYMENT_STATES
 # A PROCESSING attempt whose channel call has not come back after Settings.payment_call_lease_seconds is the
 # reconciler's (the process that called the channel may have died); a PENDING or UNKNOWN one is checked sooner.
 FIRST_CHECK_MS = 5_000

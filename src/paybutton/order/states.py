@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from enum import IntEnum, StrEnum
 
+from paybutton.payment_state import LIVE_PAYMENT_STATES, PaymentState
+
+__all__ = ["LIVE_PAYMENT_STATES", "PaymentState"]  # payments.state's values, defined with the table
+
 
 class OrderStatus(StrEnum):
     INIT = "INIT"  # created, merchant accepted (or being asked); cashier not opened yet
