@@ -2,6 +2,11 @@
    postMessage (overlay: only from the app's allowed origins) or from the URL fragment (redirect). */
 (function () {
   'use strict';
+  // errNo by name, generated from errors.py: python -m paybutton.pages.errcodes
+  var E = {GOODS_INFO_PARAM_INVALID: 21506, PRE_ORDER_SERVER_ERROR: 21517, LEGACY_REFUND_AMOUNT_MISSING: 21524,
+    CONTINUE_PAY_SERVER_ERROR: 21526, CONTINUE_PAY_PARAM_INVALID: 21527, REFUND_ORDER_SERVER_ERROR: 21528,
+    REFUND_ORDER_PARAM_INVALID: 21529, NOTHING_REFUNDABLE: 21531, REFUND_DETAIL_FAILED: 21532,
+    REFUND_APPLY_SERVER_ERROR: 21535, REFUND_QUERY_SERVER_ERROR: 21537};
   var B = JSON.parse(document.getElementById('pb-boot').textContent);
   var en = B.lang === 'en';
   var $ = function (id) { return document.getElementById(id); };
@@ -263,7 +268,7 @@
       }, function (e) {
         busyBtn($('pay-now'), false);
         if (mk.refused(e)) return;
-        var er = errorEvent(e, 21517);
+        var er = errorEvent(e, E.PRE_ORDER_SERVER_ERROR);
         msg(er.errMsg);
         emit([{name: 'pay', detail: {status: 'fail', orderId: '', outOrderNo: '', result: {errMsg: er.errMsg}}},
           {name: 'error', detail: er}], false);
@@ -282,7 +287,7 @@
       }
       info = S.goodsInfo || {};
       render();
-    }).catch(function (e) { loaded('goods-card', true); var er = errorEvent(e, 21506); msg(er.errMsg); emit([{name: 'error', detail: er}], false); });
+    }).catch(function (e) { loaded('goods-card', true); var er = errorEvent(e, E.GOODS_INFO_PARAM_INVALID); msg(er.errMsg); emit([{name: 'error', detail: er}], false); });
   }
 
   // ------------------------------------------------------------------ cashier
@@ -310,7 +315,7 @@
         clearInterval(timer);
         setTimeout(function () { emit(evs, true); }, 300);
       }, function (e) {
-        var er = errorEvent(e, 21527);
+        var er = errorEvent(e, E.CONTINUE_PAY_PARAM_INVALID);
         failed(er.errMsg, [{name: 'error', detail: er}]);
       });
     }
@@ -384,7 +389,7 @@
         $('amount').textContent = yuan(o.payable);
         $('order-name').textContent = o.goods.name + ' × ' + o.quantity;
         awaitPaid(o.order_id);
-      }, function (e) { var er = errorEvent(e, 21526); msg(er.errMsg); emit([{name: 'error', detail: er}], false); });
+      }, function (e) { var er = errorEvent(e, E.CONTINUE_PAY_SERVER_ERROR); msg(er.errMsg); emit([{name: 'error', detail: er}], false); });
       return;
     }
     $('confirm-pay').onclick = function () { pay(null); };
@@ -411,7 +416,7 @@
       $('confirm-pay').disabled = false;
     }).catch(function (e) {
       loaded('pay-card', true);
-      var er = errorEvent(e, 21526); msg(er.errMsg);
+      var er = errorEvent(e, E.CONTINUE_PAY_SERVER_ERROR); msg(er.errMsg);
       emit([{name: 'error', detail: er}], false);
     });
   }
@@ -473,7 +478,7 @@
         document.body.setAttribute('data-refund', res.refund_id);
         emit(evs, false);
         go('/pages/refund-detail', {app_id: B.appId, 'refund-id': res.refund_id, lang: B.lang, ret: B.ret});
-      }, function (e) { busy = false; busyBtn($('submit-refund'), false); fail(e, 21535); });
+      }, function (e) { busy = false; busyBtn($('submit-refund'), false); fail(e, E.REFUND_APPLY_SERVER_ERROR); });
     };
     getState().then(function (st) {
       S = st;
@@ -505,10 +510,10 @@
       }
       if (!rf.refundable_amount) { $('units-row').hidden = true; $('nothing-left').hidden = false; } // no stepper at 1
       totals();
-      var no = !rf.refundable_amount ? 21531 : rf.legacy && !entries && fixed == null ? 21524 : 0;
+      var no = !rf.refundable_amount ? E.NOTHING_REFUNDABLE : rf.legacy && !entries && fixed == null ? E.LEGACY_REFUND_AMOUNT_MISSING : 0;
       if (no) return seedError(no).then(function (m) { fail({errNo: no, errMsg: m}, no); });
       $('submit-refund').disabled = false;
-    }).catch(function (e) { fail(e, e && e.httpStatus >= 500 ? 21528 : 21529); });
+    }).catch(function (e) { fail(e, e && e.httpStatus >= 500 ? E.REFUND_ORDER_SERVER_ERROR : E.REFUND_ORDER_PARAM_INVALID); });
   }
 
   // ------------------------------------------------------------------ refund-detail
@@ -558,7 +563,7 @@
         $('goods-name').textContent = o.goods.name;
       }, function () { /* the goods name is a nicety */ });
     }).catch(function (e) {
-      var er = errorEvent(e, e && e.httpStatus >= 500 ? 21537 : 21532); msg(er.errMsg);
+      var er = errorEvent(e, e && e.httpStatus >= 500 ? E.REFUND_QUERY_SERVER_ERROR : E.REFUND_DETAIL_FAILED); msg(er.errMsg);
       loaded('status-card', true);
       $('status').textContent = '—';
       emit([{name: 'error', detail: er}], false);
