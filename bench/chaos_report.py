@@ -10,7 +10,7 @@ The rules it checks, from the code as it is:
   the rows with that body (at-least-once: allowed after a crash, but reported). Receipts matching no row are
   synchronous calls (pre_create_order, and any extension call made in the request rather than through the
   outbox).
-* **stock** (goods/, order/writer.py): placing an order takes its quantity from `goods.stock` (and adds it to
+* **stock** (goods/, order/store.py): placing an order takes its quantity from `goods.stock` (and adds it to
   `sold`); only an order that ends unpaid gives it back (FAIL: the merchant refused or the order was closed;
   TIMEOUT: not paid in time). A refund never returns stock (refund/ touches no goods row). So for
   every good: initial stock == stock now + units of its orders in INIT, PROCESS or SUCCESS, and sold == those

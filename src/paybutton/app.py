@@ -34,7 +34,7 @@ from paybutton.kernel.outbound import CallbackClient
 from paybutton.kernel.signing import Signer
 from paybutton.kernel.surfaces import OPENAPI_PREFIXES
 from paybutton.order import api as order_api
-from paybutton.order.writing import close_writer
+from paybutton.order.writer_registry import close_writer
 from paybutton.pages import routes as pages_routes
 from paybutton.refund import api as refund_api
 
@@ -130,7 +130,7 @@ def _lifespan(settings: Settings, clock: Clock, run_workers: bool) -> Callable[[
 
 async def _open_ctx(settings: Settings, clock: Clock) -> Ctx:
     """The process context: the database, the platform key (made on first start), the callback client and the
-    cashier (the order writer opens on first use: order/writing.py) (Settings.test_cashier's when set)."""
+    cashier (the order writer opens on first use: order/writer_registry.py) (Settings.test_cashier's when set)."""
     db = Database(settings)
     async with db.tx() as conn:
         private_pem, _ = await app_service.ensure_platform_key(conn, clock)

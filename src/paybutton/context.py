@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.cashier import registry
 from paybutton.cashier.base import Cashier
@@ -138,6 +139,15 @@ class Ctx:
         pay_config has that channel (refund notifies go to settings.public_url), else the process's cashier
         (the sandbox)."""
         return registry.cashier_for_app(app, channel, self.cashier, notify_base=self.settings.public_url)
+
+    async def app_in(self, conn: AsyncConnection, app_id: str) -> AppRow:
+        """The app row inside a transaction: from the cache, else read through the caller's connection (another
+        connection could wait for the lock this one holds, and SQLite's pool has only one)."""
+        hit = self.apps.get(app_id)
+        if hit is None:
+            hit = await get_app(conn, app_id)
+            self.apps.put(hit)
+        return hit
 
     def cashier_by_provider(self, app: AppRow, provider: str) -> Cashier:
         """The Cashier an attempt was taken by (payments.provider): for the reconciler's query, a refund and the

@@ -29,8 +29,8 @@ async def test_database_sessions_replan_with_the_real_table_sizes(running: Any, 
     from sqlalchemy import text
 
     from paybutton.order.writer_pg import PostgresWriter
+    from paybutton.order.writer_registry import writer_of
     from paybutton.order.writer_sqlite import SqliteWriter
-    from paybutton.order.writing import writer_of
 
     if not db_url.startswith("postgresql"):  # SQLite has no plan cache: its order path is the writer thread
         assert isinstance(await writer_of(running.ctx), SqliteWriter)

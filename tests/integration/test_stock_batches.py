@@ -29,8 +29,8 @@ from paybutton.order.batch import plan
 from paybutton.order.rows import Goods, NewOrder
 from paybutton.order.states import PreOrder
 from paybutton.order.writer_pg import PostgresWriter
+from paybutton.order.writer_registry import open_writer
 from paybutton.order.writer_sqlite import SqliteWriter
-from paybutton.order.writing import open_writer
 from paybutton.tables import goods, item_orders, orders
 
 STOCK = 50

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from paybutton.goods.selling import SELL_SQL
-from paybutton.order.pg_sql import TAKE_ORDER
-from paybutton.order.writer import positional
+from paybutton.order.store import positional
+from paybutton.order.store_pg import TAKE_ORDER
 
 _SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "pgbench_script.py"
 _spec = importlib.util.spec_from_file_location("pgbench_script", _SCRIPT)

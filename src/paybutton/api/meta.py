@@ -9,7 +9,7 @@ from fastapi.responses import PlainTextResponse
 
 from paybutton.context import CtxDep
 from paybutton.errors import registry_json
-from paybutton.order.writing import writer_of
+from paybutton.order.writer_registry import writer_of
 
 router = APIRouter(tags=["meta"])
 

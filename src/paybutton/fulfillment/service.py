@@ -17,7 +17,7 @@ from paybutton.clock import Clock
 from paybutton.errors import TradeError
 from paybutton.goods import rules as goods_rules
 from paybutton.order import store as order_store
-from paybutton.order.states import ItemStatus, OrderStatus
+from paybutton.order.states import ItemStatus, OrderStatus, redeemable
 from paybutton.refund.rules import voucher_state
 from paybutton.tables import apps, item_orders, orders
 
@@ -29,8 +29,7 @@ VERIFY = (
     update(item_orders)
     .where(
         item_orders.c.item_order_id == bindparam("iid"),
-        item_orders.c.status == int(ItemStatus.UNUSED),
-        item_orders.c.refunding_amount == 0,
+        order_store.REDEEMABLE,
     )
     .values(status=int(ItemStatus.REDEEMED), verify_id=bindparam("vid"), verified_at=bindparam("now"),
             updated_at=bindparam("now"))
@@ -81,7 +80,7 @@ async def prepare(conn: AsyncConnection, clock: Clock, app_id: str, *, code: str
     if order.status != OrderStatus.SUCCESS:
         raise TradeError("ORDER_STATUS_CONFLICT", f"the order is {order.status}")
     units = [i for i in await order_store.items_of(conn, order.order_id)
-             if i.status == ItemStatus.UNUSED and i.refunding_amount == 0 and i.voucher_code]
+             if redeemable(i) and i.voucher_code]
     if not units:
         raise TradeError("VOUCHER_NOT_VERIFIABLE", "no unit of this order can be redeemed")
     exp = clock.now_ms() + TOKEN_TTL_MS
@@ -156,7 +155,7 @@ async def push_delivery(conn: AsyncConnection, clock: Clock, app_id: str, *, out
         raise TradeError("ORDER_STATUS_CONFLICT", f"the order is {order.status}")
     items = {i.item_order_id: i for i in await order_store.items_of(conn, order.order_id)}
     if use_all:
-        wanted = [i for i in items.values() if i.status == ItemStatus.UNUSED and i.refunding_amount == 0]
+        wanted = [i for i in items.values() if redeemable(i)]
     else:
         if not item_order_ids:
             raise TradeError("INVALID_PARAMETER", "item_order_list or use_all is required")

@@ -1,7 +1,7 @@
 """The sell condition, defined once (pure): when a library good can be sold now, for a quantity and a buyer.
 
 Each clause is written twice side by side, as SQL over the goods row (the guarded stock UPDATE of an order
-taken alone, `TAKE` in order/writer.py, and the benchmark's bench/pgbench/order_path.sql) and as Python over a
+taken alone, `TAKE` in order/store.py, and the benchmark's bench/pgbench/order_path.sql) and as Python over a
 goods row (the state a page shows, goods/rules.goods_state, the refusal a buyer gets, `refusal`, and the plan of
 a batch, order/batch.plan: the batch statements do not repeat the condition, they write what the plan decided
 on the goods row it read, guarded by that row's version on PostgreSQL and by the write lock on SQLite).

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from paybutton.apps import service as app_service
 from paybutton.callbacks import outbox
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
@@ -17,7 +16,11 @@ from paybutton.order.paying import payment_msg
 from paybutton.order.states import UNPAID, GoodsType, PreOrder
 
 
-async def _end(ctx: Ctx, conn: AsyncConnection, stmt: Any, order_id: str, message: str, notify: bool) -> bool:
+async def end_order(ctx: Ctx, conn: AsyncConnection, stmt: Any, order_id: str, message: str, *, notify: bool) -> bool:
+    """The steps that end an unpaid order, in the caller's transaction: the guarded status UPDATE `stmt`
+    (store.TIME_OUT, CLOSE or FAIL_PRE_ORDER; False when its guard no longer holds), the stock back for a library
+    good (with the "stock is back" signal), the item orders closed, and, when `notify` and the merchant had
+    accepted the order, the payment callback CANCEL."""
     now = ctx.clock.now_ms()
     row = (await conn.execute(stmt, {"oid": order_id, "now": now, "message": message})).first()
     if row is None:
@@ -27,7 +30,7 @@ async def _end(ctx: Ctx, conn: AsyncConnection, stmt: Any, order_id: str, messag
         await reopened.notify_reopen(conn, row.app_id, row.goods_id)  # a process that marked it sold out
     await conn.execute(store.CLOSE_ITEMS, {"oid": order_id, "now": now})
     if notify and row.pre_order_status == PreOrder.OK:
-        app = await app_service.get_app(conn, row.app_id)  # this connection: SQLite's pool has only one
+        app = await ctx.app_in(conn, row.app_id)
         full = await store.order_row(conn, order_id)
         await outbox.enqueue(conn, ctx.clock, app_id=row.app_id, kind="payment", url=app["payment_notify_url"],
                              msg=payment_msg(full, "CANCEL", message), order_id=order_id)
@@ -43,7 +46,7 @@ async def expire_due(ctx: Ctx, limit: int = 200) -> int:
     ended = 0
     for order_id in due:
         async with ctx.db.tx() as conn:
-            if await _end(ctx, conn, store.TIME_OUT, order_id, "TIME_OUT", notify=True):
+            if await end_order(ctx, conn, store.TIME_OUT, order_id, "TIME_OUT", notify=True):
                 ended += 1
     return ended
 
@@ -55,5 +58,5 @@ async def close_order(ctx: Ctx, conn: AsyncConnection, app_id: str, order_id: st
         raise TradeError("ORDER_NOT_FOUND", order_id)
     if row.status not in UNPAID:
         raise TradeError("ORDER_STATUS_CONFLICT", f"the order is {row.status}")
-    if not await _end(ctx, conn, store.CLOSE, order_id, "CLOSED", notify=False):
+    if not await end_order(ctx, conn, store.CLOSE, order_id, "CLOSED", notify=False):
         raise TradeError("ORDER_STATUS_CONFLICT", "the order changed meanwhile")

@@ -22,7 +22,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton import ids
-from paybutton.apps import service as app_service
 from paybutton.callbacks import outbox
 from paybutton.cashier.base import ERROR_NAMES, PAY_CODES, ChargeRequest, ChargeResult, NotifyEvent, Outcome
 from paybutton.context import Ctx
@@ -110,15 +109,6 @@ async def live_attempt(conn: AsyncConnection, order_id: str) -> Row[Any] | None:
     return (await conn.execute(q)).first()
 
 
-async def _app_in(conn: AsyncConnection, ctx: Ctx, app_id: str) -> app_service.AppRow:
-    """The app row through the caller's connection (SQLite has one connection per process: never open a second)."""
-    hit = ctx.apps.get(app_id) or ctx.apps.stale(app_id)
-    if hit is None:
-        hit = await app_service.get_app(conn, app_id)
-        ctx.apps.put(hit)
-    return hit
-
-
 # ------------------------------------------------------------------ settling
 
 
@@ -159,7 +149,7 @@ async def _settle_in(conn: AsyncConnection, ctx: Ctx, p: Row[Any], *, paid: bool
         await conn.execute(store.ITEMS_PAID, {"oid": p.order_id, "now": now})
         await issue_vouchers(conn, p.order_id, now)
         row = await store.order_row(conn, p.order_id)
-        app = await _app_in(conn, ctx, p.app_id)
+        app = await ctx.app_in(conn, p.app_id)
         await outbox.enqueue(conn, ctx.clock, app_id=p.app_id, kind="payment", url=app["payment_notify_url"],
                              msg=payment_msg(row, "SUCCESS"), order_id=p.order_id)
         return "paid"

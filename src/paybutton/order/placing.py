@@ -16,15 +16,15 @@ from paybutton import ids
 from paybutton.callbacks.merchant import ExtensionCall, call_extension
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
-from paybutton.goods import reopened
 from paybutton.marketing import service as marketing
 from paybutton.marketing.rules import Choice, Line, Pricing
 from paybutton.order import rules, store
+from paybutton.order.ending import end_order
 from paybutton.order.rows import Goods, ItemRow, NewOrder, OrderRow, Snapshot, dumps, item_rows, order_row, snapshot
 from paybutton.order.states import GoodsType, OrderStatus, PreOrder
 from paybutton.order.views import order_view
 from paybutton.order.writer import Acceptance, DuplicateOutOrderNo
-from paybutton.order.writing import writer_of
+from paybutton.order.writer_registry import writer_of
 from paybutton.tables import callback_attempts, goods
 
 log = logging.getLogger("paybutton.order")
@@ -224,15 +224,8 @@ async def _ask_merchant(ctx: Ctx, app: Mapping[str, Any], p: Placed) -> None:
 
 async def _fail_pending(ctx: Ctx, o: OrderRow, message: str, attempts: list[dict[str, Any]]) -> None:
     """The merchant refused or failed: the order ends FAIL and its stock returns, in one transaction."""
-    now = ctx.clock.now_ms()
     async with ctx.db.tx() as conn:
-        res = await conn.execute(store.FAIL_PRE_ORDER, {"oid": o["order_id"], "message": message[:500], "now": now})
-        if res.rowcount == 1:
-            if o["goods_type"] == GoodsType.LIBRARY:
-                back = {"a": o["app_id"], "g": o["goods_id"], "q": o["quantity"], "now": now}
-                await conn.execute(store.RETURN_STOCK, back)
-                await reopened.notify_reopen(conn, o["app_id"], o["goods_id"])
-            await conn.execute(store.CLOSE_ITEMS, {"oid": o["order_id"], "now": now})
+        await end_order(ctx, conn, store.FAIL_PRE_ORDER, o["order_id"], message[:500], notify=False)
         if attempts:
             await conn.execute(callback_attempts.insert(), attempts)
     o["status"], o["pre_order_status"], o["message"] = OrderStatus.FAIL.value, PreOrder.FAILED.value, message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import IntEnum, StrEnum
+from typing import Any
 
 from paybutton.payment_state import LIVE_PAYMENT_STATES, PaymentState
 
@@ -33,6 +34,16 @@ class ItemStatus(IntEnum):
     CLOSED = 4  # 订单关闭
     REFUNDING = 101  # ours: 退款中
     REFUNDED = 102  # ours: 已退款
+
+
+# Redeemable: a unit that can still be verified (核销) or returned when its validity ends: unused, with no refund
+# in flight. Written once, as column -> value, for the SQL (order/store.REDEEMABLE) and for Python (redeemable).
+REDEEMABLE_UNIT = (("status", int(ItemStatus.UNUSED)), ("refunding_amount", 0))
+
+
+def redeemable(unit: Any) -> bool:
+    """An item order row (or any object with its columns) is redeemable."""
+    return all(getattr(unit, column) == value for column, value in REDEEMABLE_UNIT)
 
 
 class GoodsType(IntEnum):

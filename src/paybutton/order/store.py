@@ -1,19 +1,23 @@
-"""Queries and guarded updates for orders, item orders and payments. Statements are built once, at import,
-so a request only binds parameters (the compiled form is cached by SQLAlchemy)."""
+"""The order SQL that runs on both databases: queries and guarded updates for orders, item orders and payments
+(built once, at import, so a request only binds parameters; SQLAlchemy caches the compiled form), and, at the end,
+the named statements of a new order that both order writers render (TAKE, ACCEPT). What only one database runs is
+in order/store_pg.py (the PostgreSQL writer's statements) and order/store_sqlite.py (the SQLite writer's)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from paybutton.order.states import UNPAID, ItemStatus, OrderStatus, PreOrder
+from paybutton.goods.selling import SELL_SQL
+from paybutton.order.states import REDEEMABLE_UNIT, UNPAID, ItemStatus, OrderStatus, PreOrder
 from paybutton.tables import goods, item_orders, orders, payments
 
-# Writing a new order (taking stock) and accepting the pre-order are the order writer's (order/writer.py: one round
-# trip each); the rest is here.
+# Writing a new order (taking stock) and accepting the pre-order are run by the order writer (order/writer.py: one
+# round trip each), with the statements at the end of this file.
 
 RETURN_STOCK = (
     update(goods)
@@ -21,20 +25,9 @@ RETURN_STOCK = (
     .values(stock=goods.c.stock + bindparam("q"), sold=goods.c.sold - bindparam("q"), updated_at=bindparam("now"))
 )
 
-FAIL_PRE_ORDER = (
-    update(orders)
-    .where(
-        orders.c.order_id == bindparam("oid"),
-        orders.c.status == OrderStatus.INIT.value,
-        orders.c.pre_order_status == PreOrder.PENDING.value,
-    )
-    .values(
-        status=OrderStatus.FAIL.value,
-        pre_order_status=PreOrder.FAILED.value,
-        message=bindparam("message"),
-        updated_at=bindparam("now"),
-    )
-)
+
+# states.REDEEMABLE_UNIT over item_orders.
+REDEEMABLE = and_(*(item_orders.c[column] == value for column, value in REDEEMABLE_UNIT))
 
 CLOSE_ITEMS = (
     update(item_orders)
@@ -79,22 +72,38 @@ ITEMS_PAID = (
 INSERT_PAYMENT = payments.insert()
 
 
+# What ending an order returns: what is needed to give its stock back and to tell the merchant (order/ending.py).
+_ENDED = (orders.c.app_id, orders.c.goods_id, orders.c.goods_type, orders.c.quantity, orders.c.pre_order_status)
+
+
 def end_unpaid(to_status: str) -> Any:
     """Guarded INIT|PROCESS -> TIMEOUT / FAIL, returning what is needed to give the stock back."""
     return (
         update(orders)
         .where(orders.c.order_id == bindparam("oid"), orders.c.status.in_(UNPAID))
         .values(status=to_status, message=bindparam("message"), updated_at=bindparam("now"))
-        .returning(
-            orders.c.app_id, orders.c.goods_id, orders.c.goods_type, orders.c.quantity,
-            orders.c.pre_order_status, orders.c.out_order_no, orders.c.total_amount,
-            orders.c.discount_amount, orders.c.cp_extra, orders.c.delivery_type,
-        )
+        .returning(*_ENDED)
     )
 
 
 TIME_OUT = end_unpaid(OrderStatus.TIMEOUT.value).where(orders.c.pay_expire_at <= bindparam("now"))
 CLOSE = end_unpaid(OrderStatus.FAIL.value)
+# The merchant refused or failed the pre-order: FAIL, guarded on the order still waiting for that answer.
+FAIL_PRE_ORDER = (
+    update(orders)
+    .where(
+        orders.c.order_id == bindparam("oid"),
+        orders.c.status == OrderStatus.INIT.value,
+        orders.c.pre_order_status == PreOrder.PENDING.value,
+    )
+    .values(
+        status=OrderStatus.FAIL.value,
+        pre_order_status=PreOrder.FAILED.value,
+        message=bindparam("message"),
+        updated_at=bindparam("now"),
+    )
+    .returning(*_ENDED)
+)
 
 DUE_FOR_EXPIRY = (
     select(orders.c.order_id)
@@ -136,3 +145,41 @@ async def items_of(conn: AsyncConnection, order_id: str) -> list[Row[Any]]:
 async def refunded_total(conn: AsyncConnection, order_id: str) -> int:
     q = select(func.coalesce(func.sum(item_orders.c.refunded_amount), 0)).where(item_orders.c.order_id == order_id)
     return int((await conn.execute(q)).scalar_one())
+
+
+# ----------------------------------------------- a new order's statements, rendered by both order writers (named)
+
+GOODS_RETURNING = "name, photo_url, price, labels, date_rule, biz_line"
+
+# The guarded stock statement: the sell condition, plus the price the merchant priced when there is one.
+TAKE = f"""UPDATE goods SET stock = stock - :q, sold = sold + :q, updated_at = :now
+ WHERE app_id = :app_id AND goods_id = :goods_id
+   AND {SELL_SQL}
+   AND (price = :price OR CAST(:price AS BIGINT) IS NULL)
+RETURNING {GOODS_RETURNING}"""
+
+# The merchant's acceptance lands only on an order still waiting for it (not ended meanwhile).
+ACCEPTABLE = f"status = '{OrderStatus.INIT.value}' AND pre_order_status = '{PreOrder.PENDING.value}'"
+ACCEPTED = f"pre_order_status = '{PreOrder.OK.value}'"
+ACCEPT = f"""UPDATE orders SET out_order_no = :out_order_no, {ACCEPTED},
+       pay_expire_at = :expire_at, order_entry_schema = :schema, updated_at = :now
+ WHERE order_id = :order_id AND {ACCEPTABLE}"""
+
+ATTEMPT_COLUMNS = ("app_id", "type", "order_id", "attempt", "url", "logid", "started_at", "duration_ms",
+                   "http_status", "ok", "answer_head", "error")
+
+_NAME = re.compile(r"'(?:[^']|'')*'|(?<![:\w]):([a-z_]+)")  # a quoted string (left as it is) or a :name
+
+
+def positional(sql: str) -> tuple[str, tuple[str, ...]]:
+    """`:name` parameters as asyncpg's `$n` (the same name, the same number), and the names in number order."""
+    names: list[str] = []
+
+    def number(m: re.Match[str]) -> str:
+        if m.group(1) is None:
+            return m.group(0)
+        if m.group(1) not in names:
+            names.append(m.group(1))
+        return f"${names.index(m.group(1)) + 1}"
+
+    return _NAME.sub(number, sql), tuple(names)

@@ -9,19 +9,19 @@ asyncpg: order/writer_pg.py); SQLite gets a writer thread that owns its connecti
 per hop (order/writer_sqlite.py). Both render the statements below; bench/pgbench/order_path.sql is the
 PostgreSQL one for the benchmark (tests/unit/test_order_sql.py checks that it matches).
 
-A writer belongs to a Database: order/writing.py finds it (`writer_of(ctx)`) and closes it."""
+This file says what a writer does; the statements are in the order SQL's homes: order/store.py (both databases:
+TAKE, ACCEPT), order/store_pg.py and order/store_sqlite.py. A writer belongs to a Database:
+order/writer_registry.py finds it (`writer_of(ctx)`) and closes it."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from paybutton.goods.selling import SELL_SQL
 from paybutton.order import soldout
 from paybutton.order.batch import Batcher
 from paybutton.order.rows import Goods, NewOrder
-from paybutton.order.states import OrderStatus, PreOrder
+from paybutton.order.store import ATTEMPT_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -72,44 +72,6 @@ class OrderWriter(Protocol):
         """The sold-out memory's and the batches' counters (GET /healthz)."""
 
     async def close(self) -> None: ...
-
-
-# ---------------------------------------------------------------------------------- the statements (named)
-
-GOODS_RETURNING = "name, photo_url, price, labels, date_rule, biz_line"
-
-# The guarded stock statement: the sell condition, plus the price the merchant priced when there is one.
-TAKE = f"""UPDATE goods SET stock = stock - :q, sold = sold + :q, updated_at = :now
- WHERE app_id = :app_id AND goods_id = :goods_id
-   AND {SELL_SQL}
-   AND (price = :price OR CAST(:price AS BIGINT) IS NULL)
-RETURNING {GOODS_RETURNING}"""
-
-# The merchant's acceptance lands only on an order still waiting for it (not ended meanwhile).
-ACCEPTABLE = f"status = '{OrderStatus.INIT.value}' AND pre_order_status = '{PreOrder.PENDING.value}'"
-ACCEPTED = f"pre_order_status = '{PreOrder.OK.value}'"
-ACCEPT = f"""UPDATE orders SET out_order_no = :out_order_no, {ACCEPTED},
-       pay_expire_at = :expire_at, order_entry_schema = :schema, updated_at = :now
- WHERE order_id = :order_id AND {ACCEPTABLE}"""
-
-ATTEMPT_COLUMNS = ("app_id", "type", "order_id", "attempt", "url", "logid", "started_at", "duration_ms",
-                   "http_status", "ok", "answer_head", "error")
-
-_NAME = re.compile(r"'(?:[^']|'')*'|(?<![:\w]):([a-z_]+)")  # a quoted string (left as it is) or a :name
-
-
-def positional(sql: str) -> tuple[str, tuple[str, ...]]:
-    """`:name` parameters as asyncpg's `$n` (the same name, the same number), and the names in number order."""
-    names: list[str] = []
-
-    def number(m: re.Match[str]) -> str:
-        if m.group(1) is None:
-            return m.group(0)
-        if m.group(1) not in names:
-            names.append(m.group(1))
-        return f"${names.index(m.group(1)) + 1}"
-
-    return _NAME.sub(number, sql), tuple(names)
 
 
 def accept_params(a: Acceptance) -> dict[str, Any]:

@@ -23,7 +23,9 @@ from paybutton.errors import TradeError
 from paybutton.goods.selling import refusal
 from paybutton.order import rows, soldout
 from paybutton.order.batch import Batcher, from_memory, goods_of, plan, remember
-from paybutton.order.pg_sql import (
+from paybutton.order.rows import ITEM_COLUMNS, ORDER_COLUMNS, Goods, NewOrder
+from paybutton.order.store import ATTEMPT_COLUMNS
+from paybutton.order.store_pg import (
     ACCEPT_NAMES,
     ACCEPT_SQL,
     ACCEPTS_NAMES,
@@ -40,9 +42,7 @@ from paybutton.order.pg_sql import (
     TAKE_NAMES,
     TAKE_SQL,
 )
-from paybutton.order.rows import ITEM_COLUMNS, ORDER_COLUMNS, Goods, NewOrder
 from paybutton.order.writer import (
-    ATTEMPT_COLUMNS,
     Acceptance,
     DuplicateOutOrderNo,
     OrderPathCounters,

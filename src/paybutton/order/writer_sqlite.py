@@ -24,26 +24,16 @@ from paybutton.errors import TradeError
 from paybutton.goods.selling import refusal
 from paybutton.order import rows, soldout
 from paybutton.order.batch import PLAN_COLUMNS, Batcher, from_memory, goods_of, plan, remember
-from paybutton.order.rows import ITEM_COLUMNS, ORDER_COLUMNS, Goods, NewOrder
+from paybutton.order.rows import Goods, NewOrder
+from paybutton.order.store import ACCEPT, TAKE
+from paybutton.order.store_sqlite import INSERT_ATTEMPT, INSERT_ITEM, INSERT_ORDER, READ_GOODS, TAKE_SUM
 from paybutton.order.writer import (
-    ACCEPT,
-    ATTEMPT_COLUMNS,
-    TAKE,
     Acceptance,
     DuplicateOutOrderNo,
     OrderPathCounters,
     accept_params,
     counters,
 )
-
-INSERT_ORDER = f"INSERT INTO orders ({', '.join(ORDER_COLUMNS)}) VALUES ({', '.join(':' + c for c in ORDER_COLUMNS)})"
-INSERT_ITEM = f"INSERT INTO item_orders ({', '.join(ITEM_COLUMNS)}) VALUES ({', '.join(':' + c for c in ITEM_COLUMNS)})"
-INSERT_ATTEMPT = (f"INSERT INTO callback_attempts ({', '.join(ATTEMPT_COLUMNS)}) "
-                  f"VALUES ({', '.join(':a_' + c for c in ATTEMPT_COLUMNS)})")
-
-READ_GOODS = f"SELECT {', '.join(PLAN_COLUMNS)} FROM goods WHERE app_id = :app_id AND goods_id = :goods_id"
-TAKE_SUM = """UPDATE goods SET stock = stock - :total, sold = sold + :total, updated_at = :now
- WHERE app_id = :app_id AND goods_id = :goods_id"""
 
 T = TypeVar("T")
 Key = tuple[str, str]

@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton import ids
-from paybutton.apps import service as app_service
 from paybutton.callbacks import outbox
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
@@ -46,16 +45,6 @@ class RefundRequest:
     order_entry_schema: Any = None
 
 
-async def app_of(conn: AsyncConnection, ctx: Ctx, app_id: str) -> app_service.AppRow:
-    """The app row, from the cache or through the caller's connection (inside a write transaction a second
-    connection could wait for the lock this one holds)."""
-    hit = ctx.apps.get(app_id)
-    if hit is None:
-        hit = await app_service.get_app(conn, app_id)
-        ctx.apps.put(hit)
-    return hit
-
-
 def units_of(items: list[Any]) -> list[rules.Unit]:
     """Item-order rows as the refund rules see them."""
     return [rules.Unit(i.item_order_id, i.price, i.status, i.refunded_amount, i.refunding_amount) for i in items]
@@ -63,7 +52,7 @@ def units_of(items: list[Any]) -> list[rules.Unit]:
 
 async def create_refund(conn: AsyncConnection, ctx: Ctx, order: Any, req: RefundRequest) -> Refund:
     """Write the refund and hold its money on the units, in the caller's transaction (never commits)."""
-    app = await app_of(conn, ctx, order.app_id)
+    app = await ctx.app_in(conn, order.app_id)
     if order.status != OrderStatus.SUCCESS:
         raise TradeError("NOTHING_REFUNDABLE", f"the order is {order.status}")
     items = await order_store.items_of(conn, order.order_id)

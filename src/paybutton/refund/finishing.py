@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from paybutton.callbacks import outbox
 from paybutton.context import Ctx
 from paybutton.refund import store
-from paybutton.refund.creating import app_of
 from paybutton.refund.messages import refund_msg
 from paybutton.refund.rules import RefundStatus, Stage
 
@@ -32,7 +31,7 @@ async def finish(conn: AsyncConnection, ctx: Ctx, refund_id: str, from_stage: St
             raise RuntimeError(f"refund {refund_id}: item {it.item_order_id} does not hold {it.amount}")
     r = await store.refund_row(conn, refund_id)
     assert r is not None
-    app = await app_of(conn, ctx, r.app_id)
+    app = await ctx.app_in(conn, r.app_id)
     url = r.notify_url or app["refund_url"] or app["payment_notify_url"]
     await outbox.enqueue(conn, ctx.clock, app_id=r.app_id, kind="refund", url=url, msg=refund_msg(r, items),
                          order_id=r.order_id, refund_id=refund_id, schedule="refund")

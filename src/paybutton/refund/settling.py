@@ -26,7 +26,6 @@ from paybutton.errors import TradeError
 from paybutton.kernel.approws import AppRow
 from paybutton.order import store as order_store
 from paybutton.refund import rules, store
-from paybutton.refund.creating import app_of
 from paybutton.refund.finishing import finish
 from paybutton.refund.rules import RefundStatus, Stage
 from paybutton.refund.store import Refund
@@ -143,7 +142,7 @@ async def _claim(ctx: Ctx, refund_id: str) -> _Claimed | None:
         assert r is not None
         o = await order_store.order_row(conn, r.order_id)
         assert o is not None
-        return _Claimed(r, o, await _paid_attempt(conn, r, o), await app_of(conn, ctx, r.app_id))
+        return _Claimed(r, o, await _paid_attempt(conn, r, o), await ctx.app_in(conn, r.app_id))
 
 
 async def _through_cashier(ctx: Ctx, refund_id: str) -> None:

@@ -23,7 +23,7 @@ from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.loop import run_every
 from paybutton.order import store as order_store
-from paybutton.order.states import ItemStatus, OrderStatus
+from paybutton.order.states import OrderStatus
 from paybutton.refund import rules
 from paybutton.refund.creating import RefundRequest, create_refund, units_of
 from paybutton.refund.rules import AuditStatus, RefundStatus, Source, Stage
@@ -144,8 +144,7 @@ async def refund_expired(ctx: Ctx, order_id: str) -> str | None:
 def _expired_orders(now: int, limit: int) -> Any:
     """Paid EXPIRED_RETURNS orders past their validity with an unused unit, not already failed once."""
     unused = select(item_orders.c.item_order_id).where(
-        item_orders.c.order_id == orders.c.order_id, item_orders.c.status == int(ItemStatus.UNUSED),
-        item_orders.c.refunding_amount == 0)
+        item_orders.c.order_id == orders.c.order_id, order_store.REDEEMABLE)
     failed = select(refunds.c.refund_id).where(
         refunds.c.order_id == orders.c.order_id, refunds.c.source == int(Source.EXPIRY),
         refunds.c.status == RefundStatus.FAIL.value)

@@ -1,6 +1,7 @@
-"""The order writer's PostgreSQL statements (order/writer_pg.py runs them). Each is rendered from the named
-statements of order/writer.py and the columns of order/rows.py, with `:name` parameters turned into asyncpg's
-`$n` by `positional`; bench/pgbench/order_path.sql is generated from TAKE_ORDER and ACCEPT_ORDER.
+"""The order SQL that only PostgreSQL runs: the PostgreSQL writer's statements (order/writer_pg.py runs them).
+Each is rendered from the named statements of order/store.py and the columns of order/rows.py, with `:name`
+parameters turned into asyncpg's `$n` by `positional`; bench/pgbench/order_path.sql is generated from TAKE_ORDER
+and ACCEPT_ORDER.
 
 - TAKE_ORDER: one order's stock, order and item orders in one statement (the sell condition in SQL);
   TAKE_ALONE is the same, returning the goods row as it leaves it, with its version (`xmin`).
@@ -19,7 +20,7 @@ from paybutton.order import rows
 from paybutton.order.batch import PLAN_COLUMNS
 from paybutton.order.rows import ITEM_COLUMNS, ORDER_COLUMNS
 from paybutton.order.states import ItemStatus
-from paybutton.order.writer import ACCEPT, ACCEPTABLE, ACCEPTED, ATTEMPT_COLUMNS, GOODS_RETURNING, TAKE, positional
+from paybutton.order.store import ACCEPT, ACCEPTABLE, ACCEPTED, ATTEMPT_COLUMNS, GOODS_RETURNING, TAKE, positional
 from paybutton.tables import callback_attempts, item_orders, orders
 
 _SNAPSHOT = " || ',' || ".join(
@@ -94,7 +95,7 @@ READ_MANY = (f"SELECT {', '.join('goods.' + c for c in PLAN_COLUMNS)}, goods.xmi
              " JOIN unnest(CAST(:app_ids AS text[]), CAST(:goods_ids AS text[])) AS k(a, g)"
              " ON goods.app_id = k.a AND goods.goods_id = k.g")
 
-# The merchant's acceptances that arrive together: one statement (order/writer.py's ACCEPT for many).
+# The merchant's acceptances that arrive together: one statement (order/store.py's ACCEPT for many).
 ACCEPT_BATCH = f"""WITH v AS (
 SELECT * FROM unnest(CAST(:order_id AS text[]), CAST(:out_order_no AS text[]), CAST(:expire_at AS int8[]),
                      CAST(:schema AS text[]), CAST(:now AS int8[])) AS v(order_id, out_order_no, expire_at, sch, now)
