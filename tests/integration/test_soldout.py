@@ -186,7 +186,7 @@ async def test_listener_reconnects_and_forgets(shop: Shop) -> None:
 def test_memory_is_silent_when_unsure_or_old() -> None:
     now = [100.0]
     reg = SoldOut(max_age_s=5.0, monotonic=lambda: now[0])
-    m = Mark("app", "g", True, None, None, 1, 10, 0, False, 1)
+    m = Mark("app", "g", True, None, None, 1, 10, 0, False, 100, 1)
     assert not reg.mark(reg.begin(), m)  # nobody vouched: no mark
     reg.vouch(1.5)
     assert reg.mark(reg.begin(), m) and answer(reg, "g", 1, 0)
@@ -204,7 +204,7 @@ def test_memory_is_silent_when_unsure_or_old() -> None:
     assert not answer(reg, "g", m.max_limits + 1, 0)
     assert not answer(SoldOut(), "g", 1, 0)
     assert answer(reg, "g", 1, 0)
-    sale_ended = Mark("app", "h", True, None, 50, 1, 10, 0, False, 1)
+    sale_ended = Mark("app", "h", True, None, 50, 1, 10, 0, False, 100, 1)
     assert reg.mark(reg.begin(), sale_ended) and not answer(reg, "h", 1, 50)
 
 

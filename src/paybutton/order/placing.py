@@ -122,6 +122,7 @@ async def _write(ctx: Ctx, app: Mapping[str, Any], req: PlaceOrder, new: NewOrde
         return _placed(new, await writer.take(new))
     m = rules.merchant_goods(req.goods_info)
     rules.check_quantity(req.quantity, m.min_limits, m.max_limits)
+    rules.check_total(m.goods.price, req.quantity)
     new.phone_num = rules.normalise_phone(req.phone_num, m.phone_required)
     if wants_price:
         line = Line(req.goods_id, int(GoodsType.MERCHANT), req.quantity, m.goods.price)

@@ -70,6 +70,7 @@ class Mark:
     max_limits: int
     stock: int
     phone_required: bool
+    price: int
     updated_at: int
 
     @classmethod
@@ -77,7 +78,7 @@ class Mark:
         """From a goods row (e.g. `row._mapping` of the row the order path read to say why it took nothing)."""
         return cls(str(row["app_id"]), str(row["goods_id"]), bool(row["on_shelf"]), _int_or_none(row["sale_start"]),
                    _int_or_none(row["sale_end"]), int(row["min_limits"]), int(row["max_limits"]), int(row["stock"]),
-                   bool(row["phone_required"]), int(row["updated_at"]))
+                   bool(row["phone_required"]), int(row["price"]), int(row["updated_at"]))
 
     def same_row(self, row: Mapping[str, Any]) -> bool:
         """The row read again still gives the same answers (the SQLite poll's test)."""
@@ -260,7 +261,7 @@ class PgListener:
 
 
 _POLL_COLUMNS = ("on_shelf", "sale_start", "sale_end", "min_limits", "max_limits", "stock", "phone_required",
-                 "updated_at")
+                 "price", "updated_at")
 _POLL_SQL = f"SELECT {', '.join(_POLL_COLUMNS)} FROM goods WHERE app_id = ? AND goods_id = ?"
 
 
