@@ -14,6 +14,7 @@ UPDATE goods SET stock = stock - :q, sold = sold + :q, updated_at = :now
    AND (sale_start IS NULL OR sale_start <= :now)
    AND (sale_end IS NULL OR sale_end > :now)
    AND min_limits <= :q AND max_limits >= :q
+   AND price <= 92233720368547 / :q
    AND stock >= :q
    AND (NOT phone_required OR false)
    AND (price = NULL OR CAST(NULL AS BIGINT) IS NULL)

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     order_pool_size: int = Field(default=8, ge=2, le=64)
     public_url: str = ""  # the origin pages and scripts are served from; default: from the request
     pre_order_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+    # An order placement with an Idempotency-Key holds the key this long (kernel/order_keys.py); a retry after it
+    # finds the order the holder placed, or places it (the holder died). Longer than any placement (which
+    # includes pre_create_order's pre_order_timeout_seconds).
+    order_key_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
     # pre_create_refund, called while the buyer waits for the refund-apply answer (then the outbox retries).
     pre_refund_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
     callback_timeout_seconds: float = Field(default=5.0, gt=0, le=60)

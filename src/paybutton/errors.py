@@ -139,6 +139,8 @@ _SPECS: list[ErrorSpec] = [
     _E("GOODS_SOLD_OUT", 21518, FORWARD, 20001, 409, "商品已售罄", "sold out"),
     _E("QUANTITY_OUT_OF_LIMITS", 21518, FORWARD, 10000, 422,
        "购买份数超出起购/限购范围", "the quantity is outside the purchase limits"),
+    # money.MAX_AMOUNT: a price, or quantity x price, or a total over the ceiling (the order cannot be made)
+    _E("AMOUNT_TOO_LARGE", 21518, BAD_PARAM, 10000, 422, "金额超出上限", "the amount is over the ceiling"),
     _E("PHONE_REQUIRED", 21518, FORWARD, 10000, 422, "请填写手机号", "a phone number is required"),
     _E("PHONE_INVALID", 21518, FORWARD, 10000, 422, "手机号格式错误", "the phone number is not a valid mobile number"),
     _E("PRE_ORDER_REFUSED", 21518, EXTENSION, 13000, 422,

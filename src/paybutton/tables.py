@@ -267,6 +267,10 @@ idempotency_keys = Table(
     Column("request_hash", String(64), nullable=False),
     Column("response_body", Text, nullable=True),
     Column("created_at", BigInteger, nullable=False),
+    # 0008: order placement only (kernel/order_keys.py): the order id the placement writes, and until when its
+    # holder owns the key while response_body is NULL (after it, a retry finds that order or places it).
+    Column("order_id", String(32), nullable=True),
+    Column("lease_until", BigInteger, nullable=True),
 )
 
 refunds = Table(

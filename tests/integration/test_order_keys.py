@@ -10,11 +10,12 @@ from typing import Any
 import httpx
 import pytest
 from merchant_stub import Received, ok
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from starlette.responses import Response
 from trade_world import TradeWorld
 
-from paybutton.tables import goods, orders
+from paybutton.kernel.order_keys import scoped_key
+from paybutton.tables import goods, idempotency_keys, orders
 
 BUYER = "/api/buyer/v1"
 
@@ -81,3 +82,65 @@ async def test_a_failed_placement_frees_its_key(trade: TradeWorld) -> None:
     ok_now = await trade.http.post(f"{trade.url}{BUYER}/orders", headers=h,
                                    json={"goods_id": "g", "goods_type": 1, "quantity": 2})
     assert ok_now.json()["error"] == sold_out.json()["error"]  # ran again, not IDEMPOTENCY_IN_PROGRESS
+
+
+async def _key_rows(trade: TradeWorld) -> list[Any]:
+    async with trade.db.engine.connect() as conn:
+        return list((await conn.execute(select(idempotency_keys))).all())
+
+
+async def _as_if_the_holder_died(trade: TradeWorld, lease_over: bool) -> None:
+    """What a process killed mid-placement leaves: the key in progress (no answer stored); its lease over or not."""
+    async with trade.db.tx() as conn:
+        await conn.execute(update(idempotency_keys).values(
+            response_body=None, lease_until=trade.clock.now_ms() + (-1 if lease_over else 60_000)))
+
+
+async def test_a_dead_holder_that_placed_the_order_leaves_it_to_the_retry(trade: TradeWorld) -> None:
+    """Issue 19 defect 2: the holder wrote the order and died before storing the answer."""
+    await trade.add_goods("g", stock=10)
+    h = {**trade.auth("k5"), "Idempotency-Key": "tap-5"}
+    body = {"goods_id": "g", "goods_type": 1, "quantity": 2}
+    first = await trade.http.post(f"{trade.url}{BUYER}/orders", headers=h, json=body)
+    assert first.status_code == 200, first.text
+    await _as_if_the_holder_died(trade, lease_over=False)
+    busy = await trade.http.post(f"{trade.url}{BUYER}/orders", headers=h, json=body)
+    assert busy.status_code == 409 and busy.json()["error"] == "IDEMPOTENCY_IN_PROGRESS"  # the lease holds
+    await _as_if_the_holder_died(trade, lease_over=True)
+    again = await trade.http.post(f"{trade.url}{BUYER}/orders", headers=h, json=body)
+    assert again.status_code == 200, again.text
+    assert again.json()["order_id"] == first.json()["order_id"]
+    assert await counts(trade) == (1, 8)  # found, not placed again
+    (row,) = await _key_rows(trade)
+    assert row.response_body is not None  # and stored: later retries answer it at once
+    later = await trade.http.post(f"{trade.url}{BUYER}/orders", headers=h, json=body)
+    assert later.json()["order_id"] == first.json()["order_id"]
+
+
+async def test_a_dead_holder_that_placed_nothing_leaves_the_placing_to_the_retry(trade: TradeWorld) -> None:
+    """Issue 19 defect 2: the holder died before writing the order: after the lease, the retry places it under the
+    order id the key reserved."""
+    await trade.add_goods("g", stock=10)
+    body = {"goods_id": "g", "goods_type": 1, "quantity": 1}
+    seen = await trade.http.post(f"{trade.url}{BUYER}/orders", headers={**trade.auth("k6"), "Idempotency-Key": "a"},
+                                 json=body)
+    assert seen.status_code == 200, seen.text
+    (done,) = await _key_rows(trade)
+    async with trade.db.tx() as conn:
+        open_id = (await conn.execute(select(orders.c.open_id))).scalar_one()
+        dead_oid = "ot" + "0" * 22
+        await conn.execute(idempotency_keys.insert().values(
+            app_id=done.app_id, key=scoped_key(open_id, "b"), route=done.route, request_hash=done.request_hash,
+            created_at=trade.clock.now_ms(), order_id=dead_oid, lease_until=trade.clock.now_ms() + 60_000))
+    h = {**trade.auth("k6"), "Idempotency-Key": "b"}
+    busy = await trade.http.post(f"{trade.url}{BUYER}/orders", headers=h, json=body)
+    assert busy.status_code == 409 and busy.json()["error"] == "IDEMPOTENCY_IN_PROGRESS"
+    async with trade.db.tx() as conn:
+        await conn.execute(update(idempotency_keys).where(idempotency_keys.c.order_id == dead_oid)
+                           .values(lease_until=trade.clock.now_ms() - 1))
+    placed = await trade.http.post(f"{trade.url}{BUYER}/orders", headers=h, json=body)
+    assert placed.status_code == 200, placed.text
+    assert placed.json()["order_id"] == dead_oid
+    assert await counts(trade) == (2, 8)
+    again = await trade.http.post(f"{trade.url}{BUYER}/orders", headers=h, json=body)
+    assert again.json()["order_id"] == dead_oid and await counts(trade) == (2, 8)

@@ -69,7 +69,7 @@ class Shop:
         return self.registry.mark(token, Mark.from_row(row._mapping))
 
     def answer(self, goods_id: str, quantity: int = 1) -> bool:
-        return self.registry.answer(self.app_id, goods_id, quantity, SystemClock().now_ms())
+        return self.registry.answer(self.app_id, goods_id, quantity, SystemClock().now_ms(), False) is not None
 
 
 @pytest.fixture
@@ -186,23 +186,27 @@ async def test_listener_reconnects_and_forgets(shop: Shop) -> None:
 def test_memory_is_silent_when_unsure_or_old() -> None:
     now = [100.0]
     reg = SoldOut(max_age_s=5.0, monotonic=lambda: now[0])
-    m = Mark("app", "g", 1, 10, None, 1)
+    m = Mark("app", "g", True, None, None, 1, 10, 0, False, 100, 1)
     assert not reg.mark(reg.begin(), m)  # nobody vouched: no mark
     reg.vouch(1.5)
-    assert reg.mark(reg.begin(), m) and reg.answer("app", "g", 1, 0)
+    assert reg.mark(reg.begin(), m) and answer(reg, "g", 1, 0)
     now[0] += 2.0  # the watcher stopped vouching
-    assert not reg.answer("app", "g", 1, 0)
+    assert not answer(reg, "g", 1, 0)
     reg.vouch(1.5)
-    assert reg.answer("app", "g", 1, 0)
+    assert answer(reg, "g", 1, 0)
     now[0] += 1.0
     reg.vouch(10.0)
     now[0] += 2.5  # older than max_age_s: dropped
-    assert not reg.answer("app", "g", 1, 0) and reg.counters()["goods_marked_sold_out"] == 0
+    assert not answer(reg, "g", 1, 0) and reg.counters()["goods_marked_sold_out"] == 0
     t = reg.begin()
     reg.reset()
     assert not reg.mark(t, m) and reg.mark(reg.begin(), m)
-    assert not reg.answer("app", "g", m.max_limits + 1, 0)
-    assert not SoldOut().answer("app", "g", 1, 0)
-    assert reg.answer("app", "g", 1, 0)
-    sale_ended = Mark("app", "h", 1, 10, 50, 1)
-    assert reg.mark(reg.begin(), sale_ended) and not reg.answer("app", "h", 1, 50)
+    assert not answer(reg, "g", m.max_limits + 1, 0)
+    assert not answer(SoldOut(), "g", 1, 0)
+    assert answer(reg, "g", 1, 0)
+    sale_ended = Mark("app", "h", True, None, 50, 1, 10, 0, False, 100, 1)
+    assert reg.mark(reg.begin(), sale_ended) and not answer(reg, "h", 1, 50)
+
+
+def answer(reg: SoldOut, goods_id: str, quantity: int, now_ms: int) -> bool:
+    return reg.answer("app", goods_id, quantity, now_ms, False) is not None

@@ -101,7 +101,7 @@ async def test_200_buyers_50_units_mixed_quantities_first_come(shop: Shop) -> No
     won = [o.order_id for o, r in zip(batch, results, strict=True) if isinstance(r, Goods)]
     # first come: exactly the orders a greedy fit in arrival order picks (on the row as it was: stock 50)
     row = {"on_shelf": True, "sale_start": None, "sale_end": None, "min_limits": 1, "max_limits": 5,
-           "stock": STOCK, "phone_required": False}
+           "stock": STOCK, "phone_required": False, "price": 100}
     expected = [o.order_id for o, r in zip(batch, plan(row, "hot", batch), strict=True) if r is None]
     assert won == expected
     assert _sold_units(list(results), batch) == STOCK

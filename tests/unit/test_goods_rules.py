@@ -9,6 +9,7 @@ import pytest
 from paybutton.errors import TradeError
 from paybutton.goods import rules
 from paybutton.goods.rules import goods_state, label_text, validate_goods, validate_labels, validate_limits
+from paybutton.money import MAX_AMOUNT
 
 EXCLUSIVE = [
     ("REFUND_ANYTIME", "REFUNDABLE_DAYS"),
@@ -274,7 +275,6 @@ BAD_FIELDS: list[tuple[dict[str, Any], str]] = [
     ({"price": "9900"}, "price"),
     ({"price": 99.0}, "price"),
     ({"price": True}, "price"),
-    ({"price": 2**53}, "price"),
     ({"stock": -1}, "stock"),
     ({"stock": None}, "stock"),
     ({"photo_url": "ftp://x/y.png"}, "photo_url"),
@@ -317,6 +317,14 @@ def test_bad_fields(kw: dict[str, Any], field: str) -> None:
     err = fails(validate_goods, record(**kw))
     assert err.name == "INVALID_PARAMETER"
     assert (err.message or "").startswith(field)
+
+
+@pytest.mark.parametrize("price", [MAX_AMOUNT + 1, 2**53, 2**63, 10**30])
+def test_a_price_over_the_money_ceiling_has_its_own_error(price: int) -> None:
+    """Issue 19 defect 3: one ceiling for every good (money.MAX_AMOUNT), refused as AMOUNT_TOO_LARGE."""
+    err = fails(validate_goods, record(price=price))
+    assert (err.name, err.detail) == ("AMOUNT_TOO_LARGE", {"field": "price"}) and str(MAX_AMOUNT) in (err.message or "")
+    assert validate_goods(record(price=MAX_AMOUNT))["price"] == MAX_AMOUNT
 
 
 def test_record_routes_labels_and_limits_to_their_codes() -> None:

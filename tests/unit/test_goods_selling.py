@@ -12,23 +12,24 @@ import pytest
 from paybutton.errors import TradeError
 from paybutton.goods import rules as goods_rules
 from paybutton.goods.selling import SELL, SELL_SQL, refusal, state
+from paybutton.money import MAX_AMOUNT
 
 NOW = 1_000_000
 ROWS: list[dict[str, Any]] = [
     {"on_shelf": on, "sale_start": start, "sale_end": end, "min_limits": lo, "max_limits": hi, "stock": stock,
-     "phone_required": phone}
-    for on, start, end, (lo, hi), stock, phone in itertools.product(
+     "phone_required": phone, "price": price}
+    for on, start, end, (lo, hi), stock, phone, price in itertools.product(
         (True, False), (None, NOW - 1, NOW, NOW + 1), (None, NOW, NOW + 1), ((1, 99999), (2, 3)), (0, 1, 2, 5),
-        (False, True))
+        (False, True), (100, MAX_AMOUNT // 2, MAX_AMOUNT // 2 + 1, 2**62))
 ]
 
 
 def _table() -> sqlite3.Connection:
     db = sqlite3.connect(":memory:")
     db.execute("CREATE TABLE goods (id INTEGER, on_shelf BOOLEAN, sale_start BIGINT, sale_end BIGINT, "
-               "min_limits INTEGER, max_limits INTEGER, stock INTEGER, phone_required BOOLEAN)")
+               "min_limits INTEGER, max_limits INTEGER, stock INTEGER, phone_required BOOLEAN, price BIGINT)")
     db.executemany("INSERT INTO goods VALUES (:id, :on_shelf, :sale_start, :sale_end, :min_limits, :max_limits, "
-                   ":stock, :phone_required)", [{"id": i, **r} for i, r in enumerate(ROWS)])
+                   ":stock, :phone_required, :price)", [{"id": i, **r} for i, r in enumerate(ROWS)])
     return db
 
 
@@ -56,6 +57,9 @@ def test_refusal_names_the_first_failing_clause() -> None:
     assert (refusal(row | {"stock": 0}, "g", NOW, 1, True).message, refusal(row, "g", NOW, 4, True).message) == (
         None, "only 3 left")
     assert refusal(row, "g", NOW, 1, False).name == "PHONE_REQUIRED"
+    dear = refusal(row | {"price": MAX_AMOUNT // 2 + 1}, "g", NOW, 2, True)  # one unit sells, two are over
+    assert dear.name == "AMOUNT_TOO_LARGE" and refusal(row | {"price": MAX_AMOUNT}, "g", NOW, 1, True).name != (
+        "AMOUNT_TOO_LARGE")
     late = refusal(row, "g", NOW, 1, True)
     assert isinstance(late, TradeError) and late.name == "ORDER_STATUS_CONFLICT"
 

@@ -10,7 +10,7 @@ from paybutton.order.batch import Batcher, plan
 from paybutton.order.rows import NewOrder
 
 ROW = {"app_id": "a", "goods_id": "g", "on_shelf": True, "sale_start": None, "sale_end": None, "min_limits": 1,
-       "max_limits": 5, "stock": 5, "phone_required": False, "updated_at": 1}
+       "max_limits": 5, "stock": 5, "phone_required": False, "price": 100, "updated_at": 1}
 
 
 def order(q: int, phone: str | None = None, now: int = 1000) -> NewOrder:

@@ -84,19 +84,30 @@ async def goods_info(goods_id: PathId, ctx: CtxDep, app_id: Annotated[str, Query
     return info
 
 
-async def place(ctx: Ctx, buyer: Buyer, body: PlaceOrderBody, idempotency_key: str | None = None) -> dict[str, Any]:
+async def place(ctx: Ctx, buyer: Buyer, body: PlaceOrderBody, idempotency_key: str | None = None,
+                order_id: str | None = None) -> dict[str, Any]:
     """Place the buyer's order, one at a time per gate slot (FIFO: under load, orders finish in arrival order);
     once per Idempotency-Key (kernel/order_keys.py). Called by api/fast_orders.py, which answers every placement."""
     if idempotency_key:
+        async def find(oid: str) -> dict[str, Any] | None:
+            try:
+                return await views.get_buyer_order(ctx, buyer.app_id, buyer.open_id, oid)
+            except TradeError as e:
+                if e.name == "ORDER_NOT_FOUND":
+                    return None
+                raise
+
         return await order_keys.place_once(ctx, buyer.app_id, buyer.open_id, idempotency_key,
-                                           body.model_dump(mode="json"), lambda: place(ctx, buyer, body))
+                                           body.model_dump(mode="json"), lambda oid: place(ctx, buyer, body,
+                                                                                           order_id=oid),
+                                           find, int(ctx.settings.order_key_lease_seconds * 1000))
     async with ctx.order_gate:
         return await orders.place_order(ctx, orders.PlaceOrder(
             app_id=buyer.app_id, open_id=buyer.open_id, goods_id=body.goods_id, goods_type=body.goods_type,
             quantity=body.quantity, phone_num=body.phone_num, contact_name=body.contact_name,
             cp_extra=body.cp_extra, goods_info=body.goods_info, marketing=None if body.marketing is None else
             orders.MarketingChoice(body.marketing.version, choices_of(body.marketing.selected) or [],
-                                   body.marketing.expected_payable)))
+                                   body.marketing.expected_payable), order_id=order_id))
 
 
 @router.post("/orders", summary="Place an order (order-confirm's 立即支付)", response_model=None)

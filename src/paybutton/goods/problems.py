@@ -43,6 +43,8 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
                    "photo_url must be empty, an http(s) URL or a /path (not //host)"),
     "int_range": ("{field_zh}须为 {low}–{high} 的整数{unit_zh},当前为 {value}",
                   "{field} must be an integer in {low}..{high}{unit}, got {value}"),
+    "amount_ceiling": ("{field_zh}超出金额上限 {ceiling} 分,当前为 {value}",
+                       "{field} is over the money ceiling of {ceiling} fen, got {value}"),
     "sale_order": ("开售时间须早于停售时间", "sale_start must be before sale_end"),
     "date_rule": ("使用日期说明最长 256 个字符", "date_rule must be a string of at most 256 characters"),
     "bool": ("{field_zh}须为 true 或 false,当前为 {value}", "{field} must be true or false, got {value}"),
@@ -66,7 +68,7 @@ class Problem:
     """One broken rule. `field` is where it belongs on a form (labels, limits, price, ...; "" for the whole
     record); `named` says whether the API error names the field (INVALID_PARAMETER's detail.field)."""
 
-    error: str  # GOODS_LABELS_INVALID (21511) | GOODS_LIMITS_INVALID (21512) | INVALID_PARAMETER
+    error: str  # GOODS_LABELS_INVALID (21511) | GOODS_LIMITS_INVALID (21512) | INVALID_PARAMETER | AMOUNT_TOO_LARGE
     field: str
     rule: str
     params: Mapping[str, Any] = dc_field(default_factory=dict)

@@ -11,6 +11,7 @@ from paybutton.errors import TradeError
 from paybutton.goods import selling
 from paybutton.goods.problems import Problem, raise_first
 from paybutton.goods.selling import ENDED, OFF_SHELF, ON_SALE, SOLD_OUT, UPCOMING
+from paybutton.money import MAX_AMOUNT, over_ceiling
 
 # --- labels (seed: GoodsLabel) ---------------------------------------------------------------------
 
@@ -155,9 +156,8 @@ def validate_limits(min_limits: Any = None, max_limits: Any = None) -> tuple[int
     return limits
 
 
-# The largest unit price a merchant good may say (fen): with the largest quantity (99999) the order total still
-# fits a BIGINT column.
-MAX_UNIT_PRICE: Final = (2**63 - 1) // 100_000
+# The largest unit price of any good, library or merchant (fen): the one money ceiling, money.MAX_AMOUNT.
+MAX_UNIT_PRICE: Final = MAX_AMOUNT
 
 
 def phone_required(info: dict[str, Any]) -> bool:
@@ -221,6 +221,11 @@ class _Checks:
             return None
         return int(value)
 
+    def ceiling(self, field: str, value: Any) -> None:
+        if over_ceiling(value):
+            self.found.append(Problem("AMOUNT_TOO_LARGE", field, "amount_ceiling",
+                                      {"ceiling": MAX_AMOUNT, "value": repr(value)}, named=True))
+
     def flag(self, field: str, value: Any, default: bool) -> bool:
         if value is None:
             return default
@@ -280,6 +285,7 @@ def goods_problems(record: Mapping[str, Any]) -> tuple[dict[str, Any], list[Prob
         check.found.append(_bad("name", "name"))
     out["name"] = name.strip() if isinstance(name, str) else name
     out["photo_url"] = check.photo(record.get("photo_url"))
+    check.ceiling("price", record.get("price"))  # AMOUNT_TOO_LARGE (money.MAX_AMOUNT), before the range below
     out["price"] = check.integer("price", record.get("price"), 0, unit=" (fen)")
     out["stock"] = check.integer("stock", record.get("stock"), 0)
     start, end = record.get("sale_start"), record.get("sale_end")

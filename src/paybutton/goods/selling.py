@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from paybutton.errors import TradeError
+from paybutton.money import MAX_AMOUNT
 
 # The states of a good as pages show it (goods/rules re-exports them).
 OFF_SHELF = "off_shelf"
@@ -41,6 +42,11 @@ def field(goods: Any, key: str) -> Any:
 def _limits(g: Any, q: int) -> TradeError:
     lo, hi = field(g, "min_limits"), field(g, "max_limits")
     return TradeError("QUANTITY_OUT_OF_LIMITS", f"quantity {q} is outside [{lo}, {hi}]")
+
+
+def _over_ceiling(g: Any, q: int) -> TradeError:
+    return TradeError("AMOUNT_TOO_LARGE", f"{q} x {field(g, 'price')} fen is over the ceiling {MAX_AMOUNT}",
+                      ceiling=MAX_AMOUNT)
 
 
 def _sold_out(g: Any, q: int) -> TradeError:
@@ -68,6 +74,9 @@ SELL: tuple[Clause, ...] = (
            lambda g, q: TradeError("GOODS_SALE_ENDED"), ENDED),
     Clause("min_limits <= :q AND max_limits >= :q",
            lambda g, now, q, p: field(g, "min_limits") <= q <= field(g, "max_limits"), _limits, None),
+    # quantity x price within money.MAX_AMOUNT, written as a division so that SQL never multiplies past BIGINT
+    Clause(f"price <= {MAX_AMOUNT} / :q", lambda g, now, q, p: field(g, "price") <= MAX_AMOUNT // q,
+           _over_ceiling, None),
     Clause("stock >= :q", lambda g, now, q, p: (field(g, "stock") or 0) >= q, _sold_out, SOLD_OUT),
     Clause("(NOT phone_required OR :has_phone)", lambda g, now, q, p: p or not field(g, "phone_required"),
            lambda g, q: TradeError("PHONE_REQUIRED"), None),

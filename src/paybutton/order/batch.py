@@ -131,8 +131,9 @@ class Batcher(Generic[K, T, R]):
 
 def from_memory(sold: SoldOut, o: NewOrder) -> None:
     """GOODS_SOLD_OUT without the database, when this process knows the good is sold out (order/soldout.py)."""
-    if sold.answer(o.app_id, o.goods_id, o.quantity, o.now):
-        raise TradeError("GOODS_SOLD_OUT")
+    said = sold.answer(o.app_id, o.goods_id, o.quantity, o.now, o.phone_num is not None)
+    if said is not None:
+        raise said
 
 
 def remember(sold: SoldOut, token: int, outcomes: Sequence[TradeError | None], after: Mapping[str, Any] | None) -> None:

@@ -51,6 +51,7 @@ class PlaceOrder:
     cp_extra: str | None = None
     goods_info: dict[str, Any] | None = None  # merchant goods: what the page's getgoodsinfo returned
     marketing: MarketingChoice | None = None  # marketing-ready: the buyer's offers, re-priced by the merchant
+    order_id: str | None = None  # the id an Idempotency-Key's placement reserved for it (kernel/order_keys.py)
 
 
 @dataclass
@@ -95,7 +96,7 @@ def _check(req: PlaceOrder, app: Mapping[str, Any]) -> None:
 
 def _new_order(ctx: Ctx, req: PlaceOrder, app: Mapping[str, Any]) -> NewOrder:
     """The order before its goods and price are known (phone and `now` are set when it is written)."""
-    oid = ids.order_id()
+    oid = req.order_id or ids.order_id()
     accepted_now = not app["pre_order_url"]
     return NewOrder(
         order_id=oid, app_id=req.app_id, open_id=req.open_id, goods_id=req.goods_id, goods_type=req.goods_type,
@@ -121,6 +122,7 @@ async def _write(ctx: Ctx, app: Mapping[str, Any], req: PlaceOrder, new: NewOrde
         return _placed(new, await writer.take(new))
     m = rules.merchant_goods(req.goods_info)
     rules.check_quantity(req.quantity, m.min_limits, m.max_limits)
+    rules.check_total(m.goods.price, req.quantity)
     new.phone_num = rules.normalise_phone(req.phone_num, m.phone_required)
     if wants_price:
         line = Line(req.goods_id, int(GoodsType.MERCHANT), req.quantity, m.goods.price)

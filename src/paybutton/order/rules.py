@@ -11,6 +11,7 @@ from typing import Any
 
 from paybutton.errors import TradeError
 from paybutton.goods import rules as goods_rules
+from paybutton.money import check_amount
 from paybutton.order.rows import Goods, dumps
 from paybutton.order.states import GoodsType
 
@@ -35,6 +36,11 @@ def check_quantity(quantity: int, min_limits: int, max_limits: int) -> None:
         raise TradeError(
             "QUANTITY_OUT_OF_LIMITS", f"quantity {quantity} is outside [{min_limits}, {max_limits}]"
         )
+
+
+def check_total(price: int, quantity: int) -> None:
+    """quantity x price within the money ceiling (a library good's is the sell condition's clause)."""
+    check_amount(price * quantity, f"the order total ({quantity} x {price})")
 
 
 def normalise_phone(phone: str | None, required: bool) -> str | None:
@@ -75,9 +81,9 @@ def merchant_goods(info: dict[str, Any] | None) -> MerchantGoods:
     if not isinstance(info, dict):
         raise TradeError("GOODS_INFO_TYPE_INVALID", "goods_info is required for merchant goods")
     price, name, photo = info.get("currentPrice"), info.get("goodsName"), info.get("goodsPhoto")
-    if not isinstance(price, int) or isinstance(price, bool) or not 0 <= price <= goods_rules.MAX_UNIT_PRICE:
-        raise TradeError("GOODS_INFO_TYPE_INVALID",
-                         f"currentPrice must be an integer 0..{goods_rules.MAX_UNIT_PRICE} (fen)")
+    if not isinstance(price, int) or isinstance(price, bool) or price < 0:
+        raise TradeError("GOODS_INFO_TYPE_INVALID", "currentPrice must be an integer >= 0 (fen)")
+    check_amount(price, "currentPrice")
     if not isinstance(name, str) or not name:
         raise TradeError("GOODS_INFO_TYPE_INVALID", "goodsName must be a non-empty string")
     if not isinstance(photo, str):

@@ -7,8 +7,11 @@ What reopens a good (forgets its mark):
     it every PING_S and reconnects (backing off up to RETRY_MAX_S) when it fails.
   * SQLite: SqlitePoller reads `PRAGMA data_version` every POLL_S on its own connection (it changes when any
     other connection commits); when it changed, or a mark was added since the last poll, it re-reads the marked
-    goods rows and reopens each one whose stock is above 0 or whose row changed (updated_at).
+    goods rows and reopens each one whose row changed in any column of the sell condition (or updated_at).
   * Age: a mark older than MAX_AGE_S is dropped, whatever the signal said (a writer that forgot to notify).
+
+Memory answers only GOODS_SOLD_OUT, and only when goods/selling.refusal over the marked row (all the sell
+condition's columns) says so for this order: the database's answer for the same row, with the same precedence.
 
 When memory is not sure it says nothing and the caller asks the database. It is sure only while its watcher
 vouched for it within the last HEALTH_S: a listener that is down, or a poll that fails, stops every answer
@@ -35,7 +38,9 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from paybutton.db import PG_SESSION_SETTINGS
+from paybutton.errors import TradeError
 from paybutton.goods.reopened import CHANNEL, parse
+from paybutton.goods.selling import refusal
 
 log = logging.getLogger("paybutton.order.soldout")
 
@@ -53,20 +58,35 @@ Key = tuple[str, str]
 
 @dataclass(frozen=True)
 class Mark:
-    """What the database said of a sold-out good (stock 0): enough to give the same answer it would give."""
+    """A sold-out good's row as the database had it (stock 0): every column of the sell condition, so that memory
+    gives the answer the database would give for that row (goods/selling.refusal, its precedence), or none."""
 
     app_id: str
     goods_id: str
+    on_shelf: bool
+    sale_start: int | None
+    sale_end: int | None
     min_limits: int
     max_limits: int
-    sale_end: int | None
+    stock: int
+    phone_required: bool
+    price: int
     updated_at: int
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Mark:
         """From a goods row (e.g. `row._mapping` of the row the order path read to say why it took nothing)."""
-        return cls(str(row["app_id"]), str(row["goods_id"]), int(row["min_limits"]), int(row["max_limits"]),
-                   None if row["sale_end"] is None else int(row["sale_end"]), int(row["updated_at"]))
+        return cls(str(row["app_id"]), str(row["goods_id"]), bool(row["on_shelf"]), _int_or_none(row["sale_start"]),
+                   _int_or_none(row["sale_end"]), int(row["min_limits"]), int(row["max_limits"]), int(row["stock"]),
+                   bool(row["phone_required"]), int(row["price"]), int(row["updated_at"]))
+
+    def same_row(self, row: Mapping[str, Any]) -> bool:
+        """The row read again still gives the same answers (the SQLite poll's test)."""
+        return Mark.from_row({**row, "app_id": self.app_id, "goods_id": self.goods_id}) == self
+
+
+def _int_or_none(v: Any) -> int | None:
+    return None if v is None else int(v)
 
 
 class OrderPathCounters(TypedDict):
@@ -138,20 +158,23 @@ class SoldOut:
         self.added_since_poll = True
         return True
 
-    def answer(self, app_id: str, goods_id: str, quantity: int, now_ms: int) -> bool:
-        """True when memory answers GOODS_SOLD_OUT for this order (counted); False: ask the database."""
+    def answer(self, app_id: str, goods_id: str, quantity: int, now_ms: int, has_phone: bool) -> TradeError | None:
+        """The database's answer for this order when it is GOODS_SOLD_OUT on the marked row (counted); None: ask
+        the database. Only sold out is answered: a row marked while off the shelf, before its sale, after it or
+        for a quantity outside its limits gets None, and the database says what comes first (the same rule)."""
         key = (app_id, goods_id)
         hit = self._marks.get(key)
         if hit is None or not self.sure:
-            return False
+            return None
         at, m = hit
         if self._now() - at > self.max_age_s:
             del self._marks[key]
-            return False
-        if not m.min_limits <= quantity <= m.max_limits or (m.sale_end is not None and now_ms >= m.sale_end):
-            return False  # the database answers something else first (limits, sale ended)
+            return None
+        said = refusal(m, goods_id, now_ms, quantity, has_phone)
+        if said.name != "GOODS_SOLD_OUT":
+            return None
         self.from_memory += 1
-        return True
+        return said
 
     def answered_by_database(self) -> None:
         """Count a GOODS_SOLD_OUT that a query answered (the other half of the healthz figure)."""
@@ -237,13 +260,17 @@ class PgListener:
 # ----------------------------------------------------------------------------------------- SQLite
 
 
+_POLL_COLUMNS = ("on_shelf", "sale_start", "sale_end", "min_limits", "max_limits", "stock", "phone_required",
+                 "price", "updated_at")
+_POLL_SQL = f"SELECT {', '.join(_POLL_COLUMNS)} FROM goods WHERE app_id = ? AND goods_id = ?"
+
+
 @dataclass(frozen=True)
 class _Seen:
     """A marked good's row as the poll read it (None: the row is gone)."""
 
     key: Key
-    stock: int | None
-    updated_at: int | None
+    row: dict[str, Any] | None
 
 
 class SqlitePoller:
@@ -279,10 +306,9 @@ class SqlitePoller:
             return None
         seen = []
         for m in marks:
-            row = self._conn.execute("SELECT stock, updated_at FROM goods WHERE app_id = ? AND goods_id = ?",
-                                     (m.app_id, m.goods_id)).fetchone()
-            stock, updated_at = (int(row[0]), int(row[1])) if row else (None, None)
-            seen.append(_Seen((m.app_id, m.goods_id), stock, updated_at))
+            row = self._conn.execute(_POLL_SQL, (m.app_id, m.goods_id)).fetchone()
+            got = None if row is None else dict(zip(_POLL_COLUMNS, row, strict=True))
+            seen.append(_Seen((m.app_id, m.goods_id), got))
         return seen
 
     def _drop_conn(self) -> None:
@@ -308,7 +334,7 @@ class SqlitePoller:
         by_key = {(m.app_id, m.goods_id): m for m in marks}
         for s in seen or []:
             m = by_key[s.key]
-            if s.stock is None or s.stock > 0 or s.updated_at != m.updated_at:
+            if s.row is None or not m.same_row(s.row):
                 r.reopen(*s.key)
         r.vouch()
         self.ready.set()
