@@ -120,6 +120,8 @@ _SPECS: list[ErrorSpec] = [
     _E("NO_ACCESS", None, NO_PERMISSION, 11001, 403, "无权访问该数据", "this data does not belong to you"),
     _E("BUYER_TOKEN_INVALID", None, NO_PERMISSION, 11005, 401,
        "用户未登录或登录已过期", "the buyer is not signed in or the sign-in has expired"),
+    _E("HANDOVER_CODE_INVALID", None, NO_PERMISSION, 11005, 410, "页面链接已使用或已过期",
+       "this page link was already used or has expired"),
     _E("APP_NOT_FOUND", None, BAD_PARAM, 10000, 404, "应用不存在", "no such app"),
     _E("APP_SUSPENDED", 21515, NO_CAPABILITY, 10000, 403, "应用已停用", "the app is suspended"),
     _E("ORDER_NOT_FOUND", 21527, FORWARD, 20000, 404, "订单不存在", "order not found"),

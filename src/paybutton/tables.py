@@ -91,6 +91,20 @@ console_sessions = Table(
     Column("created_at", BigInteger, nullable=False),
 )
 
+# 0008: a one-time handover code: how a buyer token reaches a hosted page in redirect mode without being in a URL.
+# The row is keyed by the code's SHA-256; exchanging it once marks it used and clears the token and the state.
+handover_codes = Table(
+    "handover_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("app_id", String(32), ForeignKey("apps.app_id"), nullable=False),
+    Column("token", Text, nullable=True),  # the buyer token; NULL once used
+    Column("state", Text, nullable=True),  # the page's state (JSON, without the token); NULL once used
+    Column("expires_at", BigInteger, nullable=False, index=True),
+    Column("used_at", BigInteger, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
 goods = Table(
     "goods",
     metadata,

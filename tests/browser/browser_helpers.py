@@ -104,6 +104,16 @@ def update_demo_app(db: Path, **changes: Any) -> dict[str, Any]:
     return app
 
 
+def handover_code(server: str, token: str, state: dict[str, Any]) -> str:
+    """A one-time code that opens a hosted page with `state` and the buyer `token` (as display="redirect" hands them
+    over): `{page URL}#pbc={code}`."""
+    r = httpx.post(f"{server}/api/buyer/v1/handover", json={"state": state}, timeout=10, trust_env=False,
+                   headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+    code: str = r.json()["code"]
+    return code
+
+
 def shot(page_or_frame: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page_or_frame.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, Demo, callbacks, on_db, shot, update_demo_app
+from browser_helpers import DESKTOP, PHONE, Demo, callbacks, handover_code, on_db, shot, update_demo_app
 from sqlalchemy import update
 
 from paybutton.tables import orders
@@ -41,15 +39,15 @@ def _events(page: Any, kind: str, count: int = 1) -> list[dict[str, Any]]:
 
 def shot_page(page: Any, url_part: str, state: dict[str, Any], name: str) -> None:
     """A full-page screenshot of the hosted page the overlay shows: the same URL opened in its own tab, its state
-    in the #pb= fragment (as display="redirect" hands it over)."""
+    handed over by a one-time code (as display="redirect" hands it over)."""
     frame = page.frame(url=lambda u: url_part in u)
     assert frame is not None
-    st = {"token": page.evaluate("tt.__token"), "key": "shot", **state}
-    enc = base64.urlsafe_b64encode(json.dumps(st).encode()).decode().rstrip("=")
+    url = frame.url.split("#")[0]
+    code = handover_code(url.split("/pages/")[0], page.evaluate("tt.__token"), {"key": "shot", **state})
     tab = page.context.new_page()
     try:
         tab.set_default_timeout(8000)
-        tab.goto(frame.url.split("#")[0] + "#pb=" + enc)
+        tab.goto(url + "#pbc=" + code)
         tab.wait_for_load_state("networkidle")
         tab.wait_for_selector("#goods-card:not([aria-busy]), [data-status]:not([data-status=''])", state="attached")
         tab.wait_for_timeout(200)
@@ -359,8 +357,9 @@ def test_refund_detail_shows_a_denied_refund(demo: Demo, page: Any) -> None:
                 {"step": "audit", "status": "DENY", "deadline": now + 3600_000, "deny_message": "已到店使用"},
                 {"step": "failed", "at": now + 60_000, "message": ""}]}
     page.route("**/api/buyer/v1/refunds/rf1", lambda route: route.fulfill(json=body))
-    enc = base64.urlsafe_b64encode(json.dumps({"token": "x", "key": "t"}).encode()).decode().rstrip("=")
-    page.goto(f"{demo.server}/pages/refund-detail?app_id={DEMO_APP_ID}&refund-id=rf1#pb={enc}")
+    handed = {"token": "x", "state": {"key": "t"}}
+    page.route("**/api/buyer/v1/handover/exchange", lambda route: route.fulfill(json=handed))
+    page.goto(f"{demo.server}/pages/refund-detail?app_id={DEMO_APP_ID}&refund-id=rf1#pbc={'A' * 43}")
     page.locator("[data-status=FAIL]").wait_for()
     assert page.locator("[data-testid=status]").inner_text() == "退款失败"
     assert page.locator("[data-testid=deny]").inner_text() == "已到店使用"

@@ -41,11 +41,17 @@ async def current_buyer(
     return await buyer_of(ctx_of(request), authorization, x_buyer_token)
 
 
-async def buyer_of(ctx: KernelCtx, authorization: str | None, x_buyer_token: str | None) -> Buyer:
-    """The buyer behind `X-Buyer-Token` or `Authorization: Bearer`; BUYER_TOKEN_INVALID otherwise."""
+def token_of(authorization: str | None, x_buyer_token: str | None) -> str:
+    """The buyer token a request carries (`X-Buyer-Token`, else `Authorization: Bearer`), unchecked; '' if none."""
     token = x_buyer_token
     if not token and authorization and authorization.lower().startswith("bearer "):
         token = authorization[7:].strip()
+    return token or ""
+
+
+async def buyer_of(ctx: KernelCtx, authorization: str | None, x_buyer_token: str | None) -> Buyer:
+    """The buyer behind `X-Buyer-Token` or `Authorization: Bearer`; BUYER_TOKEN_INVALID otherwise."""
+    token = token_of(authorization, x_buyer_token)
     if not token:
         raise TradeError("BUYER_TOKEN_INVALID", "missing buyer token")
     app_id = buyer_token.peek_app(token)

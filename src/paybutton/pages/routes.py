@@ -19,15 +19,17 @@ from starlette.staticfiles import StaticFiles
 from paybutton.apps.service import check_theme
 from paybutton.cashier import registry
 from paybutton.context import CtxDep
-from paybutton.errors import TradeError
+from paybutton.errors import SEED_CODES, TradeError
 from paybutton.fulfillment.service import QR_PREFIX
 from paybutton.goods import rules as goods_rules
+from paybutton.pages import handover
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 router.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+router.include_router(handover.router)
 
 TEXTS: dict[str, dict[str, str]] = {
     "zh-CN": {
@@ -245,7 +247,15 @@ async def refund_detail(request: Request, ctx: CtxDep, app_id: Annotated[str, Qu
                        {"page": "refund-detail", "refund": refund_id or refund})
 
 
+SEED_TEXTS = {str(k): {"zh": v.zh, "en": v.en} for k, v in sorted(SEED_CODES.items())}
+
+
 @router.get("/pages/bridge", response_class=HTMLResponse)
 async def bridge(request: Request, ctx: CtxDep, app_id: Annotated[str, Query()]) -> HTMLResponse:
-    """A hidden frame that relays the pay-button's buyer-API calls, for allowed origins only."""
-    return await _page(request, ctx, "bridge.html", app_id, None, None, {"page": "bridge"})
+    """A hidden frame that relays the pay-button's buyer-API calls, for allowed origins only. Any page may frame it
+    (it has no face, and relays nothing for an origin that is not allowed), so that it can tell a page on another
+    origin at once that its origin is not allowed, with the seed's texts for the button's error event."""
+    page = await _page(request, ctx, "bridge.html", app_id, None, None, {"page": "bridge", "seed": SEED_TEXTS})
+    if "content-security-policy" in page.headers:
+        del page.headers["content-security-policy"]
+    return page

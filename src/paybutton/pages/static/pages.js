@@ -1,5 +1,7 @@
 /* The hosted pages' script: order-confirm, the sandbox cashier, refund-apply and refund-detail. State comes from the host page by
-   postMessage (overlay: only from the app's allowed origins) or from the URL fragment (redirect). */
+   postMessage (overlay: only from the app's allowed origins) or by a one-time handover code (redirect, and the next page of a
+   journey): base.html takes the code out of the address before anything loads, this script exchanges it once for the buyer
+   token and the state, and keeps them in sessionStorage (a reload or Back). The token is never in a URL. */
 (function () {
   'use strict';
   // errNo by name, generated from errors.py: python -m paybutton.pages.errcodes
@@ -32,7 +34,6 @@
     field.oninput = function () { field.removeAttribute('aria-invalid'); field.removeAttribute('aria-describedby'); msg(''); field.oninput = null; };
   }
   function enc(o) { return btoa(unescape(encodeURIComponent(JSON.stringify(o)))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''); }
-  function dec(s) { return JSON.parse(decodeURIComponent(escape(atob(s.replace(/-/g, '+').replace(/_/g, '/'))))); }
   function api(method, path, body, extra) {
     var h = Object.assign({'Content-Type': 'application/json', 'Accept-Language': B.lang}, extra || {});
     if (S && S.token) h.Authorization = 'Bearer ' + S.token;
@@ -65,10 +66,31 @@
     return {errNo: e && e.errNo || fallbackNo, errMsg: (e && e.errMsg) || String(e),
       errLogId: (e && e.errLogId) || 'pg' + Date.now().toString(36) + Math.random().toString(36).slice(2, 8)};
   }
-  function hashState() {
-    var m = /[#&]pb=([^&]+)/.exec(location.hash);
-    if (!m) return null;
-    try { return dec(m[1]); } catch (err) { return null; }
+  var STORE = 'pb-state:' + B.appId;
+  function stored() { try { return JSON.parse(sessionStorage.getItem(STORE) || 'null'); } catch (err) { return null; } }
+  function keep(s) { try { sessionStorage.setItem(STORE, JSON.stringify(s)); } catch (err) { /* storage off: a reload starts over */ } }
+  // the page cannot start (a used or expired link, no state, the exchange failed): it says so and goes no further
+  function stopped(why) {
+    var T = {used: ['此链接已经打开过。为保护你的账户,支付页面的链接只能打开一次,请返回商家页面重新发起。',
+      'This link was already opened. To protect your account a payment page link opens only once: go back to the merchant\'s page and start again.'],
+    expired: ['此链接已过期,请返回商家页面重新发起。', 'This link has expired. Go back to the merchant\'s page and start again.'],
+    none: ['请从商家页面打开此页面。', "Open this page from the merchant's page."],
+    failed: ['页面加载失败,请返回商家页面重试。', "The page could not be loaded. Go back to the merchant's page and try again."]};
+    msg(T[why][en ? 1 : 0]);
+    document.body.setAttribute('data-handover', why);
+    [].forEach.call(document.querySelectorAll('[aria-busy]'), function (c) { if (c.id) loaded(c.id, true); });
+    return new Promise(function () {});
+  }
+  function handedOver(code) {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(code)) return stopped('expired');
+    return api('POST', '/api/buyer/v1/handover/exchange', {app_id: B.appId, code: code}).then(function (r) {
+      var s = r.state || {};
+      s.token = r.token; keep(s);
+      return s;
+    }, function (e) {
+      var why = e && e.detail && e.detail.reason;
+      return stopped(why === 'used' || why === 'expired' ? why : 'failed');
+    });
   }
   // the site's App({getThemeConfig}) {borderRadius, backgroundColor, fontColor}, over the app's stored theme
   function theme(t) {
@@ -80,11 +102,16 @@
   }
   function getState() {
     return new Promise(function (resolve) {
-      var st = hashState();
-      if (st) { // the overlay's next page: it names the dialog
-        if (window.parent !== window && B.origins.indexOf(st.host) >= 0) window.parent.postMessage({pb: 'page', page: B.page}, st.host);
-        resolve(st); return;
+      var code = window.__pbc;
+      window.__pbc = null;
+      if (code) { // redirect, or the overlay's next page (which names the dialog)
+        resolve(handedOver(code).then(function (st) {
+          if (window.parent !== window && B.origins.indexOf(st.host) >= 0) window.parent.postMessage({pb: 'page', page: B.page}, st.host);
+          return st;
+        }));
+        return;
       }
+      if (window.parent === window) { resolve(stored() || stopped('none')); return; } // a reload, or Back to this page
       window.addEventListener('message', function on(e) {
         var m = e.data;
         if (!m || m.pb !== 'init' || B.origins.indexOf(e.origin) < 0 || e.source !== window.parent) return;
@@ -96,10 +123,15 @@
       if (window.parent !== window) window.parent.postMessage({pb: 'ready', page: B.page}, '*');
     }).then(function (s) { theme(s.theme); return s; });
   }
+  // the journey's next page: the state goes by a new one-time code (a failure: the message, the page stays)
   function go(path, params) {
     var q = Object.keys(params).filter(function (k) { return params[k] !== '' && params[k] != null; })
       .map(function (k) { return k + '=' + encodeURIComponent(params[k]); }).join('&');
-    location.href = path + '?' + q + '#pb=' + enc(S);
+    var rest = Object.assign({}, S);
+    delete rest.token;
+    return api('POST', '/api/buyer/v1/handover', {state: rest}).then(function (r) {
+      location.href = path + '?' + q + '#pbc=' + r.code;
+    }, function (e) { msg(errorEvent(e, 0).errMsg); });
   }
 
   // ------------------------------------------------------------------ order-confirm: marketing (marketing-ready)
@@ -381,7 +413,7 @@
         location.replace(saved.href + '&returned=1');  // the page we left (its ret= and lang=) takes the result
         return;
       }
-      S = saved ? saved.S : hashState();
+      S = saved ? saved.S : stored();
       busy = true;
       msg(en ? 'Confirming the payment…' : '正在确认支付结果…');
       api('GET', '/api/buyer/v1/orders/' + encodeURIComponent(B.order)).then(function (o) {

@@ -15,13 +15,17 @@
       loading: 'Loading…'},
     // what a tap that cannot go on tells the buyer (a toast); {t} is the sale's start
     zhT: {upcoming: '{t} 开抢,敬请期待', ended: '活动已结束', sold_out: '已售罄', off_shelf: '商品已下架', 21510: '下单前的登录没有完成,请重试',
-      21513: '商品信息加载中,请稍候', 21514: '商品信息加载失败,请稍后再试', 21515: '商家暂不支持支付', 0: '暂时无法继续支付,请稍后再试',
+      21513: '商品信息加载中,请稍候', 21514: '商品信息加载失败,请稍后再试', 21515: '商家暂不支持支付', 21517: '暂时无法下单,请稍后再试', 0: '暂时无法继续支付,请稍后再试',
       1: '暂时无法申请退款,请稍后再试', 2: '暂时无法查看退款详情,请稍后再试'},
     enT: {upcoming: 'On sale from {t}', ended: 'This sale has ended', sold_out: 'Sold out', off_shelf: 'This item is no longer sold',
       21510: 'Sign-in before ordering did not complete. Please try again.', 21513: 'Loading the item, one moment…',
       21514: 'The item could not be loaded. Please try again later.', 21515: 'This merchant cannot take payments yet',
+      21517: 'Ordering is not possible right now. Please try again later.',
       0: 'Paying is not possible right now. Please try again later.', 1: 'A refund cannot be applied for right now. Please try again later.',
       2: 'The refund cannot be shown right now. Please try again later.'},
+    // the page's origin is not allowed (the bridge said so at once): the developer's message, in the error event
+    zhO: '本页面的来源 {o} 不在该应用允许的来源中,按钮无法连接交易服务。允许它:{cmd}',
+    enO: "this page's origin {o} is not one of the app's allowed origins, so the button cannot reach the trade server. Allow it with: {cmd}",
     // the voucher card's errors, by errNo
     zhE: {21522: '缺少订单号,无法显示券码', 21528: '券码加载失败,请稍后再试', 21529: '无法查看该订单的券码:订单不存在,或不属于当前账号'},
     enE: {21522: 'No order id: the vouchers cannot be shown', 21528: 'The vouchers could not be loaded. Please try again later.',
@@ -30,15 +34,19 @@
   const LABELS = ['EXPIRED_RETURNS', 'REFUND_ANYTIME', 'RESERVATION_FREE', 'REFUNDABLE_DAYS', 'BOOK_IN_ADVANCE', 'NON_REFUNDABLE'];
   const OBSERVED = 'mode goods-id goods-type order-status order-id refund-id refund-total-amount biz-line marketing-ready app-id server buyer-token lang display'.split(' ');
 
-  const enc = o => btoa(unescape(encodeURIComponent(JSON.stringify(o)))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
   const dec = s => JSON.parse(decodeURIComponent(escape(atob(s.replace(/-/g, '+').replace(/_/g, '/')))));
   const bytes = s => new TextEncoder().encode(s).length;
   const bad = (errNo, errMsg) => ({errNo, errMsg});
   const isObj = v => v !== null && typeof v === 'object' && !Array.isArray(v);
   const isInt = v => typeof v === 'number' && Math.floor(v) === v;
   const msgOf = e => e && (e.errMsg || e.message) || (e == null ? '' : String(e));
-  // a failed buyer-API call: n for a server error (5xx, no answer), n + 1 for a refused one
-  const fault = (r, n) => ({errNo: r.status >= 500 || !r.status ? n : n + 1, errMsg: r.body?.errMsg, logId: r.body?.errLogId});
+  // a failed buyer-API call: n for a server error (5xx, no answer, a page origin the app does not allow), n + 1 for
+  // a refused one; the message in the button's language
+  const fault = (r, n, lang, refusedNo = n + 1) => ({errNo: r.status >= 500 || !r.status ? n : refusedNo, errMsg: r.refused ? refusal(lang, r) : r.body?.errMsg,
+    logId: r.body?.errLogId});
+  // this page's origin is not one of the app's allowed origins: which origin, and the command that allows it
+  const refusal = (lang, r) => TEXT[(lang === 'en' ? 'en' : 'zh') + 'O'].replace('{o}', r.refused.origin)
+    .replace('{cmd}', 'paybutton app update ' + r.refused.appId + ' --add-origin ' + r.refused.origin);
   const ok = v => Promise.resolve(v), ce = (t, p) => Object.assign(D.createElement(t), p), mk = (t, style) => ce(t, {style});
 
   // results back from a display="redirect" round trip
@@ -54,23 +62,37 @@
   function bridge(server, appId) {
     const k = server + '|' + appId;
     if (bridges[k]) return bridges[k];
-    let seq = 0;
+    let seq = 0, said;
     const waiting = {}, frame = ce('iframe', {hidden: true, title: 'pay-button bridge'});
     frame.src = server + '/pages/bridge?app_id=' + U(appId);
     const loaded = new Promise(res => { frame.onload = res; });
+    // hello: the bridge says whether this page's origin is one of the app's allowed origins (null: it did not answer)
+    const hello = new Promise(res => { said = res; });
     addEventListener('message', e => {
       const m = e.data;
-      if (e.origin !== server || e.source !== frame.contentWindow || !m || m.pb !== 'reply' || !waiting[m.id]) return;
+      if (e.origin !== server || e.source !== frame.contentWindow || !m) return;
+      if (m.pb === 'hello') said(m);
+      if (m.pb !== 'reply' || !waiting[m.id]) return;
       waiting[m.id](m); delete waiting[m.id];
     });
+    loaded.then(() => { frame.contentWindow.postMessage({pb: 'hello'}, server); setTimeout(() => said(null), 5000); });
     (D.body || D.documentElement).append(frame);
-    const b = (method, path, body, token) => loaded.then(() => new Promise((res, rej) => {
+    const b = (method, path, body, token) => hello.then(h => new Promise((res, rej) => {
+      if (h && !h.ok) { rej(b.refused); return; } // not an allowed origin: at once, saying which origin and how to allow it
       const id = ++seq;
       const t = setTimeout(() => { delete waiting[id]; rej({status: 0, body: {errMsg: 'bridge timeout'}}); }, 15000);
       waiting[id] = m => { clearTimeout(t); m.status >= 200 && m.status < 300 ? res(m.body) : rej(m); };
       frame.contentWindow.postMessage({pb: 'call', id, method, path, body, token}, server);
     }));
-    b.errors = b('GET', '/api/errors').then(j => j.seed || {}, () => ({}));
+    b.hello = hello.then(h => {
+      if (h && !h.ok) {
+        b.refused = {status: 0, refused: {origin: h.origin, appId}, body: {}};
+        b.refused.body.errMsg = refusal('en', b.refused);
+        console.error('pay-button: ' + b.refused.body.errMsg);
+      }
+      return h;
+    });
+    b.errors = hello.then(h => h ? h.seed : b('GET', '/api/errors').then(j => j.seed || {}, () => ({})));
     return (bridges[k] = b);
   }
 
@@ -203,10 +225,10 @@
       this._cap = this._info = null;
       this._api('GET', 'apps/' + U(appId)).then(a => { this._cap = a; }, r => {
         this._cap = {can_pay: false};
-        const f = fault(r, 21507);
+        const f = fault(r, 21507, this._lang);
         this._error(f.errNo, f.errMsg, f.logId);
       });
-      (gtype === 1 ? this._api('GET', 'goods/' + U(gid) + '?app_id=' + U(appId)).catch(r => { throw fault(r, 21505); }) : ok(null))
+      (gtype === 1 ? this._api('GET', 'goods/' + U(gid) + '?app_id=' + U(appId)).catch(r => { throw fault(r, 21505, this._lang); }) : ok(null))
         .then(g => this._ask('getgoodsinfo', {goodsId: gid, goodsType: gtype}).then(null, e => { throw bad(21509, msgOf(e)); }).then(info => {
           if (info === undefined && g) info = {};
           const err = this._check(info, gtype);
@@ -272,16 +294,19 @@
       const gid = this._v('goods-id'), gtype = +this._v('goods-type');
       this._busy = true; this._wait(true);
       this._ask('placeorder', {goodsId: gid, goodsType: gtype}).then(() => this._token())
+        .then(null, e => { throw bad(this._dl ? 21546 : 21510, msgOf(e)); }) // direct link: App's userLogin
         .then(token => this._open('order-confirm', {goods_id: gid, goods_type: gtype},
-          {token, goodsInfo: this._info, marketingReady: this._v('marketing-ready') === 'true'}))
-        .catch(e => stop(this._dl ? 21546 : 21510, msgOf(e))) // direct link: App's userLogin
+          {token, goodsInfo: this._info, marketingReady: this._v('marketing-ready') === 'true'}, [21517, 21518]))
+        .catch(e => stop(e.errNo, e.errMsg))
         .then(() => { this._busy = false; this._wait(false); });
     }
     _tap1() {
       const st = +this._status, order = this._v('order-id'), amt = this._v('refund-total-amount');
       if (this._busy) return;
       this._busy = true; this._wait(true);
-      const open = (page, params, state, errNo) => this._token().then(t => this._open(page, params, {token: t, ...state}),
+      // errNo: the buyer could not be signed in; the page's server error when the page cannot be opened
+      const srv = {cashier: [21526, 21527], 'refund-apply': [21528, 21529], 'refund-detail': [21537, 21532]};
+      const open = (page, params, state, errNo) => this._token().then(t => this._open(page, params, {token: t, ...state}, srv[page]),
         e => { throw {errNo, errMsg: e?.errMsg}; });
       (st === 0 ? open('cashier', {order}, {}, 21526) : st > 1 ? open('refund-detail', {'refund-id': this._v('refund-id')}, {}, 21537)
         : (this._hook('applyrefund') ? this._ask('applyrefund', {orderId: order}).then(null, e => { throw bad(21533, msgOf(e)); }) : ok()).then(extra => {
@@ -294,17 +319,28 @@
         })).catch(e => { this._toast(Math.min(st, 2)); return this._error(e.errNo || 21533, e.errMsg); })
         .then(() => { this._busy = false; this._wait(false); });
     }
-    // hosted pages: overlay iframe or redirect; the site's App({getThemeConfig}) themes them
-    _open(page, params, state) {
-      const server = this._server, a = window.getApp?.();
+    // hosted pages: overlay iframe or redirect; the site's App({getThemeConfig}) themes them. Rejects with
+    // fault(…, errNo) when the bridge refuses this page's origin or the handover cannot be made.
+    _open(page, params, state, [errNo, refusedNo]) {
+      const server = this._server, a = window.getApp?.(), br = this._br;
       let url = server + '/pages/' + page + '?app_id=' + U(this._appId) + '&lang=' + (this._lang === 'en' ? 'en' : 'zh-CN');
       Object.keys(params).forEach(k => { url += '&' + k + '=' + U(params[k]); });
       state.key = this._key;
       try { state.theme = a && typeof a.getThemeConfig === 'function' ? a.getThemeConfig() : null; } catch (e) { state.theme = null; }
-      if ((this._v('display') || DS.display) === 'redirect') {
-        location.href = url + '&ret=' + U(location.href.split('#')[0]) + '#pb=' + enc(state);
-        return;
-      }
+      return br.hello.then(h => {
+        if (h && !h.ok) throw br.refused;
+        if ((this._v('display') || DS.display) !== 'redirect') return this._sheet(page, url, state);
+        // redirect: the token never goes into the address (history, copied links, Referer): a one-time code does,
+        // in the fragment, and the page exchanges it for the token and the state (kernel/handover.py)
+        const {token, ...rest} = state;
+        return br('POST', '/api/buyer/v1/handover', {state: rest}, token).then(r => {
+          location.href = url + '&ret=' + U(location.href.split('#')[0]) + '#pbc=' + r.code;
+        });
+      }).catch(r => { throw fault(r, errNo, this._lang, refusedNo); });
+    }
+    // the sheet: the page in a modal overlay's iframe; its state goes by postMessage
+    _sheet(page, url, state) {
+      const server = this._server;
       // the sheet: a modal dialog named after its page; a skeleton shows until the page paints over it
       const P = TEXT[this._lang + 'P'], name = P[page] || page;
       const wrap = mk('div', 'position:fixed;inset:0;z-index:2147483000;background:rgba(0,0,0,.45);display:flex;align-items:flex-end;justify-content:center');
@@ -412,7 +448,7 @@
         this._btn.hidden = !open;
         if (used) this._emit('consume', {orderId: id});
       }, e => {
-        const f = fault(e, 21528);
+        const f = fault(e, 21528, this._lang);
         if (gen === this._gen) this._say(f.errNo);
         if (gen === this._gen && !this._failed) { this._failed = 1; this._error(f.errNo, f.errMsg); }
       }).then(() => { if (gen === this._gen && this.isConnected) this._t = setTimeout(() => this._poll(gen), 3000); });
