@@ -16,7 +16,6 @@ import os
 import secrets
 from typing import Any, Literal
 
-from sqlalchemy import select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -31,13 +30,11 @@ from paybutton.order.states import (
     LIVE_PAYMENT_STATES,
     PAY_CHANNELS,
     UNPAID,
-    ItemStatus,
     OrderStatus,
     PaymentState,
     PreOrder,
 )
 from paybutton.order.views import get_buyer_order
-from paybutton.tables import item_orders, orders, payments
 
 log = logging.getLogger("paybutton.paying")
 
@@ -100,13 +97,7 @@ async def open_cashier(ctx: Ctx, app_id: str, open_id: str, order_ref: str) -> d
 # ------------------------------------------------------------------ reading attempts
 
 
-async def attempt_row(conn: AsyncConnection, payment_id: str) -> Row[Any] | None:
-    return (await conn.execute(select(payments).where(payments.c.payment_id == payment_id))).first()
-
-
-async def live_attempt(conn: AsyncConnection, order_id: str) -> Row[Any] | None:
-    q = select(payments).where(payments.c.order_id == order_id, payments.c.state.in_(LIVE))
-    return (await conn.execute(q)).first()
+attempt_row, live_attempt = store.attempt_row, store.live_attempt  # the attempts' reads are order/store.py's
 
 
 # ------------------------------------------------------------------ settling
@@ -115,12 +106,8 @@ async def live_attempt(conn: AsyncConnection, order_id: str) -> Row[Any] | None:
 async def issue_vouchers(conn: AsyncConnection, order_id: str, now: int) -> None:
     """Give every paid unit of the order its code and certificate id (in the payment's transaction); the codes
     are redeemed in fulfillment/."""
-    rows = (await conn.execute(select(item_orders.c.item_order_id).where(
-        item_orders.c.order_id == order_id, item_orders.c.voucher_code.is_(None),
-        item_orders.c.status == int(ItemStatus.UNUSED)).order_by(item_orders.c.item_order_id))).scalars().all()
-    for iid in rows:
-        await conn.execute(update(item_orders).where(item_orders.c.item_order_id == iid).values(
-            voucher_code=ids.voucher_code(), certificate_id="ct" + secrets.token_hex(8), updated_at=now))
+    for iid in await store.units_without_voucher(conn, order_id):
+        await store.set_voucher(conn, iid, ids.voucher_code(), "ct" + secrets.token_hex(8), now)
 
 
 async def _settle_in(conn: AsyncConnection, ctx: Ctx, p: Row[Any], *, paid: bool, channel_pay_id: str | None,
@@ -136,9 +123,7 @@ async def _settle_in(conn: AsyncConnection, ctx: Ctx, p: Row[Any], *, paid: bool
         values.update(state=CLOSED)
         if outcome is not None:
             values["outcome"] = outcome
-    res = await conn.execute(update(payments).where(payments.c.payment_id == p.payment_id,
-                                                    payments.c.state.in_(LIVE)).values(**values))
-    if res.rowcount != 1:
+    if await store.set_attempt(conn, p.payment_id, values, states=LIVE) != 1:
         return None
     if not paid:
         return "closed"
@@ -155,9 +140,8 @@ async def _settle_in(conn: AsyncConnection, ctx: Ctx, p: Row[Any], *, paid: bool
         return "paid"
     # The order ended (timed out, closed, or paid by another attempt) while the buyer paid: keep the money on
     # record and mark it for the automatic refund (refund/worker.refund_late_payment).
-    await conn.execute(update(payments).where(payments.c.payment_id == p.payment_id).values(late=True))
-    await conn.execute(update(orders).where(orders.c.order_id == p.order_id)
-                       .values(auto_refund_pending=True, updated_at=now))
+    await store.set_attempt(conn, p.payment_id, {"late": True})
+    await store.mark_late(conn, p.order_id, now)
     log.warning("payment %s of order %s arrived after the order ended: kept, to be refunded",
                 p.payment_id, p.order_id)
     return "late"
@@ -210,14 +194,11 @@ async def _paid_after_close(ctx: Ctx, p: Row[Any], channel_pay_id: str | None) -
     a late payment and refunded automatically, never lost."""
     now = ctx.clock.now_ms()
     async with ctx.db.tx() as conn:
-        res = await conn.execute(update(payments).where(payments.c.payment_id == p.payment_id,
-                                                        payments.c.state == CLOSED)
-                                 .values(state=SUCCESS, outcome=Outcome.SUCCESS.value, late=True,
-                                         channel_pay_id=channel_pay_id, updated_at=now,
-                                         message="paid at the channel after it was closed; refunded"))
-        if res.rowcount == 1:
-            await conn.execute(update(orders).where(orders.c.order_id == p.order_id)
-                               .values(auto_refund_pending=True, updated_at=now))
+        if await store.set_attempt(conn, p.payment_id, {
+                "state": SUCCESS, "outcome": Outcome.SUCCESS.value, "late": True, "channel_pay_id": channel_pay_id,
+                "updated_at": now, "message": "paid at the channel after it was closed; refunded"},
+                states=(CLOSED,)) == 1:
+            await store.mark_late(conn, p.order_id, now)
             log.error("attempt %s was paid after it was closed: kept as a late payment, to be refunded",
                       p.payment_id)
 
@@ -272,11 +253,7 @@ async def _open_attempt(ctx: Ctx, order: dict[str, Any], row: dict[str, Any]) ->
                 # ... and the order is still payable, in the same transaction: an attempt that ended (paid) just
                 # before our INSERT freed the index, but its order is paid now. The guarded update locks the
                 # order row, so it waits for a settlement in flight and then sees it.
-                still = await conn.execute(update(orders).where(
-                    orders.c.order_id == order["order_id"], orders.c.status.in_(UNPAID),
-                    orders.c.pre_order_status == PreOrder.OK.value, orders.c.pay_expire_at > row["created_at"])
-                    .values(updated_at=orders.c.updated_at))
-                if still.rowcount != 1:
+                if not await store.lock_if_payable(conn, order["order_id"], row["created_at"]):
                     raise _NotPayable
             return None
         except _NotPayable:
@@ -308,8 +285,7 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
     now = ctx.clock.now_ms()
     if order["status"] == OrderStatus.SUCCESS:
         async with ctx.db.engine.connect() as conn:
-            paid_by = (await conn.execute(select(orders.c.payment_id).where(
-                orders.c.order_id == order["order_id"]))).scalar_one_or_none()
+            paid_by = await store.paid_by(conn, order["order_id"])
         raise TradeError("CONTINUE_PAY_PARAM_INVALID", "the order is already paid", paymentId=paid_by)
     if order["status"] not in UNPAID or order["pre_order_status"] != PreOrder.OK or order["pay_expire_at"] <= now:
         raise not_payable(order, now)
@@ -360,10 +336,10 @@ async def _write(ctx: Ctx, row: dict[str, Any], charge: ChargeResult) -> Row[Any
                 action = None if charge.action is None else json.dumps(
                     {"kind": charge.action.kind, "url": charge.action.url}, separators=(",", ":"))
                 state = PROCESSING if charge.outcome is Outcome.PENDING and action else UNKNOWN
-                await conn.execute(update(payments).where(payments.c.payment_id == pid, payments.c.state.in_(LIVE))
-                                   .values(state=state, outcome=charge.outcome.value, action=action,
-                                           channel_pay_id=charge.channel_pay_id, message=charge.message or None,
-                                           updated_at=now, next_check_at=now + FIRST_CHECK_MS))
+                await store.set_attempt(conn, pid, {
+                    "state": state, "outcome": charge.outcome.value, "action": action,
+                    "channel_pay_id": charge.channel_pay_id, "message": charge.message or None, "updated_at": now,
+                    "next_check_at": now + FIRST_CHECK_MS}, states=LIVE)
             else:
                 await _settle_in(conn, ctx, p, paid=False, channel_pay_id=None, outcome=charge.outcome.value,
                                  message=charge.message)

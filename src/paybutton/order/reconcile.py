@@ -19,14 +19,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlalchemy import select, update
-
 from paybutton.cashier.base import Cashier, QueryResult, TradeState
 from paybutton.context import Ctx
 from paybutton.loop import run_every
 from paybutton.order import paying, store
 from paybutton.order.states import UNPAID
-from paybutton.tables import payments
 
 log = logging.getLogger("paybutton.reconcile")
 
@@ -43,19 +40,17 @@ def delay_ms(checks: int) -> int:
 async def _claim(ctx: Ctx, payment_id: str, seen: int) -> bool:
     now = ctx.clock.now_ms()
     async with ctx.db.tx() as conn:
-        res = await conn.execute(update(payments).where(
-            payments.c.payment_id == payment_id, payments.c.state.in_(paying.LIVE),
-            payments.c.next_check_at == seen).values(next_check_at=now + CHECK_LEASE_MS))
-    return res.rowcount == 1
+        won = await store.set_attempt(conn, payment_id, {"next_check_at": now + CHECK_LEASE_MS},
+                                      states=paying.LIVE, next_check_at=seen)
+    return won == 1
 
 
 async def _next_check(ctx: Ctx, payment_id: str, checks: int, message: str) -> None:
     now = ctx.clock.now_ms()
     async with ctx.db.tx() as conn:
-        await conn.execute(update(payments).where(payments.c.payment_id == payment_id,
-                                                  payments.c.state.in_(paying.LIVE))
-                           .values(checks=checks + 1, next_check_at=now + delay_ms(checks), updated_at=now,
-                                   message=message[:500] or None))
+        await store.set_attempt(conn, payment_id, {"checks": checks + 1, "next_check_at": now + delay_ms(checks),
+                                                   "updated_at": now, "message": message[:500] or None},
+                                states=paying.LIVE)
 
 
 async def _ask(ctx: Ctx, cashier: Cashier, payment_id: str) -> QueryResult:
@@ -69,7 +64,7 @@ async def _ask(ctx: Ctx, cashier: Cashier, payment_id: str) -> QueryResult:
 async def check(ctx: Ctx, payment_id: str) -> str:
     """Ask the channel about one live attempt and settle it when the answer is final. Returns what happened."""
     async with ctx.db.engine.connect() as conn:
-        p = await paying.attempt_row(conn, payment_id)
+        p = await store.attempt_row(conn, payment_id)
         order = await store.order_row(conn, p.order_id) if p is not None else None
     if p is None or order is None or p.state not in paying.LIVE:
         return "gone"
@@ -100,11 +95,8 @@ async def check(ctx: Ctx, payment_id: str) -> str:
 async def reconcile_due(ctx: Ctx, limit: int | None = None) -> int:
     """Check every live attempt whose next_check_at is due (the worker step). Returns how many were settled."""
     now = ctx.clock.now_ms()
-    q = (select(payments.c.payment_id, payments.c.next_check_at)
-         .where(payments.c.state.in_(paying.LIVE), payments.c.next_check_at <= now)
-         .order_by(payments.c.next_check_at).limit(limit or ctx.settings.reconcile_batch))
     async with ctx.db.engine.connect() as conn:
-        due = (await conn.execute(q)).all()
+        due = await store.due_attempts(conn, now, limit or ctx.settings.reconcile_batch)
     settled = 0
     for pid, seen in due:
         if not await _claim(ctx, pid, seen):

@@ -98,6 +98,29 @@ class OrderRow(TypedDict):
     message: NotRequired[str | None]
 
 
+@dataclass(frozen=True)
+class ItemOrder:
+    """A row of `item_orders` as read (order/store.items_of): one unit of an order, typed for the money path (its
+    price, what was refunded and what is in flight, in fen). tests/unit/test_typed_rows.py checks it has every
+    column of the table."""
+
+    item_order_id: str
+    order_id: str
+    app_id: str
+    seq: int
+    goods_id: str
+    price: int  # the unit's price after discounts
+    status: int  # ItemStatus
+    refunded_amount: int
+    created_at: int
+    updated_at: int
+    refunding_amount: int
+    voucher_code: str | None
+    certificate_id: str | None
+    verify_id: str | None
+    verified_at: int | None
+
+
 class ItemRow(TypedDict):
     item_order_id: str
     order_id: str

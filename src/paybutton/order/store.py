@@ -13,7 +13,8 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.goods.selling import SELL_SQL
-from paybutton.order.states import REDEEMABLE_UNIT, UNPAID, ItemStatus, OrderStatus, PreOrder
+from paybutton.order.rows import ItemOrder
+from paybutton.order.states import LIVE_PAYMENT_STATES, REDEEMABLE_UNIT, UNPAID, ItemStatus, OrderStatus, PreOrder
 from paybutton.tables import goods, item_orders, orders, payments
 
 # Writing a new order (taking stock) and accepting the pre-order are run by the order writer (order/writer.py: one
@@ -35,24 +36,18 @@ CLOSE_ITEMS = (
     .values(status=int(ItemStatus.CLOSED), updated_at=bindparam("now"))
 )
 
+# An order a payment may land on: unpaid, and accepted by the merchant (paying while it is before the deadline).
+PAYABLE = and_(orders.c.status.in_(UNPAID), orders.c.pre_order_status == PreOrder.OK.value)
+
 OPEN_CASHIER = (
     update(orders)
-    .where(
-        orders.c.order_id == bindparam("oid"),
-        orders.c.status.in_(UNPAID),
-        orders.c.pre_order_status == PreOrder.OK.value,
-        orders.c.pay_expire_at > bindparam("now"),
-    )
+    .where(orders.c.order_id == bindparam("oid"), PAYABLE, orders.c.pay_expire_at > bindparam("now"))
     .values(status=OrderStatus.PROCESS.value, updated_at=bindparam("now"))
 )
 
 MARK_PAID = (
     update(orders)
-    .where(
-        orders.c.order_id == bindparam("oid"),
-        orders.c.status.in_(UNPAID),
-        orders.c.pre_order_status == PreOrder.OK.value,
-    )
+    .where(orders.c.order_id == bindparam("oid"), PAYABLE)
     .values(
         status=OrderStatus.SUCCESS.value,
         paid_at=bindparam("now"),
@@ -137,14 +132,79 @@ async def find_buyer_order(conn: AsyncConnection, app_id: str, open_id: str, ref
     return row if row is not None and row.open_id == open_id else None
 
 
-async def items_of(conn: AsyncConnection, order_id: str) -> list[Row[Any]]:
+async def items_of(conn: AsyncConnection, order_id: str) -> list[ItemOrder]:
     q = select(item_orders).where(item_orders.c.order_id == order_id).order_by(item_orders.c.seq)
-    return list((await conn.execute(q)).all())
+    return [ItemOrder(**r._mapping) for r in (await conn.execute(q)).all()]
 
 
 async def refunded_total(conn: AsyncConnection, order_id: str) -> int:
     q = select(func.coalesce(func.sum(item_orders.c.refunded_amount), 0)).where(item_orders.c.order_id == order_id)
     return int((await conn.execute(q)).scalar_one())
+
+
+# ------------------------------------------------------------ payment attempts (order/paying.py, order/reconcile.py)
+
+
+async def attempt_row(conn: AsyncConnection, payment_id: str) -> Row[Any] | None:
+    return (await conn.execute(select(payments).where(payments.c.payment_id == payment_id))).first()
+
+
+async def live_attempt(conn: AsyncConnection, order_id: str) -> Row[Any] | None:
+    q = select(payments).where(payments.c.order_id == order_id, payments.c.state.in_(LIVE_PAYMENT_STATES))
+    return (await conn.execute(q)).first()
+
+
+async def due_attempts(conn: AsyncConnection, now: int, limit: int) -> list[tuple[str, int]]:
+    """(payment_id, next_check_at) of the live attempts the reconciler should ask the channel about now."""
+    q = (select(payments.c.payment_id, payments.c.next_check_at)
+         .where(payments.c.state.in_(LIVE_PAYMENT_STATES), payments.c.next_check_at <= now)
+         .order_by(payments.c.next_check_at).limit(limit))
+    return [(str(pid), int(seen)) for pid, seen in (await conn.execute(q)).all()]
+
+
+async def set_attempt(conn: AsyncConnection, payment_id: str, values: dict[str, Any], *,
+                      states: tuple[str, ...] | None = None, next_check_at: int | None = None) -> int:
+    """Set `values` on one attempt, guarded (when given) on its state being one of `states` and on its
+    next_check_at (a reconciler's claim); how many rows changed (0 or 1)."""
+    q = update(payments).where(payments.c.payment_id == payment_id)
+    if states is not None:
+        q = q.where(payments.c.state.in_(states))
+    if next_check_at is not None:
+        q = q.where(payments.c.next_check_at == next_check_at)
+    return int((await conn.execute(q.values(**values))).rowcount)
+
+
+async def mark_late(conn: AsyncConnection, order_id: str, now: int) -> None:
+    """The order has a late payment: the refund worker gives it back (refund/worker.refund_late_payment)."""
+    await conn.execute(update(orders).where(orders.c.order_id == order_id)
+                       .values(auto_refund_pending=True, updated_at=now))
+
+
+async def lock_if_payable(conn: AsyncConnection, order_id: str, at: int) -> bool:
+    """The order is still payable at `at` (unpaid, accepted, before its deadline); its row stays locked by this
+    transaction (a no-op update), so a settlement in flight finishes first."""
+    res = await conn.execute(update(orders).where(orders.c.order_id == order_id, PAYABLE, orders.c.pay_expire_at > at)
+                             .values(updated_at=orders.c.updated_at))
+    return bool(res.rowcount == 1)
+
+
+async def paid_by(conn: AsyncConnection, order_id: str) -> str | None:
+    """The attempt that paid the order."""
+    q = select(orders.c.payment_id).where(orders.c.order_id == order_id)
+    got = (await conn.execute(q)).scalar_one_or_none()
+    return None if got is None else str(got)
+
+
+async def units_without_voucher(conn: AsyncConnection, order_id: str) -> list[str]:
+    """The order's paid units that have no voucher code yet."""
+    return [str(i) for i in (await conn.execute(select(item_orders.c.item_order_id).where(
+        item_orders.c.order_id == order_id, item_orders.c.voucher_code.is_(None),
+        item_orders.c.status == int(ItemStatus.UNUSED)).order_by(item_orders.c.item_order_id))).scalars().all()]
+
+
+async def set_voucher(conn: AsyncConnection, item_order_id: str, code: str, certificate_id: str, now: int) -> None:
+    await conn.execute(update(item_orders).where(item_orders.c.item_order_id == item_order_id).values(
+        voucher_code=code, certificate_id=certificate_id, updated_at=now))
 
 
 # ----------------------------------------------- a new order's statements, rendered by both order writers (named)

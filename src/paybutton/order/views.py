@@ -10,13 +10,15 @@ from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.goods import rules as goods_rules
 from paybutton.order import store
-from paybutton.order.rows import Snapshot
+from paybutton.order.rows import ItemOrder, Snapshot
 from paybutton.order.states import payable
 
 
 def _mapping(row: Any) -> Mapping[str, Any]:
     if isinstance(row, Mapping):
         return row
+    if isinstance(row, ItemOrder):
+        return vars(row)
     m: Mapping[str, Any] = row._mapping
     return m
 

@@ -30,7 +30,6 @@ from paybutton.refund.finishing import finish
 from paybutton.refund.rules import RefundStatus, Stage
 from paybutton.refund.store import Refund
 from paybutton.tables import outbox as outbox_t
-from paybutton.tables import payments
 
 log = logging.getLogger("paybutton.refund")
 
@@ -128,7 +127,7 @@ async def _paid_attempt(conn: AsyncConnection, r: Refund, o: Any) -> Any:
     pid = r.payment_id or o.payment_id
     if pid is None:
         return None
-    return (await conn.execute(select(payments).where(payments.c.payment_id == pid))).first()
+    return await order_store.attempt_row(conn, pid)
 
 
 async def _claim(ctx: Ctx, refund_id: str) -> _Claimed | None:

@@ -1,0 +1,18 @@
+"""Typed rows on the money path have exactly their table's columns: a column added to the schema must be added to
+its row type (order/store builds each from the row's mapping, so a missing field would fail at run time)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from sqlalchemy import Table
+
+from paybutton.order.rows import ItemOrder
+from paybutton.refund.store import Refund
+from paybutton.tables import item_orders, refunds
+
+
+@pytest.mark.parametrize(("row_type", "table"), [(ItemOrder, item_orders), (Refund, refunds)])
+def test_row_type_has_every_column(row_type: type, table: Table) -> None:
+    assert {f.name for f in dataclasses.fields(row_type)} == {c.name for c in table.columns}
