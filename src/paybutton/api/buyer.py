@@ -23,7 +23,7 @@ from paybutton.goods import service as goods_service
 from paybutton.inputs import NAME_PATTERN, PATH_ID_PATTERN
 from paybutton.kernel import order_keys
 from paybutton.kernel.auth import Buyer, BuyerDep
-from paybutton.order import paying, views
+from paybutton.order import paying, repay, views
 from paybutton.order import placing as orders
 
 router = APIRouter(prefix="/api/buyer/v1", tags=["buyer"])
@@ -122,10 +122,12 @@ async def open_cashier(order_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[
 @router.post("/orders/{order_ref}/pay", summary="Pay through the cashier; answers the seed's `pay` detail")
 async def pay(order_ref: PathId, body: PayBody, buyer: BuyerDep, ctx: CtxDep, request: Request) -> dict[str, Any]:
     """One payment attempt per order at a time: a pay while one is live answers with it (paymentId), PENDING with
-    the channel's action (a QR or a redirect), or PAYMENT_PENDING while its result is being confirmed."""
+    the channel's action (a QR or a redirect), or PAYMENT_PENDING while it is in flight. An attempt whose answer
+    was lost, or a pending one on another channel, is first asked about and closed at its channel (order/repay.py).
+    A channel that cannot be reached fails at once (errNo 10000 and channelUnavailable: the channel)."""
     ua = request.headers.get("user-agent", "")
     phone = any(k in ua for k in ("Mobile", "Android", "iPhone"))
-    return await paying.pay(ctx, buyer.app_id, buyer.open_id, order_ref, channel=body.channel,
-                            scenario=body.scenario, client="phone" if phone else "desktop",
-                            client_ip=request.client.host if request.client else "127.0.0.1",
-                            base_url=str(request.base_url))
+    return await repay.pay(ctx, buyer.app_id, buyer.open_id, order_ref, channel=body.channel,
+                           scenario=body.scenario, client="phone" if phone else "desktop",
+                           client_ip=request.client.host if request.client else "127.0.0.1",
+                           base_url=str(request.base_url))

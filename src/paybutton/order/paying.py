@@ -343,7 +343,10 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
         log.critical("PAYBUTTON_TEST_CRASH_AFTER_CHARGE: exiting after the channel's answer, before writing it")
         os._exit(86)  # the test hook of test_pay_crash.py: a crash between the channel's answer and the write
     p = await _write(ctx, row, charge)
-    return _answer(order, p)
+    answer = _answer(order, p)
+    if charge.unavailable:  # nothing reached the channel: the cashier offers the other channels at once
+        answer["channelUnavailable"] = channel
+    return answer
 
 
 async def _write(ctx: Ctx, row: dict[str, Any], charge: ChargeResult) -> Row[Any]:
