@@ -23,7 +23,7 @@ from paybutton.goods import service as goods_service
 from paybutton.inputs import NAME_PATTERN, PATH_ID_PATTERN
 from paybutton.kernel import order_keys
 from paybutton.kernel.auth import Buyer, BuyerDep
-from paybutton.order import paying, repay, views
+from paybutton.order import paying, repay, resume, views
 from paybutton.order import placing as orders
 
 router = APIRouter(prefix="/api/buyer/v1", tags=["buyer"])
@@ -58,6 +58,10 @@ class PayBody(BaseModel):
     scenario: StrictStr | None = Field(
         default=None, description="sandbox only: success, fail, timeout, user_closed, cancel, open_failed, app_missing"
     )
+    return_to: StrictStr | None = Field(
+        default=None, max_length=2048,
+        description="the page a channel's page (Alipay, WeChat H5) returns to: one on the app's allowed origins "
+                    "(the overlay's host page); default: the hosted cashier")
 
 
 @router.get("/apps/{app_id}", summary="The merchant's public face: name and payment capability")
@@ -109,6 +113,18 @@ async def place_order(body: PlaceOrderBody, buyer: BuyerDep, ctx: CtxDep, reques
                     media_type="application/json")
 
 
+@router.get("/unpaid-order", summary="The buyer's unpaid order of a good, to continue paying it")
+async def unpaid_order(goods_id: Annotated[str, Query(min_length=1, max_length=64)], buyer: BuyerDep,
+                       ctx: CtxDep) -> dict[str, Any]:
+    """`{"order": …}`: the buyer's newest order of the good that can still be paid, or null (order/resume.py)."""
+    return {"order": await resume.unpaid_for_goods(ctx, buyer.app_id, buyer.open_id, goods_id)}
+
+
+@router.post("/orders/{order_ref}/close", summary="Close the buyer's own unpaid order (its stock goes back)")
+async def close_order(order_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
+    return await resume.buyer_close(ctx, buyer.app_id, buyer.open_id, order_ref)
+
+
 @router.get("/orders/{order_ref}", summary="One of the buyer's orders, by order id or out_order_no")
 async def get_order(order_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
     return await views.get_buyer_order(ctx, buyer.app_id, buyer.open_id, order_ref)
@@ -130,4 +146,4 @@ async def pay(order_ref: PathId, body: PayBody, buyer: BuyerDep, ctx: CtxDep, re
     return await repay.pay(ctx, buyer.app_id, buyer.open_id, order_ref, channel=body.channel,
                            scenario=body.scenario, client="phone" if phone else "desktop",
                            client_ip=request.client.host if request.client else "127.0.0.1",
-                           base_url=str(request.base_url))
+                           base_url=str(request.base_url), return_to=body.return_to or "")

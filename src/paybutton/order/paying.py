@@ -299,7 +299,7 @@ async def _open_attempt(ctx: Ctx, order: dict[str, Any], row: dict[str, Any]) ->
 
 async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: str, scenario: str | None = None,
               client: Literal["desktop", "phone"] = "desktop", client_ip: str = "127.0.0.1",
-              base_url: str = "") -> dict[str, Any]:
+              base_url: str = "", return_to: str = "") -> dict[str, Any]:
     """Pay through an attempt: written first, then the channel (keyed by the attempt id), then the answer written
     by a guarded update. A pay while an attempt is live answers with that attempt, never a second charge."""
     app = await ctx.app(app_id)
@@ -329,7 +329,8 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
     req = ChargeRequest(
         out_trade_no=pid, order_id=order["order_id"], amount=order["payable"],
         description=str(order["goods"]["name"])[:100], channel=channel, scenario=scenario, client=client,
-        client_ip=client_ip, return_url=f"{base}/pages/cashier?app_id={app_id}&order={order['order_id']}&returned=1",
+        client_ip=client_ip,
+        return_url=return_to or f"{base}/pages/cashier?app_id={app_id}&order={order['order_id']}&returned=1",
         notify_url=f"{base}/pay/notify/{cashier.name}/{app_id}", expire_at_ms=order["pay_expire_at"])
     try:
         charge = await cashier.charge(req)

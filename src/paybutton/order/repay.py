@@ -29,11 +29,13 @@ from __future__ import annotations
 
 import logging
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Row
 
 from paybutton.cashier.base import QueryResult, TradeState
 from paybutton.context import Ctx
+from paybutton.errors import TradeError
 from paybutton.order import paying
 from paybutton.order.views import get_buyer_order
 
@@ -84,8 +86,21 @@ async def supersede(ctx: Ctx, live: Row[Any]) -> Literal["paid", "closed"]:
     return "closed"
 
 
-async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: str, **kw: Any) -> dict[str, Any]:
-    """`paying.pay`, after superseding a live attempt that the buyer is paying again (see the module doc)."""
+def origin_of(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: str, return_to: str = "",
+              **kw: Any) -> dict[str, Any]:
+    """`paying.pay`, after superseding a live attempt that the buyer is paying again (see the module doc).
+    `return_to`: the page a channel's page returns to (the overlay's host page, on one of the app's allowed
+    origins: never an open redirect); default: the hosted cashier."""
+    if return_to and origin_of(return_to) not in (await ctx.app(app_id))["allowed_origins"]:
+        raise TradeError("INVALID_PARAMETER", "return_to must be a page on one of the app's allowed origins")
     order = await get_buyer_order(ctx, app_id, open_id, order_ref)
     async with ctx.db.engine.connect() as conn:
         live = await paying.live_attempt(conn, order["order_id"])
@@ -94,4 +109,4 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
             p = await paying.attempt_row(conn, live.payment_id)
         assert p is not None
         return paying._answer(order, p, joined=True)
-    return await paying.pay(ctx, app_id, open_id, order_ref, channel=channel, **kw)
+    return await paying.pay(ctx, app_id, open_id, order_ref, channel=channel, return_to=return_to, **kw)

@@ -299,19 +299,41 @@
       var ch = document.querySelector('input[name=channel]:checked');
       var sel = $('scenario');
       var body = {channel: ch ? ch.value : (B.channels[0] || 'douyin'), scenario: scenario || (sel ? sel.value : null)};
+      // overlay: a channel's page opens in the top window and comes back to the host page (pay-button.js resumes)
+      if (overlaid() && S.back) body.return_to = S.back;
       api('POST', '/api/buyer/v1/orders/' + encodeURIComponent(order.order_id) + '/pay', body).then(function (r) {
-        if (r.result && r.result.pending) { channelStep(r.result.action); return; }
+        if (r.result && r.result.pending) { channelStep(r.result.action, body.channel); return; }
         var detail = {status: r.status, orderId: r.orderId, outOrderNo: r.outOrderNo, result: r.result};
         var evs = [{name: 'pay', detail: detail}];
         if (r.errNo) evs.push({name: 'error', detail: {errNo: r.errNo, errMsg: r.errMsg, errLogId: r.errLogId || logId}});
         document.body.setAttribute('data-paid', String(r.result.code));
+        // the channel could not be reached (nothing was sent, nothing charged): the other channels work at once
+        if (r.channelUnavailable) { failed(unavailable(r.channelUnavailable), evs); return; }
         if (r.result.code !== 0 && r.result.code !== 3 && r.result.code !== 4) { failed(r.errMsg || reason(r.result.code), evs); return; }
         msg(r.result.code === 0 ? (en ? 'Paid' : '支付成功') : (r.errMsg || (en ? 'Not paid' : '未完成支付')));
         clearInterval(timer);
         setTimeout(function () { emit(evs, true); }, 300);
       }, function (e) {
         var er = errorEvent(e, 21527);
-        failed(er.errMsg, [{name: 'error', detail: er}]);
+        // the channel's answer was lost: paying again asks it first and closes the old trade (order/repay.py)
+        failed(e && e.error === 'PAYMENT_PENDING' ? (en ? 'The channel has not confirmed the payment yet. Paying again ' +
+          'checks with it first: you are never charged twice.' : '支付结果暂未确认。重新支付会先向渠道确认并关闭原支付,不会重复扣款')
+          : er.errMsg, [{name: 'error', detail: er}]);
+      });
+    }
+    function channelName(ch) {
+      var i = document.querySelector('input[name=channel][value="' + ch + '"]');
+      return i ? i.parentNode.textContent.trim() : ch;
+    }
+    function unavailable(ch) {
+      return en ? channelName(ch) + ' is unavailable, choose another method' : channelName(ch) + '暂不可用,请选择其他方式';
+    }
+    // a channel's page that the browser cannot reach (refused, no network): our own message, not the browser's
+    function reachable(url) {
+      return new Promise(function (ok) {
+        var t = setTimeout(function () { ok(true); }, 8000);  // slow, not refused: go, the browser shows its progress
+        fetch(url, {mode: 'no-cors', method: 'HEAD', cache: 'no-store', credentials: 'omit'}).then(
+          function () { clearTimeout(t); ok(true); }, function () { clearTimeout(t); ok(false); });
       });
     }
     // ---- a payment that failed, timed out or was refused: the reason, 重新支付 / 关闭. Its events go now (the
@@ -349,11 +371,21 @@
         setTimeout(function () { awaitPaid(oid); }, 1500);
       }, function () { setTimeout(function () { awaitPaid(oid); }, 3000); });
     }
-    function channelStep(action) {
-      if (action.kind === 'redirect') {  // the channel's page; it returns to this cashier with returned=1
-        try { sessionStorage.setItem('pb-cashier-' + order.order_id, JSON.stringify({S: S, href: location.href.split('#')[0]})); } catch (err) { /* private mode */ }
+    function channelStep(action, ch) {
+      if (action.kind === 'redirect') {  // the channel's page, in the top window; it returns here with returned=1
         msg(en ? 'Opening the payment page…' : '正在前往支付…');
-        location.href = action.url;
+        reachable(action.url).then(function (up) {
+          if (!up) {
+            failed(en ? 'The ' + channelName(ch) + ' page cannot be reached, choose another method'
+              : channelName(ch) + '页面无法打开,请选择其他方式', []);
+            return;
+          }
+          // Alipay's and WeChat H5's pages may refuse to be framed and their app links may not fire from a frame:
+          // an overlay asks the host page to go there (pay-button.js), and the channel returns to the host page
+          if (overlaid()) { window.parent.postMessage({pb: 'navigate', url: action.url, order: order.order_id}, S.host); return; }
+          try { sessionStorage.setItem('pb-cashier-' + order.order_id, JSON.stringify({S: S, href: location.href.split('#')[0]})); } catch (err) { /* private mode */ }
+          location.href = action.url;
+        });
         return;
       }
       $('pay-qr').src = '/pages/pay-qr?d=' + encodeURIComponent(action.url);
@@ -363,9 +395,16 @@
       $('pay-step-status').textContent = en ? 'Waiting for payment…' : '等待支付…';
       awaitPaid(order.order_id);
     }
-    function realChannelPicked() {  // the sandbox's scenarios mean nothing for a configured real channel
+    function realChannelPicked() {  // the sandbox's scenarios and badge mean nothing for a configured real channel
       var ch = document.querySelector('input[name=channel]:checked'), card = $('scenario') && $('scenario').closest('section');
-      if (card) card.hidden = !!ch && (B.realChannels || []).indexOf(ch.value) >= 0;
+      var real = !!ch && (B.realChannels || []).indexOf(ch.value) >= 0;
+      if (card) card.hidden = real;
+      sandboxBadge(!real);
+    }
+    function sandboxBadge(on) {  // the 沙盒 badge follows the channel of the attempt, not the process's cashier
+      var badge = document.querySelector('[data-testid=sandbox]');
+      if (badge) badge.hidden = !on;
+      document.body.classList.toggle('pb-is-sandbox', !!B.sandbox && on);
     }
     Array.prototype.forEach.call(document.querySelectorAll('input[name=channel]'), function (i) { i.addEventListener('change', realChannelPicked); });
     realChannelPicked();
@@ -376,11 +415,15 @@
         location.replace(saved.href + '&returned=1');  // the page we left (its ret= and lang=) takes the result
         return;
       }
-      S = saved ? saved.S : hashState();
       busy = true;
       msg(en ? 'Confirming the payment…' : '正在确认支付结果…');
-      api('GET', '/api/buyer/v1/orders/' + encodeURIComponent(B.order)).then(function (o) {
+      // overlay (reopened by the host page after the channel): the state comes from the host, as on any open
+      (window.parent !== window ? getState() : Promise.resolve(saved ? saved.S : hashState())).then(function (st) {
+        S = st;
+        return api('GET', '/api/buyer/v1/orders/' + encodeURIComponent(B.order));
+      }).then(function (o) {
         order = o;
+        sandboxBadge(false);  // back from a real channel's page
         $('amount').textContent = yuan(o.payable);
         $('order-name').textContent = o.goods.name + ' × ' + o.quantity;
         awaitPaid(o.order_id);

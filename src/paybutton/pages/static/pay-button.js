@@ -41,6 +41,7 @@
   const fault = (r, n) => ({errNo: r.status >= 500 || !r.status ? n : n + 1, errMsg: r.body?.errMsg, logId: r.body?.errLogId});
   const ok = v => Promise.resolve(v), ce = (t, p) => Object.assign(D.createElement(t), p), mk = (t, style) => ce(t, {style});
 
+  const RESUME = 'pb-resume';  // sessionStorage: the overlay's cashier left for a channel's page (see _resume)
   // results back from a display="redirect" round trip
   let returned = null;
   const m0 = /[#&]pb_result=([^&]+)/.exec(location.hash);
@@ -195,6 +196,16 @@
         const r = returned; returned = null;
         r.events.forEach(ev => this._emit(ev.name, ev.detail));
       }
+      this._resume();
+    }
+    // back from a channel's page (Alipay, WeChat H5) that the overlay's cashier sent this page to: the cashier opens
+    // again on that order and tells how the payment ended (its `pay` event), as if the buyer had never left
+    _resume() {
+      let r = null;
+      try { r = JSON.parse(sessionStorage.getItem(RESUME) || 'null'); } catch (e) { r = null; }
+      if (!r || r.key !== this._key || Date.now() - r.at > 30 * 60e3) return;
+      sessionStorage.removeItem(RESUME);
+      this._token().then(t => this._open('cashier', {order: r.order, returned: 1}, {token: t}), () => this._error(21526));
     }
     // mode 2: goods info and capability
     _load(gen) {
@@ -300,6 +311,7 @@
       let url = server + '/pages/' + page + '?app_id=' + U(this._appId) + '&lang=' + (this._lang === 'en' ? 'en' : 'zh-CN');
       Object.keys(params).forEach(k => { url += '&' + k + '=' + U(params[k]); });
       state.key = this._key;
+      state.back = location.href.split('#')[0];  // where a channel's page comes back to (the cashier's return_to)
       try { state.theme = a && typeof a.getThemeConfig === 'function' ? a.getThemeConfig() : null; } catch (e) { state.theme = null; }
       if ((this._v('display') || DS.display) === 'redirect') {
         location.href = url + '&ret=' + U(location.href.split('#')[0]) + '#pb=' + enc(state);
@@ -343,6 +355,11 @@
         }
         if (m.pb === 'busy') t = clearTimeout(t); // paying: its result closes the overlay
         if (m.pb === 'esc') x.onclick(); // Escape inside the page
+        // a channel's page opens in this (top) window, not in the frame; the cashier reopens on the way back
+        if (m.pb === 'navigate' && /^https?:\/\//.test(m.url || '')) {
+          try { sessionStorage.setItem(RESUME, JSON.stringify({key: state.key, order: m.order, at: Date.now()})); } catch (err) { /* private mode */ }
+          location.href = m.url;
+        }
         if (m.pb === 'events') {
           if (m.close) close();
           (m.events || []).forEach(ev => this._emit(ev.name, ev.detail));

@@ -1,0 +1,174 @@
+"""Real channels at their edges (issue 18 items 1 and 2, issue 19 item 6), at 390x844 and 1280x800, in zh-CN and
+en, through the overlay on the demo shop with the fake WeChat Pay and Alipay gateways:
+
+- a WeChat Pay gateway that refuses connections: the attempt fails at once with our message in the page's
+  language, and the sandbox pays next, with no 409 (before: UNKNOWN, and 409 on every channel until the order
+  expired);
+- Alipay's page opens in the top window, not in the overlay's frame, and the cashier reopens on the way back with
+  the payment's end; an Alipay page that cannot be reached shows our own message, and another channel pays;
+- the 沙盒 badge follows the channel picked (and paid), not the process-wide cashier."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_helpers import DESKTOP, PHONE, Demo, on_db, shot
+from fakes.alipay_gateway import FakeAlipay
+from fakes.wechat_gateway import FakeWechat
+from sqlalchemy import select
+
+from paybutton.apps import service as app_service
+from paybutton.clock import SystemClock
+from paybutton.demo.seed import DEMO_APP_ID
+from paybutton.tables import payments
+
+pytestmark = pytest.mark.browser
+
+OVERLAY = "[data-pay-button-overlay] iframe"
+COMBOS = [("phone", "zh-CN"), ("desktop", "en"), ("phone", "en"), ("desktop", "zh-CN")]
+IDS = [f"{v}-{lang}" for v, lang in COMBOS]
+
+
+class World:
+    def __init__(self, demo: Demo, db: Path, wx: FakeWechat, ali: FakeAlipay) -> None:
+        self.demo, self.db, self.wx, self.ali = demo, db, wx, ali
+
+    def attempts(self, order_id: str) -> list[Any]:
+        async def read(conn: Any) -> list[Any]:
+            q = select(payments).where(payments.c.order_id == order_id).order_by(payments.c.created_at)
+            return list((await conn.execute(q)).all())
+
+        got: list[Any] = on_db(self.db, read)
+        return got
+
+
+@pytest.fixture
+def dead_port() -> Iterator[str]:
+    """A port bound but not listening: every connection to it is refused."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    yield f"http://127.0.0.1:{s.getsockname()[1]}"
+    s.close()
+
+
+def _world(demo_factory: Any, live_factory: Any, tmp_path: Path, **gateways: str) -> World:
+    wx, ali = FakeWechat(), FakeAlipay()
+    wx.base_url = live_factory(wx.app()).url
+    ali.base_url = live_factory(ali.app()).url
+    demo: Demo = demo_factory(run_workers=True)
+    db = tmp_path / "demo.db"
+
+    async def configure(conn: Any) -> None:
+        await app_service.set_pay_channel(conn, SystemClock(), DEMO_APP_ID, "wechat",
+                                          {**wx.merchant_config(), **({"gateway": gateways["wechat"]}
+                                                                      if "wechat" in gateways else {})})
+        await app_service.set_pay_channel(conn, SystemClock(), DEMO_APP_ID, "alipay",
+                                          {**ali.merchant_config(), **({"gateway": gateways["alipay"]}
+                                                                       if "alipay" in gateways else {})})
+
+    on_db(db, configure)
+    return World(demo, db, wx, ali)
+
+
+@pytest.fixture(params=COMBOS, ids=IDS)
+def combo(request: pytest.FixtureRequest, browser: Any) -> Iterator[tuple[Any, str, str]]:
+    viewport, lang = request.param
+    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
+    page = ctx.new_page()
+    page.set_default_timeout(15000)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    yield page, lang, f"{viewport}-{lang}"
+    ctx.close()
+    assert not errors, errors
+
+
+def _to_cashier(page: Any, w: World, lang: str) -> Any:
+    page.goto(w.demo.buy_page(**({"lang": "en"} if lang == "en" else {})))
+    page.wait_for_selector("#buy-library button[data-state=on_sale]")
+    page.click("#buy-library button")
+    f = page.frame_locator(OVERLAY)
+    f.locator("#pay-now:enabled").click()
+    f.locator("#confirm-pay:enabled").wait_for()
+    return f
+
+
+def _pay_events(page: Any, count: int = 1) -> list[dict[str, Any]]:
+    page.wait_for_function(f"window.__events && window.__events.filter(e => e.type === 'pay').length >= {count}")
+    got: list[dict[str, Any]] = page.evaluate("window.__events.filter(e => e.type === 'pay').map(e => e.detail)")
+    return got
+
+
+def _sandbox_pays_next(page: Any, f: Any, count: int) -> dict[str, Any]:
+    """Another channel at once: the sandbox (douyin) with its success scenario, through 重新支付."""
+    f.locator("input[name=channel][value=douyin]").check()
+    assert f.locator("[data-testid=sandbox]").is_visible()  # the sandbox is this attempt's channel
+    f.locator("[data-testid=scenario]").select_option("success")
+    f.locator("[data-testid=pay-again]").click()
+    pays = _pay_events(page, count)
+    assert len(pays) == count and pays[-1]["result"]["code"] == 0, pays
+    return pays[-1]
+
+
+def test_a_refused_wechat_gateway_fails_at_once_and_another_channel_pays(
+        demo_factory: Any, live_factory: Any, tmp_path: Path, dead_port: str, combo: Any) -> None:
+    page, lang, name = combo
+    w = _world(demo_factory, live_factory, tmp_path, wechat=dead_port)
+    f = _to_cashier(page, w, lang)
+    assert f.locator("[data-testid=sandbox]").is_visible()  # douyin, the sandbox, is picked first
+    f.locator("input[name=channel][value=wechat]").check()
+    assert not f.locator("[data-testid=sandbox]").is_visible()  # issue 19.6: WeChat Pay is real here
+    f.locator("#confirm-pay").click()
+    reason = f.locator("[data-testid=fail-reason]")
+    reason.wait_for()
+    shot(page, f"channel-wechat-refused-{name}")
+    want = "微信支付暂不可用,请选择其他方式" if lang == "zh-CN" else "WeChat Pay is unavailable, choose another method"
+    assert reason.inner_text() == want
+    (first,) = _pay_events(page)
+    assert first["result"]["code"] == 2  # the seed's failed pay, at once
+    pay = _sandbox_pays_next(page, f, 2)
+    tries = w.attempts(pay["orderId"])
+    assert [(p.provider, p.state) for p in tries] == [("wechatpay", "CLOSED"), ("sandbox", "SUCCESS")]
+    assert tries[0].outcome == "FAIL"
+
+
+def test_alipay_opens_in_the_top_window_and_the_cashier_reopens_on_return(
+        demo_factory: Any, live_factory: Any, tmp_path: Path, combo: Any) -> None:
+    page, lang, name = combo
+    w = _world(demo_factory, live_factory, tmp_path)
+    f = _to_cashier(page, w, lang)
+    f.locator("input[name=channel][value=alipay]").check()
+    f.locator("#confirm-pay").click()
+    page.wait_for_url(lambda u: u.startswith(w.ali.base_url + "/"))  # the top window, not the frame
+    page.locator("#ali-pay").wait_for()
+    shot(page, f"channel-alipay-top-{name}")
+    page.locator("#ali-pay").click()
+    page.wait_for_url(lambda u: u.startswith(w.demo.shop + "/"))
+    f = page.frame_locator(OVERLAY)
+    (pay,) = _pay_events(page)
+    assert pay["status"] == "success" and pay["result"]["code"] == 0
+    ((provider, state),) = [(p.provider, p.state) for p in w.attempts(pay["orderId"])]
+    assert (provider, state) == ("alipay", "SUCCESS")
+
+
+def test_an_alipay_page_that_cannot_be_reached_shows_our_message(
+        demo_factory: Any, live_factory: Any, tmp_path: Path, dead_port: str, combo: Any) -> None:
+    page, lang, name = combo
+    w = _world(demo_factory, live_factory, tmp_path, alipay=dead_port + "/gateway.do")
+    f = _to_cashier(page, w, lang)
+    shop = page.url
+    f.locator("input[name=channel][value=alipay]").check()
+    f.locator("#confirm-pay").click()
+    reason = f.locator("[data-testid=fail-reason]")
+    reason.wait_for()
+    shot(page, f"channel-alipay-unreachable-{name}")
+    want = ("支付宝页面无法打开,请选择其他方式" if lang == "zh-CN"
+            else "The Alipay page cannot be reached, choose another method")
+    assert reason.inner_text() == want and page.url == shop
+    pay = _sandbox_pays_next(page, f, 1)
+    tries = w.attempts(pay["orderId"])
+    assert [(p.provider, p.state) for p in tries] == [("alipay", "CLOSED"), ("sandbox", "SUCCESS")]
