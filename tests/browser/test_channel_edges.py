@@ -106,7 +106,6 @@ def _pay_events(page: Any, count: int = 1) -> list[dict[str, Any]]:
 def _sandbox_pays_next(page: Any, f: Any, count: int) -> dict[str, Any]:
     """Another channel at once: the sandbox (douyin) with its success scenario, through 重新支付."""
     f.locator("input[name=channel][value=douyin]").check()
-    assert f.locator("[data-testid=sandbox]").is_visible()  # the sandbox is this attempt's channel
     f.locator("[data-testid=scenario]").select_option("success")
     f.locator("[data-testid=pay-again]").click()
     pays = _pay_events(page, count)
@@ -119,9 +118,7 @@ def test_a_refused_wechat_gateway_fails_at_once_and_another_channel_pays(
     page, lang, name = combo
     w = _world(demo_factory, live_factory, tmp_path, wechat=dead_port)
     f = _to_cashier(page, w, lang)
-    assert f.locator("[data-testid=sandbox]").is_visible()  # douyin, the sandbox, is picked first
     f.locator("input[name=channel][value=wechat]").check()
-    assert not f.locator("[data-testid=sandbox]").is_visible()  # issue 19.6: WeChat Pay is real here
     f.locator("#confirm-pay").click()
     reason = f.locator("[data-testid=fail-reason]")
     reason.wait_for()
@@ -172,3 +169,27 @@ def test_an_alipay_page_that_cannot_be_reached_shows_our_message(
     pay = _sandbox_pays_next(page, f, 1)
     tries = w.attempts(pay["orderId"])
     assert [(p.provider, p.state) for p in tries] == [("alipay", "CLOSED"), ("sandbox", "SUCCESS")]
+
+
+@pytest.mark.parametrize(("viewport", "lang"), [("phone", "zh-CN"), ("desktop", "en")])
+def test_the_sandbox_badge_follows_the_channel(demo_factory: Any, live_factory: Any, tmp_path: Path, browser: Any,
+                                               viewport: str, lang: str) -> None:
+    """Issue 19.6: the 沙盒 badge shows for the sandbox's channel only, not while a real channel is picked or paid."""
+    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
+    page = ctx.new_page()
+    page.set_default_timeout(15000)
+    try:
+        w = _world(demo_factory, live_factory, tmp_path)
+        f = _to_cashier(page, w, lang)
+        badge = f.locator("[data-testid=sandbox]")
+        assert badge.is_visible()  # douyin, the sandbox, is picked first
+        f.locator("input[name=channel][value=wechat]").check()
+        shot(page, f"sandbox-badge-wechat-{viewport}-{lang}")
+        assert not badge.is_visible()  # WeChat Pay is a real channel here
+        f.locator("#confirm-pay").click()
+        f.locator("[data-testid=pay-qr]").wait_for()
+        assert not badge.is_visible()  # ... while its QR is being paid
+        f.locator("input[name=channel][value=douyin]").check()
+        assert badge.is_visible()
+    finally:
+        ctx.close()

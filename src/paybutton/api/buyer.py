@@ -115,8 +115,10 @@ async def place_order(body: PlaceOrderBody, buyer: BuyerDep, ctx: CtxDep, reques
 
 @router.get("/unpaid-order", summary="The buyer's unpaid order of a good, to continue paying it")
 async def unpaid_order(goods_id: Annotated[str, Query(min_length=1, max_length=64)], buyer: BuyerDep,
-                       ctx: CtxDep) -> dict[str, Any]:
-    """`{"order": …}`: the buyer's newest order of the good that can still be paid, or null (order/resume.py)."""
+                       ctx: CtxDep, response: Response) -> dict[str, Any]:
+    """`{"order": …}`: the buyer's newest order of the good that can still be paid, or null (order/resume.py).
+    Never cached: the browser's back would otherwise answer with the copy from before the order was placed."""
+    response.headers["Cache-Control"] = "no-store"
     return {"order": await resume.unpaid_for_goods(ctx, buyer.app_id, buyer.open_id, goods_id)}
 
 

@@ -259,7 +259,11 @@
       var m = mk.body((info.currentPrice || 0) * qty);
       if (m) body.marketing = m;
       placeOnce(body, tapKey(), 2).then(function (o) {
-        go('/pages/cashier', {app_id: B.appId, order: o.order_id, lang: B.lang, ret: B.ret});
+        var next = function () { go('/pages/cashier', {app_id: B.appId, order: o.order_id, lang: B.lang, ret: B.ret}); };
+        // a new order replaces the buyer's kept one: it is closed and its stock goes back (order/resume.py)
+        if (unpaid && unpaid.order_id !== o.order_id) {
+          api('POST', '/api/buyer/v1/orders/' + encodeURIComponent(unpaid.order_id) + '/close').then(next, next);
+        } else next();
       }, function (e) {
         busyBtn($('pay-now'), false);
         if (mk.refused(e)) return;
@@ -269,8 +273,33 @@
           {name: 'error', detail: er}], false);
       });
     };
+    // the buyer's unpaid order of this good (back from the cashier): continue paying it, the seed's continue-pay
+    var unpaid = null;
+    function offerResume() {
+      if (!B.goodsId) return;
+      api('GET', '/api/buyer/v1/unpaid-order?goods_id=' + encodeURIComponent(B.goodsId)).then(function (r) {
+        var o = r && r.order;
+        if (!o) return;
+        unpaid = o;
+        $('resume-text').textContent = en
+          ? 'You have an unpaid order for this item (' + yuan(o.payable) + ', ' + o.quantity + ' × ' + o.goods.name + '). ' +
+            'Continue paying it, or pay now to close it and place a new one.'
+          : '你有一笔该商品的未支付订单(' + yuan(o.payable) + ',' + o.goods.name + ' × ' + o.quantity + '),可继续支付;' +
+            '立即支付将关闭它并重新下单';
+        $('resume-pay').textContent = en ? 'Continue paying' : '继续支付';
+        $('resume-pay').onclick = function () {
+          go('/pages/cashier', {app_id: B.appId, order: o.order_id, lang: B.lang, ret: B.ret});
+        };
+        $('resume').hidden = false;
+      }, function () { /* no offer: a new order as before */ });
+    }
+    // the browser's back from the cashier (redirect mode) may restore this page as it was left: ask again
+    window.addEventListener('pageshow', function (e) {
+      if (e.persisted && S) { busyBtn($('pay-now'), false); offerResume(); }
+    });
     getState().then(function (st) {
       S = st;
+      offerResume();
       if (B.goodsType === 1) {
         return api('GET', '/api/buyer/v1/goods/' + encodeURIComponent(B.goodsId) + '?app_id=' + encodeURIComponent(B.appId))
           .then(function (g) {
@@ -310,7 +339,9 @@
         // the channel could not be reached (nothing was sent, nothing charged): the other channels work at once
         if (r.channelUnavailable) { failed(unavailable(r.channelUnavailable), evs); return; }
         if (r.result.code !== 0 && r.result.code !== 3 && r.result.code !== 4) { failed(r.errMsg || reason(r.result.code), evs); return; }
-        msg(r.result.code === 0 ? (en ? 'Paid' : '支付成功') : (r.errMsg || (en ? 'Not paid' : '未完成支付')));
+        msg(r.result.code === 0 ? (en ? 'Paid' : '支付成功') : r.result.code === 4
+          ? (en ? 'Payment cancelled. Your order is kept; tap again to continue paying.' : '已取消支付,订单已为你保留,再次点击可继续支付')
+          : (r.errMsg || (en ? 'Not paid' : '未完成支付')));
         clearInterval(timer);
         setTimeout(function () { emit(evs, true); }, 300);
       }, function (e) {

@@ -15,12 +15,15 @@
       loading: 'Loading…'},
     // what a tap that cannot go on tells the buyer (a toast); {t} is the sale's start
     zhT: {upcoming: '{t} 开抢,敬请期待', ended: '活动已结束', sold_out: '已售罄', off_shelf: '商品已下架', 21510: '下单前的登录没有完成,请重试',
-      21513: '商品信息加载中,请稍候', 21514: '商品信息加载失败,请稍后再试', 21515: '商家暂不支持支付', 0: '暂时无法继续支付,请稍后再试',
+      21513: '商品信息加载中,请稍候', 21514: '商品信息加载失败,请稍后再试', 21515: '商家暂不支持支付', 0: '暂时无法继续支付,请稍后再试', kept3: '已关闭收银台,订单未支付,已为你保留,再次点击可继续支付',
+      kept4: '已取消支付,订单已为你保留,再次点击可继续支付',
       1: '暂时无法申请退款,请稍后再试', 2: '暂时无法查看退款详情,请稍后再试'},
     enT: {upcoming: 'On sale from {t}', ended: 'This sale has ended', sold_out: 'Sold out', off_shelf: 'This item is no longer sold',
       21510: 'Sign-in before ordering did not complete. Please try again.', 21513: 'Loading the item, one moment…',
       21514: 'The item could not be loaded. Please try again later.', 21515: 'This merchant cannot take payments yet',
-      0: 'Paying is not possible right now. Please try again later.', 1: 'A refund cannot be applied for right now. Please try again later.',
+      0: 'Paying is not possible right now. Please try again later.',
+      kept3: 'Cashier closed: not paid. Your order is kept; tap again to continue paying.',
+      kept4: 'Payment cancelled. Your order is kept; tap again to continue paying.', 1: 'A refund cannot be applied for right now. Please try again later.',
       2: 'The refund cannot be shown right now. Please try again later.'},
     // the voucher card's errors, by errNo
     zhE: {21522: '缺少订单号,无法显示券码', 21528: '券码加载失败,请稍后再试', 21529: '无法查看该订单的券码:订单不存在,或不属于当前账号'},
@@ -147,6 +150,11 @@
     _fire(name, detail) { return this._hook(name)({type: name, detail, currentTarget: this, target: this}); }
     _ask(name, detail) { return new Promise(res => res(this._fire(name, detail))); }
     _emit(name, detail) {
+      // the buyer closed or cancelled the cashier: say that the order is kept (the next tap offers it again)
+      const code = name === 'pay' && detail && detail.result ? detail.result.code : -1;
+      if ((code === 3 || code === 4) && D.querySelector('.pb-toast')?.textContent !== TEXT[this._lang + 'T']['kept' + code]) {
+        this._toast('kept' + code);
+      }
       if (this._hook(name)) { try { this._fire(name, detail); } catch (e) { setTimeout(() => { throw e; }); } }
       this.dispatchEvent(new CustomEvent(name, {detail}));
     }
