@@ -193,3 +193,27 @@ def test_the_sandbox_badge_follows_the_channel(demo_factory: Any, live_factory: 
         assert badge.is_visible()
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize(("viewport", "lang"), [("phone", "en"), ("desktop", "zh-CN")])
+def test_cancel_with_a_real_channel_picked_does_not_start_it(demo_factory: Any, live_factory: Any, tmp_path: Path,
+                                                             browser: Any, viewport: str, lang: str) -> None:
+    """Issue 18.3: 取消支付 says what happened (the order is kept) and never opens a payment at the channel."""
+    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
+    page = ctx.new_page()
+    page.set_default_timeout(15000)
+    try:
+        w = _world(demo_factory, live_factory, tmp_path)
+        f = _to_cashier(page, w, lang)
+        f.locator("input[name=channel][value=wechat]").check()
+        f.locator("[data-testid=cancel-pay]").click()
+        (pay,) = _pay_events(page)
+        assert pay["result"]["code"] == 4
+        toast = page.locator(".pb-toast")
+        toast.wait_for()
+        shot(page, f"cancel-real-channel-{viewport}-{lang}")
+        assert toast.inner_text() == ("已取消支付,订单已为你保留,再次点击可继续支付" if lang == "zh-CN"
+                                      else "Payment cancelled. Your order is kept; tap again to continue paying.")
+        assert w.wx.trades == {} and w.attempts(pay["orderId"]) == []
+    finally:
+        ctx.close()

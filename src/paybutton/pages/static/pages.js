@@ -470,7 +470,18 @@
       emit(order ? [{name: 'pay', detail: {status: 'success', orderId: order.order_id, outOrderNo: order.out_order_no || '',
         result: {code: 3, orderId: order.order_id}}}] : [], true);
     };
-    $('cancel-pay').onclick = function () { pay('cancel'); };
+    $('cancel-pay').onclick = function () {
+      var ch = document.querySelector('input[name=channel]:checked');
+      if (!ch || (B.realChannels || []).indexOf(ch.value) < 0) { pay('cancel'); return; }  // the sandbox's cancel
+      // a real channel: cancelling must not start it; the seed's `pay` with code 4, the order kept
+      if (busy || !order) return;
+      busy = true; clearInterval(timer);
+      msg(en ? 'Payment cancelled. Your order is kept; tap again to continue paying.' : '已取消支付,订单已为你保留,再次点击可继续支付');
+      setTimeout(function () {
+        emit([{name: 'pay', detail: {status: 'success', orderId: order.order_id, outOrderNo: order.out_order_no || '',
+          result: {code: 4, orderId: order.order_id}}}], true);
+      }, 300);
+    };
     getState().then(function (st) {
       S = st;
       return api('POST', '/api/buyer/v1/orders/' + encodeURIComponent(B.order) + '/cashier');
