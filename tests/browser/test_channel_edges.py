@@ -55,11 +55,12 @@ def dead_port() -> Iterator[str]:
     s.close()
 
 
-def _world(demo_factory: Any, live_factory: Any, tmp_path: Path, **gateways: str) -> World:
+def _world(demo_factory: Any, live_factory: Any, tmp_path: Path, settings: dict[str, Any] | None = None,
+           **gateways: str) -> World:
     wx, ali = FakeWechat(), FakeAlipay()
     wx.base_url = live_factory(wx.app()).url
     ali.base_url = live_factory(ali.app()).url
-    demo: Demo = demo_factory(run_workers=True)
+    demo: Demo = demo_factory(run_workers=True, **(settings or {}))
     db = tmp_path / "demo.db"
 
     async def configure(conn: Any) -> None:
@@ -215,5 +216,37 @@ def test_cancel_with_a_real_channel_picked_does_not_start_it(demo_factory: Any, 
         assert toast.inner_text() == ("已取消支付,订单已为你保留,再次点击可继续支付" if lang == "zh-CN"
                                       else "Payment cancelled. Your order is kept; tap again to continue paying.")
         assert w.wx.trades == {} and w.attempts(pay["orderId"]) == []
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize(("viewport", "lang"), [("phone", "en"), ("desktop", "zh-CN")])
+def test_pay_again_after_a_lost_answer_closes_the_old_trade_first(demo_factory: Any, live_factory: Any,
+                                                                  tmp_path: Path, browser: Any, viewport: str,
+                                                                  lang: str) -> None:
+    """Issue 18.1: WeChat Pay's answer comes after the (1 s) timeout: the cashier says the result is not confirmed;
+    重新支付 with the sandbox asks WeChat Pay, closes the unpaid trade there, then pays: never stuck, one charge."""
+    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
+    page = ctx.new_page()
+    page.set_default_timeout(15000)
+    try:
+        w = _world(demo_factory, live_factory, tmp_path, settings={"wechatpay_timeout_seconds": 1.0})
+        w.wx.mode, w.wx.delay = "timeout", 2.5
+        f = _to_cashier(page, w, lang)
+        f.locator("input[name=channel][value=wechat]").check()
+        f.locator("#confirm-pay").click()
+        reason = f.locator("[data-testid=fail-reason]")
+        reason.wait_for()
+        shot(page, f"channel-wechat-lost-answer-{viewport}-{lang}")
+        want = ("支付结果暂未确认。重新支付会先向渠道确认并关闭原支付,不会重复扣款" if lang == "zh-CN" else
+                "The channel has not confirmed the payment yet. Paying again checks with it first: you are never "
+                "charged twice.")
+        assert reason.inner_text() == want
+        w.wx.mode = "ok"
+        (otn,) = list(w.wx.trades)
+        pay = _sandbox_pays_next(page, f, 1)
+        tries = w.attempts(pay["orderId"])
+        assert [(p.provider, p.state) for p in tries] == [("wechatpay", "CLOSED"), ("sandbox", "SUCCESS")]
+        assert tries[0].payment_id == otn and w.wx.trades[otn]["state"] == "CLOSED"
     finally:
         ctx.close()

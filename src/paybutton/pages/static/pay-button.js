@@ -319,12 +319,12 @@
       let url = server + '/pages/' + page + '?app_id=' + U(this._appId) + '&lang=' + (this._lang === 'en' ? 'en' : 'zh-CN');
       Object.keys(params).forEach(k => { url += '&' + k + '=' + U(params[k]); });
       state.key = this._key;
-      state.back = location.href.split('#')[0];  // where a channel's page comes back to (the cashier's return_to)
       try { state.theme = a && typeof a.getThemeConfig === 'function' ? a.getThemeConfig() : null; } catch (e) { state.theme = null; }
       if ((this._v('display') || DS.display) === 'redirect') {
         location.href = url + '&ret=' + U(location.href.split('#')[0]) + '#pb=' + enc(state);
         return;
       }
+      state.back = location.href.split('#')[0];  // where a channel's page comes back to (the cashier's return_to)
       // the sheet: a modal dialog named after its page; a skeleton shows until the page paints over it
       const P = TEXT[this._lang + 'P'], name = P[page] || page;
       const wrap = mk('div', 'position:fixed;inset:0;z-index:2147483000;background:rgba(0,0,0,.45);display:flex;align-items:flex-end;justify-content:center');
