@@ -250,3 +250,31 @@ def test_pay_again_after_a_lost_answer_closes_the_old_trade_first(demo_factory: 
         assert tries[0].payment_id == otn and w.wx.trades[otn]["state"] == "CLOSED"
     finally:
         ctx.close()
+
+
+IPHONE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+             "Version/17.0 Mobile/15E148 Safari/604.1")
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_wechat_h5_opens_in_the_top_window_from_the_overlay(demo_factory: Any, live_factory: Any, tmp_path: Path,
+                                                            browser: Any, lang: str) -> None:
+    """Issue 18.2 on a phone: WeChat H5's page (its app link would not fire from a frame) opens in the top window
+    and comes back to the shop page, where the cashier reopens and ends with the seed's code 0."""
+    ctx = browser.new_context(viewport=PHONE, user_agent=IPHONE_UA, locale=lang)
+    page = ctx.new_page()
+    page.set_default_timeout(15000)
+    try:
+        w = _world(demo_factory, live_factory, tmp_path)
+        f = _to_cashier(page, w, lang)
+        f.locator("input[name=channel][value=wechat]").check()
+        f.locator("#confirm-pay").click()
+        page.wait_for_url(lambda u: u.startswith(w.wx.base_url + "/_fake/h5"))  # the top window
+        shot(page, f"channel-wechat-h5-top-phone-{lang}")
+        page.locator("#wx-pay").click()
+        page.wait_for_url(lambda u: u.startswith(w.demo.shop + "/"))
+        (pay,) = _pay_events(page)
+        assert pay["result"]["code"] == 0
+        assert [(p.provider, p.state) for p in w.attempts(pay["orderId"])] == [("wechatpay", "SUCCESS")]
+    finally:
+        ctx.close()
