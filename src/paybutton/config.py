@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # pre_create_refund, called while the buyer waits for the refund-apply answer (then the outbox retries).
     pre_refund_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
     callback_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # How long one call to a real channel's API may take (prepay, query, close, refund) before its answer counts as
+    # lost (the attempt is then UNKNOWN and the reconciler asks again). A refused connection fails at once.
+    wechatpay_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    alipay_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     # Orders placed at once per process; more wait their turn in arrival order (fair latency under load). The
     # stock batches grow with it: 64 measured best on the 2-core bench (16: hot 764 orders/s, 64: 883).
     order_concurrency: int = Field(default=64, ge=1, le=1024)

@@ -133,12 +133,18 @@ class Ctx:
             return stale  # the refresh runs on; this request does not wait for it
         return await asyncio.shield(fut)
 
+    @property
+    def channel_timeouts(self) -> dict[str, float]:
+        """Seconds one API call to a real channel may take, by channel (Settings.*_timeout_seconds)."""
+        return {"wechat": self.settings.wechatpay_timeout_seconds, "alipay": self.settings.alipay_timeout_seconds}
+
     def cashier_for(self, app: AppRow, channel: str) -> Cashier:
         """The Cashier that takes `channel` ("douyin", "wechat", ...) for this app. Every pay asks here, and the
         attempt records the answer's `name` as its provider: the app's WeChat Pay or Alipay cashier when its
         pay_config has that channel (refund notifies go to settings.public_url), else the process's cashier
         (the sandbox)."""
-        return registry.cashier_for_app(app, channel, self.cashier, notify_base=self.settings.public_url)
+        return registry.cashier_for_app(app, channel, self.cashier, notify_base=self.settings.public_url,
+                                        timeouts=self.channel_timeouts)
 
     async def app_in(self, conn: AsyncConnection, app_id: str) -> AppRow:
         """The app row inside a transaction: from the cache, else read through the caller's connection (another
@@ -155,7 +161,8 @@ class Ctx:
         process's cashier answers to its own name; anything else is NOTIFY_PROVIDER_UNKNOWN (404)."""
         channel = registry.CHANNEL_OF.get(provider)
         if channel is not None and registry.configured(app, channel):
-            return registry.cashier_by_provider(app, provider, self.cashier, notify_base=self.settings.public_url)
+            return registry.cashier_by_provider(app, provider, self.cashier, notify_base=self.settings.public_url,
+                                                timeouts=self.channel_timeouts)
         if provider == self.cashier.name:
             return self.cashier
         raise TradeError("NOTIFY_PROVIDER_UNKNOWN", provider)

@@ -108,8 +108,6 @@ async def test_a_lost_channel_answer_is_settled_by_the_reconciler(trade: TradeWo
     assert first.status_code == 409 and first.json()["error"] == "PAYMENT_PENDING", first.text
     (a,) = await attempts(trade, oid)
     assert a.state == "UNKNOWN" and a.next_check_at == trade.clock.now_ms() + 5000 and a.provider == "hmacpay"
-    again = await pay(trade, "lost", oid)  # the buyer taps again: the same attempt, no second charge
-    assert again.status_code == 409 and again.json()["detail"] == {"paymentId": a.payment_id}
     assert ch.charge_calls == 1
     assert await reconcile.reconcile_due(trade.tctx) == 0  # not due yet
     trade.clock.advance(5)
@@ -120,6 +118,26 @@ async def test_a_lost_channel_answer_is_settled_by_the_reconciler(trade: TradeWo
     await trade.drive()
     assert [n.msg["order_id"] for n in trade.merchant.of_type("payment")] == [oid]
     assert trade.merchant.of_type("payment")[0].signature_ok
+
+
+async def test_paying_again_after_a_lost_answer_asks_the_channel_first(trade: TradeWorld) -> None:
+    """Issue 18.1 (order/repay.py): the buyer taps again; the channel is asked now, says paid, and the answer is the
+    seed's code 0 for that attempt: no second charge, no new attempt, nothing left for the reconciler."""
+    ch = HmacChannel()
+    use(trade, ch)
+    await trade.add_goods("g")
+    oid = await place(trade, "lost2")
+    ch.lost_answer = True  # the money moves, the answer never comes back
+    first = await pay(trade, "lost2", oid)
+    assert first.status_code == 409 and first.json()["error"] == "PAYMENT_PENDING", first.text
+    (a,) = await attempts(trade, oid)
+    again = await pay(trade, "lost2", oid)
+    assert again.status_code == 200 and again.json()["result"]["code"] == 0, again.text
+    assert again.json()["paymentId"] == a.payment_id and ch.charge_calls == 1
+    (a,) = await attempts(trade, oid)
+    assert a.state == "SUCCESS" and (await order_row(trade, oid)).status == "SUCCESS"
+    trade.clock.advance(5)
+    assert await reconcile.reconcile_due(trade.tctx) == 0
 
 
 async def test_a_pending_attempt_is_settled_once_by_a_verified_notify(trade: TradeWorld) -> None:

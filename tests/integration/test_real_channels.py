@@ -167,3 +167,86 @@ async def test_alipay_page_pay_redirect_notify_and_refund(real: Any) -> None:
 
 async def _status(trade: TradeWorld, rid: str) -> bool:
     return bool((await trade.refund(rid)).status == "SUCCESS")
+
+
+def _dead_gateway() -> tuple[Any, str]:
+    """A port bound but not listening: every connection to it is refused (nothing is ever sent)."""
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    return s, f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+async def _point_wechat_at(trade: TradeWorld, wx: FakeWechat, gateway: str) -> None:
+    async with trade.db.tx() as conn:
+        await app_service.set_pay_channel(conn, trade.clock, trade.app_id, "wechat",
+                                          {**wx.merchant_config(), "gateway": gateway})
+    trade.server.app.state.ctx.apps.forget(trade.app_id)
+    trade.tctx.apps.forget(trade.app_id)
+
+
+async def test_a_refused_connection_fails_at_once_and_the_sandbox_pays_next(real: Any) -> None:
+    """Issue 18.1: nothing reached WeChat Pay, so nothing can have been charged: a definite failure, not UNKNOWN."""
+    trade, wx, _ = real
+    sock, dead = _dead_gateway()
+    try:
+        await _point_wechat_at(trade, wx, dead)
+        oid = await place(trade, "r1")
+        r = await pay(trade, "r1", oid, "wechat")
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["errNo"] == 10000 and body["result"]["code"] == 2 and body["channelUnavailable"] == "wechat"
+        p = await attempt(trade, oid)
+        assert p.state == "CLOSED" and p.outcome == "FAIL"
+        r = await trade.http.post(f"{trade.url}{BUYER}/orders/{oid}/pay", headers=trade.auth("r1"),
+                                  json={"channel": "douyin", "scenario": "success"})
+        assert r.status_code == 200 and r.json()["result"]["code"] == 0, r.text
+        assert (await order(trade, "r1", oid))["status"] == "SUCCESS"
+    finally:
+        sock.close()
+
+
+async def test_the_wechat_timeout_is_a_setting(real: Any) -> None:
+    """Issue 19.9: Settings.wechatpay_timeout_seconds (it was a fixed 10 s): a 1 s setting gives up after ~1 s."""
+    trade, wx, _ = real
+    trade.server.app.state.ctx.settings.wechatpay_timeout_seconds = 1.0
+    oid = await place(trade, "t0")
+    wx.mode, wx.delay = "timeout", 4.0
+    t0 = asyncio.get_running_loop().time()
+    r = await pay(trade, "t0", oid, "wechat")
+    took = asyncio.get_running_loop().time() - t0
+    wx.mode = "ok"
+    assert r.status_code == 409 and r.json()["error"] == "PAYMENT_PENDING", r.text
+    assert took < 3.5, took
+
+
+@pytest.mark.parametrize("paid_meanwhile", [False, True])
+async def test_pay_again_after_a_lost_answer_asks_closes_then_pays(real: Any, paid_meanwhile: bool) -> None:
+    """Issue 18.1: a timeout after sending is unknown; paying again asks WeChat Pay now, closes the unpaid trade
+    there and then opens the new attempt (or, paid meanwhile, answers paid: never a second charge)."""
+    trade, wx, _ = real
+    trade.server.app.state.ctx.settings.wechatpay_timeout_seconds = 1.0
+    oid = await place(trade, "t1")
+    wx.mode, wx.delay = "timeout", 2.0
+    r = await pay(trade, "t1", oid, "wechat")
+    assert r.status_code == 409, r.text
+    wx.mode = "ok"
+    old = await attempt(trade, oid)
+    assert old.state == "UNKNOWN" and wx.trades[old.payment_id]["state"] == "NOTPAY"
+    if paid_meanwhile:
+        await wx.pay(old.payment_id, notify=False)
+    r = await trade.http.post(f"{trade.url}{BUYER}/orders/{oid}/pay", headers=trade.auth("t1"),
+                              json={"channel": "douyin", "scenario": "success"})
+    assert r.status_code == 200 and r.json()["result"]["code"] == 0, r.text
+    async with trade.db.engine.connect() as conn:
+        rows = (await conn.execute(select(payments).where(payments.c.order_id == oid)
+                                   .order_by(payments.c.created_at))).all()
+    first = next(p for p in rows if p.payment_id == old.payment_id)
+    if paid_meanwhile:
+        assert len(rows) == 1 and first.state == "SUCCESS" and wx.trades[old.payment_id]["state"] == "SUCCESS"
+    else:
+        assert first.state == "CLOSED" and wx.trades[old.payment_id]["state"] == "CLOSED"
+        assert [p.state for p in rows if p.payment_id != old.payment_id] == ["SUCCESS"]
+        assert any(m == "POST" and path.endswith(f"/{old.payment_id}/close") for m, path, _ in wx.requests)
+    assert (await order(trade, "t1", oid))["status"] == "SUCCESS"

@@ -23,7 +23,7 @@ from paybutton.goods import service as goods_service
 from paybutton.inputs import NAME_PATTERN, PATH_ID_PATTERN
 from paybutton.kernel import order_keys
 from paybutton.kernel.auth import Buyer, BuyerDep
-from paybutton.order import paying, views
+from paybutton.order import paying, repay, resume, views
 from paybutton.order import placing as orders
 
 router = APIRouter(prefix="/api/buyer/v1", tags=["buyer"])
@@ -58,6 +58,10 @@ class PayBody(BaseModel):
     scenario: StrictStr | None = Field(
         default=None, description="sandbox only: success, fail, timeout, user_closed, cancel, open_failed, app_missing"
     )
+    return_to: StrictStr | None = Field(
+        default=None, max_length=2048,
+        description="the page a channel's page (Alipay, WeChat H5) returns to: one on the app's allowed origins "
+                    "(the overlay's host page); default: the hosted cashier")
 
 
 @router.get("/apps/{app_id}", summary="The merchant's public face: name and payment capability")
@@ -120,6 +124,20 @@ async def place_order(body: PlaceOrderBody, buyer: BuyerDep, ctx: CtxDep, reques
                     media_type="application/json")
 
 
+@router.get("/unpaid-order", summary="The buyer's unpaid order of a good, to continue paying it")
+async def unpaid_order(goods_id: Annotated[str, Query(min_length=1, max_length=64)], buyer: BuyerDep,
+                       ctx: CtxDep, response: Response) -> dict[str, Any]:
+    """`{"order": …}`: the buyer's newest order of the good that can still be paid, or null (order/resume.py).
+    Never cached: the browser's back would otherwise answer with the copy from before the order was placed."""
+    response.headers["Cache-Control"] = "no-store"
+    return {"order": await resume.unpaid_for_goods(ctx, buyer.app_id, buyer.open_id, goods_id)}
+
+
+@router.post("/orders/{order_ref}/close", summary="Close the buyer's own unpaid order (its stock goes back)")
+async def close_order(order_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
+    return await resume.buyer_close(ctx, buyer.app_id, buyer.open_id, order_ref)
+
+
 @router.get("/orders/{order_ref}", summary="One of the buyer's orders, by order id or out_order_no")
 async def get_order(order_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
     return await views.get_buyer_order(ctx, buyer.app_id, buyer.open_id, order_ref)
@@ -133,10 +151,12 @@ async def open_cashier(order_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[
 @router.post("/orders/{order_ref}/pay", summary="Pay through the cashier; answers the seed's `pay` detail")
 async def pay(order_ref: PathId, body: PayBody, buyer: BuyerDep, ctx: CtxDep, request: Request) -> dict[str, Any]:
     """One payment attempt per order at a time: a pay while one is live answers with it (paymentId), PENDING with
-    the channel's action (a QR or a redirect), or PAYMENT_PENDING while its result is being confirmed."""
+    the channel's action (a QR or a redirect), or PAYMENT_PENDING while it is in flight. An attempt whose answer
+    was lost, or a pending one on another channel, is first asked about and closed at its channel (order/repay.py).
+    A channel that cannot be reached fails at once (errNo 10000 and channelUnavailable: the channel)."""
     ua = request.headers.get("user-agent", "")
     phone = any(k in ua for k in ("Mobile", "Android", "iPhone"))
-    return await paying.pay(ctx, buyer.app_id, buyer.open_id, order_ref, channel=body.channel,
-                            scenario=body.scenario, client="phone" if phone else "desktop",
-                            client_ip=request.client.host if request.client else "127.0.0.1",
-                            base_url=str(request.base_url))
+    return await repay.pay(ctx, buyer.app_id, buyer.open_id, order_ref, channel=body.channel,
+                           scenario=body.scenario, client="phone" if phone else "desktop",
+                           client_ip=request.client.host if request.client else "127.0.0.1",
+                           base_url=str(request.base_url), return_to=body.return_to or "")

@@ -77,6 +77,9 @@ class ChargeResult:
     channel_pay_id: str | None = None
     message: str = ""
     action: PayAction | None = None  # with PENDING
+    # with FAIL: the channel could not be reached at all (nothing was sent, nothing charged); the cashier tells the
+    # buyer to choose another channel
+    unavailable: bool = False
 
 
 class TradeState(StrEnum):

@@ -18,6 +18,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Literal
 from urllib.parse import quote
 
+import requests
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from wechatpayv3 import WeChatPay, WeChatPayType
 
 from paybutton.cashier.base import (
@@ -45,6 +47,21 @@ _HEADERS = ("Wechatpay-Signature", "Wechatpay-Timestamp", "Wechatpay-Nonce", "We
 
 class ChannelDown(Exception):
     """No usable answer: a timeout, a connection error, a 5xx or an answer whose signature does not verify."""
+
+
+class ChannelUnreachable(ChannelDown):
+    """No connection was made (refused, no route, DNS, connect timeout): the request never left, so WeChat Pay has
+    no trade for it and nothing can have been charged. A definite failure, unlike a timeout after sending."""
+
+
+def nothing_sent(e: BaseException) -> bool:
+    """True when `requests` failed before a byte of the request was sent (connecting), not after."""
+    if isinstance(e, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(e, requests.exceptions.ConnectionError):
+        reason = getattr(e.args[0], "reason", e.args[0]) if e.args else None
+        return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
+    return False
 
 
 def rfc3339(ms: int) -> str:
@@ -76,7 +93,8 @@ class WechatPayCashier:
         try:
             code, text = await asyncio.wait_for(asyncio.to_thread(fn, **kwargs), self._timeout + 1)
         except Exception as e:  # requests' timeouts and connection errors, the SDK's failed verification, ...
-            raise ChannelDown(f"{type(e).__name__}: {str(e)[:200]}") from None
+            kind = ChannelUnreachable if nothing_sent(e) else ChannelDown
+            raise kind(f"{type(e).__name__}: {str(e)[:200]}") from None
         if code >= 500:
             raise ChannelDown(f"HTTP {code}")
         if isinstance(text, bytes):
@@ -104,6 +122,9 @@ class WechatPayCashier:
             return ChargeResult(Outcome.FAIL, message="wechatpay: no notify URL (set the public base URL)")
         try:
             code, body = await self._call(self._pay.pay, **kwargs)
+        except ChannelUnreachable as e:
+            log.warning("wechatpay prepay %s: unreachable (%s); failed, nothing sent", req.out_trade_no, e)
+            return ChargeResult(Outcome.FAIL, message=f"WeChat Pay cannot be reached: {e}", unavailable=True)
         except ChannelDown as e:
             log.warning("wechatpay prepay %s: no answer (%s)", req.out_trade_no, e)
             return ChargeResult(Outcome.UNKNOWN, message="WeChat Pay did not answer; the payment is being checked")

@@ -60,3 +60,9 @@ async def close_order(ctx: Ctx, conn: AsyncConnection, app_id: str, order_id: st
         raise TradeError("ORDER_STATUS_CONFLICT", f"the order is {row.status}")
     if not await end_order(ctx, conn, store.CLOSE, order_id, "CLOSED", notify=False):
         raise TradeError("ORDER_STATUS_CONFLICT", "the order changed meanwhile")
+
+
+async def end_by_buyer(ctx: Ctx, conn: AsyncConnection, order_id: str) -> bool:
+    """The buyer closes an unpaid order (order/resume.py, replaced by a new one): FAIL, stock back, items closed,
+    and the merchant told CANCEL, as on expiry."""
+    return await _end(ctx, conn, store.CLOSE, order_id, "CLOSED_BY_BUYER", notify=True)

@@ -275,7 +275,7 @@ async def _open_attempt(ctx: Ctx, order: dict[str, Any], row: dict[str, Any]) ->
 
 async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: str, scenario: str | None = None,
               client: Literal["desktop", "phone"] = "desktop", client_ip: str = "127.0.0.1",
-              base_url: str = "") -> dict[str, Any]:
+              base_url: str = "", return_to: str = "") -> dict[str, Any]:
     """Pay through an attempt: written first, then the channel (keyed by the attempt id), then the answer written
     by a guarded update. A pay while an attempt is live answers with that attempt, never a second charge."""
     app = await ctx.app(app_id)
@@ -304,7 +304,8 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
     req = ChargeRequest(
         out_trade_no=pid, order_id=order["order_id"], amount=order["payable"],
         description=str(order["goods"]["name"])[:100], channel=channel, scenario=scenario, client=client,
-        client_ip=client_ip, return_url=f"{base}/pages/cashier?app_id={app_id}&order={order['order_id']}&returned=1",
+        client_ip=client_ip,
+        return_url=return_to or f"{base}/pages/cashier?app_id={app_id}&order={order['order_id']}&returned=1",
         notify_url=f"{base}/pay/notify/{cashier.name}/{app_id}", expire_at_ms=order["pay_expire_at"])
     try:
         charge = await cashier.charge(req)
@@ -318,7 +319,10 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
         log.critical("PAYBUTTON_TEST_CRASH_AFTER_CHARGE: exiting after the channel's answer, before writing it")
         os._exit(86)  # the test hook of test_pay_crash.py: a crash between the channel's answer and the write
     p = await _write(ctx, row, charge)
-    return _answer(order, p)
+    answer = _answer(order, p)
+    if charge.unavailable:  # nothing reached the channel: the cashier offers the other channels at once
+        answer["channelUnavailable"] = channel
+    return answer
 
 
 async def _write(ctx: Ctx, row: dict[str, Any], charge: ChargeResult) -> Row[Any]:

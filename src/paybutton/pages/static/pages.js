@@ -296,7 +296,11 @@
       var m = mk.body((info.currentPrice || 0) * qty);
       if (m) body.marketing = m;
       placeOnce(body, tapKey(), 2).then(function (o) {
-        go('/pages/cashier', {app_id: B.appId, order: o.order_id, lang: B.lang, ret: B.ret});
+        var next = function () { go('/pages/cashier', {app_id: B.appId, order: o.order_id, lang: B.lang, ret: B.ret}); };
+        // a new order replaces the buyer's kept one: it is closed and its stock goes back (order/resume.py)
+        if (unpaid && unpaid.order_id !== o.order_id) {
+          api('POST', '/api/buyer/v1/orders/' + encodeURIComponent(unpaid.order_id) + '/close').then(next, next);
+        } else next();
       }, function (e) {
         busyBtn($('pay-now'), false);
         if (mk.refused(e)) return;
@@ -306,8 +310,33 @@
           {name: 'error', detail: er}], false);
       });
     };
+    // the buyer's unpaid order of this good (back from the cashier): continue paying it, the seed's continue-pay
+    var unpaid = null;
+    function offerResume() {
+      if (!B.goodsId) return;
+      api('GET', '/api/buyer/v1/unpaid-order?goods_id=' + encodeURIComponent(B.goodsId)).then(function (r) {
+        var o = r && r.order;
+        if (!o) return;
+        unpaid = o;
+        $('resume-text').textContent = en
+          ? 'You have an unpaid order for this item (' + yuan(o.payable) + ', ' + o.quantity + ' × ' + o.goods.name + '). ' +
+            'Continue paying it, or pay now to close it and place a new one.'
+          : '你有一笔该商品的未支付订单(' + yuan(o.payable) + ',' + o.goods.name + ' × ' + o.quantity + '),可继续支付;' +
+            '立即支付将关闭它并重新下单';
+        $('resume-pay').textContent = en ? 'Continue paying' : '继续支付';
+        $('resume-pay').onclick = function () {
+          go('/pages/cashier', {app_id: B.appId, order: o.order_id, lang: B.lang, ret: B.ret});
+        };
+        $('resume').hidden = false;
+      }, function () { /* no offer: a new order as before */ });
+    }
+    // the browser's back from the cashier (redirect mode) may restore this page as it was left: ask again
+    window.addEventListener('pageshow', function (e) {
+      if (e.persisted && S) { busyBtn($('pay-now'), false); offerResume(); }
+    });
     getState().then(function (st) {
       S = st;
+      offerResume();
       if (B.goodsType === 1) {
         return api('GET', '/api/buyer/v1/goods/' + encodeURIComponent(B.goodsId) + '?app_id=' + encodeURIComponent(B.appId))
           .then(function (g) {
@@ -336,19 +365,43 @@
       var ch = document.querySelector('input[name=channel]:checked');
       var sel = $('scenario');
       var body = {channel: ch ? ch.value : (B.channels[0] || 'douyin'), scenario: scenario || (sel ? sel.value : null)};
+      // overlay: a channel's page opens in the top window and comes back to the host page (pay-button.js resumes)
+      if (overlaid() && S.back) body.return_to = S.back;
       api('POST', '/api/buyer/v1/orders/' + encodeURIComponent(order.order_id) + '/pay', body).then(function (r) {
-        if (r.result && r.result.pending) { channelStep(r.result.action); return; }
+        if (r.result && r.result.pending) { channelStep(r.result.action, body.channel); return; }
         var detail = {status: r.status, orderId: r.orderId, outOrderNo: r.outOrderNo, result: r.result};
         var evs = [{name: 'pay', detail: detail}];
         if (r.errNo) evs.push({name: 'error', detail: {errNo: r.errNo, errMsg: r.errMsg, errLogId: r.errLogId || logId}});
         document.body.setAttribute('data-paid', String(r.result.code));
+        // the channel could not be reached (nothing was sent, nothing charged): the other channels work at once
+        if (r.channelUnavailable) { failed(unavailable(r.channelUnavailable), evs); return; }
         if (r.result.code !== 0 && r.result.code !== 3 && r.result.code !== 4) { failed(r.errMsg || reason(r.result.code), evs); return; }
-        msg(r.result.code === 0 ? (en ? 'Paid' : '支付成功') : (r.errMsg || (en ? 'Not paid' : '未完成支付')));
+        msg(r.result.code === 0 ? (en ? 'Paid' : '支付成功') : r.result.code === 4
+          ? (en ? 'Payment cancelled. Your order is kept; tap again to continue paying.' : '已取消支付,订单已为你保留,再次点击可继续支付')
+          : (r.errMsg || (en ? 'Not paid' : '未完成支付')));
         clearInterval(timer);
         setTimeout(function () { emit(evs, true); }, 300);
       }, function (e) {
         var er = errorEvent(e, E.CONTINUE_PAY_PARAM_INVALID);
-        failed(er.errMsg, [{name: 'error', detail: er}]);
+        // the channel's answer was lost: paying again asks it first and closes the old trade (order/repay.py)
+        failed(e && e.error === 'PAYMENT_PENDING' ? (en ? 'The channel has not confirmed the payment yet. Paying again ' +
+          'checks with it first: you are never charged twice.' : '支付结果暂未确认。重新支付会先向渠道确认并关闭原支付,不会重复扣款')
+          : er.errMsg, [{name: 'error', detail: er}]);
+      });
+    }
+    function channelName(ch) {
+      var i = document.querySelector('input[name=channel][value="' + ch + '"]');
+      return i ? i.parentNode.textContent.trim() : ch;
+    }
+    function unavailable(ch) {
+      return en ? channelName(ch) + ' is unavailable, choose another method' : channelName(ch) + '暂不可用,请选择其他方式';
+    }
+    // a channel's page that the browser cannot reach (refused, no network): our own message, not the browser's
+    function reachable(url) {
+      return new Promise(function (ok) {
+        var t = setTimeout(function () { ok(true); }, 8000);  // slow, not refused: go, the browser shows its progress
+        fetch(url, {mode: 'no-cors', method: 'HEAD', cache: 'no-store', credentials: 'omit'}).then(
+          function () { clearTimeout(t); ok(true); }, function () { clearTimeout(t); ok(false); });
       });
     }
     // ---- a payment that failed, timed out or was refused: the reason, 重新支付 / 关闭. Its events go now (the
@@ -386,11 +439,21 @@
         setTimeout(function () { awaitPaid(oid); }, 1500);
       }, function () { setTimeout(function () { awaitPaid(oid); }, 3000); });
     }
-    function channelStep(action) {
-      if (action.kind === 'redirect') {  // the channel's page; it returns to this cashier with returned=1
-        try { sessionStorage.setItem('pb-cashier-' + order.order_id, JSON.stringify({S: S, href: location.href.split('#')[0]})); } catch (err) { /* private mode */ }
+    function channelStep(action, ch) {
+      if (action.kind === 'redirect') {  // the channel's page, in the top window; it returns here with returned=1
         msg(en ? 'Opening the payment page…' : '正在前往支付…');
-        location.href = action.url;
+        reachable(action.url).then(function (up) {
+          if (!up) {
+            failed(en ? 'The ' + channelName(ch) + ' page cannot be reached, choose another method'
+              : channelName(ch) + '页面无法打开,请选择其他方式', []);
+            return;
+          }
+          // Alipay's and WeChat H5's pages may refuse to be framed and their app links may not fire from a frame:
+          // an overlay asks the host page to go there (pay-button.js), and the channel returns to the host page
+          if (overlaid()) { window.parent.postMessage({pb: 'navigate', url: action.url, order: order.order_id}, S.host); return; }
+          try { sessionStorage.setItem('pb-cashier-' + order.order_id, JSON.stringify({S: S, href: location.href.split('#')[0]})); } catch (err) { /* private mode */ }
+          location.href = action.url;
+        });
         return;
       }
       $('pay-qr').src = '/pages/pay-qr?d=' + encodeURIComponent(action.url);
@@ -400,9 +463,16 @@
       $('pay-step-status').textContent = en ? 'Waiting for payment…' : '等待支付…';
       awaitPaid(order.order_id);
     }
-    function realChannelPicked() {  // the sandbox's scenarios mean nothing for a configured real channel
+    function realChannelPicked() {  // the sandbox's scenarios and badge mean nothing for a configured real channel
       var ch = document.querySelector('input[name=channel]:checked'), card = $('scenario') && $('scenario').closest('section');
-      if (card) card.hidden = !!ch && (B.realChannels || []).indexOf(ch.value) >= 0;
+      var real = !!ch && (B.realChannels || []).indexOf(ch.value) >= 0;
+      if (card) card.hidden = real;
+      sandboxBadge(!real);
+    }
+    function sandboxBadge(on) {  // the 沙盒 badge follows the channel of the attempt, not the process's cashier
+      var badge = document.querySelector('[data-testid=sandbox]');
+      if (badge) badge.hidden = !on;
+      document.body.classList.toggle('pb-is-sandbox', !!B.sandbox && on);
     }
     Array.prototype.forEach.call(document.querySelectorAll('input[name=channel]'), function (i) { i.addEventListener('change', realChannelPicked); });
     realChannelPicked();
@@ -413,11 +483,15 @@
         location.replace(saved.href + '&returned=1');  // the page we left (its ret= and lang=) takes the result
         return;
       }
-      S = saved ? saved.S : stored();
       busy = true;
       msg(en ? 'Confirming the payment…' : '正在确认支付结果…');
-      api('GET', '/api/buyer/v1/orders/' + encodeURIComponent(B.order)).then(function (o) {
+      // overlay (reopened by the host page after the channel): the state comes from the host, as on any open
+      (window.parent !== window ? getState() : Promise.resolve(saved ? saved.S : stored())).then(function (st) {
+        S = st;
+        return api('GET', '/api/buyer/v1/orders/' + encodeURIComponent(B.order));
+      }).then(function (o) {
         order = o;
+        sandboxBadge(false);  // back from a real channel's page
         $('amount').textContent = yuan(o.payable);
         $('order-name').textContent = o.goods.name + ' × ' + o.quantity;
         awaitPaid(o.order_id);
@@ -433,7 +507,18 @@
       emit(order ? [{name: 'pay', detail: {status: 'success', orderId: order.order_id, outOrderNo: order.out_order_no || '',
         result: {code: 3, orderId: order.order_id}}}] : [], true);
     };
-    $('cancel-pay').onclick = function () { pay('cancel'); };
+    $('cancel-pay').onclick = function () {
+      var ch = document.querySelector('input[name=channel]:checked');
+      if (!ch || (B.realChannels || []).indexOf(ch.value) < 0) { pay('cancel'); return; }  // the sandbox's cancel
+      // a real channel: cancelling must not start it; the seed's `pay` with code 4, the order kept
+      if (busy || !order) return;
+      busy = true; clearInterval(timer);
+      msg(en ? 'Payment cancelled. Your order is kept; tap again to continue paying.' : '已取消支付,订单已为你保留,再次点击可继续支付');
+      setTimeout(function () {
+        emit([{name: 'pay', detail: {status: 'success', orderId: order.order_id, outOrderNo: order.out_order_no || '',
+          result: {code: 4, orderId: order.order_id}}}], true);
+      }, 300);
+    };
     getState().then(function (st) {
       S = st;
       return api('POST', '/api/buyer/v1/orders/' + encodeURIComponent(B.order) + '/cashier');

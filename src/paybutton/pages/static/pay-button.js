@@ -15,13 +15,16 @@
       loading: 'Loading…'},
     // what a tap that cannot go on tells the buyer (a toast); {t} is the sale's start
     zhT: {upcoming: '{t} 开抢,敬请期待', ended: '活动已结束', sold_out: '已售罄', off_shelf: '商品已下架', 21510: '下单前的登录没有完成,请重试',
-      21513: '商品信息加载中,请稍候', 21514: '商品信息加载失败,请稍后再试', 21515: '商家暂不支持支付', 21517: '暂时无法下单,请稍后再试', 0: '暂时无法继续支付,请稍后再试',
+      21513: '商品信息加载中,请稍候', 21514: '商品信息加载失败,请稍后再试', 21515: '商家暂不支持支付', 21517: '暂时无法下单,请稍后再试', 0: '暂时无法继续支付,请稍后再试', kept3: '已关闭收银台,订单未支付,已为你保留,再次点击可继续支付',
+      kept4: '已取消支付,订单已为你保留,再次点击可继续支付',
       1: '暂时无法申请退款,请稍后再试', 2: '暂时无法查看退款详情,请稍后再试'},
     enT: {upcoming: 'On sale from {t}', ended: 'This sale has ended', sold_out: 'Sold out', off_shelf: 'This item is no longer sold',
       21510: 'Sign-in before ordering did not complete. Please try again.', 21513: 'Loading the item, one moment…',
       21514: 'The item could not be loaded. Please try again later.', 21515: 'This merchant cannot take payments yet',
       21517: 'Ordering is not possible right now. Please try again later.',
-      0: 'Paying is not possible right now. Please try again later.', 1: 'A refund cannot be applied for right now. Please try again later.',
+      0: 'Paying is not possible right now. Please try again later.',
+      kept3: 'Cashier closed: not paid. Your order is kept; tap again to continue paying.',
+      kept4: 'Payment cancelled. Your order is kept; tap again to continue paying.', 1: 'A refund cannot be applied for right now. Please try again later.',
       2: 'The refund cannot be shown right now. Please try again later.'},
     // the page's origin is not allowed (the bridge said so at once): the developer's message, in the error event
     zhO: '本页面的来源 {o} 不在该应用允许的来源中,按钮无法连接交易服务。允许它:{cmd}',
@@ -49,6 +52,7 @@
     .replace('{cmd}', 'paybutton app update ' + r.refused.appId + ' --add-origin ' + r.refused.origin);
   const ok = v => Promise.resolve(v), ce = (t, p) => Object.assign(D.createElement(t), p), mk = (t, style) => ce(t, {style});
 
+  const RESUME = 'pb-resume';  // sessionStorage: the overlay's cashier left for a channel's page (see _resume)
   // results back from a display="redirect" round trip
   let returned = null;
   const m0 = /[#&]pb_result=([^&]+)/.exec(location.hash);
@@ -168,6 +172,11 @@
     _fire(name, detail) { return this._hook(name)({type: name, detail, currentTarget: this, target: this}); }
     _ask(name, detail) { return new Promise(res => res(this._fire(name, detail))); }
     _emit(name, detail) {
+      // the buyer closed or cancelled the cashier: say that the order is kept (the next tap offers it again)
+      const code = name === 'pay' && detail && detail.result ? detail.result.code : -1;
+      if ((code === 3 || code === 4) && D.querySelector('.pb-toast')?.textContent !== TEXT[this._lang + 'T']['kept' + code]) {
+        this._toast('kept' + code);
+      }
       if (this._hook(name)) { try { this._fire(name, detail); } catch (e) { setTimeout(() => { throw e; }); } }
       this.dispatchEvent(new CustomEvent(name, {detail}));
     }
@@ -217,6 +226,16 @@
         const r = returned; returned = null;
         r.events.forEach(ev => this._emit(ev.name, ev.detail));
       }
+      this._resume();
+    }
+    // back from a channel's page (Alipay, WeChat H5) that the overlay's cashier sent this page to: the cashier opens
+    // again on that order and tells how the payment ended (its `pay` event), as if the buyer had never left
+    _resume() {
+      let r = null;
+      try { r = JSON.parse(sessionStorage.getItem(RESUME) || 'null'); } catch (e) { r = null; }
+      if (!r || r.key !== this._key || Date.now() - r.at > 30 * 60e3) return;
+      sessionStorage.removeItem(RESUME);
+      this._token().then(t => this._open('cashier', {order: r.order, returned: 1}, {token: t}), () => this._error(21526));
     }
     // mode 2: goods info and capability
     _load(gen) {
@@ -329,7 +348,10 @@
       try { state.theme = a && typeof a.getThemeConfig === 'function' ? a.getThemeConfig() : null; } catch (e) { state.theme = null; }
       return br.hello.then(h => {
         if (h && !h.ok) throw br.refused;
-        if ((this._v('display') || DS.display) !== 'redirect') return this._sheet(page, url, state);
+        if ((this._v('display') || DS.display) !== 'redirect') {
+          state.back = location.href.split('#')[0];  // where a channel's page comes back to (the cashier's return_to)
+          return this._sheet(page, url, state);
+        }
         // redirect: the token never goes into the address (history, copied links, Referer): a one-time code does,
         // in the fragment, and the page exchanges it for the token and the state (kernel/handover.py)
         const {token, ...rest} = state;
@@ -379,6 +401,11 @@
         }
         if (m.pb === 'busy') t = clearTimeout(t); // paying: its result closes the overlay
         if (m.pb === 'esc') x.onclick(); // Escape inside the page
+        // a channel's page opens in this (top) window, not in the frame; the cashier reopens on the way back
+        if (m.pb === 'navigate' && /^https?:\/\//.test(m.url || '')) {
+          try { sessionStorage.setItem(RESUME, JSON.stringify({key: state.key, order: m.order, at: Date.now()})); } catch (err) { /* private mode */ }
+          location.href = m.url;
+        }
         if (m.pb === 'events') {
           if (m.close) close();
           (m.events || []).forEach(ev => this._emit(ev.name, ev.detail));
