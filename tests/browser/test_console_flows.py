@@ -130,7 +130,7 @@ def test_the_console_flows(demo_factory: Any, page: Any, live_factory: Any, tmp_
     form.locator("input[name=value_REFUNDABLE_DAYS]").fill("7")
     page.click("[data-testid=save]")
     error = page.locator("[data-testid=error-labels]")
-    assert error.inner_text() == "21511 · 商品标签校验不通过:REFUND_ANYTIME 与 REFUNDABLE_DAYS 互斥,不能同时选择"
+    assert error.inner_text() == "21511 · 商品标签校验不通过:「随时退」与「x日内可退」互斥,不能同时选择"
     assert form.locator("input[name=name]").input_value() == "控制台烤肉双人餐"
     both_widths(page, "console-goods-form")
     assert page.locator("[data-testid=ok]").count() == 0

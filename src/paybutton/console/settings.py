@@ -43,7 +43,7 @@ async def settings_save(c: SignedIn, form: Form) -> Response:
     try:
         await queries.save_settings(c.ctx, c.app_id, forms.settings_changes(values))
     except forms.FormErrors as e:
-        return await settings_form(c, values, e.errors, 400)
+        return await settings_form(c, values, {k: c.t.get(v, v) for k, v in e.errors.items()}, 400)
     except TradeError as e:
         return await settings_form(c, values, {forms.field_of(e): forms.error_text(e, c.lang)}, 400)
     return c.redirect("/console/settings?ok=settings_saved")

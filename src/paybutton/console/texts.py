@@ -68,6 +68,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "pay_channels": "真实支付通道", "pay_wechat": "微信支付 (API v3)", "pay_alipay": "支付宝",
         "pay_sandbox": "未配置:使用沙箱", "pay_live": "已配置", "pay_keep": "留空则保留已保存的值",
         "pay_clear": "删除此通道的配置 (改回沙箱)", "pay_saved": "支付通道配置已保存",
+        # form errors a merchant can act on (forms.py gives the key)
+        "e_price_number": "请按元填写价格,例如 88.80", "e_price_decimals": "价格最多两位小数(精确到分),例如 88.80",
+        "e_price_large": "价格过高:最多 ¥90071992547409.91", "e_stock": "库存须为 0 或正整数,例如 20",
+        "e_time": "请按 年-月-日 时:分 填写北京时间,例如 2026-12-24 18:00",
+        "e_valid_days": "券有效天数须为 1 到 3650 之间的整数",
+        "e_audit_hours": "审核期限须为 1 到 720 之间的整数(小时)",
+        "e_pay_expire": "支付超时须为 1 到 172800 之间的整数(秒)",
     },
     "en": {
         "console": "Merchant console", "sign_in": "Sign in", "sign_out": "Sign out", "app_id": "App id",
@@ -150,6 +157,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "pay_keep": "Leave empty to keep the saved value",
         "pay_clear": "Remove this channel's settings (sandbox again)",
         "pay_saved": "Payment channel settings saved",
+        "e_price_number": "Type the price in yuan, e.g. 88.80",
+        "e_price_decimals": "A price has at most 2 decimals (to the fen), e.g. 88.80",
+        "e_price_large": "The price is too high: at most ¥90071992547409.91",
+        "e_stock": "Stock is a whole number, 0 or more, e.g. 20",
+        "e_time": "Type a Beijing time as year-month-day hour:minute, e.g. 2026-12-24 18:00",
+        "e_valid_days": "Voucher validity is a whole number of days from 1 to 3650",
+        "e_audit_hours": "The audit deadline is a whole number of hours from 1 to 720",
+        "e_pay_expire": "The pay timeout is a whole number of seconds from 1 to 172800",
     },
 }
 

@@ -43,6 +43,8 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
                    "photo_url must be empty, an http(s) URL or a /path (not //host)"),
     "int_range": ("{field_zh}须为 {low}–{high} 的整数{unit_zh},当前为 {value}",
                   "{field} must be an integer in {low}..{high}{unit}, got {value}"),
+    "price_floor": ("价格须至少 ¥0.01(1 分),不能为 0 或负数,当前为 {value} 分",
+                    "price must be at least ¥0.01 (1 fen): a good cannot be free or negative, got {value} fen"),
     "sale_order": ("开售时间须早于停售时间", "sale_start must be before sale_end"),
     "date_rule": ("使用日期说明最长 256 个字符", "date_rule must be a string of at most 256 characters"),
     "bool": ("{field_zh}须为 true 或 false,当前为 {value}", "{field} must be true or false, got {value}"),
