@@ -9,6 +9,7 @@ from typing import Any, Final
 
 from paybutton.console.texts import TEXTS
 from paybutton.errors import REGISTRY, TradeError
+from paybutton.fulfillment.not_redeemable import NotRedeemable
 from paybutton.goods import rules as goods_rules
 from paybutton.goods.problems import GoodsRulesError, Problem
 
@@ -96,6 +97,8 @@ def error_text(err: TradeError, lang: str) -> str:
     and codes are kept."""
     code = err.spec.err_no
     base = err.spec.en if lang == "en" else err.spec.zh
+    if isinstance(err, NotRedeemable):
+        return err.text(lang)
     if isinstance(err, GoodsRulesError):
         return goods_message(err.problems, lang) or base
     detail = err.message or ""
