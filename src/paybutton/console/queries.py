@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.apps import service as app_service
 from paybutton.callbacks import outbox as outbox_mod
+from paybutton.cashier import payconfig
 from paybutton.console import session as sess
 from paybutton.context import Ctx
 from paybutton.order.states import OrderStatus
@@ -125,6 +126,13 @@ async def rotate_secret(ctx: Ctx, app_id: str) -> Credentials:
     assert creds is not None
     ctx.apps.forget(app_id)
     return creds
+
+
+async def pay_channel(ctx: Ctx, app_id: str, channel: str) -> dict[str, str] | None:
+    """One real payment channel's saved settings (with its secrets: for checking an edit, never for a page)."""
+    async with ctx.db.engine.connect() as conn:
+        raw = (await conn.execute(select(apps.c.pay_config).where(apps.c.app_id == app_id))).scalar()
+    return payconfig.parse(raw).get(channel)
 
 
 async def set_pay_channel(ctx: Ctx, app_id: str, channel: str, edit: dict[str, Any] | None) -> None:

@@ -23,13 +23,16 @@ SETTINGS_FIELDS = frozenset({*app_service.URL_FIELDS, "origins", "audit_hours", 
 
 async def settings_form(c: Console, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
                         status_code: int = 200, new_secret: str = "",
-                        pay_errors: dict[str, str] | None = None) -> Response:
-    """The settings page: `values` as typed (default: as saved), with their errors and the payment channels'."""
+                        pay_errors: dict[str, dict[str, str]] | None = None,
+                        pay_values: dict[str, dict[str, str]] | None = None,
+                        pay_retype: dict[str, list[str]] | None = None) -> Response:
+    """The settings page: `values` as typed (default: as saved), with their errors; a payment channel's form as
+    typed (`pay_values`, no secrets), its errors by field ("" for the form) and the secrets to type again."""
     return c.render("settings.html", status_code, nav="settings",
                     v=forms.settings_form_of(c.signed_app) if values is None else values,
                     errors=fold(errors or {}, SETTINGS_FIELDS), public_pem=await queries.public_key(c.ctx),
                     url_fields=app_service.URL_FIELDS, new_secret=new_secret, pay_fields=payconfig.FIELDS,
-                    pay_errors=pay_errors or {})
+                    pay_errors=pay_errors or {}, pay_values=pay_values or {}, pay_retype=pay_retype or {})
 
 
 @router.get("/console/settings", response_class=HTMLResponse)

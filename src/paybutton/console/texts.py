@@ -75,6 +75,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "e_valid_days": "券有效天数须为 1 到 3650 之间的整数",
         "e_audit_hours": "审核期限须为 1 到 720 之间的整数(小时)",
         "e_pay_expire": "支付超时须为 1 到 172800 之间的整数(秒)",
+        "pe_required": "请填写 {name}", "pe_digits": "{name} 只能是数字", "pe_word": "{name} 只能含字母、数字、_ 和 -",
+        "pe_hex": "{name} 是商户 API 证书的序列号:8 到 64 位十六进制字符",
+        "pe_apiv3": "{name} 是商户平台上设置的 APIv3 密钥:正好 32 个字符", "pe_url": "{name} 须为 http(s) 网址",
+        "pe_private_pem": "{name} 须为未加密的 RSA 私钥(2048 位以上,PEM 或只含正文)",
+        "pe_public_pem": "{name} 须为 RSA 公钥(PEM 或只含正文)",
+        "pay_retype": "出于安全考虑,刚才填写的密钥没有保留:保存时请重新填写",
     },
     "en": {
         "console": "Merchant console", "sign_in": "Sign in", "sign_out": "Sign out", "app_id": "App id",
@@ -165,6 +171,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "e_valid_days": "Voucher validity is a whole number of days from 1 to 3650",
         "e_audit_hours": "The audit deadline is a whole number of hours from 1 to 720",
         "e_pay_expire": "The pay timeout is a whole number of seconds from 1 to 172800",
+        "pe_required": "Fill in {name}", "pe_digits": "{name} is digits only",
+        "pe_word": "{name} is letters, digits, _ and - only",
+        "pe_hex": "{name} is the serial number of the merchant API certificate: 8 to 64 hexadecimal characters",
+        "pe_apiv3": "{name} is the APIv3 key set on the merchant platform: exactly 32 characters",
+        "pe_url": "{name} must be an http(s) address",
+        "pe_private_pem": "{name} must be an unencrypted RSA private key of 2048 bits or more (PEM, or its body)",
+        "pe_public_pem": "{name} must be an RSA public key (PEM, or its body)",
+        "pay_retype": "For safety, the key you typed was not kept: type it again when you save",
     },
 }
 
