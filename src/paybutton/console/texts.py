@@ -81,6 +81,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "pe_private_pem": "{name} 须为未加密的 RSA 私钥(2048 位以上,PEM 或只含正文)",
         "pe_public_pem": "{name} 须为 RSA 公钥(PEM 或只含正文)",
         "pay_retype": "出于安全考虑,刚才填写的密钥没有保留:保存时请重新填写",
+        "next_url": "下次发送到 (应用当前的地址)", "replayed_PENDING": "已重新排队,正在发送到应用当前的地址",
+        "replayed_DONE": "重新发送成功:商家已应答", "replayed_DEAD": "重新发送后仍然失败,见下方的调用记录",
+        "replayed_NO_URL": "未配置地址,没有发送",
     },
     "en": {
         "console": "Merchant console", "sign_in": "Sign in", "sign_out": "Sign out", "app_id": "App id",
@@ -179,6 +182,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "pe_private_pem": "{name} must be an unencrypted RSA private key of 2048 bits or more (PEM, or its body)",
         "pe_public_pem": "{name} must be an RSA public key (PEM, or its body)",
         "pay_retype": "For safety, the key you typed was not kept: type it again when you save",
+        "next_url": "Next attempt goes to (the app's URL now)",
+        "replayed_PENDING": "Queued again: sending to the app's URL now", "replayed_DONE": "Replayed: delivered",
+        "replayed_DEAD": "Replayed, but it failed again: see the attempts below",
+        "replayed_NO_URL": "No URL is set: nothing was sent",
     },
 }
 
