@@ -415,8 +415,10 @@ async def test_refund_audit_deny_and_agree(world: World) -> None:
         deadline = (await world.refund_row(r1)).refund_audit_deadline
         assert deadline == world.clock.now_ms() + 3 * 86_400_000
         token = csrf_of(todo.text)
-        empty = await http.post(f"/console/refunds/{r1}/audit", data={"csrf": token, "decision": "deny"})
+        empty = await http.post(f"/console/refunds/{r1}/audit", data={"csrf": token, "decision": "deny",
+                                                                     "back": "/console/refunds?audit=TOAUDIT"})
         assert empty.status_code == 400 and "拒绝时请填写理由" in empty.text
+        assert '<option value="TOAUDIT" selected' in empty.text  # the 待审核 filter stays on the refused action
         long = await http.post(f"/console/refunds/{r1}/audit",
                                data={"csrf": token, "decision": "deny", "deny_message": "x" * 201})
         assert long.status_code == 400
@@ -426,14 +428,25 @@ async def test_refund_audit_deny_and_agree(world: World) -> None:
                                                                       "deny_message": "已超过可退时间",
                                                                       "back": "/console/refunds?audit=TOAUDIT"})
         assert denied.status_code == 303 and denied.headers["location"] == "/console/refunds?audit=TOAUDIT&ok=audited"
-        agreed = await http.post(f"/console/refunds/{r2}/audit", data={"csrf": token, "decision": "agree"})
-        assert agreed.status_code == 303
+        # issue 18 item 10: "agree" asks for a confirmation first (a page: the console runs no scripts)
+        ask = await http.post(f"/console/refunds/{r2}/audit", data={"csrf": token, "decision": "agree",
+                                                                   "back": "/console/refunds?audit=TOAUDIT"})
+        assert ask.status_code == 200 and 'data-testid="agree-confirm"' in ask.text and "¥50.00" in ask.text
+        assert 'href="/console/refunds?audit=TOAUDIT" data-testid="agree-cancel"' in ask.text
+        assert (await world.refund_row(r2)).audit_status == "TOAUDIT"
+        agreed = await http.post(f"/console/refunds/{r2}/audit", data={"csrf": token, "decision": "agree",
+                                                                      "confirm": "yes",
+                                                                      "back": "/console/refunds?audit=TOAUDIT"})
+        assert agreed.status_code == 303 and agreed.headers["location"] == "/console/refunds?audit=TOAUDIT&ok=audited"
         d1, d2 = await world.refund_row(r1), await world.refund_row(r2)
         assert (d1.status, d1.audit_status, d1.deny_message) == ("FAIL", "DENY", "已超过可退时间")
         assert (d2.status, d2.audit_status) == ("SUCCESS", "AGREE")
         assert [i.status for i in await world.items(o["order_id"])] == [2, 102, 2]
-        again = await http.post(f"/console/refunds/{r2}/audit", data={"csrf": token, "decision": "agree"})
+        again = await http.post(f"/console/refunds/{r2}/audit", data={"csrf": token, "decision": "agree",
+                                                                     "confirm": "yes"})
         assert again.status_code == 409 and "退款单状态不允许该操作" in again.text
+        again = await http.post(f"/console/refunds/{r2}/audit", data={"csrf": token, "decision": "agree"})
+        assert again.status_code == 409 and "这笔退款已不在等待审核" in again.text
         assert (await http.post("/console/refunds/rfnope/audit", data={"csrf": token, "decision": "agree"})
                 ).status_code == 404
         listed = await http.get("/console/refunds?status=FAIL")
