@@ -551,6 +551,16 @@ async def test_settings_validation_save_and_password(world: World) -> None:
                               ({"radius": "1em"}, "radius")):
             r = await post_form(http, s, s, {**good, **change})
             assert r.status_code == 400 and f'data-testid="error-{field}"' in r.text, (change, r.text[-2000:])
+        # issue 18 item 10: in the merchant's words, naming no code field and no bare range
+        said = {"pre_order_url": "预下单 pre_create_order须为完整的 http(s) 网址",
+                "origins": "每行一个来源:只写协议、主机和端口,不带路径,例如 https://shop.example",
+                "radius": "圆角须为 0 到 40 之间的整数(px)", "bg_color": "主色须为 #RRGGBB 或 #RGB 形式的颜色",
+                "audit_hours": "审核期限须为 1 到 720 之间的整数(小时)"}
+        for change in ({"pre_order_url": "ftp://x"}, {"origins": "https://a.example/path"}, {"radius": "99"},
+                       {"bg_color": "red"}, {"audit_hours": "x"}):
+            r = await post_form(http, s, s, {**good, **change})
+            (field,) = change
+            assert said[field] in r.text and "pre_order_url must" not in r.text, change
         saved = await post_form(http, s, s, good)
         assert saved.status_code == 303
         async with world.ctx.db.engine.connect() as conn:
@@ -563,7 +573,7 @@ async def test_settings_validation_save_and_password(world: World) -> None:
         page = (await http.get(s)).text
         assert 'value="#00AA88"' in page and "https://shop.example\nhttp://127.0.0.1:8001</textarea>" in page
         short = await post_form(http, s, "/console/settings/password", {"new_password": "short"})
-        assert short.status_code == 400 and "8-128" in short.text
+        assert short.status_code == 400 and "后台密码须为 8 到 128 个字符" in short.text
         changed = await post_form(http, s, "/console/settings/password", {"new_password": "a new password"})
         assert changed.status_code == 303
         assert (await http.get(s)).status_code == 200  # this session goes on
