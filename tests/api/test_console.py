@@ -283,7 +283,8 @@ async def test_goods_form_shows_the_seeds_messages_and_saves(world: World) -> No
         assert (await http.get("/console/lang/en?next=/console/goods")).headers["location"] == "/console/goods"
         en = await post_form(http, edit, edit, {**GOOD_FORM, "min_limits": "9", "stock_was": "12", "stock": "12"})
         assert en.status_code == 400
-        assert "21512 · minLimits/maxLimits must be integers in 1..99999 with minLimits &lt;= maxLimits" in en.text
+        assert ("21512 · The quantity limits are wrong: The minimum per order (9) must not be more than the maximum (5)"
+                in en.text)
         assert (await http.get("/console/goods/nope/edit")).status_code == 404
         assert (await post_form(http, edit, "/console/goods/nope/edit", GOOD_FORM)).status_code == 404
 
@@ -1020,7 +1021,7 @@ async def test_net_takings_failed_payments_and_status_words_in_one_language(worl
         await sign_in(http, a["app_id"], PASSWORD)
         todo = await http.get("/console/refunds?audit=TOAUDIT")
         agreed = await http.post(f"/console/refunds/{rid}/audit", data={"csrf": csrf_of(todo.text),
-                                                                        "decision": "agree"})
+                                                                        "decision": "agree", "confirm": "yes"})
         assert agreed.status_code == 303
         home = (await http.get("/console")).text
         assert "近 24 小时实收 (扣除退款)" in home

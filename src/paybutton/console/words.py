@@ -126,7 +126,7 @@ HEADINGS: Final = {
     "zh-CN": {"GOODS_LABELS_INVALID": "21511 · 商品标签校验不通过:",
               "GOODS_LIMITS_INVALID": f"21512 · {REGISTRY['GOODS_LIMITS_INVALID'].zh}。"},
     "en": {"GOODS_LABELS_INVALID": f"21511 · {REGISTRY['GOODS_LABELS_INVALID'].en}: ",
-           "GOODS_LIMITS_INVALID": f"21512 · {REGISTRY['GOODS_LIMITS_INVALID'].en}. "},
+           "GOODS_LIMITS_INVALID": "21512 · The quantity limits are wrong: "},  # the registry's names minLimits
 }
 # The goods form's slots in the order a person reads them; "" is the form's summary.
 GOODS_SLOTS: Final = ("goods_id", "name", "photo_url", "price", "stock", "sale_start", "sale_end", "labels", "limits",
