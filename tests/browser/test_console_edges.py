@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from axe_helpers import check_page, describe
 from browser_helpers import DESKTOP, PHONE, Demo, shot
 from test_console_flows import HOUR, Buyer, OffsetClock, _free_port, outbox_row, reload_until
 
@@ -153,6 +154,8 @@ def test_the_pay_channel_forms_keep_what_was_typed_and_mark_every_field(
     assert form.locator("[name=mchid]").get_attribute("aria-invalid") == "true"
     assert form.locator("[name=mchid]").evaluate("e => e === document.activeElement")
     shot(page, _name(size, lang, "pay-form-errors"))
+    bad = check_page(page, f"{lang} pay form with errors")
+    assert not bad, describe(bad)
     # fixed: saved
     form.locator("[name=mchid]").fill(wcfg["mchid"])
     form.locator("[name=cert_serial_no]").fill(wcfg["cert_serial_no"])
@@ -224,6 +227,8 @@ def test_console_texts_a_merchant_can_act_on(demo_factory: Any, page: Any, size:
     assert confirm.get_attribute("data-refund-id") == r_agree
     assert page.locator("[data-testid=confirm-amount]").inner_text() == "¥168.00"
     shot(page, _name(size, lang, "agree-confirm"))
+    bad = check_page(page, f"{lang} agree confirmation")
+    assert not bad, describe(bad)
     page.click("[data-testid=agree-cancel]")  # cancelled: back to the filtered list, nothing decided
     assert page.url == filtered + "&page=1"
     assert page.locator(f"[data-refund-id={r_agree}] [data-testid=agree]").count() == 1
