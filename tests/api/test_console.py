@@ -210,34 +210,37 @@ async def test_goods_form_shows_the_seeds_messages_and_saves(world: World) -> No
         clash = await post_form(http, new, new, {**GOOD_FORM, "label_REFUND_ANYTIME": "on",
                                                  "label_REFUNDABLE_DAYS": "on", "value_REFUNDABLE_DAYS": "7"})
         assert clash.status_code == 400
-        assert "21511 · 商品标签校验不通过:REFUND_ANYTIME 与 REFUNDABLE_DAYS 互斥" in clash.text
+        assert "21511 · 商品标签校验不通过:「随时退」与「x日内可退」互斥" in clash.text
         assert "非商品库商品" not in clash.text  # the seed's words for goods outside the library; this one is in it
-        await http.get("/console/lang/en")  # the rules' English words are the API's
+        await http.get("/console/lang/en")  # the rules in the merchant's words, not the API's field names
         clash = await post_form(http, new, new, {**GOOD_FORM, "label_REFUND_ANYTIME": "on",
                                                  "label_REFUNDABLE_DAYS": "on", "value_REFUNDABLE_DAYS": "7"})
-        assert "REFUND_ANYTIME and REFUNDABLE_DAYS are mutually exclusive" in clash.text
+        assert "“Refund anytime” and “Refundable within x days” cannot be chosen together" in clash.text
+        assert "REFUND_ANYTIME" not in clash.text.split("<main")[1].split("<input")[0]
         assert 'value="双人套餐"' in clash.text and 'value="7"' in clash.text  # what was typed stays
         cases: list[tuple[dict[str, str], str]] = [
-            ({"label_BOOK_IN_ADVANCE": "on"}, "BOOK_IN_ADVANCE requires value"),
+            ({"label_BOOK_IN_ADVANCE": "on"}, "“Book x days in advance” needs a number of days"),
             ({"label_BOOK_IN_ADVANCE": "on", "value_BOOK_IN_ADVANCE": "two"}, "21511"),
-            ({"label_NON_REFUNDABLE": "on", "label_REFUND_ANYTIME": "on"}, "mutually exclusive"),
+            ({"label_NON_REFUNDABLE": "on", "label_REFUND_ANYTIME": "on"}, "cannot be chosen together"),
             ({"label_RESERVATION_FREE": "on", "label_BOOK_IN_ADVANCE": "on", "value_BOOK_IN_ADVANCE": "1"},
-             "RESERVATION_FREE and BOOK_IN_ADVANCE"),
+             "“No reservation needed” and “Book x days in advance”"),
             ({"label_EXPIRED_RETURNS": "on", "label_REFUND_ANYTIME": "on", "label_RESERVATION_FREE": "on",
-              "label_NON_REFUNDABLE": "on"}, "at most 3 labels"),
+              "label_NON_REFUNDABLE": "on"}, "Choose at most 3 labels (you chose 4)"),
             ({"min_limits": "6", "max_limits": "5"}, "21512 · 起购/限购份数错误"),
-            ({"min_limits": "0"}, "min_limits must be in 1..99999"),
+            ({"min_limits": "0"}, "Minimum per order must be from 1 to 99999, not 0"),
             ({"max_limits": "many"}, "21512"),
-            ({"price": "abc"}, "data-testid=\"error-price\""),
-            ({"price": "1.005"}, "data-testid=\"error-price\""),
-            ({"price": "-1"}, "data-testid=\"error-price\""),
-            ({"stock": "-1"}, "data-testid=\"error-stock\""),
-            ({"name": ""}, "name must be 1-256 characters"),
-            ({"goods_id": "bad id!"}, "goods_id must be 1-64 characters"),
-            ({"photo_url": "javascript:alert(1)"}, "photo_url must be empty, an http(s) URL or a /path"),
-            ({"sale_start": "2026-12-02T10:00", "sale_end": "2026-12-01T10:00"}, "sale_start must be before sale_end"),
-            ({"sale_start": "yesterday"}, "data-testid=\"error-sale_start\""),
-            ({"valid_days": "9999"}, "valid_days must be an integer in 1..3650"),
+            ({"price": "abc"}, "Type the price in yuan, e.g. 88.80"),
+            ({"price": "1.234"}, "价格最多两位小数(精确到分),例如 88.80"),
+            ({"price": "-1"}, "The price must be at least ¥0.01"),
+            ({"stock": "-1"}, "库存须为 0 或正整数,例如 20"),
+            ({"stock": "abc"}, "Stock is a whole number, 0 or more, e.g. 20"),
+            ({"name": ""}, "The name must be 1-256 characters"),
+            ({"goods_id": "bad id!"}, "The goods id is 1-64 characters: letters, digits and _ - ."),
+            ({"photo_url": "javascript:alert(1)"}, "The photo URL must be empty, an http(s) address or a path"),
+            ({"sale_start": "2026-12-02T10:00", "sale_end": "2026-12-01T10:00"}, "The sale must start before it ends"),
+            ({"sale_start": "2026-12-02T10:00", "sale_end": "2026-12-01T10:00"}, "开售时间须早于停售时间"),
+            ({"sale_start": "yesterday"}, "Type a Beijing time as year-month-day hour:minute"),
+            ({"valid_days": "9999"}, "Voucher valid for must be a whole number from 1 to 3650, not 9999"),
         ]
         for change, expected in cases:  # each in the language it is written in: one language per page
             await http.get("/console/lang/" + ("zh-CN" if any("一" <= ch <= "鿿" for ch in expected) else "en"))
@@ -273,14 +276,15 @@ async def test_goods_form_shows_the_seeds_messages_and_saves(world: World) -> No
         off = await post_form(http, edit, edit, {**GOOD_FORM, "stock": "12", "stock_was": "12", "on_shelf": ""})
         assert off.status_code == 303
         below = await post_form(http, edit, edit, {**GOOD_FORM, "stock": "0", "stock_was": "20"})
-        assert below.status_code == 400 and "库存调整 -20 会使库存低于 0(当前库存 12)" in below.text
+        assert below.status_code == 400 and "库存已变为 12:按此修改会低于 0" in below.text
         await http.get("/console/lang/en")
         below = await post_form(http, edit, edit, {**GOOD_FORM, "stock": "0", "stock_was": "20"})
-        assert below.status_code == 400 and "stock_delta -20 would take stock below 0" in below.text
+        assert below.status_code == 400 and "The stock is now 12: this change would take it below 0" in below.text
         assert (await http.get("/console/lang/en?next=/console/goods")).headers["location"] == "/console/goods"
         en = await post_form(http, edit, edit, {**GOOD_FORM, "min_limits": "9", "stock_was": "12", "stock": "12"})
         assert en.status_code == 400
-        assert "21512 · minLimits/maxLimits must be integers in 1..99999 with minLimits &lt;= maxLimits" in en.text
+        assert ("21512 · The quantity limits are wrong: The minimum per order (9) must not be more than the maximum (5)"
+                in en.text)
         assert (await http.get("/console/goods/nope/edit")).status_code == 404
         assert (await post_form(http, edit, "/console/goods/nope/edit", GOOD_FORM)).status_code == 404
 
@@ -412,8 +416,10 @@ async def test_refund_audit_deny_and_agree(world: World) -> None:
         deadline = (await world.refund_row(r1)).refund_audit_deadline
         assert deadline == world.clock.now_ms() + 3 * 86_400_000
         token = csrf_of(todo.text)
-        empty = await http.post(f"/console/refunds/{r1}/audit", data={"csrf": token, "decision": "deny"})
+        empty = await http.post(f"/console/refunds/{r1}/audit", data={"csrf": token, "decision": "deny",
+                                                                     "back": "/console/refunds?audit=TOAUDIT"})
         assert empty.status_code == 400 and "拒绝时请填写理由" in empty.text
+        assert '<option value="TOAUDIT" selected' in empty.text  # the 待审核 filter stays on the refused action
         long = await http.post(f"/console/refunds/{r1}/audit",
                                data={"csrf": token, "decision": "deny", "deny_message": "x" * 201})
         assert long.status_code == 400
@@ -423,14 +429,25 @@ async def test_refund_audit_deny_and_agree(world: World) -> None:
                                                                       "deny_message": "已超过可退时间",
                                                                       "back": "/console/refunds?audit=TOAUDIT"})
         assert denied.status_code == 303 and denied.headers["location"] == "/console/refunds?audit=TOAUDIT&ok=audited"
-        agreed = await http.post(f"/console/refunds/{r2}/audit", data={"csrf": token, "decision": "agree"})
-        assert agreed.status_code == 303
+        # issue 18 item 10: "agree" asks for a confirmation first (a page: the console runs no scripts)
+        ask = await http.post(f"/console/refunds/{r2}/audit", data={"csrf": token, "decision": "agree",
+                                                                   "back": "/console/refunds?audit=TOAUDIT"})
+        assert ask.status_code == 200 and 'data-testid="agree-confirm"' in ask.text and "¥50.00" in ask.text
+        assert 'href="/console/refunds?audit=TOAUDIT" data-testid="agree-cancel"' in ask.text
+        assert (await world.refund_row(r2)).audit_status == "TOAUDIT"
+        agreed = await http.post(f"/console/refunds/{r2}/audit", data={"csrf": token, "decision": "agree",
+                                                                      "confirm": "yes",
+                                                                      "back": "/console/refunds?audit=TOAUDIT"})
+        assert agreed.status_code == 303 and agreed.headers["location"] == "/console/refunds?audit=TOAUDIT&ok=audited"
         d1, d2 = await world.refund_row(r1), await world.refund_row(r2)
         assert (d1.status, d1.audit_status, d1.deny_message) == ("FAIL", "DENY", "已超过可退时间")
         assert (d2.status, d2.audit_status) == ("SUCCESS", "AGREE")
         assert [i.status for i in await world.items(o["order_id"])] == [2, 102, 2]
-        again = await http.post(f"/console/refunds/{r2}/audit", data={"csrf": token, "decision": "agree"})
+        again = await http.post(f"/console/refunds/{r2}/audit", data={"csrf": token, "decision": "agree",
+                                                                     "confirm": "yes"})
         assert again.status_code == 409 and "退款单状态不允许该操作" in again.text
+        again = await http.post(f"/console/refunds/{r2}/audit", data={"csrf": token, "decision": "agree"})
+        assert again.status_code == 409 and "这笔退款已不在等待审核" in again.text
         assert (await http.post("/console/refunds/rfnope/audit", data={"csrf": token, "decision": "agree"})
                 ).status_code == 404
         listed = await http.get("/console/refunds?status=FAIL")
@@ -535,6 +552,16 @@ async def test_settings_validation_save_and_password(world: World) -> None:
                               ({"radius": "1em"}, "radius")):
             r = await post_form(http, s, s, {**good, **change})
             assert r.status_code == 400 and f'data-testid="error-{field}"' in r.text, (change, r.text[-2000:])
+        # issue 18 item 10: in the merchant's words, naming no code field and no bare range
+        said = {"pre_order_url": "预下单 pre_create_order须为完整的 http(s) 网址",
+                "origins": "每行一个来源:只写协议、主机和端口,不带路径,例如 https://shop.example",
+                "radius": "圆角须为 0 到 40 之间的整数(px)", "bg_color": "主色须为 #RRGGBB 或 #RGB 形式的颜色",
+                "audit_hours": "审核期限须为 1 到 720 之间的整数(小时)"}
+        for change in ({"pre_order_url": "ftp://x"}, {"origins": "https://a.example/path"}, {"radius": "99"},
+                       {"bg_color": "red"}, {"audit_hours": "x"}):
+            r = await post_form(http, s, s, {**good, **change})
+            (field,) = change
+            assert said[field] in r.text and "pre_order_url must" not in r.text, change
         saved = await post_form(http, s, s, good)
         assert saved.status_code == 303
         async with world.ctx.db.engine.connect() as conn:
@@ -547,7 +574,7 @@ async def test_settings_validation_save_and_password(world: World) -> None:
         page = (await http.get(s)).text
         assert 'value="#00AA88"' in page and "https://shop.example\nhttp://127.0.0.1:8001</textarea>" in page
         short = await post_form(http, s, "/console/settings/password", {"new_password": "short"})
-        assert short.status_code == 400 and "8-128" in short.text
+        assert short.status_code == 400 and "后台密码须为 8 到 128 个字符" in short.text
         changed = await post_form(http, s, "/console/settings/password", {"new_password": "a new password"})
         assert changed.status_code == 303
         assert (await http.get(s)).status_code == 200  # this session goes on
@@ -943,11 +970,12 @@ async def test_the_goods_form_shows_every_error_at_once_and_marks_each_field(wor
         assert zh.status_code == 400
         got = slot_errors(zh.text)
         assert set(got) == {"name", "price", "labels", "limits", "valid_days"}, got
-        assert got["labels"] == ("21511 · 商品标签校验不通过:最多 3 个标签(现有 4 个);"
-                                 "REFUND_ANYTIME 与 REFUNDABLE_DAYS 互斥,不能同时选择")
+        assert got["labels"] == ("21511 · 商品标签校验不通过:最多选择 3 个标签(现选 4 个);"
+                                 "「随时退」与「x日内可退」互斥,不能同时选择")
         assert got["limits"].startswith("21512 · 起购/限购份数错误")
         assert "起购份数 (6) 不能大于限购份数 (5)" in got["limits"]
-        assert got["name"] == "名称须为 1-256 个字符" and got["valid_days"].startswith("券有效天数须为 1–3650 的整数")
+        assert got["name"] == "名称须为 1-256 个字符"
+        assert got["valid_days"].startswith("券有效天数须为 1 到 3650 之间的整数")
         assert "非商品库商品" not in zh.text and not re.search(r"\bmust\b|\bgot\b", zh.text)
         assert "有 5 处需要修正" in zh.text
         # each field marked and described by its message; the first one (the name) takes the focus
@@ -961,8 +989,9 @@ async def test_the_goods_form_shows_every_error_at_once_and_marks_each_field(wor
         await http.get("/console/lang/en")
         en = await post_form(http, new, new, bad)
         got = slot_errors(en.text)
-        assert got["labels"] == ("21511 · goods labels failed validation: at most 3 labels are allowed (got 4); "
-                                 "REFUND_ANYTIME and REFUNDABLE_DAYS are mutually exclusive")
+        assert got["labels"] == ("21511 · goods labels failed validation: "
+                                 "Choose at most 3 labels (you chose 4); "
+                                 "“Refund anytime” and “Refundable within x days” cannot be chosen together")
         assert all(not HAN.search(m) for m in got.values()), got
         assert "5 fields need fixing" in en.text
         # the edit form of a library good: the same, and still nothing saved
@@ -992,7 +1021,7 @@ async def test_net_takings_failed_payments_and_status_words_in_one_language(worl
         await sign_in(http, a["app_id"], PASSWORD)
         todo = await http.get("/console/refunds?audit=TOAUDIT")
         agreed = await http.post(f"/console/refunds/{rid}/audit", data={"csrf": csrf_of(todo.text),
-                                                                        "decision": "agree"})
+                                                                        "decision": "agree", "confirm": "yes"})
         assert agreed.status_code == 303
         home = (await http.get("/console")).text
         assert "近 24 小时实收 (扣除退款)" in home
@@ -1020,3 +1049,28 @@ async def test_net_takings_failed_payments_and_status_words_in_one_language(worl
         assert not any(HAN.search(v) for _, v in spans if not v.startswith("1 ×"))
         listed = (await http.get("/console/orders")).text
         assert "Last payment attempt: payment failed" in listed and "At the cashier" in listed
+
+
+async def test_the_goods_form_refuses_a_price_below_one_fen(world: World) -> None:
+    """Issue 18 item 7: a price of 0 on the console's form made a good sold as a paid ¥0.00 order. The goods rule's
+    floor answers, in its slot, in the page's language, on the new and the edit form; nothing is saved."""
+    a = await world.new_app("A", console_password=PASSWORD)
+    async with world.client() as http:
+        await sign_in(http, a["app_id"], PASSWORD)
+        new = "/console/goods/new"
+        for price in ("0", "0.00", "-1"):
+            r = await post_form(http, new, new, {**GOOD_FORM, "price": price})
+            assert r.status_code == 400
+            assert '<p class="pc-error" id="error-price" data-testid="error-price">价格须至少 ¥0.01' in r.text
+        await http.get("/console/lang/en")
+        r = await post_form(http, new, new, {**GOOD_FORM, "price": "0"})
+        assert r.status_code == 400 and "The price must be at least ¥0.01: a good cannot be free" in r.text
+        async with world.ctx.db.engine.connect() as conn:
+            assert (await conn.execute(select(goods.c.goods_id))).all() == []
+        assert (await post_form(http, new, new, {**GOOD_FORM, "price": "0.01"})).status_code == 303
+        edit = "/console/goods/g-new/edit"
+        r = await post_form(http, edit, edit, {**GOOD_FORM, "price": "0", "stock_was": "10"})
+        assert r.status_code == 400 and "The price must be at least ¥0.01" in r.text
+        async with world.ctx.db.engine.connect() as conn:
+            g = await goods_service.get_goods(conn, world.clock, app_id=a["app_id"], goods_id="g-new")
+        assert g["price"] == 1

@@ -282,3 +282,16 @@ async def test_concurrent_stock_deltas_never_go_below_zero(running: Any) -> None
     )
     assert sum(1 for a in answers if a["extra"]["error_code"] == 0) == 5
     assert ok(await m.post("query", {"goods_id": "spu_1001"}))["goods"]["stock"] == 0
+
+
+@pytest.mark.parametrize("price", [0, -1])
+async def test_a_price_below_one_fen_is_refused_with_the_floor_rule(running: Any, price: int) -> None:
+    """Issue 18 item 7: price 0 sold as a paid ¥0.00 order. The floor is the goods rule's, on create and update."""
+    m = await merchant(running)
+    floor = "price must be at least ¥0.01 (1 fen): a good cannot be free or negative"
+    assert floor in refused(await m.post("create", {**GOOD, "price": price}))
+    assert ok(await m.post("list", {}))["total"] == 0
+    ok(await m.post("create", GOOD))
+    assert floor in refused(await m.post("update", {"goods_id": "spu_1001", "price": price}))
+    assert ok(await m.post("query", {"goods_id": "spu_1001"}))["goods"]["price"] == 9900
+    ok(await m.post("update", {"goods_id": "spu_1001", "price": 1}))  # 1 fen is the lowest price

@@ -114,7 +114,7 @@ def test_the_console_flows(demo_factory: Any, page: Any, live_factory: Any, tmp_
     # demo mode: /console signs in to the demo app by itself
     page.goto(c)
     assert page.locator("[data-testid=merchant]").inner_text() == "释集烤肉 · paybutton 演示店"
-    assert page.locator("[data-testid=on_shelf_goods]").inner_text() == "4"
+    assert page.locator("[data-testid=on_shelf_goods]").inner_text() == "1"  # on sale now: not upcoming, ended..
 
     # a good with an invalid label pair: the seed's 21511 and its message, on the form, nothing saved
     page.click("text=新建商品")
@@ -130,7 +130,7 @@ def test_the_console_flows(demo_factory: Any, page: Any, live_factory: Any, tmp_
     form.locator("input[name=value_REFUNDABLE_DAYS]").fill("7")
     page.click("[data-testid=save]")
     error = page.locator("[data-testid=error-labels]")
-    assert error.inner_text() == "21511 · 商品标签校验不通过:REFUND_ANYTIME 与 REFUNDABLE_DAYS 互斥,不能同时选择"
+    assert error.inner_text() == "21511 · 商品标签校验不通过:「随时退」与「x日内可退」互斥,不能同时选择"
     assert form.locator("input[name=name]").input_value() == "控制台烤肉双人餐"
     both_widths(page, "console-goods-form")
     assert page.locator("[data-testid=ok]").count() == 0
@@ -173,6 +173,7 @@ def test_the_console_flows(demo_factory: Any, page: Any, live_factory: Any, tmp_
     card.locator("[data-testid=deny]").click()
     assert page.locator("[data-testid=ok]").inner_text() == "审核已提交"
     page.locator(f"[data-refund-id={r_agree}] [data-testid=agree]").click()
+    page.click("[data-testid=agree-confirmed]")  # agreeing asks first
     page.goto(c + "/refunds")
     reload_until(page, f"[data-refund-id={r_agree}][data-status=SUCCESS]")
     assert page.locator(f"[data-refund-id={r_deny}]").get_attribute("data-status") == "FAIL"
@@ -234,7 +235,8 @@ def test_the_console_flows(demo_factory: Any, page: Any, live_factory: Any, tmp_
     dead.locator("a").first.click()
     assert page.locator("[data-testid=attempt-log] tr[data-ok='0']").count() == 21
     page.click("[data-testid=replay]")
-    assert page.locator("[data-testid=ok]").inner_text() == "已重新排队发送"
+    assert page.locator("[data-testid=ok]").inner_text() in ("已重新排队,正在发送到应用当前的地址",
+                                                             "重新发送成功:商家已应答")
     reload_until(page, "[data-testid=callback][data-status=DONE]")
     assert page.locator("[data-testid=callback-status]").inner_text() == "已送达"
     assert page.locator("[data-testid=attempt-log] tr[data-ok='1']").count() == 1

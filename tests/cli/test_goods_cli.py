@@ -144,3 +144,16 @@ def test_parsers() -> None:
     assert parse_time("1700000000000", "t") == 1_700_000_000_000
     assert parse_time("2024-01-01T00:00:00Z", "t") == 1_704_067_200_000
     assert parse_time("none", "t") is None
+
+
+@pytest.mark.parametrize("price", [("--price", "0"), ("--price-yuan", "0"), ("--price-yuan", "0.00")])
+def test_a_price_below_one_fen_is_refused(app_id: str, price: tuple[str, str]) -> None:
+    """Issue 18 item 7: `goods add --price 0` and `--price-yuan 0` made a good sold as a paid ¥0.00 order."""
+    result = run("add", "--app", app_id, "--id", "free", "--name", "n", "--stock", "1", *price)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error 2100005: invalid parameter: price must be at least ¥0.01 (1 fen)")
+    assert run_json("list", "--app", app_id)["total"] == 0
+    add(app_id, "spu_1")
+    changed = run("update", "--app", app_id, "--id", "spu_1", *price)
+    assert changed.exit_code == 2 and "price must be at least ¥0.01 (1 fen)" in changed.stderr
+    assert run_json("show", "--app", app_id, "--id", "spu_1")["price"] == 9900

@@ -293,3 +293,47 @@ async def test_run_dispatcher_survives_errors_and_stops(ctx: Ctx, live_factory: 
     assert (await row(ctx, oid)).status == "DONE"
     assert flaky.db.failures == 0
     assert len(stub.received) == 1
+
+
+async def test_a_fixed_url_reaches_queued_callbacks_and_replays(ctx: Ctx, live_factory: Any) -> None:
+    """Issue 18 item 8: a callback is sent to the app's URL as it is at each attempt (a queued one reaches the fixed
+    URL; the log keeps each attempt's URL), a replayed dead letter goes to the current URL, and a replay's
+    attempts are numbered on from the earlier ones."""
+    from paybutton.apps import service as app_service
+
+    stub, good = merchant(ctx, live_factory)
+    stub.answers["payment"] = lambda rec: ok({}) if rec.path == "/notify" else Response(status_code=404)
+    wrong = good.replace("/notify", "/wrong")  # answers 404
+    async with ctx.db.tx() as conn:
+        app = await app_service.create_app(conn, ctx.clock, name="Fixer", payment_notify_url=wrong)
+    app_id = app["app_id"]
+
+    async def queue(schedule: str) -> int:
+        async with ctx.db.tx() as conn:
+            return await enqueue(conn, ctx.clock, app_id=app_id, kind="payment", url=wrong,
+                                 msg={**PAYMENT_MSG, "app_id": app_id}, schedule=schedule)
+
+    async def attempts(oid: int) -> list[tuple[int, str]]:
+        async with ctx.db.engine.connect() as conn:
+            cb = await get_callback(conn, app_id, oid)
+        assert cb is not None
+        return [(a["attempt"], a["url"]) for a in cb["attempt_log"]]
+
+    async def set_url(url: str) -> None:
+        async with ctx.db.tx() as conn:
+            await app_service.update_app(conn, ctx.clock, app_id, payment_notify_url=url)
+
+    queued, dead = await queue("payment"), await queue("test")  # "test": one attempt, then a dead letter
+    assert await dispatch_due(ctx, worker_id="w") == 2
+    assert (await row(ctx, dead)).status == "DEAD" and (await row(ctx, queued)).status == "PENDING"
+    await set_url(good)  # the merchant fixes the URL
+    clock(ctx).advance(3)
+    assert await dispatch_due(ctx, worker_id="w") == 1
+    assert (await row(ctx, queued)).status == "DONE" and (await row(ctx, queued)).url == good
+    assert await attempts(queued) == [(1, wrong), (2, good)]
+    async with ctx.db.tx() as conn:
+        assert await replay(conn, ctx.clock, app_id, dead)
+    assert await dispatch_due(ctx, worker_id="w") == 1
+    assert (await row(ctx, dead)).status == "DONE"
+    assert await attempts(dead) == [(1, wrong), (2, good)]  # numbered on, to the URL as it is now
+    assert len([r for r in stub.received if r.path.endswith("/notify")]) == 2

@@ -141,3 +141,32 @@ async def test_cli_verify_code(trade: TradeWorld, db_url: str) -> None:
     assert twice.exit_code == 2
     missing = await asyncio.to_thread(runner.invoke, cli, ["verify", "000000000000", "--database", db_url])
     assert missing.exit_code == 2
+
+
+async def test_cli_verify_says_redeemed_or_refunded_and_when(trade: TradeWorld, db_url: str,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18 item 11: an already redeemed code and a refunded code both said "not in a redeemable state". Each
+    says which, and when (Beijing time)."""
+    from paybutton.fulfillment.not_redeemable import beijing
+
+    order = await trade.paid_order(quantity=2)
+    used, gone = (await vouchers(trade, order["order_id"]))["vouchers"]
+    refund = await trade.http.post(f"{trade.url}{BUYER}/orders/{order['order_id']}/refunds",
+                                   headers=trade.auth("buyer"),
+                                   json={"item_order_list": [{"item_order_id": gone["item_order_id"]}]})
+    assert refund.status_code == 200, refund.text
+    await trade.drive()
+    runner = CliRunner()
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    assert (await asyncio.to_thread(runner.invoke, cli, ["verify", used["code"], "--database", db_url])).exit_code == 0
+    items = {i.item_order_id: i for i in await trade.items(order["order_id"])}
+    assert items[gone["item_order_id"]].status == 102
+    redeemed_at = beijing(items[used["item_order_id"]].verified_at)
+    twice = await asyncio.to_thread(runner.invoke, cli, ["verify", used["code"], "--database", db_url])
+    assert twice.exit_code == 2
+    assert twice.stderr.strip() == (f"error 2191004: the voucher is not in a redeemable state: code {used['code']} "
+                                    f"was already redeemed on {redeemed_at} (Beijing time)")
+    refunded = await asyncio.to_thread(runner.invoke, cli, ["verify", gone["code"], "--database", db_url])
+    assert refunded.exit_code == 2
+    assert f"code {gone['code']} was refunded on 20" in refunded.stderr and "(Beijing time)" in refunded.stderr

@@ -245,7 +245,7 @@ def test_record_defaults() -> None:
     "kw",
     [
         {"goods_id": "x" * 64},
-        {"price": 0, "stock": 0},
+        {"price": 1, "stock": 0},
         {"photo_url": "https://p11.douyinpic.com/a.jpeg?from=1"},
         {"photo_url": "http://127.0.0.1:8000/p.png"},
         {"sale_start": 1, "sale_end": 2},
@@ -272,6 +272,7 @@ BAD_FIELDS: list[tuple[dict[str, Any], str]] = [
     ({"name": "n" * 257}, "name"),
     ({"name": None}, "name"),
     ({"price": -1}, "price"),
+    ({"price": 0}, "price"),  # issue 18 item 7: the floor is 1 fen
     ({"price": "9900"}, "price"),
     ({"price": 99.0}, "price"),
     ({"price": True}, "price"),
@@ -383,7 +384,7 @@ def test_goods_problems_collects_every_field_and_raises_the_first() -> None:
         ("INVALID_PARAMETER", "name"), ("INVALID_PARAMETER", "price"), ("GOODS_LABELS_INVALID", "labels"),
         ("GOODS_LABELS_INVALID", "labels"), ("GOODS_LIMITS_INVALID", "min_limits"),
         ("INVALID_PARAMETER", "valid_days")]
-    assert found[1].text("zh-CN") == "价格须为 0–9007199254740991 的整数(分),当前为 -1"
+    assert found[1].text("zh-CN") == "价格须至少 ¥0.01(1 分),不能为 0 或负数,当前为 -1 分"
     assert found[5].text("en") == "valid_days must be an integer in 1..3650 days, got 0"
     e = fails(validate_goods, record)
     assert (e.name, e.message, e.detail) == ("INVALID_PARAMETER", "name must be 1-256 characters", {"field": "name"})

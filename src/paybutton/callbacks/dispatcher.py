@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from paybutton import ids
@@ -17,6 +17,7 @@ from paybutton.callbacks.body import compact
 from paybutton.callbacks.delivery import ANSWER_HEAD, Delivery, judge, lease_ms
 from paybutton.callbacks.outbox import DEAD, DONE, PENDING
 from paybutton.callbacks.schedules import next_delay
+from paybutton.callbacks.targets import urls_now
 from paybutton.context import Ctx
 from paybutton.kernel.outbound import CallbackTimeout
 from paybutton.loop import run_every
@@ -24,6 +25,7 @@ from paybutton.tables import callback_attempts, outbox
 
 log = logging.getLogger("paybutton.callbacks")
 
+NO_URL_NOW = "no URL: the app has no URL for this callback now"
 CONCURRENCY = 16
 
 
@@ -34,12 +36,13 @@ class Claimed:
     id: int
     app_id: str
     type: str
-    url: str
+    url: str | None  # as queued; `_claim` puts the URL of this attempt (the app's as it is now) in its place
     identify_name: str
     body: str
     order_id: str | None
     schedule: str
     attempts: int
+    refund_id: str | None = None
 
 
 def _due(now: int) -> ColumnElement[bool]:
@@ -70,15 +73,18 @@ async def _claim(ctx: Ctx, worker_id: str, limit: int) -> list[Claimed]:
         .values(locked_by=worker_id, locked_until=now + lease_ms(ctx.settings.callback_timeout_seconds), updated_at=now)
         .returning(
             outbox.c.id, outbox.c.app_id, outbox.c.type, outbox.c.url, outbox.c.identify_name, outbox.c.body,
-            outbox.c.order_id, outbox.c.schedule, outbox.c.attempts,
+            outbox.c.order_id, outbox.c.schedule, outbox.c.attempts, outbox.c.refund_id,
         )
     )
     async with ctx.db.tx() as conn:
-        rows = (await conn.execute(stmt)).all()
-    return sorted((Claimed(*r) for r in rows), key=lambda c: c.id)
+        claimed = [Claimed(*r) for r in (await conn.execute(stmt)).all()]
+        urls = await urls_now(conn, claimed)  # the app's URL as it is at this attempt
+    return sorted((replace(c, url=u) for c, u in zip(claimed, urls, strict=True)), key=lambda c: c.id)
 
 
 async def _post(ctx: Ctx, row: Claimed, logid: str) -> Delivery:
+    if not row.url:  # the merchant removed the URL since: nothing is sent anywhere, the schedule goes on
+        return Delivery(False, error=NO_URL_NOW)
     body = row.body.encode()
     signed = (await ctx.fresh_signer()).sign(body, ctx.clock.now_ms() // 1000)
     headers = signed.as_headers(row.identify_name, logid)
@@ -97,6 +103,7 @@ def settlement(row: Claimed, outcome: Delivery, now: int) -> dict[str, Any]:
     attempts = row.attempts + 1
     values: dict[str, Any] = {
         "attempts": attempts, "locked_by": None, "locked_until": None, "updated_at": now,
+        **({"url": row.url} if row.url else {}),  # where it went last: the log shows it with the queued one
         "last_http_status": outcome.http_status, "last_answer_head": outcome.head,
         "last_error": outcome.error,
     }
@@ -112,10 +119,13 @@ def settlement(row: Claimed, outcome: Delivery, now: int) -> dict[str, Any]:
 async def _settle(
     ctx: Ctx, row: Claimed, worker_id: str, outcome: Delivery, logid: str, started: int, duration_ms: int
 ) -> None:
-    """Log the attempt and settle the row, only if this worker still holds its lease."""
+    """Log the attempt and settle the row, only if this worker still holds its lease. Attempts are numbered on
+    from the callback's earlier ones (a replay's first attempt after 21 is 22), whatever its schedule's count."""
+    earlier = select(func.coalesce(func.max(callback_attempts.c.attempt), 0) + 1).where(
+        callback_attempts.c.outbox_id == row.id).scalar_subquery()
     attempt = {
         "outbox_id": row.id, "app_id": row.app_id, "type": row.type, "order_id": row.order_id,
-        "attempt": row.attempts + 1, "url": row.url, "logid": logid, "started_at": started,
+        "attempt": earlier, "url": row.url, "logid": logid, "started_at": started,
         "duration_ms": duration_ms, "http_status": outcome.http_status, "ok": outcome.ok,
         "answer_head": outcome.head, "error": outcome.error,
     }

@@ -129,7 +129,8 @@ async def get_callback(conn: AsyncConnection, app_id: str, callback_id: int) -> 
 
 
 async def replay(conn: AsyncConnection, clock: Clock, app_id: str, callback_id: int) -> dict[str, Any]:
-    """Send a dead letter again: the same bytes to the same URL, due now, with a fresh schedule.
+    """Send a dead letter again: the same bytes, due now, with a fresh schedule, to the app's URL as it is now
+    (callbacks/targets.py); its attempts are numbered on from the earlier ones.
 
     Only DEAD callbacks replay; a delivered, pending or never-sent (no URL) one is refused by name."""
     row = (await conn.execute(

@@ -141,6 +141,23 @@ def check_channel(channel: str, cfg: Any) -> dict[str, str]:
     return out
 
 
+def field_errors(channel: str, cfg: Mapping[str, Any]) -> dict[str, str]:
+    """Every field of one channel's settings that breaks its rule, at once (the console's form marks each): field
+    -> "required" or the field's kind (digits, word, hex, apiv3, url, private_pem, public_pem)."""
+    out: dict[str, str] = {}
+    for name, (required, _secret, kind) in FIELDS[channel].items():
+        value = cfg.get(name)
+        if value in (None, ""):
+            if required:
+                out[name] = "required"
+            continue
+        try:
+            _check_field(channel, name, kind, value)
+        except TradeError:
+            out[name] = kind
+    return out
+
+
 def merge(saved: Mapping[str, Any] | None, edit: Mapping[str, Any]) -> dict[str, Any]:
     """An edit of one channel's settings over the saved ones: a secret or key left empty keeps its saved value."""
     base = dict(saved or {})

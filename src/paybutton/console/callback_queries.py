@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Unpack
 
-from paybutton.callbacks import ops
+from paybutton.callbacks import ops, targets
 from paybutton.callbacks.outbox import AttemptFilter, CallbackFilter
 from paybutton.console.queries import PAGE
 from paybutton.context import Ctx
@@ -23,9 +23,13 @@ async def attempts_page(ctx: Ctx, app_id: str, cursor: int | None, **flt: Unpack
 
 
 async def get_callback(ctx: Ctx, app_id: str, callback_id: int) -> dict[str, Any]:
-    """One of the app's callbacks with its attempts; CALLBACK_NOT_FOUND otherwise."""
+    """One of the app's callbacks with its attempts, and `next_url`: where its next attempt (or a replay) goes, the
+    app's URL as it is now; CALLBACK_NOT_FOUND otherwise."""
     async with ctx.db.engine.connect() as conn:
-        return await ops.get_callback(conn, app_id, callback_id)
+        cb = await ops.get_callback(conn, app_id, callback_id)
+        (cb["next_url"],) = await targets.urls_now(conn, [targets.QueuedRow(app_id, cb["type"], cb["url"],
+                                                                             cb["refund_id"])])
+    return cb
 
 
 async def replay(ctx: Ctx, app_id: str, callback_id: int) -> None:

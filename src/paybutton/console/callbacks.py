@@ -79,7 +79,11 @@ async def _callback(c: Console, callback_id: str, status_code: int = 200, error:
     except TradeError:
         return c.not_found()
     note = c.t["test_sent"].format(id=cb["id"]) if c.query.get("ok", "") == "test_sent" else ""
+    # after a replay, the banner says where it stands now: being sent, delivered, or failed again
+    replayed = c.t["replayed_" + cb["status"]] if c.query.get("ok", "") == "replayed" else ""
+    urls = {a["url"] for a in cb["attempt_log"] if a["url"]} | {cb["url"]}
     return c.render("callback.html", status_code, nav="callbacks", cb=cb, error=error, note=note,
+                    ok_text=replayed, show_urls=len(urls - {None}) > 1,
                     refresh=words.refresh_seconds(cb, c.ctx.clock.now_ms()))
 
 

@@ -21,7 +21,7 @@ DEFAULT_THEME = {"borderRadius": "8px", "backgroundColor": "#FE2C55", "fontColor
 
 
 class FormErrors(Exception):
-    """Field -> message; "" is the whole form."""
+    """Field -> text key (console/texts.py); "" is the whole form."""
 
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__(errors)
@@ -33,15 +33,20 @@ def fen_to_yuan(fen: int | None) -> str:
 
 
 def yuan_to_fen(text: str) -> int:
+    """Yuan as typed ("88.80", "¥88.8", "-1") to fen, exactly; ValueError naming what is wrong: "e_price_number"
+    (not an amount), "e_price_decimals" (finer than a fen), "e_price_large". A price below 1 fen is the goods
+    rule's to refuse (rules.MIN_PRICE), so 0 and negative amounts are read."""
     try:
-        value = Decimal(text.strip().lstrip("¥"))
-        if not value.is_finite() or value < 0 or value > MAX_FEN or value != value.quantize(Decimal("0.01")):
-            raise ValueError("not an amount")
+        value = Decimal(text.strip().lstrip("¥").strip())
     except InvalidOperation:
-        raise ValueError("not a number") from None
+        raise ValueError("e_price_number") from None
+    if not value.is_finite():
+        raise ValueError("e_price_number")
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError("e_price_decimals")
     fen = int(value * 100)
     if fen > MAX_FEN:
-        raise ValueError("too large")
+        raise ValueError("e_price_large")
     return fen
 
 
@@ -101,34 +106,34 @@ def goods_values(form: FormData, *, creating: bool) -> dict[str, Any]:
 
 
 def goods_read(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The service's keyword arguments for what the form could read, and field -> message for what it could not
-    (those fields are left out)."""
+    """The service's keyword arguments for what the form could read, and field -> text key (console/texts.py) for
+    what it could not (those fields are left out)."""
     errors: dict[str, str] = {}
     out: dict[str, Any] = {"name": values["name"], "photo_url": values["photo_url"], "date_rule": values["date_rule"],
                            "phone_required": values["phone_required"], "on_shelf": values["on_shelf"]}
     try:
         out["price"] = yuan_to_fen(values["price"])
-    except ValueError:
-        errors["price"] = "¥ 0.00 – 90071992547409.91"
+    except ValueError as e:
+        errors["price"] = str(e)
     try:
         stock = int(values["stock"])
         if stock < 0:
             raise ValueError
         out["stock"] = stock
     except ValueError:
-        errors["stock"] = "≥ 0"
+        errors["stock"] = "e_stock"
     for key in ("sale_start", "sale_end"):
         try:
             out[key] = local_to_ms(values[key])
         except ValueError:
-            errors[key] = "YYYY-MM-DD HH:MM"
+            errors[key] = "e_time"
     out["min_limits"] = _int_or_raw(values["min_limits"])
     out["max_limits"] = _int_or_raw(values["max_limits"])
     days = values["valid_days"]
     try:
         out["valid_days"] = int(days) if days else None
     except ValueError:
-        errors["valid_days"] = "1 – 3650"
+        errors["valid_days"] = "e_valid_days"
     labels: list[dict[str, Any]] = []
     for t in rules.LABEL_TYPES:
         if not values["label_on"][t]:
@@ -196,7 +201,7 @@ def settings_values(form: FormData) -> dict[str, Any]:
 
 
 def settings_changes(values: dict[str, Any]) -> dict[str, Any]:
-    """update_app's keyword arguments; FormErrors for numbers that are not numbers."""
+    """update_app's keyword arguments; FormErrors (field -> text key) for numbers that are not numbers."""
     errors: dict[str, str] = {}
     out: dict[str, Any] = {f: values[f] for f in URL_FIELDS}
     out["allowed_origins"] = [o.strip() for o in values["origins"].splitlines() if o.strip()]
@@ -206,11 +211,13 @@ def settings_changes(values: dict[str, Any]) -> dict[str, Any]:
         if not 1 <= int(values["audit_hours"]) <= 720:
             raise ValueError
     except ValueError:
-        errors["audit_hours"] = "1 – 720"
+        errors["audit_hours"] = "e_audit_hours"
     try:
         out["pay_expire_seconds"] = int(values["pay_expire"])
+        if not 1 <= out["pay_expire_seconds"] <= 172800:
+            raise ValueError
     except ValueError:
-        errors["pay_expire"] = "1 – 172800"
+        errors["pay_expire"] = "e_pay_expire"
     out["theme"] = {"borderRadius": values["radius"] + "px", "backgroundColor": values["bg_color"],
                     "fontColor": values["font_color"]}
     if errors:

@@ -22,10 +22,11 @@ GOODS_FIELDS = frozenset({"goods_id", "name", "photo_url", "price", "stock", "sa
 async def goods_list(c: SignedIn) -> Response:
     shelf_arg = c.query.get("shelf", "")
     shelf = {"on": True, "off": False}.get(shelf_arg)
-    shelf_arg = shelf_arg if shelf is not None else ""
+    buyable = shelf_arg == "now"  # on sale now: what the dashboard counts
+    shelf_arg = shelf_arg if shelf is not None or buyable else ""
     q = c.query.get("q", "").strip()[:64]
     page = await goods_queries.goods_page(c.ctx, c.app_id, shelf=shelf, q=q, page=number(c.query.get("page"), 1),
-                                          lang=c.lang)
+                                          lang=c.lang, buyable=buyable)
     return c.render("goods_list.html", nav="goods", page=page, q=q, shelf=shelf_arg,
                     link=pager({"shelf": shelf_arg, "q": q}))
 

@@ -8,17 +8,20 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from paybutton.console.queries import PAGE, Page, escape_like, page_of
+from paybutton.console.queries import PAGE, Page, escape_like, on_sale_now, page_of
 from paybutton.context import Ctx
 from paybutton.goods import service as goods_service
 from paybutton.tables import goods
 
 
 async def goods_page(ctx: Ctx, app_id: str, *, shelf: bool | None, q: str, page: int,
-                     lang: str) -> Page[dict[str, Any]]:
+                     lang: str, buyable: bool = False) -> Page[dict[str, Any]]:
+    """A page of the app's goods: on or off the shelf, or (`buyable`) those a buyer can buy now."""
     conds: list[ColumnElement[bool]] = [goods.c.app_id == app_id]
     if shelf is not None:
         conds.append(goods.c.on_shelf.is_(shelf))
+    if buyable:
+        conds.append(on_sale_now(ctx.clock.now_ms()))
     if q:
         like = f"%{escape_like(q)}%"
         conds.append(or_(goods.c.goods_id.ilike(like, escape="\\"), goods.c.name.ilike(like, escape="\\")))

@@ -9,13 +9,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypedDict, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from paybutton.apps import service as app_service
 from paybutton.callbacks import outbox as outbox_mod
+from paybutton.cashier import payconfig
 from paybutton.console import session as sess
 from paybutton.context import Ctx
+from paybutton.goods import selling
 from paybutton.order.states import OrderStatus
 from paybutton.refund.rules import AuditStatus, RefundStatus
 from paybutton.tables import apps, goods, orders, outbox, platform_keys, refunds
@@ -127,6 +130,13 @@ async def rotate_secret(ctx: Ctx, app_id: str) -> Credentials:
     return creds
 
 
+async def pay_channel(ctx: Ctx, app_id: str, channel: str) -> dict[str, str] | None:
+    """One real payment channel's saved settings (with its secrets: for checking an edit, never for a page)."""
+    async with ctx.db.engine.connect() as conn:
+        raw = (await conn.execute(select(apps.c.pay_config).where(apps.c.app_id == app_id))).scalar()
+    return payconfig.parse(raw).get(channel)
+
+
 async def set_pay_channel(ctx: Ctx, app_id: str, channel: str, edit: dict[str, Any] | None) -> None:
     """Save one real payment channel's settings (None: back to the sandbox)."""
     async with ctx.db.tx() as conn:
@@ -159,6 +169,14 @@ class Stats(TypedDict):
     on_shelf_goods: int
 
 
+def on_sale_now(now_ms: int) -> ColumnElement[bool]:
+    """Goods a buyer can buy now (state on_sale): the sell condition's state clauses (goods/selling.py) for one unit:
+    on the shelf, inside the sale window, in stock."""
+    values = {"now": now_ms, "q": 1}
+    return and_(*(text(c.sql).bindparams(**{k: v for k, v in values.items() if f":{k}" in c.sql})
+                  for c in selling.SELL if c.state is not None))
+
+
 async def dashboard(ctx: Ctx, app_id: str) -> Stats:
     """The last 24 hours at a glance. Takings are net: what paid orders took in the window (by paid_at) less what
     refunds gave back in it (by refund_at)."""
@@ -179,8 +197,8 @@ async def dashboard(ctx: Ctx, app_id: str) -> Stats:
             refunds.c.audit_status == AuditStatus.TOAUDIT.value))).scalar_one()
         dead = (await conn.execute(select(func.count()).select_from(outbox).where(
             outbox.c.app_id == app_id, outbox.c.status == outbox_mod.DEAD))).scalar_one()
-        on_shelf = (await conn.execute(select(func.count()).select_from(goods).where(
-            goods.c.app_id == app_id, goods.c.on_shelf.is_(True)))).scalar_one()
+        on_shelf = (await conn.execute(select(func.count()).select_from(goods).where(  # a buyer can buy them now
+            goods.c.app_id == app_id, on_sale_now(ctx.clock.now_ms())))).scalar_one()
     return {"orders_24h": int(recent), "paid_24h": int(gross) - int(refunded), "gross_24h": int(gross),
             "refunded_24h": int(refunded), "to_audit": int(to_audit),
             "dead_cb": int(dead), "on_shelf_goods": int(on_shelf)}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from collections.abc import Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi.responses import HTMLResponse, Response
 
@@ -20,11 +21,15 @@ AUDIT_STATUSES = tuple(s.value for s in AuditStatus)
 MAX_DENY_MESSAGE = 200
 
 
-async def _refunds(c: Console, status_code: int = 200, errors: dict[str, str] | None = None) -> Response:
-    status = choice(c.query.get("status", ""), REFUND_STATUSES)
-    audit = choice(c.query.get("audit", ""), AUDIT_STATUSES)
-    q = c.query.get("q", "").strip()[:128]
-    page_no = number(c.query.get("page"), 1)
+async def _refunds(c: Console, status_code: int = 200, errors: dict[str, str] | None = None,
+                   back: str = "") -> Response:
+    """The list, filtered by the address; after an audit action that failed, by the list's address it came from
+    (`back`), so a filter such as 待审核 stays."""
+    query: Mapping[str, str] = dict(parse_qsl(urlsplit(back).query)) if back else c.query
+    status = choice(query.get("status", ""), REFUND_STATUSES)
+    audit = choice(query.get("audit", ""), AUDIT_STATUSES)
+    q = query.get("q", "").strip()[:128]
+    page_no = number(query.get("page"), 1)
     page = await refund_queries.refunds_page(c.ctx, c.app_id, status=status or None, audit=audit or None, q=q,
                                              page=page_no)
     kept = {"status": status, "audit": audit, "q": q}
@@ -53,17 +58,23 @@ def _decision_error(c: Console, decision: str, message: str) -> str:
 
 @router.post("/console/refunds/{refund_id}/audit", response_class=HTMLResponse)
 async def refund_audit(refund_id: str, c: SignedIn, form: Form) -> Response:
+    """Deny (with a reason) at once; agree only once confirmed: the first press shows what is about to be given
+    back and asks again (the console runs no scripts, so the confirmation is a page)."""
     decision, message = text(form, "decision"), text(form, "deny_message")
+    back = text(form, "back")
+    back = back if back.startswith("/console/refunds?") else "/console/refunds?"
     r = await refund_queries.refund_of(c.ctx, c.app_id, refund_id[:64])
     if r is None:
         return c.not_found()
     wrong = _decision_error(c, decision, message)
     if wrong:
-        return await _refunds(c, 400, {refund_id: wrong})
+        return await _refunds(c, 400, {refund_id: wrong}, back)
+    if decision == "agree" and text(form, "confirm") != "yes":
+        if not r["can_audit"]:
+            return await _refunds(c, 409, {refund_id: c.t["audit_gone"]}, back)
+        return c.render("refund_confirm.html", nav="refunds", r=r, back=back)
     try:
         await refund_queries.audit(c.ctx, c.app_id, r, decision == "agree", message if decision == "deny" else None)
     except TradeError as e:
-        return await _refunds(c, 409, {refund_id: forms.error_text(e, c.lang)})
-    back = text(form, "back")
-    back = back if back.startswith("/console/refunds?") else "/console/refunds?"
+        return await _refunds(c, 409, {refund_id: forms.error_text(e, c.lang)}, back)
     return c.redirect(back.rstrip("?&") + ("&" if "=" in back else "?") + "ok=audited")

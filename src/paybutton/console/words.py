@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
+from paybutton.console.texts import TEXTS
 from paybutton.errors import REGISTRY, TradeError
+from paybutton.fulfillment.not_redeemable import NotRedeemable
 from paybutton.goods import rules as goods_rules
 from paybutton.goods.problems import GoodsRulesError, Problem
 
@@ -95,6 +97,8 @@ def error_text(err: TradeError, lang: str) -> str:
     and codes are kept."""
     code = err.spec.err_no
     base = err.spec.en if lang == "en" else err.spec.zh
+    if isinstance(err, NotRedeemable):
+        return err.text(lang)
     if isinstance(err, GoodsRulesError):
         return goods_message(err.problems, lang) or base
     detail = err.message or ""
@@ -122,7 +126,7 @@ HEADINGS: Final = {
     "zh-CN": {"GOODS_LABELS_INVALID": "21511 · 商品标签校验不通过:",
               "GOODS_LIMITS_INVALID": f"21512 · {REGISTRY['GOODS_LIMITS_INVALID'].zh}。"},
     "en": {"GOODS_LABELS_INVALID": f"21511 · {REGISTRY['GOODS_LABELS_INVALID'].en}: ",
-           "GOODS_LIMITS_INVALID": f"21512 · {REGISTRY['GOODS_LIMITS_INVALID'].en}. "},
+           "GOODS_LIMITS_INVALID": "21512 · The quantity limits are wrong: "},  # the registry's names minLimits
 }
 # The goods form's slots in the order a person reads them; "" is the form's summary.
 GOODS_SLOTS: Final = ("goods_id", "name", "photo_url", "price", "stock", "sale_start", "sale_end", "labels", "limits",
@@ -138,12 +142,60 @@ def slot_of(p: Problem) -> str:
     return field if field in GOODS_SLOTS else ""
 
 
+# The goods rules in the merchant's words, for the console's form (zh-CN, en): the API's texts (goods/problems.py)
+# name its JSON fields and wire codes (sale_start, REFUND_ANYTIME), which a merchant on the form never sees. {f} is
+# the field's label on the form, {a}/{b}/{kind} a label's chip text. A rule not here keeps the API's text.
+_CONSOLE_RULES: Final[dict[str, tuple[str, str]]] = {
+    "price_floor": ("价格须至少 ¥0.01:商品不能免费或为负数", "The price must be at least ¥0.01: a good cannot be free"),
+    "int_range": ("{f}须为 {low} 到 {high} 之间的整数,当前为 {value}",
+                  "{f} must be a whole number from {low} to {high}, not {value}"),
+    "sale_order": ("开售时间须早于停售时间", "The sale must start before it ends"),
+    "limit_not_int": ("{f}须为整数,当前为 {value}", "{f} must be a whole number, not {value}"),
+    "limit_range": ("{f}须在 {lo} 到 {hi} 之间,当前为 {value}", "{f} must be from {lo} to {hi}, not {value}"),
+    "limits_order": ("起购份数 ({lo}) 不能大于限购份数 ({hi})",
+                     "The minimum per order ({lo}) must not be more than the maximum ({hi})"),
+    "goods_id": ("商品 ID 须为 1-64 位,只含字母、数字和 _ - .",
+                 "The goods id is 1-64 characters: letters, digits and _ - ."),
+    "name": ("名称须为 1-256 个字符", "The name must be 1-256 characters"),
+    "photo_long": ("图片地址最长 2048 个字符", "The photo URL must be at most 2048 characters"),
+    "photo_bad": ("图片地址须为空、http(s) 网址或以 / 开头的路径",
+                  "The photo URL must be empty, an http(s) address or a path starting with /"),
+    "photo_host": ("图片地址不能以 // 开头:请写完整的 http(s) 网址",
+                   "The photo URL cannot start with //: give the whole http(s) address"),
+    "date_rule": ("使用日期说明最长 256 个字符", "The date rule must be at most 256 characters"),
+    "stock_below_zero": ("库存已变为 {stock}:按此修改会低于 0",
+                         "The stock is now {stock}: this change would take it below 0"),
+    "labels_too_many": ("最多选择 {max} 个标签(现选 {got} 个)", "Choose at most {max} labels (you chose {got})"),
+    "label_value_missing": ("「{kind}」须填写天数", "“{kind}” needs a number of days"),
+    "label_value_range": ("「{kind}」的天数须为 1 到 {max} 之间的整数,当前为 {value}",
+                          "The days of “{kind}” must be a whole number from 1 to {max}, not {value}"),
+    "labels_exclusive": ("「{a}」与「{b}」互斥,不能同时选择", "“{a}” and “{b}” cannot be chosen together"),
+}
+
+
+def rule_text(p: Problem, lang: str) -> str:
+    """One broken goods rule in the merchant's words on the console's form."""
+    pair = _CONSOLE_RULES.get(p.rule)
+    if pair is None:
+        return p.text(lang)
+    en = lang == "en"
+    t = TEXTS["en" if en else "zh-CN"]
+    params = dict(p.params)
+    for key in ("kind", "a", "b"):
+        if key in params:
+            params[key] = goods_rules.label_text({"type": params[key], "value": "x"}, lang)
+    if "value" in params:
+        params["value"] = str(params["value"]).strip("'")
+    label = t.get(p.field, p.field).split(" (")[0]
+    return (pair[1] if en else pair[0]).format(f=label, **params)
+
+
 def goods_message(problems: list[Problem], lang: str) -> str:
     """Problems of one slot as one message: the seed's code and heading for labels and limits, then each rule."""
     if not problems:
         return ""
     sep = "; " if lang == "en" else ";"
-    rules = sep.join(p.text(lang) for p in problems)
+    rules = sep.join(rule_text(p, lang) for p in problems)
     heading = HEADINGS["en" if lang == "en" else "zh-CN"].get(problems[0].error)
     return f"{heading}{rules}" if heading else rules
 
@@ -168,7 +220,9 @@ def goods_form_errors(values: dict[str, Any], lang: str, read: tuple[dict[str, A
                       ) -> dict[str, str]:
     """Every error of the goods form at once: `read` is what the form could read and its own errors (forms.
     goods_read); the goods rules check the rest, as the service will."""
-    out, errors = read
+    out, keys = read
+    t = TEXTS["en" if lang == "en" else "zh-CN"]
+    errors = {field: t.get(key, key) for field, key in keys.items()}
     _, problems = goods_rules.goods_problems({"goods_id": values["goods_id"], **out})
     return {**errors, **goods_errors(problems, lang, taken=frozenset(errors))}
 

@@ -131,6 +131,12 @@ def _types(all_kinds: list[Kind], b: Budgets) -> list[str]:
         f"(default {b.callback} s), retried on the type's schedule and finally marked `DEAD`. Their statuses:",
         "`PENDING` (due or waiting for its next try), `DONE` (answered `err_no` 0), `DEAD` (schedule exhausted:",
         "a dead letter), `NO_URL` (the app had no URL for it when it was written: logged, never sent).",
+        "Each attempt goes to the app's URL **as it is at that attempt** (`src/paybutton/callbacks/targets.py`): a",
+        "merchant who fixes `payment_notify_url` or `refund_url` reaches the callbacks already queued, and a replayed",
+        "dead letter goes to the fixed URL (a refund's own `notify_url` still comes first, and a `test` callback keeps",
+        "the URL its body names). Every attempt logs the URL it went to; an attempt made while the app has no URL for",
+        "it fails without sending (`no URL: …`) and the schedule goes on. Attempts are numbered on across replays",
+        "(a dead `payment` letter's replay is attempt 22); the schedule starts afresh.",
         "",
     ]
 
@@ -167,7 +173,8 @@ def _operating() -> list[str]:
             ["every attempt, newest first, with the synchronous calls (`callback_id` null); filters `type`, "
              "`order_id`, `ok`, `synchronous`", "`/api/apps/trade/v2/callbacks/attempts`",
              "`paybutton callbacks attempts --app … [--type] [--order] [--failed] [--sync|--outbox] [--json]`"],
-            ["replay a dead letter (same bytes, same URL, fresh schedule); anything but `DEAD` is refused "
+            ["replay a dead letter (same bytes, to the app's URL as it is now, fresh schedule); anything but `DEAD` is "
+             "refused "
              "(`CALLBACK_NOT_REPLAYABLE`)", "`/api/apps/trade/v2/callbacks/replay` `{callback_id}`",
              "`paybutton callbacks replay ID --app …`"],
             ["send a signed `test` callback; `wait_seconds` (≤ 10) waits for the answer",

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.clock import Clock
 from paybutton.errors import TradeError
+from paybutton.fulfillment.not_redeemable import why_not
 from paybutton.goods import rules as goods_rules
 from paybutton.order import store as order_store
 from paybutton.order.states import ItemStatus, OrderStatus, redeemable
@@ -104,7 +105,7 @@ async def _verify_unit(conn: AsyncConnection, now: int, item: Any) -> dict[str, 
         return {"item_order_id": item.item_order_id, "certificate_id": item.certificate_id,
                 "certificate_code": item.voucher_code, "result_code": 0, "result_msg": "success",
                 "verify_id": vid, "verify_time": now}
-    err = TradeError("VOUCHER_NOT_VERIFIABLE")
+    err = await why_not(conn, item.item_order_id, item.voucher_code)  # already redeemed when, refunded when, ...
     return {"item_order_id": item.item_order_id, "certificate_id": item.certificate_id,
             "certificate_code": item.voucher_code, "result_code": err.spec.sub_error_code,
             "result_msg": err.text("zh-CN"), "verify_id": "", "verify_time": 0}
@@ -187,7 +188,7 @@ async def verify_code(conn: AsyncConnection, clock: Clock, code: str) -> dict[st
         raise TradeError("ORDER_STATUS_CONFLICT", f"the order is {order}")
     r = await _verify_unit(conn, clock.now_ms(), item)
     if r["result_code"] != 0:
-        raise TradeError("VOUCHER_NOT_VERIFIABLE", code)
+        raise await why_not(conn, item.item_order_id, raw)  # says which: redeemed or refunded, and when
     return {**r, "order_id": item.order_id}
 
 

@@ -40,7 +40,9 @@ Limit = Annotated[
     WithJsonSchema({"type": "integer", "minimum": rules.LIMITS_LOW, "maximum": rules.LIMITS_HIGH}),
 ]
 GoodsId = Annotated[str, Field(description="1-64 characters of A-Z a-z 0-9 _ - .", examples=["spu_1001"])]
-Fen = Annotated[StrictInt, Field(ge=0, description="integer fen (分)")]
+# The price floor is the goods rule's (rules.MIN_PRICE), so 0 answers with its own message; the schema says it.
+Fen = Annotated[StrictInt, Field(description="integer fen (分), at least 1",
+                                  json_schema_extra={"minimum": rules.MIN_PRICE})]
 EpochMs = Annotated[StrictInt | None, Field(description="epoch milliseconds; null = no bound")]
 
 

@@ -45,6 +45,8 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
                   "{field} must be an integer in {low}..{high}{unit}, got {value}"),
     "amount_ceiling": ("{field_zh}超出金额上限 {ceiling} 分,当前为 {value}",
                        "{field} is over the money ceiling of {ceiling} fen, got {value}"),
+    "price_floor": ("价格须至少 ¥0.01(1 分),不能为 0 或负数,当前为 {value} 分",
+                    "price must be at least ¥0.01 (1 fen): a good cannot be free or negative, got {value} fen"),
     "sale_order": ("开售时间须早于停售时间", "sale_start must be before sale_end"),
     "date_rule": ("使用日期说明最长 256 个字符", "date_rule must be a string of at most 256 characters"),
     "bool": ("{field_zh}须为 true 或 false,当前为 {value}", "{field} must be true or false, got {value}"),

@@ -62,6 +62,11 @@ FIELDS: Final = (
     "max_limits", "date_rule", "phone_required", "biz_line", "on_shelf", "valid_days",
 )
 
+# The lowest price a good may have, in fen: a good always costs something, and the channels refuse 0 too: WeChat
+# Pay API v3 下单 amount.total "订单总金额,单位为分", an integer of at least 1; Alipay alipay.trade.*.pay
+# total_amount "单位为元,精确到小数点后两位,取值范围:[0.01,100000000]".
+MIN_PRICE: Final = 1
+
 # --- states ----------------------------------------------------------------------------------------
 
 STATES: Final = (OFF_SHELF, UPCOMING, ON_SALE, ENDED, SOLD_OUT)
@@ -268,6 +273,14 @@ def _check_photo(value: Any) -> str:
     return out
 
 
+def _price(check: _Checks, value: Any) -> int | None:
+    """The price in fen: at least MIN_PRICE (the price floor, its own message), an exact JavaScript integer."""
+    if is_int(value) and value < MIN_PRICE:
+        check.found.append(_bad("price", "price_floor", value=repr(value)))
+        return None
+    return check.integer("price", value, MIN_PRICE, unit=" (fen)")
+
+
 def goods_problems(record: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
     """Check a whole goods record (create, or an update merged over the stored row): the record normalised
     (defaults for missing or None optional fields) and every rule it breaks, in the order they are checked.
@@ -286,7 +299,7 @@ def goods_problems(record: Mapping[str, Any]) -> tuple[dict[str, Any], list[Prob
     out["name"] = name.strip() if isinstance(name, str) else name
     out["photo_url"] = check.photo(record.get("photo_url"))
     check.ceiling("price", record.get("price"))  # AMOUNT_TOO_LARGE (money.MAX_AMOUNT), before the range below
-    out["price"] = check.integer("price", record.get("price"), 0, unit=" (fen)")
+    out["price"] = _price(check, record.get("price"))
     out["stock"] = check.integer("stock", record.get("stock"), 0)
     start, end = record.get("sale_start"), record.get("sale_end")
     out["sale_start"] = None if start is None else check.integer("sale_start", start, 0, unit=" (epoch ms)")
