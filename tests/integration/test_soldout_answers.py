@@ -25,8 +25,8 @@ from paybutton.goods import service as goods_service
 from paybutton.order.rows import NewOrder
 from paybutton.order.states import PreOrder
 from paybutton.order.writer_pg import PostgresWriter
+from paybutton.order.writer_registry import open_writer
 from paybutton.order.writer_sqlite import SqliteWriter
-from paybutton.order.writing import open_writer
 from paybutton.tables import goods
 
 HOUR_MS = 3_600_000

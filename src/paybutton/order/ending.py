@@ -65,4 +65,4 @@ async def close_order(ctx: Ctx, conn: AsyncConnection, app_id: str, order_id: st
 async def end_by_buyer(ctx: Ctx, conn: AsyncConnection, order_id: str) -> bool:
     """The buyer closes an unpaid order (order/resume.py, replaced by a new one): FAIL, stock back, items closed,
     and the merchant told CANCEL, as on expiry."""
-    return await _end(ctx, conn, store.CLOSE, order_id, "CLOSED_BY_BUYER", notify=True)
+    return await end_order(ctx, conn, store.CLOSE, order_id, "CLOSED_BY_BUYER", notify=True)
