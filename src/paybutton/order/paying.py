@@ -103,11 +103,7 @@ async def live_attempt(conn: AsyncConnection, order_id: str) -> Row[Any] | None:
 
 async def _app_in(conn: AsyncConnection, ctx: Ctx, app_id: str) -> app_service.AppRow:
     """The app row through the caller's connection (SQLite has one connection per process: never open a second)."""
-    hit = ctx.apps.get(app_id) or ctx.apps.stale(app_id)
-    if hit is None:
-        hit = await app_service.get_app(conn, app_id)
-        ctx.apps.put(hit)
-    return hit
+    return await ctx.apps.read_through(app_id, lambda: app_service.get_app(conn, app_id))
 
 
 # ------------------------------------------------------------------ settling

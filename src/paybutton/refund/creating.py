@@ -49,11 +49,7 @@ class RefundRequest:
 async def app_of(conn: AsyncConnection, ctx: Ctx, app_id: str) -> app_service.AppRow:
     """The app row, from the cache or through the caller's connection (inside a write transaction a second
     connection could wait for the lock this one holds)."""
-    hit = ctx.apps.get(app_id)
-    if hit is None:
-        hit = await app_service.get_app(conn, app_id)
-        ctx.apps.put(hit)
-    return hit
+    return await ctx.apps.read_through(app_id, lambda: app_service.get_app(conn, app_id))
 
 
 def units_of(items: list[Any]) -> list[rules.Unit]:
