@@ -3,12 +3,15 @@ bound again later (another process, or an outgoing connection's ephemeral port, 
 already in use").
 
     sock = listening_socket()          # bound to a free port and listening, kept by the parent
-    subprocess.Popen(fd_argv(sock, [sys.executable, "-m", "paybutton.cli", "serve"]), pass_fds=[sock.fileno()])
+    port = port_of(sock)
+    subprocess.Popen(fd_argv([sock], [sys.executable, "-m", "paybutton.cli", "serve", "--port", str(port)]),
+                     pass_fds=[sock.fileno()])
 
-The child runs the program as it is (`-m module` or a script path, with its own arguments): uvicorn (`paybutton
-serve`, the FastAPI example) is given the socket as `fd` (uvicorn's --fd), werkzeug (the Flask example) through its
-own WERKZEUG_SERVER_FD. A port the program is told (--port) is then only a label. The parent keeps the socket,
-so a server killed and started again on it (the crash test) finds its port still its own."""
+The child runs the program as it is (`-m module` or a script path, with its own arguments, which name the ports
+as usual): each uvicorn server it makes (`paybutton serve`, `paybutton demo`'s two, the FastAPI example) is given
+the socket of its port as `fd` (uvicorn's --fd); werkzeug (the Flask example) takes the first socket through its
+own WERKZEUG_SERVER_FD. The parent keeps the sockets, so a server killed and started again on one (the crash
+test) finds its port still its own."""
 
 from __future__ import annotations
 
@@ -30,22 +33,31 @@ def listening_socket() -> socket.socket:
     return s
 
 
-def fd_argv(sock: socket.socket, argv: list[str]) -> list[str]:
-    """`argv` (a Python interpreter, then `-m module` or a script, then its arguments) run on `sock`."""
+def port_of(sock: socket.socket) -> int:
+    return int(sock.getsockname()[1])
+
+
+def fd_argv(socks: list[socket.socket], argv: list[str]) -> list[str]:
+    """`argv` (a Python interpreter, then `-m module` or a script, then its arguments) run on `socks` (Popen them
+    with pass_fds=[s.fileno() for s in socks])."""
     assert argv[0] == sys.executable, "fdserve runs Python programs"
-    return [sys.executable, HERE, str(sock.fileno()), *argv[1:]]
+    fds = ",".join(f"{port_of(s)}={s.fileno()}" for s in socks)
+    return [sys.executable, HERE, fds, *argv[1:]]
 
 
 def _main() -> None:
-    fd, target = int(sys.argv[1]), sys.argv[2:]
-    os.environ["WERKZEUG_SERVER_FD"] = str(fd)  # werkzeug.serving.run_simple: serve on this descriptor
+    fds = {int(p): int(f) for p, f in (pair.split("=") for pair in sys.argv[1].split(","))}
+    target = sys.argv[2:]
+    os.environ["WERKZEUG_SERVER_FD"] = str(next(iter(fds.values())))  # werkzeug.serving.run_simple's socket
     os.environ["WERKZEUG_RUN_MAIN"] = "true"
     import uvicorn
 
     original = uvicorn.Config.__init__
 
     def with_fd(self: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
-        kwargs["fd"] = fd
+        fd = fds.get(int(kwargs.get("port") or 0))
+        if fd is not None:
+            kwargs["fd"] = fd
         original(self, *args, **kwargs)
 
     uvicorn.Config.__init__ = with_fd  # type: ignore[method-assign]

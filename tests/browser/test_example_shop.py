@@ -59,7 +59,7 @@ class Platform:
     def start(self, args: list[str], name: str, sock: socket.socket) -> subprocess.Popen[bytes]:
         """A server program on `sock`, bound and listening already (tests/fdserve.py): its port cannot be lost."""
         with (self.folder / f"{name}.log").open("wb") as log:
-            return subprocess.Popen(fd_argv(sock, args), cwd=ROOT, env=self.env(), stdout=log,
+            return subprocess.Popen(fd_argv([sock], args), cwd=ROOT, env=self.env(), stdout=log,
                                     stderr=subprocess.STDOUT, pass_fds=[sock.fileno()])
 
     def wait_http(self, proc: subprocess.Popen[bytes], url: str, name: str) -> None:

@@ -44,7 +44,7 @@ def _serve(db_url: str, sock: socket.socket, channel_url: str, crash: bool, log:
     if crash:
         env["PAYBUTTON_TEST_CRASH_AFTER_CHARGE"] = "1"
     with log.open("ab") as out:  # the child keeps its own descriptor
-        proc = subprocess.Popen(fd_argv(sock, [sys.executable, "-m", "paybutton.cli", "serve", "--port", str(port)]),
+        proc = subprocess.Popen(fd_argv([sock], [sys.executable, "-m", "paybutton.cli", "serve", "--port", str(port)]),
                                 env=env, stdout=out, stderr=subprocess.STDOUT, pass_fds=[sock.fileno()])
     deadline = time.time() + 30
     while time.time() < deadline:
