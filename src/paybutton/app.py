@@ -24,7 +24,7 @@ from paybutton.clock import Clock, SystemClock
 from paybutton.config import Settings
 from paybutton.console import pay_settings as console_pay
 from paybutton.console import routes as console_routes
-from paybutton.context import Ctx
+from paybutton.context import AppCache, Ctx
 from paybutton.db import Database
 from paybutton.fulfillment import api as fulfillment_api
 from paybutton.goods import api as goods_api
@@ -135,7 +135,7 @@ async def _open_ctx(settings: Settings, clock: Clock) -> Ctx:
     async with db.tx() as conn:
         private_pem, _ = await app_service.ensure_platform_key(conn, clock)
     ctx = Ctx(settings=settings, db=db, clock=clock, signer=Signer(private_pem), http=CallbackClient(),
-              order_gate=asyncio.Semaphore(settings.order_concurrency))
+              apps=AppCache(settings.app_cache_seconds), order_gate=asyncio.Semaphore(settings.order_concurrency))
     if settings.test_cashier:  # TEST HOOK (Settings.test_cashier): a channel living outside this process
         module, _, attr = settings.test_cashier.partition(":")
         ctx.cashier = getattr(importlib.import_module(module), attr)()

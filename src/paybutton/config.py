@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     # An order placement with an Idempotency-Key holds the key this long (kernel/order_keys.py); a retry after it
     # finds the order the holder placed, or places it (the holder died). Longer than any placement (which
     # includes pre_create_order's pre_order_timeout_seconds).
+    # The longest a process uses a cached app row (context.AppCache): a settings change (suspended, callback URLs,
+    # delivery type, origins) made by any process reaches every request this long after its commit at the latest;
+    # the process that made it, and every page load, see it at once.
+    app_cache_seconds: float = Field(default=2.0, gt=0, le=60)
     order_key_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
     # pre_create_refund, called while the buyer waits for the refund-apply answer (then the outbox retries).
     pre_refund_timeout_seconds: float = Field(default=3.0, gt=0, le=30)

@@ -37,12 +37,18 @@ log = logging.getLogger("paybutton.context")
 class AppCache:
     """Merchant app rows, cached for a short time: the order path reads its app on every request.
 
-    A stale row is served while one task refreshes it, and a missing row is fetched once however many requests
-    ask at the same moment: an expiry must not send every request in flight to the database at once."""
+    The bound: a row is served only while less than `ttl_seconds` (settings.app_cache_seconds) have passed since
+    its read BEGAN, never after, so a change committed by any process (the console, the CLI, another server) is
+    used by every request that starts `ttl_seconds` after the commit. An expired row is read again once, however
+    many requests ask at the same moment (they wait for that one read: an expiry must not send every request in
+    flight to the database at once, nor serve the old row meanwhile). `forget` (a change this process made)
+    drops the row and any read in flight, so the next request reads the change; `load(fresh=True)` (a page load)
+    reads at once."""
 
     ttl_seconds: float = 2.0
-    _rows: dict[str, tuple[float, AppRow]] = field(default_factory=dict)
+    _rows: dict[str, tuple[float, AppRow]] = field(default_factory=dict)  # (when its read began, row)
     _loading: dict[str, asyncio.Future[AppRow]] = field(default_factory=dict)
+    _forgotten: dict[str, float] = field(default_factory=dict)  # when `forget` was last called, per app
 
     def get(self, app_id: str) -> AppRow | None:
         hit = self._rows.get(app_id)
@@ -50,29 +56,41 @@ class AppCache:
             return hit[1]
         return None
 
-    def stale(self, app_id: str) -> AppRow | None:
-        hit = self._rows.get(app_id)
-        return hit[1] if hit else None
-
-    def put(self, app: AppRow) -> None:
-        self._rows[app["app_id"]] = (time.monotonic(), app)
+    def put(self, app: AppRow, began: float) -> None:
+        """Cache a row whose read began at `began` (time.monotonic()), unless it began before a `forget`."""
+        if began > self._forgotten.get(app["app_id"], -1.0):
+            self._rows[app["app_id"]] = (began, app)
 
     def forget(self, app_id: str) -> None:
+        self._forgotten[app_id] = time.monotonic()
         self._rows.pop(app_id, None)
+        self._loading.pop(app_id, None)  # a read in flight may have begun before the change
 
-    def load(self, app_id: str, fetch: Callable[[], Awaitable[AppRow]]) -> asyncio.Future[AppRow]:
-        """The one fetch in flight for this app (started now if there is none)."""
-        fut = self._loading.get(app_id)
+    async def read_through(self, app_id: str, read: Callable[[], Awaitable[AppRow]]) -> AppRow:
+        """The cached row, or `read()`'s (e.g. through the caller's connection, inside its transaction), cached."""
+        hit = self.get(app_id)
+        if hit is None:
+            began = time.monotonic()
+            hit = await read()
+            self.put(hit, began)
+        return hit
+
+    def load(self, app_id: str, fetch: Callable[[], Awaitable[AppRow]], fresh: bool = False) -> asyncio.Future[AppRow]:
+        """The one read in flight for this app (started now if there is none, or always when `fresh`)."""
+        fut = None if fresh else self._loading.get(app_id)
         if fut is None:
-            fut = asyncio.ensure_future(fetch())
-            self._loading[app_id] = fut
+            began = time.monotonic()
+            new: asyncio.Future[AppRow] = asyncio.ensure_future(fetch())
+            self._loading[app_id] = new
 
             def done(f: asyncio.Future[AppRow]) -> None:
-                self._loading.pop(app_id, None)
+                if self._loading.get(app_id) is f:
+                    self._loading.pop(app_id, None)
                 if not f.cancelled() and f.exception() is None:
-                    self.put(f.result())
+                    self.put(f.result(), began)  # unless forgotten since it began
 
-            fut.add_done_callback(done)
+            new.add_done_callback(done)
+            fut = new
         return fut
 
 
@@ -118,8 +136,10 @@ class Ctx:
                     self.signer = Signer(private_pem)
                 self._key_id = row.id
 
-    async def app(self, app_id: str) -> AppRow:
-        hit = self.apps.get(app_id)
+    async def app(self, app_id: str, fresh: bool = False) -> AppRow:
+        """The app row, cached within AppCache's bound; `fresh`: read now (a page load: the frame policy and the
+        settings a page shows follow a change at once, e.g. `paybutton app update --add-origin`)."""
+        hit = None if fresh else self.apps.get(app_id)
         if hit is not None:
             return hit
 
@@ -127,11 +147,7 @@ class Ctx:
             async with self.db.engine.connect() as conn:
                 return await get_app(conn, app_id)
 
-        fut = self.apps.load(app_id, fetch)
-        stale = self.apps.stale(app_id)
-        if stale is not None:
-            return stale  # the refresh runs on; this request does not wait for it
-        return await asyncio.shield(fut)
+        return await asyncio.shield(self.apps.load(app_id, fetch, fresh))
 
     @property
     def channel_timeouts(self) -> dict[str, float]:
@@ -149,11 +165,7 @@ class Ctx:
     async def app_in(self, conn: AsyncConnection, app_id: str) -> AppRow:
         """The app row inside a transaction: from the cache, else read through the caller's connection (another
         connection could wait for the lock this one holds, and SQLite's pool has only one)."""
-        hit = self.apps.get(app_id)
-        if hit is None:
-            hit = await get_app(conn, app_id)
-            self.apps.put(hit)
-        return hit
+        return await self.apps.read_through(app_id, lambda: get_app(conn, app_id))
 
     def cashier_by_provider(self, app: AppRow, provider: str) -> Cashier:
         """The Cashier an attempt was taken by (payments.provider): for the reconciler's query, a refund and the

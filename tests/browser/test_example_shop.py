@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from browser_helpers import shot
+from fdserve import fd_argv, listening_socket
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,10 +31,8 @@ EXAMPLES = {"flask": ("examples/flask_merchant.py", "FLASK"), "fastapi": ("examp
 OVERLAY = "[data-pay-button-overlay] iframe"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def port_of(sock: socket.socket) -> int:
+    return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -57,9 +56,11 @@ class Platform:
         assert out.returncode == 0, f"paybutton {' '.join(args)}: {out.stdout}{out.stderr}"
         return out.stdout
 
-    def start(self, args: list[str], name: str) -> subprocess.Popen[bytes]:
+    def start(self, args: list[str], name: str, sock: socket.socket) -> subprocess.Popen[bytes]:
+        """A server program on `sock`, bound and listening already (tests/fdserve.py): its port cannot be lost."""
         with (self.folder / f"{name}.log").open("wb") as log:
-            return subprocess.Popen(args, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT)
+            return subprocess.Popen(fd_argv([sock], args), cwd=ROOT, env=self.env(), stdout=log,
+                                    stderr=subprocess.STDOUT, pass_fds=[sock.fileno()])
 
     def wait_http(self, proc: subprocess.Popen[bytes], url: str, name: str) -> None:
         deadline = time.monotonic() + 60
@@ -87,15 +88,31 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """`paybutton db upgrade`, then `paybutton serve` on a free port: the trade server a merchant runs."""
     folder = tmp_path_factory.mktemp("example-shop")
-    port = free_port()
-    p = Platform(f"http://127.0.0.1:{port}", folder)
+    sock = listening_socket()
+    p = Platform(f"http://127.0.0.1:{port_of(sock)}", folder)
     p.cli("db", "upgrade")
-    server = p.start([PAYBUTTON, "serve", "--port", str(port)], "paybutton")
+    server = p.start([sys.executable, "-m", "paybutton.cli", "serve", "--port", str(port_of(sock))], "paybutton",
+                     sock)
     try:
         p.wait_http(server, f"{p.url}/healthz", "paybutton")
         yield p
     finally:
         stop(server)
+        sock.close()
+
+
+@pytest.fixture
+def sockets() -> Iterator[Callable[[], socket.socket]]:
+    """Listening sockets for the example servers, closed at teardown."""
+    made: list[socket.socket] = []
+
+    def make() -> socket.socket:
+        made.append(listening_socket())
+        return made[-1]
+
+    yield make
+    for s in made:
+        s.close()
 
 
 @pytest.fixture
@@ -113,9 +130,11 @@ def started() -> Iterator[Callable[[subprocess.Popen[bytes]], subprocess.Popen[b
 
 @pytest.mark.parametrize("example", sorted(EXAMPLES))
 def test_a_paid_order_from_the_example_shop_page(example: str, platform: Platform, page: Any,
-                                                started: Callable[[subprocess.Popen[bytes]], Any]) -> None:
+                                                started: Callable[[subprocess.Popen[bytes]], Any],
+                                                sockets: Callable[[], socket.socket]) -> None:
     script, prefix = EXAMPLES[example]
-    port = free_port()
+    sock = sockets()
+    port = port_of(sock)
     merchant = f"http://127.0.0.1:{port}"
     # the README's steps: an app whose callbacks and login go to the example, its good, the example's origin
     app = json.loads(platform.cli(
@@ -128,7 +147,7 @@ def test_a_paid_order_from_the_example_shop_page(example: str, platform: Platfor
                  "--stock", "100")
     platform.cli("app", "update", app_id, "--add-origin", merchant)
     server = started(platform.start([sys.executable, script, "--platform-url", platform.url, "--app-id", app_id,
-                                     "--secret", secret, "--port", str(port)], example))
+                                     "--secret", secret, "--port", str(port)], example, sock))
     platform.wait_http(server, f"{merchant}/", example)
 
     page.goto(f"{merchant}/")
@@ -169,18 +188,21 @@ def test_a_paid_order_from_the_example_shop_page(example: str, platform: Platfor
 
 
 def test_the_page_says_what_is_wrong_when_the_origin_is_not_allowed(platform: Platform, page: Any,
-                                                                    started: Callable[..., Any]) -> None:
+                                                                    started: Callable[..., Any],
+                                                                    sockets: Callable[[], socket.socket]) -> None:
     """The step the README insists on: without `--add-origin` the button cannot reach paybutton, and the page shows
     the error it gets (a face for the failure, not a silent button)."""
     script, _ = EXAMPLES["flask"]
-    port = free_port()
+    sock = sockets()
+    port = port_of(sock)
     merchant = f"http://127.0.0.1:{port}"
     app = json.loads(platform.cli("app", "create", "--name", "no origin", "--json",
                                   "--login-url", f"{merchant}/login"))
     platform.cli("goods", "add", "--app", app["app_id"], "--id", "hotpot", "--name", "火锅", "--price", "100",
                  "--stock", "1")
     server = started(platform.start([sys.executable, script, "--platform-url", platform.url, "--app-id",
-                                     app["app_id"], "--secret", app["secret"], "--port", str(port)], "no-origin"))
+                                     app["app_id"], "--secret", app["secret"], "--port", str(port)], "no-origin",
+                                     sock))
     platform.wait_http(server, f"{merchant}/", "no-origin")
     page.goto(f"{merchant}/")
     # the bridge says at once that the origin is not allowed: 21505 (goods info) or 21507 (pay capability), whichever

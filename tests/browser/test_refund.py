@@ -128,8 +128,9 @@ def test_refund_detail_by_refund_id_in_english(demo: Demo, page: Any) -> None:
     f.locator("#submit-refund").click()
     (refund,) = _events(page, "refund")
     rid = refund["result"]["refundId"]
-    assert f.locator("[data-testid=refund-no]").inner_text() in {refund["result"]["outRefundNo"], rid}
+    # the detail fills status and number together (pages.js): wait for it before reading the number
     f.locator("[data-testid=status][data-status]:not([data-status=''])").wait_for()
+    assert f.locator("[data-testid=refund-no]").inner_text() in {refund["result"]["outRefundNo"], rid}
     assert f.locator("[data-testid=units]").inner_text() == "2 份"
     # the same refund in English, through a pay-button with order-status 2
     page.evaluate("""(rid) => { const b = document.createElement('pay-button');

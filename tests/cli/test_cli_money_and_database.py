@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shlex
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from typing import Any
 
 import pytest
 import typer
+from fdserve import fd_argv, listening_socket, port_of
 from typer.testing import CliRunner
 
 from paybutton.apps import service as app_service
@@ -273,22 +273,18 @@ def test_export_line_is_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert export_line("sqlite:///a b.db") == f"export PAYBUTTON_DATABASE_URL='sqlite+aiosqlite:///{tmp_path}/a b.db'"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_demo_prints_the_line_that_points_the_cli_at_its_database(tmp_path: Path) -> None:
     """`paybutton demo` in a folder of its own; its `CLI  export PAYBUTTON_DATABASE_URL=…` line, run from another
     folder, makes `paybutton app list` list the demo app."""
     here, elsewhere = tmp_path / "demo", tmp_path / "elsewhere"
     here.mkdir()
     elsewhere.mkdir()
-    port = free_port()
+    socks = [listening_socket(), listening_socket()]  # kept until the demo is done: its ports cannot be lost
+    ports = [str(port_of(s)) for s in socks]
     log = (tmp_path / "demo.log").open("w")
-    demo = subprocess.Popen([PAYBUTTON, "demo", "--port", str(port), "--shop-port", str(free_port())], cwd=here,
-                            env=clean_env(tmp_path), stdout=log, stderr=subprocess.STDOUT, text=True)
+    demo = subprocess.Popen(fd_argv(socks, [sys.executable, "-m", "paybutton.cli", "demo", "--port", ports[0],
+                                            "--shop-port", ports[1]]), cwd=here, env=clean_env(tmp_path),
+                            stdout=log, stderr=subprocess.STDOUT, text=True, pass_fds=[s.fileno() for s in socks])
     try:
         deadline = time.monotonic() + 90
         line = None
@@ -301,6 +297,8 @@ def test_demo_prints_the_line_that_points_the_cli_at_its_database(tmp_path: Path
         demo.terminate()
         demo.wait(timeout=30)
         log.close()
+        for s in socks:
+            s.close()
     url = shlex.split(line.group(1))[0]
     assert url == f"sqlite+aiosqlite:///{here / 'paybutton-demo.db'}"
     out = run_real(elsewhere, "app", "list", PAYBUTTON_DATABASE_URL=url)

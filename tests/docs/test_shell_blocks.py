@@ -27,6 +27,7 @@ import httpx
 import pytest
 from fakes.alipay_gateway import FakeAlipay
 from fakes.wechat_gateway import FakeWechat
+from fdserve import fd_argv, listening_socket, port_of
 
 from paybutton.kernel.signing import Signer
 
@@ -158,13 +159,16 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
     folder.mkdir()
     (folder / ".venv").symlink_to(VENV)
     (folder / "examples").symlink_to(ROOT / "examples")
-    d = Demo(folder, free_port(), free_port(), free_port())
+    # the demo's two servers on sockets bound here and kept (tests/fdserve.py): their ports cannot be lost between
+    # choosing and binding; the example merchant a block starts in the background still binds its own port
+    socks = [listening_socket(), listening_socket()]
+    d = Demo(folder, port_of(socks[0]), port_of(socks[1]), free_port())
     log = tmp_path / "demo.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen(  # the default database: paybutton-demo.db in the folder, as `make demo` makes
-            [str(VENV / "bin" / "paybutton"), "demo", "--port", str(d.port), "--shop-port", str(d.shop)],
+        proc = subprocess.Popen(fd_argv(socks, [  # the default database: paybutton-demo.db, as `make demo` makes
+            sys.executable, "-m", "paybutton.cli", "demo", "--port", str(d.port), "--shop-port", str(d.shop)]),
             cwd=folder, env={k: v for k, v in d.env().items() if k != "PAYBUTTON_DATABASE_URL"}, stdout=out,
-            stderr=subprocess.STDOUT)
+            stderr=subprocess.STDOUT, pass_fds=[s.fileno() for s in socks])
         try:
             wait_http(proc, f"http://127.0.0.1:{d.port}/healthz", log)
             wait_http(proc, f"http://127.0.0.1:{d.shop}/merchant/callbacks", log)
@@ -176,6 +180,8 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=5)
+            for s in socks:
+                s.close()
 
 
 def write_files(d: Demo) -> None:

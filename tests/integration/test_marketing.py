@@ -419,8 +419,8 @@ async def test_marketing_down_at_order_time_sells_at_full_price_only_if_the_buye
     ({"goods_id": "bbq", "goods_type": 2, "goods_info": {"currentPrice": "9900"}}, 400, "GOODS_INFO_TYPE_INVALID"),
     ({"goods_id": "bbq", "goods_type": 2, "goods_info": {**MERCHANT_INFO, "validation": 422}}, 400,
      "GOODS_INFO_TYPE_INVALID"),
-    ({"goods_id": "bbq", "goods_type": 2, "goods_info": {**MERCHANT_INFO, "currentPrice": MAX_UNIT_PRICE + 1}}, 400,
-     "GOODS_INFO_TYPE_INVALID"),
+    ({"goods_id": "bbq", "goods_type": 2, "goods_info": {**MERCHANT_INFO, "currentPrice": MAX_UNIT_PRICE + 1}}, 422,
+     "AMOUNT_TOO_LARGE"),  # the money ceiling (money.MAX_AMOUNT), issue 19 defect 3
     ({"goods_id": "bbq", "goods_type": 2, "quantity": 6, "goods_info": MERCHANT_INFO}, 422,
      "QUANTITY_OUT_OF_LIMITS"),
 ])

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fdserve import fd_argv, listening_socket
 from http_channel import HttpChannel
 from merchant_stub import MerchantStub
 from sqlalchemy import select
@@ -31,13 +32,10 @@ from paybutton.tables import goods, orders, payments, platform_keys
 TESTS = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _serve(db_url: str, port: int, channel_url: str, crash: bool, log: Path) -> subprocess.Popen[bytes]:
+def _serve(db_url: str, sock: socket.socket, channel_url: str, crash: bool, log: Path) -> subprocess.Popen[bytes]:
+    """`paybutton serve` on the test's listening socket (tests/fdserve.py): the restarted server gets the same
+    port, which the test never let go."""
+    port = int(sock.getsockname()[1])
     env = {**os.environ, "PAYBUTTON_DATABASE_URL": db_url, "PAYBUTTON_TEST_CASHIER": "http_channel:HttpChannelCashier",
            "PAYBUTTON_TEST_CHANNEL_URL": channel_url, "PAYBUTTON_PAYMENT_CALL_LEASE_SECONDS": "1",
            "PAYBUTTON_SWEEP_INTERVAL_SECONDS": "0.2", "PAYBUTTON_DISPATCH_INTERVAL_SECONDS": "0.2",
@@ -46,8 +44,8 @@ def _serve(db_url: str, port: int, channel_url: str, crash: bool, log: Path) -> 
     if crash:
         env["PAYBUTTON_TEST_CRASH_AFTER_CHARGE"] = "1"
     with log.open("ab") as out:  # the child keeps its own descriptor
-        proc = subprocess.Popen([sys.executable, "-m", "paybutton.cli", "serve", "--port", str(port)], env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(fd_argv([sock], [sys.executable, "-m", "paybutton.cli", "serve", "--port", str(port)]),
+                                env=env, stdout=out, stderr=subprocess.STDOUT, pass_fds=[sock.fileno()])
     deadline = time.time() + 30
     while time.time() < deadline:
         assert proc.poll() is None, log.read_text()
@@ -67,9 +65,10 @@ async def test_a_crash_between_the_charge_and_the_write_is_settled_after_restart
     merchant = MerchantStub()
     msrv = live_factory(merchant.asgi())
     db_url = f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}"
-    port = free_port()
+    sock = listening_socket()
+    port = int(sock.getsockname()[1])
     log = tmp_path / "server.log"
-    first = await asyncio.to_thread(_serve, db_url, port, ch.url, True, log)
+    first = await asyncio.to_thread(_serve, db_url, sock, ch.url, True, log)
     db = Database(Settings(database_url=db_url))
     try:
         clock = SystemClock()
@@ -101,7 +100,7 @@ async def test_a_crash_between_the_charge_and_the_write_is_settled_after_restart
                 order = (await conn.execute(select(orders).where(orders.c.order_id == oid))).one()
             assert attempt.state == "PROCESSING" and attempt.provider == "httpchannel"  # ... and was recorded
             assert order.status != "SUCCESS"
-            second = await asyncio.to_thread(_serve, db_url, port, ch.url, False, log)
+            second = await asyncio.to_thread(_serve, db_url, sock, ch.url, False, log)
             try:
                 for _ in range(150):  # up to 30 s: the merchant stub is another thread's server
                     if merchant.of_type("payment"):
@@ -126,3 +125,4 @@ async def test_a_crash_between_the_charge_and_the_write_is_settled_after_restart
         if first.poll() is None:
             first.kill()
         await db.dispose()
+        sock.close()

@@ -16,15 +16,16 @@ from typing import Any
 
 import httpx
 import pytest
+from fdserve import fd_argv, listening_socket, port_of
 
 ROOT = Path(__file__).resolve().parents[2]
 PAYBUTTON = str(Path(sys.executable).parent / "paybutton")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def listening() -> tuple[socket.socket, int]:
+    """A socket bound to a free port and listening, for a child server (tests/fdserve.py), and its port."""
+    s = listening_socket()
+    return s, port_of(s)
 
 
 def _env() -> dict[str, str]:
@@ -32,12 +33,15 @@ def _env() -> dict[str, str]:
 
 
 class Process:
-    """A child process with its output in a log file (shown when it does not come up)."""
+    """A child process with its output in a log file (shown when it does not come up). A server is given the
+    listening sockets of its ports (`socks`): it never binds a port someone else could have taken meanwhile."""
 
-    def __init__(self, args: list[str], log: Path) -> None:
+    def __init__(self, args: list[str], log: Path, socks: list[socket.socket]) -> None:
         self.log = log
         self._out = log.open("wb")
-        self.proc = subprocess.Popen(args, cwd=ROOT, env=_env(), stdout=self._out, stderr=subprocess.STDOUT)
+        self.socks = socks
+        self.proc = subprocess.Popen(fd_argv(socks, args), cwd=ROOT, env=_env(), stdout=self._out,
+                                     stderr=subprocess.STDOUT, pass_fds=[s.fileno() for s in socks])
 
     def wait_http(self, url: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -63,6 +67,8 @@ class Process:
             self.proc.kill()
             self.proc.wait(timeout=5)
         self._out.close()
+        for s in self.socks:
+            s.close()
 
 
 @dataclass
@@ -83,10 +89,10 @@ class Platform:
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """`paybutton demo` on free ports and a fresh SQLite file, with its sweeper and dispatcher running."""
     tmp = tmp_path_factory.mktemp("demo")
-    port, shop_port = free_port(), free_port()
+    (sock, port), (shop_sock, shop_port) = listening(), listening()
     database_url = f"sqlite+aiosqlite:///{tmp / 'demo.db'}"
-    demo = Process([PAYBUTTON, "demo", "--port", str(port), "--shop-port", str(shop_port), "--database", database_url],
-                   tmp / "demo.log")
+    demo = Process([sys.executable, "-m", "paybutton.cli", "demo", "--port", str(port), "--shop-port", str(shop_port),
+                    "--database", database_url], tmp / "demo.log", [sock, shop_sock])
     try:
         demo.wait_http(f"http://127.0.0.1:{port}/healthz")
         yield Platform(f"http://127.0.0.1:{port}", database_url, tmp)
@@ -98,8 +104,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 def start_process(tmp_path: Path) -> Iterator[Callable[..., Process]]:
     started: list[Process] = []
 
-    def start(args: list[str], name: str) -> Process:
-        p = Process(args, tmp_path / f"{name}.log")
+    def start(args: list[str], name: str, socks: list[socket.socket]) -> Process:
+        p = Process(args, tmp_path / f"{name}.log", socks)
         started.append(p)
         return p
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from merchant_world import Platform, Process, free_port
+from merchant_world import Platform, Process, listening
 
 from paybutton import buyer_token
 from paybutton.merchant import OpenAPIClient
@@ -37,7 +37,7 @@ def wait_for(what: str, get: Callable[[], Any], timeout: float = 45) -> Any:
 def test_example_merchant_against_the_demo(example: str, platform: Platform,
                                            start_process: Callable[..., Process]) -> None:
     script, prefix = EXAMPLES[example]
-    port = free_port()
+    sock, port = listening()
     merchant = f"http://127.0.0.1:{port}"
     app = platform.cli("app", "create", "--name", f"{example} shop", "--refund-audit",
                        "--pre-order-url", f"{merchant}/callbacks/pre_create_order",
@@ -46,7 +46,7 @@ def test_example_merchant_against_the_demo(example: str, platform: Platform,
                        "--marketing-url", f"{merchant}/callbacks/marketing")
     app_id, secret = app["app_id"], app["secret"]
     server = start_process([sys.executable, script, "--platform-url", platform.url, "--app-id", app_id,
-                            "--secret", secret, "--port", str(port)], example)
+                            "--secret", secret, "--port", str(port)], example, [sock])
     server.wait_http(f"{merchant}/received")
 
     def received() -> dict[str, Any]:

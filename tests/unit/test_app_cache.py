@@ -1,4 +1,5 @@
-"""The app cache: one fetch however many ask at once, stale rows served while one task refreshes."""
+"""The app cache: one fetch however many ask at once; a row is never served after its bound (counted from when its
+read began), not even while it refreshes; `forget` drops the row and any read in flight (issue 19 defect 4)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from paybutton.context import AppCache
 
 
-async def test_single_flight_and_stale_while_revalidate() -> None:
+async def test_single_flight_and_no_row_past_the_bound() -> None:
     cache = AppCache(ttl_seconds=0.05)
     calls = 0
 
@@ -21,13 +22,28 @@ async def test_single_flight_and_stale_while_revalidate() -> None:
     got = await asyncio.gather(*(asyncio.shield(cache.load("tt1", fetch)) for _ in range(50)))
     assert calls == 1 and all(g["n"] == 1 for g in got)
     assert cache.get("tt1") == {"app_id": "tt1", "n": 1}
-    await asyncio.sleep(0.06)
-    assert cache.get("tt1") is None  # expired
-    assert cache.stale("tt1") == {"app_id": "tt1", "n": 1}
+    await asyncio.sleep(0.04)  # 0.06 s since the read began (0.04 since it ended): past the bound
+    assert cache.get("tt1") is None
     futures = [cache.load("tt1", fetch) for _ in range(20)]
     assert len({id(f) for f in futures}) == 1
     await futures[0]
     assert calls == 2 and cache.get("tt1") == {"app_id": "tt1", "n": 2}
+
+
+async def test_forget_drops_a_read_that_began_before_it() -> None:
+    cache = AppCache(ttl_seconds=10)
+
+    async def fetch() -> dict[str, Any]:
+        await asyncio.sleep(0.02)
+        return {"app_id": "tt3", "v": "old"}
+
+    early = cache.load("tt3", fetch)
+    cache.forget("tt3")  # a change committed while the read was in flight
+    assert await early == {"app_id": "tt3", "v": "old"}
+    assert cache.get("tt3") is None  # not cached: it may predate the change
+    assert cache.load("tt3", fetch) is not early
+    fresh = cache.load("tt3", fetch, fresh=True)
+    assert await fresh and cache.get("tt3") is not None
 
 
 async def test_a_failed_fetch_is_not_cached() -> None:
@@ -41,7 +57,7 @@ async def test_a_failed_fetch_is_not_cached() -> None:
         await fut
     except LookupError:
         pass
-    assert cache.stale("tt2") is None
+    assert cache.get("tt2") is None
     assert cache.load("tt2", boom) is not fut
     try:
         await cache.load("tt2", boom)

@@ -67,7 +67,7 @@ class PayBody(BaseModel):
 @router.get("/apps/{app_id}", summary="The merchant's public face: name and payment capability")
 async def app_info(app_id: PathId, ctx: CtxDep) -> dict[str, Any]:
     try:
-        app = await ctx.app(app_id)
+        app = await ctx.app(app_id, fresh=True)  # a page load: allowed origins and suspension as they are now
     except TradeError as e:
         raise TradeError("PAY_CAPABILITY_PARAM_INVALID", app_id) from e
     return {

@@ -125,7 +125,7 @@ def frame_ancestors(origins: list[str]) -> str:
 
 async def _app(ctx: Any, app_id: str) -> dict[str, Any] | None:
     try:
-        app: dict[str, Any] | None = await ctx.app(app_id)
+        app: dict[str, Any] | None = await ctx.app(app_id, fresh=True)  # the frame policy follows a change at once
     except TradeError:
         app = None
     return app
