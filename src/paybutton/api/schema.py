@@ -8,10 +8,13 @@ answer carries one `x-tt-logid` header; a 405 carries `Allow`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import BaseModel
 
 from paybutton import inputs
 from paybutton.errors import REGISTRY
@@ -24,7 +27,7 @@ OPENAPI_ERROR: dict[str, Any] = {
     "required": ["data", "extra"],
     "properties": {
         "data": {"type": "object", "required": ["error_code", "description"], "properties": {
-            "error_code": {"type": "integer"}, "description": {"type": "string"}}},
+            "error_code": {"type": "integer", "not": {"const": 0}}, "description": {"type": "string"}}},
         "extra": {"type": "object", "required": ["error_code", "description", "sub_error_code", "sub_description",
                                                  "logid", "now"], "properties": {
             "error_code": {"type": "integer"}, "description": {"type": "string"},
@@ -167,6 +170,60 @@ def _request_schemas(spec: dict[str, Any]) -> set[str]:
     return seen
 
 
+def _without_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(v) for v in value]
+    return value
+
+
+def _models(cls: type[BaseModel]) -> Iterator[type[BaseModel]]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _models(sub)
+
+
+def _restore_examples(spec: dict[str, Any], routes: list[Any]) -> None:
+    """FastAPI writes the document without None values (exclude_none), examples included: put every example a
+    route or a model declares back whole (a null in an example is as true as any other value)."""
+    for route in iter_route_contexts(routes):  # the routes of included routers too, with their full paths
+        if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
+            continue
+        ops = spec["paths"].get(route.path_format, {})
+        for method in route.methods or ():
+            op = ops.get(method.lower(), {})
+            for status, declared in route.responses.items():
+                for media_type, media in declared.get("content", {}).items():
+                    if "example" in media:
+                        op["responses"][str(status)]["content"][media_type]["example"] = media["example"]
+    schemas = spec["components"]["schemas"]
+    for model in _models(BaseModel):
+        extra = model.model_config.get("json_schema_extra")
+        examples = extra.get("examples") if isinstance(extra, dict) else None
+        schema = schemas.get(model.__name__)
+        if examples and schema and schema.get("examples") == _without_none(examples):
+            schema["examples"] = examples
+
+
+def _notify_refusals(responses: dict[str, Any]) -> None:
+    """A channel's notify refused as that channel wants it (Cashier.notify_answer): the sandbox an empty 400,
+    WeChat Pay a 500 with {code: FAIL, message}."""
+    responses["400"]["content"]["text/plain"] = {"schema": {"type": "string", "maxLength": 0}}
+    media = responses["500"]["content"]["application/json"]
+    media["schema"] = {"anyOf": [media["schema"], {
+        "type": "object", "title": "WechatNotifyRefusal", "required": ["code", "message"],
+        "properties": {"code": {"const": "FAIL"}, "message": {"type": "string"}}}]}
+
+
+def _or_error(resp: dict[str, Any]) -> None:
+    """The OpenAPI surface answers a business error with HTTP 200 too: its 200 is the answer or OpenApiError."""
+    media = resp.get("content", {}).get("application/json")
+    if media and media.get("schema"):
+        media["schema"] = {"anyOf": [media["schema"], {"$ref": "#/components/schemas/OpenApiError"}]}
+    resp["description"] += "; an error answers HTTP 200 too, as the OpenApiError envelope (the platform's convention)"
+
+
 class PaybuttonAPI(FastAPI):
     """FastAPI whose /openapi.json adds the error answers to every operation."""
 
@@ -176,6 +233,7 @@ class PaybuttonAPI(FastAPI):
         spec = get_openapi(title=self.title, version=self.version, description=self.description,
                            routes=self.routes)
         schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        _restore_examples(spec, self.routes)
         schemas["OpenApiError"] = OPENAPI_ERROR
         schemas["BuyerError"] = BUYER_ERROR
         for name in ("HTTPValidationError", "ValidationError"):
@@ -198,8 +256,9 @@ class PaybuttonAPI(FastAPI):
                 for status, resp in responses.items():
                     resp.setdefault("headers", {}).update(LOGID)
                     if surfaces.is_openapi(path) and status == "200":
-                        resp["description"] += ("; an error answers HTTP 200 too, as the OpenApiError envelope "
-                                                "(the platform's convention)")
+                        _or_error(resp)
                 responses.update(error_responses(path, method))
+                if surfaces.surface(path) == "notify":
+                    _notify_refusals(responses)
         self.openapi_schema = spec
         return spec
