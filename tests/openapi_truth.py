@@ -27,10 +27,11 @@ def _bare(schema: Any, schemas: dict[str, Any]) -> bool:
     return bool(schema.get("type", "object") == "object" and not schema.get("properties"))
 
 
-def _parts(op: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(what, media type, media object) of the 200 answer and the request body."""
-    for what, part in (("200 answer", op.get("responses", {}).get("200", {})),
-                       ("request body", op.get("requestBody") or {})):
+def _parts(op: dict[str, Any], every_status: bool = False) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(what, media type, media object) of the 200 answer (every answer) and the request body."""
+    answers = op.get("responses", {}) if every_status else {"200": op.get("responses", {}).get("200", {})}
+    for what, part in [*((f"{status} answer", a) for status, a in answers.items()),
+                       ("request body", op.get("requestBody") or {})]:
         for media_type, media in part.get("content", {}).items():
             yield what, media_type, media
 
@@ -44,16 +45,17 @@ def bare_schemas(spec: dict[str, Any]) -> list[str]:
 
 
 def example_problems(spec: dict[str, Any]) -> list[str]:
-    """JSON 200 answers and request bodies without an example, and examples that do not fit their schema."""
+    """JSON 200 answers and request bodies without an example, and examples (of any answer) that do not fit their
+    schema."""
     problems = []
     for path, ops in spec.get("paths", {}).items():
         for method, op in ops.items():
-            for what, media_type, media in _parts(op):
+            for what, media_type, media in _parts(op, every_status=True):
                 if media_type != "application/json":
                     continue
                 schema = _resolve(media.get("schema"), spec["components"]["schemas"])
                 examples = [media["example"]] if "example" in media else schema.get("examples", [])
-                if not examples:
+                if not examples and what in ("200 answer", "request body"):
                     problems.append(f"{method.upper()} {path}: {what} has no example")
                 answer = schema.get("anyOf", [media["schema"]])[0]  # the OpenAPI surface: not OpenApiError
                 for ex in examples:

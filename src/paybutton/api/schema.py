@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 
 from paybutton import inputs
-from paybutton.errors import REGISTRY
+from paybutton.errors import REGISTRY, TradeError, api_error_envelope, buyer_error_body
 from paybutton.kernel import guard, surfaces
 
 OPENAPI_ERROR: dict[str, Any] = {
@@ -65,10 +65,24 @@ ALLOW = {"Allow": {"description": "the methods this path takes", "schema": {"typ
 BUYER_STATUSES = sorted({s.http_status for s in REGISTRY.values()} | set(surfaces.TRANSPORT_STATUSES) | {400})
 
 
+# The error each status's example shows (any error of that status otherwise).
+EXAMPLE_ERRORS = ("INVALID_PARAMETER", "BUYER_TOKEN_INVALID", "ORDER_NOT_FOUND", "GOODS_SOLD_OUT",
+                  "QUANTITY_OUT_OF_LIMITS", "INTERNAL_ERROR", "PRE_ORDER_SERVER_ERROR")
+EXAMPLE_LOGID = "20261207024752CECDF1555DC8"
+
+
+def _error_example(ref: str, status: int) -> dict[str, Any]:
+    names = [n for n in EXAMPLE_ERRORS if REGISTRY[n].http_status == status]
+    err = TradeError((names or [n for n, s in REGISTRY.items() if s.http_status == status])[0])
+    if ref == "OpenApiError":
+        return api_error_envelope(err, EXAMPLE_LOGID, 1796611672)
+    return buyer_error_body(err, EXAMPLE_LOGID)
+
+
 def _error(ref: str, status: int, text: str) -> dict[str, Any]:
     headers = {**LOGID, **(ALLOW if status == 405 else {})}
-    return {"description": text, "headers": headers,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
+    return {"description": text, "headers": headers, "content": {"application/json": {
+        "schema": {"$ref": f"#/components/schemas/{ref}"}, "example": _error_example(ref, status)}}}
 
 
 def error_responses(path: str, method: str) -> dict[str, dict[str, Any]]:
