@@ -1,10 +1,11 @@
 """A truthful /openapi.json: every operation lists every status it can answer, with the error body.
 
-Declared once here for every router (a route needs no `responses=` of its own): the OpenAPI surface
-(/api/apps/, /api/trade/, /oauth/) answers errors in the {data, extra} envelope with HTTP 200 -- the platform's
-convention -- except the transport errors 405, 413 and 415; the buyer API and our other JSON routes answer
-{errNo, errMsg, errLogId, error, detail} with the error's HTTP status (the statuses in errors.py). Every
-answer carries one `x-tt-logid` header; a 405 carries `Allow`."""
+A route declares only its 200 answer (kernel/answers.py); the errors are declared once here for every router:
+the OpenAPI surface (/api/apps/, /api/trade/, /oauth/) answers errors in the {data, extra} envelope with HTTP 200
+-- the platform's convention -- except the transport errors 405, 413 and 415; the buyer API and our other JSON
+routes answer {errNo, errMsg, errLogId, error, detail} with the error's HTTP status (the statuses in errors.py).
+Every answer carries one `x-tt-logid` header; a 405 carries `Allow`. On the OpenAPI surface the 200 is "the answer
+or OpenApiError"; every error answer has an example, and the examples keep their nulls."""
 
 from __future__ import annotations
 
