@@ -11,6 +11,13 @@ from paybutton.kernel.answers import OpenApiData, data_example
 ORDER_ID = "ot2612070247519296326435"
 
 
+class EntrySchema(BaseModel):
+    """Where the order opens in the merchant's mini-program, as pre_create_order gave it (order/rules.py)."""
+
+    path: str | None = None
+    params: Any = Field(default=None, description="as the merchant gave it (often a JSON string)")
+
+
 class QueryOrderData(OpenApiData):
     """query_order: the order as Douyin's query_order gives it, plus goods_id, quantity and the entry schema."""
 
@@ -39,7 +46,7 @@ class QueryOrderData(OpenApiData):
     delivery_type: int = Field(description="0 the merchant's codes (三方码), 1 Douyin codes")
     goods_id: str
     quantity: int
-    order_entry_schema: dict[str, Any] | None = Field(description="{path, params} the merchant gave, or null")
+    order_entry_schema: EntrySchema | None = Field(description="{path, params} the merchant gave, or null")
 
 
 class ItemOrderInfo(BaseModel):
