@@ -17,11 +17,13 @@ from paybutton.api.buyer_marketing import (
     MarketingBody,
     choices_of,
 )
+from paybutton.api.models_buyer import AppInfo, CashierView, OrderView, PayAnswer, PublicGoods, UnpaidOrder
 from paybutton.context import Ctx, CtxDep
 from paybutton.errors import TradeError
 from paybutton.goods import service as goods_service
 from paybutton.inputs import NAME_PATTERN, PATH_ID_PATTERN
 from paybutton.kernel import order_keys
+from paybutton.kernel.answers import answer, example
 from paybutton.kernel.auth import Buyer, BuyerDep
 from paybutton.order import paying, repay, resume, views
 from paybutton.order import placing as orders
@@ -37,7 +39,8 @@ Channel = Annotated[StrictStr, WithJsonSchema({"type": "string", "enum": ["douyi
 
 
 class PlaceOrderBody(BaseModel):
-    model_config = ConfigDict(extra="ignore", json_schema_extra=MERCHANT_GOODS_NEED_INFO)
+    model_config = ConfigDict(extra="ignore", json_schema_extra={
+        **MERCHANT_GOODS_NEED_INFO, "examples": [{"goods_id": "spu_1001", "goods_type": 1, "quantity": 2}]})
     goods_id: StrictStr = Field(min_length=1, max_length=64)
     goods_type: GoodsType = Field(description="1 library goods, 2 merchant goods")
     quantity: StrictInt = Field(default=1, ge=1, le=99999)
@@ -53,7 +56,7 @@ class PlaceOrderBody(BaseModel):
 
 
 class PayBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = example({"channel": "douyin", "scenario": "success"}, extra="ignore")
     channel: Channel = Field(description="douyin, wechat, alipay or bankcard")
     scenario: StrictStr | None = Field(
         default=None, description="sandbox only: success, fail, timeout, user_closed, cancel, open_failed, app_missing"
@@ -64,7 +67,7 @@ class PayBody(BaseModel):
                     "(the overlay's host page); default: the hosted cashier")
 
 
-@router.get("/apps/{app_id}", summary="The merchant's public face: name and payment capability")
+@router.get("/apps/{app_id}", summary="The merchant's public face: name and payment capability", **answer(AppInfo))
 async def app_info(app_id: PathId, ctx: CtxDep) -> dict[str, Any]:
     try:
         app = await ctx.app(app_id, fresh=True)  # a page load: allowed origins and suspension as they are now
@@ -81,7 +84,8 @@ async def app_info(app_id: PathId, ctx: CtxDep) -> dict[str, Any]:
     }
 
 
-@router.get("/goods/{goods_id}", summary="A library good as the pay-button sees it (price, limits, state)")
+@router.get("/goods/{goods_id}", summary="A library good as the pay-button sees it (price, limits, state)",
+            **answer(PublicGoods))
 async def goods_info(goods_id: PathId, ctx: CtxDep, app_id: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:
     async with ctx.db.engine.connect() as conn:
         info: dict[str, Any] = await goods_service.public_goods_info(conn, ctx.clock, app_id, goods_id)
@@ -114,7 +118,7 @@ async def place(ctx: Ctx, buyer: Buyer, body: PlaceOrderBody, idempotency_key: s
                                    body.marketing.expected_payable), order_id=order_id))
 
 
-@router.post("/orders", summary="Place an order (order-confirm's 立即支付)", response_model=None)
+@router.post("/orders", summary="Place an order (order-confirm's 立即支付)", **answer(OrderView))
 async def place_order(body: PlaceOrderBody, buyer: BuyerDep, ctx: CtxDep, request: Request) -> Response:
     """With an `Idempotency-Key` header (one per tap), a retry of the same request answers the first order."""
     # Declared for /openapi.json: the ASGI shortcut api/fast_orders.py answers this path before routing (same
@@ -124,7 +128,8 @@ async def place_order(body: PlaceOrderBody, buyer: BuyerDep, ctx: CtxDep, reques
                     media_type="application/json")
 
 
-@router.get("/unpaid-order", summary="The buyer's unpaid order of a good, to continue paying it")
+@router.get("/unpaid-order", summary="The buyer's unpaid order of a good, to continue paying it",
+            **answer(UnpaidOrder))
 async def unpaid_order(goods_id: Annotated[str, Query(min_length=1, max_length=64)], buyer: BuyerDep,
                        ctx: CtxDep, response: Response) -> dict[str, Any]:
     """`{"order": …}`: the buyer's newest order of the good that can still be paid, or null (order/resume.py).
@@ -133,22 +138,25 @@ async def unpaid_order(goods_id: Annotated[str, Query(min_length=1, max_length=6
     return {"order": await resume.unpaid_for_goods(ctx, buyer.app_id, buyer.open_id, goods_id)}
 
 
-@router.post("/orders/{order_ref}/close", summary="Close the buyer's own unpaid order (its stock goes back)")
+@router.post("/orders/{order_ref}/close", summary="Close the buyer's own unpaid order (its stock goes back)",
+             **answer(OrderView))
 async def close_order(order_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
     return await resume.buyer_close(ctx, buyer.app_id, buyer.open_id, order_ref)
 
 
-@router.get("/orders/{order_ref}", summary="One of the buyer's orders, by order id or out_order_no")
+@router.get("/orders/{order_ref}", summary="One of the buyer's orders, by order id or out_order_no",
+            **answer(OrderView))
 async def get_order(order_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
     return await views.get_buyer_order(ctx, buyer.app_id, buyer.open_id, order_ref)
 
 
-@router.post("/orders/{order_ref}/cashier", summary="Open the cashier (INIT -> PROCESS)")
+@router.post("/orders/{order_ref}/cashier", summary="Open the cashier (INIT -> PROCESS)", **answer(CashierView))
 async def open_cashier(order_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
     return await paying.open_cashier(ctx, buyer.app_id, buyer.open_id, order_ref)
 
 
-@router.post("/orders/{order_ref}/pay", summary="Pay through the cashier; answers the seed's `pay` detail")
+@router.post("/orders/{order_ref}/pay", summary="Pay through the cashier; answers the seed's `pay` detail",
+             **answer(PayAnswer))
 async def pay(order_ref: PathId, body: PayBody, buyer: BuyerDep, ctx: CtxDep, request: Request) -> dict[str, Any]:
     """One payment attempt per order at a time: a pay while one is live answers with it (paymentId), PENDING with
     the channel's action (a QR or a redirect), or PAYMENT_PENDING while it is in flight. An attempt whose answer

@@ -10,9 +10,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema
 
+from paybutton.api.models_buyer import Quote
 from paybutton.context import Ctx, CtxDep
 from paybutton.goods.rules import MAX_UNIT_PRICE
 from paybutton.inputs import NAME_PATTERN
+from paybutton.kernel.answers import answer
 from paybutton.kernel.auth import Buyer, BuyerDep
 from paybutton.marketing import service as marketing
 from paybutton.marketing.rules import MAX_SELECTED, Choice
@@ -74,7 +76,8 @@ class MarketingBody(BaseModel):
 
 
 class QuoteBody(BaseModel):
-    model_config = ConfigDict(extra="ignore", json_schema_extra=MERCHANT_GOODS_NEED_INFO)
+    model_config = ConfigDict(extra="ignore", json_schema_extra={
+        **MERCHANT_GOODS_NEED_INFO, "examples": [{"goods_id": "spu_1001", "goods_type": 1, "quantity": 1}]})
     goods_id: StrictStr = Field(min_length=1, max_length=64)
     goods_type: Annotated[StrictInt, WithJsonSchema({"type": "integer", "enum": [1, 2]})] = Field(
         description="1 library goods, 2 merchant goods")
@@ -88,6 +91,9 @@ class QuoteBody(BaseModel):
 
 
 class PriceBody(QuoteBody):
+    model_config = ConfigDict(extra="ignore", json_schema_extra={**MERCHANT_GOODS_NEED_INFO, "examples": [
+        {"goods_id": "spu_1001", "goods_type": 1, "quantity": 1,
+         "selected": [{"id": "c1", "type": 1, "range": "order"}]}]})
     selected: list[ChoiceBody] | None = Field(default_factory=list, max_length=MAX_SELECTED,
                                               description="the offers to price ([] = none)")
 
@@ -101,14 +107,15 @@ async def _quote(ctx: Ctx, buyer: Buyer, body: QuoteBody, with_offers: bool) -> 
     return got.view()
 
 
-@router.post("/marketing/offers", summary="Marketing offers and the default pricing for the order-confirm page")
+@router.post("/marketing/offers", summary="Marketing offers and the default pricing for the order-confirm page",
+             **answer(Quote))
 async def offers(body: QuoteBody, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
     """Version 1: query_marketing_info, then calculate_price for the default (the first usable offer) or the given
     choice. Version 2: query_and_calculate (need_default_marketing when `selected` is null)."""
     return await _quote(ctx, buyer, body, with_offers=True)
 
 
-@router.post("/marketing/price", summary="Re-price the buyer's choice of offers")
+@router.post("/marketing/price", summary="Re-price the buyer's choice of offers", **answer(Quote))
 async def price(body: PriceBody, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
     """Version 1: calculate_price (offers are not listed again). Version 2: query_and_calculate with the choice."""
     if body.selected is None:

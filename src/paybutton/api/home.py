@@ -4,7 +4,6 @@ this server out of the pinned PyPI package fastapi-offline: no CDN, so the docs 
 
 from __future__ import annotations
 
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +13,16 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from starlette.staticfiles import StaticFiles
 
+from paybutton.api.docs_assets import ASSETS, ASSETS_DIR, REDOC, redoc_script
 from paybutton.apps import service as app_service
 from paybutton.config import DEMO_APP_ID
 from paybutton.context import CtxDep
 from paybutton.tables import apps
 
-ASSETS = "/docs-assets"
-ASSETS_DIR = Path(str(files("fastapi_offline") / "static"))
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 router = APIRouter(include_in_schema=False)
+router.add_api_route(f"{ASSETS}/{REDOC}", redoc_script, methods=["GET"])  # before the mount: served changed
 router.mount(ASSETS, StaticFiles(directory=str(ASSETS_DIR)), name="docs-assets")
 
 TEXTS = {

@@ -7,14 +7,17 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
+from paybutton.api.models_meta import ErrorRegistry, Health
 from paybutton.context import CtxDep
 from paybutton.errors import registry_json
+from paybutton.kernel.answers import answer
 from paybutton.order.writer_registry import writer_of
 
 router = APIRouter(tags=["meta"])
 
 
-@router.get("/healthz", summary="Liveness, the database, and this process's sold-out memory (order_path)")
+@router.get("/healthz", summary="Liveness, the database, and this process's sold-out memory (order_path)",
+            **answer(Health))
 async def healthz(ctx: CtxDep) -> dict[str, Any]:
     from sqlalchemy import text
 
@@ -24,7 +27,8 @@ async def healthz(ctx: CtxDep) -> dict[str, Any]:
     return {"ok": True, "database": ctx.db.engine.dialect.name, "order_path": writer.order_path_counters()}
 
 
-@router.get("/api/errors", summary="The error registry (every errNo and server code, zh-CN and en)")
+@router.get("/api/errors", summary="The error registry (every errNo and server code, zh-CN and en)",
+            **answer(ErrorRegistry))
 async def errors() -> dict[str, Any]:
     return registry_json()
 

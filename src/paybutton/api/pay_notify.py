@@ -11,9 +11,10 @@ notify already taken is answered ok and changes nothing."""
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
+from fastapi.responses import PlainTextResponse
 
 from paybutton.cashier.base import Cashier, NotifyEvent, NotifyRejected
 from paybutton.context import CtxDep
@@ -26,6 +27,13 @@ router = APIRouter(tags=["channels"])
 # Both path segments are ids (a provider name, an app id): the edge's id rule, documented in /openapi.json.
 Segment = Annotated[str, Path(pattern=PATH_ID_PATTERN, description="an id: 1-64 of A-Z a-z 0-9 _ . | * @ -")]
 log = logging.getLogger("paybutton.notify")
+# How each channel's Cashier.notify_answer answers (documented; a refusal's 400/500 is in api/schema.py).
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Taken (Alipay `success`, the sandbox an empty body) or refused as Alipay wants it (`fail`)",
+          "content": {"text/plain": {"schema": {"type": "string", "enum": ["success", "fail", ""]},
+                                     "example": "success"}}},
+    204: {"description": "Taken (WeChat Pay v3 wants an empty 204)"},
+}
 
 
 def _answer(cashier: Cashier, ok: bool) -> Response:
@@ -53,7 +61,8 @@ async def _verified(ctx: CtxDep, request: Request, provider: str, app_id: str,
     return cashier, ev
 
 
-@router.post("/pay/notify/{provider}/{app_id}", summary="A payment channel's payment notify", response_model=None)
+@router.post("/pay/notify/{provider}/{app_id}", summary="A payment channel's payment notify", response_model=None,
+             response_class=PlainTextResponse, responses=ANSWERS)
 async def payment_notify(provider: Segment, app_id: Segment, request: Request, ctx: CtxDep) -> Response:
     cashier, ev = await _verified(ctx, request, provider, app_id, "payment")
     if ev is None:
@@ -62,7 +71,7 @@ async def payment_notify(provider: Segment, app_id: Segment, request: Request, c
 
 
 @router.post("/pay/notify/{provider}/{app_id}/refund", summary="A payment channel's refund notify",
-             response_model=None)
+             response_model=None, response_class=PlainTextResponse, responses=ANSWERS)
 async def refund_notify(provider: Segment, app_id: Segment, request: Request, ctx: CtxDep) -> Response:
     cashier, ev = await _verified(ctx, request, provider, app_id, "refund")
     if ev is None:

@@ -1,20 +1,24 @@
 """A truthful /openapi.json: every operation lists every status it can answer, with the error body.
 
-Declared once here for every router (a route needs no `responses=` of its own): the OpenAPI surface
-(/api/apps/, /api/trade/, /oauth/) answers errors in the {data, extra} envelope with HTTP 200 -- the platform's
-convention -- except the transport errors 405, 413 and 415; the buyer API and our other JSON routes answer
-{errNo, errMsg, errLogId, error, detail} with the error's HTTP status (the statuses in errors.py). Every
-answer carries one `x-tt-logid` header; a 405 carries `Allow`."""
+A route declares only its 200 answer (kernel/answers.py); the errors are declared once here for every router:
+the OpenAPI surface (/api/apps/, /api/trade/, /oauth/) answers errors in the {data, extra} envelope with HTTP 200
+-- the platform's convention -- except the transport errors 405, 413 and 415; the buyer API and our other JSON
+routes answer {errNo, errMsg, errLogId, error, detail} with the error's HTTP status (the statuses in errors.py).
+Every answer carries one `x-tt-logid` header; a 405 carries `Allow`. On the OpenAPI surface the 200 is "the answer
+or OpenApiError"; every error answer has an example, and the examples keep their nulls."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import BaseModel
 
 from paybutton import inputs
-from paybutton.errors import REGISTRY
+from paybutton.errors import REGISTRY, TradeError, api_error_envelope, buyer_error_body
 from paybutton.kernel import guard, surfaces
 
 OPENAPI_ERROR: dict[str, Any] = {
@@ -24,7 +28,7 @@ OPENAPI_ERROR: dict[str, Any] = {
     "required": ["data", "extra"],
     "properties": {
         "data": {"type": "object", "required": ["error_code", "description"], "properties": {
-            "error_code": {"type": "integer"}, "description": {"type": "string"}}},
+            "error_code": {"type": "integer", "not": {"const": 0}}, "description": {"type": "string"}}},
         "extra": {"type": "object", "required": ["error_code", "description", "sub_error_code", "sub_description",
                                                  "logid", "now"], "properties": {
             "error_code": {"type": "integer"}, "description": {"type": "string"},
@@ -62,10 +66,24 @@ ALLOW = {"Allow": {"description": "the methods this path takes", "schema": {"typ
 BUYER_STATUSES = sorted({s.http_status for s in REGISTRY.values()} | set(surfaces.TRANSPORT_STATUSES) | {400})
 
 
+# The error each status's example shows (any error of that status otherwise).
+EXAMPLE_ERRORS = ("INVALID_PARAMETER", "BUYER_TOKEN_INVALID", "ORDER_NOT_FOUND", "GOODS_SOLD_OUT",
+                  "QUANTITY_OUT_OF_LIMITS", "INTERNAL_ERROR", "PRE_ORDER_SERVER_ERROR")
+EXAMPLE_LOGID = "20261207024752CECDF1555DC8"
+
+
+def _error_example(ref: str, status: int) -> dict[str, Any]:
+    names = [n for n in EXAMPLE_ERRORS if REGISTRY[n].http_status == status]
+    err = TradeError((names or [n for n, s in REGISTRY.items() if s.http_status == status])[0])
+    if ref == "OpenApiError":
+        return api_error_envelope(err, EXAMPLE_LOGID, 1796611672)
+    return buyer_error_body(err, EXAMPLE_LOGID)
+
+
 def _error(ref: str, status: int, text: str) -> dict[str, Any]:
     headers = {**LOGID, **(ALLOW if status == 405 else {})}
-    return {"description": text, "headers": headers,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
+    return {"description": text, "headers": headers, "content": {"application/json": {
+        "schema": {"$ref": f"#/components/schemas/{ref}"}, "example": _error_example(ref, status)}}}
 
 
 def error_responses(path: str, method: str) -> dict[str, dict[str, Any]]:
@@ -167,6 +185,60 @@ def _request_schemas(spec: dict[str, Any]) -> set[str]:
     return seen
 
 
+def _without_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(v) for v in value]
+    return value
+
+
+def _models(cls: type[BaseModel]) -> Iterator[type[BaseModel]]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _models(sub)
+
+
+def _restore_examples(spec: dict[str, Any], routes: list[Any]) -> None:
+    """FastAPI writes the document without None values (exclude_none), examples included: put every example a
+    route or a model declares back whole (a null in an example is as true as any other value)."""
+    for route in iter_route_contexts(routes):  # the routes of included routers too, with their full paths
+        if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
+            continue
+        ops = spec["paths"].get(route.path_format, {})
+        for method in route.methods or ():
+            op = ops.get(method.lower(), {})
+            for status, declared in route.responses.items():
+                for media_type, media in declared.get("content", {}).items():
+                    if "example" in media:
+                        op["responses"][str(status)]["content"][media_type]["example"] = media["example"]
+    schemas = spec["components"]["schemas"]
+    for model in _models(BaseModel):
+        extra = model.model_config.get("json_schema_extra")
+        examples = extra.get("examples") if isinstance(extra, dict) else None
+        schema = schemas.get(model.__name__)
+        if examples and schema and schema.get("examples") == _without_none(examples):
+            schema["examples"] = examples
+
+
+def _notify_refusals(responses: dict[str, Any]) -> None:
+    """A channel's notify refused as that channel wants it (Cashier.notify_answer): the sandbox an empty 400,
+    WeChat Pay a 500 with {code: FAIL, message}."""
+    responses["400"]["content"]["text/plain"] = {"schema": {"type": "string", "maxLength": 0}}
+    media = responses["500"]["content"]["application/json"]
+    media["schema"] = {"anyOf": [media["schema"], {
+        "type": "object", "title": "WechatNotifyRefusal", "required": ["code", "message"],
+        "properties": {"code": {"const": "FAIL"}, "message": {"type": "string"}}}]}
+
+
+def _or_error(resp: dict[str, Any]) -> None:
+    """The OpenAPI surface answers a business error with HTTP 200 too: its 200 is the answer or OpenApiError."""
+    media = resp.get("content", {}).get("application/json")
+    if media and media.get("schema"):
+        media["schema"] = {"anyOf": [media["schema"], {"$ref": "#/components/schemas/OpenApiError"}]}
+    resp["description"] += "; an error answers HTTP 200 too, as the OpenApiError envelope (the platform's convention)"
+
+
 class PaybuttonAPI(FastAPI):
     """FastAPI whose /openapi.json adds the error answers to every operation."""
 
@@ -176,6 +248,7 @@ class PaybuttonAPI(FastAPI):
         spec = get_openapi(title=self.title, version=self.version, description=self.description,
                            routes=self.routes)
         schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        _restore_examples(spec, self.routes)
         schemas["OpenApiError"] = OPENAPI_ERROR
         schemas["BuyerError"] = BUYER_ERROR
         for name in ("HTTPValidationError", "ValidationError"):
@@ -198,8 +271,9 @@ class PaybuttonAPI(FastAPI):
                 for status, resp in responses.items():
                     resp.setdefault("headers", {}).update(LOGID)
                     if surfaces.is_openapi(path) and status == "200":
-                        resp["description"] += ("; an error answers HTTP 200 too, as the OpenApiError envelope "
-                                                "(the platform's convention)")
+                        _or_error(resp)
                 responses.update(error_responses(path, method))
+                if surfaces.surface(path) == "notify":
+                    _notify_refusals(responses)
         self.openapi_schema = spec
         return spec

@@ -12,7 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.context import CtxDep
 from paybutton.fulfillment import service
+from paybutton.fulfillment.api_models import (
+    CERT_ID,
+    ITEM_ID,
+    ORDER_ID,
+    CancelData,
+    PrepareData,
+    PushData,
+    VerifyData,
+)
 from paybutton.fulfillment.poi import parse_poi_info
+from paybutton.kernel.answers import example, platform_answer
 from paybutton.kernel.auth import AppId
 from paybutton.kernel.envelope import envelope
 from paybutton.kernel.idempotency import idempotent
@@ -26,7 +36,7 @@ POI_INFO_DOC = ("a JSON string of at most 1024 bytes serialising {shop_name, ext
 
 
 class PrepareBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = example({"code": "787929495092"}, extra="ignore")
     code: StrictStr | None = None
     encrypted_data: StrictStr | None = Field(default=None, description="the voucher QR's data")
 
@@ -38,7 +48,8 @@ class Certificate(BaseModel):
 
 
 class VerifyBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = example({"verify_token": "1796611980123.3f9a0c…", "order_id": ORDER_ID, "certificates": [
+        {"encrypted_code": "787929495092", "certificate_id": CERT_ID}]}, extra="ignore")
     verify_token: StrictStr
     order_id: StrictStr
     certificates: list[Certificate] = Field(min_length=1)
@@ -46,7 +57,8 @@ class VerifyBody(BaseModel):
 
 
 class CancelBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = example({"order_id": ORDER_ID, "certificate_id": CERT_ID, "verify_id": "vf5a1c0e9b3d2f4e6a"},
+                           extra="ignore")
     order_id: StrictStr
     certificate_id: StrictStr
     verify_id: StrictStr
@@ -58,21 +70,23 @@ class PushItem(BaseModel):
 
 
 class PushBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = example({"out_order_no": "M" + ORDER_ID, "item_order_list": [{"item_order_id": ITEM_ID}]},
+                           extra="ignore")
     out_order_no: StrictStr
     item_order_list: list[PushItem] | None = None
     use_all: StrictBool = False
     poi_info: StrictStr | dict[str, Any] | None = Field(default=None, description=POI_INFO_DOC)
 
 
-@router.post("/delivery_prepare", summary="A voucher code or QR data -> verify_token and certificates")
+@router.post("/delivery_prepare", summary="A voucher code or QR data -> verify_token and certificates",
+             **platform_answer(PrepareData))
 async def delivery_prepare(body: PrepareBody, request: Request, app_id: AppId, ctx: CtxDep) -> dict[str, Any]:
     async with ctx.db.engine.connect() as conn:
         data = await service.prepare(conn, ctx.clock, app_id, code=body.code, encrypted_data=body.encrypted_data)
     return envelope(request, data)
 
 
-@router.post("/delivery_verify", summary="Redeem certificates (each unused unit once)")
+@router.post("/delivery_verify", summary="Redeem certificates (each unused unit once)", **platform_answer(VerifyData))
 async def delivery_verify(body: VerifyBody, request: Request, app_id: AppId, ctx: CtxDep) -> dict[str, Any]:
     parse_poi_info(body.poi_info)
     async def run(conn: AsyncConnection) -> dict[str, Any]:
@@ -85,8 +99,10 @@ async def delivery_verify(body: VerifyBody, request: Request, app_id: AppId, ctx
                                               body.model_dump(), run))
 
 
-@douyin_router.post("/verify_cancel", summary="撤销核销 on Douyin's documented path (same as /api/apps/trade/v2/...)")
-@router.post("/verify_cancel", summary="Cancel a verification: the unit is unused (and refundable) again")
+@douyin_router.post("/verify_cancel", summary="撤销核销 on Douyin's documented path (same as /api/apps/trade/v2/...)",
+                   **platform_answer(CancelData))
+@router.post("/verify_cancel", summary="Cancel a verification: the unit is unused (and refundable) again",
+             **platform_answer(CancelData))
 async def verify_cancel(body: CancelBody, request: Request, app_id: AppId, ctx: CtxDep) -> dict[str, Any]:
     async def run(conn: AsyncConnection) -> dict[str, Any]:
         await service.cancel(conn, ctx.clock, app_id, order_id=body.order_id, certificate_id=body.certificate_id,
@@ -97,7 +113,8 @@ async def verify_cancel(body: CancelBody, request: Request, app_id: AppId, ctx: 
                                               body.model_dump(), run))
 
 
-@router.post("/push_delivery", summary="Report redemption of merchant-issued codes (三方码, delivery_type 0 orders)")
+@router.post("/push_delivery", summary="Report redemption of merchant-issued codes (三方码, delivery_type 0 orders)",
+             **platform_answer(PushData))
 async def push_delivery(body: PushBody, request: Request, app_id: AppId, ctx: CtxDep) -> dict[str, Any]:
     parse_poi_info(body.poi_info)
     async def run(conn: AsyncConnection) -> dict[str, Any]:

@@ -9,7 +9,9 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt, WithJsonSchema
 
 from paybutton.context import CtxDep
 from paybutton.goods import rules, service
+from paybutton.goods.api_models import GoodsData, GoodsPageData
 from paybutton.inputs import MAX_OFFSET
+from paybutton.kernel.answers import example, platform_answer
 from paybutton.kernel.auth import AppId
 from paybutton.kernel.envelope import envelope
 from paybutton.kernel.idempotency import idempotent
@@ -63,6 +65,8 @@ class GoodsFields(BaseModel):
 
 
 class CreateGoodsRequest(GoodsFields):
+    model_config = example({"goods_id": "spu_1001", "name": "双人下午茶套餐", "price": 9900, "stock": 50,
+                            "labels": [{"type": "REFUND_ANYTIME"}], "valid_days": 30})
     goods_id: GoodsId
     name: str = Field(description="1-256 characters")
     price: Fen
@@ -70,6 +74,7 @@ class CreateGoodsRequest(GoodsFields):
 
 
 class UpdateGoodsRequest(GoodsFields):
+    model_config = example({"goods_id": "spu_1001", "stock_delta": 10, "on_shelf": True})
     goods_id: GoodsId
     name: str | None = None
     price: Fen | None = None
@@ -80,10 +85,12 @@ class UpdateGoodsRequest(GoodsFields):
 
 
 class QueryGoodsRequest(BaseModel):
+    model_config = example({"goods_id": "spu_1001"})
     goods_id: GoodsId
 
 
 class ListGoodsRequest(BaseModel):
+    model_config = example({"limit": 20, "on_shelf": True, "search": "下午茶"})
     limit: Annotated[StrictInt, Field(ge=1, le=service.MAX_PAGE)] = 20
     offset: Annotated[StrictInt, Field(ge=0, le=MAX_OFFSET)] = 0
     cursor: str | None = Field(default=None, description="the previous page's next_cursor (not with offset)")
@@ -91,7 +98,7 @@ class ListGoodsRequest(BaseModel):
     search: str | None = Field(default=None, description="part of the name")
 
 
-@router.post("/create", summary="Create a library good (商品库)")
+@router.post("/create", summary="Create a library good (商品库)", **platform_answer(GoodsData))
 async def create(body: CreateGoodsRequest, request: Request, ctx: CtxDep, app_id: AppId) -> dict[str, Any]:
     fields = body.model_dump(exclude_none=True)
 
@@ -102,7 +109,8 @@ async def create(body: CreateGoodsRequest, request: Request, ctx: CtxDep, app_id
     return await idempotent(ctx, request, app_id, "goods/create", body.model_dump(exclude_unset=True), run)
 
 
-@router.post("/update", summary="Update a library good (partial; null clears or resets a field)")
+@router.post("/update", summary="Update a library good (partial; null clears or resets a field)",
+             **platform_answer(GoodsData))
 async def update(body: UpdateGoodsRequest, request: Request, ctx: CtxDep, app_id: AppId) -> dict[str, Any]:
     changes = body.model_dump(exclude_unset=True)
     goods_id = changes.pop("goods_id")
@@ -117,14 +125,15 @@ async def update(body: UpdateGoodsRequest, request: Request, ctx: CtxDep, app_id
     return await idempotent(ctx, request, app_id, "goods/update", body.model_dump(exclude_unset=True), run)
 
 
-@router.post("/query", summary="Query one library good by goods_id")
+@router.post("/query", summary="Query one library good by goods_id", **platform_answer(GoodsData))
 async def query(body: QueryGoodsRequest, request: Request, ctx: CtxDep, app_id: AppId) -> dict[str, Any]:
     async with ctx.db.engine.connect() as conn:
         good = await service.get_goods(conn, ctx.clock, app_id=app_id, goods_id=body.goods_id)
     return envelope(request, {"goods": good})
 
 
-@router.post("/list", summary="List this app's library goods (paged by offset or cursor)")
+@router.post("/list", summary="List this app's library goods (paged by offset or cursor)",
+             **platform_answer(GoodsPageData))
 async def list_(body: ListGoodsRequest, request: Request, ctx: CtxDep, app_id: AppId) -> dict[str, Any]:
     async with ctx.db.engine.connect() as conn:
         page = await service.list_goods(conn, ctx.clock, app_id=app_id, **body.model_dump())

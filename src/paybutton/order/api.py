@@ -7,15 +7,17 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, Field, StrictStr
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.context import CtxDep
 from paybutton.errors import TradeError
+from paybutton.kernel.answers import example, platform_answer
 from paybutton.kernel.auth import AppId
 from paybutton.kernel.envelope import envelope
 from paybutton.kernel.idempotency import idempotent
 from paybutton.order import ending, store
+from paybutton.order.api_models import ORDER_ID, CloseOrderData, ItemOrderInfoData, QueryOrderData
 from paybutton.order.states import payable
 
 router = APIRouter(prefix="/api/apps/trade/v2/order", tags=["order"])
@@ -30,23 +32,23 @@ def pay_time(ms: int | None) -> str:
 
 
 class QueryOrderBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = example({"order_id": ORDER_ID}, extra="ignore")
     order_id: StrictStr | None = None
     out_order_no: StrictStr | None = None
 
 
 class QueryItemsBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = example({"order_id": ORDER_ID, "item_order_id_list": ["it2612070247517893350858"]}, extra="ignore")
     order_id: StrictStr
     item_order_id_list: list[StrictStr] | None = Field(default=None, max_length=20)
 
 
 class CloseOrderBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = example({"order_id": ORDER_ID}, extra="ignore")
     order_id: StrictStr
 
 
-@router.post("/query_order", summary="Query an order by order_id or out_order_no")
+@router.post("/query_order", summary="Query an order by order_id or out_order_no", **platform_answer(QueryOrderData))
 async def query_order(body: QueryOrderBody, request: Request, app_id: AppId, ctx: CtxDep) -> dict[str, Any]:
     if not body.order_id and not body.out_order_no:
         raise TradeError("INVALID_PARAMETER", "order_id or out_order_no is required")
@@ -79,7 +81,8 @@ async def query_order(body: QueryOrderBody, request: Request, app_id: AppId, ctx
     })
 
 
-@router.post("/query_item_order_info", summary="Item orders (one per unit) of an order")
+@router.post("/query_item_order_info", summary="Item orders (one per unit) of an order",
+             **platform_answer(ItemOrderInfoData))
 async def query_item_order_info(body: QueryItemsBody, request: Request, app_id: AppId, ctx: CtxDep) -> dict[str, Any]:
     async with ctx.db.engine.connect() as conn:
         row = await store.find_order(conn, app_id, order_id=body.order_id)
@@ -110,7 +113,7 @@ async def query_item_order_info(body: QueryItemsBody, request: Request, app_id: 
     })
 
 
-@router.post("/close_order", summary="Close an unpaid order; its stock returns")
+@router.post("/close_order", summary="Close an unpaid order; its stock returns", **platform_answer(CloseOrderData))
 async def close_order(body: CloseOrderBody, request: Request, app_id: AppId, ctx: CtxDep) -> dict[str, Any]:
     async def run(conn: AsyncConnection) -> dict[str, Any]:
         await ending.close_order(ctx, conn, app_id, body.order_id)

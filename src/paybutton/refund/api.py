@@ -11,11 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.context import CtxDep
 from paybutton.errors import TradeError
+from paybutton.kernel.answers import example, platform_answer
 from paybutton.kernel.auth import AppId
 from paybutton.kernel.envelope import envelope
 from paybutton.kernel.idempotency import idempotent
 from paybutton.order import store as order_store
 from paybutton.refund import rules, store
+from paybutton.refund.api_models import ITEM_ID, AuditAnswerData, CreateRefundData, QueryRefundData
 from paybutton.refund.auditing import merchant_audit
 from paybutton.refund.creating import RefundRequest
 from paybutton.refund.creating import create_refund as write_refund
@@ -33,7 +35,9 @@ class ItemOrderDetail(BaseModel):
 
 
 class CreateRefundBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = example({"out_order_no": "Mot2612070247519296326435", "out_refund_no": "R1001",
+                            "item_order_detail": [{"item_order_id": ITEM_ID, "refund_amount": 9900}],
+                            "refund_reason": ["不想要了"]}, extra="ignore")
     out_order_no: StrictStr
     out_refund_no: StrictStr = Field(min_length=1, max_length=64)
     refund_total_amount: StrictInt | None = None
@@ -46,20 +50,21 @@ class CreateRefundBody(BaseModel):
 
 
 class QueryRefundBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = example({"out_refund_no": "R1001"}, extra="ignore")
     refund_id: StrictStr | None = None
     out_refund_no: StrictStr | None = None
     order_id: StrictStr | None = None
 
 
 class AuditBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = example({"out_refund_no": "R1001", "refund_audit_status": 1}, extra="ignore")
     out_refund_no: StrictStr
     refund_audit_status: StrictInt = Field(description="1 agree, 2 deny")
     deny_message: StrictStr | None = None
 
 
-@router.post("/create_refund", summary="The merchant refunds (whole, per item order amounts, or legacy amount)")
+@router.post("/create_refund", summary="The merchant refunds (whole, per item order amounts, or legacy amount)",
+             **platform_answer(CreateRefundData))
 async def create_refund(body: CreateRefundBody, request: Request, app_id: AppId, ctx: CtxDep) -> dict[str, Any]:
     entries = None if body.item_order_detail is None else [
         rules.Entry(e.item_order_id, e.refund_amount) for e in body.item_order_detail]
@@ -82,7 +87,8 @@ async def create_refund(body: CreateRefundBody, request: Request, app_id: AppId,
     return envelope(request, data)
 
 
-@router.post("/query_refund", summary="Refunds by refund_id, out_refund_no or order_id")
+@router.post("/query_refund", summary="Refunds by refund_id, out_refund_no or order_id",
+             **platform_answer(QueryRefundData))
 async def query_refund(body: QueryRefundBody, request: Request, app_id: AppId, ctx: CtxDep) -> dict[str, Any]:
     if not (body.refund_id or body.out_refund_no or body.order_id):
         raise TradeError("INVALID_PARAMETER", "one of refund_id, out_refund_no, order_id is required")
@@ -100,7 +106,8 @@ async def query_refund(body: QueryRefundBody, request: Request, app_id: AppId, c
     return envelope(request, {"refund_list": found})
 
 
-@router.post("/merchant_audit_callback", summary="Agree (1) or deny (2) a refund waiting for the merchant's audit")
+@router.post("/merchant_audit_callback", summary="Agree (1) or deny (2) a refund waiting for the merchant's audit",
+             **platform_answer(AuditAnswerData))
 async def merchant_audit_callback(body: AuditBody, request: Request, app_id: AppId, ctx: CtxDep) -> dict[str, Any]:
     if body.refund_audit_status not in (1, 2):
         raise TradeError("INVALID_PARAMETER", "refund_audit_status must be 1 (agree) or 2 (deny)")
