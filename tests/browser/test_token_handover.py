@@ -21,6 +21,7 @@ COMBOS = [("phone", "zh-CN"), ("desktop", "en"), ("phone", "en"), ("desktop", "z
 IDS = [f"{v}-{lang}" for v, lang in COMBOS]
 CHUNK = re.compile(r"[A-Za-z0-9_\-+/%]{16,}")
 USED = {"zh-CN": "此链接已经打开过", "en": "This link was already opened"}
+EXPIRED = {"zh-CN": "此链接已过期", "en": "This link has expired"}
 
 
 def leaks(text: str, token: str) -> bool:
@@ -105,6 +106,11 @@ def test_redirect_mode_keeps_the_token_out_of_urls_history_and_referers(demo: De
     assert tab.locator("#confirm-pay").is_disabled()
     assert tab.evaluate(f"sessionStorage.getItem('pb-state:{DEMO_APP_ID}')") is None
     shot(tab, f"handover-replayed-{name}")
+    # a code that is not (or no longer) known: expired
+    tab.goto("about:blank")
+    tab.goto(f"{cashier}#pbc={'A' * 43}")
+    tab.locator("body[data-handover=expired]").wait_for()
+    assert tab.locator("[data-testid=msg]").inner_text().startswith(EXPIRED[lang])
     # a copied address, which has no code at all: the page says where to start
     tab.goto(cashier)
     tab.locator("body[data-handover=none]").wait_for()
