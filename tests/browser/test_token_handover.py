@@ -21,6 +21,7 @@ COMBOS = [("phone", "zh-CN"), ("desktop", "en"), ("phone", "en"), ("desktop", "z
 IDS = [f"{v}-{lang}" for v, lang in COMBOS]
 CHUNK = re.compile(r"[A-Za-z0-9_\-+/%]{16,}")
 USED = {"zh-CN": "此链接已经打开过", "en": "This link was already opened"}
+EXPIRED = {"zh-CN": "此链接已过期", "en": "This link has expired"}
 
 
 def leaks(text: str, token: str) -> bool:
@@ -105,6 +106,11 @@ def test_redirect_mode_keeps_the_token_out_of_urls_history_and_referers(demo: De
     assert tab.locator("#confirm-pay").is_disabled()
     assert tab.evaluate(f"sessionStorage.getItem('pb-state:{DEMO_APP_ID}')") is None
     shot(tab, f"handover-replayed-{name}")
+    # a code that is not (or no longer) known: expired
+    tab.goto("about:blank")
+    tab.goto(f"{cashier}#pbc={'A' * 43}")
+    tab.locator("body[data-handover=expired]").wait_for()
+    assert tab.locator("[data-testid=msg]").inner_text().startswith(EXPIRED[lang])
     # a copied address, which has no code at all: the page says where to start
     tab.goto(cashier)
     tab.locator("body[data-handover=none]").wait_for()
@@ -112,3 +118,24 @@ def test_redirect_mode_keeps_the_token_out_of_urls_history_and_referers(demo: De
                                                              else "请从商家页面打开此页面。")
     for url in seen["urls"]:
         assert not leaks(url, token), url
+
+
+def test_the_overlay_keeps_the_token_out_of_its_frames_urls(demo: Demo, combo: Any) -> None:
+    """The overlay's first page gets its state by postMessage; order-confirm goes on to the cashier with a one-time
+    code too, so no frame's URL carries the token either."""
+    page, lang, name, seen = combo
+    page.goto(demo.buy_page(**({"lang": "en"} if lang == "en" else {})))
+    page.wait_for_selector("#buy-library button[data-state=on_sale]")
+    page.click("#buy-library button")
+    f = page.frame_locator("[data-pay-button-overlay] iframe")
+    f.locator("#pay-now:enabled").click()
+    f.locator("#confirm-pay:enabled").wait_for()
+    cashier = page.frame(url=lambda u: "/pages/cashier" in u)
+    assert cashier is not None and "#" not in cashier.url
+    token = page.evaluate("tt.__token")
+    f.locator("#confirm-pay").click()
+    page.locator("[data-pay-button-overlay]").wait_for(state="detached")
+    assert len([u for u in seen["urls"] if "/pages/cashier" in u and "#pbc=" in u]) == 1, seen["urls"]
+    for url in seen["urls"] + seen["referers"]:
+        assert not leaks(url, token), url
+    shot(page, f"handover-overlay-paid-{name}")
