@@ -6,13 +6,13 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from paybutton import i18n
 from paybutton.config import DEMO_APP_ID
 from paybutton.console import queries
 from paybutton.console import session as sess
 from paybutton.console.deps import Visitor, VisitorForm, console_router, sign_in
 from paybutton.console.forms import text
 from paybutton.console.page import Console, safe_next
-from paybutton.console.texts import lang_of
 
 router = console_router()
 
@@ -66,5 +66,6 @@ async def logout(c: Visitor, form: VisitorForm) -> Response:
 @router.get("/console/lang/{code}")
 async def switch_lang(code: str, request: Request) -> Response:
     resp = RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
-    resp.set_cookie(sess.LANG_COOKIE, lang_of(code), max_age=365 * 86400, path="/console", samesite="lax")
+    resp.set_cookie(sess.LANG_COOKIE, i18n.code_of(code) or i18n.DEFAULT, max_age=365 * 86400, path="/console",
+                    samesite="lax")
     return resp
