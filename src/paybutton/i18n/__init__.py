@@ -8,7 +8,7 @@ process from the .po files with Babel. How to add a text: docs/architecture.md, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
@@ -119,7 +119,16 @@ def jinja_context(lang: str) -> dict[str, Any]:
     return {"_": c.gettext, "gettext": c.gettext, "ngettext": c.ngettext, "pgettext": c.pgettext, "lang": lang}
 
 
-def script_texts(msgids: Iterable[str], lang: str) -> dict[str, str]:
-    """The texts a browser script asks for with L('…'), in one language, as {msgid: text}."""
+@lru_cache(maxsize=8)
+def script_msgids(path: str) -> tuple[str, ...]:
+    """The msgids a browser script asks for with L('…'), read from the script once per process."""
+    from babel.messages.extract import extract  # only here: the server never extracts anything else
+
+    with open(path, "rb") as f:
+        return tuple(sorted({str(m[1]) for m in extract("javascript", f, keywords={"L": None}) if m[1]}))
+
+
+def script_texts(path: str, lang: str) -> dict[str, str]:
+    """The texts of a browser script (`script_msgids`) in one language, {msgid: text}, for its page's boot data."""
     c = tr(lang)
-    return {m: c.gettext(m) for m in msgids}
+    return {m: c.gettext(m) for m in script_msgids(path)}

@@ -28,7 +28,7 @@ STAMP = datetime(2026, 12, 7, tzinfo=UTC)
 PACKAGE = Path(__file__).resolve().parent.parent
 SCRIPTS = ("pages/static/pages.js", "pages/static/pay-button.js")
 
-PY_KEYWORDS: dict[str, Any] = {"N_": None, "gettext": (2,), "pgettext": ((2, "c"), 3)}
+PY_KEYWORDS: dict[str, Any] = {"N_": None, "NP_": ((1, "c"), 2), "gettext": (2,), "pgettext": ((2, "c"), 3)}
 JINJA_KEYWORDS: dict[str, Any] = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
 JS_KEYWORDS: dict[str, Any] = {"L": None}
 RUNS: list[tuple[list[tuple[str, str]], dict[str, Any], dict[str, dict[str, Any]]]] = [

@@ -165,7 +165,8 @@ async def _page(request: Request, ctx: Any, template: str, app_id: str, lang: st
         return HTMLResponse("<!doctype html><meta charset=utf-8><p>return URL not allowed / 返回地址不被允许</p>",
                             status_code=400)
     boot = {"appId": app_id, "lang": code, "origins": origins, "merchant": app["name"], "ret": ret or "",
-            "sandbox": bool(ctx.cashier.sandbox), "channels": app["channels"], **extra}
+            "sandbox": bool(ctx.cashier.sandbox), "channels": app["channels"],
+            "texts": i18n.script_texts(str(HERE / "static" / "pages.js"), code), **extra}
     return templates.TemplateResponse(request, template, {
         **i18n.jinja_context(code), "t": i18n.table(TEXTS, code), "lang": code, "merchant": app["name"], "boot": boot,
         "sandbox": bool(ctx.cashier.sandbox), "channels": app["channels"], "theme_css": _theme_css(app.get("theme")),
