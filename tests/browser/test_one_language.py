@@ -8,10 +8,12 @@ of ours and is taken out first. Each page is saved to test-artifacts/ as one-lan
 from __future__ import annotations
 
 import re
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import PHONE, Demo, shot
+from browser_helpers import DESKTOP, PHONE, Demo, shot, update_demo_app
 
 from paybutton.callbacks.body import IDENTIFY_NAMES
 from paybutton.cashier import payconfig
@@ -20,10 +22,11 @@ from paybutton.demo.seed import DEMO_APP_ID
 pytestmark = pytest.mark.browser
 
 OVERLAY = "[data-pay-button-overlay] iframe"
+DENIED = "券码已预约,不可退款"  # the merchant's reason for a denied refund, in the merchant's words
 # The merchant's data, shown as the merchant wrote it (not our text): its name, its goods' names and their date
 # rule (使用规则).
 MERCHANT_DATA = ["释集烤肉 · paybutton 演示店", "双人火锅套餐", "周末早鸟套餐", "中秋限定月饼", "招牌牛排单人餐",
-                 "商家自有商品", "周一至周日可用"]
+                 "商家自有商品", "周一至周日可用", DENIED]
 # Names the merchant must match elsewhere, shown as they are in either language (the console's callback log and
 # settings): the callback types (the seed's `type`, also the paths on the merchant's server, plus "marketing", the
 # filter for the three marketing types), the names WeChat Pay's and Alipay's merchant platforms give the values the
@@ -117,7 +120,65 @@ def test_hosted_pages_speak_one_language(demo: Demo, browser: Any, lang: str) ->
         f.locator("[data-testid=nothing-left]").wait_for()
         page.wait_for_timeout(500)  # the seed's error for bind:error is fetched; nothing may appear under the line
         scan(f, "refund-apply, nothing left", lang, seen)
+        # the friendly line says it all: no developer line under it ("apply refund: nothing in this order …")
+        assert f.locator("[data-testid=msg]").inner_text() == ""
         shot(page, f"one-language-refund-apply-empty-{lang}")
+    finally:
+        ctx.close()
+    assert not seen, "\n".join(f"{k}: {sorted(set(v))}" for k, v in seen.items())
+
+
+def _reload_until(page: Any, selector: str, seconds: float = 20) -> None:
+    deadline = time.time() + seconds
+    while page.locator(selector).count() == 0:
+        assert time.time() < deadline, f"{selector} never showed on {page.url}"
+        page.wait_for_timeout(250)
+        page.reload()
+
+
+@pytest.mark.parametrize(("viewport", "lang"), [("desktop", "zh-CN"), ("desktop", "en")])
+def test_error_states_speak_one_language(demo: Demo, browser: Any, tmp_path: Path, viewport: str, lang: str) -> None:
+    """A refund waiting for the audit, then denied with the merchant's reason (refund-detail); a merchant whose
+    pre-order URL refuses connections (order-confirm)."""
+    update_demo_app(tmp_path / "demo.db", need_refund_audit=True)
+    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
+    page = ctx.new_page()
+    page.set_default_timeout(10000)
+    seen: dict[str, list[str]] = {}
+    try:
+        page.goto(demo.buy_page(**({"lang": "en"} if lang == "en" else {})))
+        page.wait_for_selector("#buy-library button[data-state=on_sale]")
+        page.click("#buy-library button")
+        f = page.frame_locator(OVERLAY)
+        f.locator("#pay-now:enabled").click()
+        f.locator("#confirm-pay:enabled").click()
+        page.wait_for_url("**/pages/orderDetail/orderDetail.html?orderId=*")
+        detail = page.url
+        page.locator("#order-button button[data-state=ready]").click()
+        f.locator("#submit-refund:enabled").click()
+        f.locator("[data-testid=timeline] li").nth(1).wait_for()
+        scan(f, "refund-detail, awaiting the audit", lang, seen)
+        f.locator("#done").click()
+        console = ctx.new_page()
+        console.goto(f"{demo.server}/console/refunds?audit=TOAUDIT")
+        _reload_until(console, "[data-testid=deny]")
+        console.locator("input[name=deny_message]").first.fill(DENIED)
+        console.locator("[data-testid=deny]").first.click()
+        console.close()
+        page.goto(detail)
+        page.locator("#refund-button button[data-state=ready]").click()
+        f.locator("[data-testid=deny]").filter(has_text=DENIED).wait_for()
+        scan(f, "refund-detail, denied", lang, seen)
+        shot(page, f"one-language-refund-denied-{viewport}-{lang}")
+        update_demo_app(tmp_path / "demo.db", pre_order_url="http://127.0.0.1:9/pre_create_order")  # refused
+        time.sleep(2.5)  # the server's app cache takes the change within 2 s
+        page.goto(demo.buy_page(**({"lang": "en"} if lang == "en" else {})))
+        page.wait_for_selector("#buy-library button[data-state=on_sale]")
+        page.click("#buy-library button")
+        f.locator("#pay-now:enabled").click()
+        f.locator("[data-testid=msg]:not(:empty)").wait_for()
+        scan(f, "order-confirm, merchant down", lang, seen)
+        shot(page, f"one-language-merchant-down-{viewport}-{lang}")
     finally:
         ctx.close()
     assert not seen, "\n".join(f"{k}: {sorted(set(v))}" for k, v in seen.items())
