@@ -7,47 +7,60 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from paybutton.errors import REGISTRY, TradeError
+from paybutton import i18n
+from paybutton.errors import TradeError
 from paybutton.goods import rules as goods_rules
 from paybutton.goods.problems import GoodsRulesError, Problem
+from paybutton.i18n import N_, NP_
 
-# Words of the data, by language; a (kind, word) key is that event kind's own word (SUCCESS of a payment is not
-# SUCCESS of a refund).
-_ZH: Final[dict[Any, str]] = {
-    "douyin": "抖音支付", "wechat": "微信支付", "alipay": "支付宝", "bankcard": "银行卡", "sandbox": "沙盒",
-    "SUCCESS": "成功", "FAIL": "失败", "TIMEOUT": "超时", "USER_CLOSED": "买家关闭收银台", "CANCEL": "买家取消",
-    "OPEN_FAILED": "调起支付失败", "APP_MISSING": "未安装支付应用", "PENDING": "等待买家支付", "UNKNOWN": "结果未知",
-    "PROCESSING": "处理中", "CLOSED": "已关闭", "late": "迟到的支付", "OK": "成功", "FAILED": "失败",
-    ("ev_paid", "SUCCESS"): "支付成功", ("ev_paid", "FAIL"): "支付失败",
-    ("ev_closed", "FAIL"): "已关闭", ("ev_closed", "TIMEOUT"): "支付超时",
-    ("ev_pre_order", "PENDING"): "等待商家应答",
-    ("ev_refund_end", "SUCCESS"): "退款成功", ("ev_refund_end", "FAIL"): "退款失败",
-    "AGREE": "已同意", "DENY": "已拒绝", "OVERTIME": "超时自动同意", "TOAUDIT": "待审核", "INIT": "无需审核",
-    "payment": "支付结果通知", "refund": "退款结果通知", "pre_create_refund": "退款预审 (pre_create_refund)",
-    "test": "测试回调", "DONE": "已送达", "DEAD": "失败", "NO_URL": "未配置地址",
-    ("ev_callback", "PENDING"): "发送中",
+# Words of the data (English msgids, translated by the catalogs); a (kind, word) key is that event kind's own word
+# (SUCCESS of a payment is not SUCCESS of a refund).
+WORDS: Final[dict[Any, str]] = {
+    "douyin": N_("Douyin Pay"),
+    "wechat": N_("WeChat Pay"),
+    "alipay": N_("Alipay"),
+    "bankcard": N_("bank card"),
+    "sandbox": N_("sandbox"),
+    "SUCCESS": N_("succeeded"),
+    "FAIL": N_("failed"),
+    "TIMEOUT": N_("timed out"),
+    "USER_CLOSED": N_("closed by the buyer"),
+    "CANCEL": N_("cancelled by the buyer"),
+    "OPEN_FAILED": N_("could not open the app"),
+    "APP_MISSING": N_("payment app missing"),
+    "PENDING": N_("waiting for the buyer"),
+    "UNKNOWN": N_("outcome unknown"),
+    "PROCESSING": N_("processing"),
+    "CLOSED": N_("closed"),
+    "late": N_("late payment"),
+    "OK": N_("accepted"),
+    "FAILED": N_("failed"),
+    ("ev_paid", "SUCCESS"): N_("paid"),
+    ("ev_paid", "FAIL"): N_("payment failed"),
+    ("ev_closed", "FAIL"): N_("closed"),
+    ("ev_closed", "TIMEOUT"): N_("payment timed out"),
+    ("ev_pre_order", "PENDING"): N_("waiting for the merchant"),
+    ("ev_refund_end", "SUCCESS"): NP_("console", "refunded"),
+    ("ev_refund_end", "FAIL"): N_("refund failed"),
+    "AGREE": N_("agreed"),
+    "DENY": N_("denied"),
+    "OVERTIME": N_("agreed on timeout"),
+    "TOAUDIT": N_("to audit"),
+    "INIT": N_("no audit needed"),
+    "payment": N_("payment notice"),
+    "refund": N_("refund notice"),
+    "pre_create_refund": N_("refund pre-check (pre_create_refund)"),
+    "test": N_("test callback"),
+    "DONE": N_("delivered"),
+    "DEAD": N_("dead"),
+    "NO_URL": N_("no URL"),
+    ("ev_callback", "PENDING"): N_("sending"),
 }
-_EN: Final[dict[Any, str]] = {
-    "douyin": "Douyin Pay", "wechat": "WeChat Pay", "alipay": "Alipay", "bankcard": "bank card",
-    "sandbox": "sandbox", "SUCCESS": "succeeded", "FAIL": "failed", "TIMEOUT": "timed out",
-    "USER_CLOSED": "closed by the buyer", "CANCEL": "cancelled by the buyer", "OPEN_FAILED": "could not open the app",
-    "APP_MISSING": "payment app missing", "PENDING": "waiting for the buyer", "UNKNOWN": "outcome unknown",
-    "PROCESSING": "processing", "CLOSED": "closed", "late": "late payment", "OK": "accepted", "FAILED": "failed",
-    ("ev_paid", "SUCCESS"): "paid", ("ev_paid", "FAIL"): "payment failed",
-    ("ev_closed", "FAIL"): "closed", ("ev_closed", "TIMEOUT"): "payment timed out",
-    ("ev_pre_order", "PENDING"): "waiting for the merchant",
-    ("ev_refund_end", "SUCCESS"): "refunded", ("ev_refund_end", "FAIL"): "refund failed",
-    "AGREE": "agreed", "DENY": "denied", "OVERTIME": "agreed on timeout", "TOAUDIT": "to audit",
-    "INIT": "no audit needed", "payment": "payment notice", "refund": "refund notice",
-    "pre_create_refund": "refund pre-check (pre_create_refund)", "test": "test callback", "DONE": "delivered",
-    "DEAD": "dead", "NO_URL": "no URL", ("ev_callback", "PENDING"): "sending",
-}
-WORDS: Final = {"zh-CN": _ZH, "en": _EN}
 
 
 def word(value: Any, lang: str, kind: str = "") -> str:
     """One wire word in the page's language (itself when it is not one we know)."""
-    words = WORDS["en" if lang == "en" else "zh-CN"]
+    words = i18n.table(WORDS, lang)
     text = str(value)
     return words.get((kind, text)) or words.get(text) or text
 
@@ -67,22 +80,18 @@ def event_text(e: dict[str, Any], lang: str) -> str:
     return " · ".join(parts)
 
 
-_REFUND_MESSAGES: Final = {
-    "zh-CN": {"refunded": "已退款", "the channel refused": "支付渠道拒绝退款", "merchant denied: ": "商家拒绝:"},
-    "en": {"refunded": "Refunded", "the channel refused": "The payment channel refused the refund",
-           "merchant denied: ": "The merchant denied it: "},
-}
+_REFUND_MESSAGES: Final = {"refunded": NP_("console", "Refunded"),
+                            "the channel refused": N_("The payment channel refused the refund")}
+_DENIED = "merchant denied: "  # refund/auditing.py writes the merchant's reason after it
 
 
 def refund_message(message: str | None, lang: str) -> str:
     """A finished refund's result in the page's language ("refunded" -> 已退款); a channel's own message as is."""
-    texts = _REFUND_MESSAGES["en" if lang == "en" else "zh-CN"]
     text = message or ""
-    if text in texts:
-        return texts[text]
-    prefix = "merchant denied: "
-    if text.startswith(prefix):
-        return texts[prefix] + text[len(prefix):]
+    if text in _REFUND_MESSAGES:
+        return i18n.gettext(lang, _REFUND_MESSAGES[text])
+    if text.startswith(_DENIED):
+        return i18n.gettext(lang, "The merchant denied it: {reason}").format(reason=text[len(_DENIED):])
     return text
 
 
@@ -101,7 +110,8 @@ def error_text(err: TradeError, lang: str) -> str:
     if detail and (lang == "en" or not _PROSE.search(detail)):
         base = f"{base}: {detail}"
     elif err.detail.get("field"):
-        base = f"{base} (字段 {err.detail['field']})"  # the English detail is left off; its field is named
+        # the English detail is left off; its field is named
+        base = i18n.gettext(lang, "{message} (field {field})").format(message=base, field=err.detail["field"])
     return f"{code} · {base}" if code in (21511, 21512) else base
 
 
@@ -118,12 +128,9 @@ def refresh_seconds(cb: dict[str, Any], now_ms: int) -> int:
 
 # The registry's words, but for a library good: 21511's Chinese text is the seed's, for goods that are not in the
 # library (非商品库商品), which a good of the console never is.
-HEADINGS: Final = {
-    "zh-CN": {"GOODS_LABELS_INVALID": "21511 · 商品标签校验不通过:",
-              "GOODS_LIMITS_INVALID": f"21512 · {REGISTRY['GOODS_LIMITS_INVALID'].zh}。"},
-    "en": {"GOODS_LABELS_INVALID": f"21511 · {REGISTRY['GOODS_LABELS_INVALID'].en}: ",
-           "GOODS_LIMITS_INVALID": f"21512 · {REGISTRY['GOODS_LIMITS_INVALID'].en}. "},
-}
+HEADINGS: Final = {"GOODS_LABELS_INVALID": N_("21511 · goods labels failed validation: "),
+                   "GOODS_LIMITS_INVALID": N_("21512 · minLimits/maxLimits must be integers in 1..99999 with "
+                                              "minLimits <= maxLimits. ")}
 # The goods form's slots in the order a person reads them; "" is the form's summary.
 GOODS_SLOTS: Final = ("goods_id", "name", "photo_url", "price", "stock", "sale_start", "sale_end", "labels", "limits",
                       "date_rule", "valid_days", "phone_required", "on_shelf", "biz_line", "")
@@ -144,7 +151,7 @@ def goods_message(problems: list[Problem], lang: str) -> str:
         return ""
     sep = "; " if lang == "en" else ";"
     rules = sep.join(p.text(lang) for p in problems)
-    heading = HEADINGS["en" if lang == "en" else "zh-CN"].get(problems[0].error)
+    heading = i18n.table(HEADINGS, lang).get(problems[0].error)
     return f"{heading}{rules}" if heading else rules
 
 

@@ -98,12 +98,12 @@ def pgettext(lang: str, context: str, msgid: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _table(items: tuple[tuple[str, str], ...], lang: str) -> Mapping[str, str]:
+def _table(items: tuple[tuple[Any, str], ...], lang: str) -> Mapping[Any, str]:
     c = tr(lang)
     return {k: c.gettext(v) for k, v in items}
 
 
-def table(keys: Mapping[str, str], lang: str) -> Mapping[str, str]:
+def table(keys: Mapping[Any, str], lang: str) -> Mapping[Any, str]:
     """A module's key -> msgid table in one language (cached per table and language)."""
     return _table(tuple(keys.items()), lang)
 
