@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -30,6 +32,25 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.add_extension("jinja2.ext.i18n")
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
+PAY_BUTTON_JS = HERE / "static" / "pay-button.js"
+TX_SLOT = "const TX = {zh: {}, en: {}};"
+
+
+@lru_cache(maxsize=1)
+def pay_button_js() -> bytes:
+    """pay-button.js as served: its L('…') texts in both languages from the catalogs, written into TX."""
+    texts = {k: {m: t for m, t in i18n.script_texts(str(PAY_BUTTON_JS), lang).items() if t != m}  # L(m) is m
+             for k, lang in (("zh", "zh-CN"), ("en", "en"))}
+    source = PAY_BUTTON_JS.read_text(encoding="utf-8")
+    return source.replace(TX_SLOT, f"const TX = {json.dumps(texts, ensure_ascii=False)};", 1).encode()
+
+
+@router.get("/static/pay-button.js")  # before the /static mount, which would answer first
+async def pay_button() -> Response:
+    return Response(pay_button_js(), media_type="text/javascript; charset=utf-8",
+                    headers={"Cache-Control": "public, max-age=300"})
+
+
 router.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
 # the pages' words: key -> English msgid (texts in the catalogs, see paybutton.i18n)
@@ -151,6 +172,12 @@ async def _app(ctx: Any, app_id: str) -> dict[str, Any] | None:
     return app
 
 
+def _refused(lang: str, text: str, status: int) -> HTMLResponse:
+    """A hosted page that cannot be shown, in the page's language."""
+    return HTMLResponse(f'<!doctype html><html lang="{lang}"><meta charset=utf-8><p>{html.escape(text)}</p>',
+                        status_code=status)
+
+
 NO_APP = "<!doctype html><meta charset=utf-8><p>app not found / 应用不存在</p>"
 
 
@@ -159,11 +186,10 @@ async def _page(request: Request, ctx: Any, template: str, app_id: str, lang: st
     code = i18n.lang_of_request(request)
     app = await _app(ctx, app_id)
     if app is None:
-        return HTMLResponse(NO_APP, status_code=404)
+        return _refused(code, i18n.gettext(code, "This page's app does not exist."), 404)
     origins: list[str] = list(app["allowed_origins"])
     if ret and _origin(ret) not in origins:
-        return HTMLResponse("<!doctype html><meta charset=utf-8><p>return URL not allowed / 返回地址不被允许</p>",
-                            status_code=400)
+        return _refused(code, i18n.gettext(code, "This page cannot return to that address."), 400)
     boot = {"appId": app_id, "lang": code, "origins": origins, "merchant": app["name"], "ret": ret or "",
             "sandbox": bool(ctx.cashier.sandbox), "channels": app["channels"],
             "texts": i18n.script_texts(str(HERE / "static" / "pages.js"), code), **extra}

@@ -25,7 +25,7 @@
     IDEMPOTENCY_IN_PROGRESS: L('Your order is still being placed. Please wait a moment.')};
   var BY_NO = {10000: L('The payment failed'), 10001: L('The payment app could not be opened'),
     10002: L('The payment app is not installed'), 21506: L('The item could not be loaded. Please try again later.'),
-    21517: L('The merchant could not be reached. Please try again later.'),
+    21517: L('The merchant cannot take the order right now. Please try again later.'),
     21518: L('The order could not be created. Please try again.'),
     21524: L('The refund amount is missing'), 21526: L('The order could not be loaded. Please try again later.'),
     21527: L('The order cannot be paid now'), 21528: L('The order could not be loaded. Please try again later.'),
