@@ -80,9 +80,12 @@ def scan(frame: Any, name: str, lang: str, seen: dict[str, list[str]]) -> None:
         seen[f"{name} ({lang})"] = bad
 
 
-@pytest.mark.parametrize("lang", ["zh-CN", "en"])
-def test_hosted_pages_speak_one_language(demo: Demo, browser: Any, lang: str) -> None:
-    ctx = browser.new_context(viewport=PHONE, locale=lang)
+SIZES_AND_LANGS = [("phone", "zh-CN"), ("desktop", "en"), ("phone", "en"), ("desktop", "zh-CN")]
+
+
+@pytest.mark.parametrize(("viewport", "lang"), SIZES_AND_LANGS)
+def test_hosted_pages_speak_one_language(demo: Demo, browser: Any, viewport: str, lang: str) -> None:
+    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
     page = ctx.new_page()
     page.set_default_timeout(10000)
     seen: dict[str, list[str]] = {}
@@ -93,7 +96,7 @@ def test_hosted_pages_speak_one_language(demo: Demo, browser: Any, lang: str) ->
         f = page.frame_locator(OVERLAY)
         f.locator("#pay-now:enabled").wait_for()
         scan(f, "order-confirm", lang, seen)
-        shot(page, f"one-language-order-confirm-{lang}")
+        shot(page, f"one-language-order-confirm-{viewport}-{lang}")
         f.locator("#pay-now").click()
         f.locator("#confirm-pay:enabled").wait_for()
         scan(f, "cashier", lang, seen)
@@ -102,7 +105,7 @@ def test_hosted_pages_speak_one_language(demo: Demo, browser: Any, lang: str) ->
             f.locator("#pay-again" if f.locator("#pay-again").is_visible() else "#confirm-pay").click()
             f.locator("[data-testid=pay-failed]").wait_for()
             scan(f, f"cashier failed ({scenario})", lang, seen)
-            shot(page, f"one-language-cashier-{scenario}-{lang}")
+            shot(page, f"one-language-cashier-{scenario}-{viewport}-{lang}")
         f.locator("#scenario").select_option("success")
         f.locator("#pay-again").click()
         page.wait_for_url("**/pages/orderDetail/orderDetail.html?orderId=*")
@@ -112,7 +115,7 @@ def test_hosted_pages_speak_one_language(demo: Demo, browser: Any, lang: str) ->
         f.locator("#submit-refund").click()
         f.locator("[data-testid=timeline] li").first.wait_for()
         scan(f, "refund-detail", lang, seen)
-        shot(page, f"one-language-refund-detail-{lang}")
+        shot(page, f"one-language-refund-detail-{viewport}-{lang}")
         f.locator("#done").click()
         page.wait_for_selector("[data-pay-button-overlay]", state="detached")
         page.locator("#refund-button button[data-state=ready]").wait_for()
@@ -122,7 +125,7 @@ def test_hosted_pages_speak_one_language(demo: Demo, browser: Any, lang: str) ->
         scan(f, "refund-apply, nothing left", lang, seen)
         # the friendly line says it all: no developer line under it ("apply refund: nothing in this order …")
         assert f.locator("[data-testid=msg]").inner_text() == ""
-        shot(page, f"one-language-refund-apply-empty-{lang}")
+        shot(page, f"one-language-refund-apply-empty-{viewport}-{lang}")
     finally:
         ctx.close()
     assert not seen, "\n".join(f"{k}: {sorted(set(v))}" for k, v in seen.items())
@@ -136,7 +139,7 @@ def _reload_until(page: Any, selector: str, seconds: float = 20) -> None:
         page.reload()
 
 
-@pytest.mark.parametrize(("viewport", "lang"), [("desktop", "zh-CN"), ("desktop", "en")])
+@pytest.mark.parametrize(("viewport", "lang"), [("phone", "zh-CN"), ("desktop", "en")])
 def test_error_states_speak_one_language(demo: Demo, browser: Any, tmp_path: Path, viewport: str, lang: str) -> None:
     """A refund waiting for the audit, then denied with the merchant's reason (refund-detail); a merchant whose
     pre-order URL refuses connections (order-confirm)."""

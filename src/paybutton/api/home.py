@@ -18,7 +18,6 @@ from paybutton import i18n
 from paybutton.apps import service as app_service
 from paybutton.config import DEMO_APP_ID
 from paybutton.context import CtxDep
-from paybutton.i18n import N_
 from paybutton.tables import apps
 
 ASSETS = "/docs-assets"
@@ -28,26 +27,6 @@ templates.env.add_extension("jinja2.ext.i18n")
 
 router = APIRouter(include_in_schema=False)
 router.mount(ASSETS, StaticFiles(directory=str(ASSETS_DIR)), name="docs-assets")
-
-# the landing page's words: key -> English msgid (texts in the catalogs)
-TEXTS: dict[str, str] = {
-    "title": N_("paybutton trade server"),
-    "lead": N_(
-        "A self-hosted Douyin mini-program trade system: the pay button, hosted pages, the trade server and its "
-        "OpenAPI."
-    ),
-    "console": N_("Merchant console"),
-    "console_note": N_("Goods, orders, refund audits, vouchers, the callback log and settings"),
-    "docs": N_("API docs (ReDoc)"),
-    "docs_note": N_("The platform OpenAPI and the buyer API, in full"),
-    "redoc": N_("Try the API (Swagger UI)"),
-    "redoc_note": N_("The same OpenAPI, callable from the page"),
-    "shop": N_("Demo shop"),
-    "shop_note": N_("The demo merchant's site: buy something there"),
-    "health": N_("Health check"),
-    "health_note": N_("Is the server and its database up (JSON)"),
-    "lang": N_("中文"),
-}
 
 
 async def _demo_shop(ctx: Any) -> str:
@@ -63,7 +42,7 @@ async def _demo_shop(ctx: Any) -> str:
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, ctx: CtxDep) -> HTMLResponse:
     lang = i18n.lang_of_request(request)
-    return templates.TemplateResponse(request, "home.html", {**i18n.jinja_context(lang), "t": i18n.table(TEXTS, lang),
+    return templates.TemplateResponse(request, "home.html", {**i18n.jinja_context(lang),
                                                              "shop": await _demo_shop(ctx)})
 
 
