@@ -47,3 +47,13 @@ def test_catalogs_load_fast_and_translate() -> None:
     assert zh.gettext("Pay now") == "立即支付" and en.gettext("Pay now") == "Pay now"
     assert zh.gettext("console\x04Paid") != zh.gettext("Paid")  # a context keeps two meanings apart
     assert zh.gettext("a text no catalog has") == "a text no catalog has"
+
+
+def test_a_marker_whose_text_is_not_a_string_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """{f: NP_("goods field", f) for f in …} extracts nothing: the check says where instead of leaving it English."""
+    (tmp_path / "mod.py").write_text('FIELDS = {f: NP_("goods field", f) for f in ("a", "b")}\n'
+                                     'OK = N_("fine")\n'
+                                     'def t(lang, name):\n    return gettext(lang, name), c.gettext(name)\n')
+    monkeypatch.setattr(messages, "PACKAGE", tmp_path)
+    assert list(messages.unreadable()) == ["mod.py:1: NP_() needs its text written as a string",
+                                           "mod.py:4: gettext() needs its text written as a string"]

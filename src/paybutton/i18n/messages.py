@@ -12,6 +12,7 @@ Where texts are found (one place, used by the check too):
 
 from __future__ import annotations
 
+import ast
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -76,9 +77,31 @@ def update() -> None:
             write_po(f, cat, width=120, sort_output=True, include_lineno=False)
 
 
+# where the msgid stands among a marker's arguments (a variable there is a text no catalog can hold)
+MSGID_ARG = {"N_": 0, "NP_": 1, "gettext": 1, "pgettext": 2}
+
+
+def unreadable() -> Iterator[str]:
+    """Calls of N_/NP_/gettext/pgettext in Python whose msgid (or context) is not written as a string: the extractor
+    skips them, so their text would silently stay untranslated."""
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "i18n" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name not in MSGID_ARG or (name in ("gettext", "pgettext") and len(node.args) <= MSGID_ARG[name]):
+                continue  # gettext(x) with one argument is another gettext (a catalog's own), not ours
+            args = node.args[: MSGID_ARG[name] + 1][-2 if name in ("NP_", "pgettext") else -1:]
+            if not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
+                yield f"{path.relative_to(PACKAGE)}:{node.lineno}: {name}() needs its text written as a string"
+
+
 def problems() -> Iterator[str]:
     """Every reason the catalogs are not complete: a text used in code but in no catalog, an empty or fuzzy
-    translation, a catalog entry the code does not use."""
+    translation, a catalog entry the code does not use, a marker whose text the extractor cannot read."""
+    yield from unreadable()
     used = {(m.context, m.id) for m in extract() if m.id}
     for lang in FOLDERS:
         cat = read(lang)
