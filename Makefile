@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test test-fast lint bench chaos fuzz browsers clean
+.PHONY: demo serve test test-fast lint bench chaos fuzz browsers clean messages
 
 $(STAMP): pyproject.toml
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -50,6 +50,11 @@ fuzz: $(STAMP)
 		PAYBUTTON_FUZZ_SECONDS=$(PAYBUTTON_FUZZ_SECONDS) PAYBUTTON_FUZZ_DB=$$db \
 		$(BIN)/pytest -q -p no:cacheprovider tests/api/test_schemathesis.py $(FUZZ_ARGS) || rc=1; \
 	done; exit $$rc
+
+# Texts: extract every msgid (Python N_/gettext/pgettext, templates' {% trans %}/_(), the scripts' L()) and update
+# src/paybutton/locale/*/LC_MESSAGES/messages.po; then fill the empty zh_CN msgstrs. tests/unit/test_catalogs.py checks.
+messages: $(STAMP)
+	$(BIN)/python -m paybutton.i18n.messages
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

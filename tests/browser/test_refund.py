@@ -157,9 +157,10 @@ def test_refund_detail_by_refund_id_in_english(demo: Demo, page: Any) -> None:
     # nothing left to refund -> 21531
     page.locator("pay-button").first.locator("button").click()
     h = page.frame_locator(OVERLAY).last
-    h.locator("[data-testid=msg]:not(:empty)").wait_for()
+    h.locator("[data-testid=nothing-left]").wait_for()
     err = _events(page, "error")[-1]
     assert err["errNo"] == 21531
+    assert h.locator("[data-testid=msg]").inner_text() == ""  # the friendly line, no developer line under it
     assert h.locator("#submit-refund").is_disabled()
 
 
@@ -363,7 +364,7 @@ def test_refund_detail_shows_a_denied_refund(demo: Demo, page: Any) -> None:
     page.goto(f"{demo.server}/pages/refund-detail?app_id={DEMO_APP_ID}&refund-id=rf1#pbc={'A' * 43}")
     page.locator("[data-status=FAIL]").wait_for()
     assert page.locator("[data-testid=status]").inner_text() == "退款失败"
-    assert page.locator("[data-testid=deny]").inner_text() == "已到店使用"
+    assert page.locator("[data-testid=deny]").inner_text() == "商家说明:已到店使用"  # the merchant's words, labelled
     steps = page.locator("#timeline li b").all_inner_texts()
     assert steps == ["已提交申请", "商家已拒绝", "退款失败"]
     assert page.locator("[data-testid=refund-no]").inner_text() == "shop-rf-1"
@@ -383,7 +384,7 @@ def test_legacy_order_needs_refund_total_amount(demo: Demo, page: Any, tmp_path:
     f.locator("[data-testid=msg]:not(:empty)").wait_for()
     (err,) = _events(page, "error")
     assert err["errNo"] == 21524 and err["errMsg"] and err["errLogId"]
-    assert f.locator("[data-testid=msg]").inner_text() == err["errMsg"]
+    assert f.locator("[data-testid=msg]").inner_text() == "缺少退款金额"  # the buyer's words; errMsg goes to bind:error
     assert f.locator("#submit-refund").is_disabled()
     assert _events(page, "refund") == [{"status": "fail", "result": {"errMsg": err["errMsg"]}}]
     page.locator("[data-pay-button-overlay] button").click()  # close

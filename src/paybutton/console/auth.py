@@ -3,16 +3,18 @@ language switch."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode
+
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from paybutton import i18n
 from paybutton.config import DEMO_APP_ID
 from paybutton.console import queries
 from paybutton.console import session as sess
 from paybutton.console.deps import Visitor, VisitorForm, console_router, sign_in
 from paybutton.console.forms import text
 from paybutton.console.page import Console, safe_next
-from paybutton.console.texts import lang_of
 
 router = console_router()
 
@@ -65,6 +67,10 @@ async def logout(c: Visitor, form: VisitorForm) -> Response:
 
 @router.get("/console/lang/{code}")
 async def switch_lang(code: str, request: Request) -> Response:
-    resp = RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
-    resp.set_cookie(sess.LANG_COOKIE, lang_of(code), max_age=365 * 86400, path="/console", samesite="lax")
+    # the page the switch came from, without its ?lang= (which would win over the cookie: i18n.choose)
+    path, _, query = safe_next(request.query_params.get("next")).partition("?")
+    rest = urlencode([(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "lang"])
+    resp = RedirectResponse(path + (f"?{rest}" if rest else ""), status_code=303)
+    resp.set_cookie(sess.LANG_COOKIE, i18n.code_of(code) or i18n.DEFAULT, max_age=365 * 86400, path="/console",
+                    samesite="lax")
     return resp

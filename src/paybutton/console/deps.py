@@ -14,11 +14,11 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 
+from paybutton import i18n
 from paybutton.config import DEMO_APP_ID
 from paybutton.console import queries
 from paybutton.console import session as sess
 from paybutton.console.page import Console, now_ms
-from paybutton.console.texts import lang_of
 from paybutton.context import Ctx, CtxDep
 
 
@@ -54,7 +54,7 @@ async def _load(request: Request, ctx: Ctx, *, need_app: bool) -> Console:
     elsewhere only the app's password or key signs in."""
     await ctx.fresh_signer()  # the session cookie's secret follows the platform key
     session = sess.load(request, ctx)
-    lang = lang_of(request.cookies.get(sess.LANG_COOKIE) or request.query_params.get("lang"))
+    lang = i18n.lang_of_request(request, sess.LANG_COOKIE)
     app = None
     wanted = session.app_id or (DEMO_APP_ID if ctx.settings.demo and need_app else None)
     if wanted:

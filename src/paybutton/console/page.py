@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import QueryParams
 
+from paybutton import i18n
 from paybutton.apps import service as app_service
 from paybutton.console import forms, words
 from paybutton.console import session as sess
@@ -24,6 +25,7 @@ from paybutton.context import Ctx
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.add_extension("jinja2.ext.i18n")
 templates.env.filters["yuan"] = lambda fen: "" if fen is None else "¥" + forms.fen_to_yuan(int(fen))
 templates.env.filters["time"] = forms.show_time
 templates.env.filters["word"] = words.word
@@ -46,8 +48,8 @@ class Console:
     lang: str
 
     @property
-    def t(self) -> dict[str, str]:
-        return TEXTS[self.lang]
+    def t(self) -> Mapping[str, str]:
+        return i18n.table(TEXTS, self.lang)
 
     @property
     def app_id(self) -> str:
@@ -72,7 +74,8 @@ class Console:
 
     def render(self, template: str, http_status: int = 200, **data: Any) -> Response:
         ok = self.request.query_params.get("ok", "")
-        context = {"c": self, "t": self.t, "lang": self.lang, "app": self.app, "csrf": self.session.csrf,
+        context = {**i18n.jinja_context(self.lang), "c": self, "t": self.t, "lang": self.lang, "app": self.app,
+                   "csrf": self.session.csrf,
                    "path": self.request.url.path, "query": str(self.request.url.query),
                    "ok_text": self.t[ok] if ok in OK_KEYS else "", **data}
         return self._finish(templates.TemplateResponse(self.request, template, context, status_code=http_status))

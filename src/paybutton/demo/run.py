@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from paybutton import buyer_token
+from paybutton import buyer_token, i18n
 from paybutton.app import create_app
 from paybutton.apps import service as app_service
 from paybutton.clikit import export_line
@@ -67,7 +67,8 @@ def shop_app(server_url: str, public_pem: str, goods_ids: list[str]) -> Starlett
         if name is None:
             return HTMLResponse("<!doctype html><p>not found</p>", status_code=404)
         display = "redirect" if request.query_params.get("display") == "redirect" else "overlay"
-        lang = "en" if request.query_params.get("lang", "").startswith("en") else "zh-CN"
+        # the shop's pages are written in Chinese: only ?lang= (not the browser's Accept-Language) moves the button
+        lang = i18n.choose(query=request.query_params.get("lang"))
         body = ((SHOP_DIR / name).read_text(encoding="utf-8")
                 .replace("__SERVER__", server_url).replace("__APP_ID__", DEMO_APP_ID)
                 .replace("__DISPLAY__", display).replace("__LANG__", lang)

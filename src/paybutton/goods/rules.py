@@ -7,10 +7,12 @@ from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from paybutton import i18n
 from paybutton.errors import TradeError
 from paybutton.goods import selling
 from paybutton.goods.problems import Problem, raise_first
 from paybutton.goods.selling import ENDED, OFF_SHELF, ON_SALE, SOLD_OUT, UPCOMING
+from paybutton.i18n import N_
 from paybutton.money import MAX_AMOUNT, over_ceiling
 
 # --- labels (seed: GoodsLabel) ---------------------------------------------------------------------
@@ -36,13 +38,14 @@ EXCLUSIONS: Final = (
     (NON_REFUNDABLE, REFUND_ANYTIME),
 )
 
-_TEXTS: Final[dict[str, tuple[str, str]]] = {
-    EXPIRED_RETURNS: ("过期退", "Refund on expiry"),
-    REFUND_ANYTIME: ("随时退", "Refund anytime"),
-    RESERVATION_FREE: ("免预约", "No reservation needed"),
-    REFUNDABLE_DAYS: ("{n}日内可退", "Refundable within {n} day{s}"),
-    BOOK_IN_ADVANCE: ("提前{n}日预约", "Book {n} day{s} in advance"),
-    NON_REFUNDABLE: ("不可退", "Non-refundable"),
+# the chips' texts (English msgids; {n}: the label's days; {s}: the English plural)
+_TEXTS: Final[dict[str, str]] = {
+    EXPIRED_RETURNS: N_("Refund on expiry"),
+    REFUND_ANYTIME: N_("Refund anytime"),
+    RESERVATION_FREE: N_("No reservation needed"),
+    REFUNDABLE_DAYS: N_("Refundable within {n} day{s}"),
+    BOOK_IN_ADVANCE: N_("Book {n} day{s} in advance"),
+    NON_REFUNDABLE: N_("Non-refundable"),
 }
 
 # --- limits (seed: minLimits / maxLimits) ----------------------------------------------------------
@@ -190,8 +193,7 @@ def label_text(label: Mapping[str, Any], lang: str = "zh-CN") -> str:
 
 def label_templates(lang: str = "zh-CN") -> dict[str, str]:
     """The chip templates of one language ({n}: the label's days; {s}: the English plural), for the pages."""
-    i = 1 if lang.lower().startswith("en") else 0
-    return {kind: texts[i] for kind, texts in _TEXTS.items()}
+    return dict(i18n.table(_TEXTS, i18n.code_of(lang) or i18n.DEFAULT))
 
 
 def label_texts(labels: list[dict[str, Any]], lang: str = "zh-CN") -> list[str]:

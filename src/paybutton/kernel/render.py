@@ -1,8 +1,8 @@
 """The one error renderer and the one language choice, for every path that answers an error: the edge
 (guard.py), the ASGI order shortcut (api/fast_orders.py) and FastAPI's exception handlers (handlers.py).
 
-The language is the `lang` query parameter when given, else the Accept-Language header: "en…" is English,
-anything else zh-CN. The body is the OpenAPI envelope on the OpenAPI (HTTP 200 but for the transport errors),
+The language is paybutton.i18n's one choice: the `lang` query parameter, then the Accept-Language header, then
+zh-CN. The body is the OpenAPI envelope on the OpenAPI (HTTP 200 but for the transport errors),
 a small HTML page for the console and the pages when the edge refuses a request, and the buyer API's
 errNo/errMsg body with the error's own status everywhere else."""
 
@@ -13,12 +13,12 @@ import json
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope, Send
 
+from paybutton import i18n
 from paybutton.errors import TradeError, api_error_envelope, buyer_error_body
 from paybutton.kernel.envelope import logid_of, scope_logid
 from paybutton.kernel.ports import scope_ctx
@@ -28,18 +28,8 @@ JSON = b"application/json"
 
 
 def lang_of(scope: Scope) -> str:
-    """"en" or "zh-CN": the `lang` query parameter when given, else the Accept-Language header."""
-    asked = ""
-    qs: bytes = scope.get("query_string", b"")
-    for k, v in parse_qsl(qs.decode("latin-1"), keep_blank_values=True):
-        if k == "lang":
-            asked = v  # the last one, as Starlette's query_params.get
-    if not asked:
-        for k, v in scope.get("headers", ()):
-            if k.lower() == b"accept-language":
-                asked = v.decode("latin-1")
-                break
-    return "en" if asked.lower().startswith("en") else "zh-CN"
+    """"en" or "zh-CN", by the one language choice (paybutton.i18n.choose): `lang`, then Accept-Language."""
+    return i18n.lang_of_scope(scope)
 
 
 def now_s(scope: Scope) -> int:

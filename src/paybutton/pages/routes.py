@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -16,84 +18,125 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.staticfiles import StaticFiles
 
+from paybutton import i18n
 from paybutton.apps.service import check_theme
 from paybutton.cashier import registry
 from paybutton.context import CtxDep
 from paybutton.errors import SEED_CODES, TradeError
 from paybutton.fulfillment.service import QR_PREFIX
 from paybutton.goods import rules as goods_rules
+from paybutton.i18n import N_
 from paybutton.pages import handover
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.add_extension("jinja2.ext.i18n")
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
+PAY_BUTTON_JS = HERE / "static" / "pay-button.js"
+TX_SLOT = "const TX = {zh: {}, en: {}};"
+
+
+@lru_cache(maxsize=1)
+def pay_button_js() -> bytes:
+    """pay-button.js as served: its L('…') texts in both languages from the catalogs, written into TX."""
+    texts = {k: {m: t for m, t in i18n.script_texts(str(PAY_BUTTON_JS), lang).items() if t != m}  # L(m) is m
+             for k, lang in (("zh", "zh-CN"), ("en", "en"))}
+    source = PAY_BUTTON_JS.read_text(encoding="utf-8")
+    return source.replace(TX_SLOT, f"const TX = {json.dumps(texts, ensure_ascii=False)};", 1).encode()
+
+
+@router.get("/static/pay-button.js")  # before the /static mount, which would answer first
+async def pay_button() -> Response:
+    return Response(pay_button_js(), media_type="text/javascript; charset=utf-8",
+                    headers={"Cache-Control": "public, max-age=300"})
+
+
 router.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 router.include_router(handover.router)
 
-TEXTS: dict[str, dict[str, str]] = {
-    "zh-CN": {
-        "confirm_title": "确认订单", "cashier_title": "收银台", "qty": "购买数量", "phone": "手机号",
-        "phone_ph": "请输入手机号", "contact": "联系人", "contact_ph": "选填", "total": "商品总价",
-        "discount": "优惠", "payable": "实付", "pay_now": "立即支付", "sandbox": "沙盒",
-        "sandbox_note": "沙盒环境:不会产生真实扣款", "amount": "支付金额", "left": "剩余支付时间",
-        "channels": "支付方式", "douyin": "抖音支付", "wechat": "微信支付", "alipay": "支付宝",
-        "bankcard": "银行卡", "scenario": "模拟结果", "confirm_pay": "确认支付", "cancel_pay": "取消支付",
-        "close": "关闭", "back": "返回", "limits": "限购 {min}–{max} 份", "stock": "库存 {n}",
-        "phone_bad": "请输入正确的手机号",
-        "phone_need": "请填写手机号", "paid": "支付成功", "not_paid": "未完成支付", "loading": "加载中…",
-        "merchant": "商家", "order_no": "订单号", "expired": "订单已超时",
-        "s_success": "支付成功", "s_fail": "支付失败 (10000)", "s_timeout": "超时",
-        "s_user_closed": "用户关闭收银台", "s_cancel": "用户取消", "s_open_failed": "调起失败 (10001)",
-        "s_app_missing": "未安装 (10002)",
-        "refund_title": "申请退款", "refund_units": "退款数量", "refund_items": "退款商品单",
-        "refund_amount": "退款金额", "reason": "退款原因", "note": "补充说明", "note_ph": "选填,最多 500 字",
-        "r_unwanted": "不想要了", "r_merchant": "商家服务原因", "r_quality": "商品质量问题", "r_other": "其他",
-        "submit_refund": "提交申请", "refundable": "可退 {n} 份", "detail_title": "退款详情",
-        "st_PROCESSING": "退款中", "st_SUCCESS": "退款成功", "st_FAIL": "退款失败", "units": "退款份数",
-        "timeline": "退款进度", "refund_no": "退款单号", "goods": "商品",
-        "mkt_title": "优惠券与活动", "mkt_loading": "计算中…", "mkt_off": "优惠暂不可用,按原价支付",
-        "mkt_changed": "优惠已变化,请确认新的实付金额后再支付", "mkt_none": "不使用优惠", "mkt_empty": "暂无可用优惠",
-        "mkt_unusable": "暂不可用", "mkt_coupon": "券", "mkt_promo": "活动", "mkt_goods": "商品", "mkt_order": "订单",
-        "dec": "减少数量", "inc": "增加数量", "nothing_left": "这笔订单已没有可退的份数",
-        "pay_failed": "支付未成功", "pay_again": "重新支付",
-    },
-    "en": {
-        "confirm_title": "Confirm order", "cashier_title": "Cashier", "qty": "Quantity", "phone": "Mobile",
-        "phone_ph": "Your mobile number", "contact": "Contact", "contact_ph": "Optional", "total": "Subtotal",
-        "discount": "Discount", "payable": "To pay", "pay_now": "Pay now", "sandbox": "SANDBOX",
-        "sandbox_note": "Sandbox: no real money moves", "amount": "Amount", "left": "Time left to pay",
-        "channels": "Pay with", "douyin": "Douyin Pay", "wechat": "WeChat Pay", "alipay": "Alipay",
-        "bankcard": "Bank card", "scenario": "Simulated outcome", "confirm_pay": "Pay", "cancel_pay": "Cancel",
-        "close": "Close", "back": "Back", "limits": "{min}–{max} per order", "stock": "{n} left",
-        "phone_bad": "Enter a valid mobile number",
-        "phone_need": "A mobile number is required", "paid": "Paid", "not_paid": "Not paid", "loading": "Loading…",
-        "merchant": "Merchant", "order_no": "Order no.", "expired": "The order has timed out",
-        "s_success": "Success", "s_fail": "Payment fails (10000)", "s_timeout": "Timeout",
-        "s_user_closed": "Buyer closes the cashier", "s_cancel": "Buyer cancels",
-        "s_open_failed": "App fails to open (10001)",
-        "s_app_missing": "App not installed (10002)",
-        "refund_title": "Apply for refund", "refund_units": "Units to refund", "refund_items": "Item orders",
-        "refund_amount": "Refund amount", "reason": "Reason", "note": "Note",
-        "note_ph": "Optional, up to 500 characters",
-        "r_unwanted": "No longer wanted", "r_merchant": "Merchant service", "r_quality": "Quality problem",
-        "r_other": "Other", "submit_refund": "Submit", "refundable": "{n} refundable", "detail_title": "Refund details",
-        "st_PROCESSING": "Refunding", "st_SUCCESS": "Refunded", "st_FAIL": "Refund failed", "units": "Units",
-        "timeline": "Progress", "refund_no": "Refund no.", "goods": "Goods",
-        "mkt_title": "Coupons & promotions", "mkt_loading": "Updating…",
-        "mkt_off": "Discounts unavailable; full price applies",
-        "mkt_changed": "The discount changed; check the new amount, then pay", "mkt_none": "No offer",
-        "mkt_empty": "No offers available", "mkt_unusable": "Not usable now", "mkt_coupon": "Coupon",
-        "mkt_promo": "Promotion", "mkt_goods": "item", "mkt_order": "order",
-        "dec": "Decrease quantity", "inc": "Increase quantity", "pay_failed": "Payment not completed",
-        "pay_again": "Pay again",
-        "nothing_left": "Nothing is left to refund on this order",
-    },
+# the pages' words: key -> English msgid (texts in the catalogs, see paybutton.i18n)
+TEXTS: dict[str, str] = {
+    "confirm_title": N_("Confirm order"),
+    "cashier_title": N_("Cashier"),
+    "qty": N_("Quantity"),
+    "phone": N_("Mobile"),
+    "phone_ph": N_("Your mobile number"),
+    "contact": N_("Contact"),
+    "contact_ph": N_("Optional"),
+    "total": N_("Subtotal"),
+    "discount": N_("Discount"),
+    "payable": N_("To pay"),
+    "pay_now": N_("Pay now"),
+    "sandbox": N_("SANDBOX"),
+    "sandbox_note": N_("Sandbox: no real money moves"),
+    "amount": N_("Amount"),
+    "left": N_("Time left to pay"),
+    "channels": N_("Pay with"),
+    "douyin": N_("Douyin Pay"),
+    "wechat": N_("WeChat Pay"),
+    "alipay": N_("Alipay"),
+    "bankcard": N_("Bank card"),
+    "scenario": N_("Simulated outcome"),
+    "confirm_pay": N_("Pay"),
+    "cancel_pay": N_("Cancel"),
+    "close": N_("Close"),
+    "back": N_("Back"),
+    "limits": N_("{min}–{max} per order"),
+    "stock": N_("{n} left"),
+    "phone_bad": N_("Enter a valid mobile number"),
+    "phone_need": N_("A mobile number is required"),
+    "paid": N_("Paid"),
+    "not_paid": N_("Not paid"),
+    "loading": N_("Loading…"),
+    "merchant": N_("Merchant"),
+    "order_no": N_("Order no."),
+    "expired": N_("The order has timed out"),
+    "s_success": N_("Success"),
+    "s_fail": N_("Payment fails (10000)"),
+    "s_timeout": N_("Timeout"),
+    "s_user_closed": N_("Buyer closes the cashier"),
+    "s_cancel": N_("Buyer cancels"),
+    "s_open_failed": N_("App fails to open (10001)"),
+    "s_app_missing": N_("App not installed (10002)"),
+    "refund_title": N_("Apply for refund"),
+    "refund_units": N_("Units to refund"),
+    "refund_items": N_("Item orders"),
+    "refund_amount": N_("Refund amount"),
+    "reason": N_("Reason"),
+    "note": N_("Note"),
+    "note_ph": N_("Optional, up to 500 characters"),
+    "r_unwanted": N_("No longer wanted"),
+    "r_merchant": N_("Merchant service"),
+    "r_quality": N_("Quality problem"),
+    "r_other": N_("Other"),
+    "submit_refund": N_("Submit"),
+    "refundable": N_("{n} refundable"),
+    "detail_title": N_("Refund details"),
+    "st_PROCESSING": N_("Refunding"),
+    "st_SUCCESS": N_("Refunded"),
+    "st_FAIL": N_("Refund failed"),
+    "units": N_("Units"),
+    "timeline": N_("Progress"),
+    "refund_no": N_("Refund no."),
+    "goods": N_("Goods"),
+    "mkt_title": N_("Coupons & promotions"),
+    "mkt_loading": N_("Updating…"),
+    "mkt_off": N_("Discounts unavailable; full price applies"),
+    "mkt_changed": N_("The discount changed; check the new amount, then pay"),
+    "mkt_none": N_("No offer"),
+    "mkt_empty": N_("No offers available"),
+    "mkt_unusable": N_("Not usable now"),
+    "mkt_coupon": N_("Coupon"),
+    "mkt_promo": N_("Promotion"),
+    "mkt_goods": N_("item"),
+    "mkt_order": N_("order"),
+    "dec": N_("Decrease quantity"),
+    "inc": N_("Increase quantity"),
+    "pay_failed": N_("Payment not completed"),
+    "pay_again": N_("Pay again"),
+    "nothing_left": N_("Nothing is left to refund on this order"),
 }
-
-
-def _lang(lang: str | None) -> str:
-    return "en" if (lang or "").lower().startswith("en") else "zh-CN"
 
 
 def _origin(url: str) -> str:
@@ -131,23 +174,29 @@ async def _app(ctx: Any, app_id: str) -> dict[str, Any] | None:
     return app
 
 
+def _refused(lang: str, text: str, status: int) -> HTMLResponse:
+    """A hosted page that cannot be shown, in the page's language."""
+    return HTMLResponse(f'<!doctype html><html lang="{lang}"><meta charset=utf-8><p>{html.escape(text)}</p>',
+                        status_code=status)
+
+
 NO_APP = "<!doctype html><meta charset=utf-8><p>app not found / 应用不存在</p>"
 
 
 async def _page(request: Request, ctx: Any, template: str, app_id: str, lang: str | None,
                 ret: str | None, extra: dict[str, Any]) -> HTMLResponse:
-    code = _lang(lang)
+    code = i18n.lang_of_request(request)
     app = await _app(ctx, app_id)
     if app is None:
-        return HTMLResponse(NO_APP, status_code=404)
+        return _refused(code, i18n.gettext(code, "This page's app does not exist."), 404)
     origins: list[str] = list(app["allowed_origins"])
     if ret and _origin(ret) not in origins:
-        return HTMLResponse("<!doctype html><meta charset=utf-8><p>return URL not allowed / 返回地址不被允许</p>",
-                            status_code=400)
+        return _refused(code, i18n.gettext(code, "This page cannot return to that address."), 400)
     boot = {"appId": app_id, "lang": code, "origins": origins, "merchant": app["name"], "ret": ret or "",
-            "sandbox": bool(ctx.cashier.sandbox), "channels": app["channels"], **extra}
+            "sandbox": bool(ctx.cashier.sandbox), "channels": app["channels"],
+            "texts": i18n.script_texts(str(HERE / "static" / "pages.js"), code), **extra}
     return templates.TemplateResponse(request, template, {
-        "t": TEXTS[code], "lang": code, "merchant": app["name"], "boot": boot,
+        **i18n.jinja_context(code), "t": i18n.table(TEXTS, code), "lang": code, "merchant": app["name"], "boot": boot,
         "sandbox": bool(ctx.cashier.sandbox), "channels": app["channels"], "theme_css": _theme_css(app.get("theme")),
         **extra,
     }, headers={"Cache-Control": "no-store", "Content-Security-Policy": frame_ancestors(origins)})
@@ -216,7 +265,7 @@ async def order_confirm(request: Request, ctx: CtxDep, app_id: Annotated[str, Qu
                         lang: str | None = None, ret: str | None = None) -> HTMLResponse:
     return await _page(request, ctx, "order_confirm.html", app_id, lang, ret,
                        {"page": "confirm", "goodsId": goods_id, "goodsType": goods_type,
-                        "labels": goods_rules.label_templates(_lang(lang))})
+                        "labels": goods_rules.label_templates(i18n.lang_of_request(request))})
 
 
 @router.get("/pages/cashier", response_class=HTMLResponse)

@@ -5,12 +5,51 @@
 (function () {
   'use strict';
   // errNo by name, generated from errors.py: python -m paybutton.pages.errcodes
-  var E = {GOODS_INFO_PARAM_INVALID: 21506, PRE_ORDER_SERVER_ERROR: 21517, LEGACY_REFUND_AMOUNT_MISSING: 21524,
+  var E = {PAY_FAILED: 10000, CHANNEL_OPEN_FAILED: 10001, CHANNEL_NOT_INSTALLED: 10002, GOODS_INFO_PARAM_INVALID: 21506,
+    PRE_ORDER_SERVER_ERROR: 21517, ORDER_DATA_INVALID: 21518, LEGACY_REFUND_AMOUNT_MISSING: 21524,
     CONTINUE_PAY_SERVER_ERROR: 21526, CONTINUE_PAY_PARAM_INVALID: 21527, REFUND_ORDER_SERVER_ERROR: 21528,
     REFUND_ORDER_PARAM_INVALID: 21529, NOTHING_REFUNDABLE: 21531, REFUND_DETAIL_FAILED: 21532,
     REFUND_APPLY_SERVER_ERROR: 21535, REFUND_QUERY_SERVER_ERROR: 21537};
   var B = JSON.parse(document.getElementById('pb-boot').textContent);
-  var en = B.lang === 'en';
+  // the page's texts: L('English msgid') -> the page's language, from the catalogs (B.texts, in the boot data)
+  var TX = B.texts || {};
+  function L(s, v) {
+    var t = TX[s] || s;
+    Object.keys(v || {}).forEach(function (k) { t = t.split('{' + k + '}').join(v[k]); });
+    return t;
+  }
+  // what a buyer reads for a refused or failed call: a text in the page's language by the error's name, else by
+  // its errNo; never the API's errMsg (developer wording, the seed's own language), which goes to bind:error as is
+  var BY_NAME = {GOODS_SOLD_OUT: L('Sold out'), GOODS_OFF_SHELF: L('This item is no longer sold'),
+    GOODS_NOT_STARTED: L('The sale has not started yet'), GOODS_SALE_ENDED: L('This sale has ended'),
+    QUANTITY_OUT_OF_LIMITS: L('This quantity cannot be bought'), PHONE_REQUIRED: L('A mobile number is required'),
+    PHONE_INVALID: L('Enter a valid mobile number'), PRE_ORDER_REFUSED: L('The merchant did not accept this order'),
+    BUYER_TOKEN_INVALID: L('Your sign-in has expired. Please sign in again.'),
+    APP_SUSPENDED: L('This merchant cannot take payments yet'),
+    PAYMENT_PENDING: L('The payment is being confirmed. Check the order again shortly.'),
+    ORDER_NOT_FOUND: L('The order was not found'), ORDER_STATUS_CONFLICT: L('The order cannot be paid now'),
+    REFUND_AMOUNT_INVALID: L('The refund amount is not valid'), ITEM_NOT_REFUNDABLE: L('Nothing is left to refund on this order'),
+    REFUND_NOT_FOUND: L('The refund was not found'), PAYMENT_CHANNEL_INVALID: L('This payment method is not available'),
+    IDEMPOTENCY_IN_PROGRESS: L('Your order is still being placed. Please wait a moment.'),
+    AMOUNT_TOO_LARGE: L('The total is too large. Choose fewer units.')};
+  var BY_NO = {};
+  [[E.PAY_FAILED, L('The payment failed')], [E.CHANNEL_OPEN_FAILED, L('The payment app could not be opened')],
+    [E.CHANNEL_NOT_INSTALLED, L('The payment app is not installed')],
+    [E.GOODS_INFO_PARAM_INVALID, L('The item could not be loaded. Please try again later.')],
+    [E.PRE_ORDER_SERVER_ERROR, L('The merchant cannot take the order right now. Please try again later.')],
+    [E.ORDER_DATA_INVALID, L('The order could not be created. Please try again.')],
+    [E.LEGACY_REFUND_AMOUNT_MISSING, L('The refund amount is missing')],
+    [E.CONTINUE_PAY_SERVER_ERROR, L('The order could not be loaded. Please try again later.')],
+    [E.CONTINUE_PAY_PARAM_INVALID, L('The order cannot be paid now')],
+    [E.REFUND_ORDER_SERVER_ERROR, L('The order could not be loaded. Please try again later.')],
+    [E.REFUND_ORDER_PARAM_INVALID, L('This order cannot be refunded here')],
+    [E.NOTHING_REFUNDABLE, L('Nothing is left to refund on this order')], [E.REFUND_DETAIL_FAILED, L('The refund was not found')],
+    [E.REFUND_APPLY_SERVER_ERROR, L('The refund could not be applied for. Please try again later.')],
+    [E.REFUND_QUERY_SERVER_ERROR, L('The refund could not be loaded. Please try again later.')]
+  ].forEach(function (p) { BY_NO[p[0]] = p[1]; });
+  function said(e, no) {
+    return (e && BY_NAME[e.error]) || (e && BY_NO[e.errNo]) || BY_NO[no] || L('Something went wrong. Please try again later.');
+  }
   var $ = function (id) { return document.getElementById(id); };
   var S = null; // {token, goodsInfo, key, host, extra}
   var logId = ''; // the x-tt-logid of the last buyer-API answer
@@ -71,12 +110,11 @@
   function keep(s) { try { sessionStorage.setItem(STORE, JSON.stringify(s)); } catch (err) { /* storage off: a reload starts over */ } }
   // the page cannot start (a used or expired link, no state, the exchange failed): it says so and goes no further
   function stopped(why) {
-    var T = {used: ['此链接已经打开过。为保护你的账户,支付页面的链接只能打开一次,请返回商家页面重新发起。',
-      'This link was already opened. To protect your account a payment page link opens only once: go back to the merchant\'s page and start again.'],
-    expired: ['此链接已过期,请返回商家页面重新发起。', 'This link has expired. Go back to the merchant\'s page and start again.'],
-    none: ['请从商家页面打开此页面。', "Open this page from the merchant's page."],
-    failed: ['页面加载失败,请返回商家页面重试。', "The page could not be loaded. Go back to the merchant's page and try again."]};
-    msg(T[why][en ? 1 : 0]);
+    var T = {used: L("This link was already opened. To protect your account a payment page link opens only once: go back to the merchant's page and start again."),
+      expired: L("This link has expired. Go back to the merchant's page and start again."),
+      none: L("Open this page from the merchant's page."),
+      failed: L("The page could not be loaded. Go back to the merchant's page and try again.")};
+    msg(T[why]);
     document.body.setAttribute('data-handover', why);
     [].forEach.call(document.querySelectorAll('[aria-busy]'), function (c) { if (c.id) loaded(c.id, true); });
     return new Promise(function () {});
@@ -250,12 +288,12 @@
         c.textContent = (B.labels[lb.type] || lb.type).replace('{n}', lb.value).replace('{s}', lb.value == 1 ? '' : 's');
         chips.appendChild(c);
       });
-      $('goods-date').textContent = info.dateRule || (en ? 'Valid every day' : '周一至周日可用');
+      $('goods-date').textContent = info.dateRule || L('Valid every day');
       $('goods-price').textContent = yuan(info.currentPrice);
       lo = info.minLimits || 1; hi = info.maxLimits || 99999;
       if (typeof info.stock === 'number') hi = Math.min(hi, Math.max(info.stock, lo));
       qty = lo;
-      $('qty-hint').textContent = ' ' + (en ? lo + '–' + hi + ' per order' : '限购 ' + lo + '–' + hi + ' 份');
+      $('qty-hint').textContent = ' ' + L('{min}–{max} per order', {min: lo, max: hi});
       phoneReq = !!(info.validation && info.validation.phoneNumber && info.validation.phoneNumber.required);
       $('phone-req').hidden = !phoneReq;
       totals();
@@ -286,8 +324,8 @@
     $('pay-now').onclick = function () {
       if (mk.busy()) return;
       var phone = $('phone').value.trim();
-      if (phoneReq && !phone) { invalid($('phone'), en ? 'A mobile number is required' : '请填写手机号'); return; }
-      if (phone && !/^1[3-9]\d{9}$/.test(phone)) { invalid($('phone'), en ? 'Enter a valid mobile number' : '请输入正确的手机号'); return; }
+      if (phoneReq && !phone) { invalid($('phone'), L('A mobile number is required')); return; }
+      if (phone && !/^1[3-9]\d{9}$/.test(phone)) { invalid($('phone'), L('Enter a valid mobile number')); return; }
       msg(''); busyBtn($('pay-now'), true);
       var body = {goods_id: B.goodsId, goods_type: B.goodsType, quantity: qty, phone_num: phone || null,
         contact_name: $('contact').value.trim() || null};
@@ -305,7 +343,7 @@
         busyBtn($('pay-now'), false);
         if (mk.refused(e)) return;
         var er = errorEvent(e, E.PRE_ORDER_SERVER_ERROR);
-        msg(er.errMsg);
+        msg(said(e, E.PRE_ORDER_SERVER_ERROR));
         emit([{name: 'pay', detail: {status: 'fail', orderId: '', outOrderNo: '', result: {errMsg: er.errMsg}}},
           {name: 'error', detail: er}], false);
       });
@@ -318,12 +356,9 @@
         var o = r && r.order;
         if (!o) return;
         unpaid = o;
-        $('resume-text').textContent = en
-          ? 'You have an unpaid order for this item (' + yuan(o.payable) + ', ' + o.quantity + ' × ' + o.goods.name + '). ' +
-            'Continue paying it, or pay now to close it and place a new one.'
-          : '你有一笔该商品的未支付订单(' + yuan(o.payable) + ',' + o.goods.name + ' × ' + o.quantity + '),可继续支付;' +
-            '立即支付将关闭它并重新下单';
-        $('resume-pay').textContent = en ? 'Continue paying' : '继续支付';
+        $('resume-text').textContent = L('You have an unpaid order for this item ({amount}, {quantity} × {name}). Continue paying it, or pay now to close it and place a new one.',
+          {amount: yuan(o.payable), quantity: o.quantity, name: o.goods.name});
+        $('resume-pay').textContent = L('Continue paying');
         $('resume-pay').onclick = function () {
           go('/pages/cashier', {app_id: B.appId, order: o.order_id, lang: B.lang, ret: B.ret});
         };
@@ -342,13 +377,13 @@
           .then(function (g) {
             var h = S.goodsInfo || {};
             info = Object.assign({}, h, g); // the server's record wins for price, name, photo, limits
-            if (g.state !== 'on_sale') { msg(en ? 'Not on sale' : '当前不可购买'); render(); $('pay-now').disabled = true; return; }
+            if (g.state !== 'on_sale') { msg(L('Not on sale')); render(); $('pay-now').disabled = true; return; }
             render();
           });
       }
       info = S.goodsInfo || {};
       render();
-    }).catch(function (e) { loaded('goods-card', true); var er = errorEvent(e, E.GOODS_INFO_PARAM_INVALID); msg(er.errMsg); emit([{name: 'error', detail: er}], false); });
+    }).catch(function (e) { loaded('goods-card', true); var er = errorEvent(e, E.GOODS_INFO_PARAM_INVALID); msg(said(e, E.GOODS_INFO_PARAM_INVALID)); emit([{name: 'error', detail: er}], false); });
   }
 
   // ------------------------------------------------------------------ cashier
@@ -357,7 +392,7 @@
     function tick(deadline) {
       var left = Math.max(0, Math.floor((deadline - Date.now()) / 1000));
       $('countdown').textContent = String(Math.floor(left / 60)).padStart(2, '0') + ':' + String(left % 60).padStart(2, '0');
-      if (!left) { clearInterval(timer); $('confirm-pay').disabled = true; msg(en ? 'The order has timed out' : '订单已超时'); }
+      if (!left) { clearInterval(timer); $('confirm-pay').disabled = true; msg(L('The order has timed out')); }
     }
     function pay(scenario) {
       if (busy || !order) return;
@@ -375,18 +410,17 @@
         document.body.setAttribute('data-paid', String(r.result.code));
         // the channel could not be reached (nothing was sent, nothing charged): the other channels work at once
         if (r.channelUnavailable) { failed(unavailable(r.channelUnavailable), evs); return; }
-        if (r.result.code !== 0 && r.result.code !== 3 && r.result.code !== 4) { failed(r.errMsg || reason(r.result.code), evs); return; }
-        msg(r.result.code === 0 ? (en ? 'Paid' : '支付成功') : r.result.code === 4
-          ? (en ? 'Payment cancelled. Your order is kept; tap again to continue paying.' : '已取消支付,订单已为你保留,再次点击可继续支付')
-          : (r.errMsg || (en ? 'Not paid' : '未完成支付')));
+        if (r.result.code !== 0 && r.result.code !== 3 && r.result.code !== 4) { failed(r.errNo ? said(r, E.PAY_FAILED) : reason(r.result.code), evs); return; }
+        msg(r.result.code === 0 ? L('Paid') : r.result.code === 4
+          ? L('Payment cancelled. Your order is kept; tap again to continue paying.')
+          : (r.errNo ? said(r, E.PAY_FAILED) : L('Not paid')));
         clearInterval(timer);
         setTimeout(function () { emit(evs, true); }, 300);
       }, function (e) {
         var er = errorEvent(e, E.CONTINUE_PAY_PARAM_INVALID);
         // the channel's answer was lost: paying again asks it first and closes the old trade (order/repay.py)
-        failed(e && e.error === 'PAYMENT_PENDING' ? (en ? 'The channel has not confirmed the payment yet. Paying again ' +
-          'checks with it first: you are never charged twice.' : '支付结果暂未确认。重新支付会先向渠道确认并关闭原支付,不会重复扣款')
-          : er.errMsg, [{name: 'error', detail: er}]);
+        failed(e && e.error === 'PAYMENT_PENDING' ? L('The channel has not confirmed the payment yet. Paying again checks with it first: you are never charged twice.')
+          : said(e, E.CONTINUE_PAY_PARAM_INVALID), [{name: 'error', detail: er}]);
       });
     }
     function channelName(ch) {
@@ -394,7 +428,7 @@
       return i ? i.parentNode.textContent.trim() : ch;
     }
     function unavailable(ch) {
-      return en ? channelName(ch) + ' is unavailable, choose another method' : channelName(ch) + '暂不可用,请选择其他方式';
+      return L('{channel} is unavailable, choose another method', {channel: channelName(ch)});
     }
     // a channel's page that the browser cannot reach (refused, no network): our own message, not the browser's
     function reachable(url) {
@@ -407,7 +441,7 @@
     // ---- a payment that failed, timed out or was refused: the reason, 重新支付 / 关闭. Its events go now (the
     // seed's `pay` with its code and `error`); 关闭 (or x, Escape, back) then only closes, 重新支付 tries again.
     var shown = false;
-    function reason(code) { return code === 1 ? (en ? 'The payment timed out' : '支付超时') : (en ? 'The payment failed' : '支付失败'); }
+    function reason(code) { return code === 1 ? L('The payment timed out') : L('The payment failed'); }
     function failed(text, evs) {
       busy = false; shown = true; msg('');
       $('fail-reason').textContent = text;
@@ -424,8 +458,8 @@
     function channelEnd(o) {  // the order ended: paid -> the sandbox's success; TIMEOUT/FAIL -> the failure face
       var code = o.status === 'SUCCESS' ? 0 : o.status === 'TIMEOUT' ? 1 : 2;
       var result = {code: code, orderId: o.order_id};
-      if (code) result.errMsg = code === 1 ? (en ? 'The order has timed out' : '订单已超时') : (en ? 'Not paid' : '未完成支付');
-      msg(code ? result.errMsg : (en ? 'Paid' : '支付成功'));
+      if (code) result.errMsg = code === 1 ? L('The order has timed out') : L('Not paid');
+      msg(code ? result.errMsg : L('Paid'));
       $('pay-step').hidden = true;
       document.body.setAttribute('data-paid', String(code));
       clearInterval(timer);
@@ -441,11 +475,10 @@
     }
     function channelStep(action, ch) {
       if (action.kind === 'redirect') {  // the channel's page, in the top window; it returns here with returned=1
-        msg(en ? 'Opening the payment page…' : '正在前往支付…');
+        msg(L('Opening the payment page…'));
         reachable(action.url).then(function (up) {
           if (!up) {
-            failed(en ? 'The ' + channelName(ch) + ' page cannot be reached, choose another method'
-              : channelName(ch) + '页面无法打开,请选择其他方式', []);
+            failed(L('The {channel} page cannot be reached, choose another method', {channel: channelName(ch)}), []);
             return;
           }
           // Alipay's and WeChat H5's pages may refuse to be framed and their app links may not fire from a frame:
@@ -459,8 +492,8 @@
       $('pay-qr').src = '/pages/pay-qr?d=' + encodeURIComponent(action.url);
       $('pay-step').hidden = false;
       $('pay-step').scrollIntoView({block: 'center'});
-      $('pay-step-text').textContent = en ? 'Scan with WeChat to pay' : '请使用微信扫码支付';
-      $('pay-step-status').textContent = en ? 'Waiting for payment…' : '等待支付…';
+      $('pay-step-text').textContent = L('Scan with WeChat to pay');
+      $('pay-step-status').textContent = L('Waiting for payment…');
       awaitPaid(order.order_id);
     }
     function realChannelPicked() {  // the sandbox's scenarios and badge mean nothing for a configured real channel
@@ -484,7 +517,7 @@
         return;
       }
       busy = true;
-      msg(en ? 'Confirming the payment…' : '正在确认支付结果…');
+      msg(L('Confirming the payment…'));
       // overlay (reopened by the host page after the channel): the state comes from the host, as on any open
       (window.parent !== window ? getState() : Promise.resolve(saved ? saved.S : stored())).then(function (st) {
         S = st;
@@ -495,7 +528,7 @@
         $('amount').textContent = yuan(o.payable);
         $('order-name').textContent = o.goods.name + ' × ' + o.quantity;
         awaitPaid(o.order_id);
-      }, function (e) { var er = errorEvent(e, E.CONTINUE_PAY_SERVER_ERROR); msg(er.errMsg); emit([{name: 'error', detail: er}], false); });
+      }, function (e) { var er = errorEvent(e, E.CONTINUE_PAY_SERVER_ERROR); msg(said(e, E.CONTINUE_PAY_SERVER_ERROR)); emit([{name: 'error', detail: er}], false); });
       return;
     }
     $('confirm-pay').onclick = function () { pay(null); };
@@ -513,7 +546,7 @@
       // a real channel: cancelling must not start it; the seed's `pay` with code 4, the order kept
       if (busy || !order) return;
       busy = true; clearInterval(timer);
-      msg(en ? 'Payment cancelled. Your order is kept; tap again to continue paying.' : '已取消支付,订单已为你保留,再次点击可继续支付');
+      msg(L('Payment cancelled. Your order is kept; tap again to continue paying.'));
       setTimeout(function () {
         emit([{name: 'pay', detail: {status: 'success', orderId: order.order_id, outOrderNo: order.out_order_no || '',
           result: {code: 4, orderId: order.order_id}}}], true);
@@ -533,7 +566,7 @@
       $('confirm-pay').disabled = false;
     }).catch(function (e) {
       loaded('pay-card', true);
-      var er = errorEvent(e, E.CONTINUE_PAY_SERVER_ERROR); msg(er.errMsg);
+      var er = errorEvent(e, E.CONTINUE_PAY_SERVER_ERROR); msg(said(e, E.CONTINUE_PAY_SERVER_ERROR));
       emit([{name: 'error', detail: er}], false);
     });
   }
@@ -546,7 +579,7 @@
   }
   function seedError(no) {
     return fetch('/api/errors').then(function (r) { return r.json(); }).then(function (j) {
-      var e = (j.seed || {})[String(no)]; return e ? (en ? e.en : e.zh) : 'errNo ' + no;
+      var e = (j.seed || {})[String(no)]; return e ? e.zh : 'errNo ' + no;  // the seed's errMsg, for bind:error
     }, function () { return 'errNo ' + no; });
   }
   function goodsCard(o) {
@@ -573,9 +606,9 @@
     $('qty-minus').onclick = function () { qty = clamp(qty - 1); totals(); };
     $('qty-plus').onclick = function () { qty = clamp(qty + 1); totals(); };
     $('qty').onchange = function () { qty = clamp($('qty').value); totals(); };
-    function fail(e, no) {
+    function fail(e, no, quiet) {  // quiet: the page already says it (nothing left to refund)
       loaded('goods-card', true);
-      var er = errorEvent(e, no); msg(er.errMsg);
+      var er = errorEvent(e, no); msg(quiet ? '' : said(e, no));
       emit([{name: 'refund', detail: {status: 'fail', result: {errMsg: er.errMsg}}}, {name: 'error', detail: er}], false);
     }
     $('submit-refund').onclick = function () {
@@ -604,11 +637,11 @@
     }).then(function (res) {
       var order = res[0], rf = res[1];
       goodsCard(order);
-      $('goods-order').textContent = (en ? 'Order no. ' : '订单号 ') + order.order_id;
+      $('goods-order').textContent = L('Order no. {id}', {id: order.order_id});
       $('goods-price').textContent = yuan(rf.payable);
       units = rf.items.filter(function (u) { return u.refundable_amount > 0 && !u.refunded_amount && !u.refunding_amount; });
       hi = Math.max(1, rf.refundable_units);
-      $('qty-hint').textContent = ' ' + (en ? rf.refundable_units + ' refundable' : '可退 ' + rf.refundable_units + ' 份');
+      $('qty-hint').textContent = ' ' + L('{n} refundable', {n: rf.refundable_units});
       if (S.itemOrderList) {
         var by = {};
         rf.items.forEach(function (u) { by[u.item_order_id] = u; });
@@ -628,16 +661,23 @@
       if (!rf.refundable_amount) { $('units-row').hidden = true; $('nothing-left').hidden = false; } // no stepper at 1
       totals();
       var no = !rf.refundable_amount ? E.NOTHING_REFUNDABLE : rf.legacy && !entries && fixed == null ? E.LEGACY_REFUND_AMOUNT_MISSING : 0;
-      if (no) return seedError(no).then(function (m) { fail({errNo: no, errMsg: m}, no); });
+      if (no) return seedError(no).then(function (m) { fail({errNo: no, errMsg: m}, no, no === E.NOTHING_REFUNDABLE); });
       $('submit-refund').disabled = false;
     }).catch(function (e) { fail(e, e && e.httpStatus >= 500 ? E.REFUND_ORDER_SERVER_ERROR : E.REFUND_ORDER_PARAM_INVALID); });
   }
 
   // ------------------------------------------------------------------ refund-detail
   function refundDetailPage() {
-    var ST = {PROCESSING: ['退款中', 'Refunding'], SUCCESS: ['退款成功', 'Refunded'], FAIL: ['退款失败', 'Refund failed']};
-    var AU = {AGREE: ['商家已同意', 'Approved by the merchant'], DENY: ['商家已拒绝', 'Denied by the merchant'],
-      OVERTIME: ['审核超时,自动同意', 'Approved after the review deadline']};
+    var ST = {PROCESSING: L('Refunding'), SUCCESS: L('Refunded'), FAIL: L('Refund failed')};
+    var AU = {AGREE: L('Approved by the merchant'), DENY: L('Denied by the merchant'),
+      OVERTIME: L('Approved after the review deadline')};
+    // a refund's reason for failing, in the page's language: the merchant's own words after a label
+    function why(message, deny) {
+      var m = /^merchant denied: ([\s\S]*)$/.exec(message || '');
+      if (deny || m) return L("Merchant's reason: {reason}", {reason: deny || m[1]});
+      if (!message) return '';
+      return message === 'the channel refused' ? L('The payment channel refused the refund') : L('The refund could not be completed');
+    }
     function step(title, sub, off) {
       var li = document.createElement('li'), b = document.createElement('b'), s = document.createElement('small');
       b.textContent = title; s.textContent = sub || ''; li.appendChild(b); li.appendChild(s);
@@ -658,29 +698,27 @@
       });
     }).then(function (r) {
       loaded('status-card');
-      var s = ST[r.status] || [r.status, r.status];
-      $('status').textContent = s[en ? 1 : 0]; $('status').setAttribute('data-status', r.status);
+      $('status').textContent = ST[r.status] || r.status; $('status').setAttribute('data-status', r.status);
       $('amount').textContent = yuan(r.amount);
-      $('units').textContent = r.items.length + (en ? '' : ' 份');
+      $('units').textContent = L('{n} units', {n: r.items.length});
       $('reason').textContent = (r.reason || []).join(' / ') + (r.description ? ' · ' + r.description : '');
       $('refund-no').textContent = r.out_refund_no || r.refund_id;
-      var why = r.deny_message || (r.status === 'FAIL' ? r.message : '');
-      $('deny').textContent = why;
+      $('deny').textContent = why(r.status === 'FAIL' ? r.message : '', r.deny_message);
       r.timeline.forEach(function (t) {
-        if (t.step === 'applied') step(en ? 'Applied' : '已提交申请', fmtTime(t.at));
+        if (t.step === 'applied') step(L('Applied'), fmtTime(t.at));
         else if (t.step === 'audit') {
           var a = AU[t.status];
-          step(a ? a[en ? 1 : 0] : (en ? 'Awaiting merchant review' : '等待商家审核'),
-            a ? t.deny_message : (en ? 'Review by ' : '审核截止 ') + fmtTime(t.deadline), !a);
-        } else if (t.step === 'refunded') step(en ? 'Refunded' : '退款成功', fmtTime(t.at));
-        else if (t.step === 'failed') step(en ? 'Refund failed' : '退款失败', [fmtTime(t.at), t.message].filter(Boolean).join(' · '));
+          step(a || L('Awaiting merchant review'),
+            a ? why('', t.deny_message) : L('Review by {time}', {time: fmtTime(t.deadline)}), !a);
+        } else if (t.step === 'refunded') step(L('Refunded'), fmtTime(t.at));
+        else if (t.step === 'failed') step(L('Refund failed'), [fmtTime(t.at), why(t.message)].filter(Boolean).join(' · '));
       });
-      if (r.status === 'PROCESSING') step(en ? 'Refunding' : '退款处理中', en ? 'The money returns to how you paid' : '款项将原路退回', true);
+      if (r.status === 'PROCESSING') step(L('Refund in progress'), L('The money returns to how you paid'), true);
       return api('GET', '/api/buyer/v1/orders/' + encodeURIComponent(r.order_id)).then(function (o) {
         $('goods-name').textContent = o.goods.name;
       }, function () { /* the goods name is a nicety */ });
     }).catch(function (e) {
-      var er = errorEvent(e, e && e.httpStatus >= 500 ? E.REFUND_QUERY_SERVER_ERROR : E.REFUND_DETAIL_FAILED); msg(er.errMsg);
+      var no = e && e.httpStatus >= 500 ? E.REFUND_QUERY_SERVER_ERROR : E.REFUND_DETAIL_FAILED, er = errorEvent(e, no); msg(said(e, no));
       loaded('status-card', true);
       $('status').textContent = '—';
       emit([{name: 'error', detail: er}], false);

@@ -4,36 +4,35 @@
   if (customElements.get('pay-button')) return;
   const D = document, SCRIPT = D.currentScript || {}, DS = SCRIPT.dataset || {}, U = encodeURIComponent;
   const SRC = (DS.server || (SCRIPT.src ? new URL(SCRIPT.src, location.href).origin : location.origin)).replace(/\/+$/, '');
-  const TEXT = {
-    zh: ['继续支付', '申请退款', '退款中', '退款成功', '退款失败'],
-    en: ['Continue paying', 'Apply for refund', 'Refunding', 'Refunded', 'Refund failed'],
-    zhS: {upcoming: '即将开始', on_sale: '立即抢购', ended: '已结束', sold_out: '已售罄', off_shelf: '已下架', close: '关闭'},
-    enS: {upcoming: 'Starting soon', on_sale: 'Buy now', ended: 'Ended', sold_out: 'Sold out', off_shelf: 'Unavailable', close: 'Close'},
+  // The texts: L('English msgid'), in both languages from the catalogs, which the trade server writes into TX as it
+  // serves this file (pages/routes.py, pay_button_js); a msgid stands for itself where TX has no text.
+  const TX = {zh: {}, en: {}};
+  const TEXT = {};
+  for (const k of ['zh', 'en']) {
+    const L = s => TX[k][s] || s;
+    TEXT[k] = [L('Continue paying'), L('Apply for refund'), L('Refunding'), L('Refunded'), L('Refund failed')];
+    TEXT[k + 'S'] = {upcoming: L('Starting soon'), on_sale: L('Buy now'), ended: L('Ended'), sold_out: L('Sold out'),
+      off_shelf: L('Unavailable'), close: L('Close'), from: L('from {t}')};  // from: the sale's start under 即将开始
     // the overlay's name, per hosted page
-    zhP: {'order-confirm': '确认订单', cashier: '收银台', 'refund-apply': '申请退款', 'refund-detail': '退款详情', loading: '加载中…'},
-    enP: {'order-confirm': 'Confirm order', cashier: 'Cashier', 'refund-apply': 'Apply for refund', 'refund-detail': 'Refund details',
-      loading: 'Loading…'},
+    TEXT[k + 'P'] = {'order-confirm': L('Confirm order'), cashier: L('Cashier'), 'refund-apply': L('Apply for refund'),
+      'refund-detail': L('Refund details'), loading: L('Loading…')};
     // what a tap that cannot go on tells the buyer (a toast); {t} is the sale's start
-    zhT: {upcoming: '{t} 开抢,敬请期待', ended: '活动已结束', sold_out: '已售罄', off_shelf: '商品已下架', 21510: '下单前的登录没有完成,请重试',
-      21513: '商品信息加载中,请稍候', 21514: '商品信息加载失败,请稍后再试', 21515: '商家暂不支持支付', 21517: '暂时无法下单,请稍后再试', 0: '暂时无法继续支付,请稍后再试', kept3: '已关闭收银台,订单未支付,已为你保留,再次点击可继续支付',
-      kept4: '已取消支付,订单已为你保留,再次点击可继续支付',
-      1: '暂时无法申请退款,请稍后再试', 2: '暂时无法查看退款详情,请稍后再试'},
-    enT: {upcoming: 'On sale from {t}', ended: 'This sale has ended', sold_out: 'Sold out', off_shelf: 'This item is no longer sold',
-      21510: 'Sign-in before ordering did not complete. Please try again.', 21513: 'Loading the item, one moment…',
-      21514: 'The item could not be loaded. Please try again later.', 21515: 'This merchant cannot take payments yet',
-      21517: 'Ordering is not possible right now. Please try again later.',
-      0: 'Paying is not possible right now. Please try again later.',
-      kept3: 'Cashier closed: not paid. Your order is kept; tap again to continue paying.',
-      kept4: 'Payment cancelled. Your order is kept; tap again to continue paying.', 1: 'A refund cannot be applied for right now. Please try again later.',
-      2: 'The refund cannot be shown right now. Please try again later.'},
+    TEXT[k + 'T'] = {upcoming: L('On sale from {t}'), ended: L('This sale has ended'), sold_out: L('Sold out'),
+      off_shelf: L('This item is no longer sold'), 21510: L('Sign-in before ordering did not complete. Please try again.'),
+      21513: L('Loading the item, one moment…'), 21514: L('The item could not be loaded. Please try again later.'),
+      21515: L('This merchant cannot take payments yet'),
+      21517: L('Ordering is not possible right now. Please try again later.'), 0: L('Paying is not possible right now. Please try again later.'),
+      1: L('A refund cannot be applied for right now. Please try again later.'),
+      2: L('The refund cannot be shown right now. Please try again later.'),
+      kept3: L('Cashier closed: not paid. Your order is kept; tap again to continue paying.'),
+      kept4: L('Payment cancelled. Your order is kept; tap again to continue paying.')};
     // the page's origin is not allowed (the bridge said so at once): the developer's message, in the error event
-    zhO: '本页面的来源 {o} 不在该应用允许的来源中,按钮无法连接交易服务。允许它:{cmd}',
-    enO: "this page's origin {o} is not one of the app's allowed origins, so the button cannot reach the trade server. Allow it with: {cmd}",
+    TEXT[k + 'O'] = L("this page's origin {o} is not one of the app's allowed origins, so the button cannot reach the trade server. Allow it with: {cmd}");
     // the voucher card's errors, by errNo
-    zhE: {21522: '缺少订单号,无法显示券码', 21528: '券码加载失败,请稍后再试', 21529: '无法查看该订单的券码:订单不存在,或不属于当前账号'},
-    enE: {21522: 'No order id: the vouchers cannot be shown', 21528: 'The vouchers could not be loaded. Please try again later.',
-      21529: "This order's vouchers cannot be shown: there is no such order, or it is not yours"}
-  };
+    TEXT[k + 'E'] = {21522: L('No order id: the vouchers cannot be shown'),
+      21528: L('The vouchers could not be loaded. Please try again later.'),
+      21529: L("This order's vouchers cannot be shown: there is no such order, or it is not yours")};
+  }
   const LABELS = ['EXPIRED_RETURNS', 'REFUND_ANYTIME', 'RESERVATION_FREE', 'REFUNDABLE_DAYS', 'BOOK_IN_ADVANCE', 'NON_REFUNDABLE'];
   const OBSERVED = 'mode goods-id goods-type order-status order-id refund-id refund-total-amount biz-line marketing-ready app-id server buyer-token lang display'.split(' ');
 
@@ -203,7 +202,7 @@
     _wait(on) { if (on) this._btn.setAttribute('aria-busy', 'true'); else this._btn.removeAttribute('aria-busy'); }
     _toast(key) {
       const T = TEXT[this._lang + 'T'], t = T[key];
-      if (t && !this._dl) toast(t.replace('{t}', this._btn.lastChild.textContent.replace(/^from | 开抢$/g, '')));
+      if (t && !this._dl) toast(t.replace('{t}', this._when || ''));
     }
     _validate() {
       if (this._mode === '2') {
@@ -259,9 +258,9 @@
         })).then(info => {
           if (gen !== this._gen) return;
           this._info = info;
-          const st = gtype === 1 ? info.state : 'on_sale', en = this._lang === 'en', d = new Date(info.saleStart); // local MM-DD HH:MM
-          this._render(st, st === 'upcoming' && info.saleStart ? (en ? 'from ' : '') +
-            new Date(d - d.getTimezoneOffset() * 6e4).toISOString().slice(5, 16).replace('T', ' ') + (en ? '' : ' 开抢') : '');
+          const st = gtype === 1 ? info.state : 'on_sale', d = new Date(info.saleStart); // local MM-DD HH:MM
+          this._when = info.saleStart ? new Date(d - d.getTimezoneOffset() * 6e4).toISOString().slice(5, 16).replace('T', ' ') : '';
+          this._render(st, st === 'upcoming' && this._when ? TEXT[this._lang + 'S'].from.replace('{t}', this._when) : '');
         }, e => {
           if (gen !== this._gen) return;
           this._render('failed');
