@@ -14,10 +14,11 @@
     enP: {'order-confirm': 'Confirm order', cashier: 'Cashier', 'refund-apply': 'Apply for refund', 'refund-detail': 'Refund details',
       loading: 'Loading…'},
     // what a tap that cannot go on tells the buyer (a toast); {t} is the sale's start
-    zhT: {upcoming: '{t} 开抢,敬请期待', ended: '活动已结束', sold_out: '已售罄', off_shelf: '商品已下架', 21510: '下单前的登录没有完成,请重试',
+    zhT: {upcoming: '{t} 开抢,敬请期待', ended: '售卖时间已过,这件商品不能再买了', sold_out: '库存已全部售出,补货后才能再买', off_shelf: '商品已下架', 21510: '下单前的登录没有完成,请重试',
       21513: '商品信息加载中,请稍候', 21514: '商品信息加载失败,请稍后再试', 21515: '商家暂不支持支付', 0: '暂时无法继续支付,请稍后再试',
       1: '暂时无法申请退款,请稍后再试', 2: '暂时无法查看退款详情,请稍后再试'},
-    enT: {upcoming: 'On sale from {t}', ended: 'This sale has ended', sold_out: 'Sold out', off_shelf: 'This item is no longer sold',
+    enT: {upcoming: 'On sale from {t}', ended: 'The sale time is over: this item can no longer be bought',
+      sold_out: 'Every unit has been sold: it can be bought again once restocked', off_shelf: 'This item is no longer sold',
       21510: 'Sign-in before ordering did not complete. Please try again.', 21513: 'Loading the item, one moment…',
       21514: 'The item could not be loaded. Please try again later.', 21515: 'This merchant cannot take payments yet',
       0: 'Paying is not possible right now. Please try again later.', 1: 'A refund cannot be applied for right now. Please try again later.',
@@ -78,12 +79,17 @@
     if (D.readyState === 'loading') D.addEventListener('DOMContentLoaded', res); else res();
   }).then(() => window.tt?.__ready).then(() => new Promise(res => setTimeout(res)));
 
-  // A toast: what a tap that cannot go on means, for the buyer (role=status: read out too)
-  function toast(text) {
-    const d = mk('div', 'position:fixed;left:50%;top:45%;transform:translate(-50%,-50%);background:#000d;color:#fff;padding:10px 16px;' +
+  // A toast: what a tap that cannot go on means, for the buyer (role=status: read out too), over the button that was
+  // tapped, so inside that good's card and never over another good's
+  function toast(text, by) {
+    const d = mk('div', 'position:fixed;transform:translateX(-50%);background:#000d;color:#fff;padding:10px 16px;' +
       'border-radius:8px;z-index:2147483600;font:14px/1.45 ' + FONT + ';width:max-content;max-width:80vw;text-align:center');
     d.className = 'pb-toast'; d.setAttribute('role', 'status'); d.textContent = text;
     D.body.append(d);
+    const r = by ? by.getBoundingClientRect() : {left: innerWidth / 2, width: 0, top: innerHeight * 0.45, bottom: innerHeight * 0.45};
+    const w = d.offsetWidth, h = d.offsetHeight, x = r.left + r.width / 2;
+    d.style.left = Math.min(Math.max(x, w / 2 + 8), innerWidth - w / 2 - 8) + 'px';
+    d.style.top = Math.min(Math.max(8, r.top + (r.bottom - r.top) / 2 - h / 2), innerHeight - h - 8) + 'px';
     setTimeout(() => d.remove(), 2500);
   }
 
@@ -172,7 +178,7 @@
     _wait(on) { if (on) this._btn.setAttribute('aria-busy', 'true'); else this._btn.removeAttribute('aria-busy'); }
     _toast(key) {
       const T = TEXT[this._lang + 'T'], t = T[key];
-      if (t && !this._dl) toast(t.replace('{t}', this._btn.lastChild.textContent.replace(/^from | 开抢$/g, '')));
+      if (t && !this._dl) toast(t.replace('{t}', this._btn.lastChild.textContent.replace(/^from | 开抢$/g, '')), this._btn);
     }
     _validate() {
       if (this._mode === '2') {
