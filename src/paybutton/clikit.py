@@ -1,6 +1,7 @@
-"""What every `paybutton` command shares: the --database and --json options, a database that must be set up before use
-(checked without creating anything), money options that cannot be misread, masked secrets, one way to print a result
-(JSON or text) and a time, and one-line errors (exit 2)."""
+"""What every `paybutton` command shares: the command groups (plain help that reads at 80 columns), the --database and
+--json options, a database URL paybutton can run on and a database that must be set up before use (checked without
+creating anything), an --app that must exist, money options that cannot be misread, masked secrets, one way to print
+a result (JSON or text) and a time (Beijing time, with its offset), and one-line errors (exit 2)."""
 
 from __future__ import annotations
 
@@ -8,24 +9,31 @@ import asyncio
 import json
 import re
 import shlex
+import socket
 import sqlite3
 from collections.abc import Awaitable, Callable
 from contextlib import closing
-from datetime import UTC, datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
+from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from paybutton.config import Settings
-from paybutton.db import Database, alembic_config, normalise_url
+from paybutton.db import Database, alembic_config, normalise_url, upgrade
 from paybutton.errors import TradeError
+from paybutton.tables import apps
 
 T = TypeVar("T")
 
-DATABASE_HELP = "database URL (default: PAYBUTTON_DATABASE_URL, then paybutton.toml, then sqlite:///paybutton.db)"
+# The one place the default database is named: the Settings field (README's "Which database" says the same, and
+# tests/cli/test_cli_edges.py checks that it does).
+DEFAULT_DATABASE: str = Settings.model_fields["database_url"].default
+DATABASE_HELP = f"database URL (default: PAYBUTTON_DATABASE_URL, then paybutton.toml, then {DEFAULT_DATABASE})"
 DatabaseOpt: Any = typer.Option(None, "--database", envvar="PAYBUTTON_DATABASE_URL", help=DATABASE_HELP)
 DatabaseArg = Annotated[
     str | None, typer.Option("--database", envvar="PAYBUTTON_DATABASE_URL", help=DATABASE_HELP)
@@ -34,6 +42,12 @@ ShowSecretOpt: Any = typer.Option(False, "--show-secret", help="print secrets in
 JsonFlag: Any = typer.Option(False, "--json")
 
 UPGRADE = "run `paybutton db upgrade` (with the same --database / PAYBUTTON_DATABASE_URL)"
+
+
+def group(text: str) -> typer.Typer:
+    """A command group. Its help is click's plain layout, which wraps the descriptions and never cuts an option's
+    name (rich's boxed table cut `--payment-notify-url` to `--payment-notify-u…` at 80 columns)."""
+    return typer.Typer(help=text, no_args_is_help=True, rich_markup_mode=None)
 
 
 def fail(message: str) -> NoReturn:
@@ -56,16 +70,59 @@ def out(data: Any, as_json: bool, human: Callable[[Any], str]) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2) if as_json else human(data))
 
 
-def local_time(ms: int | None) -> str:
-    """Epoch milliseconds as local ISO-8601 to the second; '-' for None."""
-    return "-" if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone().isoformat(timespec="seconds")
+# Every time the CLI prints or reads is Beijing time, as the console shows it (console/forms.py) and as the
+# merchant and the buyer see it: a time entered as 2026-12-01T10:00:00+08:00 prints as itself.
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def beijing_time(ms: int | None) -> str:
+    """Epoch milliseconds as ISO-8601 in Beijing time, to the second, with the offset (+08:00); '-' for None."""
+    return "-" if ms is None else datetime.fromtimestamp(ms / 1000, tz=BEIJING).isoformat(timespec="seconds")
 
 
 # ------------------------------------------------------------------ the database
 
 
+# The drivers paybutton runs on (db.normalise_url turns the sync spellings into the async drivers).
+DRIVERS = ("sqlite", "sqlite+aiosqlite", "postgresql", "postgres", "postgresql+asyncpg", "postgresql+psycopg",
+           "postgresql+psycopg2")
+URL_HINT = "paybutton runs on SQLite (sqlite:///paybutton.db) or PostgreSQL (postgresql://user@host/dbname)"
+
+
+def checked_url(url: str) -> str:
+    """The URL, when paybutton can run on it; anything else (mysql://, foo://, no URL at all) is one line, exit 2."""
+    try:
+        drivername = make_url(url).drivername
+    except ArgumentError:
+        fail(f"not a database URL: {url!r}: {URL_HINT}")
+    if drivername not in DRIVERS:
+        fail(f"unsupported database URL {shown_url(url)}: {URL_HINT}")
+    return url
+
+
 def settings_for(database: str | None) -> Settings:
-    return Settings(database_url=database) if database else Settings()
+    """The settings with --database (else PAYBUTTON_DATABASE_URL, paybutton.toml, the default); a URL or a setting
+    paybutton cannot use is one line and exit 2."""
+    try:
+        settings = Settings(database_url=database) if database else Settings()
+    except ValidationError as e:
+        bad = e.errors()[0]
+        fail(f"setting {'.'.join(str(p) for p in bad['loc'])}: {bad['msg']}")
+    checked_url(settings.database_url)
+    return settings
+
+
+def cannot_open(url: str, e: BaseException) -> NoReturn:
+    first = str(getattr(e, "orig", None) or e).strip().splitlines()
+    fail(f"cannot open the database at {shown_url(url)}: {first[0] if first else type(e).__name__}")
+
+
+def migrate(url: str) -> None:
+    """Apply the migrations; a database that cannot be reached is one line and exit 2."""
+    try:
+        upgrade(url)
+    except (DBAPIError, OSError, sqlite3.Error) as e:
+        cannot_open(url, e)
 
 
 def shown_url(url: str) -> str:
@@ -155,16 +212,24 @@ async def _ready(db: Database, url: str) -> None:
     try:
         rev = await _revision(db, url)
     except (DBAPIError, OSError, sqlite3.Error) as e:
-        first = str(getattr(e, "orig", None) or e).strip().splitlines()
-        fail(f"cannot open the database at {shown_url(url)}: {first[0] if first else type(e).__name__}")
+        cannot_open(url, e)
     problem = revision_problem(rev, url)
     if problem:
         fail(problem)
 
 
-def run(database: str | None, work: Callable[[Database], Awaitable[T]], lang: str = "en") -> T:
+async def _known_app(db: Database, app_id: str, url: str) -> None:
+    async with db.engine.connect() as conn:
+        found = (await conn.execute(select(apps.c.app_id).where(apps.c.app_id == app_id))).first()
+    if found is None:
+        fail(f"no such app: {app_id} in the database at {shown_url(url)} (`paybutton app list` lists its apps)")
+
+
+def run(database: str | None, work: Callable[[Database], Awaitable[T]], lang: str = "en",
+        app_id: str | None = None) -> T:
     """Run `work` on a database that is set up; a missing or unmigrated one is one line and exit 2, and no file is
-    created. A TradeError is one line and exit 2 too."""
+    created. With `app_id` (a command's --app), an app that does not exist is one line and exit 2 before `work`
+    runs (a listing would otherwise say "no goods" for a mistyped id). A TradeError is one line and exit 2 too."""
     url = settings_for(database).database_url
     missing = missing_file_message(url)
     if missing:
@@ -174,6 +239,8 @@ def run(database: str | None, work: Callable[[Database], Awaitable[T]], lang: st
         db = Database(settings_for(url))
         try:
             await _ready(db, url)
+            if app_id is not None:
+                await _known_app(db, app_id, url)
             return await work(db)
         finally:
             await db.dispose()
@@ -182,6 +249,25 @@ def run(database: str | None, work: Callable[[Database], Awaitable[T]], lang: st
         return asyncio.run(main())
     except TradeError as e:
         fail_trade(e, lang)
+
+
+# ------------------------------------------------------------------ ports
+
+
+def bind(host: str, port: int, option: str, hint: str = "") -> socket.socket:
+    """A socket bound to host:port, for the server to listen on (uvicorn takes it: no other process can take the port
+    in between). A port in use is one line and exit 2, before anything else happens."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: a port in TIME_WAIT is free
+    try:
+        sock.bind((host, port))
+        # Listening at once holds the port: two sockets with SO_REUSEADDR may both bind one that neither listens on.
+        sock.listen(2048)  # uvicorn's default backlog
+    except OSError as e:
+        sock.close()
+        fail(f"cannot listen on {host}:{port} ({option} {port}): {e.strerror or e}{hint}; choose another port "
+             f"with {option}. Nothing was started and no database was touched")
+    return sock
 
 
 # ------------------------------------------------------------------ money

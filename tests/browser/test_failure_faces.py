@@ -54,8 +54,9 @@ def _toast(page: Any) -> str:
 
 @pytest.mark.parametrize(("button", "zh", "en"), [
     ("buy-upcoming", r"^\d\d-\d\d \d\d:\d\d 开抢,敬请期待$", r"^On sale from \d\d-\d\d \d\d:\d\d$"),
-    ("buy-soldout", r"^已售罄$", r"^Sold out$"),
-    ("buy-ended", r"^活动已结束$", r"^This sale has ended$"),
+    ("buy-soldout", r"^库存已全部售出,补货后才能再买$",
+     r"^Every unit has been sold: it can be bought again once restocked$"),
+    ("buy-ended", r"^售卖时间已过,这件商品不能再买了$", r"^The sale time is over: this item can no longer be bought$"),
 ])
 def test_a_button_that_cannot_sell_says_why(shared_demo: Demo, combo: Any, button: str, zh: str, en: str) -> None:
     page, lang, name = combo
@@ -67,8 +68,18 @@ def test_a_button_that_cannot_sell_says_why(shared_demo: Demo, combo: Any, butto
     colours = b.evaluate("el => { const s = getComputedStyle(el); return [s.color, s.backgroundColor]; }")
     assert colours[0] != "rgb(255, 255, 255)"
     b.click(force=True)  # Playwright, like assistive technology, sees it disabled; a finger still taps it
-    assert re.match(zh if lang == "zh-CN" else en, _toast(page))
+    said = _toast(page)
+    assert re.match(zh if lang == "zh-CN" else en, said)
+    assert said != b.inner_text()  # more than the button's label
     assert page.locator(".pb-toast").last.get_attribute("role") == "status"
+    # the toast stands by its own good's card (touching it), over no other good's card
+    toast, btn = page.locator(".pb-toast").last.bounding_box(), page.locator(f"#{button}").bounding_box()
+    cards = page.locator(".goods").evaluate_all("els => els.map(e => [e.id, e.getBoundingClientRect().toJSON()])")
+    for other, r in cards:
+        overlaps = not (toast["x"] + toast["width"] <= r["left"] or r["right"] <= toast["x"] or
+                        toast["y"] + toast["height"] <= r["top"] or r["bottom"] <= toast["y"])
+        assert not overlaps or other == f"{button.replace('buy-', '')}-goods", (other, toast, r)
+    assert abs((toast["y"] + toast["height"] / 2) - (btn["y"] + btn["height"] / 2)) < 2  # on the tapped button
     assert page.evaluate("window.__events") == []  # the seed has no code for it: no event
     assert page.locator("[data-pay-button-overlay]").count() == 0
     shot(page, f"unsellable-{button}-{name}")

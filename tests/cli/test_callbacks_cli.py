@@ -93,9 +93,11 @@ def test_test_callback_delivered_listed_shown_and_not_replayed(shop: tuple[str, 
     assert "only a dead callback" in refused.stderr and "DONE" in refused.stderr
     assert len(stub.of_type("test")) == 1
 
-    for cid, app in ((str(c["id"]), "tt0000000000000000"), (str(2**64), app_id), ("0", app_id)):
+    for cid, app in ((str(2**64), app_id), ("0", app_id)):
         other = run(db_url, "show", cid, "--app", app)
         assert other.exit_code == 2 and "no such callback" in other.stderr, other.output
+    no_app = run(db_url, "show", str(c["id"]), "--app", "tt0000000000000000")  # an app that does not exist
+    assert no_app.exit_code == 2 and "no such app: tt0000000000000000" in no_app.stderr, no_app.output
     bad_cursor = run(db_url, "list", "--app", app_id, "--cursor", str(2**64))
     assert bad_cursor.exit_code == 2 and "cursor" in bad_cursor.stderr
 

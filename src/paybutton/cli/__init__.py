@@ -5,14 +5,13 @@ cli/goods.py), and what they share (options, running on a database, printing) is
 
 from __future__ import annotations
 
-import typer
-
+from paybutton import clikit
 from paybutton.cli import admin, running, trade
 from paybutton.cli.apps import app_cli
 from paybutton.cli.callbacks import callbacks_cli
 from paybutton.cli.goods import goods_cli
 
-cli = typer.Typer(help="paybutton: a self-hosted Douyin-style trade system.", no_args_is_help=True)
+cli = clikit.group("paybutton: a self-hosted Douyin-style trade system.")
 
 # `paybutton --help` lists the commands in this order, then the groups
 cli.command("buyer-token")(trade.buyer_token_cmd)

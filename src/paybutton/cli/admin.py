@@ -7,17 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from sqlalchemy.exc import DBAPIError
 
 from paybutton import clikit
 from paybutton.apps import service as app_service
 from paybutton.clikit import DatabaseOpt
 from paybutton.clock import SystemClock
-from paybutton.db import Database, current_revision, upgrade
+from paybutton.db import Database, current_revision
 from paybutton.refund.check import scan
 
-db_cli = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
-keys_cli = typer.Typer(help="The platform key pair that signs callbacks.", no_args_is_help=True)
-docs_cli = typer.Typer(help="Generated docs: the error table and the callback catalogue.", no_args_is_help=True)
+db_cli = clikit.group("Database schema (Alembic migrations).")
+keys_cli = clikit.group("The platform key pair that signs callbacks.")
+docs_cli = clikit.group("Generated docs: the error table and the callback catalogue.")
 
 CheckOpt: Any = typer.Option(False, "--check", help="exit 1 if the file differs")
 
@@ -29,7 +30,7 @@ CheckOpt: Any = typer.Option(False, "--check", help="exit 1 if the file differs"
 def db_upgrade(database: str | None = DatabaseOpt) -> None:
     """Apply every migration."""
     url = clikit.settings_for(database).database_url
-    upgrade(url)
+    clikit.migrate(url)
     typer.echo(f"database at revision {current_revision(url)}")
 
 
@@ -40,7 +41,11 @@ def db_current(database: str | None = DatabaseOpt) -> None:
     missing = clikit.missing_file_message(url)
     if missing:
         clikit.fail(missing)  # connecting would create the file
-    typer.echo(current_revision(url) or "empty")
+    try:
+        rev = current_revision(url)
+    except (DBAPIError, OSError) as e:
+        clikit.cannot_open(url, e)
+    typer.echo(rev or "empty")
 
 
 # ------------------------------------------------------------------ keys

@@ -15,9 +15,9 @@ from paybutton.clock import SystemClock
 from paybutton.db import Database
 from paybutton.errors import TradeError
 
-app_cli = typer.Typer(help="Merchant apps.", no_args_is_help=True)
+app_cli = clikit.group("Merchant apps.")
 
-DELIVERY_TYPE_HELP = "1 抖音码 (platform codes, delivery_verify) or 0 三方码 (merchant codes, push_delivery)"
+DELIVERY_TYPE_HELP = "1 platform codes (delivery_verify) or 0 merchant codes (push_delivery)"
 SHOWN = ("secret", "pre_order_url", "payment_notify_url", "refund_url", "marketing_url", "login_url",
          "allowed_origins", "pay_expire_seconds", "need_refund_audit", "delivery_type", "channels", "suspended")
 

@@ -10,19 +10,19 @@ import typer
 from paybutton import clikit
 from paybutton.callbacks import ops as callback_ops
 from paybutton.callbacks import outbox
-from paybutton.clikit import DatabaseOpt, JsonFlag, local_time
+from paybutton.clikit import DatabaseOpt, JsonFlag, beijing_time
 from paybutton.clock import SystemClock
 from paybutton.db import Database
 
-callbacks_cli = typer.Typer(help="The callback log: list, show, attempts, replay, test.", no_args_is_help=True)
+callbacks_cli = clikit.group("The callback log: list, show, attempts, replay, test.")
 
 AppIdOpt: Any = typer.Option(..., "--app")
 OrderIdOpt: Any = typer.Option(None, "--order")
 PageLimitOpt: Any = typer.Option(50, help=f"rows per page, 1..{outbox.MAX_PAGE}")
 CursorOpt: Any = typer.Option(None, help="the next_cursor of the previous page")
 
-CALLBACK_HEADER = (f"{'id':>6}  {'type':<19} {'order/refund':<42} {'status':<7} {'tries':<5}  {'next try':<25}  "
-                   "last answer")
+CALLBACK_HEADER = (f"{'id':>6}  {'type':<19} {'order/refund':<42} {'status':<7} {'tries':<5}  "
+                   f"{'next try (+08:00)':<25}  last answer")
 
 
 def _more(page: dict[str, Any]) -> list[str]:
@@ -40,14 +40,14 @@ def _callback_line(r: dict[str, Any]) -> str:
         about = f"{about}/{r['refund_id']}"
     head = (r.get("last_answer_head") or r.get("last_error") or "-").replace("\n", " ")[:60]
     tries = f"{r['attempts']}/{r['max_attempts'] or '-'}"
-    nxt = local_time(r["next_attempt_at"])
+    nxt = beijing_time(r["next_attempt_at"])
     return f"{r['id']:>6}  {r['type']:<19} {about:<42} {r['status']:<7} {tries:<5}  {nxt:<25}  {head}"
 
 
 def _attempt_line(a: dict[str, Any]) -> str:
     where = f"#{a['callback_id']}" if a["callback_id"] is not None else "sync"
     return (f"{a['id']:>6}  {where:<7} {a['type']:<19} {a.get('order_id') or '-':<26} {a['attempt']:>3}  "
-            f"{local_time(a['started_at']):<25}  {a['duration_ms']:>5} ms  HTTP {a['http_status'] or '-':<3}  "
+            f"{beijing_time(a['started_at']):<25}  {a['duration_ms']:>5} ms  HTTP {a['http_status'] or '-':<3}  "
             f"{_outcome(a)}")
 
 
@@ -57,7 +57,7 @@ def _callback_text(c: dict[str, Any]) -> str:
     if c["answer_data"] is not None:
         lines.append(f"  answer data: {json.dumps(c['answer_data'], ensure_ascii=False)}")
     for a in c["attempt_log"]:
-        lines.append(f"  attempt {a['attempt']}: {local_time(a['started_at'])}  {a['duration_ms']} ms  "
+        lines.append(f"  attempt {a['attempt']}: {beijing_time(a['started_at'])}  {a['duration_ms']} ms  "
                      f"HTTP {a['http_status'] or '-'}  {_outcome(a)}  logid {a['logid']}")
         if a["answer_head"]:
             lines.append(f"    answer: {a['answer_head'][:200]}")
@@ -89,7 +89,7 @@ def callbacks_list(
             return "no callbacks"
         return "\n".join([CALLBACK_HEADER, *(_callback_line(r) for r in rows), *_more(page)])
 
-    clikit.out(clikit.run(database, go), as_json, human)
+    clikit.out(clikit.run(database, go, app_id=app_id), as_json, human)
 
 
 @callbacks_cli.command("attempts")
@@ -115,7 +115,7 @@ def callbacks_attempts(
     def human(page: dict[str, Any]) -> str:
         return "\n".join([_attempt_line(a) for a in page["attempt_list"]] + _more(page)) or "no attempts"
 
-    clikit.out(clikit.run(database, go), as_json, human)
+    clikit.out(clikit.run(database, go, app_id=app_id), as_json, human)
 
 
 @callbacks_cli.command("show")
@@ -127,7 +127,7 @@ def callbacks_show(callback_id: int, app_id: str = AppIdOpt,
         async with db.engine.connect() as conn:
             return await callback_ops.get_callback(conn, app_id, callback_id)
 
-    clikit.out(clikit.run(database, go), as_json, _callback_text)
+    clikit.out(clikit.run(database, go, app_id=app_id), as_json, _callback_text)
 
 
 @callbacks_cli.command("replay")
@@ -139,7 +139,8 @@ def callbacks_replay(callback_id: int, app_id: str = AppIdOpt,
         async with db.tx() as conn:
             return await callback_ops.replay(conn, SystemClock(), app_id, callback_id)
 
-    clikit.out(clikit.run(database, go), as_json, lambda c: f"callback {c['id']} queued again to {c['url']}")
+    clikit.out(clikit.run(database, go, app_id=app_id), as_json,
+               lambda c: f"callback {c['id']} queued again to {c['url']}")
 
 
 @callbacks_cli.command("test")
@@ -167,7 +168,7 @@ def callbacks_test(
         }[c["status"]]
         return f"test callback {c['id']} to {c['url']}: {said}\n{_callback_text(c)}"
 
-    found = clikit.run(database, go)
+    found = clikit.run(database, go, app_id=app_id)
     clikit.out(found, as_json, human)
     if found["status"] == "DEAD":
         raise typer.Exit(1)

@@ -15,7 +15,7 @@ from paybutton.db import Database
 from paybutton.errors import TradeError
 from paybutton.goods import rules, service
 
-goods_cli = typer.Typer(help="Library goods (商品库): add, update, list, show.", no_args_is_help=True)
+goods_cli = clikit.group("Library goods (商品库): add, update, list, show.")
 
 T = TypeVar("T")
 CLEAR = ("", "none", "null")
@@ -27,7 +27,8 @@ LabelOpt = Annotated[
     list[str] | None,
     typer.Option("--label", help="TYPE[:VALUE], repeatable, --label BOOK_IN_ADVANCE:2"),
 ]
-TimeOpt = Annotated[str | None, typer.Option(help="ISO-8601 (naive = local time) or epoch ms; 'none' clears")]
+TimeOpt = Annotated[str | None, typer.Option(
+    help="ISO-8601 (without an offset: Beijing time, +08:00) or epoch ms; 'none' clears")]
 PhotoOpt = Annotated[str | None, typer.Option("--photo", help="an http(s) URL or a /path")]
 LimitsOpt = Annotated[int | None, typer.Option(help="1..99999")]
 DateRuleOpt = Annotated[str | None, typer.Option(help="使用规则, default 周一至周日可用")]
@@ -54,12 +55,12 @@ def _fail(err: TradeError) -> NoReturn:
     clikit.fail_trade(err, _lang())
 
 
-def _run(work: Callable[[Database], Awaitable[T]], database: str | None) -> T:
-    return clikit.run(database, work, _lang())
+def _run(work: Callable[[Database], Awaitable[T]], database: str | None, app_id: str) -> T:
+    return clikit.run(database, work, _lang(), app_id=app_id)
 
 
 def parse_time(value: str, field: str) -> int | None:
-    """ISO-8601 (naive = local time) or epoch milliseconds -> epoch ms; '', 'none', 'null' -> None."""
+    """ISO-8601 (without an offset: Beijing time) or epoch milliseconds -> epoch ms; '', 'none', 'null' -> None."""
     text = value.strip()
     if text.lower() in CLEAR:
         return None
@@ -71,7 +72,7 @@ def parse_time(value: str, field: str) -> int | None:
         msg = f"{field} must be ISO-8601 or epoch ms, got {value!r}"
         raise TradeError("INVALID_PARAMETER", msg) from None
     if moment.tzinfo is None:
-        moment = moment.astimezone()
+        moment = moment.replace(tzinfo=clikit.BEIJING)
     return int(moment.timestamp() * 1000)
 
 
@@ -107,7 +108,7 @@ def _text(good: dict[str, Any]) -> str:
         ("stock", f"{good['stock']} (sold {good['sold']})"),
         ("state", good["state"]),
         ("on_shelf", "yes" if good["on_shelf"] else "no"),
-        ("sale window", f"{clikit.local_time(good['sale_start'])} .. {clikit.local_time(good['sale_end'])}"),
+        ("sale window", f"{clikit.beijing_time(good['sale_start'])} .. {clikit.beijing_time(good['sale_end'])}"),
         ("labels", ", ".join(rules.label_texts(good["labels"], lang)) or "-"),
         ("limits", f"{good['min_limits']}..{good['max_limits']}"),
         ("date_rule", good["date_rule"]),
@@ -162,7 +163,7 @@ def add(
                 **fields,
             )
 
-    _emit(_run(work, database), as_json)
+    _emit(_run(work, database, app), as_json)
 
 
 @goods_cli.command("update")
@@ -209,7 +210,7 @@ def update(
                 conn, SystemClock(), app_id=app, goods_id=goods_id, stock_delta=stock_delta, **changes
             )
 
-    _emit(_run(work, database), as_json)
+    _emit(_run(work, database, app), as_json)
 
 
 @goods_cli.command("show")
@@ -220,7 +221,7 @@ def show(app: AppOpt, goods_id: IdOpt, as_json: JsonOpt = False, database: cliki
         async with db.engine.connect() as conn:
             return await service.get_goods(conn, SystemClock(), app_id=app, goods_id=goods_id)
 
-    _emit(_run(work, database), as_json)
+    _emit(_run(work, database, app), as_json)
 
 
 @goods_cli.command("list")
@@ -243,7 +244,7 @@ def list_(
                 on_shelf=on_shelf, search=search,
             )
 
-    clikit.out(_run(work, database), as_json, _page_text)
+    clikit.out(_run(work, database, app), as_json, _page_text)
 
 
 def _page_text(page: dict[str, Any]) -> str:

@@ -10,9 +10,13 @@ import typer
 from paybutton import clikit
 from paybutton.cli.admin import platform_public_key
 from paybutton.clikit import DatabaseOpt
-from paybutton.db import upgrade
+from paybutton.db import Database
 
 DEMO_DATABASE = "sqlite+aiosqlite:///paybutton-demo.db"
+
+
+async def _ready(db: Database) -> None:
+    """Nothing: clikit.run has checked that the database is set up."""
 
 
 def serve(
@@ -26,11 +30,17 @@ def serve(
     import uvicorn
 
     settings = clikit.settings_for(database)
+    if not migrate:
+        clikit.run(settings.database_url, _ready)  # read-only: a missing or old database says so, port or not
+    # The port first: a busy one stops before the database is touched. The check socket is closed just before
+    # uvicorn binds (its own socket handling, TCP_NODELAY and workers kept as they are; the demo serves on its own).
+    sock = clikit.bind(host, port, "--port")
     if migrate:
-        upgrade(settings.database_url)
+        clikit.migrate(settings.database_url)
     clikit.run(settings.database_url, platform_public_key)  # before the workers fork, so they all sign with one key
     os.environ["PAYBUTTON_DATABASE_URL"] = settings.database_url  # what the workers' create_app reads
     typer.echo(f"paybutton serving on http://{host}:{port}  database: {settings.database_url.split('@')[-1]}")
+    sock.close()
     uvicorn.run("paybutton.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level=settings.log_level, access_log=False,
                 loop="uvloop" if sys.platform != "win32" else "auto", http="httptools")
@@ -43,13 +53,19 @@ def demo(
     database: str | None = typer.Option(
         None, "--database", envvar="PAYBUTTON_DATABASE_URL", help=(
             f"database URL (default: PAYBUTTON_DATABASE_URL, then {DEMO_DATABASE}); it gets the demo app, whose "
-            "secret is published: never point the demo at a production database")),
+            "secret is published, so it must be new or made by the demo")),
+    allow_foreign_database: bool = typer.Option(False, "--allow-foreign-database", help=(
+        "run on a database the demo did not make (it gets the demo app and its published secret)")),
 ) -> None:
     """Run the demo: trade server, demo shop and demo merchant server, on a SQLite file. Nothing else needed.
 
-    It migrates and seeds the database, and prints the `export PAYBUTTON_DATABASE_URL=…` line that points the other
-    commands (app, goods, callbacks, …) at it."""
+    It binds both ports first, then migrates and seeds the database, and prints the `export
+    PAYBUTTON_DATABASE_URL=…` line that points the other commands (app, goods, callbacks, …) at it. The database
+    must be new or one the demo made: any other is refused unless --allow-foreign-database."""
     from paybutton.demo.run import run_demo
 
-    url = clikit.absolute_url(database or DEMO_DATABASE)
-    run_demo(host=host, port=port, shop_port=shop_port or port + 1, database_url=url)
+    url = clikit.absolute_url(clikit.checked_url(database or DEMO_DATABASE))
+    shop = shop_port or port + 1
+    if shop == port:
+        clikit.fail(f"--shop-port {shop} is the trade server's --port: give the demo shop a port of its own")
+    run_demo(host=host, port=port, shop_port=shop, database_url=url, allow_foreign=allow_foreign_database)

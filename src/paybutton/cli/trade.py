@@ -27,7 +27,7 @@ def buyer_token_cmd(
         async with db.engine.connect() as conn:
             return await app_service.get_app(conn, app_id)
 
-    app = clikit.run(database, go)
+    app = clikit.run(database, go, app_id=app_id)
     typer.echo(buyer_token.mint(app_id, app["secret"], open_id, ttl))
 
 

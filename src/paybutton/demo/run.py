@@ -6,6 +6,8 @@ import asyncio
 import html
 import json
 import secrets
+import socket
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +20,11 @@ from starlette.routing import Mount, Route
 from paybutton import buyer_token, i18n
 from paybutton.app import create_app
 from paybutton.apps import service as app_service
-from paybutton.clikit import export_line
+from paybutton.clikit import bind, export_line, migrate
 from paybutton.clock import SystemClock
 from paybutton.config import Settings
-from paybutton.db import Database, upgrade
+from paybutton.db import Database
+from paybutton.demo.guard import claim_database
 from paybutton.demo.merchant import merchant_app
 from paybutton.demo.seed import (
     DEMO_APP_ID,
@@ -99,10 +102,20 @@ async def prepare(database_url: str, server_url: str, shop_url: str) -> tuple[st
     return public_pem, seeded
 
 
-def run_demo(*, host: str, port: int, shop_port: int, database_url: str) -> None:
-    server_url = f"http://{host}:{port}"
-    shop_url = f"http://{host}:{shop_port}"
-    upgrade(database_url)
+def run_demo(*, host: str, port: int, shop_port: int, database_url: str, allow_foreign: bool = False) -> None:
+    """Bind both ports, then claim the database (demo/guard.py), migrate, seed, and serve on the bound sockets: a
+    port in use or a database that is not the demo's stops it before any database is touched."""
+    busy = " (is a demo already running there?)"
+    with ExitStack() as held:
+        sockets = [held.enter_context(bind(host, port, "--port", busy)),
+                   held.enter_context(bind(host, shop_port, "--shop-port", busy))]
+        claim_database(database_url, allow_foreign)
+        migrate(database_url)
+        _serve(host, sockets, database_url)
+
+
+def _serve(host: str, sockets: list[socket.socket], database_url: str) -> None:
+    server_url, shop_url = (f"http://{host}:{s.getsockname()[1]}" for s in sockets)
     public_pem, seeded = asyncio.run(prepare(database_url, server_url, shop_url))
     trade = create_app(Settings(database_url=database_url, demo=True, public_url=server_url))
     shop = shop_app(server_url, public_pem, seeded["goods"])
@@ -121,10 +134,7 @@ platform public key (verifies Byte-Signature):
 """, flush=True)
 
     async def both() -> None:
-        servers = [
-            uvicorn.Server(uvicorn.Config(trade, host=host, port=port, log_level="warning", access_log=False)),
-            uvicorn.Server(uvicorn.Config(shop, host=host, port=shop_port, log_level="warning", access_log=False)),
-        ]
-        await asyncio.gather(*(s.serve() for s in servers))
+        servers = [uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)) for app in (trade, shop)]
+        await asyncio.gather(*(s.serve(sockets=[sock]) for s, sock in zip(servers, sockets, strict=True)))
 
     asyncio.run(both())

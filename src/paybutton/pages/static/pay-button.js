@@ -17,7 +17,8 @@
     TEXT[k + 'P'] = {'order-confirm': L('Confirm order'), cashier: L('Cashier'), 'refund-apply': L('Apply for refund'),
       'refund-detail': L('Refund details'), loading: L('Loading…')};
     // what a tap that cannot go on tells the buyer (a toast); {t} is the sale's start
-    TEXT[k + 'T'] = {upcoming: L('On sale from {t}'), ended: L('This sale has ended'), sold_out: L('Sold out'),
+    TEXT[k + 'T'] = {upcoming: L('On sale from {t}'), ended: L('The sale time is over: this item can no longer be bought'),
+      sold_out: L('Every unit has been sold: it can be bought again once restocked'),
       off_shelf: L('This item is no longer sold'), 21510: L('Sign-in before ordering did not complete. Please try again.'),
       21513: L('Loading the item, one moment…'), 21514: L('The item could not be loaded. Please try again later.'),
       21515: L('This merchant cannot take payments yet'),
@@ -103,12 +104,17 @@
     if (D.readyState === 'loading') D.addEventListener('DOMContentLoaded', res); else res();
   }).then(() => window.tt?.__ready).then(() => new Promise(res => setTimeout(res)));
 
-  // A toast: what a tap that cannot go on means, for the buyer (role=status: read out too)
-  function toast(text) {
-    const d = mk('div', 'position:fixed;left:50%;top:45%;transform:translate(-50%,-50%);background:#000d;color:#fff;padding:10px 16px;' +
+  // A toast: what a tap that cannot go on means, for the buyer (role=status: read out too), over the button that was
+  // tapped, so inside that good's card and never over another good's
+  function toast(text, by) {
+    const d = mk('div', 'position:fixed;transform:translateX(-50%);background:#000d;color:#fff;padding:10px 16px;' +
       'border-radius:8px;z-index:2147483600;font:14px/1.45 ' + FONT + ';width:max-content;max-width:80vw;text-align:center');
     d.className = 'pb-toast'; d.setAttribute('role', 'status'); d.textContent = text;
     D.body.append(d);
+    const r = by ? by.getBoundingClientRect() : {left: innerWidth / 2, width: 0, top: innerHeight * 0.45, bottom: innerHeight * 0.45};
+    const w = d.offsetWidth, h = d.offsetHeight, x = r.left + r.width / 2;
+    d.style.left = Math.min(Math.max(x, w / 2 + 8), innerWidth - w / 2 - 8) + 'px';
+    d.style.top = Math.min(Math.max(8, r.top + (r.bottom - r.top) / 2 - h / 2), innerHeight - h - 8) + 'px';
     setTimeout(() => d.remove(), 2500);
   }
 
@@ -202,7 +208,7 @@
     _wait(on) { if (on) this._btn.setAttribute('aria-busy', 'true'); else this._btn.removeAttribute('aria-busy'); }
     _toast(key) {
       const T = TEXT[this._lang + 'T'], t = T[key];
-      if (t && !this._dl) toast(t.replace('{t}', this._when || ''));
+      if (t && !this._dl) toast(t.replace('{t}', this._when || ''), this._btn);
     }
     _validate() {
       if (this._mode === '2') {
