@@ -152,6 +152,8 @@ _SPECS: list[ErrorSpec] = [
     _E("OUT_ORDER_NO_DUPLICATE", 21518, EXTENSION, 13000, 422,
        "开发者返回的 out_order_no 重复", "the merchant's out_order_no is already used by another order"),
     _E("PAYMENT_CHANNEL_INVALID", 10000, BAD_PARAM, 10000, 400, "支付渠道不可用", "no such payment channel"),
+    _E("RETURN_TO_NOT_ALLOWED", None, BAD_PARAM, 10000, 422, "返回页面不在应用允许的来源中",
+       "return_to is not a page on one of the app's allowed origins"),
     _E("IDEMPOTENCY_KEY_REUSED", None, BAD_PARAM, 10000, 422,
        "Idempotency-Key 已用于另一个请求体", "this Idempotency-Key was used with a different request body"),
     _E("IDEMPOTENCY_IN_PROGRESS", None, BUSY, 12001, 409,

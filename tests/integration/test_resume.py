@@ -61,4 +61,4 @@ async def test_return_to_must_be_on_an_allowed_origin(trade: TradeWorld) -> None
     oid = await _place(trade, "u3")
     r = await trade.http.post(f"{trade.url}{BUYER}/orders/{oid}/pay", headers=trade.auth("u3"),
                               json={"channel": "douyin", "scenario": "success", "return_to": "https://evil.example/x"})
-    assert r.status_code == 400 and r.json()["error"] == "INVALID_PARAMETER", r.text
+    assert r.status_code == 422 and r.json()["error"] == "RETURN_TO_NOT_ALLOWED", r.text

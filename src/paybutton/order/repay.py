@@ -100,7 +100,7 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
     `return_to`: the page a channel's page returns to (the overlay's host page, on one of the app's allowed
     origins: never an open redirect); default: the hosted cashier."""
     if return_to and origin_of(return_to) not in (await ctx.app(app_id))["allowed_origins"]:
-        raise TradeError("INVALID_PARAMETER", "return_to must be a page on one of the app's allowed origins")
+        raise TradeError("RETURN_TO_NOT_ALLOWED", return_to[:64])
     order = await get_buyer_order(ctx, app_id, open_id, order_ref)
     async with ctx.db.engine.connect() as conn:
         live = await paying.live_attempt(conn, order["order_id"])
