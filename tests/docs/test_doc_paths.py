@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "paybutton"
-FILE = re.compile(r"(?<![/\w.*-])[\w*.-]+\.(?:py|js|css|html|sql|md)\b")
+FILE = re.compile(r"(?<![/\w.*-])[\w*.-]+\.(?:py|js|css|html|sql|md|po)\b")
 # A package line of the Layout: two spaces, the package and its slash, then what it holds.
 PACKAGE = re.compile(r"^  (\w+)/\s")
 
