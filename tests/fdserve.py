@@ -61,6 +61,19 @@ def _main() -> None:
         original(self, *args, **kwargs)
 
     uvicorn.Config.__init__ = with_fd  # type: ignore[method-assign]
+
+    # paybutton's own port check (clikit.bind: `serve` checks its port first, `demo` serves on the sockets it
+    # bound) gets a copy of the handed-down socket: the parent's listening socket is the port's, so binding it again
+    # would say "busy"; a copy (os.dup) may be closed by `serve`'s check without closing the fd uvicorn is given
+    from paybutton import clikit
+
+    own_bind = clikit.bind
+
+    def inherited(host: str, port: int, option: str, hint: str = "") -> socket.socket:
+        fd = fds.get(int(port))
+        return own_bind(host, port, option, hint) if fd is None else socket.socket(fileno=os.dup(fd))
+
+    clikit.bind = inherited
     sys.path.insert(0, str(Path.cwd()))
     if target[0] == "-m":
         sys.argv = [target[1], *target[2:]]
