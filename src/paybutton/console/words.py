@@ -216,7 +216,9 @@ def goods_form_errors(values: dict[str, Any], lang: str, read: tuple[dict[str, A
                       ) -> dict[str, str]:
     """Every error of the goods form at once: `read` is what the form could read and its own errors (forms.
     goods_read); the goods rules check the rest, as the service will."""
-    out, errors = read
+    out, keys = read
+    t = i18n.table(TEXTS, lang)
+    errors = {field: t.get(key, key) for field, key in keys.items()}
     _, problems = goods_rules.goods_problems({"goods_id": values["goods_id"], **out})
     return {**errors, **goods_errors(problems, lang, taken=frozenset(errors))}
 
