@@ -240,7 +240,8 @@
       try { r = JSON.parse(sessionStorage.getItem(RESUME) || 'null'); } catch (e) { r = null; }
       if (!r || r.key !== this._key || Date.now() - r.at > 30 * 60e3) return;
       sessionStorage.removeItem(RESUME);
-      this._token().then(t => this._open('cashier', {order: r.order, returned: 1}, {token: t}), () => this._error(21526));
+      this._token().then(t => this._open('cashier', {order: r.order, returned: 1}, {token: t}, [21526, 21527]))
+        .catch(e => this._error(e && e.errNo || 21526, e && e.errMsg));
     }
     // mode 2: goods info and capability
     _load(gen) {
