@@ -293,7 +293,8 @@ def test_refund_apply_with_nothing_left(demo: Demo, browser: Any, viewport: str,
         page.evaluate("""() => { const b = document.createElement('pay-button'); b.id = 'refund-again';
           b.setAttribute('order-status', '1');
           b.setAttribute('order-id', new URLSearchParams(location.search).get('orderId'));
-          for (const type of ['error', 'refund']) b.addEventListener(type, e => window.__events.push({type, detail: e.detail}));
+          for (const type of ['error', 'refund']) {
+            b.addEventListener(type, e => window.__events.push({type, detail: e.detail})); }
           document.querySelector('main').appendChild(b); }""")
         page.locator("#refund-again button[data-state=ready]").click()
         g = page.frame_locator(OVERLAY)

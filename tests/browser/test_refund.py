@@ -159,7 +159,8 @@ def test_refund_detail_by_refund_id_in_english(demo: Demo, page: Any) -> None:
     page.evaluate("""() => { const b = document.createElement('pay-button'); b.id = 'refund-again';
       b.setAttribute('order-status', '1');
       b.setAttribute('order-id', new URLSearchParams(location.search).get('orderId'));
-      for (const type of ['error', 'refund']) b.addEventListener(type, e => window.__events.push({type, detail: e.detail}));
+      for (const type of ['error', 'refund']) {
+            b.addEventListener(type, e => window.__events.push({type, detail: e.detail})); }
       document.querySelector('main').appendChild(b); }""")
     page.locator("#refund-again button[data-state=ready]").click()
     h = page.frame_locator(OVERLAY).last
