@@ -59,6 +59,22 @@ def add_button(page: Any, id_: str, **attrs: str) -> None:
     page.evaluate(ADD_JS, [id_, {k.replace("_", "-"): v for k, v in attrs.items()}])
 
 
+REFUND_AGAIN_JS = """() => { const b = document.createElement('pay-button'); b.id = 'refund-again';
+  b.setAttribute('order-status', '1');
+  b.setAttribute('order-id', new URLSearchParams(location.search).get('orderId'));
+  window.__events = window.__events || [];
+  for (const type of ['error', 'refund']) b.addEventListener(type, e => window.__events.push({type, detail: e.detail}));
+  document.querySelector('main').appendChild(b); }"""
+
+
+def ask_refund_again(page: Any) -> None:
+    """On the demo's order-detail page, once everything is refunded the page offers no 申请退款 any more: a seed
+    `<pay-button order-status="1">` of the test's own asks anyway (its error and refund events go to
+    window.__events), and is clicked."""
+    page.evaluate(REFUND_AGAIN_JS)
+    page.locator("#refund-again button[data-state=ready]").click()
+
+
 def errors_of(page: Any, id_: str, count: int = 1) -> list[dict[str, Any]]:
     page.wait_for_function(f"document.getElementById({id_!r}).__errs.length >= {count}")
     errs: list[dict[str, Any]] = page.evaluate(f"document.getElementById({id_!r}).__errs")

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, Demo, add_button, errors_of, shot
+from browser_helpers import DESKTOP, PHONE, Demo, add_button, ask_refund_again, errors_of, shot
 
 pytestmark = pytest.mark.browser
 
@@ -290,13 +290,7 @@ def test_refund_apply_with_nothing_left(demo: Demo, browser: Any, viewport: str,
         # the refund's own button appears, with its refund id; 申请退款 again: nothing is left
         page.locator("#refund-button button[data-state=ready]").wait_for()
         # all is refunded, so the demo page offers no 申请退款 any more: a seed button of the test's own asks anyway
-        page.evaluate("""() => { const b = document.createElement('pay-button'); b.id = 'refund-again';
-          b.setAttribute('order-status', '1');
-          b.setAttribute('order-id', new URLSearchParams(location.search).get('orderId'));
-          for (const type of ['error', 'refund']) {
-            b.addEventListener(type, e => window.__events.push({type, detail: e.detail})); }
-          document.querySelector('main').appendChild(b); }""")
-        page.locator("#refund-again button[data-state=ready]").click()
+        ask_refund_again(page)
         g = page.frame_locator(OVERLAY)
         g.locator("[data-testid=nothing-left]").wait_for()
         assert g.locator("[data-testid=nothing-left]").inner_text() == (

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, Demo, shot, update_demo_app
+from browser_helpers import DESKTOP, PHONE, Demo, ask_refund_again, shot, update_demo_app
 
 from paybutton.callbacks.body import IDENTIFY_NAMES
 from paybutton.cashier import payconfig
@@ -120,11 +120,7 @@ def test_hosted_pages_speak_one_language(demo: Demo, browser: Any, viewport: str
         page.wait_for_selector("[data-pay-button-overlay]", state="detached")
         page.locator("#refund-button button[data-state=ready]").wait_for()
         # everything is refunded, so the demo page offers no 申请退款 any more: a button of the seed's own asks anyway
-        page.evaluate("""() => { const b = document.createElement('pay-button'); b.id = 'refund-again';
-          b.setAttribute('order-status', '1');
-          b.setAttribute('order-id', new URLSearchParams(location.search).get('orderId'));
-          document.querySelector('main').appendChild(b); }""")
-        page.locator("#refund-again button[data-state=ready]").click()
+        ask_refund_again(page)
         f.locator("[data-testid=nothing-left]").wait_for()
         page.wait_for_timeout(500)  # the seed's error for bind:error is fetched; nothing may appear under the line
         scan(f, "refund-apply, nothing left", lang, seen)

@@ -8,7 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, Demo, callbacks, handover_code, on_db, shot, update_demo_app
+from browser_helpers import (
+    DESKTOP,
+    PHONE,
+    Demo,
+    ask_refund_again,
+    callbacks,
+    handover_code,
+    on_db,
+    shot,
+    update_demo_app,
+)
 from sqlalchemy import update
 
 from paybutton.tables import orders
@@ -156,13 +166,7 @@ def test_refund_detail_by_refund_id_in_english(demo: Demo, page: Any) -> None:
     page.wait_for_selector("[data-pay-button-overlay]", state="detached")
     # nothing left to refund -> 21531 (the demo page offers no 申请退款 any more: a seed button of the test's own asks)
     assert page.locator("#order-button button").count() == 0 or page.locator("#order-button button").is_hidden()
-    page.evaluate("""() => { const b = document.createElement('pay-button'); b.id = 'refund-again';
-      b.setAttribute('order-status', '1');
-      b.setAttribute('order-id', new URLSearchParams(location.search).get('orderId'));
-      for (const type of ['error', 'refund']) {
-            b.addEventListener(type, e => window.__events.push({type, detail: e.detail})); }
-      document.querySelector('main').appendChild(b); }""")
-    page.locator("#refund-again button[data-state=ready]").click()
+    ask_refund_again(page)
     h = page.frame_locator(OVERLAY).last
     h.locator("[data-testid=nothing-left]").wait_for()
     err = _events(page, "error")[-1]

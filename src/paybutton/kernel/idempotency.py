@@ -64,20 +64,35 @@ async def idempotent(
         return stored
 
 
-async def stored_answer(ctx: KernelCtx, app_id: str, key: str, digest: str) -> dict[str, Any] | None:
-    """The answer stored under a key another request took first; IDEMPOTENCY_KEY_REUSED for another body,
-    IDEMPOTENCY_IN_PROGRESS while there is no answer yet; None when the key row is gone."""
+async def key_row(ctx: KernelCtx, app_id: str, key: str, digest: str) -> Any | None:
+    """The row of a key another request took first (None when it is gone); IDEMPOTENCY_KEY_REUSED when it was
+    taken for another body. The one read of a held key: stored_answer and the order path's lease both use it."""
     async with ctx.db.engine.connect() as conn:
         row = (
             await conn.execute(
                 select(idempotency_keys).where(idempotency_keys.c.app_id == app_id, idempotency_keys.c.key == key)
             )
         ).first()
+    if row is not None and row.request_hash != digest:
+        raise TradeError("IDEMPOTENCY_KEY_REUSED") from None
+    return row
+
+
+def answer_of(row: Any) -> dict[str, Any] | None:
+    """The answer stored on a key row, None while there is none yet."""
+    if row.response_body is None:
+        return None
+    stored: dict[str, Any] = json.loads(row.response_body)
+    return stored
+
+
+async def stored_answer(ctx: KernelCtx, app_id: str, key: str, digest: str) -> dict[str, Any] | None:
+    """The answer stored under a key another request took first; IDEMPOTENCY_KEY_REUSED for another body,
+    IDEMPOTENCY_IN_PROGRESS while there is no answer yet; None when the key row is gone."""
+    row = await key_row(ctx, app_id, key, digest)
     if row is None:
         return None
-    if row.request_hash != digest:
-        raise TradeError("IDEMPOTENCY_KEY_REUSED") from None
-    if row.response_body is None:
+    stored = answer_of(row)
+    if stored is None:
         raise TradeError("IDEMPOTENCY_IN_PROGRESS") from None
-    stored: dict[str, Any] = json.loads(row.response_body)
     return stored

@@ -20,12 +20,12 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
 from paybutton import ids
 from paybutton.errors import TradeError
-from paybutton.kernel.idempotency import MAX_KEY, request_hash
+from paybutton.kernel.idempotency import MAX_KEY, answer_of, key_row, request_hash
 from paybutton.kernel.ports import KernelCtx
 from paybutton.tables import idempotency_keys
 
@@ -80,21 +80,18 @@ async def _held(ctx: KernelCtx, app_id: str, k: str, digest: str, find: Find,
                 lease_ms: int) -> dict[str, Any] | tuple[str, int]:
     """A key another request wrote first: its stored answer; or, its lease over, the order its holder placed
     (stored now) or (order id, new lease) to place it under; else IDEMPOTENCY_KEY_REUSED / _IN_PROGRESS."""
-    mine = (idempotency_keys.c.app_id == app_id) & (idempotency_keys.c.key == k)
-    async with ctx.db.engine.connect() as conn:
-        row = (await conn.execute(select(idempotency_keys).where(mine))).first()
+    row = await key_row(ctx, app_id, k, digest)
     if row is None:  # freed by a failed placement meanwhile
         raise TradeError("IDEMPOTENCY_IN_PROGRESS")
-    if row.request_hash != digest:
-        raise TradeError("IDEMPOTENCY_KEY_REUSED")
-    if row.response_body is not None:
-        stored: dict[str, Any] = json.loads(row.response_body)
+    stored = answer_of(row)
+    if stored is not None:
         return stored
     until = row.lease_until if row.lease_until is not None else row.created_at + lease_ms  # a key from before 0008
     if ctx.clock.now_ms() < until:
         raise TradeError("IDEMPOTENCY_IN_PROGRESS")
     oid = row.order_id or ids.order_id()
     placed = await find(oid)
+    mine = (idempotency_keys.c.app_id == app_id) & (idempotency_keys.c.key == k)
     free = mine & idempotency_keys.c.response_body.is_(None)
     async with ctx.db.tx() as conn:
         if placed is not None:  # the holder wrote the order and died before storing its answer
