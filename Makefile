@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+# The suite runs on this many processes (pytest-xdist; each file stays on one): most tests wait on servers,
+# browsers and databases, so two share two cores well. PYTEST_WORKERS=0 runs it in this process.
+PYTEST_WORKERS ?= 2
 
 .PHONY: demo serve test test-fast lint bench chaos fuzz browsers clean messages
 
@@ -26,7 +29,7 @@ test: $(STAMP) browsers
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy
 	$(BIN)/vulture
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -x -q -m "not browser and not slow" $(PYTEST_ARGS)

@@ -144,8 +144,37 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, _session_tmp: Path) -
     _checked["problems"].extend(f"{request.node.nodeid}: {p}" for p in problems)
 
 
+# The controller's: what each xdist worker counted (`make test` splits the run over workers, pytest -n).
+_worker_figures: list[dict[str, Any]] = []
+
+
+def _figures() -> dict[str, Any]:
+    """What this process counted: databases checked and their problems, the fuzzing, the accessibility tally."""
+    axe = sys.modules.get("axe_helpers")  # tests/browser/axe_helpers.py, when browser tests ran here
+    tally = getattr(axe, "TALLY", None)
+    return {"databases": _checked["databases"], "problems": list(_checked["problems"]),
+            "fuzz": {**FUZZ, "operations": sorted(FUZZ["operations"])},
+            "axe": None if tally is None else {"pages": len(tally.pages), "counts": dict(tally.counts),
+                                              "found": list(tally.found)}}
+
+
+def _all_figures() -> list[dict[str, Any]]:
+    return _worker_figures or [_figures()]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist: a worker ended; keep what it counted (it sent them in its workeroutput)."""
+    figures = getattr(node, "workeroutput", {}).get("paybutton")
+    if figures:
+        _worker_figures.append(figures)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if _checked["problems"]:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller sums the figures and decides
+        workeroutput["paybutton"] = _figures()
+    elif any(f["problems"] for f in _all_figures()):
         session.exitstatus = 1
     if "name" in _pg_state:
         try:
@@ -175,17 +204,27 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     pg = sum(1 for r in passed if "postgresql" in r.nodeid and r.when == "call")
     lite = sum(1 for r in passed if "sqlite" in r.nodeid and r.when == "call")
     terminalreporter.write_line(f"database suites: {pg} PostgreSQL tests passed, {lite} SQLite tests passed")
-    problems = _checked["problems"]
+    figures = _all_figures()
+    problems = [p for f in figures for p in f["problems"]]
     terminalreporter.write_line(
-        f"paybutton check after every database test: {_checked['databases']} databases checked, "
+        f"paybutton check after every database test: {sum(f['databases'] for f in figures)} databases checked, "
         f"{len(problems)} broken invariants")
     for p in problems[:50]:
         terminalreporter.write_line(f"  BROKEN {p}")
-    if FUZZ["cases"]:
+    for fuzz in (f["fuzz"] for f in figures if f["fuzz"]["cases"]):
         terminalreporter.write_line(
-            f"schemathesis: {len(FUZZ['operations'])} operations, {FUZZ['cases']} cases, "
-            f"{FUZZ['server_errors']} server errors, {FUZZ['violations']} schema violations "
-            f"({FUZZ['database']}, {FUZZ['rounds']} rounds, {FUZZ['seconds']:.0f} s in requests)")
+            f"schemathesis: {len(fuzz['operations'])} operations, {fuzz['cases']} cases, "
+            f"{fuzz['server_errors']} server errors, {fuzz['violations']} schema violations "
+            f"({fuzz['database']}, {fuzz['rounds']} rounds, {fuzz['seconds']:.0f} s in requests)")
+    tallies = [f["axe"] for f in figures if f["axe"] and f["axe"]["pages"]]
+    if tallies:  # tests/browser/axe_helpers.py
+        counts = {k: sum(t["counts"].get(k, 0) for t in tallies) for k in ("serious", "critical", "moderate", "minor")}
+        terminalreporter.write_sep("-", "accessibility (axe-core)")
+        terminalreporter.write_line(
+            f"axe: {sum(t['pages'] for t in tallies)} pages, {counts['serious']} serious, {counts['critical']} "
+            f"critical ({counts['moderate']} moderate, {counts['minor']} minor)")
+        for line in (x for t in tallies for x in t["found"]):
+            terminalreporter.write_line("  " + line)
 
 
 # ---------------------------------------------------------------- the app, in-process and live

@@ -1,5 +1,6 @@
 """axe-core (bundled by the PyPI package axe-playwright-python) over a page in the browser tests: every check is
-recorded in one session-wide tally that tests/browser/conftest.py prints at the end of the run
+recorded in one session-wide tally that tests/conftest.py prints at the end of the run (summed over the
+xdist workers)
 (`axe: N pages, S serious, C critical`). Reusable by any browser test: `check_page(page, name)`."""
 
 from __future__ import annotations
@@ -17,10 +18,6 @@ class Tally:
     pages: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: {"minor": 0, "moderate": 0, "serious": 0, "critical": 0})
     found: list[str] = field(default_factory=list)  # "page: rule (impact) ×n" of every serious or critical one
-
-    def summary(self) -> str:
-        return (f"axe: {len(self.pages)} pages, {self.counts['serious']} serious, {self.counts['critical']} critical"
-                f" ({self.counts['moderate']} moderate, {self.counts['minor']} minor)")
 
 
 TALLY = Tally()

@@ -128,14 +128,3 @@ def page(browser: Any) -> Iterator[Any]:
     yield p
     ctx.close()
     assert not errors, f"uncaught errors in the page: {errors}"
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """The accessibility tally of this run (tests/browser/axe_helpers.py), when any page was checked."""
-    from axe_helpers import TALLY
-
-    if TALLY.pages:
-        terminalreporter.write_sep("-", "accessibility (axe-core)")
-        terminalreporter.write_line(TALLY.summary())
-        for line in TALLY.found:
-            terminalreporter.write_line("  " + line)
