@@ -95,6 +95,9 @@ class QueryResult:
     channel_pay_id: str | None = None
     amount: int | None = None  # fen, as the channel reports it
     message: str = ""
+    # with WAITING: the channel has no trade for the attempt yet (Alipay's ACQ.TRADE_NOT_EXIST until the buyer opens
+    # its page). Asked after the attempt's deadline (its time_expire) it never can have one: a definite end.
+    absent: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,8 @@ class NotifyEvent:
     channel_refund_id: str | None = None
     ok: bool = False
     raw: Mapping[str, object] = field(default_factory=dict)
+    # False for a notify that says nothing final (Alipay's WAIT_BUYER_PAY): answered as taken, changes nothing
+    final: bool = True
 
 
 class NotifyRejected(Exception):
