@@ -31,6 +31,7 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -105,6 +106,8 @@ class FakeAlipay:
     trades: dict[str, dict[str, Any]] = field(default_factory=dict)
     notices: list[Notice] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    # the clock time_expire is judged by (seconds): the trade server's, when it runs on a fake clock
+    clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
         self.app_private, self.app_public = keys.pair("alipay-app")
@@ -221,7 +224,7 @@ class FakeAlipay:
         otn = biz.get("out_trade_no", "")
         t = self.trades.get(otn)
         expire = beijing(str(biz.get("time_expire", "")))
-        if t is None and expire is not None and expire <= dt.datetime.now(CHINA):
+        if t is None and expire is not None and expire.timestamp() <= self.clock():
             return HTMLResponse("<p>ACQ.TRADE_HAS_CLOSE 交易已关闭 (time_expire)</p>", status_code=400)
         if t is None:  # Alipay creates the trade when the buyer opens its page
             t = self.trades[otn] = {
