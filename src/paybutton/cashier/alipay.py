@@ -57,7 +57,7 @@ SUBJECT_MAX = 256
 _SUBJECT_FORBIDDEN = str.maketrans({"/": " ", "=": " ", "&": " "})
 
 
-class _BeijingAliPay(AliPay):
+class _BeijingAliPay(AliPay):  # type: ignore[misc]  # the SDK has no types
     """The SDK, with the public `timestamp` in Beijing time whatever the host's zone (公共请求参数 timestamp)."""
 
     def build_body(self, method: str, biz_content: Any = None, **kwargs: Any) -> dict[str, Any]:
