@@ -3,10 +3,13 @@ the request headers, notifies signed with a platform certificate (chosen by Wech
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from typing import Any
 
 import httpx
 import pytest
+from fakes import keys
 from fakes.receiver import Receiver
 from fakes.wechat_gateway import FakeWechat
 from fakes.wechat_rules import prepay_problem
@@ -39,8 +42,7 @@ async def test_an_emoji_goods_name_is_paid(live_factory: Any) -> None:
     w = world(live_factory)
     name = "Birthday cake 🎂 with candles 🕯️ " + "好" * 60
     assert prepay_problem("native", {"description": name, "out_trade_no": "wxatt-emoji", "notify_url": "https://a.b/n"})
-    r = await w.cashier.charge(req(w, "wxatt-emoji").__class__(**{**req(w, "wxatt-emoji").__dict__,
-                                                                  "description": name}))
+    r = await w.cashier.charge(dataclasses.replace(req(w, "wxatt-emoji"), description=name))
     assert r.outcome is Outcome.PENDING, r.message
     sent = w.fake.trades["wxatt-emoji"]["description"]
     assert "🎂" not in sent and len(sent.encode()) <= 127 and sent.startswith("Birthday cake")
@@ -103,3 +105,21 @@ def test_platform_certificates_are_checked_in_the_settings() -> None:
     assert payconfig.masked({"wechat": cfg})["wechat"]["platform_certificates"].startswith("set (")
     assert payconfig.field_errors("wechat", {**cfg, "platform_certificates": "x"}) == {
         "platform_certificates": "cert_pems"}
+
+
+async def test_jsapi_inside_wechat_prepays_with_the_openid_and_signs_the_bridge_params(live_factory: Any) -> None:
+    w = world(live_factory)
+    base = req(w, "wxatt-jsapi")
+    no_openid = await w.cashier.charge(dataclasses.replace(base, client="wechat"))
+    assert no_openid.outcome is Outcome.FAIL and "openid" in no_openid.message and not w.fake.trades
+    assert prepay_problem("jsapi", {"description": "x", "out_trade_no": "wxatt-j", "notify_url": "https://a.b/n"}) \
+        == "缺少参数 payer.openid"
+    r = await w.cashier.charge(dataclasses.replace(base, client="wechat", payer_openid="oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
+    assert r.outcome is Outcome.PENDING and r.action is not None and r.action.kind == "jsapi", r.message
+    p = dict(r.action.params or {})
+    t = w.fake.trades["wxatt-jsapi"]
+    assert t["kind"] == "jsapi" and t["openid"] == "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
+    assert p["appId"] == w.fake.appid and p["package"] == f"prepay_id={t['prepay']}" and p["signType"] == "RSA"
+    assert p["timeStamp"].isdigit() and abs(int(p["timeStamp"]) - time.time()) < 60 and 1 <= len(p["nonceStr"]) <= 32
+    signed = f"{p['appId']}\n{p['timeStamp']}\n{p['nonceStr']}\n{p['package']}\n".encode()
+    assert keys.verify(w.fake.merchant_public, signed, p["paySign"])  # JSAPI调起支付: SHA256withRSA, merchant key

@@ -117,7 +117,7 @@ class AlipayCashier:
             extra["time_expire"] = china_time(req.expire_at_ms)
         subject = subject_of(req.description or req.order_id)
         try:
-            if req.client == "phone":
+            if req.client != "desktop":  # phones and WeChat's browser: wap pay
                 query = self._ali.api_alipay_trade_wap_pay(
                     subject, req.out_trade_no, yuan(req.amount), return_url=req.return_url or None,
                     notify_url=req.notify_url or None, quit_url=req.return_url or None,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
@@ -139,23 +140,30 @@ class WechatPayCashier:
             raise ChannelDown(f"HTTP {code}: not JSON") from None
         return code, body if isinstance(body, dict) else {}
 
-    async def charge(self, req: ChargeRequest) -> ChargeResult:
-        h5 = req.client == "phone"
+    def _prepay_args(self, req: ChargeRequest) -> dict[str, Any]:
+        kinds = {"phone": WeChatPayType.H5, "wechat": WeChatPayType.JSAPI}
         kwargs: dict[str, Any] = {
             "description": description_of(req.description or req.order_id),
             "out_trade_no": req.out_trade_no,
             "amount": {"total": req.amount, "currency": "CNY"},
             "notify_url": req.notify_url,
-            "pay_type": WeChatPayType.H5 if h5 else WeChatPayType.NATIVE,
+            "pay_type": kinds.get(req.client, WeChatPayType.NATIVE),
         }
         if req.expire_at_ms:
             kwargs["time_expire"] = rfc3339(req.expire_at_ms)
-        if h5:
+        if req.client == "phone":
             kwargs["scene_info"] = {"payer_client_ip": req.client_ip, "h5_info": {"type": "Wap"}}
+        if req.client == "wechat":  # JSAPI 下单 请求参数 payer.openid (https://pay.weixin.qq.com/doc/v3/merchant/4012791856)
+            kwargs["payer"] = {"openid": req.payer_openid}
+        return kwargs
+
+    async def charge(self, req: ChargeRequest) -> ChargeResult:
         if not req.notify_url:
             return ChargeResult(Outcome.FAIL, message="wechatpay: no notify URL (set the public base URL)")
+        if req.client == "wechat" and not req.payer_openid:
+            return ChargeResult(Outcome.FAIL, message="wechatpay: JSAPI needs the buyer's openid")
         try:
-            code, body = await self._call(self._pay.pay, **kwargs)
+            code, body = await self._call(self._pay.pay, **self._prepay_args(req))
         except ChannelUnreachable as e:
             log.warning("wechatpay prepay %s: unreachable (%s); failed, nothing sent", req.out_trade_no, e)
             return ChargeResult(Outcome.FAIL, message=f"WeChat Pay cannot be reached: {e}", unavailable=True)
@@ -164,12 +172,27 @@ class WechatPayCashier:
             return ChargeResult(Outcome.UNKNOWN, message="WeChat Pay did not answer; the payment is being checked")
         if code != 200:
             return ChargeResult(Outcome.FAIL, message=f"WeChat Pay refused: {body.get('code')} {body.get('message')}")
+        if req.client == "wechat":
+            prepay_id = body.get("prepay_id")
+            if not isinstance(prepay_id, str) or not prepay_id:
+                return ChargeResult(Outcome.UNKNOWN, message="WeChat Pay answered without a prepay_id")
+            return ChargeResult(Outcome.PENDING, action=PayAction("jsapi", "", self.bridge_params(prepay_id)))
+        h5 = req.client == "phone"
         url = body.get("h5_url" if h5 else "code_url")
         if not isinstance(url, str) or not url:
             return ChargeResult(Outcome.UNKNOWN, message="WeChat Pay answered without a payment URL")
         if h5 and req.return_url:
             url += ("&" if "?" in url else "?") + "redirect_url=" + quote(req.return_url, safe="")
         return ChargeResult(Outcome.PENDING, action=PayAction("redirect" if h5 else "qr", url))
+
+    def bridge_params(self, prepay_id: str) -> dict[str, str]:
+        """WeixinJSBridge.invoke('getBrandWCPayRequest', ...)'s arguments (JSAPI调起支付,
+        https://pay.weixin.qq.com/doc/v3/merchant/4012791857): appId, timeStamp (seconds), nonceStr, package
+        "prepay_id=...", signType "RSA" and paySign: SHA256withRSA with the merchant's private key over
+        "appId\ntimeStamp\nnonceStr\npackage\n", Base64."""
+        stamp, nonce, package = str(int(self._now())), secrets.token_hex(16), f"prepay_id={prepay_id}"
+        return {"appId": self._appid, "timeStamp": stamp, "nonceStr": nonce, "package": package, "signType": "RSA",
+                "paySign": self._pay.sign([self._appid, stamp, nonce, package])}
 
     async def query(self, out_trade_no: str) -> QueryResult:
         try:
