@@ -11,15 +11,15 @@ refund stays without refund_status until `finish_refund`). The buyer pays on the
 sends a WAIT_BUYER_PAY or TRADE_FINISHED notify. A page opened after its time_expire creates no trade.
 
 Rules held as the documents give them:
-- 公共请求参数 (each API's page, e.g. https://opendocs.alipay.com/open/59da99d0_alipay.trade.page.pay): charset
+- 公共请求参数 (each API's page, e.g. https://docs.open.alipay.com/api_1/alipay.trade.page.pay): charset
   utf-8; sign_type RSA2; timestamp "yyyy-MM-dd HH:mm:ss" (Beijing time: a timestamp more than 10 minutes from
-  Beijing's clock is refused as isv.invalid-timestamp, 公共错误码 https://opendocs.alipay.com/common/02km9f);
+  Beijing's clock is refused as isv.invalid-timestamp, 公共错误码 https://docs.open.alipay.com/common/105806);
 - alipay.trade.page.pay 请求参数: product_code FAST_INSTANT_TRADE_PAY; alipay.trade.wap.pay 请求参数
-  (https://opendocs.alipay.com/open/29ae8cb6_alipay.trade.wap.pay): product_code QUICK_WAP_WAY; subject at most
+  (https://docs.open.alipay.com/203/107090): product_code QUICK_WAP_WAY; subject at most
   256 characters, "不可使用特殊字符，如 /，=，& 等"; out_trade_no at most 64 of letters, digits and _;
   time_expire "yyyy-MM-dd HH:mm:ss" (Beijing time); total_amount 0.01-100000000 with two decimals;
 - alipay.trade.refund 响应参数 fund_change, and alipay.trade.fastpay.refund.query 响应参数 refund_status
-  (https://opendocs.alipay.com/open/357441a2_alipay.trade.fastpay.refund.query): REFUND_SUCCESS when done, absent
+  (https://docs.open.alipay.com/api_1/alipay.trade.fastpay.refund.query): REFUND_SUCCESS when done, absent
   until then.
 """
 

@@ -18,8 +18,8 @@ Rules held as the documents give them (each checked where it is enforced below):
   `Authorization: WECHATPAY2-SHA256-RSA2048 mchid=..,nonce_str=..,signature=..,timestamp=..,serial_no=..`; and
   the SDKs' and the older 接口规则 page's User-Agent (https://pay.weixin.qq.com/wiki/doc/apiv3/wechatpay/
   wechatpay2_0.shtml, HTTP头 User-Agent): a request without one is refused;
-- Native/H5/JSAPI 下单 (https://pay.weixin.qq.com/doc/v3/merchant/4012791877 Native,
-  https://pay.weixin.qq.com/doc/v3/merchant/4012791856 JSAPI), 请求参数: description string[1,127];
+- Native/H5/JSAPI 下单 (https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_4_1.shtml Native,
+  https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_1_1.shtml JSAPI), 请求参数: description string[1,127];
   out_trade_no string[6,32] of digits, letters, _ - | *; notify_url "必须为https协议 ... 不能携带参数";
   time_expire "yyyy-MM-DDTHH:mm:ss+TIMEZONE"; JSAPI: payer.openid required.
 A notify_url on a loopback host (127.0.0.1, localhost) may be http: the tests' own servers have no TLS (the one

@@ -9,8 +9,8 @@ refund id) are answered at once, but only `fund_change: Y` means the money moved
 The SDK is synchronous: calls run in a thread with a deadline, and a gateway that does not answer gives UNKNOWN /
 pending, never an exception.
 
-Rules from Alipay's documents (https://opendocs.alipay.com/open/59da99d0_alipay.trade.page.pay, 请求参数;
-https://opendocs.alipay.com/open/29ae8cb6_alipay.trade.wap.pay, 请求参数; 公共请求参数 of each API):
+Rules from Alipay's documents (https://docs.open.alipay.com/api_1/alipay.trade.page.pay, 请求参数;
+https://docs.open.alipay.com/203/107090, 请求参数; 公共请求参数 of each API):
 - `timestamp` is "yyyy-MM-dd HH:mm:ss" in Beijing time (the SDK uses the host's zone: overridden here);
 - `product_code` FAST_INSTANT_TRADE_PAY (page pay), QUICK_WAP_WAY (wap pay);
 - `subject` at most 256 characters, without / = & (特殊字符);
@@ -174,8 +174,8 @@ class AlipayCashier:
         if r.get("fund_change") == "Y":
             return RefundResult(True, f"{r.get('trade_no')}:{refund_id}")
         # fund_change N: the money has not moved (yet), or this is a retry of a refund already done: ask
-        # (alipay.trade.refund 响应参数 fund_change: "本次退款是否发生了资金变化"; https://opendocs.alipay.com/open/
-        # f60979b3_alipay.trade.refund, 退款结果确认)
+        # (alipay.trade.refund 响应参数 fund_change: "本次退款是否发生了资金变化"; https://docs.open.alipay.com/api_1/
+        # alipay.trade.refund, 退款结果确认)
         q = await self.query_refund(refund_id, out_trade_no or "", trade_no=channel_pay_id)
         if q.ok and not q.pending:
             return q
@@ -183,8 +183,8 @@ class AlipayCashier:
                             pending=True)
 
     async def query_refund(self, refund_id: str, out_trade_no: str, *, trade_no: str | None = None) -> RefundResult:
-        """How a refund stands (alipay.trade.fastpay.refund.query, https://opendocs.alipay.com/open/
-        357441a2_alipay.trade.fastpay.refund.query, 响应参数 refund_status: "REFUND_SUCCESS 退款处理成功; 未返回该字段
+        """How a refund stands (alipay.trade.fastpay.refund.query, https://docs.open.alipay.com/api_1/
+        alipay.trade.fastpay.refund.query, 响应参数 refund_status: "REFUND_SUCCESS 退款处理成功; 未返回该字段
         表示退款请求未收到或者退款失败"): REFUND_SUCCESS is done; a refund found without it is pending; none found
         is not done."""
         ids: dict[str, str] = {"trade_no": trade_no} if trade_no else {"out_trade_no": out_trade_no}

@@ -7,14 +7,16 @@ not answer gives UNKNOWN (charges) or pending (refunds), never an exception.
 
 Rules from WeChat Pay's documents:
 - `description` is string[1,127] (bytes, UTF-8), and only 1-3-byte UTF-8 characters are accepted (Native 下单
-  https://pay.weixin.qq.com/doc/v3/merchant/4012791877, 请求参数 description; 4-byte characters such as emoji are
-  refused with PARAM_ERROR): `description_of` drops them and cuts at a character boundary;
+  https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_4_1.shtml, 请求参数 description; 基本规则 字符集
+  https://pay.weixin.qq.com/docs/merchant/development/interface-rules/basic-rules.html; 4-byte characters such as
+  emoji are refused with PARAM_ERROR): `description_of` drops them and cuts at a character boundary;
 - notifies are signed with the WeChat Pay public key (Wechatpay-Serial = its id, PUB_KEY_ID_...) or, before and
   while a merchant switches, with a platform certificate (Wechatpay-Serial = the certificate's serial): the key is
   chosen by the serial (如何从平台证书切换成微信支付公钥 https://pay.weixin.qq.com/doc/v3/merchant/4012154180,
   3.1 验签场景 / 回调场景); an unknown serial is refused (the reconciler's query settles the attempt);
-- the same notify may come again: "同样的通知可能会多次发送给商户系统。商户系统必须能够正确处理重复的通知" (支付成功回调
-  通知 https://pay.weixin.qq.com/doc/v3/merchant/4012791882, 通知规则): a verified duplicate is answered success.
+- the same notify may come again: "同样的通知可能会多次发送给商户系统。商户系统必须能够正确处理重复的通知" (支付通知
+  https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_4_5.shtml, 通知规则): a verified duplicate is answered
+  success.
 """
 
 from __future__ import annotations
@@ -153,7 +155,7 @@ class WechatPayCashier:
             kwargs["time_expire"] = rfc3339(req.expire_at_ms)
         if req.client == "phone":
             kwargs["scene_info"] = {"payer_client_ip": req.client_ip, "h5_info": {"type": "Wap"}}
-        if req.client == "wechat":  # JSAPI 下单 请求参数 payer.openid (https://pay.weixin.qq.com/doc/v3/merchant/4012791856)
+        if req.client == "wechat":  # JSAPI 下单 请求参数 payer.openid (https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_1_1.shtml)
             kwargs["payer"] = {"openid": req.payer_openid}
         return kwargs
 
