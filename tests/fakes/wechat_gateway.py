@@ -5,9 +5,25 @@ is checked over `METHOD\\nURL\\nTIMESTAMP\\nNONCE\\nBODY\\n` with the merchant's
 every answer carries Wechatpay-Signature/-Timestamp/-Nonce/-Serial signed with the platform key over
 `TIMESTAMP\\nNONCE\\nBODY\\n`; notifies carry the same headers and an AEAD_AES_256_GCM `resource` under the APIv3 key.
 
-Scriptable: `mode` "ok" | "refuse" | "timeout" | "error"; `refund_mode` "success" | "processing" | "fail";
-`pay(out_trade_no, notify=..., times=...)` is the buyer paying (sends the notify), also reachable over HTTP at
-POST /_fake/pay/{out_trade_no} and through the H5 page /_fake/h5 the browser opens.
+Scriptable: `mode` "ok" | "refuse" | "timeout" | "error"; `refund_mode` "success" | "processing" (the refund stays
+PROCESSING until `refund_done`, which sends its notify) | "fail"; `pay(out_trade_no, notify=..., times=...)` is the
+buyer paying (sends the notify), also reachable over HTTP at POST /_fake/pay/{out_trade_no} and through the H5 page
+/_fake/h5 the browser opens. `payment_notice(..., signer="certificate")` signs with the platform certificate
+(`certificate_pem`, serial `cert_serial`) instead of the WeChat Pay public key.
+
+Rules held as the documents give them (each checked where it is enforced below):
+- 基本规则 (https://pay.weixin.qq.com/docs/merchant/development/interface-rules/basic-rules.html): 数据格式
+  "Accept: application/json"; 字符集: only 1-3-byte UTF-8 characters; 日期格式: ISO 8601 / RFC 3339 with a zone;
+- 签名生成 (https://pay.weixin.qq.com/docs/merchant/development/interface-rules/signature-generation.html):
+  `Authorization: WECHATPAY2-SHA256-RSA2048 mchid=..,nonce_str=..,signature=..,timestamp=..,serial_no=..`; and
+  the SDKs' and the older 接口规则 page's User-Agent (https://pay.weixin.qq.com/wiki/doc/apiv3/wechatpay/
+  wechatpay2_0.shtml, HTTP头 User-Agent): a request without one is refused;
+- Native/H5/JSAPI 下单 (https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_4_1.shtml Native,
+  https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_1_1.shtml JSAPI), 请求参数: description string[1,127];
+  out_trade_no string[6,32] of digits, letters, _ - | *; notify_url "必须为https协议 ... 不能携带参数";
+  time_expire "yyyy-MM-DDTHH:mm:ss+TIMEZONE"; JSAPI: payer.openid required.
+A notify_url on a loopback host (127.0.0.1, localhost) may be http: the tests' own servers have no TLS (the one
+concession; any other http URL is refused).
 """
 
 from __future__ import annotations
@@ -30,6 +46,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from fakes import keys
+from fakes.wechat_rules import certificate, prepay_problem
 
 
 @dataclass
@@ -62,6 +79,8 @@ class FakeWechat:
     def __post_init__(self) -> None:
         self.merchant_private, self.merchant_public = keys.pair("wechat-merchant")
         self.platform_private, self.platform_public = keys.pair("wechat-platform")
+        self.cert_private = keys.pair("wechat-platform-certificate")[0]
+        self.cert_serial, self.certificate_pem = certificate(self.cert_private)
 
     def merchant_config(self) -> dict[str, str]:
         """What the merchant saves with `paybutton app update --wechat-config`."""
@@ -72,12 +91,19 @@ class FakeWechat:
 
     # ------------------------------------------------------------------ signing
 
-    def signed_headers(self, body: bytes, *, ts: int | None = None, private: str | None = None) -> dict[str, str]:
+    def signed_headers(self, body: bytes, *, ts: int | None = None, private: str | None = None,
+                       signer: str = "public_key") -> dict[str, str]:
+        """Signed with the WeChat Pay public key (Wechatpay-Serial: its PUB_KEY_ID_...) or, `signer`
+        "certificate", a platform certificate (Wechatpay-Serial: the certificate's serial), as WeChat Pay does
+        while a merchant switches (https://pay.weixin.qq.com/doc/v3/merchant/4012154180, 3.1 验签场景)."""
         stamp = str(ts if ts is not None else int(time.time()))
         nonce = secrets.token_hex(16)
         msg = f"{stamp}\n{nonce}\n".encode() + body + b"\n"
-        return {"Wechatpay-Timestamp": stamp, "Wechatpay-Nonce": nonce, "Wechatpay-Serial": self.key_id,
-                "Wechatpay-Signature": keys.sign(private or self.platform_private, msg),
+        by_cert = signer == "certificate"
+        key = private or (self.cert_private if by_cert else self.platform_private)
+        return {"Wechatpay-Timestamp": stamp, "Wechatpay-Nonce": nonce,
+                "Wechatpay-Serial": self.cert_serial if by_cert else self.key_id,
+                "Wechatpay-Signature": keys.sign(key, msg),
                 "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048", "Request-ID": uuid.uuid4().hex}
 
     def answer(self, status: int, data: dict[str, Any] | None) -> Response:
@@ -86,6 +112,10 @@ class FakeWechat:
                         media_type="application/json" if data is not None else None)
 
     def _check_auth(self, req: Request, body: bytes) -> str | None:
+        if "application/json" not in req.headers.get("accept", ""):  # 基本规则, 数据格式
+            return "Accept must be application/json"
+        if not req.headers.get("user-agent"):  # 接口规则, HTTP头 User-Agent
+            return "no User-Agent"
         auth = req.headers.get("authorization", "")
         scheme, _, rest = auth.partition(" ")
         if scheme != "WECHATPAY2-SHA256-RSA2048":
@@ -121,7 +151,8 @@ class FakeWechat:
 
     async def _route(self, req: Request, path: str, body: bytes) -> Response:
         data = json.loads(body) if body else {}
-        if req.method == "POST" and path in ("/v3/pay/transactions/native", "/v3/pay/transactions/h5"):
+        if req.method == "POST" and path in ("/v3/pay/transactions/native", "/v3/pay/transactions/h5",
+                                             "/v3/pay/transactions/jsapi"):
             return self._prepay(path.rsplit("/", 1)[1], data)
         if path.startswith("/v3/pay/transactions/out-trade-no/"):
             otn = path.split("/")[5]
@@ -144,6 +175,9 @@ class FakeWechat:
                 return self.answer(400, {"code": "PARAM_ERROR", "message": f"缺少参数 {need}"})
         if data["mchid"] != self.mchid or data["appid"] != self.appid:
             return self.answer(400, {"code": "PARAM_ERROR", "message": "appid和mch_id不匹配"})
+        problem = prepay_problem(kind, data)
+        if problem:
+            return self.answer(400, {"code": "PARAM_ERROR", "message": problem})
         total = data["amount"].get("total")
         if not isinstance(total, int) or total < 1:
             return self.answer(400, {"code": "PARAM_ERROR", "message": "amount.total"})
@@ -161,6 +195,9 @@ class FakeWechat:
                                         "description": data["description"], "refunded": 0}
         if kind == "native":
             return self.answer(200, {"code_url": f"weixin://wxpay/bizpayurl?pr={t['prepay'][2:12]}"})
+        if kind == "jsapi":
+            t["openid"] = data["payer"]["openid"]
+            return self.answer(200, {"prepay_id": t["prepay"]})
         return self.answer(200, {"h5_url": f"{self.base_url}/_fake/h5?prepay_id={t['prepay']}&otn={otn}"})
 
     def _view(self, otn: str, t: dict[str, Any]) -> dict[str, Any]:
@@ -231,13 +268,13 @@ class FakeWechat:
 
     def payment_notice(self, otn: str, *, amount: int | None = None, ts: int | None = None,
                        private: str | None = None, apiv3_key: str | None = None,
-                       url: str | None = None) -> Notice:
+                       url: str | None = None, signer: str = "public_key") -> Notice:
         t = self.trades.get(otn) or {"kind": "native", "amount": amount or 1, "state": "SUCCESS",
                                      "transaction_id": "4200" + secrets.token_hex(12), "paid_at": _now_iso()}
         res = self._view(otn, {**t, "amount": amount if amount is not None else t["amount"]})
         body = self._envelope("TRANSACTION.SUCCESS", "transaction", res, apiv3_key)
-        return Notice("payment", url or t.get("notify_url", ""), self.signed_headers(body, ts=ts, private=private),
-                      body)
+        return Notice("payment", url or t.get("notify_url", ""),
+                      self.signed_headers(body, ts=ts, private=private, signer=signer), body)
 
     def _envelope(self, event: str, original: str, res: dict[str, Any], apiv3_key: str | None = None) -> bytes:
         nonce = secrets.token_hex(6)
@@ -259,8 +296,9 @@ class FakeWechat:
     async def send_payment_notify(self, otn: str, **kw: Any) -> Notice:
         return await self.deliver(self.payment_notice(otn, **kw))
 
-    async def refund_done(self, no: str, ok: bool = True) -> Notice | None:
-        """The refund ends (SUCCESS or ABNORMAL) and WeChat Pay notifies the refund's notify_url."""
+    async def refund_done(self, no: str, ok: bool = True, amount: int | None = None) -> Notice | None:
+        """The refund ends (SUCCESS or ABNORMAL) and WeChat Pay notifies the refund's notify_url (`amount`: a
+        notify that names another refund amount)."""
         await asyncio.sleep(0.05)
         r = self.refunds[no]
         r["view"]["status"] = "SUCCESS" if ok else "ABNORMAL"
@@ -271,6 +309,8 @@ class FakeWechat:
                "out_refund_no": no, "refund_id": v["refund_id"], "refund_status": v["status"],
                "success_time": _now_iso(), "user_received_account": v["user_received_account"],
                "amount": {k: v["amount"][k] for k in ("total", "refund", "payer_total", "payer_refund")}}
+        if amount is not None:
+            res["amount"]["refund"] = amount
         body = self._envelope("REFUND.SUCCESS" if ok else "REFUND.ABNORMAL", "refund", res)
         return await self.deliver(Notice("refund", r["notify_url"], self.signed_headers(body), body))
 
@@ -313,3 +353,4 @@ class FakeWechat:
 
 def _now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(time.time() + 8 * 3600))
+

@@ -29,6 +29,7 @@ async def real(trade: TradeWorld, live_factory: Any) -> tuple[TradeWorld, FakeWe
     wx, ali = FakeWechat(), FakeAlipay()
     wx.base_url = live_factory(wx.app()).url
     ali.base_url = live_factory(ali.app()).url
+    ali.clock = lambda: trade.clock.now_ms() / 1000  # time_expire is on the server's (fake) clock
     trade.server.app.state.ctx.settings.public_url = trade.url  # notifies and returns come back to this server
     async with trade.db.tx() as conn:
         await app_service.set_pay_channel(conn, trade.clock, trade.app_id, "wechat", wx.merchant_config())

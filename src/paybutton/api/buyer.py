@@ -61,6 +61,10 @@ class PayBody(BaseModel):
     scenario: StrictStr | None = Field(
         default=None, description="sandbox only: success, fail, timeout, user_closed, cancel, open_failed, app_missing"
     )
+    wechat_openid: StrictStr | None = Field(
+        default=None, min_length=1, max_length=128,
+        description="inside WeChat's browser (JSAPI): the buyer's openid under the merchant's appid, from the "
+                    "official account's OAuth (snsapi_base); default: the buyer's open_id")
     return_to: StrictStr | None = Field(
         default=None, max_length=2048,
         description="the page a channel's page (Alipay, WeChat H5) returns to: one on the app's allowed origins "
@@ -164,7 +168,9 @@ async def pay(order_ref: PathId, body: PayBody, buyer: BuyerDep, ctx: CtxDep, re
     A channel that cannot be reached fails at once (errNo 10000 and channelUnavailable: the channel)."""
     ua = request.headers.get("user-agent", "")
     phone = any(k in ua for k in ("Mobile", "Android", "iPhone"))
+    # WeChat's in-app browser says MicroMessenger: WeChat Pay there is JSAPI (WeixinJSBridge), not H5
+    client = "wechat" if "MicroMessenger" in ua else "phone" if phone else "desktop"
     return await repay.pay(ctx, buyer.app_id, buyer.open_id, order_ref, channel=body.channel,
-                           scenario=body.scenario, client="phone" if phone else "desktop",
+                           scenario=body.scenario, client=client, payer_openid=body.wechat_openid or "",
                            client_ip=request.client.host if request.client else "127.0.0.1",
                            base_url=str(request.base_url), return_to=body.return_to or "")

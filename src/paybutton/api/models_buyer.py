@@ -142,10 +142,13 @@ class CashierView(BaseModel):
 
 
 class PayAction(BaseModel):
-    """What the buyer does at the channel: scan `url` as a QR, or open it."""
+    """What the buyer does at the channel: scan `url` as a QR, open it, or (`jsapi`, inside WeChat) hand `params`
+    to WeixinJSBridge.invoke('getBrandWCPayRequest', params, ...)."""
 
-    kind: Literal["qr", "redirect"]
+    kind: Literal["qr", "redirect", "jsapi"]
     url: str
+    params: dict[str, str] | None = Field(
+        default=None, description="jsapi: appId, timeStamp, nonceStr, package (prepay_id=...), signType RSA, paySign")
 
 
 class PayResult(BaseModel):

@@ -6,7 +6,9 @@ POST /pay/notify/{provider}/{app_id}/refund  a refund notify: ends the refund wa
 
 A notify that fails verification, names an attempt or refund this app does not have, or carries another amount is
 refused (answered as the provider expects a refusal) and logged with the reason; nothing changes. A replay of a
-notify already taken is answered ok and changes nothing."""
+notify already taken is answered ok and changes nothing. A notify that says nothing final (Alipay's WAIT_BUYER_PAY)
+is answered ok and changes nothing: the attempt stays live. A refund notify that names its amount (WeChat Pay's
+amount.refund) must carry the refund's amount."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from paybutton.errors import TradeError
 from paybutton.inputs import PATH_ID_PATTERN
 from paybutton.order import paying
 from paybutton.refund import settling as refunds
+from paybutton.refund import store as refund_store
 
 router = APIRouter(tags=["channels"])
 # Both path segments are ids (a provider name, an app id): the edge's id rule, documented in /openapi.json.
@@ -67,7 +70,23 @@ async def payment_notify(provider: Segment, app_id: Segment, request: Request, c
     cashier, ev = await _verified(ctx, request, provider, app_id, "payment")
     if ev is None:
         return _answer(cashier, False)
+    if not ev.final:
+        log.info("payment notify for app %s via %s: attempt %s not final (%s); taken, nothing changed", app_id,
+                 provider, ev.out_trade_no, ev.raw.get("trade_status", ""))
+        return _answer(cashier, True)
     return _answer(cashier, await paying.on_payment_notify(ctx, app_id, provider, ev))
+
+
+async def _amount_differs(ctx: CtxDep, app_id: str, provider: str, ev: NotifyEvent) -> bool:
+    if ev.amount is None or not ev.out_refund_no:
+        return False
+    async with ctx.db.engine.connect() as conn:
+        r = await refund_store.refund_row(conn, ev.out_refund_no)
+    if r is None or r.refund_total_amount == ev.amount:
+        return False
+    log.warning("refund notify for app %s via %s refused: refund %s is %d fen, the notify says %d", app_id, provider,
+                ev.out_refund_no, r.refund_total_amount, ev.amount)
+    return True
 
 
 @router.post("/pay/notify/{provider}/{app_id}/refund", summary="A payment channel's refund notify",
@@ -78,6 +97,8 @@ async def refund_notify(provider: Segment, app_id: Segment, request: Request, ct
         return _answer(cashier, False)
     if not ev.out_refund_no:
         log.warning("refund notify for app %s via %s refused: no out_refund_no", app_id, provider)
+        return _answer(cashier, False)
+    if await _amount_differs(ctx, app_id, provider, ev):
         return _answer(cashier, False)
     got = await refunds.settle_channel_refund(ctx, app_id, ev.out_refund_no, out_trade_no=ev.out_trade_no or None,
                                               ok=ev.ok, channel_refund_id=ev.channel_refund_id)

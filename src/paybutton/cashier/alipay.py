@@ -4,8 +4,22 @@ why this SDK).
 `alipay.trade.page.pay` (desktop) and `alipay.trade.wap.pay` (phones) build a signed URL to the gateway: the charge
 itself moves no money and needs no network; the buyer pays on Alipay's page and Alipay's async notify (RSA2, verified
 with the Alipay public key) or `alipay.trade.query` says so. Refunds (`alipay.trade.refund`, out_request_no = the
-refund id) are answered at once; close is `alipay.trade.close`. The SDK is synchronous: calls run in a thread with a
-deadline, and a gateway that does not answer gives UNKNOWN / pending, never an exception.
+refund id) are answered at once, but only `fund_change: Y` means the money moved: `N` is confirmed with
+`alipay.trade.fastpay.refund.query` (refund_status REFUND_SUCCESS), pending until then. Close is `alipay.trade.close`.
+The SDK is synchronous: calls run in a thread with a deadline, and a gateway that does not answer gives UNKNOWN /
+pending, never an exception.
+
+Rules from Alipay's documents (https://docs.open.alipay.com/api_1/alipay.trade.page.pay, 请求参数;
+https://docs.open.alipay.com/203/107090, 请求参数; 公共请求参数 of each API):
+- `timestamp` is "yyyy-MM-dd HH:mm:ss" in Beijing time (the SDK uses the host's zone: overridden here);
+- `product_code` FAST_INSTANT_TRADE_PAY (page pay), QUICK_WAP_WAY (wap pay);
+- `subject` at most 256 characters, without / = & (特殊字符);
+- ACQ.TRADE_NOT_EXIST from alipay.trade.query: the buyer has not opened the page yet (the trade is created then);
+  after the attempt's time_expire it never can be (QueryResult.absent; the reconciler ends it);
+- a WAIT_BUYER_PAY notify (sent when the merchant turned it on) is not final (异步通知 交易状态说明,
+  https://opendocs.alipay.com/open/270/105902); TRADE_SUCCESS and TRADE_FINISHED are paid;
+- the notify's app_id and seller_id must be the merchant's (异步通知 验签: "校验通知中的 seller_id ... 是否为
+  out_trade_no 这笔单据的对应的操作方", "验证 app_id 是否为该商家本身").
 """
 
 from __future__ import annotations
@@ -38,6 +52,23 @@ from paybutton.money import yuan
 log = logging.getLogger("paybutton.cashier.alipay")
 CHINA = timezone(timedelta(hours=8))
 _PAID = {"TRADE_SUCCESS", "TRADE_FINISHED"}
+WAP_PRODUCT_CODE = "QUICK_WAP_WAY"  # alipay.trade.wap.pay 请求参数 product_code (the SDK sends QUICK_WAP_PAY)
+SUBJECT_MAX = 256
+_SUBJECT_FORBIDDEN = str.maketrans({"/": " ", "=": " ", "&": " "})
+
+
+class _BeijingAliPay(AliPay):  # type: ignore[misc]  # the SDK has no types
+    """The SDK, with the public `timestamp` in Beijing time whatever the host's zone (公共请求参数 timestamp)."""
+
+    def build_body(self, method: str, biz_content: Any = None, **kwargs: Any) -> dict[str, Any]:
+        data: dict[str, Any] = super().build_body(method, biz_content, **kwargs)
+        data["timestamp"] = datetime.now(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+        return data
+
+
+def subject_of(name: str) -> str:
+    """A goods name as Alipay's `subject`: no / = &, at most 256 characters."""
+    return " ".join(name.translate(_SUBJECT_FORBIDDEN).split())[:SUBJECT_MAX] or "-"
 
 
 class ChannelDown(Exception):
@@ -64,10 +95,11 @@ class AlipayCashier:
 
     def __init__(self, cfg: Mapping[str, str], *, timeout: float = 10.0) -> None:
         self._app_id = cfg["app_id"]
+        self._seller_id = cfg.get("seller_id", "")
         self._timeout = timeout
-        self._ali = AliPay(appid=cfg["app_id"], app_notify_url=None, app_private_key_string=cfg["app_private_key"],
-                           alipay_public_key_string=cfg["alipay_public_key"], sign_type="RSA2",
-                           config=AliPayConfig(timeout=timeout))
+        self._ali = _BeijingAliPay(
+            appid=cfg["app_id"], app_notify_url=None, app_private_key_string=cfg["app_private_key"],
+            alipay_public_key_string=cfg["alipay_public_key"], sign_type="RSA2", config=AliPayConfig(timeout=timeout))
         # The SDK's gateway setting (the real one by default); tests point it at a local fake.
         self.gateway = cfg.get("gateway", "https://openapi.alipay.com/gateway.do")
         self._ali._gateway = self.gateway
@@ -83,12 +115,13 @@ class AlipayCashier:
         extra: dict[str, Any] = {}
         if req.expire_at_ms:
             extra["time_expire"] = china_time(req.expire_at_ms)
-        subject = (req.description or req.order_id)[:128]
+        subject = subject_of(req.description or req.order_id)
         try:
-            if req.client == "phone":
+            if req.client != "desktop":  # phones and WeChat's browser: wap pay
                 query = self._ali.api_alipay_trade_wap_pay(
                     subject, req.out_trade_no, yuan(req.amount), return_url=req.return_url or None,
-                    notify_url=req.notify_url or None, quit_url=req.return_url or None, **extra)
+                    notify_url=req.notify_url or None, quit_url=req.return_url or None,
+                    product_code=WAP_PRODUCT_CODE, **extra)
             else:
                 query = self._ali.api_alipay_trade_page_pay(
                     subject, req.out_trade_no, yuan(req.amount), return_url=req.return_url or None,
@@ -106,7 +139,7 @@ class AlipayCashier:
             if r.get("sub_code") == "ACQ.TRADE_NOT_EXIST":
                 # Alipay creates the trade when the buyer opens its page: until then it "does not exist" but can
                 # still be paid, up to time_expire (the order's deadline).
-                return QueryResult(TradeState.WAITING, message="not opened at Alipay yet")
+                return QueryResult(TradeState.WAITING, message="not opened at Alipay yet", absent=True)
             return QueryResult(TradeState.UNKNOWN, message=f"{r.get('sub_code')} {r.get('sub_msg')}")
         status = r.get("trade_status")
         amount = fen(r.get("total_amount"))
@@ -136,23 +169,36 @@ class AlipayCashier:
         except ChannelDown as e:
             log.warning("alipay refund %s: no answer (%s)", refund_id, e)
             return RefundResult(True, None, "Alipay did not answer; the refund query settles it", pending=True)
-        if r.get("code") == "10000":
+        if r.get("code") != "10000":
+            return RefundResult(False, message=f"Alipay refused the refund: {r.get('sub_code')} {r.get('sub_msg')}")
+        if r.get("fund_change") == "Y":
             return RefundResult(True, f"{r.get('trade_no')}:{refund_id}")
-        return RefundResult(False, message=f"Alipay refused the refund: {r.get('sub_code')} {r.get('sub_msg')}")
+        # fund_change N: the money has not moved (yet), or this is a retry of a refund already done: ask
+        # (alipay.trade.refund 响应参数 fund_change: "本次退款是否发生了资金变化"; https://docs.open.alipay.com/api_1/
+        # alipay.trade.refund, 退款结果确认)
+        q = await self.query_refund(refund_id, out_trade_no or "", trade_no=channel_pay_id)
+        if q.ok and not q.pending:
+            return q
+        return RefundResult(True, None, "Alipay accepted the refund (fund_change N); confirming by query",
+                            pending=True)
 
-    async def query_refund(self, refund_id: str, out_trade_no: str) -> RefundResult:
-        """How a refund whose answer was lost stands (alipay.trade.fastpay.refund.query)."""
+    async def query_refund(self, refund_id: str, out_trade_no: str, *, trade_no: str | None = None) -> RefundResult:
+        """How a refund stands (alipay.trade.fastpay.refund.query, https://docs.open.alipay.com/api_1/
+        alipay.trade.fastpay.refund.query, 响应参数 refund_status: "REFUND_SUCCESS 退款处理成功; 未返回该字段
+        表示退款请求未收到或者退款失败"): REFUND_SUCCESS is done; a refund found without it is pending; none found
+        is not done."""
+        ids: dict[str, str] = {"trade_no": trade_no} if trade_no else {"out_trade_no": out_trade_no}
         try:
-            r = await self._call(self._ali.api_alipay_trade_fastpay_refund_query, out_request_no=refund_id,
-                                 out_trade_no=out_trade_no)
+            r = await self._call(self._ali.api_alipay_trade_fastpay_refund_query, out_request_no=refund_id, **ids)
         except ChannelDown as e:
             return RefundResult(True, None, str(e), pending=True)
-        if r.get("code") == "10000" and r.get("refund_status", "REFUND_SUCCESS") == "REFUND_SUCCESS" \
-                and r.get("refund_amount"):
+        if r.get("code") != "10000":
+            return RefundResult(True, None, f"{r.get('sub_code')}", pending=True)
+        if r.get("refund_status") == "REFUND_SUCCESS":
             return RefundResult(True, f"{r.get('trade_no')}:{refund_id}")
-        if r.get("code") == "10000":
-            return RefundResult(False, message="no such refund at Alipay")
-        return RefundResult(True, None, f"{r.get('sub_code')}", pending=True)
+        if r.get("refund_amount") or r.get("out_request_no"):
+            return RefundResult(True, None, "Alipay: the refund is not done yet", pending=True)
+        return RefundResult(False, message="no such refund at Alipay")
 
     def parse_notify(self, kind: Literal["payment", "refund"], headers: Mapping[str, str],
                      body: bytes) -> NotifyEvent:
@@ -178,13 +224,16 @@ class AlipayCashier:
             raise NotifyRejected("bad signature")
         if params.get("app_id") != self._app_id:
             raise NotifyRejected("notify for another app_id")
+        if self._seller_id and params.get("seller_id") != self._seller_id:
+            raise NotifyRejected(f"notify for another seller_id {params.get('seller_id', '')[:20]!r}")
         if params.get("notify_type", "trade_status_sync") != "trade_status_sync":
             raise NotifyRejected(f"unknown notify_type {params.get('notify_type')!r}")
         otn = params.get("out_trade_no", "")
         if not otn:
             raise NotifyRejected("no out_trade_no")
         if kind == "refund" and params.get("out_biz_no") and params.get("gmt_refund"):
-            return NotifyEvent("refund", otn, fen(params.get("refund_fee")), params.get("trade_no"),
+            # refund_fee is the trade's total refunded so far, not this refund's amount: not compared
+            return NotifyEvent("refund", otn, None, params.get("trade_no"),
                                out_refund_no=params["out_biz_no"],
                                channel_refund_id=f"{params.get('trade_no')}:{params['out_biz_no']}", ok=True,
                                raw=params)
@@ -192,7 +241,7 @@ class AlipayCashier:
         if status not in _PAID | {"WAIT_BUYER_PAY", "TRADE_CLOSED"}:
             raise NotifyRejected(f"unknown trade_status {status!r}")
         return NotifyEvent("payment", otn, fen(params.get("total_amount")), params.get("trade_no"),
-                           paid=status in _PAID, raw=params)
+                           paid=status in _PAID, raw=params, final=status != "WAIT_BUYER_PAY")
 
     def notify_answer(self, ok: bool) -> NotifyAnswer:
         return NotifyAnswer(200, b"success" if ok else b"fail", "text/plain")

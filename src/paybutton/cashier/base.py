@@ -47,11 +47,13 @@ ERROR_NAMES = {
 
 @dataclass(frozen=True)
 class PayAction:
-    """What the buyer does at the channel: scan `url` as a QR (`qr`, e.g. WeChat Native's code_url) or open it
-    (`redirect`, e.g. WeChat H5's h5_url or Alipay's page/wap pay URL)."""
+    """What the buyer does at the channel: scan `url` as a QR (`qr`, e.g. WeChat Native's code_url), open it
+    (`redirect`, e.g. WeChat H5's h5_url or Alipay's page/wap pay URL), or, inside WeChat's browser, hand the signed
+    `params` to WeixinJSBridge's getBrandWCPayRequest (`jsapi`; `url` empty)."""
 
-    kind: Literal["qr", "redirect"]
+    kind: Literal["qr", "redirect", "jsapi"]
     url: str
+    params: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -64,11 +66,12 @@ class ChargeRequest:
     description: str  # the goods name, shown by the channel
     channel: str  # "douyin" | "wechat" | "alipay" | "bankcard"
     scenario: str | None = None  # the sandbox tester's choice; real channels ignore it
-    client: Literal["desktop", "phone"] = "desktop"
+    client: Literal["desktop", "phone", "wechat"] = "desktop"  # "wechat": WeChat's in-app browser (JSAPI)
     client_ip: str = "127.0.0.1"
     return_url: str = ""  # where a redirect flow comes back to
     notify_url: str = ""  # where the channel sends its payment notify
     expire_at_ms: int = 0  # the order's pay deadline
+    payer_openid: str = ""  # client "wechat": the buyer's openid under the merchant's appid (JSAPI's payer.openid)
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,9 @@ class QueryResult:
     channel_pay_id: str | None = None
     amount: int | None = None  # fen, as the channel reports it
     message: str = ""
+    # with WAITING: the channel has no trade for the attempt yet (Alipay's ACQ.TRADE_NOT_EXIST until the buyer opens
+    # its page). Asked after the attempt's deadline (its time_expire) it never can have one: a definite end.
+    absent: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,8 @@ class NotifyEvent:
     channel_refund_id: str | None = None
     ok: bool = False
     raw: Mapping[str, object] = field(default_factory=dict)
+    # False for a notify that says nothing final (Alipay's WAIT_BUYER_PAY): answered as taken, changes nothing
+    final: bool = True
 
 
 class NotifyRejected(Exception):

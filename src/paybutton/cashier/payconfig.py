@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
@@ -40,12 +41,17 @@ WECHAT_FIELDS: dict[str, tuple[bool, bool, str]] = {
     "apiv3_key": (True, True, "apiv3"),
     "platform_public_key": (True, False, "public_pem"),
     "platform_public_key_id": (True, False, "word"),
+    # WeChat Pay platform certificate(s), PEM, while notifies may still be signed with them (switching to the
+    # public key: https://pay.weixin.qq.com/doc/v3/merchant/4012154180); Wechatpay-Serial picks the key
+    "platform_certificates": (False, False, "cert_pems"),
     "gateway": (False, False, "url"),
 }
 ALIPAY_FIELDS: dict[str, tuple[bool, bool, str]] = {
     "app_id": (True, False, "digits"),
     "app_private_key": (True, True, "private_pem"),
     "alipay_public_key": (True, False, "public_pem"),
+    # the merchant's Alipay user id (PID, 2088...): when set, a notify for another seller is refused
+    "seller_id": (False, False, "digits"),
     "gateway": (False, False, "url"),
 }
 FIELDS = {"wechat": WECHAT_FIELDS, "alipay": ALIPAY_FIELDS}
@@ -85,6 +91,19 @@ def public_key_pem(value: str) -> str:
     return pub.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
 
 
+def certificates_pem(value: str) -> str:
+    """One or more X.509 certificates with RSA keys (PEM) as PEM, one after the other. Raises ValueError."""
+    certs = x509.load_pem_x509_certificates(value.strip().encode())
+    if not certs or not all(isinstance(c.public_key(), RSAPublicKey) for c in certs):
+        raise ValueError("not RSA certificates")
+    return "".join(c.public_bytes(Encoding.PEM).decode() for c in certs)
+
+
+def _long(name: str) -> bool:
+    """A key or certificate field: shown masked, typed in a text area, kept when left empty."""
+    return name.endswith("_key") or name.endswith("_certificates")
+
+
 def _check_field(channel: str, name: str, kind: str, value: Any) -> str:
     where = f"{channel}.{name}"
     if not isinstance(value, str) or not value.strip():
@@ -108,6 +127,12 @@ def _check_field(channel: str, name: str, kind: str, value: Any) -> str:
         except (ValueError, TypeError):
             raise TradeError("INVALID_PARAMETER", f"{where} must be an unencrypted RSA private key of 2048 bits or "
                              "more (PEM, PKCS#8 or PKCS#1)", field=where) from None
+    if kind == "cert_pems":
+        try:
+            return certificates_pem(v)
+        except (ValueError, TypeError):
+            raise TradeError("INVALID_PARAMETER", f"{where} must be one or more X.509 certificates (PEM)",
+                             field=where) from None
     if kind == "public_pem":
         try:
             return public_key_pem(v)
@@ -143,7 +168,7 @@ def check_channel(channel: str, cfg: Any) -> dict[str, str]:
 
 def field_errors(channel: str, cfg: Mapping[str, Any]) -> dict[str, str]:
     """Every field of one channel's settings that breaks its rule, at once (the console's form marks each): field
-    -> "required" or the field's kind (digits, word, hex, apiv3, url, private_pem, public_pem)."""
+    -> "required" or the field's kind (digits, word, hex, apiv3, url, private_pem, public_pem, cert_pems)."""
     out: dict[str, str] = {}
     for name, (required, _secret, kind) in FIELDS[channel].items():
         value = cfg.get(name)
@@ -169,7 +194,7 @@ def merge(saved: Mapping[str, Any] | None, edit: Mapping[str, Any]) -> dict[str,
 
 
 def _secret_names() -> set[str]:
-    return {n for spec in FIELDS.values() for n, (_r, secret, _k) in spec.items() if secret or n.endswith("_key")}
+    return {n for spec in FIELDS.values() for n, (_r, secret, _k) in spec.items() if secret or _long(n)}
 
 
 def parse(raw: str | None) -> dict[str, dict[str, str]]:
@@ -198,7 +223,7 @@ def masked(config: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]
         out[channel] = {}
         for name, value in cfg.items():
             secret = spec.get(name, (False, True, ""))[1]
-            long_key = name.endswith("_key")
+            long_key = _long(name)
             out[channel][name] = _shown(value) if secret or long_key else value
     return out
 

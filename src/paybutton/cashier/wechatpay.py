@@ -4,6 +4,19 @@ Native (a QR, desktop) and H5 (a redirect, phones) prepay; query, close, refund 
 numbers; the payment and refund notifies verified with WeChat Pay's platform public key and decrypted with the
 APIv3 key. The SDK is synchronous (requests): every call runs in a thread with a deadline, and a channel that does
 not answer gives UNKNOWN (charges) or pending (refunds), never an exception.
+
+Rules from WeChat Pay's documents:
+- `description` is string[1,127] (bytes, UTF-8), and only 1-3-byte UTF-8 characters are accepted (Native 下单
+  https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_4_1.shtml, 请求参数 description; 基本规则 字符集
+  https://pay.weixin.qq.com/docs/merchant/development/interface-rules/basic-rules.html; 4-byte characters such as
+  emoji are refused with PARAM_ERROR): `description_of` drops them and cuts at a character boundary;
+- notifies are signed with the WeChat Pay public key (Wechatpay-Serial = its id, PUB_KEY_ID_...) or, before and
+  while a merchant switches, with a platform certificate (Wechatpay-Serial = the certificate's serial): the key is
+  chosen by the serial (如何从平台证书切换成微信支付公钥 https://pay.weixin.qq.com/doc/v3/merchant/4012154180,
+  3.1 验签场景 / 回调场景); an unknown serial is refused (the reconciler's query settles the attempt);
+- the same notify may come again: "同样的通知可能会多次发送给商户系统。商户系统必须能够正确处理重复的通知" (支付通知
+  https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_4_5.shtml, 通知规则): a verified duplicate is answered
+  success.
 """
 
 from __future__ import annotations
@@ -11,14 +24,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Literal
 from urllib.parse import quote
 
 import requests
+from cryptography import x509
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from wechatpayv3 import WeChatPay, WeChatPayType
 
@@ -64,6 +78,26 @@ def nothing_sent(e: BaseException) -> bool:
     return False
 
 
+DESCRIPTION_MAX_BYTES = 127
+
+
+def description_of(name: str) -> str:
+    """A goods name as WeChat Pay's `description`: 4-byte UTF-8 characters (emoji) dropped, at most 127 bytes (cut
+    at a character boundary), never empty."""
+    kept = "".join(ch for ch in name if len(ch.encode()) <= 3 and ch.isprintable())
+    kept = " ".join(kept.split())
+    out = kept.encode()[:DESCRIPTION_MAX_BYTES].decode("utf-8", "ignore")
+    return out or "-"
+
+
+def certificates(pems: str) -> dict[str, x509.Certificate]:
+    """Platform certificates (PEM, one or more) -> {serial in upper hex: certificate}. Raises ValueError."""
+    out = {format(c.serial_number, "X"): c for c in x509.load_pem_x509_certificates(pems.encode())}
+    if not out:
+        raise ValueError("no certificate")
+    return out
+
+
 def rfc3339(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(CHINA).isoformat(timespec="seconds")
 
@@ -77,10 +111,10 @@ class WechatPayCashier:
         self._mchid = cfg["mchid"]
         self._appid = cfg["appid"]
         self._key_id = cfg["platform_public_key_id"]
+        self._certs = certificates(cfg["platform_certificates"]) if cfg.get("platform_certificates") else {}
         self._refund_notify_url = refund_notify_url
         self._timeout = timeout
         self._now = now
-        self._seen: OrderedDict[str, float] = OrderedDict()
         self._pay = WeChatPay(
             wechatpay_type=WeChatPayType.NATIVE, mchid=cfg["mchid"], private_key=cfg["private_key"],
             cert_serial_no=cfg["cert_serial_no"], appid=cfg["appid"], apiv3_key=cfg["apiv3_key"],
@@ -88,6 +122,9 @@ class WechatPayCashier:
             public_key_id=cfg["platform_public_key_id"])
         # The SDK's one gateway setting (the real one by default); tests point it at a local fake.
         self._pay._core._gate_way = cfg.get("gateway", "https://api.mch.weixin.qq.com").rstrip("/")
+        # The SDK verifies a serial that is not the public key id with its platform certificates: the configured
+        # ones (parse_notify refuses any other serial first, so the SDK never downloads certificates).
+        self._pay._core._certificates.extend(self._certs.values())
 
     async def _call(self, fn: Callable[..., tuple[int, Any]], /, **kwargs: Any) -> tuple[int, dict[str, Any]]:
         try:
@@ -105,23 +142,30 @@ class WechatPayCashier:
             raise ChannelDown(f"HTTP {code}: not JSON") from None
         return code, body if isinstance(body, dict) else {}
 
-    async def charge(self, req: ChargeRequest) -> ChargeResult:
-        h5 = req.client == "phone"
+    def _prepay_args(self, req: ChargeRequest) -> dict[str, Any]:
+        kinds = {"phone": WeChatPayType.H5, "wechat": WeChatPayType.JSAPI}
         kwargs: dict[str, Any] = {
-            "description": (req.description or req.order_id)[:127],
+            "description": description_of(req.description or req.order_id),
             "out_trade_no": req.out_trade_no,
             "amount": {"total": req.amount, "currency": "CNY"},
             "notify_url": req.notify_url,
-            "pay_type": WeChatPayType.H5 if h5 else WeChatPayType.NATIVE,
+            "pay_type": kinds.get(req.client, WeChatPayType.NATIVE),
         }
         if req.expire_at_ms:
             kwargs["time_expire"] = rfc3339(req.expire_at_ms)
-        if h5:
+        if req.client == "phone":
             kwargs["scene_info"] = {"payer_client_ip": req.client_ip, "h5_info": {"type": "Wap"}}
+        if req.client == "wechat":  # JSAPI 下单 请求参数 payer.openid (https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_1_1.shtml)
+            kwargs["payer"] = {"openid": req.payer_openid}
+        return kwargs
+
+    async def charge(self, req: ChargeRequest) -> ChargeResult:
         if not req.notify_url:
             return ChargeResult(Outcome.FAIL, message="wechatpay: no notify URL (set the public base URL)")
+        if req.client == "wechat" and not req.payer_openid:
+            return ChargeResult(Outcome.FAIL, message="wechatpay: JSAPI needs the buyer's openid")
         try:
-            code, body = await self._call(self._pay.pay, **kwargs)
+            code, body = await self._call(self._pay.pay, **self._prepay_args(req))
         except ChannelUnreachable as e:
             log.warning("wechatpay prepay %s: unreachable (%s); failed, nothing sent", req.out_trade_no, e)
             return ChargeResult(Outcome.FAIL, message=f"WeChat Pay cannot be reached: {e}", unavailable=True)
@@ -130,12 +174,27 @@ class WechatPayCashier:
             return ChargeResult(Outcome.UNKNOWN, message="WeChat Pay did not answer; the payment is being checked")
         if code != 200:
             return ChargeResult(Outcome.FAIL, message=f"WeChat Pay refused: {body.get('code')} {body.get('message')}")
+        if req.client == "wechat":
+            prepay_id = body.get("prepay_id")
+            if not isinstance(prepay_id, str) or not prepay_id:
+                return ChargeResult(Outcome.UNKNOWN, message="WeChat Pay answered without a prepay_id")
+            return ChargeResult(Outcome.PENDING, action=PayAction("jsapi", "", self.bridge_params(prepay_id)))
+        h5 = req.client == "phone"
         url = body.get("h5_url" if h5 else "code_url")
         if not isinstance(url, str) or not url:
             return ChargeResult(Outcome.UNKNOWN, message="WeChat Pay answered without a payment URL")
         if h5 and req.return_url:
             url += ("&" if "?" in url else "?") + "redirect_url=" + quote(req.return_url, safe="")
         return ChargeResult(Outcome.PENDING, action=PayAction("redirect" if h5 else "qr", url))
+
+    def bridge_params(self, prepay_id: str) -> dict[str, str]:
+        """WeixinJSBridge.invoke('getBrandWCPayRequest', ...)'s arguments (JSAPI调起支付,
+        https://pay.weixin.qq.com/doc/v3/merchant/4012791857): appId, timeStamp (seconds), nonceStr, package
+        "prepay_id=...", signType "RSA" and paySign: SHA256withRSA with the merchant's private key over
+        "appId\ntimeStamp\nnonceStr\npackage\n", Base64."""
+        stamp, nonce, package = str(int(self._now())), secrets.token_hex(16), f"prepay_id={prepay_id}"
+        return {"appId": self._appid, "timeStamp": stamp, "nonceStr": nonce, "package": package, "signType": "RSA",
+                "paySign": self._pay.sign([self._appid, stamp, nonce, package])}
 
     async def query(self, out_trade_no: str) -> QueryResult:
         try:
@@ -213,8 +272,9 @@ class WechatPayCashier:
         h = {name: low.get(name.lower(), "") for name in _HEADERS}
         if not h["Wechatpay-Signature"] or not h["Wechatpay-Timestamp"] or not h["Wechatpay-Nonce"]:
             raise NotifyRejected("missing Wechatpay-* signature headers")
-        if h["Wechatpay-Serial"] != self._key_id:
-            raise NotifyRejected(f"signed with an unknown platform key {h['Wechatpay-Serial'][:40]!r}")
+        if not self._known_serial(h["Wechatpay-Serial"]):
+            raise NotifyRejected(f"signed with an unknown platform key or certificate {h['Wechatpay-Serial'][:40]!r}"
+                                 "; the reconciler's query settles it")
         try:
             ts = int(h["Wechatpay-Timestamp"])
         except ValueError:
@@ -222,17 +282,14 @@ class WechatPayCashier:
         now = self._now()
         if abs(now - ts) > NOTIFY_MAX_AGE_SECONDS:
             raise NotifyRejected(f"stale notify (signed {int(now - ts)} s ago)")
-        mark = h["Wechatpay-Nonce"] + ":" + h["Wechatpay-Signature"][:32]
         try:
             data = self._pay.callback(h, body)
         except Exception as e:  # an unsupported algorithm or a body that is not JSON
             raise NotifyRejected(f"unreadable notify: {type(e).__name__}") from None
         if not data:
             raise NotifyRejected("bad signature or undecryptable resource")
-        self._forget_old(now)
-        if mark in self._seen:
-            raise NotifyRejected("replayed notify (nonce already used)")
-        self._seen[mark] = now
+        # A byte-identical duplicate within the age limit is verified like the first and answered success: the core
+        # takes a notify once (paying.on_payment_notify, refund settling), so a duplicate changes nothing.
         res = data.get("resource")
         if not isinstance(res, dict):
             raise NotifyRejected("no resource")
@@ -252,12 +309,11 @@ class WechatPayCashier:
                            channel_refund_id=res.get("refund_id"), ok=res.get("refund_status") == "SUCCESS",
                            raw=res)
 
-    def _forget_old(self, now: float) -> None:
-        while self._seen:
-            key, at = next(iter(self._seen.items()))
-            if now - at <= 2 * NOTIFY_MAX_AGE_SECONDS:
-                break
-            self._seen.pop(key)
+    def _known_serial(self, serial: str) -> bool:
+        """The WeChat Pay public key's id, or the serial of a configured platform certificate (hex, any case)."""
+        if serial == self._key_id:
+            return True
+        return bool(serial) and serial.upper().lstrip("0") in {k.lstrip("0") for k in self._certs}
 
     def notify_answer(self, ok: bool) -> NotifyAnswer:
         if ok:

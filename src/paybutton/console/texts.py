@@ -241,6 +241,7 @@ TEXTS: dict[str, str] = {
     "pe_url": N_("{name} must be an http(s) address"),
     "pe_private_pem": N_("{name} must be an unencrypted RSA private key of 2048 bits or more (PEM, or its body)"),
     "pe_public_pem": N_("{name} must be an RSA public key (PEM, or its body)"),
+    "pe_cert_pems": N_("{name} must be one or more WeChat Pay platform certificates (PEM)"),
     "pay_retype": N_("For safety, the key you typed was not kept: type it again when you save"),
     "agree_confirm_title": N_("Agree to this refund?"),
     "agree_confirm_text": N_("{amount} goes back to the buyer (order {order}); this cannot be undone."),

@@ -274,8 +274,8 @@ async def _open_attempt(ctx: Ctx, order: dict[str, Any], row: dict[str, Any]) ->
 
 
 async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: str, scenario: str | None = None,
-              client: Literal["desktop", "phone"] = "desktop", client_ip: str = "127.0.0.1",
-              base_url: str = "", return_to: str = "") -> dict[str, Any]:
+              client: Literal["desktop", "phone", "wechat"] = "desktop", client_ip: str = "127.0.0.1",
+              base_url: str = "", return_to: str = "", payer_openid: str = "") -> dict[str, Any]:
     """Pay through an attempt: written first, then the channel (keyed by the attempt id), then the answer written
     by a guarded update. A pay while an attempt is live answers with that attempt, never a second charge."""
     app = await ctx.app(app_id)
@@ -306,7 +306,8 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
         description=str(order["goods"]["name"])[:100], channel=channel, scenario=scenario, client=client,
         client_ip=client_ip,
         return_url=return_to or f"{base}/pages/cashier?app_id={app_id}&order={order['order_id']}&returned=1",
-        notify_url=f"{base}/pay/notify/{cashier.name}/{app_id}", expire_at_ms=order["pay_expire_at"])
+        notify_url=f"{base}/pay/notify/{cashier.name}/{app_id}", expire_at_ms=order["pay_expire_at"],
+        payer_openid=payer_openid or open_id)
     try:
         charge = await cashier.charge(req)
     except TradeError as e:  # the channel refused the request itself (nothing was charged)
@@ -338,7 +339,9 @@ async def _write(ctx: Ctx, row: dict[str, Any], charge: ChargeResult) -> Row[Any
                                  message=charge.message)
             elif charge.outcome in (Outcome.PENDING, Outcome.UNKNOWN):
                 action = None if charge.action is None else json.dumps(
-                    {"kind": charge.action.kind, "url": charge.action.url}, separators=(",", ":"))
+                    {"kind": charge.action.kind, "url": charge.action.url,
+                     **({"params": dict(charge.action.params)} if charge.action.params else {})},
+                    separators=(",", ":"))
                 state = PROCESSING if charge.outcome is Outcome.PENDING and action else UNKNOWN
                 await store.set_attempt(conn, pid, {
                     "state": state, "outcome": charge.outcome.value, "action": action,

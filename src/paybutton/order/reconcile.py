@@ -6,6 +6,9 @@ channel answers PENDING or not at all (5 s later). Each check asks `cashier.quer
 
 - PAID -> settle(paid=True): the order is paid, or, if it ended meanwhile, the payment is kept and refunded;
 - CLOSED -> settle(paid=False);
+- WAITING with no trade at the channel (`absent`: Alipay's ACQ.TRADE_NOT_EXIST, a page never opened) after the
+  attempt's deadline (the time_expire it was created with: the order's pay_expire_at) -> CLOSED: the trade can
+  never be created now;
 - WAITING on an order that ended -> `cashier.close`, then one more query: PAID (it slipped in) settles as a late
   payment, CLOSED closes the attempt;
 - otherwise the next check, on the schedule SCHEDULE_SECONDS after each check (5 s, 10 s, 30 s, 1 min, 2 min,
@@ -61,6 +64,13 @@ async def _ask(ctx: Ctx, cashier: Cashier, payment_id: str) -> QueryResult:
         return QueryResult(TradeState.UNKNOWN, message=f"query failed: {type(e).__name__}")
 
 
+def _never_created(q: QueryResult, deadline_ms: int, now_ms: int) -> QueryResult:
+    """A trade the channel never created, asked about after the attempt's time_expire, never will be: CLOSED."""
+    if q.state is TradeState.WAITING and q.absent and deadline_ms <= now_ms:
+        return QueryResult(TradeState.CLOSED, message=q.message or "never created at the channel; expired")
+    return q
+
+
 async def check(ctx: Ctx, payment_id: str) -> str:
     """Ask the channel about one live attempt and settle it when the answer is final. Returns what happened."""
     async with ctx.db.engine.connect() as conn:
@@ -70,14 +80,14 @@ async def check(ctx: Ctx, payment_id: str) -> str:
         return "gone"
     app = await ctx.app(p.app_id)
     cashier = ctx.cashier_by_provider(app, p.provider)
-    q = await _ask(ctx, cashier, payment_id)
+    q = _never_created(await _ask(ctx, cashier, payment_id), order.pay_expire_at, ctx.clock.now_ms())
     ended = order.status not in UNPAID or order.pay_expire_at <= ctx.clock.now_ms()
     if q.state is TradeState.WAITING and ended:
         try:
             await cashier.close(payment_id)
         except Exception as e:
             log.warning("attempt %s: close failed (%s)", payment_id, type(e).__name__)
-        q = await _ask(ctx, cashier, payment_id)
+        q = _never_created(await _ask(ctx, cashier, payment_id), order.pay_expire_at, ctx.clock.now_ms())
         if q.state is TradeState.WAITING:
             q = QueryResult(TradeState.UNKNOWN, message="the order ended; the channel has not closed the trade yet")
     if q.state is TradeState.PAID:

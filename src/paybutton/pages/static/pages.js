@@ -402,6 +402,9 @@
       var body = {channel: ch ? ch.value : (B.channels[0] || 'douyin'), scenario: scenario || (sel ? sel.value : null)};
       // overlay: a channel's page opens in the top window and comes back to the host page (pay-button.js resumes)
       if (overlaid() && S.back) body.return_to = S.back;
+      // inside WeChat (JSAPI): the buyer's openid, when the page got it from the official account's OAuth
+      var wxOpenid = /[?&]wx_openid=([^&#]+)/.exec(location.search);
+      if (wxOpenid) body.wechat_openid = decodeURIComponent(wxOpenid[1]);
       api('POST', '/api/buyer/v1/orders/' + encodeURIComponent(order.order_id) + '/pay', body).then(function (r) {
         if (r.result && r.result.pending) { channelStep(r.result.action, body.channel); return; }
         var detail = {status: r.status, orderId: r.orderId, outOrderNo: r.outOrderNo, result: r.result};
@@ -473,7 +476,21 @@
         setTimeout(function () { awaitPaid(oid); }, 1500);
       }, function () { setTimeout(function () { awaitPaid(oid); }, 3000); });
     }
+    function wechatBridge(action) {  // JSAPI: WeChat's own cashier over this page, then the order decides
+      msg(L('Paying in WeChat…'));
+      var invoke = function () {
+        window.WeixinJSBridge.invoke('getBrandWCPayRequest', action.params, function (res) {
+          var said = res && res.err_msg;
+          if (said === 'get_brand_wcpay_request:ok') { msg(L('Confirming the payment…')); return; }
+          busy = false; $('confirm-pay').disabled = false; $('cancel-pay').disabled = false;
+          msg(said === 'get_brand_wcpay_request:cancel' ? L('Not paid') : L('The payment failed'));
+        });
+      };
+      if (window.WeixinJSBridge) invoke(); else document.addEventListener('WeixinJSBridgeReady', invoke, {once: true});
+      if (!wechatBridge.polling) { wechatBridge.polling = true; awaitPaid(order.order_id); }  // once per page
+    }
     function channelStep(action, ch) {
+      if (action.kind === 'jsapi') { wechatBridge(action); return; }
       if (action.kind === 'redirect') {  // the channel's page, in the top window; it returns here with returned=1
         msg(L('Opening the payment page…'));
         reachable(action.url).then(function (up) {
