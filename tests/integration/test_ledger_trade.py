@@ -70,3 +70,38 @@ async def test_check_proves_the_ledger(trade: TradeWorld, db_url: str) -> None:
         assert await ledger.post(conn, app_id=app, kind=ledger.PAY, ref_id=pid, at_ms=1, lines=[
             Line(ledger.channel("sandbox"), 1000, order_id=oid), Line(ledger.held(app), -1000, order_id=oid)])
     assert (await check_cli(db_url)).exit_code == 0
+
+
+async def _snapshot(trade: TradeWorld) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
+    async with trade.db.engine.connect() as conn:
+        balances = await app_balances(conn, trade.app_id)
+        lines = (await conn.execute(
+            select(ledger_txns.c.kind, ledger_txns.c.ref_id, ledger_entries.c.amount)
+            .select_from(ledger_txns.join(ledger_entries, ledger_entries.c.txn_id == ledger_txns.c.txn_id)))).all()
+    return balances, sorted((k, r, a) for k, r, a in lines)
+
+
+async def test_the_migration_back_fills_what_was_paid_and_refunded(trade: TradeWorld, db_url: str) -> None:
+    """A database from before the ledger: its txns are written by migration 0010, the same as the live ones."""
+    from alembic import command
+
+    from paybutton.db import alembic_config
+
+    whole = await trade.paid_order(open_id="a")
+    part = await trade.paid_order(open_id="b", quantity=2)
+    r = await trade.http.post(f"{trade.url}/api/buyer/v1/orders/{whole['order_id']}/refunds",
+                              headers=trade.auth("a"), json={"reason": "不想要了", "note": ""})
+    assert r.status_code == 200, r.text
+    env = await trade.api("refund/create_refund", {
+        "out_order_no": part["out_order_no"], "out_refund_no": "R2",
+        "item_order_detail": [{"item_order_id": part["item_orders"][0]["item_order_id"], "refund_amount": 250}]})
+    assert env["extra"]["error_code"] == 0, env
+    await trade.drive()
+    live = await _snapshot(trade)
+    assert live[0] == {ledger.held(trade.app_id): 1750, ledger.channel("sandbox"): 1750}
+    await trade.db.engine.dispose()
+    cfg = alembic_config(db_url)
+    await asyncio.to_thread(command.downgrade, cfg, "0009")  # the ledger's tables gone: a database of before
+    await asyncio.to_thread(command.upgrade, cfg, "head")
+    assert await _snapshot(trade) == live
+    assert await trade.problems() == []
