@@ -53,10 +53,8 @@ async def balances(ctx: Ctx, app_id: str) -> dict[str, int]:
     """held (buyers' money held), settled (to the merchant and receivers) and fees (the platform's rake)."""
     async with ctx.db.engine.connect() as conn:
         b = await app_balances(conn, app_id)
-        fees = -int((await conn.execute(select(func.coalesce(func.sum(e.c.amount), 0)).where(
-            e.c.app_id == app_id, e.c.account == PLATFORM_FEES))).scalar_one())
     settled = sum(v for a, v in b.items() if a.startswith(("merchant:", "receiver:")))
-    return {"held": b.get(held(app_id), 0), "settled": settled, "fees": fees}
+    return {"held": b.get(held(app_id), 0), "settled": settled, "fees": b.get(PLATFORM_FEES, 0)}
 
 
 async def _orders(conn: AsyncConnection, app_id: str, w: Window) -> dict[int, int]:
