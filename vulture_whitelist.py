@@ -36,3 +36,10 @@ _.revision_date
 
 # kernel/answers.py: used by the OpenAPI answer models, which vulture does not read (pyproject's exclude)
 _.data_example
+
+# The ledger's reading API (paybutton/ledger/balances.py): the settle engine (issue 21) and the tests read
+# balances per account, per order and per unit through it.
+_.balance, _.order_money, _.unit_settled
+
+# The console's charts (console/charts.py): console/templates/chart.html reads the bars' and the chart's geometry.
+_.y, _.width, _.height, _.total_text, _.max_text, _.ticks

@@ -332,3 +332,32 @@ refund_items = Table(
     CheckConstraint("amount > 0", name="amount_positive"),
     Index("ix_refund_items_item_order_id", "item_order_id"),
 )
+
+# 0010: the double-entry ledger (issue 21). A txn is one posting, idempotent by (app_id, kind, ref_id); its
+# entries sum to 0 (debit positive). Accounts are strings: channel:<provider>, held:<app_id>, merchant:<uid>,
+# receiver:<uid>, platform:fees (paybutton/ledger/accounts.py).
+ledger_txns = Table(
+    "ledger_txns",
+    metadata,
+    Column("txn_id", String(32), primary_key=True),
+    Column("app_id", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),  # pay refund settle share
+    Column("ref_id", String(64), nullable=False),  # the payment, refund, settle or sharing order it records
+    Column("created_at", BigInteger, nullable=False),
+    Column("memo", Text, nullable=False, default=""),
+    UniqueConstraint("app_id", "kind", "ref_id", name="uq_ledger_txns_app_kind_ref"),
+    Index("ix_ledger_txns_app_created", "app_id", "created_at"),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("entry_id", AutoId, primary_key=True, autoincrement=True),
+    Column("txn_id", String(32), ForeignKey("ledger_txns.txn_id"), nullable=False, index=True),
+    Column("app_id", String(32), nullable=False),
+    Column("account", String(96), nullable=False),
+    Column("order_id", String(32), nullable=True, index=True),
+    Column("item_order_id", String(32), nullable=True),
+    Column("amount", BigInteger, nullable=False),  # signed fen, debit positive
+    Index("ix_ledger_entries_account", "account"),
+)
