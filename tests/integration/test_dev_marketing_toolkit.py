@@ -133,3 +133,15 @@ async def test_toolkit_texts_and_settings(world: World) -> None:
                                                         "2": {"open_all": True, "uid_list": []}}
     no_token = await world.http.post(f"{world.url}{TOOLKIT}/query_text", json={})
     assert no_token.json()["err_no"] == no_token.json()["extra"]["error_code"] != 0
+
+
+async def test_toolkit_writes_honour_the_idempotency_key(world: World) -> None:
+    token = await world.token()
+    paths = {"bind_biz_type": 0, "account_id": "a", "path_data_list": [{"path": "pages/a", "path_type": 1}]}
+    h = {"access-token": token, "Idempotency-Key": "k-1"}
+    first = await world.http.post(f"{world.url}{TOOLKIT}/update_merchant_path", json=paths, headers=h)
+    assert first.json()["err_no"] == 0
+    other = {**paths, "path_data_list": [{"path": "pages/b", "path_type": 1}]}
+    again = (await world.http.post(f"{world.url}{TOOLKIT}/update_merchant_path", json=other, headers=h)).json()
+    assert again["err_no"] != 0 and again["extra"]["sub_description"].startswith("this Idempotency-Key was used")
+    assert (await world.settings())["merchant_paths"] == paths

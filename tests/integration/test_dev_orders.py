@@ -5,6 +5,7 @@ refusal has its own error and changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import func, select
@@ -158,3 +159,20 @@ async def test_query_cps_answers_the_original_shape(trade: TradeWorld) -> None:
     assert [c["commission_rate"] for c in data["cps_info"]["cps_item_list"]] == [2500, 2500]
     missing = await post(trade, f"{ORDER}/query_cps", {"order_id": "ot-none"})
     assert missing["extra"]["error_code"] != 0
+
+
+async def test_concurrent_creates_of_one_out_order_no_make_one_order(trade: TradeWorld) -> None:
+    """The same body sent at once: one order, both answers the same; another body at once: one wins, the other is
+    refused; whatever lost gave its stock back."""
+    await trade.add_goods("g", stock=50, price=1000)
+    same = await asyncio.gather(*(post(trade, f"{ORDER}/create_order", body("RACE-1")) for _ in range(4)))
+    assert all(s["data"] == same[0]["data"] for s in same) and same[0]["data"]["error_code"] == 0
+    mixed = await asyncio.gather(*(post(trade, f"{ORDER}/create_order", body("RACE-2", quantity=q))
+                                   for q in (1, 2, 3)))
+    won = [m for m in mixed if m["data"]["error_code"] == 0]
+    assert len(won) == 1 and all(m["extra"]["sub_description"].startswith(REGISTRY["OUT_ORDER_NO_REUSED"].en)
+                                 for m in mixed if m not in won)
+    sold = 2 + won[0]["data"]["item_order_info_list"][0]["item_order_id_list"].__len__()
+    async with trade.db.engine.connect() as conn:
+        live = (await conn.execute(select(func.count()).select_from(orders).where(orders.c.status == "INIT"))).scalar()
+    assert live == 2 and (await counts(trade))[3] == 50 - sold

@@ -12,13 +12,15 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy.exc import IntegrityError
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.context import Ctx, CtxDep
 from paybutton.errors import TradeError
 from paybutton.kernel.answers import platform_answer
 from paybutton.kernel.auth import AppId
 from paybutton.kernel.envelope import envelope, logid_of
+from paybutton.kernel.idempotency import idempotent
 from paybutton.toolkit import store, texts
 from paybutton.toolkit.api_models import (
     ButtonWhiteBody,
@@ -42,17 +44,19 @@ def toolkit_envelope(request: Request, data: dict[str, Any] | None = None) -> di
     return {"err_no": 0, "err_msg": "", "log_id": logid_of(request), **envelope(request, data)}
 
 
-async def _save(ctx: Ctx, app_id: str, column: str, change: Callable[[Any], Any]) -> None:
-    """Set one setting to change(its current value), read and written in one transaction."""
-    for attempt in (1, 2):  # a concurrent first write of this app's row: the second try updates it
-        try:
-            async with ctx.db.tx() as conn:
-                current = (await store.read(conn, app_id))[column]
-                await store.write(conn, app_id, column, change(current), ctx.clock.now_ms())
-            return
-        except IntegrityError:
-            if attempt == 2:
-                raise
+async def _save(ctx: Ctx, request: Request, app_id: str, route: str, body: BaseModel, column: str,
+                change: Callable[[Any], Any]) -> None:
+    """Set one setting to change(its current value), read and written in one transaction, once per
+    Idempotency-Key (kernel/idempotency.py, as every OpenAPI write)."""
+    async with ctx.db.tx() as conn:
+        await store.ensure_row(conn, app_id, ctx.clock.now_ms())
+
+    async def run(conn: AsyncConnection) -> dict[str, Any]:
+        current = (await store.read(conn, app_id))[column]
+        await store.write(conn, app_id, column, change(current), ctx.clock.now_ms())
+        return {}
+
+    await idempotent(ctx, request, app_id, route, body.model_dump(mode="json"), run)
 
 
 @router.post("/query_text", summary="The preset texts the fulfilment tool's display can use",
@@ -71,7 +75,7 @@ async def update_merchant_conf(body: MerchantConfBody, request: Request, app_id:
             if text_id is not None and texts.text_of(text_id, text_type) is None:
                 raise TradeError("TOOLKIT_TEXT_UNKNOWN", f"{name} {text_id}")
     conf = body.model_dump(exclude_none=True)
-    await _save(ctx, app_id, "merchant_conf", lambda _: conf)
+    await _save(ctx, request, app_id, "toolkit/update_merchant_conf", body, "merchant_conf", lambda _: conf)
     return toolkit_envelope(request)
 
 
@@ -80,7 +84,7 @@ async def update_merchant_conf(body: MerchantConfBody, request: Request, app_id:
 async def update_merchant_path(body: MerchantPathBody, request: Request, app_id: AppId,
                                ctx: CtxDep) -> dict[str, Any]:
     paths = body.model_dump()
-    await _save(ctx, app_id, "merchant_paths", lambda _: paths)
+    await _save(ctx, request, app_id, "toolkit/update_merchant_path", body, "merchant_paths", lambda _: paths)
     return toolkit_envelope(request)
 
 
@@ -89,5 +93,6 @@ async def update_merchant_path(body: MerchantPathBody, request: Request, app_id:
 async def button_white_setting(body: ButtonWhiteBody, request: Request, app_id: AppId,
                                ctx: CtxDep) -> dict[str, Any]:
     setting = {"open_all": bool(body.open_all), "uid_list": body.uid_list or []}
-    await _save(ctx, app_id, "button_white", lambda now: {**(now or {}), str(body.button_type): setting})
+    await _save(ctx, request, app_id, "toolkit/button_white_setting", body, "button_white",
+                lambda now: {**(now or {}), str(body.button_type): setting})
     return toolkit_envelope(request)
