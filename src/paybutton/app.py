@@ -26,6 +26,7 @@ from paybutton.console import pay_settings as console_pay
 from paybutton.console import routes as console_routes
 from paybutton.context import AppCache, Ctx
 from paybutton.db import Database
+from paybutton.devorders import api as devorders_api
 from paybutton.fulfillment import api as fulfillment_api
 from paybutton.goods import api as goods_api
 from paybutton.kernel.guard import EdgeGuard
@@ -37,6 +38,7 @@ from paybutton.order import api as order_api
 from paybutton.order.writer_registry import close_writer
 from paybutton.pages import routes as pages_routes
 from paybutton.refund import api as refund_api
+from paybutton.toolkit import api as toolkit_api
 
 log = logging.getLogger("paybutton")
 
@@ -79,7 +81,10 @@ DESCRIPTION = (
 ROUTERS = (oauth.router, goods_api.router, order_api.router, buyer.router, buyer_marketing.router, meta.router,
            home.router, refund_api.router, fulfillment_api.router, fulfillment_api.douyin_router,
            buyer_refund.router, callbacks_api.router, pay_notify.router, pages_routes.router, console_pay.router,
-           console_routes.router)
+           console_routes.router,
+           devorders_api.router,  # issue 22: order/create_order, order/query_cps
+           devorders_api.marketing_router,  # issue 22: /api/trade/v2/marketing/query_and_calculate
+           toolkit_api.router)  # issue 22: the fulfilment tool's settings
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, workers: bool | None = None) -> FastAPI:

@@ -361,3 +361,50 @@ ledger_entries = Table(
     Column("amount", BigInteger, nullable=False),  # signed fen, debit positive
     Index("ix_ledger_entries_account", "account"),
 )
+
+# 0014 (issue 22): an order the developer's server created (order/create_order): the request's hash and the answer,
+# so that the same out_order_no with the same body answers the same order again.
+dev_orders = Table(
+    "dev_orders",
+    metadata,
+    Column("order_id", String(32), ForeignKey("orders.order_id"), primary_key=True),
+    Column("app_id", String(32), nullable=False),
+    Column("out_order_no", String(64), nullable=False),
+    Column("body_hash", String(64), nullable=False),
+    Column("answer", Text, nullable=False),  # JSON: the create_order answer's data
+    Column("request", Text, nullable=False),  # JSON: the request as sent (goods_page, order_valid_time, extra, ...)
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("app_id", "out_order_no", name="uq_dev_orders_app_id"),
+)
+
+# 0014: the creator commission (CPS) records of an order's units, one row per item order (order/query_cps).
+order_cps = Table(
+    "order_cps",
+    metadata,
+    Column("item_order_id", String(32), ForeignKey("item_orders.item_order_id"), primary_key=True),
+    Column("order_id", String(32), ForeignKey("orders.order_id"), nullable=False, index=True),
+    Column("app_id", String(32), nullable=False),
+    Column("sell_amount", BigInteger, nullable=False),
+    Column("commission_amount", BigInteger, nullable=False),
+    Column("commission_rate", Integer, nullable=False),  # 1/10000
+    Column("source_type", Integer, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("commission_user_douyinid", String(64), nullable=False),
+    Column("commission_user_nickname", String(128), nullable=False),
+    Column("task_id", String(64), nullable=False),
+    Column("item_id", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    CheckConstraint("commission_amount >= 0", name="commission_not_negative"),
+)
+
+# 0014: the fulfilment tool's settings of an app (toolkit/update_merchant_conf, update_merchant_path,
+# button_white_setting), JSON each; the hosted pages show them.
+toolkit_settings = Table(
+    "toolkit_settings",
+    metadata,
+    Column("app_id", String(32), ForeignKey("apps.app_id"), primary_key=True),
+    Column("merchant_conf", Text, nullable=True),
+    Column("merchant_paths", Text, nullable=True),
+    Column("button_white", Text, nullable=True),
+    Column("updated_at", BigInteger, nullable=False),
+)

@@ -24,6 +24,7 @@ from paybutton.kernel.answers import answer, example
 from paybutton.kernel.auth import BuyerDep
 from paybutton.refund import applying, rules, views
 from paybutton.refund.creating import RefundRequest
+from paybutton.toolkit import display as toolkit_display
 
 router = APIRouter(prefix="/api/buyer/v1", tags=["buyer"])
 
@@ -79,4 +80,6 @@ async def refund_detail(refund_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dic
             **answer(Vouchers))
 async def order_vouchers(order_ref: PathId, buyer: BuyerDep, ctx: CtxDep) -> dict[str, Any]:
     async with ctx.db.engine.connect() as conn:
-        return await vouchers.buyer_vouchers(conn, buyer.app_id, buyer.open_id, order_ref)
+        view = await vouchers.buyer_vouchers(conn, buyer.app_id, buyer.open_id, order_ref)
+        view["toolkit"] = await toolkit_display.display(conn, buyer.app_id)  # issue 22: the card's guidance line
+        return view

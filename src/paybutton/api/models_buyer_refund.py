@@ -119,6 +119,15 @@ class Voucher(BaseModel):
     verified_at: int | None
 
 
+class ToolkitDisplay(BaseModel):
+    """The app's fulfilment tool settings as the card shows them (toolkit/display.py; issue 22)."""
+
+    guidance_text: str | None = Field(description="the guidance line (toolkit/update_merchant_conf)")
+    button_text: str | None
+    display_mode: int | None
+    path: str | None = Field(description="the mini-program page (toolkit/update_merchant_path)")
+
+
 class Vouchers(BaseModel):
     """The voucher card."""
 
@@ -128,7 +137,9 @@ class Vouchers(BaseModel):
         "labels": {"zh-CN": ["随时退"], "en": ["Refund anytime"]},
         "vouchers": [{"item_order_id": ITEM_ID, "code": "787929495092", "qr_data": "pbv1:787929495092",
                       "certificate_id": "ct286e72f0fb2501fa", "status": 2, "state": "待使用", "price": 9900,
-                      "refunded_amount": 0, "verified_at": None}]})
+                      "refunded_amount": 0, "verified_at": None}],
+        "toolkit": {"guidance_text": "小程序提前用，到店享服务", "button_text": "去使用", "display_mode": 1,
+                    "path": "pages/order/detail"}})
     order_id: str
     out_order_no: str
     status: str
@@ -137,5 +148,6 @@ class Vouchers(BaseModel):
     goods_name: str
     labels: dict[str, list[str]] = Field(description="the label texts by language (zh-CN, en)")
     vouchers: list[Voucher]
+    toolkit: ToolkitDisplay | None = Field(default=None, description="null: the app set no toolkit display")
 
 

@@ -22,7 +22,7 @@ from paybutton import i18n
 from paybutton.errors import TradeError, api_error_envelope, buyer_error_body
 from paybutton.kernel.envelope import logid_of, scope_logid
 from paybutton.kernel.ports import scope_ctx
-from paybutton.kernel.surfaces import TRANSPORT_STATUSES, Surface, is_openapi
+from paybutton.kernel.surfaces import TRANSPORT_STATUSES, Surface, answers_err_no, is_openapi
 
 JSON = b"application/json"
 
@@ -50,12 +50,14 @@ class Rendered:
     content_type: bytes
 
 
-def render(err: TradeError, where: Surface, logid: str, now: int, lang: str) -> Rendered:
-    """An error in the envelope of the surface `where`."""
+def render(err: TradeError, where: Surface, logid: str, now: int, lang: str, path: str = "") -> Rendered:
+    """An error in the envelope of the surface `where` (and the err_no keys on the paths that answer them)."""
     status = err.spec.http_status
     if where == "openapi":
-        return Rendered(status if status in TRANSPORT_STATUSES else 200,
-                        dumps(api_error_envelope(err, logid, now)), JSON)
+        body = api_error_envelope(err, logid, now)
+        if answers_err_no(path):
+            body = {"err_no": err.spec.error_code, "err_msg": err.text("zh-CN"), "log_id": logid, **body}
+        return Rendered(status if status in TRANSPORT_STATUSES else 200, dumps(body), JSON)
     if where == "page":
         text = html.escape(err.text(lang))
         page = (f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>{status}</title>'
@@ -66,7 +68,7 @@ def render(err: TradeError, where: Surface, logid: str, now: int, lang: str) -> 
 
 def render_scope(scope: Scope, err: TradeError, where: Surface) -> Rendered:
     """`render` with the logid, clock and language of an ASGI scope."""
-    return render(err, where, scope_logid(scope), now_s(scope), lang_of(scope))
+    return render(err, where, scope_logid(scope), now_s(scope), lang_of(scope), scope.get("path", ""))
 
 
 async def send_rendered(send: Send, r: Rendered, *, close: bool = False) -> None:
@@ -83,7 +85,7 @@ def render_error(request: Request, err: TradeError) -> Response:
     answer their expected errors in HTML themselves; what reaches here answers JSON)."""
     logid = logid_of(request)
     where: Surface = "openapi" if is_openapi(request.url.path) else "api"
-    r = render(err, where, logid, now_s(request.scope), lang_of(request.scope))
+    r = render(err, where, logid, now_s(request.scope), lang_of(request.scope), request.url.path)
     return Response(r.body, status_code=r.status, media_type=r.content_type.decode(),
                     headers={"X-Tt-Logid": logid})
 

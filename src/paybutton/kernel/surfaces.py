@@ -11,6 +11,13 @@ NOTIFY_PREFIX = "/pay/notify/"
 TRANSPORT_STATUSES = frozenset({405, 413, 415})
 
 Surface = Literal["openapi", "api", "notify", "page"]
+# OpenAPI calls whose answers Douyin gives as {err_no, err_msg, log_id, data} (the fulfilment tool's, issue 22):
+# their answers, errors included, carry those keys besides the {data, extra} envelope (toolkit/api.py).
+ERR_NO_PREFIXES = ("/api/apps/trade/v2/toolkit/",)
+
+
+def answers_err_no(path: str) -> bool:
+    return path.startswith(ERR_NO_PREFIXES)
 
 
 def is_openapi(path: str) -> bool:

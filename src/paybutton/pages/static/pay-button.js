@@ -438,11 +438,11 @@
       // its own font and colours: a page's serif or dark theme does not leak in
       r.innerHTML = '<style>' + CSS + ':host{display:block;background:#fff;color:#161823;font:14px/1.45 ' + FONT + ';text-align:left;border-radius:12px;' +
         'padding:14px 16px 12px;margin:12px 0}p{margin:0;font-size:12px;color:#6b6c72}em{display:block;font-style:normal;color:#c4320a;padding:8px 0}' +
-        ':host([data-error]) :is(p,h3,div,ul){display:none}em{padding:0}:host([aria-busy=true]) h3{height:20px;width:60%;border-radius:4px;background:#ebecef}' +
+        ':host([data-error]) :is(p,h3,div,ul,[data-guide]){display:none}em{padding:0}:host([aria-busy=true]) h3{height:20px;width:60%;border-radius:4px;background:#ebecef}' +
         'h3{margin:4px 0 0;font-size:16px}div{display:flex;flex-wrap:wrap;gap:0 6px}mark{margin-top:6px;font-size:12px;line-height:18px;' +
         'padding:0 6px;border-radius:4px;color:#c9203f;background:#fff0f3;border:1px solid #ffc2cf}ul{display:grid;grid-template-columns:auto 1fr auto auto;padding:0;margin:6px 0 12px}' +
         'li{grid-column:1/-1;display:grid;grid-template-columns:subgrid;align-items:center;padding:10px 0;text-align:right;border-bottom:1px solid #eee}' +
-        'b{font-family:monospace;grid-column:2;text-align:left}img{width:72px;height:72px;margin-right:8px}li span{margin:0 8px}li:not([data-state=待使用]){color:#6b6c72}</style><p></p><h3></h3><div></div><ul></ul>' +
+        'b{font-family:monospace;grid-column:2;text-align:left}img{width:72px;height:72px;margin-right:8px}li span{margin:0 8px}li:not([data-state=待使用]){color:#6b6c72}[data-guide]:not([hidden]){display:block;margin:-6px 0 10px;color:#6b6c72}</style><p></p><h3></h3><div></div><ul></ul><small data-guide hidden></small>' +
         '<em role="alert" hidden></em>' +
         r.innerHTML.slice(r.innerHTML.indexOf('<button'));
       Object.assign(this._btn = r.querySelector('button'), {hidden: true, onclick: () => this._tap()});
@@ -479,6 +479,8 @@
           used ||= s === '已核销' && old[k] && old[k] !== s; open ||= s === '待使用'; this._seen[k] = s;
         });
         this._btn.hidden = !open;
+        const g = this.shadowRoot.querySelector('[data-guide]'); // the app's guidance line (toolkit/update_merchant_conf)
+        g.textContent = r.toolkit?.guidance_text || ''; g.hidden = !g.textContent;
         if (used) this._emit('consume', {orderId: id});
       }, e => {
         const f = fault(e, 21528, this._lang);
