@@ -74,10 +74,10 @@ class PostgresWriter:
         self.pool = pool
         self.soldout = soldout.SoldOut()
         self._watcher = soldout.start_watcher(self.soldout, dsn)
-        self._batches: Batcher[None, NewOrder, Goods] = Batcher(self._take_batch)
+        self._batches: Batcher[None, NewOrder, Goods] = Batcher(self._take_batch, kind="take")
         self.replans = 0  # batches that could not use the row their process last left (another process wrote)
         self._seen: dict[Key, dict[str, Any]] = {}  # the goods row as this process's last batch left it
-        self._accepts: Batcher[None, Acceptance, bool] = Batcher(self._accept_batch)
+        self._accepts: Batcher[None, Acceptance, bool] = Batcher(self._accept_batch, kind="accept")
 
     @classmethod
     async def open(cls, database_url: str, size: int) -> PostgresWriter:
