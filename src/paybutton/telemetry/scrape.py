@@ -37,8 +37,8 @@ async def database_gauges(conn: AsyncConnection, now_ms: int) -> list[GaugeMetri
     cb = await _counts(conn, select(outbox.c.status, func.count()).where(outbox.c.status.in_(("PENDING", "DEAD")))
                        .group_by(outbox.c.status))
     live = (payments.c.next_check_at.is_not(None), payments.c.state.in_([s.value for s in LIVE_PAYMENT_STATES]))
-    waiting = await _counts(conn, select(payments.c.next_check_at <= now_ms, func.count()).where(*live)
-                            .group_by(payments.c.next_check_at <= now_ms))
+    due_now, waiting = (await conn.execute(select(func.count().filter(payments.c.next_check_at <= now_ms),
+                                                  func.count()).where(*live))).one()
     open_refunds = await _counts(conn, select(refunds.c.stage, func.count())
                                  .where(refunds.c.stage.in_(OPEN_REFUND_STAGES)).group_by(refunds.c.stage))
     pending = GaugeMetricFamily("paybutton_callbacks_pending", "Callbacks waiting to be delivered (the database)")
@@ -47,9 +47,8 @@ async def database_gauges(conn: AsyncConnection, now_ms: int) -> list[GaugeMetri
     dead.add_metric([], cb.get("DEAD", 0))
     attempts = GaugeMetricFamily("paybutton_payment_attempts_waiting", "Live payment attempts waiting for the "
                                  "reconciler, due now or later (the database)", labels=["due"])
-    due_now = sum(n for k, n in waiting.items() if k.lower() in ("true", "1"))
     attempts.add_metric(["now"], due_now)
-    attempts.add_metric(["later"], sum(waiting.values()) - due_now)
+    attempts.add_metric(["later"], waiting - due_now)
     refund_gauge = GaugeMetricFamily("paybutton_refunds_open", "Refunds not finished, by stage (the database)",
                                      labels=["stage"])
     for stage in OPEN_REFUND_STAGES:
