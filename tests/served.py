@@ -1,5 +1,6 @@
-"""`paybutton serve` as a subprocess on a listening socket the test keeps (tests/fdserve.py), for the tests of
-what an operator sees: JSON logs, SIGTERM. `start` waits until it answers; `stop` sends SIGTERM and waits."""
+"""`paybutton serve --no-migrate` (the tests' databases are migrated) as a subprocess on a listening socket the
+test keeps (tests/fdserve.py), for the tests of what an operator sees: JSON logs, SIGTERM. `start` waits until
+it answers; `stop` sends SIGTERM and waits."""
 
 from __future__ import annotations
 
@@ -23,9 +24,10 @@ def start(db_url: str, sock: socket.socket, log: Path, **env: str) -> subprocess
             "PAYBUTTON_DISPATCH_INTERVAL_SECONDS": "0.2",
             "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]), **env}
     with log.open("ab") as err, open(os.devnull, "wb") as out:  # stdout: the banner; stderr: the log lines
-        proc = subprocess.Popen(fd_argv([sock], [sys.executable, "-m", "paybutton.cli", "serve", "--port", str(port)]),
+        proc = subprocess.Popen(fd_argv([sock], [sys.executable, "-m", "paybutton.cli", "serve", "--port", str(port),
+                                                           "--no-migrate"]),
                                 env=full, stdout=out, stderr=err, pass_fds=[sock.fileno()])
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a loaded 2-core machine takes 15 s or more to start it
     while time.monotonic() < deadline:
         assert proc.poll() is None, log.read_text()
         try:
@@ -34,6 +36,7 @@ def start(db_url: str, sock: socket.socket, log: Path, **env: str) -> subprocess
         except httpx.HTTPError:
             time.sleep(0.05)
     proc.kill()
+    proc.wait()
     raise AssertionError("the server did not start: " + log.read_text())
 
 

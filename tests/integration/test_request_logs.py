@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 from fdserve import listening_socket, port_of
 from root_conftest import bound_socket
-from sqlalchemy import select
 from served import start, stop
+from sqlalchemy import select
 
 from paybutton import buyer_token
 from paybutton.apps import service as app_service
