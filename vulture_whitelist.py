@@ -36,3 +36,6 @@ _.revision_date
 
 # kernel/answers.py: used by the OpenAPI answer models, which vulture does not read (pyproject's exclude)
 _.data_example
+
+# logging.config.dictConfig builds these by name (telemetry/logs.log_config); prometheus-client calls collect().
+_.RequestIdFilter, _.JsonFormatter, _.collect

@@ -61,7 +61,8 @@ class PlatformPathMiddleware:
             scope["path"] = path.rstrip("/")
             scope["raw_path"] = scope["path"].encode()
         state = scope.setdefault("state", {})
-        lid = state.setdefault("logid", ids.logid())
+        lid = state.get("logid") or ids.logid()  # Observe (outside) made the request's id; a new one without it
+        state["logid"] = lid
 
         async def send_with_logid(message: Any) -> None:
             if message["type"] == "http.response.start":
