@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import MutableMapping
@@ -43,17 +44,24 @@ def serve(
         clikit.migrate(settings.database_url)
     clikit.run(settings.database_url, platform_public_key)  # before the workers fork, so they all sign with one key
     os.environ["PAYBUTTON_DATABASE_URL"] = settings.database_url  # what the workers' create_app reads
+    made = ""  # a temporary folder for the workers' metrics, removed when serve ends
     if workers > 1 and settings.metrics_token:
-        metrics_dir(os.environ)
+        given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        folder = metrics_dir(os.environ)
+        made = "" if given else folder
     typer.echo(f"paybutton serving on http://{host}:{port}  database: {settings.database_url.split('@')[-1]}")
     sock.close()
     # SIGTERM (or Ctrl-C): uvicorn stops accepting, lets the requests in flight finish (up to the grace), then the
     # lifespan stops the workers (app.py, workers.Workers.stop).
-    uvicorn.run("paybutton.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=settings.log_level, access_log=False,
-                log_config=log_config(settings.log_format, settings.log_level),
-                timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
-                loop="uvloop" if sys.platform != "win32" else "auto", http="httptools")
+    try:
+        uvicorn.run("paybutton.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level=settings.log_level, access_log=False,
+                    log_config=log_config(settings.log_format, settings.log_level),
+                    timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+                    loop="uvloop" if sys.platform != "win32" else "auto", http="httptools")
+    finally:
+        if made:  # the temporary folder serve made for the workers' metrics
+            shutil.rmtree(made, ignore_errors=True)
 
 
 def metrics_dir(env: MutableMapping[str, str]) -> str:
