@@ -18,14 +18,14 @@ from fdserve import fd_argv, port_of
 TESTS = Path(__file__).resolve().parent
 
 
-def start(db_url: str, sock: socket.socket, log: Path, **env: str) -> subprocess.Popen[bytes]:
+def start(db_url: str, sock: socket.socket, log: Path, *args: str, **env: str) -> subprocess.Popen[bytes]:
     port = port_of(sock)
     full = {**os.environ, "PAYBUTTON_DATABASE_URL": db_url, "PAYBUTTON_SWEEP_INTERVAL_SECONDS": "0.2",
             "PAYBUTTON_DISPATCH_INTERVAL_SECONDS": "0.2",
             "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]), **env}
     with log.open("ab") as err, open(os.devnull, "wb") as out:  # stdout: the banner; stderr: the log lines
         proc = subprocess.Popen(fd_argv([sock], [sys.executable, "-m", "paybutton.cli", "serve", "--port", str(port),
-                                                           "--no-migrate"]),
+                                                           "--no-migrate", *args]),
                                 env=full, stdout=out, stderr=err, pass_fds=[sock.fileno()])
     deadline = time.monotonic() + 90  # a loaded 2-core machine takes 15 s or more to start it
     while time.monotonic() < deadline:
