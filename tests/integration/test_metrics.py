@@ -93,6 +93,9 @@ async def test_metrics_after_traffic_count_what_happened(trade: TradeWorld) -> N
     assert delta(before, mid, "paybutton_order_batch_size_sum", kind="take") + memory == 7
     assert ("paybutton_db_pool_in_use", frozenset({("pool", "main")})) in mid
     assert mid[("paybutton_db_pool_size", frozenset({("pool", "main")}))] >= 1
+    if not w.db.is_sqlite:  # the order path's own pool (order/writer_pg.py)
+        assert mid[("paybutton_db_pool_size", frozenset({("pool", "orders")}))] == 8
+        assert mid[("paybutton_db_pool_in_use", frozenset({("pool", "orders")}))] == 0  # every order answered
     async with w.db.engine.connect() as conn:
         pending = (await conn.execute(select(func.count()).where(outbox.c.status == "PENDING"))).scalar_one()
         stages = dict((await conn.execute(select(refunds.c.stage, func.count()).group_by(refunds.c.stage))).all())
