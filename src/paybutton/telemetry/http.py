@@ -18,6 +18,8 @@ access = logging.getLogger("paybutton.access")
 # Answered before routing (api/fast_orders.py): no route in the scope, the path is the template.
 PRE_ROUTED = frozenset({"/api/buyer/v1/orders", "/api/buyer/v1/orders/"})
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# (route, method, status) -> its counter and histogram (few keys: templates, methods, statuses).
+_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
 
 def route_of(scope: Scope) -> str:
@@ -63,8 +65,13 @@ class Observe:
     def _done(self, scope: Scope, status: int, seconds: float) -> None:
         route = route_of(scope)
         method = scope["method"] if scope["method"] in METHODS else "OTHER"
-        metrics.HTTP_REQUESTS.labels(route=route, method=method, status=str(status)).inc()
-        metrics.HTTP_LATENCY.labels(route=route, method=method).observe(seconds)
+        key = (route, method, status)
+        series = _series.get(key)
+        if series is None:  # the label lookups once per route, method and status (the order path is hot)
+            series = _series[key] = (metrics.HTTP_REQUESTS.labels(route=route, method=method, status=str(status)),
+                                     metrics.HTTP_LATENCY.labels(route=route, method=method))
+        series[0].inc()
+        series[1].observe(seconds)
         if self.access_log:
             access.info("%s %s %d %.1f ms", method, scope["path"], status, seconds * 1000,
                         extra={"method": method, "route": route, "path": scope["path"], "status": status,
