@@ -43,3 +43,5 @@ _.balance, _.order_money, _.unit_settled
 
 # The console's charts (console/charts.py): console/templates/chart.html reads the bars' and the chart's geometry.
 _.y, _.width, _.height, _.total_text, _.max_text, _.ticks
+# logging.config.dictConfig builds these by name (telemetry/logs.log_config); prometheus-client calls collect().
+_.RequestIdFilter, _.JsonFormatter, _.collect

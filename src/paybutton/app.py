@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from paybutton import ids
 from paybutton.api import buyer, buyer_marketing, buyer_refund, fast_orders, home, meta, oauth, pay_notify
+from paybutton.api import metrics as metrics_api
 from paybutton.api.fast_orders import FastOrders
 from paybutton.api.schema import PaybuttonAPI
 from paybutton.apps import service as app_service
@@ -38,13 +39,16 @@ from paybutton.order import api as order_api
 from paybutton.order.writer_registry import close_writer
 from paybutton.pages import routes as pages_routes
 from paybutton.refund import api as refund_api
+from paybutton.telemetry import metrics
+from paybutton.telemetry.http import Observe
 from paybutton.toolkit import api as toolkit_api
 
 log = logging.getLogger("paybutton")
 
 
 class PlatformPathMiddleware:
-    """Gives every request a logid and accepts the platform paths with or without a trailing slash."""
+    """Accepts the platform paths with or without a trailing slash, and answers with the request's id
+    (telemetry/http.Observe made it) as its `x-tt-logid`."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -55,11 +59,12 @@ class PlatformPathMiddleware:
             return
         path: str = scope["path"]
         if len(path) > 1 and path.endswith("/") and path.startswith(OPENAPI_PREFIXES):
-            scope = dict(scope)
+            # In place: Observe (outside) reads the route the router puts in this scope for its metrics.
             scope["path"] = path.rstrip("/")
             scope["raw_path"] = scope["path"].encode()
-        lid = ids.logid()
-        scope.setdefault("state", {})["logid"] = lid
+        state = scope.setdefault("state", {})
+        lid = state.get("logid") or ids.logid()  # Observe (outside) made the request's id; a new one without it
+        state["logid"] = lid
 
         async def send_with_logid(message: Any) -> None:
             if message["type"] == "http.response.start":
@@ -79,7 +84,7 @@ DESCRIPTION = (
 )
 # In the order they are included (the first match of a path answers).
 ROUTERS = (oauth.router, goods_api.router, order_api.router, buyer.router, buyer_marketing.router, meta.router,
-           home.router, refund_api.router, fulfillment_api.router, fulfillment_api.douyin_router,
+           home.router, metrics_api.router, refund_api.router, fulfillment_api.router, fulfillment_api.douyin_router,
            buyer_refund.router, callbacks_api.router, pay_notify.router, pages_routes.router, console_pay.router,
            console_routes.router,
            devorders_api.router,  # issue 22: order/create_order, order/query_cps
@@ -106,11 +111,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    """The last added runs first: PlatformPathMiddleware (logid, trailing slash), then the edge (size limit,
-    content type, input guard), then FastOrders (order placement), then FastAPI's routing."""
+    """The last added runs first: Observe (request id = logid, metrics), PlatformPathMiddleware (trailing slash),
+    then the edge (size limit, content type, input guard), then FastOrders (order placement), then routing."""
     app.add_middleware(FastOrders)  # inside PlatformPathMiddleware: it sees the logid
     app.add_middleware(EdgeGuard, max_body=settings.max_body_bytes, limits={fast_orders.PATH: fast_orders.MAX_BODY})
     app.add_middleware(PlatformPathMiddleware)
+    app.add_middleware(Observe, access_log=settings.access_lines)  # outermost: request id, metrics, access line
 
 
 def _lifespan(settings: Settings, clock: Clock, run_workers: bool) -> Callable[[FastAPI], AsyncContextManager[None]]:
@@ -120,15 +126,16 @@ def _lifespan(settings: Settings, clock: Clock, run_workers: bool) -> Callable[[
         # Long-lived objects made at start-up leave the collector's generations: shorter GC pauses under load.
         gc.freeze()
         app.state.ctx = ctx
-        tasks: list[asyncio.Task[None]] = []
-        if run_workers:
-            from paybutton import workers as bg
+        from paybutton.workers import Workers
 
-            tasks = bg.start(ctx)
+        jobs = Workers(ctx)
+        if run_workers:
+            jobs.start()
         try:
             yield
         finally:
-            await _close(ctx, tasks)
+            await jobs.stop(settings.shutdown_grace_seconds)
+            await _close(ctx)
 
     return lifespan
 
@@ -137,6 +144,7 @@ async def _open_ctx(settings: Settings, clock: Clock) -> Ctx:
     """The process context: the database, the platform key (made on first start), the callback client and the
     cashier (the order writer opens on first use: order/writer_registry.py) (Settings.test_cashier's when set)."""
     db = Database(settings)
+    metrics.watch_pool(db.engine.sync_engine, "main")
     async with db.tx() as conn:
         private_pem, _ = await app_service.ensure_platform_key(conn, clock)
     ctx = Ctx(settings=settings, db=db, clock=clock, signer=Signer(private_pem), http=CallbackClient(),
@@ -147,13 +155,9 @@ async def _open_ctx(settings: Settings, clock: Clock) -> Ctx:
     return ctx
 
 
-async def _close(ctx: Ctx, tasks: list[asyncio.Task[None]]) -> None:
-    """Stop the workers, then close what _open_ctx opened."""
-    for t in tasks:
-        t.cancel()
-    for t in tasks:
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await t
+async def _close(ctx: Ctx) -> None:
+    """Close what _open_ctx opened (the workers have stopped)."""
     await ctx.http.aclose()
     await close_writer(ctx.db)
     await ctx.db.dispose()
+    metrics.process_ended()

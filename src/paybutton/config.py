@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import (
@@ -68,6 +69,13 @@ class Settings(BaseSettings):
     # outside the server process). Empty in production.
     test_cashier: str = ""
     log_level: str = "info"
+    # Observability (telemetry/, README "Operating"): `json` writes one JSON object per log line; an access line
+    # per request (default: with json only); /metrics answers only a scraper that sends this bearer token (unset:
+    # /metrics is off); on SIGTERM the workers get this long to finish their step, requests to finish.
+    log_format: Literal["text", "json"] = "text"
+    access_log: bool | None = None
+    metrics_token: str = ""
+    shutdown_grace_seconds: float = Field(default=20.0, gt=0, le=600)
 
     @classmethod
     def settings_customise_sources(
@@ -83,6 +91,10 @@ class Settings(BaseSettings):
         if toml_path.is_file():
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
         return tuple(sources)
+
+    @property
+    def access_lines(self) -> bool:
+        return self.access_log if self.access_log is not None else self.log_format == "json"
 
     @property
     def is_sqlite(self) -> bool:

@@ -44,6 +44,8 @@ NO_RUN = {
                                 "and its `make test` would run this test again",
     ("README.md", "PAYBUTTON_DATABASE_URL=postgresql://user@db/paybutton .venv/bin/paybutton serve --host 0.0.0.0 "
                   "--workers 2"): "serves until stopped, on a PostgreSQL host named db",
+    ("README.md", "PAYBUTTON_LOG_FORMAT=json paybutton serve 2> paybutton.log"):
+        "serves until stopped (tests/integration/test_request_logs.py runs it and follows one errLogId)",
     ("README.md", "make chaos"): "the crash drill takes minutes (its short version is tests/integration/test_chaos.py)",
     ("README.md", "make fuzz"): "the long schemathesis run takes 5 minutes a database (its CI round is "
                                 "tests/api/test_schemathesis.py)",

@@ -22,6 +22,7 @@ from paybutton.context import Ctx
 from paybutton.kernel.outbound import CallbackTimeout
 from paybutton.loop import run_every
 from paybutton.tables import callback_attempts, outbox
+from paybutton.telemetry import metrics
 
 log = logging.getLogger("paybutton.callbacks")
 
@@ -144,7 +145,9 @@ async def _deliver(ctx: Ctx, row: Claimed, worker_id: str) -> None:
     started = ctx.clock.now_ms()
     t0 = time.perf_counter()
     outcome = await _post(ctx, row, logid)
-    duration_ms = int((time.perf_counter() - t0) * 1000)
+    seconds = time.perf_counter() - t0
+    duration_ms = int(seconds * 1000)
+    metrics.CALLBACK_DELIVERY.labels(type=row.type, result="delivered" if outcome.ok else "failed").observe(seconds)
     await _settle(ctx, row, worker_id, outcome, logid, started, duration_ms)
 
 
@@ -180,3 +183,12 @@ async def run_dispatcher(
         return await dispatch_due(ctx, worker_id=worker_id, limit=limit) >= limit
 
     await run_every(f"callback dispatcher {worker_id}", step, lambda: ctx.settings.dispatch_interval_seconds, stop)
+
+
+async def release_claims(ctx: Ctx, worker_id: str) -> int:
+    """End `worker_id`'s leases on rows still PENDING (a stopping server): due again now, for any instance."""
+    async with ctx.db.tx() as conn:
+        result = await conn.execute(update(outbox).where(outbox.c.locked_by == worker_id, outbox.c.status == PENDING,
+                                                         outbox.c.locked_until.is_not(None))
+                                    .values(locked_until=None, locked_by=None, updated_at=ctx.clock.now_ms()))
+    return int(result.rowcount or 0)

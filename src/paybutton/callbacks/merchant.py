@@ -15,6 +15,7 @@ from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.kernel.outbound import Answer, CallbackTimeout, CallbackUnreachable
 from paybutton.tables import callback_attempts
+from paybutton.telemetry.logs import REQUEST_ID
 
 
 class ExtensionFailed(TradeError):
@@ -124,7 +125,7 @@ async def call_extension(ctx: Ctx, call: ExtensionCall, *,
     The attempt is appended to `attempts` (for the caller to write in its own transaction), or written
     here in a transaction of its own when no list is given."""
     body = build_body(call.kind, call.msg)
-    logid = ids.logid()
+    logid = REQUEST_ID.get() or ids.logid()  # the buyer's errLogId is the merchant's Byte-Logid: one id
     signed = (await ctx.fresh_signer()).sign(body, ctx.clock.now_ms() // 1000)
     headers = signed.as_headers(identify_name(call.kind), logid)
     started = ctx.clock.now_ms()

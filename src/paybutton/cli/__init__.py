@@ -1,7 +1,8 @@
-"""The `paybutton` command: demo | serve | db | app | goods | keys | buyer-token | callbacks | statement.
+"""The `paybutton` command: demo | serve | db | app | goods | orders | keys | buyer-token | callbacks | statement.
 
-This module wires the command tree; each group lives in its own module (apps, callbacks, admin, trade, running, and
-cli/goods.py), and what they share (options, running on a database, printing) is in paybutton/clikit.py."""
+This module wires the command tree; each group lives in its own module (apps, callbacks, admin, trade, running,
+cli/goods.py and cli/orders.py), and what they share (options, running on a database, printing) is in
+paybutton/clikit.py."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from paybutton.cli import admin, running, statement, trade
 from paybutton.cli.apps import app_cli
 from paybutton.cli.callbacks import callbacks_cli
 from paybutton.cli.goods import goods_cli
+from paybutton.cli.orders import orders_cli
 
 cli = clikit.group("paybutton: a self-hosted Douyin-style trade system.")
 
@@ -24,6 +26,7 @@ cli.command("demo")(running.demo)
 cli.add_typer(admin.db_cli, name="db")
 cli.add_typer(app_cli, name="app")
 cli.add_typer(goods_cli, name="goods")
+cli.add_typer(orders_cli, name="orders")
 cli.add_typer(admin.keys_cli, name="keys")
 cli.add_typer(callbacks_cli, name="callbacks")
 cli.add_typer(admin.docs_cli, name="docs")

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
+from collections.abc import MutableMapping
+from pathlib import Path
 
 import typer
 
@@ -11,6 +15,7 @@ from paybutton import clikit
 from paybutton.cli.admin import platform_public_key
 from paybutton.clikit import DatabaseOpt
 from paybutton.db import Database
+from paybutton.telemetry.logs import log_config
 
 DEMO_DATABASE = "sqlite+aiosqlite:///paybutton-demo.db"
 
@@ -39,11 +44,35 @@ def serve(
         clikit.migrate(settings.database_url)
     clikit.run(settings.database_url, platform_public_key)  # before the workers fork, so they all sign with one key
     os.environ["PAYBUTTON_DATABASE_URL"] = settings.database_url  # what the workers' create_app reads
+    made = ""  # a temporary folder for the workers' metrics, removed when serve ends
+    if workers > 1 and settings.metrics_token:
+        given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        folder = metrics_dir(os.environ)
+        made = "" if given else folder
     typer.echo(f"paybutton serving on http://{host}:{port}  database: {settings.database_url.split('@')[-1]}")
     sock.close()
-    uvicorn.run("paybutton.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=settings.log_level, access_log=False,
-                loop="uvloop" if sys.platform != "win32" else "auto", http="httptools")
+    # SIGTERM (or Ctrl-C): uvicorn stops accepting, lets the requests in flight finish (up to the grace), then the
+    # lifespan stops the workers (app.py, workers.Workers.stop).
+    try:
+        uvicorn.run("paybutton.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level=settings.log_level, access_log=False,
+                    log_config=log_config(settings.log_format, settings.log_level),
+                    timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+                    loop="uvloop" if sys.platform != "win32" else "auto", http="httptools")
+    finally:
+        if made:  # the temporary folder serve made for the workers' metrics
+            shutil.rmtree(made, ignore_errors=True)
+
+
+def metrics_dir(env: MutableMapping[str, str]) -> str:
+    """Several workers count into files: PROMETHEUS_MULTIPROC_DIR as given (emptied of the last run's files),
+    else a new temporary folder. Set before the workers start, so each one's prometheus_client sees it."""
+    folder = env.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="paybutton-metrics-")
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for old in Path(folder).glob("*.db"):
+        old.unlink()
+    env["PROMETHEUS_MULTIPROC_DIR"] = folder
+    return folder
 
 
 def demo(

@@ -89,29 +89,34 @@ def _order_summary(r: Any) -> dict[str, Any]:
 async def order_detail(ctx: Ctx, app_id: str, order_id: str) -> OrderDetail | None:
     """The order, its item orders, payments, refunds and callbacks, and one timeline of all of it."""
     async with ctx.db.engine.connect() as conn:
-        row = (await conn.execute(select(orders).where(orders.c.app_id == app_id,
-                                                       orders.c.order_id == order_id))).first()
-        if row is None:
-            return None
-        order = _order(row)
-        items = await _dicts(conn, select(item_orders).where(item_orders.c.order_id == order_id,
-                                                             item_orders.c.app_id == app_id)
-                             .order_by(item_orders.c.seq))
-        pays = await _dicts(conn, select(payments).where(payments.c.order_id == order_id,
-                                                         payments.c.app_id == app_id).order_by(payments.c.created_at))
-        refs = [refund_row(r) for r in (await conn.execute(
-            select(refunds).where(refunds.c.order_id == order_id, refunds.c.app_id == app_id)
-            .order_by(refunds.c.created_at))).all()]
-        for r in refs:
-            r["items"] = await _dicts(conn, select(refund_items).where(refund_items.c.refund_id == r["refund_id"])
-                                      .order_by(refund_items.c.item_order_id))
-        cbs = await _dicts(conn, select(outbox.c.id, outbox.c.type, outbox.c.status, outbox.c.attempts,
-                                        outbox.c.created_at, outbox.c.last_http_status, outbox.c.refund_id)
-                           .where(outbox.c.app_id == app_id, outbox.c.order_id == order_id)
-                           .order_by(outbox.c.id).limit(100))
-        pre = await _dicts(conn, select(callback_attempts).where(
-            callback_attempts.c.app_id == app_id, callback_attempts.c.order_id == order_id,
-            callback_attempts.c.outbox_id.is_(None)).order_by(callback_attempts.c.id).limit(50))
+        return await read_order_detail(conn, app_id, order_id)
+
+
+async def read_order_detail(conn: AsyncConnection, app_id: str, order_id: str) -> OrderDetail | None:
+    """order_detail on a connection (`paybutton orders show` reads the same)."""
+    row = (await conn.execute(select(orders).where(orders.c.app_id == app_id,
+                                                   orders.c.order_id == order_id))).first()
+    if row is None:
+        return None
+    order = _order(row)
+    items = await _dicts(conn, select(item_orders).where(item_orders.c.order_id == order_id,
+                                                         item_orders.c.app_id == app_id)
+                         .order_by(item_orders.c.seq))
+    pays = await _dicts(conn, select(payments).where(payments.c.order_id == order_id,
+                                                     payments.c.app_id == app_id).order_by(payments.c.created_at))
+    refs = [refund_row(r) for r in (await conn.execute(
+        select(refunds).where(refunds.c.order_id == order_id, refunds.c.app_id == app_id)
+        .order_by(refunds.c.created_at))).all()]
+    for r in refs:
+        r["items"] = await _dicts(conn, select(refund_items).where(refund_items.c.refund_id == r["refund_id"])
+                                  .order_by(refund_items.c.item_order_id))
+    cbs = await _dicts(conn, select(outbox.c.id, outbox.c.type, outbox.c.status, outbox.c.attempts,
+                                    outbox.c.created_at, outbox.c.last_http_status, outbox.c.refund_id)
+                       .where(outbox.c.app_id == app_id, outbox.c.order_id == order_id)
+                       .order_by(outbox.c.id).limit(100))
+    pre = await _dicts(conn, select(callback_attempts).where(
+        callback_attempts.c.app_id == app_id, callback_attempts.c.order_id == order_id,
+        callback_attempts.c.outbox_id.is_(None)).order_by(callback_attempts.c.id).limit(50))
     return {"order": order, "items": items, "payments": pays, "refunds": refs, "callbacks": cbs,
             "timeline": timeline(order, items, pays, refs, cbs, pre)}
 

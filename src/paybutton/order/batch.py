@@ -27,6 +27,7 @@ from paybutton.errors import TradeError
 from paybutton.goods.selling import SELL, refusal
 from paybutton.order.rows import Goods, NewOrder
 from paybutton.order.soldout import Mark, SoldOut
+from paybutton.telemetry import metrics
 
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
@@ -69,8 +70,9 @@ class Batcher(Generic[K, T, R]):
     exception raised by `run` goes to every caller of the batch)."""
 
     def __init__(self, run: Callable[[K, list[T]], Awaitable[Sequence[R | Exception]]],
-                 max_batch: int = MAX_BATCH) -> None:
+                 max_batch: int = MAX_BATCH, kind: str = "") -> None:
         self._run = run
+        self._size = metrics.STOCK_BATCH.labels(kind=kind) if kind else None
         self._max = max_batch
         self._queues: dict[K, list[tuple[T, asyncio.Future[R]]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -104,6 +106,8 @@ class Batcher(Generic[K, T, R]):
     async def _one(self, key: K, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
         self.batches += 1
         self.items += len(batch)
+        if self._size is not None:
+            self._size.observe(len(batch))
         try:
             results = await self._run(key, [item for item, _ in batch])
         except BaseException as e:

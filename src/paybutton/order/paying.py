@@ -36,6 +36,7 @@ from paybutton.order.states import (
     PreOrder,
 )
 from paybutton.order.views import get_buyer_order
+from paybutton.telemetry import metrics
 
 log = logging.getLogger("paybutton.paying")
 
@@ -168,7 +169,15 @@ async def settle(ctx: Ctx, payment_id: str, *, paid: bool, channel_pay_id: str |
                                message=message or f"settled by {source}")
     if got is not None:
         log.info("attempt %s settled by %s: %s", payment_id, source, got)
+        _count(p.channel, {"paid": "SUCCESS", "closed": "CLOSED", "late": "LATE"}[got], got)
     return got is not None
+
+
+def _count(channel: str, answer: str, settled: Settled | None) -> None:
+    """Count an attempt's answer once committed: the channel's answer to a pay, or how a settle ended it."""
+    metrics.payment(channel, answer)
+    if settled == "paid":
+        metrics.ORDERS_PAID.inc()
 
 
 async def on_payment_notify(ctx: Ctx, app_id: str, provider: str, ev: NotifyEvent) -> bool:
@@ -333,12 +342,13 @@ async def _write(ctx: Ctx, row: dict[str, Any], charge: ChargeResult) -> Row[Any
     """Write the channel's answer to the attempt (guarded: only while it is live) and return the attempt."""
     pid = row["payment_id"]
     now = ctx.clock.now_ms()
+    settled: Settled | None = None
     async with ctx.db.tx() as conn:
         p = await attempt_row(conn, pid)
         assert p is not None
         if p.state in LIVE:
             if charge.outcome is Outcome.SUCCESS:
-                await _settle_in(conn, ctx, p, paid=True, channel_pay_id=charge.channel_pay_id, outcome=None,
+                settled = await _settle_in(conn, ctx, p, paid=True, channel_pay_id=charge.channel_pay_id, outcome=None,
                                  message=charge.message)
             elif charge.outcome in (Outcome.PENDING, Outcome.UNKNOWN):
                 action = None if charge.action is None else json.dumps(
@@ -355,4 +365,5 @@ async def _write(ctx: Ctx, row: dict[str, Any], charge: ChargeResult) -> Row[Any
                                  message=charge.message)
         got = await attempt_row(conn, pid)
     assert got is not None
+    _count(row["channel"], charge.outcome.value, settled)
     return got

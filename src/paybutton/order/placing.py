@@ -26,6 +26,7 @@ from paybutton.order.views import order_view
 from paybutton.order.writer import Acceptance, DuplicateOutOrderNo
 from paybutton.order.writer_registry import writer_of
 from paybutton.tables import callback_attempts, goods
+from paybutton.telemetry import metrics
 
 log = logging.getLogger("paybutton.order")
 
@@ -64,7 +65,20 @@ class Placed:
 
 
 async def place_order(ctx: Ctx, req: PlaceOrder) -> dict[str, Any]:
-    """Write the order and its item orders, then ask the merchant; the buyer's view of the order."""
+    """Write the order and its item orders, then ask the merchant; the buyer's view of the order. Counted
+    (telemetry/metrics.py) and logged: placed, or refused with the error's name."""
+    try:
+        view = await _place_order(ctx, req)
+    except TradeError as e:
+        metrics.order_refused(e.name)
+        log.info("order refused: %s", e.name, extra={"app_id": req.app_id, "goods_id": req.goods_id,
+                                                      "errNo": e.spec.err_no, "detail": e.message or ""})
+        raise
+    metrics.ORDERS_PLACED.inc()
+    return view
+
+
+async def _place_order(ctx: Ctx, req: PlaceOrder) -> dict[str, Any]:
     app = await ctx.app(req.app_id)
     _check(req, app)
     new = _new_order(ctx, req, app)

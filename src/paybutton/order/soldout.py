@@ -41,6 +41,7 @@ from paybutton.db import PG_SESSION_SETTINGS
 from paybutton.errors import TradeError
 from paybutton.goods.reopened import CHANNEL, parse
 from paybutton.goods.selling import refusal
+from paybutton.telemetry import metrics
 
 log = logging.getLogger("paybutton.order.soldout")
 
@@ -174,6 +175,7 @@ class SoldOut:
         if said.name != "GOODS_SOLD_OUT":
             return None
         self.from_memory += 1
+        metrics.SOLD_OUT_FROM_MEMORY.inc()
         return said
 
     def answered_by_database(self) -> None:

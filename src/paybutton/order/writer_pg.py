@@ -12,7 +12,8 @@ the goods row, rows.GOODS_COLUMNS, computed in the statement), guarded on the pr
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import contextlib
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import asyncpg
@@ -49,6 +50,7 @@ from paybutton.order.writer import (
     accept_params,
     counters,
 )
+from paybutton.telemetry import metrics
 
 _NO_GOODS = Goods(name="", photo_url="", price=0, labels="[]", date_rule="", biz_line=0)
 
@@ -67,6 +69,7 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 
 
 Key = tuple[str, str]
+ORDERS_POOL_IN_USE = metrics.DB_POOL_IN_USE.labels(pool="orders")
 
 
 class PostgresWriter:
@@ -74,10 +77,20 @@ class PostgresWriter:
         self.pool = pool
         self.soldout = soldout.SoldOut()
         self._watcher = soldout.start_watcher(self.soldout, dsn)
-        self._batches: Batcher[None, NewOrder, Goods] = Batcher(self._take_batch)
+        self._batches: Batcher[None, NewOrder, Goods] = Batcher(self._take_batch, kind="take")
         self.replans = 0  # batches that could not use the row their process last left (another process wrote)
         self._seen: dict[Key, dict[str, Any]] = {}  # the goods row as this process's last batch left it
-        self._accepts: Batcher[None, Acceptance, bool] = Batcher(self._accept_batch)
+        self._accepts: Batcher[None, Acceptance, bool] = Batcher(self._accept_batch, kind="accept")
+
+    @contextlib.asynccontextmanager
+    async def _acquire(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection of the order path's pool, counted (paybutton_db_pool_in_use{pool="orders"})."""
+        async with self.pool.acquire() as conn:
+            ORDERS_POOL_IN_USE.inc()
+            try:
+                yield conn
+            finally:
+                ORDERS_POOL_IN_USE.dec()
 
     @classmethod
     async def open(cls, database_url: str, size: int) -> PostgresWriter:
@@ -85,12 +98,13 @@ class PostgresWriter:
         dsn = u.set(drivername="postgresql").render_as_string(hide_password=False)
         pool = await asyncpg.create_pool(dsn, min_size=1, max_size=size, reset=_keep_session,
                                          server_settings=PG_SESSION_SETTINGS)
+        metrics.DB_POOL_SIZE.labels(pool="orders").set(size)
         return cls(pool, database_url)
 
     async def take(self, o: NewOrder) -> Goods:
         from_memory(self.soldout, o)
         if o.price is not None:
-            async with self.pool.acquire() as conn:
+            async with self._acquire() as conn:
                 return await self._take_one(conn, o)
         return await self._batches.submit(None, o)
 
@@ -117,12 +131,12 @@ class PostgresWriter:
         results: dict[int, Goods | TradeError] = {}
         left = list(groups)
         if len(groups) > 1:
-            async with self.pool.acquire() as conn:
+            async with self._acquire() as conn:
                 left = await self._take_many(conn, batch, groups, token, results)
 
         async def alone(key: Key) -> None:
             ns = groups[key]
-            async with self.pool.acquire() as conn:
+            async with self._acquire() as conn:
                 got = await self._take_group(conn, key, [batch[n] for n in ns], token)
             results.update(zip(ns, got, strict=True))
 
@@ -251,7 +265,7 @@ class PostgresWriter:
     async def insert(self, o: NewOrder, g: Goods) -> None:
         p: dict[str, Any] = {**rows.order_row(o, g), "now": o.now, "item_ids": o.item_ids,
                              "item_prices": rows.item_prices(o, g.price)}
-        async with self.pool.acquire() as conn:
+        async with self._acquire() as conn:
             await conn.execute(INSERT_SQL, *[p[n] for n in INSERT_NAMES])
 
     async def accept(self, a: Acceptance) -> bool:
@@ -267,7 +281,7 @@ class PostgresWriter:
     async def _accept_batch(self, _key: None, batch: list[Acceptance]) -> list[bool | Exception]:
         """Every acceptance that arrived during the previous one's round trip, in one statement (a duplicate
         out_order_no in it fails the statement: then each goes alone, and only that one fails)."""
-        async with self.pool.acquire() as conn:
+        async with self._acquire() as conn:
             if len(batch) == 1:
                 return [await self._accept_one(conn, batch[0])]
             logged = [a for a in batch if a.attempt]

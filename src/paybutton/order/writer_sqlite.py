@@ -105,8 +105,8 @@ class SqliteWriter:
         self._ckpt_task: asyncio.Task[None] | None = None
         self.soldout = soldout.SoldOut()
         self._watcher: soldout.Watcher | None = None
-        self._batches: Batcher[None, NewOrder, Goods] = Batcher(self._take_batch)
-        self._accepts: Batcher[None, Acceptance, bool] = Batcher(self._accept_batch)
+        self._batches: Batcher[None, NewOrder, Goods] = Batcher(self._take_batch, kind="take")
+        self._accepts: Batcher[None, Acceptance, bool] = Batcher(self._accept_batch, kind="accept")
 
     @classmethod
     async def open(cls, database_url: str) -> SqliteWriter:

@@ -1,0 +1,56 @@
+"""`paybutton serve --no-migrate` (the tests' databases are migrated) as a subprocess on a listening socket the
+test keeps (tests/fdserve.py), for the tests of what an operator sees: JSON logs, SIGTERM. `start` waits until
+it answers; `stop` sends SIGTERM and waits."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from fdserve import fd_argv, port_of
+
+TESTS = Path(__file__).resolve().parent
+
+
+def start(db_url: str, sock: socket.socket, log: Path, *args: str, **env: str) -> subprocess.Popen[bytes]:
+    port = port_of(sock)
+    full = {**os.environ, "PAYBUTTON_DATABASE_URL": db_url, "PAYBUTTON_SWEEP_INTERVAL_SECONDS": "0.2",
+            "PAYBUTTON_DISPATCH_INTERVAL_SECONDS": "0.2",
+            "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]), **env}
+    with log.open("ab") as err, open(os.devnull, "wb") as out:  # stdout: the banner; stderr: the log lines
+        proc = subprocess.Popen(fd_argv([sock], [sys.executable, "-m", "paybutton.cli", "serve", "--port", str(port),
+                                                           "--no-migrate", *args]),
+                                env=full, stdout=out, stderr=err, pass_fds=[sock.fileno()])
+    deadline = time.monotonic() + 90  # a loaded 2-core machine takes 15 s or more to start it
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text()
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1, trust_env=False)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    raise AssertionError("the server did not start: " + log.read_text())
+
+
+def stop(proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
+    """SIGTERM, then wait for a clean end: uvicorn finishes its shutdown (the lifespan's included), then raises
+    the signal again for its parent to see (exit -15)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        code = proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise AssertionError("the server did not stop on SIGTERM: " + log.read_text()[-3000:]) from None
+    text = log.read_text()
+    assert code in (0, -signal.SIGTERM), f"exit {code}: {text[-3000:]}"
+    assert "Application shutdown complete" in text and "Finished server process" in text, text[-3000:]
