@@ -14,6 +14,7 @@ from paybutton.context import Ctx
 from paybutton.loop import run_every
 from paybutton.order import ending as orders
 from paybutton.order.reconcile import run_reconciler
+from paybutton.recon.running import run_reconciliation
 from paybutton.refund import worker as refunds
 
 log = logging.getLogger("paybutton.workers")
@@ -41,4 +42,5 @@ def start(ctx: Ctx) -> list[asyncio.Task[None]]:
         asyncio.create_task(run_dispatcher(ctx, worker_id=worker_id()), name="paybutton-dispatcher"),
         asyncio.create_task(refunds.run_refund_worker(ctx), name="paybutton-refunds"),
         asyncio.create_task(run_reconciler(ctx), name="paybutton-reconciler"),
+        asyncio.create_task(run_reconciliation(ctx), name="paybutton-recon"),
     ]
