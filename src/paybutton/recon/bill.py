@@ -13,7 +13,6 @@ from typing import Literal
 CHINA = timezone(timedelta(hours=8))
 
 ProblemKind = Literal["not_ready", "download", "hash", "format", "encoding"]
-PROBLEM_KINDS: tuple[ProblemKind, ...] = ("not_ready", "download", "hash", "format", "encoding")
 
 
 class BillProblem(Exception):
@@ -57,14 +56,6 @@ DONE_WORDS = frozenset({"SUCCESS", "交易", "退款"})
 @dataclass(frozen=True)
 class Bill:
     lines: tuple[BillLine, ...]
-
-    @property
-    def pay_total(self) -> int:
-        return sum(ln.amount for ln in self.lines if ln.kind == "pay")
-
-    @property
-    def refund_total(self) -> int:
-        return sum(ln.amount for ln in self.lines if ln.kind == "refund")
 
 
 def fen(text: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -164,7 +164,3 @@ async def breaks(conn: AsyncConnection) -> list[Row[Any]]:
          .where(recon_lines.c.state == "break").order_by(recon_lines.c.app_id, recon_runs.c.bill_date))
     return list((await conn.execute(q)).all())
 
-
-async def due_failed(conn: AsyncConnection, now: int) -> list[Row[Any]]:
-    q = select(recon_runs).where(and_(recon_runs.c.state == "FAILED", recon_runs.c.next_try_at <= now))
-    return list((await conn.execute(q.limit(50))).all())
