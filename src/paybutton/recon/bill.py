@@ -20,10 +20,13 @@ class BillProblem(Exception):
     not answer or refused), hash (the file is not the one the channel described), format (not the documented
     layout), encoding (not the documented character set)."""
 
-    def __init__(self, kind: ProblemKind, message: str) -> None:
+    def __init__(self, kind: ProblemKind, message: str, *, no_trades: bool = False) -> None:
         super().__init__(f"{kind}: {message}")
         self.kind: ProblemKind = kind
         self.message = message
+        # not_ready because the channel had no trade that day (WeChat Pay's NO_STATEMENT_EXIST): when we hold
+        # nothing for that day either, the day is reconciled as empty instead of asked again forever
+        self.no_trades = no_trades
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,19 @@ async def fetch_bill(ctx: Ctx, app: Any, channel: str, day: date) -> Bill:
         return await sandbox_bill.bill(conn, app["app_id"], channel, start, end)
 
 
+async def _bill(ctx: Ctx, app: Any, channel: str, day: date) -> Bill:
+    """The channel's bill; a day the channel says it had no trade on, and we hold nothing for, is an empty bill."""
+    try:
+        return await fetch_bill(ctx, app, channel, day)
+    except BillProblem as e:
+        if not e.no_trades:
+            raise
+        books = await _books(ctx, app["app_id"], channel, day, Bill(()))
+        if list(books.day_pays) or list(books.day_refunds):
+            raise
+        return Bill(())
+
+
 async def _books(ctx: Ctx, app_id: str, channel: str, day: date, bill: Bill) -> Books:
     start, end = day_bounds_ms(day)
     async with ctx.db.engine.connect() as conn:
@@ -164,7 +177,7 @@ async def run_day(ctx: Ctx, app_id: str, channel: str, day: date, *, retry_now: 
     assert run is not None
     app = await ctx.app(app_id)
     try:
-        bill = await fetch_bill(ctx, app, channel, day)
+        bill = await _bill(ctx, app, channel, day)
     except BillProblem as e:
         now = ctx.clock.now_ms()
         log.warning("recon %s %s %s: %s", app_id, channel, ds, e)

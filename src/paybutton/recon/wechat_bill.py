@@ -63,7 +63,8 @@ async def fetch(cfg: Mapping[str, str], day: date, seconds: float = 10.0) -> Bil
         meta = {}
     if code != 200:
         if meta.get("code") in NOT_READY:
-            raise BillProblem("not_ready", f"WeChat Pay has no bill for {day} yet ({meta.get('code')})")
+            raise BillProblem("not_ready", f"WeChat Pay has no bill for {day} yet ({meta.get('code')})",
+                              no_trades=meta.get("code") == "NO_STATEMENT_EXIST")
         raise BillProblem("download", f"WeChat Pay refused the bill: HTTP {code} {meta.get('code')} "
                                       f"{str(meta.get('message', ''))[:120]}")
     url, hash_type, want = meta.get("download_url"), meta.get("hash_type"), str(meta.get("hash_value", ""))
