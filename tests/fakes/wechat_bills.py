@@ -14,7 +14,7 @@ wechat_gateway.FakeWechat._route), as WeChat Pay documents them:
 A trade is on the bill of the Beijing day it was paid (`paid_at`), a refund on the day it was made; a test books
 them on another day with `book(fake, day)` (the fake's trades carry the wall clock, the server a fake one).
 `script(fake).mode` breaks the bill for the bad-bill tests: "creating", "bad_hash", "not_gzip", "bad_format",
-"latin1" (not UTF-8), "lost" (the download answers 500)."""
+"gbk" (GBK, not UTF-8), "lost" (the download answers 500)."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def _tradebill(fake: Any, req: Request) -> Response:
     text = bill_text(fake, day)
     if s.mode == "bad_format":
         text = text.replace("商户订单号", "订单号").replace("`", "")
-    raw = text.encode("latin-1", "replace") if s.mode == "latin1" else text.encode()
+    raw = text.encode("gbk") if s.mode == "gbk" else text.encode()
     digest = hashlib.sha1(raw, usedforsecurity=False).hexdigest()
     if s.mode == "bad_hash":
         digest = hashlib.sha1(raw + b"tampered", usedforsecurity=False).hexdigest()
