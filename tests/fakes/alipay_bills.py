@@ -94,7 +94,8 @@ def _detail(fake: Any, day: str) -> tuple[list[str], int, int]:
 def bill_zip(fake: Any, day: str, encoding: str = "gbk") -> bytes:
     rows, pays, refunds = _detail(fake, day)
     d = day.replace("-", "")
-    dates = f"#起始日期：[{day[:4]}年{day[5:7]}月{day[8:]}日 00:00:00]   终止日期：[{day[:4]}年{day[5:7]}月{day[8:]}日 24:00:00]"
+    cn = f"{day[:4]}年{day[5:7]}月{day[8:]}日"
+    dates = f"#起始日期：[{cn} 00:00:00]   终止日期：[{cn} 24:00:00]"
     detail = "\r\n".join(["#支付宝业务明细查询", f"#账号：[{PID}0156]", dates,
                           "#-----------------------------------------业务明细列表----------------------------------------",
                           DETAIL_HEAD, *rows,

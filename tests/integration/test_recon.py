@@ -14,7 +14,8 @@ from typing import Any
 from click.testing import Result
 from fakes import wechat_bills
 from sqlalchemy import func, select
-from test_real_channels import attempt, pay, place, real, refund_one_unit  # noqa: F401  (real: the fixture)
+from test_real_channels import attempt, pay, place, refund_one_unit
+from test_real_channels import real as real_channels  # noqa: F401  (the fixture: the app on both fakes)
 from trade_world import TradeWorld
 from typer.testing import CliRunner
 
@@ -66,9 +67,9 @@ async def console_page(trade: TradeWorld, day: str) -> str:
     return got.text
 
 
-async def test_a_wechat_day_matched_long_short_and_difference(real: Any, db_url: str) -> None:
-    trade, wx, _ = real
-    o1, p1 = await paid_by_wechat(trade, wx, "m1", quantity=2)
+async def test_a_wechat_day_matched_long_short_and_difference(real_channels: Any, db_url: str) -> None:  # noqa: F811
+    trade, wx, _ = real_channels
+    o1, _ = await paid_by_wechat(trade, wx, "m1", quantity=2)
     rid = await refund_one_unit(trade, "m1", o1)  # matched: the payment and its refund
     assert (await trade.refund(rid)).status == "SUCCESS"
     o2, p2 = await paid_by_wechat(trade, wx, "long", notify=False)  # paid at WeChat; the notify is lost
@@ -125,8 +126,8 @@ async def test_a_wechat_day_matched_long_short_and_difference(real: Any, db_url:
     assert p3 in check.output and p4 in check.output
 
 
-async def test_reconcile_refuses_a_day_that_has_not_ended(real: Any, db_url: str) -> None:
-    trade, _, _ = real
+async def test_reconcile_refuses_a_day_that_has_not_ended(real_channels: Any, db_url: str) -> None:  # noqa: F811
+    trade, _, _ = real_channels
     res = await run_cli("reconcile", "--app", trade.app_id, "--date", "2099-01-01", "--database", db_url)
     assert res.exit_code == 2 and "has not ended yet" in res.output
     res = await run_cli("reconcile", "--app", trade.app_id, "--date", "01/01/2026", "--database", db_url)

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from fakes import alipay_bills, wechat_bills
 from sqlalchemy import func, select
-from test_real_channels import attempt, pay, place, real, refund_one_unit  # noqa: F401  (real: the fixture)
+from test_real_channels import attempt, pay, place, refund_one_unit
+from test_real_channels import real as real_channels  # noqa: F401  (the fixture: the app on both fakes)
 from test_recon import console_page, paid_by_wechat, reconcile, run_cli, run_of
 from trade_world import TradeWorld
 
@@ -49,8 +50,8 @@ async def paid_by_alipay(trade: TradeWorld, ali: Any, who: str, notify: bool = T
     return oid, str(p.payment_id)
 
 
-async def test_bad_wechat_bills_change_nothing_and_the_day_is_tried_again(real: Any, db_url: str) -> None:
-    trade, wx, _ = real
+async def test_bad_wechat_bills_change_nothing_and_the_day_is_tried_again(real_channels: Any, db_url: str) -> None:  # noqa: F811
+    trade, wx, _ = real_channels
     await paid_by_wechat(trade, wx, "paid")  # we hold a payment that day: "no bill" cannot be an empty day
     o, p = await paid_by_wechat(trade, wx, "long", notify=False)
     trade.clock.advance(86400)
@@ -82,8 +83,8 @@ async def test_bad_wechat_bills_change_nothing_and_the_day_is_tried_again(real: 
 
 
 @pytest.mark.parametrize("mode,problem,said", ALIPAY_CASES)
-async def test_a_bad_alipay_bill_changes_nothing(real: Any, mode: str, problem: str, said: str) -> None:
-    trade, _, ali = real
+async def test_a_bad_alipay_bill_changes_nothing(real_channels: Any, mode: str, problem: str, said: str) -> None:  # noqa: F811
+    trade, _, ali = real_channels
     o, p = await paid_by_alipay(trade, ali, "long", notify=False)
     alipay_bills.book(ali, D1.isoformat())
     alipay_bills.script(ali).mode = mode
@@ -99,8 +100,8 @@ async def test_a_bad_alipay_bill_changes_nothing(real: Any, mode: str, problem: 
     assert (await attempt(trade, o)).state == "SUCCESS"
 
 
-async def test_an_alipay_day_reconciles_from_its_gbk_zip(real: Any, db_url: str) -> None:
-    trade, _, ali = real
+async def test_an_alipay_day_reconciles_from_its_gbk_zip(real_channels: Any, db_url: str) -> None:  # noqa: F811
+    trade, _, ali = real_channels
     o1, _ = await paid_by_alipay(trade, ali, "a1")
     await paid_by_alipay(trade, ali, "a2")
     await refund_one_unit(trade, "a1", o1)
