@@ -1,7 +1,8 @@
 """Bad bills (issue 20, "Bad input and failure"), on both databases: a bill that does not download, a hash that
 does not match, a file in an unexpected format or encoding, a day with no bill yet: each a clear reason on the run
 (the CLI and the console show it), nothing changed (the long payment stays unsettled, no line written), and the day
-is tried again: the worker after RETRY_MS, `paybutton reconcile` at once. And an Alipay day that reconciles: a
+is tried again: the worker after RETRY_MS, `paybutton reconcile` at once; the long payment then settles as a
+late one when its order ended meanwhile (refunded automatically, once). And an Alipay day that reconciles: a
 payment and its refund from the GBK zip."""
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from test_real_channels import real as real_channels  # noqa: F401  (the fixture
 from test_recon import console_page, paid_by_wechat, reconcile, run_cli, run_of
 from trade_world import TradeWorld
 
+from paybutton.order import ending
 from paybutton.recon import running, store
 from paybutton.tables import recon_lines
+from paybutton.tables import refunds as refunds_t
 
 D1 = date(2026, 1, 1)
 
@@ -76,10 +79,19 @@ async def test_bad_wechat_bills_change_nothing_and_the_day_is_tried_again(real_c
     assert 'data-problem="not_ready"' in html and "No bill for this day yet" in html
     wechat_bills.script(wx).mode = "ok"
     wechat_bills.book(wx, D1.isoformat())
+    assert await ending.expire_due(trade.tctx) >= 1  # the long payment's order has timed out meanwhile
     assert await running.run_day(trade.tctx, trade.app_id, "wechatpay", D1) is True  # on demand: at once
     run = await run_row(trade, "wechatpay")
     assert (run.state, run.matched, run.long, run.tries) == ("DONE", 1, 1, len(WECHAT_CASES) + 4)
-    assert (await attempt(trade, o)).state == "SUCCESS" and p
+    a = await attempt(trade, o)
+    assert (a.state, a.late) == ("SUCCESS", True)  # kept as a late payment: refunded automatically, once
+    async with trade.db.engine.connect() as conn:
+        (line,) = await store.lines_of(conn, run.run_id)
+    assert (line.out_trade_no, line.klass, line.action, line.state) == (p, "long", "late", "ok")
+    await trade.drive()
+    async with trade.db.engine.connect() as conn:
+        (refund,) = (await conn.execute(select(refunds_t).where(refunds_t.c.order_id == o))).all()
+    assert (refund.payment_id, refund.source, refund.status) == (p, 6, "SUCCESS")
 
 
 @pytest.mark.parametrize("mode,problem,said", ALIPAY_CASES)
