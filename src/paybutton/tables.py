@@ -336,6 +336,9 @@ refund_items = Table(
 # 0012: daily reconciliation (recon/): one run per app, channel (the provider: sandbox, wechatpay, alipay) and
 # Beijing day, claimed with a guarded update (so several instances, or a second run, act once), and the lines of its
 # bill that did not simply match (long, short, amount or status differences), with what was done about each.
+RECON_COUNTS = ("bill_lines", "matched", "long", "short", "diff", "breaks")
+RECON_TOTALS = ("bill_lines", "matched", "matched_amount", "long", "long_amount", "short", "short_amount", "diff",
+                "diff_amount", "breaks")
 recon_runs = Table(
     "recon_runs",
     metadata,
@@ -350,16 +353,8 @@ recon_runs = Table(
     Column("claimed_by", String(64), nullable=True),
     Column("next_try_at", BigInteger, nullable=True),  # FAILED: when the worker tries the day again
     Column("tries", Integer, nullable=False, default=0),
-    Column("bill_lines", Integer, nullable=False, default=0),
-    Column("matched", Integer, nullable=False, default=0),
-    Column("matched_amount", BigInteger, nullable=False, default=0),
-    Column("long", Integer, nullable=False, default=0),
-    Column("long_amount", BigInteger, nullable=False, default=0),
-    Column("short", Integer, nullable=False, default=0),
-    Column("short_amount", BigInteger, nullable=False, default=0),
-    Column("diff", Integer, nullable=False, default=0),
-    Column("diff_amount", BigInteger, nullable=False, default=0),
-    Column("breaks", Integer, nullable=False, default=0),  # lines left open as breaks when the run finished
+    # the bill's lines; per class (matched, long, short, diff) the count and the sum (fen); the breaks at the end
+    *[Column(c, Integer if c in RECON_COUNTS else BigInteger, nullable=False, default=0) for c in RECON_TOTALS],
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Column("finished_at", BigInteger, nullable=True),

@@ -30,7 +30,7 @@ from paybutton.order import paying
 from paybutton.recon import alipay_bill, sandbox_bill, store, wechat_bill
 from paybutton.recon.bill import Bill, BillProblem, beijing_now, day_bounds_ms
 from paybutton.recon.matching import Books, Verdict, match, totals
-from paybutton.tables import apps
+from paybutton.tables import RECON_TOTALS, apps
 
 log = logging.getLogger("paybutton.recon")
 
@@ -60,7 +60,7 @@ async def _claim(ctx: Ctx, app_id: str, channel: str, day: str, *, retry_now: bo
     if run is None:
         row = {"run_id": "rc" + secrets.token_hex(12), "app_id": app_id, "channel": channel, "bill_date": day,
                "state": "RUNNING", "lease_until": now + RUN_LEASE_MS, "claimed_by": token, "tries": 1,
-               "created_at": now, "updated_at": now, **{k: 0 for k in _ZEROES}}
+               "created_at": now, "updated_at": now, **{k: 0 for k in RECON_TOTALS}}
         try:
             async with ctx.db.tx() as conn:
                 await store.insert_run(conn, row)
@@ -80,8 +80,6 @@ async def _claim(ctx: Ctx, app_id: str, channel: str, day: str, *, retry_now: bo
     return token if won else None
 
 
-_ZEROES = ("bill_lines", "matched", "matched_amount", "long", "long_amount", "short", "short_amount", "diff",
-           "diff_amount", "breaks")
 
 
 async def fetch_bill(ctx: Ctx, app: Any, channel: str, day: date) -> Bill:
