@@ -1,7 +1,8 @@
 """Daily reconciliation (issue 20) against the fake gateways' bills, on both databases: a WeChat Pay day with
 matched lines, one long (a payment whose notify and queries were lost), one short and one amount difference ->
 `paybutton reconcile` reports each, settles the long one once (run twice: still once), the console shows them, the
-short becomes a break when the next day's bill lacks it too, and `paybutton check` lists the breaks."""
+short becomes a break when the next day's bill lacks it too, `paybutton check` lists the breaks until a person
+resolves them (`paybutton reconcile --resolve ID --note ...`)."""
 
 from __future__ import annotations
 
@@ -124,6 +125,14 @@ async def test_a_wechat_day_matched_long_short_and_difference(real_channels: Any
     check = await run_cli("check", "--database", db_url)
     assert check.exit_code == 1 and f"reconciliation break: app {trade.app_id} wechatpay {D1}" in check.output
     assert p3 in check.output and p4 in check.output
+    # a person deals with the breaks and says so: check is clean again
+    ids = [str(b["id"]) for b in rep["open_breaks"]]
+    res = await run_cli("reconcile", "--app", trade.app_id, "--resolve", ids[0], "--database", db_url)
+    assert res.exit_code == 2 and "--note" in res.output
+    res = await run_cli("reconcile", "--app", trade.app_id, "--resolve", ids[0], "--resolve", ids[1], "--note",
+                        "refunded by hand", "--database", db_url)
+    assert res.exit_code == 0 and "resolved 2 line(s); 0 break(s) still open" in res.output, res.output
+    assert (await run_cli("check", "--database", db_url)).exit_code == 0
 
 
 async def test_reconcile_refuses_a_day_that_has_not_ended(real_channels: Any, db_url: str) -> None:  # noqa: F811

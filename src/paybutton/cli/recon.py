@@ -1,6 +1,7 @@
 """`paybutton reconcile`: one day's reconciliation of an app with its channels' bills, on demand (the worker runs
 yesterday's by itself once the bills are ready). Exit 0 when everything matched or was settled, 1 when a break is
-left (this day's or an earlier one still open), 3 when a bill could not be had (nothing changed; try again later)."""
+left (this day's or an earlier one still open), 3 when a bill could not be had (nothing changed; try again later).
+`--resolve ID --note TEXT` closes a break a person has dealt with (the line ids are in the report)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from paybutton.db import Database
 from paybutton.kernel.outbound import CallbackClient
 from paybutton.kernel.signing import Signer
 from paybutton.money import yuan
-from paybutton.recon import running, views
+from paybutton.recon import running, store, views
 from paybutton.recon.bill import beijing_now, parse_day
 
 PROBLEMS = {
@@ -50,7 +51,8 @@ async def _ctx(db: Database, database: str | None) -> Ctx:
 def _line(ln: dict[str, Any]) -> str:
     key = ln["out_refund_no"] or ln["out_trade_no"]
     amounts = f"channel {_money(ln['channel_amount'])}, ours {_money(ln['our_amount'])}"
-    return f"    {ln['klass']:<6} {ln['kind']:<6} {key}  {amounts}  {ln['state']}/{ln['action']}  {ln['note'] or ''}"
+    return (f"    #{ln['id']} {ln['klass']:<6} {ln['kind']:<6} {key}  {amounts}  {ln['state']}/{ln['action']}  "
+            f"{ln['note'] or ''}")
 
 
 def _money(fen: int | None) -> str:
@@ -79,11 +81,32 @@ def human(rep: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _resolve(app_id: str, ids: list[int], note: str | None, database: str | None) -> None:
+    if not note or not note.strip():
+        clikit.fail("--resolve needs --note: say what was done about the line (e.g. 'refunded by hand')")
+
+    async def go(db: Database) -> tuple[int, int]:
+        async with db.tx() as conn:
+            n = await store.resolve_by_hand(conn, app_id, ids, SystemClock().now_ms(),
+                                            f"resolved by hand: {note.strip()[:400]}")
+            left = [r for r in await store.open_lines(conn, app_id) if r.state == "break"]
+        return n, len(left)
+
+    n, left = clikit.run(database, go, app_id=app_id)
+    typer.echo(f"resolved {n} line(s); {left} break(s) still open")
+
+
 def reconcile(app_id: str = typer.Option(..., "--app"),
               day: str | None = typer.Option(None, "--date", help="YYYY-MM-DD, Beijing time (default: yesterday)"),
-              as_json: bool = JsonFlag, database: str | None = DatabaseOpt) -> None:
+              as_json: bool = JsonFlag, database: str | None = DatabaseOpt,
+              resolve: list[int] = typer.Option([], "--resolve", help="mark this open line (its id) resolved"),
+              note: str | None = typer.Option(None, "--note", help="with --resolve: what was done")) -> None:
     """Reconcile one day of an app with its channels' bills (对账): matched, long (settled through the paid or
-    late-payment path), short (open until the next day's bill), differences (reported, never changed)."""
+    late-payment path), short (open until the next day's bill), differences (reported, never changed). With
+    --resolve ID --note TEXT: close a break a person has dealt with instead."""
+    if resolve:
+        _resolve(app_id, resolve, note, database)
+        return
     the_day = _day(day)
 
     async def go(db: Database) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from paybutton.cashier.base import NotifyEvent
-from paybutton.cashier.registry import configured
+from paybutton.cashier.registry import CHANNEL_OF, configured
 from paybutton.context import Ctx
 from paybutton.loop import run_every
 from paybutton.order import paying
@@ -83,11 +83,13 @@ async def _claim(ctx: Ctx, app_id: str, channel: str, day: str, *, retry_now: bo
 
 
 async def fetch_bill(ctx: Ctx, app: Any, channel: str, day: date) -> Bill:
-    secrets_ = app["pay_secrets"]
-    if channel == "wechatpay":
-        return await wechat_bill.fetch(secrets_.channel("wechat"), day, ctx.settings.wechatpay_timeout_seconds)
-    if channel == "alipay":
-        return await alipay_bill.fetch(secrets_.channel("alipay"), day, ctx.settings.alipay_timeout_seconds)
+    if channel in ("wechatpay", "alipay"):
+        cfg = app["pay_secrets"].channel(CHANNEL_OF[channel])
+        if cfg is None:
+            raise BillProblem("download", f"the app has no {channel} settings any more")
+        if channel == "wechatpay":
+            return await wechat_bill.fetch(cfg, day, ctx.settings.wechatpay_timeout_seconds)
+        return await alipay_bill.fetch(cfg, day, ctx.settings.alipay_timeout_seconds)
     start, end = day_bounds_ms(day)
     async with ctx.db.engine.connect() as conn:
         return await sandbox_bill.bill(conn, app["app_id"], channel, start, end)

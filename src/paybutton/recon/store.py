@@ -141,6 +141,15 @@ async def close_lines(conn: AsyncConnection, ids: Sequence[int], state: str, now
                            .values(state=state, note=note, resolved_at=now if state == "resolved" else None))
 
 
+async def resolve_by_hand(conn: AsyncConnection, app_id: str, ids: Sequence[int], now: int, note: str) -> int:
+    """A person looked into open lines of this app: they are resolved with the note. How many were open."""
+    q = (update(recon_lines)
+         .where(recon_lines.c.app_id == app_id, recon_lines.c.id.in_(list(ids)),
+                recon_lines.c.state.in_(("pending", "break")))
+         .values(state="resolved", note=note, resolved_at=now))
+    return (await conn.execute(q)).rowcount
+
+
 async def runs_of(conn: AsyncConnection, app_id: str, limit: int = 30) -> list[Row[Any]]:
     q = (select(recon_runs).where(recon_runs.c.app_id == app_id)
          .order_by(recon_runs.c.bill_date.desc(), recon_runs.c.channel).limit(limit))
