@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # TEST HOOK, never set in production: the process exits (os._exit) right after a channel answered SUCCESS
     # and before the answer is written, as a crash would. tests/integration/test_pay_crash.py uses it.
     test_crash_after_charge: bool = False
+    # Daily reconciliation (recon/): from this hour of the day (Beijing time) on, the worker fetches yesterday's
+    # bills. WeChat Pay makes them from 9:00 and advises 10:00; Alipay's are ready on the next day after 10:00.
+    recon_hour_beijing: int = Field(default=10, ge=0, le=23)
     # TEST HOOK: "module:attribute" of a Cashier factory used instead of the sandbox (a test channel that lives
     # outside the server process). Empty in production.
     test_cashier: str = ""

@@ -14,6 +14,7 @@ from paybutton.context import Ctx
 from paybutton.loop import run_every
 from paybutton.order import ending as orders
 from paybutton.order.reconcile import run_reconciler
+from paybutton.recon.running import run_reconciliation
 from paybutton.refund import worker as refunds
 
 log = logging.getLogger("paybutton.workers")
@@ -51,6 +52,7 @@ class Workers:
             asyncio.create_task(run_dispatcher(ctx, worker_id=self.worker_id, stop=stop), name="paybutton-dispatcher"),
             asyncio.create_task(refunds.run_refund_worker(ctx, stop), name="paybutton-refunds"),
             asyncio.create_task(run_reconciler(ctx, stop), name="paybutton-reconciler"),
+            asyncio.create_task(run_reconciliation(ctx, stop), name="paybutton-recon"),
         ]
 
     async def stop(self, grace_s: float) -> None:

@@ -281,6 +281,7 @@ APP_COMMANDS = {
     ("callbacks", "replay"): ["1"],
     ("callbacks", "test"): ["--wait", "0"],
     ("statement",): ["--from", "2026-01-01", "--to", "2026-01-01"],
+    ("reconcile",): ["--date", "2026-01-01"],
 }
 
 

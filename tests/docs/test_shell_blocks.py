@@ -40,6 +40,9 @@ PRELUDE = 'set -euo pipefail\ncurl() { command curl --fail-with-body "$@"; }\n'
 
 # (file, first command of the block) -> why it is not run. The Markdown marks these ```sh no-run.
 NO_RUN = {
+    ("docs/integration-guide.md", "paybutton reconcile --app tt… --date 2026-12-06"):
+        "reconciles with the real channels' bills (WeChat Pay, Alipay), which the app of this test reaches only "
+        "through fakes; tests/integration/test_recon.py runs it against them",
     ("README.md", "make demo"): "serves the demo until stopped (this test's own `paybutton demo` stands for it), "
                                 "and its `make test` would run this test again",
     ("README.md", "PAYBUTTON_DATABASE_URL=postgresql://user@db/paybutton .venv/bin/paybutton serve --host 0.0.0.0 "

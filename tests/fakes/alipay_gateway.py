@@ -43,7 +43,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from fakes import keys
+from fakes import alipay_bills, keys
 
 
 def sign_content(params: dict[str, str], *, request: bool = False) -> bytes:
@@ -132,6 +132,8 @@ class FakeAlipay:
         return Response(f'{{"{name}":{text},"sign":"{sig}"}}', media_type="application/json;charset=utf-8")
 
     async def gateway_do(self, req: Request) -> Response:
+        if req.query_params.get("bill_token"):  # a bill file's download URL: fakes/alipay_bills.py
+            return alipay_bills.download(self, req)
         params = dict(req.query_params)
         if req.method == "POST":
             params.update(dict(parse_qsl((await req.body()).decode(), keep_blank_values=True)))
@@ -142,6 +144,8 @@ class FakeAlipay:
             return self.respond(method, {"code": "40002", "msg": "Invalid Arguments",
                                          "sub_code": "isv.invalid-signature", "sub_msg": "验签出错"})
         biz = json.loads(params.get("biz_content") or "{}")
+        if method == alipay_bills.METHOD:  # the trade bills: fakes/alipay_bills.py
+            return alipay_bills.answer(self, biz)
         problem = request_problem(params, biz)
         if problem:
             self.refused.append(f"{method}: {problem}")

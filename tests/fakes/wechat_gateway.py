@@ -45,7 +45,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from fakes import keys
+from fakes import keys, wechat_bills
 from fakes.wechat_rules import certificate, prepay_problem
 
 
@@ -150,6 +150,8 @@ class FakeWechat:
         return await self._route(req, path, body)
 
     async def _route(self, req: Request, path: str, body: bytes) -> Response:
+        if path.startswith(("/v3/bill/", "/v3/billdownload/")):  # the trade bills: fakes/wechat_bills.py
+            return wechat_bills.route(self, req, path)
         data = json.loads(body) if body else {}
         if req.method == "POST" and path in ("/v3/pay/transactions/native", "/v3/pay/transactions/h5",
                                              "/v3/pay/transactions/jsapi"):

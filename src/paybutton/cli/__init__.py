@@ -7,7 +7,7 @@ paybutton/clikit.py."""
 from __future__ import annotations
 
 from paybutton import clikit
-from paybutton.cli import admin, running, statement, trade
+from paybutton.cli import admin, recon, running, statement, trade
 from paybutton.cli.apps import app_cli
 from paybutton.cli.callbacks import callbacks_cli
 from paybutton.cli.goods import goods_cli
@@ -20,6 +20,7 @@ cli.command("buyer-token")(trade.buyer_token_cmd)
 cli.command("check")(admin.check)
 cli.command("verify")(trade.verify)
 cli.command("statement")(statement.statement_cmd)
+cli.command("reconcile")(recon.reconcile)
 cli.command("serve")(running.serve)
 cli.command("demo")(running.demo)
 

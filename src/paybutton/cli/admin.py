@@ -14,6 +14,7 @@ from paybutton.apps import service as app_service
 from paybutton.clikit import DatabaseOpt
 from paybutton.clock import SystemClock
 from paybutton.db import Database, current_revision
+from paybutton.recon.check import open_breaks
 from paybutton.refund.check import scan
 
 db_cli = clikit.group("Database schema (Alembic migrations).")
@@ -111,10 +112,11 @@ def docs_callbacks(out: Path | None = typer.Option(None, help="default docs/call
 
 
 def check(database: str | None = DatabaseOpt) -> None:
-    """Scan the database for broken money invariants (orders, item orders, refunds); exit 1 if any."""
+    """Scan the database for broken money invariants (orders, item orders, refunds) and reconciliation breaks
+    still open; exit 1 if any."""
     async def go(db: Database) -> list[str]:
         async with db.engine.connect() as conn:
-            return await scan(conn)
+            return await scan(conn) + await open_breaks(conn)
 
     problems = clikit.run(database, go)
     for p in problems:
