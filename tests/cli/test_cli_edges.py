@@ -282,6 +282,8 @@ APP_COMMANDS = {
     ("callbacks", "test"): ["--wait", "0"],
     ("statement",): ["--from", "2026-01-01", "--to", "2026-01-01"],
     ("reconcile",): ["--date", "2026-01-01"],
+    ("orders", "list"): [],
+    ("orders", "show"): ["ord1"],
 }
 
 
