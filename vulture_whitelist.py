@@ -36,3 +36,7 @@ _.revision_date
 
 # kernel/answers.py: used by the OpenAPI answer models, which vulture does not read (pyproject's exclude)
 _.data_example
+
+# Request fields Douyin's documents define and paybutton accepts without using (booking/api.py,
+# fulfillment/tools_api.py): kept so /openapi.json shows the documented body.
+_.id_card_no, _.book_sku_info, _.markup_info, _.accept_type, _.account_id

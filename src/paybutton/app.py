@@ -19,6 +19,7 @@ from paybutton.api import buyer, buyer_marketing, buyer_refund, fast_orders, hom
 from paybutton.api.fast_orders import FastOrders
 from paybutton.api.schema import PaybuttonAPI
 from paybutton.apps import service as app_service
+from paybutton.booking import api as booking_api
 from paybutton.callbacks import api as callbacks_api
 from paybutton.clock import Clock, SystemClock
 from paybutton.config import Settings
@@ -27,6 +28,7 @@ from paybutton.console import routes as console_routes
 from paybutton.context import AppCache, Ctx
 from paybutton.db import Database
 from paybutton.fulfillment import api as fulfillment_api
+from paybutton.fulfillment import tools_api as fulfillment_tools
 from paybutton.goods import api as goods_api
 from paybutton.kernel.guard import EdgeGuard
 from paybutton.kernel.handlers import install_error_handlers
@@ -79,7 +81,10 @@ DESCRIPTION = (
 ROUTERS = (oauth.router, goods_api.router, order_api.router, buyer.router, buyer_marketing.router, meta.router,
            home.router, refund_api.router, fulfillment_api.router, fulfillment_api.douyin_router,
            buyer_refund.router, callbacks_api.router, pay_notify.router, pages_routes.router, console_pay.router,
-           console_routes.router)
+           console_routes.router,
+           booking_api.router,
+           fulfillment_tools.douyin_router,
+           fulfillment_tools.toolkit_router)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, workers: bool | None = None) -> FastAPI:

@@ -191,6 +191,12 @@ item_orders = Table(
     Column("certificate_id", String(32), nullable=True),
     Column("verify_id", String(32), nullable=True),
     Column("verified_at", BigInteger, nullable=True),
+    # 0013: a locked certificate (toolkit/change_lock_status), the unit's booking (book/*: 0 none, 1 awaiting the
+    # merchant, 2 confirmed, for book_date in Beijing time) and the merchant's push_service_done
+    Column("locked", Integer, nullable=False, server_default="0", default=0),
+    Column("book_status", Integer, nullable=False, server_default="0", default=0),
+    Column("book_date", String(10), nullable=True),
+    Column("service_done_at", BigInteger, nullable=True),
     CheckConstraint("refunded_amount >= 0 AND refunded_amount <= price", name="refund_within_price"),
     CheckConstraint(
         "refunding_amount >= 0 AND refunded_amount + refunding_amount <= price", name="inflight_within_price"
@@ -331,4 +337,29 @@ refund_items = Table(
     Column("amount", BigInteger, nullable=False),
     CheckConstraint("amount > 0", name="amount_positive"),
     Index("ix_refund_items_item_order_id", "item_order_id"),
+)
+
+# 0013: reservations (预约单, book/create_book): one row per booking, its units in `items` (JSON list of
+# {item_order_id, goods_id, poi_id, shop_name, ext_shop_id, user_info_list}); status BOOKING, SUCCESS, FAIL, CANCEL.
+bookings = Table(
+    "bookings",
+    metadata,
+    Column("book_id", String(32), primary_key=True),
+    Column("app_id", String(32), nullable=False),
+    Column("order_id", String(32), ForeignKey("orders.order_id"), nullable=False, index=True),
+    Column("out_book_no", String(64), nullable=False),
+    Column("open_id", String(128), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("book_date", String(10), nullable=False),
+    Column("book_start_time", BigInteger, nullable=False),
+    Column("book_end_time", BigInteger, nullable=False),
+    Column("items", Text, nullable=False),
+    Column("cancel_policy", Integer, nullable=False),
+    Column("cancel_advance_hour", Integer, nullable=False),
+    Column("reason", Text, nullable=True),  # the merchant's refusal or the cancel reason
+    Column("cancelled_by", String(16), nullable=True),  # merchant | user
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("app_id", "out_book_no", name="uq_bookings_app_out_book_no"),
+    Index("ix_bookings_app_created", "app_id", "created_at"),
 )
