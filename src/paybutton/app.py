@@ -15,7 +15,17 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from paybutton import ids
-from paybutton.api import buyer, buyer_marketing, buyer_refund, fast_orders, home, meta, oauth, pay_notify
+from paybutton.api import (
+    buyer,
+    buyer_bookings,
+    buyer_marketing,
+    buyer_refund,
+    fast_orders,
+    home,
+    meta,
+    oauth,
+    pay_notify,
+)
 from paybutton.api.fast_orders import FastOrders
 from paybutton.api.schema import PaybuttonAPI
 from paybutton.apps import service as app_service
@@ -84,7 +94,8 @@ ROUTERS = (oauth.router, goods_api.router, order_api.router, buyer.router, buyer
            console_routes.router,
            booking_api.router,
            fulfillment_tools.douyin_router,
-           fulfillment_tools.toolkit_router)
+           fulfillment_tools.toolkit_router,
+           buyer_bookings.router)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, workers: bool | None = None) -> FastAPI:

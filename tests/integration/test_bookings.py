@@ -5,13 +5,18 @@ booking, cancels by both sides under the cancel policy; every refusal changes no
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 from trade_world import TradeWorld
+from typer.testing import CliRunner
 
+from paybutton.cli import cli
 from paybutton.tables import bookings
 
 BJ = timezone(timedelta(hours=8))
@@ -145,3 +150,36 @@ async def test_trailing_slash_paths(trade: TradeWorld) -> None:
     r = await trade.http.post(f"{trade.url}/api/apps/trade/v2/book/query_book/", json={"book_id": "bk-none"},
                               headers={"access-token": await trade.token()})
     assert r.status_code == 200 and r.json()["extra"]["sub_error_code"] == 22000
+
+
+async def test_console_cli_and_buyer_show_bookings_and_locks(trade: TradeWorld, db_url: str) -> None:
+    await trade.add_goods("g", labels=LABELS)
+    order = await trade.paid_order(quantity=2)
+    oid = order["order_id"]
+    a, b = await trade.items(oid)
+    book_id = (await book(trade, order, "B9", "2026-01-05", a.item_order_id))["data"]["book_id"]
+    await trade.api("book/book_result_callback", {"book_id": book_id, "result": 1})
+    await trade.api("toolkit/change_lock_status", {"certificate_id": b.certificate_id, "lock_status": 1})
+    mine = await trade.http.get(f"{trade.url}/api/buyer/v1/orders/{oid}/bookings", headers=trade.auth("buyer"))
+    assert mine.status_code == 200 and mine.json()["bookings"][0]["status"] == "SUCCESS"
+    other = await trade.http.get(f"{trade.url}/api/buyer/v1/orders/{oid}/bookings", headers=trade.auth("x"))
+    assert other.status_code == 404
+    async with httpx.AsyncClient(base_url=trade.url, trust_env=False) as http:
+        page = await http.get("/console/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None
+        signed = await http.post("/console/login", data={"app_id": trade.app_id, "password": trade.app["secret"],
+                                                         "csrf": csrf.group(1), "next": "/console"})
+        assert signed.status_code == 303, signed.text
+        detail = (await http.get(f"/console/orders/{oid}")).text
+    assert f'data-book="{book_id}" data-status="SUCCESS"' in detail and "2026-01-05" in detail
+    assert detail.count('data-testid="locked"') == 1 and 'data-testid="booked"' in detail
+    runner = CliRunner()
+    listed = await asyncio.to_thread(runner.invoke, cli, ["bookings", "list", "--app", trade.app_id,
+                                                          "--database", db_url])
+    assert listed.exit_code == 0 and book_id in listed.output and "SUCCESS" in listed.output, listed.output
+    certs = await asyncio.to_thread(runner.invoke, cli, ["bookings", "certificates", "--app", trade.app_id,
+                                                         "--order", oid, "--database", db_url])
+    assert certs.exit_code == 0, certs.output
+    lines = {ln.split()[0]: ln for ln in certs.output.splitlines()[1:]}
+    assert "booked 2026-01-05" in lines[a.certificate_id] and "LOCKED" in lines[b.certificate_id]

@@ -234,3 +234,21 @@ async def of_order(conn: AsyncConnection, order_id: str) -> list[dict[str, Any]]
     rows = (await conn.execute(select(bookings).where(bookings.c.order_id == order_id)
                                .order_by(bookings.c.created_at, bookings.c.book_id))).all()
     return [book_view(b) for b in rows]
+
+
+async def buyer_bookings(conn: AsyncConnection, app_id: str, open_id: str, ref: str) -> dict[str, Any]:
+    """The buyer's own order's bookings (the order-detail page), by order id or out_order_no."""
+    order = await order_store.find_buyer_order(conn, app_id, open_id, ref)
+    if order is None:
+        raise TradeError("ORDER_ID_INVALID", ref)
+    return {"order_id": order.order_id, "bookings": await of_order(conn, order.order_id)}
+
+
+async def list_bookings(conn: AsyncConnection, app_id: str, *, order_id: str | None, limit: int
+                        ) -> list[dict[str, Any]]:
+    """The app's bookings, newest first (`paybutton bookings list`)."""
+    q = select(bookings).where(bookings.c.app_id == app_id)
+    if order_id:
+        q = q.where(bookings.c.order_id == order_id)
+    rows = (await conn.execute(q.order_by(bookings.c.created_at.desc(), bookings.c.book_id).limit(limit))).all()
+    return [book_view(b) for b in rows]

@@ -161,3 +161,13 @@ async def service_done(conn: AsyncConnection, clock: Clock, app_id: str, *, orde
                                                      item_orders.c.service_done_at.is_(None))
                            .values(service_done_at=now, updated_at=now))
     return {"order_id": order_id, "item_order_id_list": [i.item_order_id for i in wanted]}
+
+
+async def order_certificates(conn: AsyncConnection, clock: Clock, app_id: str, order_id: str) -> list[dict[str, Any]]:
+    """Every unit of an order as a certificate, whatever its state (`paybutton bookings certificates`)."""
+    order = await order_store.find_order(conn, app_id, order_id=order_id)
+    if order is None:
+        raise TradeError("ORDER_NOT_FOUND", order_id)
+    days = await _valid_days(conn, app_id, order.goods_id)
+    today = beijing_day(clock.now_ms())
+    return [certificate_view(order, i, today, days) for i in await order_store.items_of(conn, order_id)]
