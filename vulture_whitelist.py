@@ -45,3 +45,7 @@ _.balance, _.order_money, _.unit_settled
 _.y, _.width, _.height, _.total_text, _.max_text, _.ticks
 # logging.config.dictConfig builds these by name (telemetry/logs.log_config); prometheus-client calls collect().
 _.RequestIdFilter, _.JsonFormatter, _.collect
+
+# Request fields Douyin's documents define and paybutton accepts without using (booking/api.py,
+# fulfillment/tools_api.py): kept so /openapi.json shows the documented body.
+_.id_card_no, _.book_sku_info, _.markup_info, _.accept_type, _.account_id

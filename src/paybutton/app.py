@@ -15,11 +15,22 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from paybutton import ids
-from paybutton.api import buyer, buyer_marketing, buyer_refund, fast_orders, home, meta, oauth, pay_notify
+from paybutton.api import (
+    buyer,
+    buyer_bookings,
+    buyer_marketing,
+    buyer_refund,
+    fast_orders,
+    home,
+    meta,
+    oauth,
+    pay_notify,
+)
 from paybutton.api import metrics as metrics_api
 from paybutton.api.fast_orders import FastOrders
 from paybutton.api.schema import PaybuttonAPI
 from paybutton.apps import service as app_service
+from paybutton.booking import api as booking_api
 from paybutton.callbacks import api as callbacks_api
 from paybutton.clock import Clock, SystemClock
 from paybutton.config import Settings
@@ -29,6 +40,7 @@ from paybutton.context import AppCache, Ctx
 from paybutton.db import Database
 from paybutton.devorders import api as devorders_api
 from paybutton.fulfillment import api as fulfillment_api
+from paybutton.fulfillment import tools_api as fulfillment_tools
 from paybutton.goods import api as goods_api
 from paybutton.kernel.guard import EdgeGuard
 from paybutton.kernel.handlers import install_error_handlers
@@ -89,7 +101,11 @@ ROUTERS = (oauth.router, goods_api.router, order_api.router, buyer.router, buyer
            console_routes.router,
            devorders_api.router,  # issue 22: order/create_order, order/query_cps
            devorders_api.marketing_router,  # issue 22: /api/trade/v2/marketing/query_and_calculate
-           toolkit_api.router)  # issue 22: the fulfilment tool's settings
+           toolkit_api.router,  # issue 22: the fulfilment tool's settings
+           booking_api.router,  # issue 22: book/*
+           fulfillment_tools.douyin_router,  # issue 22: /api/trade/v2/fulfillment/*
+           fulfillment_tools.toolkit_router,  # issue 22: toolkit/ certificate calls
+           buyer_bookings.router)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, workers: bool | None = None) -> FastAPI:

@@ -29,3 +29,13 @@ class FakeClock:
 
     def set(self, ms: int) -> None:
         self._now = ms
+
+
+BEIJING_OFFSET_MS = 8 * 3600 * 1000
+
+
+def beijing_day(ms: int) -> str:
+    """The calendar day (YYYY-MM-DD) in Beijing time (UTC+8, no DST) of an epoch-ms instant."""
+    import datetime as _dt
+
+    return (_dt.datetime(1970, 1, 1) + _dt.timedelta(milliseconds=ms + BEIJING_OFFSET_MS)).strftime("%Y-%m-%d")

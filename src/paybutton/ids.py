@@ -74,3 +74,7 @@ def access_token() -> str:
 
 def voucher_code() -> str:
     return _digits(12)
+
+
+def book_id() -> str:
+    return f"bk{_stamp()}{_digits(10)}"

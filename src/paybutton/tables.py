@@ -12,7 +12,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -20,20 +19,10 @@ from sqlalchemy import (
     text,
 )
 
+from paybutton import tables_money, tables_trade
 from paybutton.payment_state import LIVE_PAYMENT_SQL, PaymentState
-
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-
-# A 64-bit autoincrementing key that is a true ROWID alias on SQLite.
-AutoId = BigInteger().with_variant(Integer(), "sqlite")
+from paybutton.tables_base import AutoId as AutoId
+from paybutton.tables_base import metadata as metadata
 
 platform_keys = Table(
     "platform_keys",
@@ -191,6 +180,12 @@ item_orders = Table(
     Column("certificate_id", String(32), nullable=True),
     Column("verify_id", String(32), nullable=True),
     Column("verified_at", BigInteger, nullable=True),
+    # 0013: a locked certificate (toolkit/change_lock_status), the unit's booking (book/*: 0 none, 1 awaiting the
+    # merchant, 2 confirmed, for book_date in Beijing time) and the merchant's push_service_done
+    Column("locked", Integer, nullable=False, server_default="0", default=0),
+    Column("book_status", Integer, nullable=False, server_default="0", default=0),
+    Column("book_date", String(10), nullable=True),
+    Column("service_done_at", BigInteger, nullable=True),
     CheckConstraint("refunded_amount >= 0 AND refunded_amount <= price", name="refund_within_price"),
     CheckConstraint(
         "refunding_amount >= 0 AND refunded_amount + refunding_amount <= price", name="inflight_within_price"
@@ -333,128 +328,15 @@ refund_items = Table(
     Index("ix_refund_items_item_order_id", "item_order_id"),
 )
 
-# 0010: the double-entry ledger (issue 21). A txn is one posting, idempotent by (app_id, kind, ref_id); its
-# entries sum to 0 (debit positive). Accounts are strings: channel:<provider>, held:<app_id>, merchant:<uid>,
-# receiver:<uid>, platform:fees (paybutton/ledger/accounts.py).
-ledger_txns = Table(
-    "ledger_txns",
-    metadata,
-    Column("txn_id", String(32), primary_key=True),
-    Column("app_id", String(32), nullable=False),
-    Column("kind", String(16), nullable=False),  # pay refund settle share
-    Column("ref_id", String(64), nullable=False),  # the payment, refund, settle or sharing order it records
-    Column("created_at", BigInteger, nullable=False),
-    Column("memo", Text, nullable=False, default=""),
-    UniqueConstraint("app_id", "kind", "ref_id", name="uq_ledger_txns_app_kind_ref"),
-    Index("ix_ledger_txns_app_created", "app_id", "created_at"),
-)
-
-ledger_entries = Table(
-    "ledger_entries",
-    metadata,
-    Column("entry_id", AutoId, primary_key=True, autoincrement=True),
-    Column("txn_id", String(32), ForeignKey("ledger_txns.txn_id"), nullable=False, index=True),
-    Column("app_id", String(32), nullable=False),
-    Column("account", String(96), nullable=False),
-    Column("order_id", String(32), nullable=True, index=True),
-    Column("item_order_id", String(32), nullable=True),
-    Column("amount", BigInteger, nullable=False),  # signed fen, debit positive
-    Index("ix_ledger_entries_account", "account"),
-)
-
-# 0014 (issue 22): an order the developer's server created (order/create_order): the request's hash and the answer,
-# so that the same out_order_no with the same body answers the same order again.
-dev_orders = Table(
-    "dev_orders",
-    metadata,
-    Column("order_id", String(32), ForeignKey("orders.order_id"), primary_key=True),
-    Column("app_id", String(32), nullable=False),
-    Column("out_order_no", String(64), nullable=False),
-    Column("body_hash", String(64), nullable=False),
-    Column("answer", Text, nullable=False),  # JSON: the create_order answer's data
-    Column("request", Text, nullable=False),  # JSON: the request as sent (goods_page, order_valid_time, extra, ...)
-    Column("created_at", BigInteger, nullable=False),
-    UniqueConstraint("app_id", "out_order_no", name="uq_dev_orders_app_id"),
-)
-
-# 0014: the creator commission (CPS) records of an order's units, one row per item order (order/query_cps).
-order_cps = Table(
-    "order_cps",
-    metadata,
-    Column("item_order_id", String(32), ForeignKey("item_orders.item_order_id"), primary_key=True),
-    Column("order_id", String(32), ForeignKey("orders.order_id"), nullable=False, index=True),
-    Column("app_id", String(32), nullable=False),
-    Column("sell_amount", BigInteger, nullable=False),
-    Column("commission_amount", BigInteger, nullable=False),
-    Column("commission_rate", Integer, nullable=False),  # 1/10000
-    Column("source_type", Integer, nullable=False),
-    Column("status", Integer, nullable=False),
-    Column("commission_user_douyinid", String(64), nullable=False),
-    Column("commission_user_nickname", String(128), nullable=False),
-    Column("task_id", String(64), nullable=False),
-    Column("item_id", String(64), nullable=False),
-    Column("created_at", BigInteger, nullable=False),
-    CheckConstraint("commission_amount >= 0", name="commission_not_negative"),
-)
-
-# 0014: the fulfilment tool's settings of an app (toolkit/update_merchant_conf, update_merchant_path,
-# button_white_setting), JSON each; the hosted pages show them.
-toolkit_settings = Table(
-    "toolkit_settings",
-    metadata,
-    Column("app_id", String(32), ForeignKey("apps.app_id"), primary_key=True),
-    Column("merchant_conf", Text, nullable=True),
-    Column("merchant_paths", Text, nullable=True),
-    Column("button_white", Text, nullable=True),
-    Column("updated_at", BigInteger, nullable=False),
-)
-
-# 0012: daily reconciliation (recon/): one run per app, channel (the provider: sandbox, wechatpay, alipay) and
-# Beijing day, claimed with a guarded update (so several instances, or a second run, act once), and the lines of its
-# bill that did not simply match (long, short, amount or status differences), with what was done about each.
-RECON_COUNTS = ("bill_lines", "matched", "long", "short", "diff", "breaks")
-RECON_TOTALS = ("bill_lines", "matched", "matched_amount", "long", "long_amount", "short", "short_amount", "diff",
-                "diff_amount", "breaks")
-recon_runs = Table(
-    "recon_runs",
-    metadata,
-    Column("run_id", String(32), primary_key=True),
-    Column("app_id", String(32), ForeignKey("apps.app_id"), nullable=False),
-    Column("channel", String(16), nullable=False),
-    Column("bill_date", String(10), nullable=False),  # YYYY-MM-DD, Beijing
-    Column("state", String(16), nullable=False),  # RUNNING DONE FAILED (FAILED: tried again at next_try_at)
-    Column("problem", String(16), nullable=True),  # FAILED: not_ready download hash format encoding
-    Column("message", Text, nullable=True),
-    Column("lease_until", BigInteger, nullable=True),  # RUNNING: the claim; after it another instance may take it
-    Column("claimed_by", String(64), nullable=True),
-    Column("next_try_at", BigInteger, nullable=True),  # FAILED: when the worker tries the day again
-    Column("tries", Integer, nullable=False, default=0),
-    # the bill's lines; per class (matched, long, short, diff) the count and the sum (fen); the breaks at the end
-    *[Column(c, Integer if c in RECON_COUNTS else BigInteger, nullable=False, default=0) for c in RECON_TOTALS],
-    Column("created_at", BigInteger, nullable=False),
-    Column("updated_at", BigInteger, nullable=False),
-    Column("finished_at", BigInteger, nullable=True),
-    UniqueConstraint("app_id", "channel", "bill_date", name="uq_recon_runs_app_channel_day"),
-    Index("ix_recon_runs_state", "state", "next_try_at"),
-)
-
-recon_lines = Table(
-    "recon_lines",
-    metadata,
-    Column("id", AutoId, primary_key=True, autoincrement=True),
-    Column("run_id", String(32), ForeignKey("recon_runs.run_id"), nullable=False, index=True),
-    Column("app_id", String(32), nullable=False),
-    Column("kind", String(8), nullable=False),  # pay refund
-    Column("klass", String(8), nullable=False),  # long short diff
-    Column("out_trade_no", String(64), nullable=False),  # our attempt id (the channel's out_trade_no)
-    Column("out_refund_no", String(64), nullable=True),  # our refund id (the channel's out_refund_no)
-    Column("channel_amount", BigInteger, nullable=True),
-    Column("our_amount", BigInteger, nullable=True),
-    Column("channel_status", String(32), nullable=True),
-    Column("our_status", String(32), nullable=True),
-    Column("action", String(16), nullable=False),  # paid late none waiting resolved
-    Column("state", String(8), nullable=False),  # ok (settled) pending (short: until the next bill) break resolved
-    Column("note", Text, nullable=True),
-    Column("resolved_at", BigInteger, nullable=True),
-    Index("ix_recon_lines_app_state", "app_id", "state"),
-)
+# The tables of later issues live in their own modules, on the same metadata (tables_base.py); named here too, so
+# that `from paybutton.tables import …` finds every table.
+RECON_COUNTS = tables_money.RECON_COUNTS
+RECON_TOTALS = tables_money.RECON_TOTALS
+ledger_entries = tables_money.ledger_entries
+ledger_txns = tables_money.ledger_txns
+recon_lines = tables_money.recon_lines
+recon_runs = tables_money.recon_runs
+bookings = tables_trade.bookings
+dev_orders = tables_trade.dev_orders
+order_cps = tables_trade.order_cps
+toolkit_settings = tables_trade.toolkit_settings

@@ -284,6 +284,8 @@ APP_COMMANDS = {
     ("reconcile",): ["--date", "2026-01-01"],
     ("orders", "list"): [],
     ("orders", "show"): ["ord1"],
+    ("bookings", "list"): [],
+    ("bookings", "certificates"): ["--order", "ot1"],
 }
 
 
@@ -371,7 +373,7 @@ def test_one_default_database_in_help_settings_and_readme() -> None:
     assert f"`{DEMO_DATABASE.rsplit('/', 1)[1]}`" in readme
     for args in DB_COMMANDS:
         path = tuple(a for a in args if not a.startswith("-"))[:2]
-        r = runner.invoke(cli, [*path[: 2 if path[0] in ("app", "goods", "callbacks", "keys", "db") else 1],
+        r = runner.invoke(cli, [*path[: 2 if path[0] in ("app", "goods", "callbacks", "keys", "db", "bookings") else 1],
                                 "--help"], env={"COLUMNS": "80"}, terminal_width=80)
         assert f"then {DEFAULT_DATABASE}" in flat(r.stdout), (path, r.stdout)
     demo = runner.invoke(cli, ["demo", "--help"], env={"COLUMNS": "80"}, terminal_width=80)

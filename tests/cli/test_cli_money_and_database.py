@@ -189,6 +189,7 @@ DB_COMMANDS = [
     ["callbacks", "attempts", "--app", "tt1"], ["callbacks", "show", "1", "--app", "tt1"],
     ["callbacks", "replay", "1", "--app", "tt1"], ["callbacks", "test", "--app", "tt1", "--wait", "0"],
     ["check"], ["verify", "CODE"], ["db", "current"], ["serve", "--no-migrate"],
+    ["bookings", "list", "--app", "tt1"], ["bookings", "certificates", "--app", "tt1", "--order", "ot1"],
 ]
 NO_DATABASE = {("docs", "errors"), ("docs", "callbacks")}
 

@@ -90,6 +90,13 @@ class TradeWorld:
         env: dict[str, Any] = r.json()
         return env
 
+    async def api_at(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST a platform OpenAPI route by its whole path (Douyin's /api/trade/v2/... ones); the envelope."""
+        r = await self.http.post(f"{self.url}{path}", json=body, headers={"access-token": await self.token()})
+        assert r.status_code == 200, r.text
+        env: dict[str, Any] = r.json()
+        return env
+
     async def drive(self, rounds: int = 10) -> None:
         """Deliver due callbacks and advance refunds until nothing moves."""
         for _ in range(rounds):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from paybutton import clikit
 from paybutton.cli import admin, recon, running, statement, trade
 from paybutton.cli.apps import app_cli
+from paybutton.cli.bookings import bookings_cli
 from paybutton.cli.callbacks import callbacks_cli
 from paybutton.cli.goods import goods_cli
 from paybutton.cli.orders import orders_cli
@@ -30,6 +31,7 @@ cli.add_typer(goods_cli, name="goods")
 cli.add_typer(orders_cli, name="orders")
 cli.add_typer(admin.keys_cli, name="keys")
 cli.add_typer(callbacks_cli, name="callbacks")
+cli.add_typer(bookings_cli, name="bookings")
 cli.add_typer(admin.docs_cli, name="docs")
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from paybutton.clock import Clock
+from paybutton.clock import Clock, beijing_day
 from paybutton.errors import TradeError
 from paybutton.fulfillment.not_redeemable import why_not
 from paybutton.goods import rules as goods_rules
@@ -30,7 +30,7 @@ VERIFY = (
     update(item_orders)
     .where(
         item_orders.c.item_order_id == bindparam("iid"),
-        order_store.REDEEMABLE,
+        order_store.REDEEMABLE_TODAY,
     )
     .values(status=int(ItemStatus.REDEEMED), verify_id=bindparam("vid"), verified_at=bindparam("now"),
             updated_at=bindparam("now"))
@@ -80,8 +80,9 @@ async def prepare(conn: AsyncConnection, clock: Clock, app_id: str, *, code: str
     assert order is not None
     if order.status != OrderStatus.SUCCESS:
         raise TradeError("ORDER_STATUS_CONFLICT", f"the order is {order.status}")
+    today = beijing_day(clock.now_ms())
     units = [i for i in await order_store.items_of(conn, order.order_id)
-             if redeemable(i) and i.voucher_code]
+             if redeemable(i, today) and i.voucher_code]
     if not units:
         raise TradeError("VOUCHER_NOT_VERIFIABLE", "no unit of this order can be redeemed")
     exp = clock.now_ms() + TOKEN_TTL_MS
@@ -98,14 +99,14 @@ async def _check_token(conn: AsyncConnection, clock: Clock, app_id: str, order_i
         raise TradeError("VERIFY_TOKEN_INVALID")
 
 
-async def _verify_unit(conn: AsyncConnection, now: int, item: Any) -> dict[str, Any]:
+async def verify_unit(conn: AsyncConnection, now: int, item: Any) -> dict[str, Any]:
     vid = "vf" + secrets.token_hex(8)
-    res = await conn.execute(VERIFY, {"iid": item.item_order_id, "vid": vid, "now": now})
+    res = await conn.execute(VERIFY, {"iid": item.item_order_id, "vid": vid, "now": now, "today": beijing_day(now)})
     if res.rowcount == 1:
         return {"item_order_id": item.item_order_id, "certificate_id": item.certificate_id,
                 "certificate_code": item.voucher_code, "result_code": 0, "result_msg": "success",
                 "verify_id": vid, "verify_time": now}
-    err = await why_not(conn, item.item_order_id, item.voucher_code)  # already redeemed when, refunded when, ...
+    err = await why_not(conn, item.item_order_id, item.voucher_code, now)  # already redeemed when, refunded when, ...
     return {"item_order_id": item.item_order_id, "certificate_id": item.certificate_id,
             "certificate_code": item.voucher_code, "result_code": err.spec.sub_error_code,
             "result_msg": err.text("zh-CN"), "verify_id": "", "verify_time": 0}
@@ -127,7 +128,7 @@ async def verify(conn: AsyncConnection, clock: Clock, app_id: str, *, order_id: 
         item = items.get(cid)
         if item is None or item.voucher_code != code:
             raise TradeError("VOUCHER_NOT_FOUND", cid)
-        results.append(await _verify_unit(conn, now, item))
+        results.append(await verify_unit(conn, now, item))
     return results
 
 
@@ -156,7 +157,7 @@ async def push_delivery(conn: AsyncConnection, clock: Clock, app_id: str, *, out
         raise TradeError("ORDER_STATUS_CONFLICT", f"the order is {order.status}")
     items = {i.item_order_id: i for i in await order_store.items_of(conn, order.order_id)}
     if use_all:
-        wanted = [i for i in items.values() if redeemable(i)]
+        wanted = [i for i in items.values() if redeemable(i, beijing_day(clock.now_ms()))]
     else:
         if not item_order_ids:
             raise TradeError("INVALID_PARAMETER", "item_order_list or use_all is required")
@@ -169,7 +170,7 @@ async def push_delivery(conn: AsyncConnection, clock: Clock, app_id: str, *, out
     now = clock.now_ms()
     out = []
     for item in sorted(wanted, key=lambda i: i.item_order_id):
-        r = await _verify_unit(conn, now, item)
+        r = await verify_unit(conn, now, item)
         if r["result_code"] != 0:
             raise TradeError("VOUCHER_NOT_VERIFIABLE", item.item_order_id)
         out.append({k: r[k] for k in ("item_order_id", "certificate_id", "verify_id", "verify_time")})
@@ -186,9 +187,9 @@ async def verify_code(conn: AsyncConnection, clock: Clock, code: str) -> dict[st
     order = (await conn.execute(select(orders.c.status).where(orders.c.order_id == item.order_id))).scalar_one()
     if order != OrderStatus.SUCCESS:
         raise TradeError("ORDER_STATUS_CONFLICT", f"the order is {order}")
-    r = await _verify_unit(conn, clock.now_ms(), item)
+    r = await verify_unit(conn, clock.now_ms(), item)
     if r["result_code"] != 0:
-        raise await why_not(conn, item.item_order_id, raw)  # says which: redeemed or refunded, and when
+        raise await why_not(conn, item.item_order_id, raw, clock.now_ms())  # which: redeemed, refunded, locked, ...
     return {**r, "order_id": item.order_id}
 
 

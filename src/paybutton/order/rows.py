@@ -119,6 +119,10 @@ class ItemOrder:
     certificate_id: str | None
     verify_id: str | None
     verified_at: int | None
+    locked: int = 0  # 0013: toolkit/change_lock_status
+    book_status: int = 0  # 0013: states.BookStatus
+    book_date: str | None = None  # 0013: the confirmed booking's day (Beijing)
+    service_done_at: int | None = None  # 0013: toolkit/push_service_done
 
 
 class ItemRow(TypedDict):

@@ -36,14 +36,32 @@ class ItemStatus(IntEnum):
     REFUNDED = 102  # ours: 已退款
 
 
+class BookStatus(IntEnum):
+    """item_orders.book_status: the unit's booking (book/create_book, issue 22)."""
+
+    NONE = 0  # not booked: redeemable any day
+    PENDING = 1  # booked, awaiting the merchant's book_result_callback: not redeemable
+    CONFIRMED = 2  # confirmed for item_orders.book_date: redeemable on that date (Beijing time) only
+
+
 # Redeemable: a unit that can still be verified (核销) or returned when its validity ends: unused, with no refund
-# in flight. Written once, as column -> value, for the SQL (order/store.REDEEMABLE) and for Python (redeemable).
-REDEEMABLE_UNIT = (("status", int(ItemStatus.UNUSED)), ("refunding_amount", 0))
+# in flight, not locked (toolkit/change_lock_status). Written once, as column -> value, for the SQL
+# (order/store.REDEEMABLE) and for Python (redeemable). Verification adds the booking's day: REDEEMABLE_ON (SQL,
+# order/store.REDEEMABLE_TODAY) and redeemable(unit, today) say the same thing.
+REDEEMABLE_UNIT = (("status", int(ItemStatus.UNUSED)), ("refunding_amount", 0), ("locked", 0))
 
 
-def redeemable(unit: Any) -> bool:
-    """An item order row (or any object with its columns) is redeemable."""
-    return all(getattr(unit, column) == value for column, value in REDEEMABLE_UNIT)
+def redeemable(unit: Any, today: str | None = None) -> bool:
+    """An item order row (or any object with its columns) is redeemable; with `today` (YYYY-MM-DD, Beijing), also
+    on that day: not awaiting a booking's confirmation, and a confirmed booking only on its date."""
+    if not all(getattr(unit, column) == value for column, value in REDEEMABLE_UNIT):
+        return False
+    return today is None or bookable_day_ok(getattr(unit, "book_status", 0), getattr(unit, "book_date", None), today)
+
+
+def bookable_day_ok(book_status: int, book_date: str | None, today: str) -> bool:
+    """The booking part of the rule: no booking, or a confirmed one for today."""
+    return book_status == BookStatus.NONE or (book_status == BookStatus.CONFIRMED and book_date == today)
 
 
 class GoodsType(IntEnum):

@@ -8,13 +8,21 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.goods.selling import SELL_SQL
 from paybutton.order.rows import ItemOrder
-from paybutton.order.states import LIVE_PAYMENT_STATES, REDEEMABLE_UNIT, UNPAID, ItemStatus, OrderStatus, PreOrder
+from paybutton.order.states import (
+    LIVE_PAYMENT_STATES,
+    REDEEMABLE_UNIT,
+    UNPAID,
+    BookStatus,
+    ItemStatus,
+    OrderStatus,
+    PreOrder,
+)
 from paybutton.tables import goods, item_orders, orders, payments
 
 # Writing a new order (taking stock) and accepting the pre-order are run by the order writer (order/writer.py: one
@@ -29,6 +37,10 @@ RETURN_STOCK = (
 
 # states.REDEEMABLE_UNIT over item_orders.
 REDEEMABLE = and_(*(item_orders.c[column] == value for column, value in REDEEMABLE_UNIT))
+# ... and on the day bound as :today (states.bookable_day_ok): what a verification checks.
+REDEEMABLE_TODAY = and_(REDEEMABLE, or_(
+    item_orders.c.book_status == int(BookStatus.NONE),
+    and_(item_orders.c.book_status == int(BookStatus.CONFIRMED), item_orders.c.book_date == bindparam("today"))))
 
 CLOSE_ITEMS = (
     update(item_orders)

@@ -54,11 +54,12 @@ class Unit:
     status: int
     refunded: int = 0
     refunding: int = 0
+    locked: bool = False  # toolkit/change_lock_status: no refund until unlocked
 
 
 def refundable(unit: Unit) -> int:
-    """Fen this unit can still give back: price − refunded − in flight; 0 when used, closed or unpaid."""
-    if unit.status not in REFUNDABLE_STATUSES:
+    """Fen this unit can still give back: price − refunded − in flight; 0 when used, closed, unpaid or locked."""
+    if unit.status not in REFUNDABLE_STATUSES or unit.locked:
         return 0
     return max(0, unit.price - unit.refunded - unit.refunding)
 
@@ -85,6 +86,7 @@ def plan(
     """item_order_id -> fen to refund. Raises NOTHING_REFUNDABLE, LEGACY_REFUND_AMOUNT_MISSING,
     ITEM_ORDER_NOT_IN_ORDER, ITEM_NOT_REFUNDABLE or REFUND_AMOUNT_INVALID."""
     left = {u.item_order_id: refundable(u) for u in units}
+    locked = {u.item_order_id for u in units if u.locked}
     if sum(left.values()) == 0:
         raise TradeError("NOTHING_REFUNDABLE")
     if legacy and entries is None:
@@ -92,7 +94,7 @@ def plan(
             raise TradeError("LEGACY_REFUND_AMOUNT_MISSING")
         return _spread(units, left, refund_total_amount)
     if entries is not None:
-        result = _by_entries(left, entries)
+        result = _by_entries(left, entries, locked)
     elif quantity is not None:
         result = _by_units(units, quantity)
     else:
@@ -115,7 +117,7 @@ def _spread(units: Sequence[Unit], left: dict[str, int], amount: int) -> dict[st
     return result
 
 
-def _by_entries(left: dict[str, int], entries: Sequence[Entry]) -> dict[str, int]:
+def _by_entries(left: dict[str, int], entries: Sequence[Entry], locked: set[str]) -> dict[str, int]:
     if not entries:
         raise TradeError("REFUND_AMOUNT_INVALID", "itemOrderList needs at least one entry")
     result: dict[str, int] = {}
@@ -125,6 +127,8 @@ def _by_entries(left: dict[str, int], entries: Sequence[Entry]) -> dict[str, int
         if e.item_order_id in result:
             raise TradeError("REFUND_AMOUNT_INVALID", f"{e.item_order_id} is listed twice")
         rest = left[e.item_order_id]
+        if e.item_order_id in locked:
+            raise TradeError("CERTIFICATE_LOCKED", e.item_order_id)
         if rest == 0:
             raise TradeError("ITEM_NOT_REFUNDABLE", e.item_order_id)
         amount = rest if e.refund_amount is None else e.refund_amount

@@ -3,7 +3,7 @@ commission records, read by order/query_cps) and toolkit_settings (the fulfilmen
 update_merchant_conf, update_merchant_path, button_white_setting) -- issue 22
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,97 @@
+"""The money after the pay (issues 20 and 21): the double-entry ledger and daily reconciliation. Times are epoch
+milliseconds; money is integer fen."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from paybutton.tables_base import AutoId, metadata
+
+# 0010: the double-entry ledger (issue 21). A txn is one posting, idempotent by (app_id, kind, ref_id); its
+# entries sum to 0 (debit positive). Accounts are strings: channel:<provider>, held:<app_id>, merchant:<uid>,
+# receiver:<uid>, platform:fees (paybutton/ledger/accounts.py).
+ledger_txns = Table(
+    "ledger_txns",
+    metadata,
+    Column("txn_id", String(32), primary_key=True),
+    Column("app_id", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),  # pay refund settle share
+    Column("ref_id", String(64), nullable=False),  # the payment, refund, settle or sharing order it records
+    Column("created_at", BigInteger, nullable=False),
+    Column("memo", Text, nullable=False, default=""),
+    UniqueConstraint("app_id", "kind", "ref_id", name="uq_ledger_txns_app_kind_ref"),
+    Index("ix_ledger_txns_app_created", "app_id", "created_at"),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("entry_id", AutoId, primary_key=True, autoincrement=True),
+    Column("txn_id", String(32), ForeignKey("ledger_txns.txn_id"), nullable=False, index=True),
+    Column("app_id", String(32), nullable=False),
+    Column("account", String(96), nullable=False),
+    Column("order_id", String(32), nullable=True, index=True),
+    Column("item_order_id", String(32), nullable=True),
+    Column("amount", BigInteger, nullable=False),  # signed fen, debit positive
+    Index("ix_ledger_entries_account", "account"),
+)
+
+# 0012: daily reconciliation (recon/): one run per app, channel (the provider: sandbox, wechatpay, alipay) and
+# Beijing day, claimed with a guarded update (so several instances, or a second run, act once), and the lines of its
+# bill that did not simply match (long, short, amount or status differences), with what was done about each.
+RECON_COUNTS = ("bill_lines", "matched", "long", "short", "diff", "breaks")
+RECON_TOTALS = ("bill_lines", "matched", "matched_amount", "long", "long_amount", "short", "short_amount", "diff",
+                "diff_amount", "breaks")
+recon_runs = Table(
+    "recon_runs",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("app_id", String(32), ForeignKey("apps.app_id"), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("bill_date", String(10), nullable=False),  # YYYY-MM-DD, Beijing
+    Column("state", String(16), nullable=False),  # RUNNING DONE FAILED (FAILED: tried again at next_try_at)
+    Column("problem", String(16), nullable=True),  # FAILED: not_ready download hash format encoding
+    Column("message", Text, nullable=True),
+    Column("lease_until", BigInteger, nullable=True),  # RUNNING: the claim; after it another instance may take it
+    Column("claimed_by", String(64), nullable=True),
+    Column("next_try_at", BigInteger, nullable=True),  # FAILED: when the worker tries the day again
+    Column("tries", Integer, nullable=False, default=0),
+    # the bill's lines; per class (matched, long, short, diff) the count and the sum (fen); the breaks at the end
+    *[Column(c, Integer if c in RECON_COUNTS else BigInteger, nullable=False, default=0) for c in RECON_TOTALS],
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("finished_at", BigInteger, nullable=True),
+    UniqueConstraint("app_id", "channel", "bill_date", name="uq_recon_runs_app_channel_day"),
+    Index("ix_recon_runs_state", "state", "next_try_at"),
+)
+
+recon_lines = Table(
+    "recon_lines",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("run_id", String(32), ForeignKey("recon_runs.run_id"), nullable=False, index=True),
+    Column("app_id", String(32), nullable=False),
+    Column("kind", String(8), nullable=False),  # pay refund
+    Column("klass", String(8), nullable=False),  # long short diff
+    Column("out_trade_no", String(64), nullable=False),  # our attempt id (the channel's out_trade_no)
+    Column("out_refund_no", String(64), nullable=True),  # our refund id (the channel's out_refund_no)
+    Column("channel_amount", BigInteger, nullable=True),
+    Column("our_amount", BigInteger, nullable=True),
+    Column("channel_status", String(32), nullable=True),
+    Column("our_status", String(32), nullable=True),
+    Column("action", String(16), nullable=False),  # paid late none waiting resolved
+    Column("state", String(8), nullable=False),  # ok (settled) pending (short: until the next bill) break resolved
+    Column("note", Text, nullable=True),
+    Column("resolved_at", BigInteger, nullable=True),
+    Index("ix_recon_lines_app_state", "app_id", "state"),
+)
