@@ -63,14 +63,15 @@ async def test_the_sdk_reaches_every_call(trade: TradeWorld, tmp_path: Path) -> 
         done = tool.coupon_redemption(body={"certificates": [{"certificate_id": b.certificate_id}]})
         out["verify"] = done.data.verify_results[0].result_code
         out["done"] = list(tool.toolkit_push_service_done(body={"order_id": order["order_id"]}).data.item_order_id_list)
-        # the toolkit calls' errors: the SDK reads only a top-level err_no there, so a refusal comes back as data
-        refusal = tool.lock_unlock_simplified(body={"certificate_id": b.certificate_id, "lock_status": 1})
-        out["toolkit_refusal"] = refusal.extra.sub_error_code
+        # the toolkit calls' errors: the SDK reads a top-level err_no there, which every toolkit/ refusal carries
+        with pytest.raises(ByteDanceError) as toolkit_refused:
+            tool.lock_unlock_simplified(body={"certificate_id": b.certificate_id, "lock_status": 1})
+        out["toolkit_refusal"] = toolkit_refused.value.code
         return out
 
     got = await asyncio.to_thread(run)
     sdk.close()
     assert got == {"made": "BOOKING", "result": "SUCCESS", "query": "SUCCESS", "refused": 2191003, "user": "CANCEL",
                    "merchant": "CANCEL", "mine": 1, "can_use": True, "info": 2, "lock": 1, "locked_verify": 21001,
-                   "verify": 0, "done": [b.item_order_id], "toolkit_refusal": 21003}, json.dumps(got)
+                   "verify": 0, "done": [b.item_order_id], "toolkit_refusal": 2191004}, json.dumps(got)
     assert at("2026-01-05") > trade.clock.now_ms()

@@ -19,7 +19,8 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 ROOT = SRC / "paybutton"
 
 # Lowest first. A name may import its own layer (but see DOMAINS) and every layer below it.
-BASE = {"errors", "clock", "money", "ids", "config", "inputs", "tables", "db", "buyer_token", "loop", "b64url",
+BASE = {"errors", "clock", "money", "ids", "config", "inputs", "tables", "tables_base", "tables_money", "tables_trade",
+        "db", "buyer_token", "loop", "b64url",
         "payment_state", "i18n",
         "telemetry"}  # metrics, request ids and log lines: every layer counts and logs through it
 CASHIER = {"cashier"}  # payment channel adapters: base only
