@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from paybutton import inuse
 from paybutton.config import Settings
 
 
@@ -85,6 +86,9 @@ class Database:
         self.settings = settings
         self.engine = make_engine(settings)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        file = make_url(self.engine.url).database if self.is_sqlite else None
+        # `paybutton db restore` refuses a file some paybutton process has open (inuse.py)
+        self._claim = inuse.hold(Path(file)) if file and file != ":memory:" and not file.startswith("file:") else None
 
     @asynccontextmanager
     async def tx(self) -> AsyncIterator[AsyncConnection]:
@@ -96,6 +100,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        inuse.release(self._claim)
+        self._claim = None
 
 
 def alembic_config(database_url: str) -> Any:

@@ -332,3 +332,18 @@ refund_items = Table(
     CheckConstraint("amount > 0", name="amount_positive"),
     Index("ix_refund_items_item_order_id", "item_order_id"),
 )
+
+# 0015 (issue 23): the audit trail, append-only (the migration's triggers refuse UPDATE and DELETE); paybutton/audit.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("app_id", String(32), nullable=False),  # "*" for an installation-wide change (the platform key)
+    Column("at", BigInteger, nullable=False),
+    Column("actor", String(128), nullable=False),  # console:<app_id>, cli:<user>@<host>, openapi:<client_key>, system
+    Column("action", String(64), nullable=False),  # goods.update, app.rotate_secret, refund.audit, ...
+    Column("target", String(128), nullable=False),
+    Column("before", Text, nullable=True),  # JSON, secrets masked
+    Column("after", Text, nullable=True),
+    Index("ix_audit_log_app_at", "app_id", "at"),
+)

@@ -20,7 +20,7 @@ ROOT = SRC / "paybutton"
 
 # Lowest first. A name may import its own layer (but see DOMAINS) and every layer below it.
 BASE = {"errors", "clock", "money", "ids", "config", "inputs", "tables", "db", "buyer_token", "loop", "b64url",
-        "payment_state", "i18n"}
+        "payment_state", "i18n", "audit", "inuse"}
 CASHIER = {"cashier"}  # payment channel adapters: base only
 KERNEL = {"kernel"}  # the shared HTTP kernel: base and cashier, no domain
 CONTEXT = {"context"}  # the per-process context: base, cashier, kernel
