@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test test-fast lint bench chaos fuzz browsers clean messages
+.PHONY: demo serve test test-fast lint bench chaos fuzz browsers clean messages image-test
 
 $(STAMP): pyproject.toml
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -55,6 +55,15 @@ fuzz: $(STAMP)
 # src/paybutton/locale/*/LC_MESSAGES/messages.po; then fill the empty zh_CN msgstrs. tests/unit/test_catalogs.py checks.
 messages: $(STAMP)
 	$(BIN)/python -m paybutton.i18n.messages
+
+# The container image (Containerfile), built without a registry and run on SQLite and PostgreSQL: README, "Container".
+image-test:
+	scripts/image-test.sh
+
+# Every package of the image, pinned with hashes; regenerate after changing pyproject.toml's dependencies.
+container/requirements.lock: pyproject.toml
+	uv pip compile pyproject.toml --quiet --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+		--generate-hashes --no-header -o $@
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

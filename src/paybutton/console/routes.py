@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from paybutton.console import auth, callbacks, goods, orders, queries, refunds, settings
+from paybutton.console import audit, auth, callbacks, goods, orders, queries, refunds, settings
 from paybutton.console.deps import SignedIn, console_router
 from paybutton.console.page import HERE
 
@@ -20,7 +20,7 @@ async def dashboard(c: SignedIn) -> Response:
     return c.render("dashboard.html", nav="dashboard", stats=await queries.dashboard(c.ctx, c.app_id))
 
 
-for area in (auth, goods, orders, refunds, callbacks, settings):
+for area in (auth, goods, orders, refunds, callbacks, settings, audit):
     router.include_router(area.router)
 
 

@@ -252,5 +252,15 @@ TEXTS: dict[str, str] = {
     "replayed_DONE": N_("Replayed: delivered"),
     "replayed_DEAD": N_("Replayed, but it failed again: see the attempts below"),
     "replayed_NO_URL": N_("No URL is set: nothing was sent"),
+    "audit_trail": N_("Audit trail"),
+    "audit_note": N_("Every change made to this app by a person or a key: in the console, with the CLI or through "
+                     "the OpenAPI. Secrets are never shown."),
+    "audit_at": N_("When"),
+    "audit_actor": N_("Who"),
+    "audit_action": N_("What"),
+    "audit_target": N_("Changed"),
+    "audit_before": N_("Before"),
+    "audit_after": N_("After"),
+    "date_from": N_("From (date)"),
+    "date_to": N_("To (date)"),
 }
-
