@@ -69,7 +69,8 @@ async def rotate_platform_key(conn: AsyncConnection, clock: Clock) -> str:
         )
     )
     await audit.record(conn, app_id=audit.PLATFORM, action="platform_key.rotate", target="platform_key",
-                       after={"public_key_sha256": hashlib.sha256(public_pem.encode()).hexdigest()[:16]})
+                       after={"public_key_sha256": hashlib.sha256(public_pem.encode()).hexdigest()[:16]},
+                       at_ms=clock.now_ms())
     return public_pem
 
 
@@ -176,7 +177,7 @@ async def create_app(
         raise TradeError("INVALID_PARAMETER", f"app {aid} already exists")
     await conn.execute(apps.insert().values(**values))
     made = await get_app(conn, aid)
-    await audit.record(conn, app_id=aid, action="app.create", target=aid, after=audited(made))
+    await audit.record(conn, app_id=aid, action="app.create", target=aid, after=audited(made), at_ms=now)
     return made
 
 
@@ -235,7 +236,8 @@ async def update_app(conn: AsyncConnection, clock: Clock, app_id: str, **changes
     if "console_password_hash" in values:
         now["changed"] = ["console_password"]  # only that it changed
     if was or now:
-        await audit.record(conn, app_id=app_id, action="app.update", target=app_id, before=was, after=now)
+        await audit.record(conn, app_id=app_id, action="app.update", target=app_id, before=was, after=now,
+                           at_ms=values["updated_at"])
     return after
 
 
@@ -249,7 +251,7 @@ async def rotate_secret(conn: AsyncConnection, clock: Clock, app_id: str) -> str
     await conn.execute(delete(access_tokens).where(access_tokens.c.app_id == app_id))
     await conn.execute(delete(console_sessions).where(console_sessions.c.app_id == app_id))
     await audit.record(conn, app_id=app_id, action="app.rotate_secret", target=app_id,
-                       after={"changed": ["secret"]})  # only that it changed
+                       after={"changed": ["secret"]}, at_ms=clock.now_ms())  # only that it changed
     return new_secret
 
 
@@ -281,7 +283,7 @@ async def set_pay_channel(conn: AsyncConnection, clock: Clock, app_id: str, chan
                        .values(pay_config=payconfig.dump(config), updated_at=clock.now_ms()))
     after = await get_app(conn, app_id)
     await audit.record(conn, app_id=app_id, action="app.pay_channel", target=channel, before=before,
-                       after=after["pay_config"].get(channel))
+                       after=after["pay_config"].get(channel), at_ms=clock.now_ms())
     return after
 
 
