@@ -114,9 +114,13 @@ def test_backup_during_traffic_restore_and_check(tmp_path: Path) -> None:
         assert made.exit_code == 0 and "backed up" in made.output, made.output
         paid_at_backup = traffic.paid
         traffic.wait_for(paid_at_backup + 5)  # the server went on selling while and after it was copied
+        traffic.done.set()
+        traffic.join(10)
+        # an idle server holds no SQLite lock: its claim on live.db-inuse is what refuses the restore
         refused = cli_run("db", "restore", str(backup), "--database", url)
         one_line_exit_2(refused, "in use by a running paybutton", "nothing was restored")
         assert not list(tmp_path.glob("live.db.replaced-*"))
+        assert httpx.get(base + "/healthz", trust_env=False, timeout=5).status_code == 200
     finally:
         traffic.done.set()
         traffic.join(10)
