@@ -82,12 +82,12 @@ class Database:
     """Owns the engine. `tx()` is one write transaction: commit on success, rollback on error. A request or job may
     run several (a refund commits before it calls the merchant; a synchronous call's attempt row has its own)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, claim: bool = False) -> None:
+        """`claim`: a server's database, held as in use until dispose() (on SQLite: `db restore` refuses it)."""
         self.settings = settings
         self.engine = make_engine(settings)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        file = make_url(self.engine.url).database if self.is_sqlite else None
-        # `paybutton db restore` refuses a file some paybutton process has open (inuse.py)
+        file = make_url(self.engine.url).database if self.is_sqlite and claim else None
         self._claim = inuse.hold(Path(file)) if file and file != ":memory:" and not file.startswith("file:") else None
 
     @asynccontextmanager

@@ -1,6 +1,8 @@
-"""Who has a SQLite database open: every paybutton process that opens one (serve and each of its workers, demo,
-every CLI command) holds a shared `flock` on its sidecar file `<database>-inuse` for as long as it has it open, and
-`paybutton db restore` takes it exclusively, without waiting, before it touches the file.
+"""Who has a SQLite database open: every paybutton server process (`serve` and each of its workers, `demo`: the
+app's Database, app.py) holds a shared `flock` on the sidecar file `<database>-inuse` for as long as it runs, and
+`paybutton db restore` takes it exclusively, without waiting, before it touches the file. (The CLI's short commands
+do not claim: a command that only looks must leave the folder as it was; restore's exclusive SQLite lock covers a
+command caught writing.)
 
 Why a flock and not a PID file or a lease row: the kernel drops it when the process ends, however it ends (a
 SIGKILL leaves no stale claim and a reused PID fools nothing), it needs no clock, and it holds across containers

@@ -3,7 +3,7 @@
 SQLite: a backup is SQLite's online backup API (https://www.sqlite.org/backup.html) run in one step, so the copy is
 one consistent snapshot even while servers write (WAL: they are not blocked meanwhile); it is written beside FILE,
 checked, and only then renamed to FILE. A restore checks FILE is a paybutton database, refuses while any paybutton
-process has the database open (paybutton/inuse.py) or another program holds a lock on it, copies FILE in beside
+server has the database open (paybutton/inuse.py) or another program holds a lock on it, copies FILE in beside
 it, keeps the database it replaces as `<database>.replaced-<time>`, and swaps the two by a rename.
 PostgreSQL: paybutton does not copy a server's database; both commands print the pg_dump / pg_restore commands
 that do (https://www.postgresql.org/docs/current/app-pgdump.html, "Examples") and say that nothing was written.
@@ -166,7 +166,7 @@ def _swap_in(file: Path, target: Path) -> Path | None:
 
 def db_restore(file: Path = typer.Argument(..., help="a backup made by `paybutton db backup`"),
                database: str | None = DatabaseOpt) -> None:
-    """Replace the SQLite database with FILE; refused while a paybutton process has the database open."""
+    """Replace the SQLite database with FILE; refused while a paybutton server has the database open."""
     target = _sqlite_target(database, "restore", file)
     if target is None:
         return
@@ -175,7 +175,7 @@ def db_restore(file: Path = typer.Argument(..., help="a backup made by `paybutto
         clikit.fail(why)
     claim = inuse.take_exclusive(target)
     if claim is None:
-        clikit.fail(f"the database at {target} is in use by a running paybutton (serve, demo or a command): "
+        clikit.fail(f"the database at {target} is in use by a running paybutton server (serve or demo): "
                     "stop it first; nothing was restored")
     try:
         why = _quiesce(target) if target.exists() else None
