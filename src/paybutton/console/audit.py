@@ -48,6 +48,7 @@ async def audit_page(c: SignedIn) -> Response:
     for r in rows:
         r["before_text"], r["after_text"] = shown(r["before"]), shown(r["after"])
     start_s, end_s = start.isoformat() if start else "", end.isoformat() if end else ""
-    return c.render("audit.html", nav="audit_trail", page=page_of(rows, page_no), actions=actions, action=action,
+    labels = {a: c.t.get("act_" + a, a) for a in actions}  # an action the console has no words for: its name
+    return c.render("audit.html", nav="audit_trail", page=page_of(rows, page_no), actions=labels, action=action,
                     date_from=start_s, date_to=end_s,
                     link=pager({"action": action, "from": start_s, "to": end_s}))

@@ -263,4 +263,17 @@ TEXTS: dict[str, str] = {
     "audit_after": N_("After"),
     "date_from": N_("From (date)"),
     "date_to": N_("To (date)"),
+    # the audit trail's actions (paybutton/audit), as the filter names them
+    "act_app.create": N_("App created"),
+    "act_app.update": N_("Settings changed"),
+    "act_app.rotate_secret": N_("App secret rotated"),
+    "act_app.pay_channel": N_("Payment channel settings changed"),
+    "act_goods.create": N_("Goods created"),
+    "act_goods.update": N_("Goods or stock changed"),
+    "act_refund.audit": N_("Refund audited"),
+    "act_callback.replay": N_("Callback replayed"),
+    "act_callback.test": N_("Test callback sent"),
+    "act_voucher.verify": N_("Voucher redeemed"),
+    "act_voucher.verify_cancel": N_("Redemption cancelled"),
+    "act_settle.create": N_("Settlement made"),
 }
