@@ -200,6 +200,10 @@ def test_cli_changes_and_paybutton_audit(db_url: str) -> None:
     assert bad.exit_code == 2 and "--since must be ISO-8601" in bad.output
     nobody = runner.invoke(cli, ["audit", "--app", "tt00ff", "--database", db_url])
     assert nobody.exit_code == 2 and "no such app" in nobody.output
+    cli_ok("keys", "rotate", "--database", db_url)  # installation-wide: the platform's trail, app "*"
+    (key,) = json.loads(cli_ok("audit", "--app", "*", "--json", "--database", db_url))
+    assert (key["action"], key["actor"], len(key["after"]["public_key_sha256"])) == (
+        "platform_key.rotate", audit.cli_actor(), 16)
 
 
 async def test_the_database_refuses_to_change_or_delete_a_row(world: World) -> None:
