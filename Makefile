@@ -13,7 +13,7 @@ PYTEST_WORKERS ?= 2
 bytecode:
 	@$(BIN)/python -m compileall -q -j 0 $(VENV)/lib src >/dev/null
 
-.PHONY: bytecode demo serve test test-fast lint bench chaos fuzz browsers clean messages
+.PHONY: bytecode demo serve test test-fast lint bench chaos fuzz browsers clean messages image-test
 
 $(STAMP): pyproject.toml
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -64,6 +64,15 @@ fuzz: $(STAMP)
 # src/paybutton/locale/*/LC_MESSAGES/messages.po; then fill the empty zh_CN msgstrs. tests/unit/test_catalogs.py checks.
 messages: $(STAMP)
 	$(BIN)/python -m paybutton.i18n.messages
+
+# The container image (Containerfile), built without a registry and run on SQLite and PostgreSQL: README, "Container".
+image-test:
+	scripts/image-test.sh
+
+# Every package of the image, pinned with hashes; regenerate after changing pyproject.toml's dependencies.
+container/requirements.lock: pyproject.toml
+	uv pip compile pyproject.toml --quiet --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+		--generate-hashes --no-header -o $@
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

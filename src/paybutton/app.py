@@ -159,7 +159,7 @@ def _lifespan(settings: Settings, clock: Clock, run_workers: bool) -> Callable[[
 async def _open_ctx(settings: Settings, clock: Clock) -> Ctx:
     """The process context: the database, the platform key (made on first start), the callback client and the
     cashier (the order writer opens on first use: order/writer_registry.py) (Settings.test_cashier's when set)."""
-    db = Database(settings)
+    db = Database(settings, claim=True)  # `paybutton db restore` refuses a SQLite file a server has open
     metrics.watch_pool(db.engine.sync_engine, "main")
     async with db.tx() as conn:
         private_pem, _ = await app_service.ensure_platform_key(conn, clock)

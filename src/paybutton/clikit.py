@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
+from paybutton import audit
 from paybutton.config import Settings
 from paybutton.db import Database, alembic_config, normalise_url, upgrade
 from paybutton.errors import TradeError
@@ -236,6 +237,7 @@ def run(database: str | None, work: Callable[[Database], Awaitable[T]], lang: st
         fail(missing)
 
     async def main() -> T:
+        audit.acting(audit.cli_actor())  # every change a command makes is recorded as the user@host that ran it
         db = Database(settings_for(url))
         try:
             await _ready(db, url)

@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from paybutton import inuse
 from paybutton.config import Settings
 
 
@@ -81,10 +82,13 @@ class Database:
     """Owns the engine. `tx()` is one write transaction: commit on success, rollback on error. A request or job may
     run several (a refund commits before it calls the merchant; a synchronous call's attempt row has its own)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, claim: bool = False) -> None:
+        """`claim`: a server's database, held as in use until dispose() (on SQLite: `db restore` refuses it)."""
         self.settings = settings
         self.engine = make_engine(settings)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        file = make_url(self.engine.url).database if self.is_sqlite and claim else None
+        self._claim = inuse.hold(Path(file)) if file and file != ":memory:" and not file.startswith("file:") else None
 
     @asynccontextmanager
     async def tx(self) -> AsyncIterator[AsyncConnection]:
@@ -96,6 +100,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        inuse.release(self._claim)
+        self._claim = None
 
 
 def alembic_config(database_url: str) -> Any:

@@ -19,7 +19,7 @@ from sqlalchemy import (
     text,
 )
 
-from paybutton import tables_money, tables_trade
+from paybutton import tables_money, tables_ops, tables_trade
 from paybutton.payment_state import LIVE_PAYMENT_SQL, PaymentState
 from paybutton.tables_base import AutoId as AutoId
 from paybutton.tables_base import metadata as metadata
@@ -340,3 +340,4 @@ bookings = tables_trade.bookings
 dev_orders = tables_trade.dev_orders
 order_cps = tables_trade.order_cps
 toolkit_settings = tables_trade.toolkit_settings
+audit_log = tables_ops.audit_log

@@ -81,7 +81,7 @@ def _console_pages(w: dict[str, Any]) -> list[str]:
     return ["/console", "/console/goods", "/console/goods/new", "/console/goods/demo-hotpot/edit", "/console/orders",
             f"/console/orders/{w['paid']['order_id']}", "/console/refunds", "/console/verify", "/console/callbacks",
             "/console/attempts", "/console/recon", "/console/settings", "/console/nope", "/console?span=30d",
-            "/console/statement", "/console/statement?month=2026-12"]
+            "/console/statement", "/console/statement?month=2026-12", "/console/audit"]
 
 
 def test_console_phone_layout_languages_and_axe(world: dict[str, Any], browser: Any) -> None:

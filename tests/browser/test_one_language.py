@@ -190,7 +190,7 @@ def test_error_states_speak_one_language(demo: Demo, browser: Any, tmp_path: Pat
 
 CONSOLE = ["/console", "/console/goods", "/console/goods/new", "/console/goods/demo-hotpot/edit", "/console/orders",
            "/console/refunds", "/console/verify", "/console/callbacks", "/console/attempts", "/console/settings",
-           "/console/orders/no-such-order"]
+           "/console/orders/no-such-order", "/console/audit"]
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])

@@ -286,6 +286,7 @@ APP_COMMANDS = {
     ("orders", "show"): ["ord1"],
     ("bookings", "list"): [],
     ("bookings", "certificates"): ["--order", "ot1"],
+    ("audit",): [],
 }
 
 

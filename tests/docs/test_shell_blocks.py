@@ -59,6 +59,8 @@ NO_RUN = {
         "servers on other machines, behind a load balancer, on a PostgreSQL host named db.internal",
     ("bench/README.md", "make chaos"): "the crash drill takes minutes (its short version is "
                                        "tests/integration/test_chaos.py)",
+    ("README.md", "scripts/image-base.sh"): "needs root, podman and minutes; `make image-test` runs these steps "
+                                            "(tests/unit/test_container.py checks the script uses the same flags)",
 }
 
 

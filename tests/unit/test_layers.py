@@ -20,8 +20,9 @@ ROOT = SRC / "paybutton"
 
 # Lowest first. A name may import its own layer (but see DOMAINS) and every layer below it.
 BASE = {"errors", "clock", "money", "ids", "config", "inputs", "tables", "tables_base", "tables_money", "tables_trade",
+        "tables_ops",
         "db", "buyer_token", "loop", "b64url",
-        "payment_state", "i18n",
+        "payment_state", "i18n", "audit", "inuse",
         "telemetry"}  # metrics, request ids and log lines: every layer counts and logs through it
 CASHIER = {"cashier"}  # payment channel adapters: base only
 KERNEL = {"kernel"}  # the shared HTTP kernel: base and cashier, no domain

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from paybutton import ids
+from paybutton import audit, ids
 from paybutton.cashier import payconfig
 from paybutton.clock import Clock
 from paybutton.errors import TradeError
@@ -68,6 +68,9 @@ async def rotate_platform_key(conn: AsyncConnection, clock: Clock) -> str:
             private_pem=private_pem, public_pem=public_pem, active=True, created_at=clock.now_ms()
         )
     )
+    await audit.record(conn, app_id=audit.PLATFORM, action="platform_key.rotate", target="platform_key",
+                       after={"public_key_sha256": hashlib.sha256(public_pem.encode()).hexdigest()[:16]},
+                       at_ms=clock.now_ms())
     return public_pem
 
 
@@ -173,7 +176,9 @@ async def create_app(
     if existing:
         raise TradeError("INVALID_PARAMETER", f"app {aid} already exists")
     await conn.execute(apps.insert().values(**values))
-    return await get_app(conn, aid)
+    made = await get_app(conn, aid)
+    await audit.record(conn, app_id=aid, action="app.create", target=aid, after=audited(made), at_ms=now)
+    return made
 
 
 def _check_delivery_type(v: Any) -> int:
@@ -185,7 +190,7 @@ def _check_delivery_type(v: Any) -> int:
 
 
 async def update_app(conn: AsyncConnection, clock: Clock, app_id: str, **changes: Any) -> AppRow:
-    await get_app(conn, app_id)
+    before = await get_app(conn, app_id)
     values: dict[str, Any] = {}
     for k, v in changes.items():
         if v is None:
@@ -222,10 +227,18 @@ async def update_app(conn: AsyncConnection, clock: Clock, app_id: str, **changes
             values["console_password_hash"] = hash_password(str(v))
         else:
             raise TradeError("INVALID_PARAMETER", f"unknown setting {k}")
-    if values:
-        values["updated_at"] = clock.now_ms()
-        await conn.execute(update(apps).where(apps.c.app_id == app_id).values(**values))
-    return await get_app(conn, app_id)
+    if not values:
+        return before
+    values["updated_at"] = clock.now_ms()
+    await conn.execute(update(apps).where(apps.c.app_id == app_id).values(**values))
+    after = await get_app(conn, app_id)
+    was, now = audit.changed(audited(before), audited(after))
+    if "console_password_hash" in values:
+        now["changed"] = ["console_password"]  # only that it changed
+    if was or now:
+        await audit.record(conn, app_id=app_id, action="app.update", target=app_id, before=was, after=now,
+                           at_ms=values["updated_at"])
+    return after
 
 
 async def rotate_secret(conn: AsyncConnection, clock: Clock, app_id: str) -> str:
@@ -237,7 +250,14 @@ async def rotate_secret(conn: AsyncConnection, clock: Clock, app_id: str) -> str
                                                                           updated_at=clock.now_ms()))
     await conn.execute(delete(access_tokens).where(access_tokens.c.app_id == app_id))
     await conn.execute(delete(console_sessions).where(console_sessions.c.app_id == app_id))
+    await audit.record(conn, app_id=app_id, action="app.rotate_secret", target=app_id,
+                       after={"changed": ["secret"]}, at_ms=clock.now_ms())  # only that it changed
     return new_secret
+
+
+def audited(app: Mapping[str, Any]) -> dict[str, Any]:
+    """An app as the audit trail keeps it: its settings (audit.record masks the secret-named ones)."""
+    return {k: v for k, v in app.items() if k not in ("pay_secrets", "created_at", "updated_at")}
 
 
 def public_view(app: Mapping[str, Any]) -> dict[str, Any]:
@@ -254,13 +274,17 @@ async def set_pay_channel(conn: AsyncConnection, clock: Clock, app_id: str, chan
     if row is None:
         raise TradeError("APP_NOT_FOUND", app_id)
     config = payconfig.parse(row.pay_config)
+    before = payconfig.masked(config).get(channel)
     if settings is None:
         config.pop(channel, None)
     else:
         config[channel] = payconfig.check_channel(channel, payconfig.merge(config.get(channel), settings))
     await conn.execute(update(apps).where(apps.c.app_id == app_id)
                        .values(pay_config=payconfig.dump(config), updated_at=clock.now_ms()))
-    return await get_app(conn, app_id)
+    after = await get_app(conn, app_id)
+    await audit.record(conn, app_id=app_id, action="app.pay_channel", target=channel, before=before,
+                       after=after["pay_config"].get(channel), at_ms=clock.now_ms())
+    return after
 
 
 async def list_apps(conn: AsyncConnection) -> list[AppRow]:

@@ -14,6 +14,7 @@ from typing import Any, Unpack
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from paybutton import audit
 from paybutton.apps import service as app_service
 from paybutton.callbacks import outbox
 from paybutton.callbacks.schedules import SCHEDULES, max_attempts
@@ -148,6 +149,8 @@ async def replay(conn: AsyncConnection, clock: Clock, app_id: str, callback_id: 
                          + why.get(row.status, "not a dead letter"))
     if not await outbox.replay(conn, clock, app_id, callback_id, statuses=(outbox.DEAD,)):
         raise TradeError("CALLBACK_NOT_REPLAYABLE", f"callback {callback_id} changed meanwhile")
+    await audit.record(conn, app_id=app_id, action="callback.replay", target=str(callback_id),
+                       before={"status": outbox.DEAD}, after={"status": outbox.PENDING}, at_ms=clock.now_ms())
     return await get_callback(conn, app_id, callback_id)
 
 
@@ -175,7 +178,10 @@ async def send_test_callback(conn: AsyncConnection, clock: Clock, app_id: str, k
     url = url_for_test(app, kind)
     now = clock.now_ms()
     msg = build_test_msg(app_id, kind, url, now, "tst" + secrets.token_hex(8))
-    return await outbox.enqueue(conn, clock, app_id=app_id, kind=TEST_TYPE, url=url, msg=msg, schedule=TEST_TYPE)
+    cid = await outbox.enqueue(conn, clock, app_id=app_id, kind=TEST_TYPE, url=url, msg=msg, schedule=TEST_TYPE)
+    await audit.record(conn, app_id=app_id, action="callback.test", target=str(cid), after={"kind": kind, "url": url},
+                       at_ms=now)
+    return cid
 
 
 async def wait_settled(engine: AsyncEngine, app_id: str, callback_id: int, seconds: float,

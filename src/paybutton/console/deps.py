@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 
-from paybutton import i18n
+from paybutton import audit, i18n
 from paybutton.config import DEMO_APP_ID
 from paybutton.console import queries
 from paybutton.console import session as sess
@@ -84,6 +84,7 @@ async def signed_in(request: Request, ctx: CtxDep) -> Console:
         back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         nxt = back if request.method == "GET" else "/console"
         raise EarlyAnswer(c.redirect("/console/login?" + urlencode({"next": nxt})))
+    audit.acting(audit.console_actor(c.app_id))  # every change this request makes is recorded as the session's app
     return c
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from paybutton.console import auth, callbacks, goods, money, orders, queries, recon, refunds, settings
+from paybutton.console import audit, auth, callbacks, goods, money, orders, queries, recon, refunds, settings
 from paybutton.console.deps import SignedIn, console_router
 from paybutton.console.page import HERE
 
@@ -22,7 +22,7 @@ async def dashboard(c: SignedIn) -> Response:
                     **await money.dashboard_money(c))
 
 
-for area in (auth, goods, orders, refunds, callbacks, money, recon, settings):
+for area in (auth, goods, orders, refunds, callbacks, money, recon, settings, audit):
     router.include_router(area.router)
 
 

@@ -351,4 +351,28 @@ TEXTS: dict[str, str] = {
     "rc_none": N_("No reconciliation for this day yet: the server reconciles yesterday after {hour}:00 Beijing time, "
                   "or run: paybutton reconcile --app {app} --date {day}"),
     "rc_no_breaks": N_("No break is open"),
+    "audit_trail": N_("Audit trail"),
+    "audit_note": N_("Every change made to this app by a person or a key: in the console, with the CLI or through "
+                     "the OpenAPI. Secrets are never shown."),
+    "audit_at": N_("When"),
+    "audit_actor": N_("Who"),
+    "audit_action": N_("What"),
+    "audit_target": N_("Changed"),
+    "audit_before": N_("Before"),
+    "audit_after": N_("After"),
+    "date_from": N_("From (date)"),
+    "date_to": N_("To (date)"),
+    # the audit trail's actions (paybutton/audit), as the filter names them
+    "act_app.create": N_("App created"),
+    "act_app.update": N_("Settings changed"),
+    "act_app.rotate_secret": N_("App secret rotated"),
+    "act_app.pay_channel": N_("Payment channel settings changed"),
+    "act_goods.create": N_("Goods created"),
+    "act_goods.update": N_("Goods or stock changed"),
+    "act_refund.audit": N_("Refund audited"),
+    "act_callback.replay": N_("Callback replayed"),
+    "act_callback.test": N_("Test callback sent"),
+    "act_voucher.verify": N_("Voucher redeemed"),
+    "act_voucher.verify_cancel": N_("Redemption cancelled"),
+    "act_settle.create": N_("Settlement made"),
 }

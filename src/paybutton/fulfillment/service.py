@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from paybutton import audit
 from paybutton.clock import Clock, beijing_day
 from paybutton.errors import TradeError
 from paybutton.fulfillment.not_redeemable import why_not
@@ -103,6 +104,9 @@ async def verify_unit(conn: AsyncConnection, now: int, item: Any) -> dict[str, A
     vid = "vf" + secrets.token_hex(8)
     res = await conn.execute(VERIFY, {"iid": item.item_order_id, "vid": vid, "now": now, "today": beijing_day(now)})
     if res.rowcount == 1:
+        await audit.record(conn, app_id=item.app_id, action="voucher.verify", target=item.item_order_id,
+                           before={"status": int(item.status)}, after={"status": int(ItemStatus.REDEEMED),
+                                                                       "verify_id": vid}, at_ms=now)
         return {"item_order_id": item.item_order_id, "certificate_id": item.certificate_id,
                 "certificate_code": item.voucher_code, "result_code": 0, "result_msg": "success",
                 "verify_id": vid, "verify_time": now}
@@ -141,6 +145,9 @@ async def cancel(conn: AsyncConnection, clock: Clock, app_id: str, *, order_id: 
                                       "now": clock.now_ms()})
     if res.rowcount != 1:
         raise TradeError("VERIFY_RECORD_NOT_FOUND")
+    await audit.record(conn, app_id=app_id, action="voucher.verify_cancel", target=certificate_id,
+                       before={"status": int(ItemStatus.REDEEMED), "verify_id": verify_id},
+                       after={"status": int(ItemStatus.UNUSED)}, at_ms=clock.now_ms())
 
 
 async def push_delivery(conn: AsyncConnection, clock: Clock, app_id: str, *, out_order_no: str,

@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
+from paybutton import audit
 from paybutton.clock import Clock
 from paybutton.errors import TradeError
 from paybutton.goods import reopened, rules
@@ -98,7 +99,9 @@ async def create_goods(
     result = await conn.execute(stmt)
     if result.rowcount == 0:
         raise TradeError("GOODS_EXISTS", f"goods_id {goods_id}", goods_id=goods_id)
-    return await get_goods(conn, clock, app_id=app_id, goods_id=goods_id)
+    made = await get_goods(conn, clock, app_id=app_id, goods_id=goods_id)
+    await audit.record(conn, app_id=app_id, action="goods.create", target=goods_id, after=_audited(made), at_ms=now)
+    return made
 
 
 async def update_goods(
@@ -147,7 +150,16 @@ async def update_goods(
             raise_first([Problem("INVALID_PARAMETER", "stock_delta", "stock_below_zero",
                                  {"delta": stock_delta, "stock": current["stock"]}, named=True)])
     await reopened.notify_reopen(conn, app_id, goods_id)  # stock, shelf, limits or window: may sell again
-    return await get_goods(conn, clock, app_id=app_id, goods_id=goods_id)
+    after = await get_goods(conn, clock, app_id=app_id, goods_id=goods_id)
+    was, now_is = audit.changed(_audited(current), _audited(after))
+    await audit.record(conn, app_id=app_id, action="goods.update", target=goods_id, before=was,
+                       after={**now_is, **({"stock_delta": stock_delta} if stock_delta else {})}, at_ms=now)
+    return after
+
+
+def _audited(view: dict[str, Any]) -> dict[str, Any]:
+    """A good as the audit trail keeps it: its fields, without what is derived (state, label texts)."""
+    return {f: view[f] for f in rules.FIELDS if f != "goods_id"}
 
 
 def _escape_like(text: str) -> str:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from paybutton import buyer_token
+from paybutton import audit, buyer_token
 from paybutton.errors import TradeError
 from paybutton.kernel import access_tokens
 from paybutton.kernel.ports import KernelCtx, ctx_of
@@ -21,6 +21,7 @@ async def access_app(request: Request, access_token: Annotated[str | None, Heade
     async with ctx.db.engine.connect() as conn:
         app_id = await access_tokens.check(conn, ctx.clock, access_token)
     request.state.app_id = app_id
+    audit.acting(audit.openapi_actor(app_id))  # the client_key the token was issued to: the audit trail's who
     return app_id
 
 

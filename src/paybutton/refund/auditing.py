@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from paybutton import audit
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.refund import rules, store
@@ -27,6 +28,10 @@ async def merchant_audit(conn: AsyncConnection, ctx: Ctx, app_id: str, out_refun
         if not await store.find(conn, app_id, out_refund_no=out_refund_no):
             raise TradeError("REFUND_NOT_FOUND", out_refund_no)
         raise TradeError("REFUND_STATUS_CONFLICT", "the refund is not waiting for an audit")
+    await audit.record(conn, app_id=app_id, action="refund.audit", target=str(got.refund_id),
+                       before={"audit": "TOAUDIT"},
+                       after={"audit": to.audit.value, **({} if agree else {"deny_message": deny_message})},
+                       at_ms=ctx.clock.now_ms())
     if not agree:
         await finish(conn, ctx, got.refund_id, Stage.AUDIT, ok=False, message=f"merchant denied: {deny_message}")
     return str(got.refund_id)

@@ -1,0 +1,22 @@
+"""Operating (issue 23): the audit trail. Times are epoch milliseconds."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, String, Table, Text
+
+from paybutton.tables_base import AutoId, metadata
+
+# 0015 (issue 23): the audit trail, append-only (the migration's triggers refuse UPDATE and DELETE); paybutton/audit.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("app_id", String(32), nullable=False),  # "*" for an installation-wide change (the platform key)
+    Column("at", BigInteger, nullable=False),
+    Column("actor", String(128), nullable=False),  # console:<app_id>, cli:<user>@<host>, openapi:<client_key>, system
+    Column("action", String(64), nullable=False),  # goods.update, app.rotate_secret, refund.audit, ...
+    Column("target", String(128), nullable=False),
+    Column("before", Text, nullable=True),  # JSON, secrets masked
+    Column("after", Text, nullable=True),
+    Index("ix_audit_log_app_at", "app_id", "at"),
+)
