@@ -70,3 +70,12 @@ def access_token() -> str:
 
 def voucher_code() -> str:
     return _digits(12)
+
+
+def settle_id() -> str:
+    return f"st{_stamp()}{_digits(10)}"
+
+
+def merchant_uid() -> str:
+    """A seller's uid, as Douyin's (19 digits, starting with 7)."""
+    return "7" + _digits(18)

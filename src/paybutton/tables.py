@@ -70,6 +70,13 @@ apps = Table(
     Column("pay_config", Text, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # 0011: the seller's uid; settling manual|verify|pay D+N; the platform's rake (basis points); settle callback URL
+    Column("merchant_uid", String(64), nullable=True),
+    Column("settle_mode", String(8), nullable=False, server_default="manual", default="manual"),
+    Column("settle_days", Integer, nullable=False, server_default="0", default=0),
+    Column("rake_bps", Integer, nullable=False, server_default="0", default=0),
+    Column("settle_url", Text, nullable=True),
+    Index("uq_apps_merchant_uid", "merchant_uid", unique=True),
 )
 
 access_tokens = Table(
@@ -191,6 +198,7 @@ item_orders = Table(
     Column("certificate_id", String(32), nullable=True),
     Column("verify_id", String(32), nullable=True),
     Column("verified_at", BigInteger, nullable=True),
+    Column("settle_id", String(32), nullable=True),  # 0011: the settle that took this unit's money (issue 21)
     CheckConstraint("refunded_amount >= 0 AND refunded_amount <= price", name="refund_within_price"),
     CheckConstraint(
         "refunding_amount >= 0 AND refunded_amount + refunding_amount <= price", name="inflight_within_price"
@@ -331,4 +339,40 @@ refund_items = Table(
     Column("amount", BigInteger, nullable=False),
     CheckConstraint("amount > 0", name="amount_positive"),
     Index("ix_refund_items_item_order_id", "item_order_id"),
+)
+
+# 0011: the receivers of a settle besides the seller (settle_params' merchant_uid), registered by the operator.
+receivers = Table(
+    "receivers",
+    metadata,
+    Column("merchant_uid", String(64), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# 0011: a settle (结算/分账) of an order or one unit: held money to the seller, the receivers and the rake.
+settles = Table(
+    "settles",
+    metadata,
+    Column("settle_id", String(32), primary_key=True),
+    Column("app_id", String(32), ForeignKey("apps.app_id"), nullable=False),
+    Column("order_id", String(32), ForeignKey("orders.order_id"), nullable=False, index=True),
+    Column("out_order_no", String(64), nullable=True),
+    Column("out_settle_no", String(64), nullable=False),
+    Column("item_order_id", String(32), nullable=True),  # NULL: the whole order
+    Column("settle_desc", Text, nullable=False),
+    Column("settle_params", Text, nullable=False),  # JSON [{merchant_uid, amount}], the other receivers
+    Column("cp_extra", Text, nullable=True),
+    Column("notify_url", Text, nullable=True),
+    Column("status", String(16), nullable=False),  # SUCCESS: written once its money moved
+    Column("is_auto", Boolean, nullable=False),
+    Column("total_amount", BigInteger, nullable=False),  # what left the app's held funds
+    Column("rake", BigInteger, nullable=False),
+    Column("commission", BigInteger, nullable=False),
+    Column("settle_amount", BigInteger, nullable=False),  # the seller's part
+    Column("merchant_uid", String(64), nullable=False),  # the seller
+    Column("created_at", BigInteger, nullable=False),
+    Column("settled_at", BigInteger, nullable=True),
+    UniqueConstraint("app_id", "out_settle_no", name="uq_settles_app_out_settle_no"),
+    CheckConstraint("total_amount > 0 AND rake >= 0 AND commission >= 0 AND settle_amount >= 0", name="amounts"),
 )

@@ -1,6 +1,6 @@
 """Background jobs inside `serve` and `demo`: the order-expiry sweeper, the callback dispatcher, the refund
-worker and the payment reconciler. All are safe with several instances on one database (guarded updates;
-leased, SKIP LOCKED claims)."""
+worker, the payment reconciler and the automatic settles (settle/auto.py). All are safe with several instances on
+one database (guarded updates; leased, SKIP LOCKED claims)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from paybutton.loop import run_every
 from paybutton.order import ending as orders
 from paybutton.order.reconcile import run_reconciler
 from paybutton.refund import worker as refunds
+from paybutton.settle.auto import run_auto_settler
 
 log = logging.getLogger("paybutton.workers")
 
@@ -41,4 +42,5 @@ def start(ctx: Ctx) -> list[asyncio.Task[None]]:
         asyncio.create_task(run_dispatcher(ctx, worker_id=worker_id()), name="paybutton-dispatcher"),
         asyncio.create_task(refunds.run_refund_worker(ctx), name="paybutton-refunds"),
         asyncio.create_task(run_reconciler(ctx), name="paybutton-reconciler"),
+        asyncio.create_task(run_auto_settler(ctx), name="paybutton-settler"),
     ]

@@ -119,6 +119,8 @@ class ItemOrder:
     certificate_id: str | None
     verify_id: str | None
     verified_at: int | None
+    settle_id: str | None = None  # 0011: the settle that took this unit's money
+
 
 
 class ItemRow(TypedDict):
