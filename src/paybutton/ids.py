@@ -47,6 +47,10 @@ def payment_id() -> str:
     return f"py{_stamp()}{_digits(10)}"
 
 
+def ledger_txn_id() -> str:
+    return f"lx{_stamp()}{_digits(10)}"
+
+
 def app_id() -> str:
     return "tt" + secrets.token_hex(8)
 

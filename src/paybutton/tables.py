@@ -341,14 +341,9 @@ refund_items = Table(
     Index("ix_refund_items_item_order_id", "item_order_id"),
 )
 
-# 0011: the receivers of a settle besides the seller (settle_params' merchant_uid), registered by the operator.
-receivers = Table(
-    "receivers",
-    metadata,
-    Column("merchant_uid", String(64), primary_key=True),
-    Column("name", String(128), nullable=False),
-    Column("created_at", BigInteger, nullable=False),
-)
+# 0011: settle receivers besides the seller (settle_params' merchant_uid), registered by the operator.
+receivers = Table("receivers", metadata, Column("merchant_uid", String(64), primary_key=True),
+                  Column("name", String(128), nullable=False), Column("created_at", BigInteger, nullable=False))
 
 # 0011: a settle (结算/分账) of an order or one unit: held money to the seller, the receivers and the rake.
 settles = Table(
@@ -366,13 +361,40 @@ settles = Table(
     Column("notify_url", Text, nullable=True),
     Column("status", String(16), nullable=False),  # SUCCESS: written once its money moved
     Column("is_auto", Boolean, nullable=False),
-    Column("total_amount", BigInteger, nullable=False),  # what left the app's held funds
-    Column("rake", BigInteger, nullable=False),
-    Column("commission", BigInteger, nullable=False),
+    Column("total_amount", BigInteger, nullable=False),  # fen out of the app's held funds
+    Column("rake", BigInteger, nullable=False), Column("commission", BigInteger, nullable=False),
     Column("settle_amount", BigInteger, nullable=False),  # the seller's part
     Column("merchant_uid", String(64), nullable=False),  # the seller
-    Column("created_at", BigInteger, nullable=False),
-    Column("settled_at", BigInteger, nullable=True),
+    Column("created_at", BigInteger, nullable=False), Column("settled_at", BigInteger, nullable=True),
     UniqueConstraint("app_id", "out_settle_no", name="uq_settles_app_out_settle_no"),
     CheckConstraint("total_amount > 0 AND rake >= 0 AND commission >= 0 AND settle_amount >= 0", name="amounts"),
+)
+
+# 0010: the double-entry ledger (issue 21). A txn is one posting, idempotent by (app_id, kind, ref_id); its
+# entries sum to 0 (debit positive). Accounts are strings: channel:<provider>, held:<app_id>, merchant:<uid>,
+# receiver:<uid>, platform:fees (paybutton/ledger/accounts.py).
+ledger_txns = Table(
+    "ledger_txns",
+    metadata,
+    Column("txn_id", String(32), primary_key=True),
+    Column("app_id", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),  # pay refund settle share
+    Column("ref_id", String(64), nullable=False),  # the payment, refund, settle or sharing order it records
+    Column("created_at", BigInteger, nullable=False),
+    Column("memo", Text, nullable=False, default=""),
+    UniqueConstraint("app_id", "kind", "ref_id", name="uq_ledger_txns_app_kind_ref"),
+    Index("ix_ledger_txns_app_created", "app_id", "created_at"),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("entry_id", AutoId, primary_key=True, autoincrement=True),
+    Column("txn_id", String(32), ForeignKey("ledger_txns.txn_id"), nullable=False, index=True),
+    Column("app_id", String(32), nullable=False),
+    Column("account", String(96), nullable=False),
+    Column("order_id", String(32), nullable=True, index=True),
+    Column("item_order_id", String(32), nullable=True),
+    Column("amount", BigInteger, nullable=False),  # signed fen, debit positive
+    Index("ix_ledger_entries_account", "account"),
 )

@@ -25,7 +25,8 @@ CASHIER = {"cashier"}  # payment channel adapters: base only
 KERNEL = {"kernel"}  # the shared HTTP kernel: base and cashier, no domain
 CONTEXT = {"context"}  # the per-process context: base, cashier, kernel
 # The domains form a DAG in this declared order: a domain imports only the ones before it.
-DOMAINS = ("merchant", "apps", "goods", "callbacks", "marketing", "order", "refund", "fulfillment", "settle")
+DOMAINS = ("ledger", "merchant", "apps", "goods", "callbacks", "marketing", "order", "refund", "fulfillment",
+           "settle")
 SURFACES = {"api", "pages", "console"}  # nothing below imports them
 TOP = {"paybutton", "app", "workers", "cli", "clikit", "demo", "docsgen", "migrations"}  # composition roots
 
