@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, Field, StrictStr
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -27,7 +27,7 @@ router = APIRouter(prefix="/api/apps/trade/v2/settle", tags=["settle"])
 
 
 class CreateSettleBody(BaseModel):
-    model_config: ConfigDict = example({
+    model_config = example({
         "out_order_no": "Mot2612070247519296326435", "out_settle_no": "S1001", "settle_desc": "结算",
         "settle_params": '[{"merchant_uid":"7000000000000000001","amount":1000}]'}, extra="ignore")
     out_order_no: StrictStr = Field(min_length=1, max_length=64)
@@ -41,7 +41,7 @@ class CreateSettleBody(BaseModel):
 
 
 class QuerySettleBody(BaseModel):
-    model_config: ConfigDict = example({"settle_id": SETTLE_ID}, extra="ignore")
+    model_config = example({"settle_id": SETTLE_ID}, extra="ignore")
     settle_id: StrictStr | None = Field(default=None, max_length=32)
     order_id: StrictStr | None = Field(default=None, max_length=32)
     out_settle_no: StrictStr | None = Field(default=None, max_length=64)

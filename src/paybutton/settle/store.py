@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, bindparam, func, or_, select, update
+from sqlalchemy import BigInteger, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.order.states import OrderStatus
@@ -70,12 +70,6 @@ async def find(conn: AsyncConnection, app_id: str, *, settle_id: str | None, ord
         cond = c.out_order_no == out_order_no
     q = select(settles).where(c.app_id == app_id, cond).order_by(c.created_at, c.settle_id)
     return list((await conn.execute(q)).all())
-
-
-async def settled_total(conn: AsyncConnection, order_id: str) -> int:
-    """What the order's settles gave the seller (query_order's settle_amount)."""
-    q = select(func.coalesce(func.sum(settles.c.settle_amount), 0)).where(settles.c.order_id == order_id)
-    return int((await conn.execute(q)).scalar_one())
 
 
 def auto_candidates(limit: int) -> Any:
