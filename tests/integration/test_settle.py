@@ -12,6 +12,7 @@ from trade_world import TradeWorld
 from typer.testing import CliRunner
 
 from paybutton.cli import cli
+from paybutton.fulfillment.service import verify_code
 from paybutton.ledger import balances
 
 RECEIVER = "7000000000000000001"
@@ -108,3 +109,18 @@ async def test_eight_settles_at_once_settle_once(trade: TradeWorld) -> None:
         money = await balances.order_money(conn, trade.app_id, order["order_id"])
     assert money.settled == 2000
     assert await trade.problems() == []
+
+
+async def test_refund_notify_says_is_all_settled(trade: TradeWorld) -> None:
+    order = await trade.paid_order(quantity=2)
+    units = await trade.items(order["order_id"])
+    first, second = (i.item_order_id for i in units)
+    async with trade.db.tx() as conn:
+        await verify_code(conn, trade.clock, units[0].voucher_code)
+    assert (await settle(trade, order, "U1", item_order_id=first))["extra"]["error_code"] == 0
+    refund = await trade.api("refund/create_refund", {"out_order_no": order["out_order_no"], "out_refund_no": "R2",
+                                                      "item_order_detail": [{"item_order_id": second}]})
+    assert refund["extra"]["error_code"] == 0, refund
+    await trade.drive()
+    (note,) = trade.merchant.of_type("refund")
+    assert note.msg["status"] == "SUCCESS" and note.msg["is_all_settled"] is True

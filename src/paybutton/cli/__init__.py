@@ -1,4 +1,4 @@
-"""The `paybutton` command: demo | serve | db | app | goods | keys | buyer-token | callbacks.
+"""The `paybutton` command: demo | serve | db | app | receiver | goods | keys | buyer-token | callbacks.
 
 This module wires the command tree; each group lives in its own module (apps, callbacks, admin, trade, running, and
 cli/goods.py), and what they share (options, running on a database, printing) is in paybutton/clikit.py."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from paybutton import clikit
 from paybutton.cli import admin, running, trade
-from paybutton.cli.apps import app_cli
+from paybutton.cli.apps import app_cli, receiver_cli
 from paybutton.cli.callbacks import callbacks_cli
 from paybutton.cli.goods import goods_cli
 
@@ -22,6 +22,7 @@ cli.command("demo")(running.demo)
 
 cli.add_typer(admin.db_cli, name="db")
 cli.add_typer(app_cli, name="app")
+cli.add_typer(receiver_cli, name="receiver")
 cli.add_typer(goods_cli, name="goods")
 cli.add_typer(admin.keys_cli, name="keys")
 cli.add_typer(callbacks_cli, name="callbacks")
