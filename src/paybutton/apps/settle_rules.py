@@ -19,7 +19,7 @@ from paybutton.errors import TradeError
 from paybutton.tables import apps, receivers
 
 MODES: Final = ("manual", "verify", "pay")
-AUTOMATIC: Final = ("verify", "pay")
+AUTOMATIC: Final = ("verify", "pay")  # an app on these refuses create_settle (23117)
 MAX_DAYS: Final = 365
 MAX_RAKE_BPS: Final = 10_000
 FIELDS: Final = ("settle_mode", "settle_days", "rake_bps", "settle_url")

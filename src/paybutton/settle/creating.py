@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton import ids, ledger
+from paybutton.apps import settle_rules
 from paybutton.callbacks import outbox
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
@@ -47,7 +48,7 @@ async def create_settle(conn: AsyncConnection, ctx: Ctx, order: Any, req: Settle
     if order.status != OrderStatus.SUCCESS:
         raise TradeError("SETTLE_ORDER_NOT_PAID", f"the order is {order.status}")
     app = await ctx.app_in(conn, order.app_id)
-    if not req.auto and app["settle_mode"] in ("verify", "pay"):
+    if not req.auto and app["settle_mode"] in settle_rules.AUTOMATIC:
         raise TradeError("SETTLE_AUTOMATIC", f"settle_mode {app['settle_mode']}")
     shares = rules.parse_params(req.settle_params)
     kinds = {s.merchant_uid: await store.account_of(conn, s.merchant_uid) for s in shares}
