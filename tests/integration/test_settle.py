@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from paybutton.cli import cli
 from paybutton.fulfillment.service import verify_code
+from paybutton.merchant import OpenAPIClient
 from paybutton.ledger import balances
 
 RECEIVER = "7000000000000000001"
@@ -95,6 +96,22 @@ async def test_refusals_write_nothing(trade: TradeWorld) -> None:
     trade.server.app.state.ctx.apps.forget(trade.app_id)
     assert await refused("B", order=other) == 23117
     assert await counts(trade) == (1, 1)
+
+
+async def test_the_merchant_library_settles(trade: TradeWorld) -> None:
+    await receiver(trade, RECEIVER)
+    order = await trade.paid_order(quantity=1)
+    await redeem(trade, order["order_id"])
+
+    def go() -> tuple[dict[str, Any], dict[str, Any]]:
+        with OpenAPIClient(trade.url, trade.app_id, trade.app["secret"]) as client:
+            made = client.create_settle(order["out_order_no"], "LIB-1", settle_desc="结算",
+                                        receivers=[{"merchant_uid": RECEIVER, "amount": 100}])
+            return made, client.query_settle(out_settle_no="LIB-1")
+
+    made, found = await asyncio.to_thread(go)
+    (row,) = found["settle_list"]
+    assert row["settle_id"] == made["settle_id"] and row["settle_amount"] == 900
 
 
 async def test_eight_settles_at_once_settle_once(trade: TradeWorld) -> None:
