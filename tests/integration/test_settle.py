@@ -54,11 +54,14 @@ async def test_manual_settle_with_a_receiver(trade: TradeWorld, db_url: str) -> 
         assert await balances.balance(conn, f"merchant:{app['merchant_uid']}") == 1600
         assert await balances.balance(conn, f"receiver:{RECEIVER}") == 300
         assert await balances.balance(conn, "platform:fees") == 100
-    item = (await trade.items(order["order_id"]))[0].item_order_id
+    unit = (await trade.items(order["order_id"]))[0]
     refused = await trade.api("refund/create_refund", {
         "out_order_no": order["out_order_no"], "out_refund_no": "R1",
-        "item_order_detail": [{"item_order_id": item}]})
+        "item_order_detail": [{"item_order_id": unit.item_order_id}]})
     assert "已结算" in refused["extra"]["description"]
+    uncancelled = await trade.api("fulfillment/verify_cancel", {
+        "order_id": order["order_id"], "certificate_id": unit.certificate_id, "verify_id": unit.verify_id})
+    assert "已结算" in uncancelled["extra"]["description"]
     assert await trade.problems() == []
     got = await asyncio.to_thread(CliRunner().invoke, cli, ["check", "--database", db_url])
     assert got.exit_code == 0, got.output
