@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from paybutton.cli import cli
 from paybutton.fulfillment.service import verify_code
-from paybutton.merchant import OpenAPIClient
 from paybutton.ledger import balances
+from paybutton.merchant import OpenAPIClient
 
 RECEIVER = "7000000000000000001"
 

@@ -151,9 +151,9 @@ def test_every_command_in_the_docs_exists(name: str) -> None:
 
 
 def test_sequence_diagrams_are_mermaid_that_parses() -> None:
-    """The five journeys (purchase, payment attempts, refund, verification, settlement), each a Mermaid sequenceDiagram, free
-    of what breaks Mermaid's parser (a `;` ends a statement, `#` starts an entity, a stray `<tag>` is swallowed as
-    HTML). They were rendered with Mermaid 11."""
+    """The five journeys (purchase, payment attempts, refund, verification, settlement), each a Mermaid
+    sequenceDiagram, free of what breaks Mermaid's parser (a `;` ends a statement, `#` starts an entity, a
+    stray `<tag>` is swallowed as HTML). They were rendered with Mermaid 11."""
     text = (DOCS / "sequences.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```mermaid\n(.*?)```", text, flags=re.S)
     assert [b.splitlines()[0] for b in blocks] == ["sequenceDiagram"] * 5
