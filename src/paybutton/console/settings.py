@@ -37,8 +37,9 @@ async def settings_form(c: Console, values: dict[str, Any] | None = None, errors
     return c.render("settings.html", status_code, nav="settings",
                     v=forms.settings_form_of(c.signed_app) if values is None else values,
                     errors=fold(errors or {}, SETTINGS_FIELDS), public_pem=await queries.public_key(c.ctx),
-                    url_fields=app_service.URL_FIELDS, new_secret=new_secret, ro=c.signed_app, pay_fields=payconfig.FIELDS,
-                    pay_errors=pay_errors or {}, pay_values=pay_values or {}, pay_retype=pay_retype or {})
+                    url_fields=app_service.URL_FIELDS, new_secret=new_secret, ro=c.signed_app,
+                    pay_fields=payconfig.FIELDS, pay_errors=pay_errors or {}, pay_values=pay_values or {},
+                    pay_retype=pay_retype or {})
 
 
 def _refused(c: Console, field: str, err: TradeError) -> str:
