@@ -59,6 +59,11 @@ async def test_manual_settle_with_a_receiver(trade: TradeWorld, db_url: str) -> 
         "out_order_no": order["out_order_no"], "out_refund_no": "R1",
         "item_order_detail": [{"item_order_id": unit.item_order_id}]})
     assert "已结算" in refused["extra"]["description"]
+    buyer = f"{trade.url}/api/buyer/v1/orders/{order['order_id']}"
+    rf = (await trade.http.get(f"{buyer}/refundable", headers=trade.auth("buyer"))).json()
+    assert rf["refundable_amount"] == 0 and rf["settled_units"] == 2 and all(i["settled"] for i in rf["items"])
+    applied = await trade.http.post(f"{buyer}/refunds", headers=trade.auth("buyer"), json={"reason": "不想要了"})
+    assert applied.status_code == 409 and applied.json()["error"] == "ITEM_SETTLED", applied.text
     uncancelled = await trade.api("fulfillment/verify_cancel", {
         "order_id": order["order_id"], "certificate_id": unit.certificate_id, "verify_id": unit.verify_id})
     assert "已结算" in uncancelled["extra"]["description"]
