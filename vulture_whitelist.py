@@ -40,4 +40,7 @@ _.data_example
 
 # The ledger's reading API (paybutton/ledger/balances.py): the settle engine (issue 21) and the tests read
 # balances per account, per order and per unit through it.
-_.balance, _.order_money, _.unit_settled, _.app_balances, _.orders_money, _.record_payment, _.record_refund
+_.balance, _.order_money, _.unit_settled
+
+# The console's charts (console/charts.py): console/templates/chart.html reads the bars' and the chart's geometry.
+_.y, _.width, _.height, _.total_text, _.max_text, _.ticks

@@ -228,10 +228,10 @@ class Drill:
             self.children.stop(self.merchant)
         snap = chaos_report.snapshot(self.url, self.app["app_id"])
         check = cli(self.url, "check", timeout=300)
-        return self.report(driven, snap, received, check)
+        return self.report(driven, snap, received, check, chaos_report.ledger(self.url, self.app["app_id"]))
 
     def report(self, driven: dict[str, Any], snap: dict[str, Any], received: list[dict[str, Any]],
-               check: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+               check: subprocess.CompletedProcess[str], books: dict[str, Any]) -> dict[str, Any]:
         tally: Tally = driven["tally"]
         cb = chaos_report.callbacks(snap, received)
         st = chaos_report.stock(snap, driven["initial"])
@@ -241,7 +241,7 @@ class Drill:
         for r in snap["refunds"]:
             refunds_by_status[r.status] = refunds_by_status.get(r.status, 0) + 1
         ok = (cb["lost"] == 0 and twice["orders_paid_twice"] == 0 and st["conserved"] and check.returncode == 0
-              and cb["bad_signatures"] == 0)
+              and cb["bad_signatures"] == 0 and books["ok"])
         return {
             "database": self.kind, "ok": ok, "seed": self.args.seed, "clients": self.args.clients,
             "traffic_seconds": driven["traffic_s"], "kills": len(self.kills), "kill_log": self.kills,
@@ -255,6 +255,7 @@ class Drill:
             "callbacks": cb,
             "paid_twice": twice,
             "stock": st,
+            "ledger": books,
             "check": {"exit_code": check.returncode, "output": (check.stdout + check.stderr).strip()[-2000:]},
             "drain": driven["drain"],
             "client_view": tally.as_dict(),
@@ -268,7 +269,8 @@ def summary(r: dict[str, Any]) -> str:
             f"{r['verifications']['units_verified_in_database']} units verified; callbacks {cb['expected']} expected, "
             f"{cb['delivered']} delivered, {cb['lost']} lost, {cb['duplicated']} duplicated; "
             f"{r['paid_twice']['orders_paid_twice']} paid twice; stock "
-            f"{'conserved' if r['stock']['conserved'] else 'NOT conserved'}; check exit {r['check']['exit_code']}"
+            f"{'conserved' if r['stock']['conserved'] else 'NOT conserved'}; ledger {r['ledger']['txns']} "
+            f"{'OK' if r['ledger']['ok'] else 'BROKEN'}; check exit {r['check']['exit_code']}"
             f" -> {'OK' if r['ok'] else 'FAIL'}")
 
 

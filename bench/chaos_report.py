@@ -16,7 +16,10 @@ The rules it checks, from the code as it is:
   every good: initial stock == stock now + units of its orders in INIT, PROCESS or SUCCESS, and sold == those
   units.
 * **paid twice** — an order with more than one SUCCESS payment, not counting a late (or duplicate) payment that
-  has a refund of its own (refund source 6, or one naming that payment)."""
+  has a refund of its own (refund source 6, or one naming that payment).
+* **ledger** (paybutton/ledger/): every SUCCESS payment has exactly one `pay` txn and every SUCCESS refund one
+  `refund` txn (none lost, none twice), the money in the txns equals the rows', and ledger/check.py's scan (every
+  txn balances, held per order = paid - refunded - settled >= 0) finds nothing."""
 
 from __future__ import annotations
 
@@ -29,7 +32,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from paybutton.db import normalise_url
-from paybutton.tables import goods, item_orders, orders, outbox, payments, refunds
+from paybutton.ledger import check as ledger_check
+from paybutton.tables import goods, item_orders, ledger_entries, ledger_txns, orders, outbox, payments, refunds
 
 HOLDING = ("INIT", "PROCESS", "SUCCESS")  # order statuses that keep their units out of stock
 LATE_PAYMENT_SOURCE = 6
@@ -180,3 +184,39 @@ def paid_twice(snap: dict[str, Any]) -> dict[str, Any]:
     twice = sorted(o for o, ps in kept.items() if len(ps) > 1)
     return {"orders_paid_twice": len(twice), "examples": twice[:5], "late_payments": late_total,
             "late_payments_not_refunded": late_unrefunded}
+
+
+async def _ledger(url: str, app_id: str) -> dict[str, Any]:
+    engine = create_async_engine(normalise_url(url))
+    t, e = ledger_txns, ledger_entries
+    try:
+        async with engine.connect() as conn:
+            txns = dict((await conn.execute(select(t.c.kind, func.count()).where(t.c.app_id == app_id)
+                                            .group_by(t.c.kind))).all())
+            twice = (await conn.execute(select(func.count()).select_from(
+                select(t.c.kind, t.c.ref_id).where(t.c.app_id == app_id).group_by(t.c.kind, t.c.ref_id)
+                .having(func.count() > 1).subquery()))).scalar_one()
+            held = dict((await conn.execute(
+                select(t.c.kind, func.sum(e.c.amount)).select_from(e.join(t, t.c.txn_id == e.c.txn_id))
+                .where(e.c.app_id == app_id, e.c.account == f"held:{app_id}").group_by(t.c.kind))).all())
+            paid = (await conn.execute(select(func.count(), func.coalesce(func.sum(payments.c.amount), 0)).where(
+                payments.c.app_id == app_id, payments.c.state == "SUCCESS"))).one()
+            refunded = (await conn.execute(select(func.count(), func.coalesce(
+                func.sum(refunds.c.refund_total_amount), 0)).where(
+                refunds.c.app_id == app_id, refunds.c.status == "SUCCESS"))).one()
+            problems = await ledger_check.scan(conn)
+    finally:
+        await engine.dispose()
+    out = {"txns": {k: int(v) for k, v in txns.items()}, "txns_twice": int(twice),
+           "payments_paid": int(paid[0]), "paid_in": -int(held.get("pay") or 0), "payments_amount": int(paid[1]),
+           "refunds_succeeded": int(refunded[0]), "refunded": int(held.get("refund") or 0),
+           "refunds_amount": int(refunded[1]), "problems": problems[:20]}
+    out["ok"] = (not problems and out["txns_twice"] == 0 and out["txns"].get("pay", 0) == out["payments_paid"]
+                 and out["txns"].get("refund", 0) == out["refunds_succeeded"]
+                 and out["paid_in"] == out["payments_amount"] and out["refunded"] == out["refunds_amount"])
+    return out
+
+
+def ledger(url: str, app_id: str) -> dict[str, Any]:
+    """The ledger against the rows after the drill: nothing lost, nothing posted twice, every txn balanced."""
+    return asyncio.run(_ledger(url, app_id))

@@ -80,7 +80,8 @@ def world(demo_factory: Any) -> Iterator[dict[str, Any]]:
 def _console_pages(w: dict[str, Any]) -> list[str]:
     return ["/console", "/console/goods", "/console/goods/new", "/console/goods/demo-hotpot/edit", "/console/orders",
             f"/console/orders/{w['paid']['order_id']}", "/console/refunds", "/console/verify", "/console/callbacks",
-            "/console/attempts", "/console/settings", "/console/nope"]
+            "/console/attempts", "/console/settings", "/console/nope", "/console?span=30d", "/console/statement",
+            "/console/statement?month=2026-12"]
 
 
 def test_console_phone_layout_languages_and_axe(world: dict[str, Any], browser: Any) -> None:

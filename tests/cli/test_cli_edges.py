@@ -280,6 +280,7 @@ APP_COMMANDS = {
     ("callbacks", "show"): ["1"],
     ("callbacks", "replay"): ["1"],
     ("callbacks", "test"): ["--wait", "0"],
+    ("statement",): ["--from", "2026-01-01", "--to", "2026-01-01"],
 }
 
 

@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from paybutton import ledger
@@ -21,8 +21,13 @@ APP = "ttledger0000000001"
 
 @pytest.fixture
 async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    """The database's engine. The txns these tests post stand for no payment row, so they are removed after the
+    test, before the fixture's `paybutton check` (which would rightly call them held money nothing paid)."""
     eng = create_async_engine(db_url)
     yield eng
+    async with eng.begin() as conn:
+        await conn.execute(delete(ledger_entries))
+        await conn.execute(delete(ledger_txns))
     await eng.dispose()
 
 
@@ -91,3 +96,16 @@ async def test_eight_postings_of_the_same_payment_at_once_post_one(engine: Async
     assert results.count(True) == 1
     async with engine.connect() as conn:
         assert await balance(conn, ledger.held(APP)) == 500
+
+
+async def test_a_posting_rolls_back_with_the_row_that_caused_it(engine: AsyncEngine) -> None:
+    """A crash (here: an error) after the posting and before the commit leaves no entry: it is the caller's
+    transaction."""
+    with pytest.raises(RuntimeError):
+        async with engine.begin() as conn:
+            assert await ledger.post(conn, app_id=APP, kind=ledger.PAY, ref_id="p9", lines=pay_lines(100), at_ms=1)
+            raise RuntimeError("crash before the commit")
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(ledger_entries))).scalar_one() == 0
+    async with engine.begin() as conn:  # and the retry posts it, once
+        assert await ledger.post(conn, app_id=APP, kind=ledger.PAY, ref_id="p9", lines=pay_lines(100), at_ms=2)

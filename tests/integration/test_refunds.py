@@ -15,6 +15,7 @@ from trade_world import TradeWorld
 from typer.testing import CliRunner
 
 from paybutton.cli import cli
+from paybutton.ledger.trade import record_payment
 from paybutton.order import ending as orders
 from paybutton.tables import item_orders, outbox, payments
 from paybutton.tables import orders as orders_t
@@ -248,6 +249,7 @@ async def test_late_payment_is_refunded_automatically(trade: TradeWorld) -> None
         await conn.execute(payments.insert().values(payment_id="pylate", order_id=oid, app_id=trade.app_id,
                                                     channel="douyin", pay_channel=10, amount=1000, outcome="SUCCESS",
                                                     channel_pay_id="x", late=True, created_at=now))
+        await record_payment(conn, "pylate", now)  # and its ledger txn, in the same transaction
     await trade.drive()
     notes = trade.merchant.of_type("refund")
     assert len(notes) == 1 and notes[0].msg["status"] == "SUCCESS" and notes[0].msg["refund_source"] == 6

@@ -1,4 +1,4 @@
-"""The `paybutton` command: demo | serve | db | app | receiver | goods | keys | buyer-token | callbacks.
+"""The `paybutton` command: demo | serve | db | app | receiver | goods | keys | buyer-token | callbacks | statement.
 
 This module wires the command tree; each group lives in its own module (apps, callbacks, admin, trade, running, and
 cli/goods.py), and what they share (options, running on a database, printing) is in paybutton/clikit.py."""
@@ -6,7 +6,7 @@ cli/goods.py), and what they share (options, running on a database, printing) is
 from __future__ import annotations
 
 from paybutton import clikit
-from paybutton.cli import admin, running, trade
+from paybutton.cli import admin, running, statement, trade
 from paybutton.cli.apps import app_cli, receiver_cli
 from paybutton.cli.callbacks import callbacks_cli
 from paybutton.cli.goods import goods_cli
@@ -17,6 +17,7 @@ cli = clikit.group("paybutton: a self-hosted Douyin-style trade system.")
 cli.command("buyer-token")(trade.buyer_token_cmd)
 cli.command("check")(admin.check)
 cli.command("verify")(trade.verify)
+cli.command("statement")(statement.statement_cmd)
 cli.command("serve")(running.serve)
 cli.command("demo")(running.demo)
 

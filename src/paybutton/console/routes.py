@@ -1,5 +1,6 @@
 """The merchant console at /console: its static files, the dashboard, every page area's routes (sign-in, goods,
-orders and vouchers, refunds, callbacks, settings) and, last, the console's own 404 for any other address.
+orders and vouchers, refunds, callbacks, the statement, settings) and, last, the console's own 404 for any other
+address.
 Server-rendered; forms POST and redirect. The payment channels' settings are pay_settings.py's router."""
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from __future__ import annotations
 from fastapi.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from paybutton.console import auth, callbacks, goods, orders, queries, refunds, settings
+from paybutton.console import auth, callbacks, goods, money, orders, queries, refunds, settings
 from paybutton.console.deps import SignedIn, console_router
 from paybutton.console.page import HERE
 
@@ -17,10 +18,11 @@ router.mount("/console/static", StaticFiles(directory=str(HERE / "static")), nam
 
 @router.get("/console", response_class=HTMLResponse)
 async def dashboard(c: SignedIn) -> Response:
-    return c.render("dashboard.html", nav="dashboard", stats=await queries.dashboard(c.ctx, c.app_id))
+    return c.render("dashboard.html", nav="dashboard", stats=await queries.dashboard(c.ctx, c.app_id),
+                    **await money.dashboard_money(c))
 
 
-for area in (auth, goods, orders, refunds, callbacks, settings):
+for area in (auth, goods, orders, refunds, callbacks, money, settings):
     router.include_router(area.router)
 
 

@@ -25,6 +25,7 @@ from paybutton.callbacks import outbox
 from paybutton.cashier.base import ERROR_NAMES, PAY_CODES, ChargeRequest, ChargeResult, NotifyEvent, Outcome
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
+from paybutton.ledger import trade as ledger_trade
 from paybutton.order import store
 from paybutton.order.states import (
     LIVE_PAYMENT_STATES,
@@ -127,6 +128,7 @@ async def _settle_in(conn: AsyncConnection, ctx: Ctx, p: Row[Any], *, paid: bool
         return None
     if not paid:
         return "closed"
+    await ledger_trade.record_payment(conn, p.payment_id, now)  # the money in, in this transaction
     mark = await conn.execute(store.MARK_PAID, {
         "oid": p.order_id, "now": now, "pay_channel": p.pay_channel, "channel_pay_id": channel_pay_id,
         "payment_id": p.payment_id})
@@ -198,6 +200,7 @@ async def _paid_after_close(ctx: Ctx, p: Row[Any], channel_pay_id: str | None) -
                 "state": SUCCESS, "outcome": Outcome.SUCCESS.value, "late": True, "channel_pay_id": channel_pay_id,
                 "updated_at": now, "message": "paid at the channel after it was closed; refunded"},
                 states=(CLOSED,)) == 1:
+            await ledger_trade.record_payment(conn, p.payment_id, now)
             await store.mark_late(conn, p.order_id, now)
             log.error("attempt %s was paid after it was closed: kept as a late payment, to be refunded",
                       p.payment_id)

@@ -5,7 +5,7 @@ in flight = the sum of its PROCESSING refunds; the status agrees with the money.
 of its units (late-payment refunds hold no units); SUCCESS has refund_at. Per paid order: the units' prices add
 up to the payable and the refunds never exceed it. A late or duplicate payment (a payment attempt kept after the
 order had ended or been paid by another attempt) is its own money: its refunds count against that payment, never
-against the order's payable."""
+against the order's payable. The ledger's own invariants are ledger/check.py's."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.cashier.base import Outcome
+from paybutton.ledger import check as ledger_check
 from paybutton.order.states import ItemStatus, OrderStatus, payable
 from paybutton.refund.rules import RefundStatus, Source
 from paybutton.tables import item_orders, orders, payments, refund_items, refunds
@@ -57,7 +58,7 @@ async def scan(conn: AsyncConnection) -> list[str]:
     problems += _late_payment_problems(late, refunded)
     for o in (await conn.execute(select(orders))).all():
         problems += _order_problems(o, items_by_order.get(o.order_id, []), refunded.by_order[o.order_id])
-    return problems
+    return problems + await ledger_check.scan(conn)
 
 
 def _held(rs: dict[str, Any], refund_item_rows: Sequence[Any], problems: list[str]) -> _Held:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.callbacks import outbox
 from paybutton.context import Ctx
+from paybutton.ledger import trade as ledger_trade
 from paybutton.refund import store
 from paybutton.refund.messages import refund_msg
 from paybutton.refund.rules import RefundStatus, Stage
@@ -31,6 +32,8 @@ async def finish(conn: AsyncConnection, ctx: Ctx, refund_id: str, from_stage: St
                                    {"iid": it.item_order_id, "amt": it.amount, "now": now})
         if moved.rowcount != 1:
             raise RuntimeError(f"refund {refund_id}: item {it.item_order_id} does not hold {it.amount}")
+    if ok:
+        await ledger_trade.record_refund(conn, refund_id, now)  # the money out, in this transaction
     r = await store.refund_row(conn, refund_id)
     assert r is not None
     app = await ctx.app_in(conn, r.app_id)
