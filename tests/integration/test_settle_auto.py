@@ -10,9 +10,12 @@ import time
 from settle_world import counts, redeem, rules
 from trade_world import TradeWorld
 
+from paybutton.apps.service import get_app
+from paybutton.clock import FakeClock
 from paybutton.config import Settings
 from paybutton.context import AppCache
 from paybutton.db import Database
+from paybutton.demo.seed import DEMO_APP_ID, seed_demo
 from paybutton.settle.auto import run_auto_settler, settle_due
 
 
@@ -60,3 +63,15 @@ async def test_pay_dn_settles_after_n_beijing_days(trade: TradeWorld, db_url: st
     await two_loops_settle_once(trade, db_url)
     (row,) = (await trade.api("settle/query_settle", {"out_order_no": order["out_order_no"]}))["data"]["settle_list"]
     assert row["is_auto_settle"] is True and row["out_settle_no"] == f"auto-{order['order_id']}"
+
+
+async def test_the_demo_app_settles_verify_d0(db_url: str) -> None:
+    db = Database(Settings(database_url=db_url))
+    try:
+        async with db.tx() as conn:
+            await seed_demo(conn, FakeClock(), merchant_url="http://127.0.0.1:9", shop_origin="http://127.0.0.1:8")
+            app = await get_app(conn, DEMO_APP_ID)
+    finally:
+        await db.dispose()
+    assert (app["settle_mode"], app["settle_days"]) == ("verify", 0)
+    assert app["settle_url"] == "http://127.0.0.1:9/callbacks/settle" and app["merchant_uid"]
