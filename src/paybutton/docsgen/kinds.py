@@ -105,7 +105,8 @@ SETTLE = Kind(
 TEST = Kind(
     "test", "Test callback (ours: the reference has no such type)", "the URL of the `kind` asked for "
     "(`pre_create_order` → `pre_order_url`, `payment` → `payment_notify_url`, `pre_create_refund` → "
-    "`refund_url`, `refund` → `refund_url` else `payment_notify_url`, `marketing` → `marketing_url`)",
+    "`refund_url`, `refund` → `refund_url` else `payment_notify_url`, `marketing` → `marketing_url`, "
+    "`settle` → `settle_url`)",
     "outbox", "when the merchant asks: `POST /api/apps/trade/v2/callbacks/test` or `paybutton callbacks "
     "test --app … --kind …`", ex.test_callback_msg, ex.ok(),
     "nothing: it is logged like every other callback (`callbacks/query` shows the attempt and the "
