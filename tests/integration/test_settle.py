@@ -8,6 +8,7 @@ import asyncio
 from typing import Any
 
 from settle_world import counts, receiver, redeem, rules, settle
+from sqlalchemy import select
 from trade_world import TradeWorld
 from typer.testing import CliRunner
 
@@ -15,6 +16,7 @@ from paybutton.cli import cli
 from paybutton.fulfillment.service import verify_code
 from paybutton.ledger import balances
 from paybutton.merchant import OpenAPIClient
+from paybutton.tables import outbox
 
 RECEIVER = "7000000000000000001"
 
@@ -149,3 +151,16 @@ async def test_refund_notify_says_is_all_settled(trade: TradeWorld) -> None:
     await trade.drive()
     (note,) = trade.merchant.of_type("refund")
     assert note.msg["status"] == "SUCCESS" and note.msg["is_all_settled"] is True
+
+
+async def test_a_dead_notify_url_does_not_block_the_settle(trade: TradeWorld) -> None:
+    order = await trade.paid_order(quantity=1)
+    await redeem(trade, order["order_id"])
+    env = await settle(trade, order, "D1", notify_url="http://127.0.0.1:9/settle")  # port 9: nothing listens
+    assert env["extra"]["error_code"] == 0
+    await trade.drive()
+    async with trade.db.engine.connect() as conn:
+        (row,) = (await conn.execute(select(outbox).where(outbox.c.type == "settle"))).all()
+    assert row.status == "PENDING" and row.attempts == 1 and row.schedule == "settle"  # retried on its schedule
+    (got,) = (await trade.api("settle/query_settle", {"out_settle_no": "D1"}))["data"]["settle_list"]
+    assert got["settle_status"] == "SUCCESS"
