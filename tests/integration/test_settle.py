@@ -145,6 +145,8 @@ async def test_refund_notify_says_is_all_settled(trade: TradeWorld) -> None:
     async with trade.db.tx() as conn:
         await verify_code(conn, trade.clock, units[0].voucher_code)
     assert (await settle(trade, order, "U1", item_order_id=first))["extra"]["error_code"] == 0
+    async with trade.db.engine.connect() as conn:
+        assert await balances.unit_settled(conn, trade.app_id, order["order_id"]) == {first: 1000}
     refund = await trade.api("refund/create_refund", {"out_order_no": order["out_order_no"], "out_refund_no": "R2",
                                                       "item_order_detail": [{"item_order_id": second}]})
     assert refund["extra"]["error_code"] == 0, refund

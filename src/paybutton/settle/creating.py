@@ -74,19 +74,23 @@ async def create_settle(conn: AsyncConnection, ctx: Ctx, order: Any, req: Settle
     }
     await conn.execute(settles.insert().values(**row))
     await ledger.post(conn, app_id=order.app_id, kind=ledger.SETTLE, ref_id=sid, at_ms=now,
-                      memo=req.settle_desc[:200], lines=_lines(order.order_id, app, sp, kinds))
+                      memo=req.settle_desc[:200], lines=_lines(order.order_id, req.item_order_id, app, sp, kinds))
     await outbox.enqueue(conn, ctx.clock, app_id=order.app_id, kind="settle",
                          url=req.notify_url or app["settle_url"], msg=settle_msg(row), order_id=order.order_id)
     return await store.by_out_settle_no(conn, order.app_id, req.out_settle_no)
 
 
-def _lines(order_id: str, app: Any, sp: rules.Split, kinds: dict[str, str | None]) -> list[ledger.Line]:
-    """held:APP +total; merchant:SELLER -its part; each receiver -its share; platform:fees -rake."""
-    lines = [ledger.Line(ledger.held(app["app_id"]), sp.total, order_id=order_id),
-             ledger.Line(ledger.merchant(app["merchant_uid"]), -sp.seller, order_id=order_id),
-             ledger.Line(ledger.PLATFORM_FEES, -(sp.rake + sp.commission), order_id=order_id)]
+def _lines(order_id: str, item_order_id: str | None, app: Any, sp: rules.Split, kinds: dict[str, str | None]
+           ) -> list[ledger.Line]:
+    """held:APP +total; merchant:SELLER -its part; each receiver -its share; platform:fees -rake (the unit's id on
+    each line when one unit settles alone)."""
+    def line(account: str, amount: int) -> ledger.Line:
+        return ledger.Line(account, amount, order_id=order_id, item_order_id=item_order_id)
+
+    lines = [line(ledger.held(app["app_id"]), sp.total), line(ledger.merchant(app["merchant_uid"]), -sp.seller),
+             line(ledger.PLATFORM_FEES, -(sp.rake + sp.commission))]
     for s in sp.shares:
-        account = ledger.merchant(s.merchant_uid) if kinds[s.merchant_uid] == "merchant" else ledger.receiver(
-            s.merchant_uid)
-        lines.append(ledger.Line(account, -s.amount, order_id=order_id))
+        kind = kinds[s.merchant_uid]
+        lines.append(line(ledger.merchant(s.merchant_uid) if kind == "merchant" else ledger.receiver(s.merchant_uid),
+                          -s.amount))
     return lines
