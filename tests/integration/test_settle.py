@@ -43,6 +43,10 @@ async def test_manual_settle_with_a_receiver(trade: TradeWorld, db_url: str) -> 
         assert got["settle_id"] == sid and got["settle_status"] == "SUCCESS"
         assert (got["settle_amount"], got["rake"], got["commission"]) == (2000 - 100 - 300, 100, 0)
         assert got["settle_detail"] == f"商户号{app['merchant_uid']}-分成金额(分)1600,商户号{RECEIVER}-分成金额(分)300"
+    first = await trade.api("settle/query_settle", {"settle_id": sid, "order_id": "nope", "out_settle_no": "nope"})
+    assert [r["settle_id"] for r in first["data"]["settle_list"]] == [sid]  # settle_id comes first
+    none = await trade.api("settle/query_settle", {"out_settle_no": "nope", "out_order_no": order["out_order_no"]})
+    assert none["data"]["settle_list"] == [] and none["extra"]["error_code"] == 0  # unknown: an empty list
     q = (await trade.api("order/query_order", {"order_id": order["order_id"]}))["data"]
     assert q["settle_amount"] == 1600 and q["seller_uid"] == app["merchant_uid"]
     await trade.drive()
