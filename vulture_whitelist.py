@@ -20,6 +20,7 @@ _.price_calculation_detail, _.refund_audit_seconds, _.pay_secrets
 # The merchant library's public API (docs/merchant-library.md): merchants call these, src/ does not.
 _.query_order, _.query_item_order_info, _.delivery_prepare, _.delivery_verify, _.verify_cancel
 _.goods_create, _.goods_update, _.goods_list, _.goods_query, _.merchant_audit_callback, _.token_requests
+_.query_settle
 
 # Counters and hooks that tests and the bench read: the writers' batches, the sold-out memory, the listener.
 _.take_batches, _.taken_in_batches, _.accept_batches, _.accepted_in_batches, _.replans

@@ -84,7 +84,7 @@ def create_app(platform_url: str, app_id: str, secret: str, goods_id: str = "hot
             return jsonify(pre_create_refund_answer(out_refund_no))
         if cb.type in ("query_marketing_info", "calculate_price", "query_and_calculate"):
             return jsonify(no_marketing_answer(cb.type, cb.msg))  # marketing-ready: nothing on offer yet
-        return jsonify(ack())  # payment, refund and any other notification: recorded above
+        return jsonify(ack())  # payment, refund, settle and any other notification: recorded above
 
     @app.route("/login", methods=["GET", "POST"])
     def login() -> ResponseReturnValue:

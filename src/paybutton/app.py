@@ -51,6 +51,7 @@ from paybutton.order import api as order_api
 from paybutton.order.writer_registry import close_writer
 from paybutton.pages import routes as pages_routes
 from paybutton.refund import api as refund_api
+from paybutton.settle import api as settle_api
 from paybutton.telemetry import metrics
 from paybutton.telemetry.http import Observe
 from paybutton.toolkit import api as toolkit_api
@@ -96,7 +97,8 @@ DESCRIPTION = (
 )
 # In the order they are included (the first match of a path answers).
 ROUTERS = (oauth.router, goods_api.router, order_api.router, buyer.router, buyer_marketing.router, meta.router,
-           home.router, metrics_api.router, refund_api.router, fulfillment_api.router, fulfillment_api.douyin_router,
+           home.router, metrics_api.router, refund_api.router, settle_api.router, fulfillment_api.router,
+           fulfillment_api.douyin_router,
            buyer_refund.router, callbacks_api.router, pay_notify.router, pages_routes.router, console_pay.router,
            console_routes.router,
            devorders_api.router,  # issue 22: order/create_order, order/query_cps

@@ -32,6 +32,7 @@ FORWARD = 2191003
 VERIFY = 2191004
 REVERSE = 2191005
 EXTENSION = 2191007
+SETTLE = 2191009  # 分账类错误 (the self-operated trade system's error-code page)
 
 _E = ErrorSpec
 _SPECS: list[ErrorSpec] = [
@@ -170,6 +171,29 @@ _SPECS: list[ErrorSpec] = [
        "商品单不可退款(已核销、退款中或已退款)", "the item order cannot be refunded (used, refunding or refunded)"),
     _E("OUT_REFUND_NO_DUPLICATE", None, REVERSE, 10000, 409,
        "out_refund_no 已被使用", "this out_refund_no is already used by another refund"),
+    _E("ITEM_SETTLED", 21531, REVERSE, 20001, 409,
+       "商品单已结算,不能退款", "the item order is settled; it can no longer be refunded"),
+    # --- settle/create_settle (issue 21): Douyin's sub codes, docs/openapi.md "## settle" gives each source ---
+    _E("SETTLE_ORDER_NOT_FOUND", None, SETTLE, 23101, 404, "订单不存在", "order not found"),
+    _E("SETTLE_ORDER_NOT_PAID", None, SETTLE, 23102, 409, "订单未支付", "the order is not paid"),
+    _E("SETTLE_NOT_FINISHED", None, SETTLE, 23107, 409, "订单未完成,核销后才能结算",
+       "the order is not finished: a unit settles after it is redeemed"),
+    _E("OUT_SETTLE_NO_DUPLICATE", None, SETTLE, 23111, 409, "out_settle_no 已存在,请用 query_settle 查询",
+       "this out_settle_no is taken by another settle; query it with query_settle"),
+    _E("SETTLE_NOTHING_LEFT", None, SETTLE, 23112, 409, "无可分账金额", "nothing is left to settle"),
+    _E("SETTLE_OVER_LEFT", None, SETTLE, 23112, 422, "分账金额超过可分账金额",
+       "the receivers' amounts are more than is left to settle"),
+    _E("SETTLE_NO_UNIT", None, SETTLE, 23113, 409, "没有可结算的商品单",
+       "no settlable item order (refunding, refunded or closed)"),
+    _E("SETTLE_AUTOMATIC", None, SETTLE, 23117, 409, "应用已配置自动结算,不能调用结算接口",
+       "the app settles automatically; create_settle is refused"),
+    _E("SETTLE_WHOLE_AFTER_UNIT", None, SETTLE, 23118, 409, "订单已按商品单结算,不能整单结算",
+       "a unit of this order was settled alone; the whole order can no longer be settled in one call"),
+    _E("SETTLE_PARAMS_INVALID", None, SETTLE, 23003, 422, "settle_params 错误",
+       "settle_params must be a JSON string of [{merchant_uid, amount}], amounts integers of at least 1 fen"),
+    _E("SETTLE_RECEIVER_UNKNOWN", None, SETTLE, 23003, 422, "分账方不存在", "no such receiver (merchant_uid)"),
+    _E("SETTLE_ITEM_NOT_IN_ORDER", None, SETTLE, 23025, 422, "item_order_id 不属于该订单",
+       "the item_order_id is not a unit of this order"),
     _E("VOUCHER_NOT_FOUND", None, VERIFY, 20000, 404, "券码不存在", "no such voucher code"),
     _E("VOUCHER_NOT_VERIFIABLE", None, VERIFY, 21001, 409,
        "券码不在可核销状态", "the voucher is not in a redeemable state"),

@@ -78,3 +78,12 @@ def voucher_code() -> str:
 
 def book_id() -> str:
     return f"bk{_stamp()}{_digits(10)}"
+
+
+def settle_id() -> str:
+    return f"st{_stamp()}{_digits(10)}"
+
+
+def merchant_uid() -> str:
+    """A seller's uid, as Douyin's (19 digits, starting with 7)."""
+    return "7" + _digits(18)

@@ -59,6 +59,13 @@ apps = Table(
     Column("pay_config", Text, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # 0011: the seller's uid; settling manual|verify|pay D+N; the platform's rake (basis points); settle callback URL
+    Column("merchant_uid", String(64), nullable=True),
+    Column("settle_mode", String(8), nullable=False, server_default="manual", default="manual"),
+    Column("settle_days", Integer, nullable=False, server_default="0", default=0),
+    Column("rake_bps", Integer, nullable=False, server_default="0", default=0),
+    Column("settle_url", Text, nullable=True),
+    Index("uq_apps_merchant_uid", "merchant_uid", unique=True),
 )
 
 access_tokens = Table(
@@ -186,6 +193,7 @@ item_orders = Table(
     Column("book_status", Integer, nullable=False, server_default="0", default=0),
     Column("book_date", String(10), nullable=True),
     Column("service_done_at", BigInteger, nullable=True),
+    Column("settle_id", String(32), nullable=True),  # 0011: the settle that took this unit's money (issue 21)
     CheckConstraint("refunded_amount >= 0 AND refunded_amount <= price", name="refund_within_price"),
     CheckConstraint(
         "refunding_amount >= 0 AND refunded_amount + refunding_amount <= price", name="inflight_within_price"
@@ -341,3 +349,5 @@ dev_orders = tables_trade.dev_orders
 order_cps = tables_trade.order_cps
 toolkit_settings = tables_trade.toolkit_settings
 audit_log = tables_ops.audit_log
+receivers = tables_money.receivers
+settles = tables_money.settles

@@ -1,10 +1,12 @@
-"""The money after the pay (issues 20 and 21): the double-entry ledger and daily reconciliation. Times are epoch
-milliseconds; money is integer fen."""
+"""The money after the pay (issues 20 and 21): the double-entry ledger, daily reconciliation and settlement.
+Times are epoch milliseconds; money is integer fen."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
+    CheckConstraint,
     Column,
     ForeignKey,
     Index,
@@ -94,4 +96,34 @@ recon_lines = Table(
     Column("note", Text, nullable=True),
     Column("resolved_at", BigInteger, nullable=True),
     Index("ix_recon_lines_app_state", "app_id", "state"),
+)
+
+
+# 0011: settle receivers besides the seller (settle_params' merchant_uid), registered by the operator.
+receivers = Table("receivers", metadata, Column("merchant_uid", String(64), primary_key=True),
+                  Column("name", String(128), nullable=False), Column("created_at", BigInteger, nullable=False))
+
+# 0011: a settle (结算/分账) of an order or one unit: held money to the seller, the receivers and the rake.
+settles = Table(
+    "settles",
+    metadata,
+    Column("settle_id", String(32), primary_key=True),
+    Column("app_id", String(32), ForeignKey("apps.app_id"), nullable=False),
+    Column("order_id", String(32), ForeignKey("orders.order_id"), nullable=False, index=True),
+    Column("out_order_no", String(64), nullable=True),
+    Column("out_settle_no", String(64), nullable=False),
+    Column("item_order_id", String(32), nullable=True),  # NULL: the whole order
+    Column("settle_desc", Text, nullable=False),
+    Column("settle_params", Text, nullable=False),  # JSON [{merchant_uid, amount}], the other receivers
+    Column("cp_extra", Text, nullable=True),
+    Column("notify_url", Text, nullable=True),
+    Column("status", String(16), nullable=False),  # SUCCESS: written once its money moved
+    Column("is_auto", Boolean, nullable=False),
+    Column("total_amount", BigInteger, nullable=False),  # fen out of the app's held funds
+    Column("rake", BigInteger, nullable=False), Column("commission", BigInteger, nullable=False),
+    Column("settle_amount", BigInteger, nullable=False),  # the seller's part
+    Column("merchant_uid", String(64), nullable=False),  # the seller
+    Column("created_at", BigInteger, nullable=False), Column("settled_at", BigInteger, nullable=True),
+    UniqueConstraint("app_id", "out_settle_no", name="uq_settles_app_out_settle_no"),
+    CheckConstraint("total_amount > 0 AND rake >= 0 AND commission >= 0 AND settle_amount >= 0", name="amounts"),
 )

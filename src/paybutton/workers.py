@@ -1,6 +1,6 @@
 """Background jobs inside `serve` and `demo`: the order-expiry sweeper, the callback dispatcher, the refund
-worker and the payment reconciler. All are safe with several instances on one database (guarded updates;
-leased, SKIP LOCKED claims)."""
+worker, the payment reconciler and the automatic settles (settle/auto.py). All are safe with several instances on
+one database (guarded updates; leased, SKIP LOCKED claims)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from paybutton.order import ending as orders
 from paybutton.order.reconcile import run_reconciler
 from paybutton.recon.running import run_reconciliation
 from paybutton.refund import worker as refunds
+from paybutton.settle.auto import run_auto_settler
 
 log = logging.getLogger("paybutton.workers")
 
@@ -53,6 +54,7 @@ class Workers:
             asyncio.create_task(refunds.run_refund_worker(ctx, stop), name="paybutton-refunds"),
             asyncio.create_task(run_reconciler(ctx, stop), name="paybutton-reconciler"),
             asyncio.create_task(run_reconciliation(ctx, stop), name="paybutton-recon"),
+            asyncio.create_task(run_auto_settler(ctx, stop), name="paybutton-settler"),
         ]
 
     async def stop(self, grace_s: float) -> None:

@@ -43,6 +43,13 @@ NO_RUN = {
     ("docs/integration-guide.md", "paybutton reconcile --app tt… --date 2026-12-06"):
         "reconciles with the real channels' bills (WeChat Pay, Alipay), which the app of this test reaches only "
         "through fakes; tests/integration/test_recon.py runs it against them",
+    ("docs/integration-guide.md", "paybutton app update tt… --settle-mode manual"):
+        "settle rules of a real app (tt…) and a receiver on the operator's installation; tests/integration/"
+        "test_settle_auto.py and tests/api/test_console_settle.py run the same settings",
+    ("docs/integration-guide.md", "curl -s -X POST https://pay.example/api/apps/trade/v2/settle/create_settle "
+                                  "-H 'access-token: clt.…' \\"):
+        "a settle on a live installation (pay.example) needs a paid and redeemed order; tests/integration/"
+        "test_settle.py makes the same call",
     ("README.md", "make demo"): "serves the demo until stopped (this test's own `paybutton demo` stands for it), "
                                 "and its `make test` would run this test again",
     ("README.md", "PAYBUTTON_DATABASE_URL=postgresql://user@db/paybutton .venv/bin/paybutton serve --host 0.0.0.0 "

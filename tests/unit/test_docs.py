@@ -151,12 +151,12 @@ def test_every_command_in_the_docs_exists(name: str) -> None:
 
 
 def test_sequence_diagrams_are_mermaid_that_parses() -> None:
-    """The four journeys (purchase, payment attempts, refund, verification), each a Mermaid sequenceDiagram, free
-    of what breaks Mermaid's parser (a `;` ends a statement, `#` starts an entity, a stray `<tag>` is swallowed as
-    HTML). They were rendered with Mermaid 11."""
+    """The five journeys (purchase, payment attempts, refund, verification, settlement), each a Mermaid
+    sequenceDiagram, free of what breaks Mermaid's parser (a `;` ends a statement, `#` starts an entity, a
+    stray `<tag>` is swallowed as HTML). They were rendered with Mermaid 11."""
     text = (DOCS / "sequences.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```mermaid\n(.*?)```", text, flags=re.S)
-    assert [b.splitlines()[0] for b in blocks] == ["sequenceDiagram"] * 4
+    assert [b.splitlines()[0] for b in blocks] == ["sequenceDiagram"] * 5
     for b in blocks:
         body = b.replace("<br/>", "")
         assert ";" not in body and "#" not in body and not re.search(r"<[a-zA-Z/]", body)
@@ -164,5 +164,6 @@ def test_sequence_diagrams_are_mermaid_that_parses() -> None:
         assert opened == len(re.findall(r"^\s*end\s*$", b, flags=re.M)), "every alt/opt/loop has its end"
     for step in ("pre_create_order", "payment notify", "pre_create_refund", "merchant_audit_callback",
                  "refund notify", "fulfillment/delivery_prepare", "fulfillment/delivery_verify", "consume event",
-                 "INSERT attempt PROCESSING", "POST /pay/notify/{provider}/{app_id}", "query(out_trade_no)"):
+                 "INSERT attempt PROCESSING", "POST /pay/notify/{provider}/{app_id}", "query(out_trade_no)",
+                 "settle/create_settle", "settle callback"):
         assert step in text, step

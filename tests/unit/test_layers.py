@@ -29,7 +29,7 @@ KERNEL = {"kernel"}  # the shared HTTP kernel: base and cashier, no domain
 CONTEXT = {"context"}  # the per-process context: base, cashier, kernel
 # The domains form a DAG in this declared order: a domain imports only the ones before it.
 DOMAINS = ("ledger", "merchant", "apps", "goods", "callbacks", "marketing", "order", "refund", "fulfillment",
-           "booking", "recon", "toolkit", "devorders")
+           "settle", "booking", "recon", "toolkit", "devorders")
 SURFACES = {"api", "pages", "console"}  # nothing below imports them
 TOP = {"paybutton", "app", "workers", "cli", "clikit", "demo", "docsgen", "migrations"}  # composition roots
 

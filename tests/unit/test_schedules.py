@@ -64,7 +64,7 @@ def test_schedule_for_kind() -> None:
     assert schedule_for("payment") == "payment"
     assert schedule_for("refund") == "refund"
     assert schedule_for("pre_create_refund") == "pre_create_refund"
-    assert schedule_for("settle") == "payment"
+    assert schedule_for("settle") == "settle"
 
 
 def test_unknown_schedule_is_an_error() -> None:

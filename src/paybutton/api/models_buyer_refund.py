@@ -22,21 +22,24 @@ class RefundableItem(BaseModel):
     refunded_amount: int
     refunding_amount: int
     refundable_amount: int
+    settled: bool = Field(description="settled with the merchant (issue 21): it refunds no more")
 
 
 class Refundable(BaseModel):
     """refund-apply: each unit with what it can still give back (none unless the order is paid)."""
 
     model_config = example({"order_id": ORDER_ID, "out_order_no": "M" + ORDER_ID, "legacy": False,
-                            "payable": 19800, "refundable_amount": 19800, "refundable_units": 2, "items": [
+                            "payable": 19800, "refundable_amount": 19800, "refundable_units": 2,
+                            "settled_units": 0, "items": [
                                 {"item_order_id": ITEM_ID, "price": 9900, "status": 2, "refunded_amount": 0,
-                                 "refunding_amount": 0, "refundable_amount": 9900}]})
+                                 "refunding_amount": 0, "refundable_amount": 9900, "settled": False}]})
     order_id: str
     out_order_no: str
     legacy: bool = Field(description="a 1.0 order: refunds by amount (refund_total_amount)")
     payable: int
     refundable_amount: int
     refundable_units: int = Field(description="units nothing was refunded from yet")
+    settled_units: int = Field(description="units settled with the merchant: they refund no more")
     items: list[RefundableItem]
 
 

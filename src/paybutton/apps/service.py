@@ -17,6 +17,7 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton import audit, ids
+from paybutton.apps import settle_rules
 from paybutton.cashier import payconfig
 from paybutton.clock import Clock
 from paybutton.errors import TradeError
@@ -167,6 +168,7 @@ async def create_app(
         "delivery_type": delivery_type,
         "suspended": False,
         "console_password_hash": hash_password(console_password) if console_password else None,
+        "merchant_uid": ids.merchant_uid(),
         "created_at": now,
         "updated_at": now,
     }
@@ -195,8 +197,10 @@ async def update_app(conn: AsyncConnection, clock: Clock, app_id: str, **changes
     for k, v in changes.items():
         if v is None:
             continue
-        if k in URL_FIELDS:
+        if k in URL_FIELDS or k == "settle_url":
             values[k] = _check_url(k, v)
+        elif k in settle_rules.FIELDS:
+            values[k] = settle_rules.check(k, v)
         elif k == "allowed_origins":
             values[k] = json.dumps(_check_origins(list(v)))
         elif k == "pay_expire_seconds":

@@ -12,6 +12,7 @@ IDENTIFY_NAMES = {
     "payment": "/order/payment_notify_url",
     "pre_create_refund": "/refund/create_refund_callback_url",
     "refund": "/refund/refund_notify_url",
+    "settle": "/settle/settle_notify_url",
     "query_marketing_info": "/marketing/query_marketing_info",
     "calculate_price": "/marketing/calculate_price",
     "query_and_calculate": "/marketing/query_and_calculate",

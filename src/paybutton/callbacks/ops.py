@@ -34,6 +34,7 @@ TEST_TARGETS: dict[str, tuple[str, ...]] = {
     "pre_create_refund": ("refund_url",),
     "refund": ("refund_url", "payment_notify_url"),  # the refund notify falls back to the payment URL
     "marketing": ("marketing_url",),
+    "settle": ("settle_url",),  # issue 21: a settle's own notify_url is per call
 }
 
 

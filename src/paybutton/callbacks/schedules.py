@@ -12,6 +12,8 @@ SCHEDULES: dict[str, tuple[int, ...]] = {
     "refund": (10, 10, 30, 60, 120, 180, 240, 300, 360, 420, 480),
     # Refund extension point: every 3s x10, then hourly for 3 days (the refund waits for out_refund_no).
     "pre_create_refund": (3,) * 10 + (HOUR,) * 72,
+    # Settle notify (reference §14.6: retried up to 20 times): the payment notify's schedule.
+    "settle": tuple(2**n for n in range(1, 14)) + (5 * HOUR,) * 7,
     # The console's test callback: one attempt, no retries.
     "test": (),
 }

@@ -1,4 +1,5 @@
-"""The `paybutton` command: demo | serve | db | app | goods | orders | keys | buyer-token | callbacks | statement.
+"""The `paybutton` command: demo | serve | db | app | receiver | goods | orders | keys | buyer-token | callbacks |
+statement | reconcile | bookings | audit.
 
 This module wires the command tree; each group lives in its own module (apps, callbacks, admin, trade, running,
 cli/goods.py and cli/orders.py), and what they share (options, running on a database, printing) is in
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from paybutton import clikit
 from paybutton.cli import admin, backup, recon, running, statement, trade
-from paybutton.cli.apps import app_cli
+from paybutton.cli.apps import app_cli, receiver_cli
 from paybutton.cli.audit import audit_cmd
 from paybutton.cli.bookings import bookings_cli
 from paybutton.cli.callbacks import callbacks_cli
@@ -31,6 +32,7 @@ admin.db_cli.command("backup")(backup.db_backup)
 admin.db_cli.command("restore")(backup.db_restore)
 cli.add_typer(admin.db_cli, name="db")
 cli.add_typer(app_cli, name="app")
+cli.add_typer(receiver_cli, name="receiver")
 cli.add_typer(goods_cli, name="goods")
 cli.add_typer(orders_cli, name="orders")
 cli.add_typer(admin.keys_cli, name="keys")

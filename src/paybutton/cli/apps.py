@@ -10,6 +10,7 @@ import typer
 
 from paybutton import clikit
 from paybutton.apps import service as app_service
+from paybutton.apps import settle_rules
 from paybutton.clikit import DatabaseOpt, JsonFlag, ShowSecretOpt
 from paybutton.clock import SystemClock
 from paybutton.db import Database
@@ -19,7 +20,9 @@ app_cli = clikit.group("Merchant apps.")
 
 DELIVERY_TYPE_HELP = "1 platform codes (delivery_verify) or 0 merchant codes (push_delivery)"
 SHOWN = ("secret", "pre_order_url", "payment_notify_url", "refund_url", "marketing_url", "login_url",
-         "allowed_origins", "pay_expire_seconds", "need_refund_audit", "delivery_type", "channels", "suspended")
+         "allowed_origins", "pay_expire_seconds", "need_refund_audit", "delivery_type", "channels", "suspended",
+         "merchant_uid", "settle_mode", "settle_days", "rake_bps", "settle_url")
+SETTLE_MODE_HELP = "how orders settle: manual (create_settle), verify (核销 D+N) or pay (支付 D+N)"
 
 
 def _app_text(a: dict[str, Any]) -> str:
@@ -134,11 +137,20 @@ def app_update(
     alipay_config: Path | None = typer.Option(None, help="Alipay settings, a JSON file (docs/integration-guide.md)"),
     clear_wechat: bool = typer.Option(False, "--clear-wechat", help="remove the WeChat Pay settings (sandbox again)"),
     clear_alipay: bool = typer.Option(False, "--clear-alipay", help="remove the Alipay settings (sandbox again)"),
+    settle_mode: str | None = typer.Option(None, help=SETTLE_MODE_HELP),
+    settle_days: int | None = typer.Option(None, help="the N of D+N, in Beijing calendar days"),
+    rake_bps: int | None = typer.Option(None, help="the platform's fee in basis points of what settles (operator)"),
+    settle_url: str | None = typer.Option(None, help="where the settle callback goes"),
     as_json: bool = JsonFlag,
     show_secret: bool = ShowSecretOpt,
     database: str | None = DatabaseOpt,
 ) -> None:
     """Change an app's settings; prints the app (its secret masked unless --show-secret or --rotate-secret)."""
+    changes = {"name": name, "pre_order_url": pre_order_url, "payment_notify_url": payment_notify_url,
+               "refund_url": refund_url, "marketing_url": marketing_url, "login_url": login_url,
+               "pay_expire_seconds": pay_expire_seconds, "need_refund_audit": refund_audit, "suspended": suspended,
+               "console_password": console_password, "delivery_type": delivery_type, "settle_mode": settle_mode,
+               "settle_days": settle_days, "rake_bps": rake_bps, "settle_url": settle_url}
 
     async def go(db: Database) -> dict[str, Any]:
         clock = SystemClock()
@@ -147,12 +159,7 @@ def app_update(
             if origin or add_origin or remove_origin:
                 current = (await app_service.get_app(conn, app_id))["allowed_origins"]
                 origins = clikit.edit_origins(current, origin, add_origin, remove_origin)
-            a = await app_service.update_app(
-                conn, clock, app_id, name=name, pre_order_url=pre_order_url,
-                payment_notify_url=payment_notify_url, refund_url=refund_url, marketing_url=marketing_url,
-                login_url=login_url, allowed_origins=origins, pay_expire_seconds=pay_expire_seconds,
-                need_refund_audit=refund_audit, suspended=suspended, console_password=console_password,
-                delivery_type=delivery_type)
+            a = await app_service.update_app(conn, clock, app_id, allowed_origins=origins, **changes)
             for channel, path, clear in (("wechat", wechat_config, clear_wechat),
                                          ("alipay", alipay_config, clear_alipay)):
                 if path is not None or clear:
@@ -165,3 +172,30 @@ def app_update(
     if rotate_secret and not as_json:
         typer.echo("secret rotated (the new one is above): the old secret, its access tokens, buyer tokens and console "
                    "sessions no longer work (running servers notice within a few seconds)")
+
+
+receiver_cli = clikit.group("Receivers of settles besides the seller (settle_params' merchant_uid).")
+
+
+@receiver_cli.command("add")
+def receiver_add(merchant_uid: str, name: str = typer.Option(..., help="who the receiver is"),
+                 as_json: bool = JsonFlag, database: str | None = DatabaseOpt) -> None:
+    """Register a receiver that create_settle's settle_params may name."""
+
+    async def go(db: Database) -> dict[str, Any]:
+        async with db.tx() as conn:
+            return await settle_rules.add_receiver(conn, SystemClock(), merchant_uid, name)
+
+    clikit.out(clikit.run(database, go), as_json, lambda r: f"{r['merchant_uid']}  {r['name']}")
+
+
+@receiver_cli.command("list")
+def receiver_list(as_json: bool = JsonFlag, database: str | None = DatabaseOpt) -> None:
+    """The registered receivers."""
+
+    async def go(db: Database) -> list[dict[str, Any]]:
+        async with db.engine.connect() as conn:
+            return await settle_rules.list_receivers(conn)
+
+    clikit.out(clikit.run(database, go), as_json,
+               lambda rows: "\n".join(f"{r['merchant_uid']}  {r['name']}" for r in rows) or "no receivers")

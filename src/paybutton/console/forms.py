@@ -187,6 +187,8 @@ def settings_form_of(app: Mapping[str, Any]) -> dict[str, Any]:
         "radius": theme["borderRadius"].removesuffix("px"),
         "bg_color": theme["backgroundColor"],
         "font_color": theme["fontColor"],
+        "settle_mode": app["settle_mode"], "settle_days": str(app["settle_days"]),
+        "settle_url": app["settle_url"] or "",
     }
 
 
@@ -195,7 +197,8 @@ def settings_values(form: FormData) -> dict[str, Any]:
     raw_origins = form.get("origins")
     values["origins"] = raw_origins if isinstance(raw_origins, str) else ""
     values["need_refund_audit"] = form.get("need_refund_audit") == "on"
-    for k in ("audit_hours", "pay_expire", "radius", "bg_color", "font_color"):
+    for k in ("audit_hours", "pay_expire", "radius", "bg_color", "font_color", "settle_mode", "settle_days",
+              "settle_url"):
         values[k] = text(form, k)
     return values
 
@@ -220,6 +223,16 @@ def settings_changes(values: dict[str, Any]) -> dict[str, Any]:
         errors["pay_expire"] = "e_pay_expire"
     out["theme"] = {"borderRadius": values["radius"] + "px", "backgroundColor": values["bg_color"],
                     "fontColor": values["font_color"]}
+    out["settle_url"] = values["settle_url"]
+    mode, days = values["settle_mode"], values["settle_days"]  # "": a form without them keeps the saved ones
+    if mode in ("manual", "verify", "pay"):
+        out["settle_mode"] = mode
+    elif mode:
+        errors["settle_mode"] = "e_settle_mode"
+    if days.isdigit() and int(days) <= 365:
+        out["settle_days"] = int(days)
+    elif days:
+        errors["settle_days"] = "e_settle_days"
     if errors:
         raise FormErrors(errors)
     return out

@@ -20,9 +20,11 @@ router = console_router()
 # A refused setting in the merchant's words (console/texts.py), by the form's field; others keep the server's text.
 SETTINGS_TEXTS = {**{f: "e_url" for f in app_service.URL_FIELDS}, "origins": "e_origins", "radius": "e_radius",
                   "bg_color": "e_color", "font_color": "e_color", "pay_expire": "e_pay_expire",
-                  "audit_hours": "e_audit_hours", "new_password": "e_password"}
+                  "audit_hours": "e_audit_hours", "new_password": "e_password", "settle_url": "e_url",
+                  "settle_mode": "e_settle_mode", "settle_days": "e_settle_days"}
 SETTINGS_FIELDS = frozenset({*app_service.URL_FIELDS, "origins", "audit_hours", "pay_expire", "radius", "bg_color",
-                             "font_color", "theme", "new_password", "console_password", "rotate"})
+                             "font_color", "theme", "new_password", "console_password", "rotate", "settle_mode",
+                             "settle_days", "settle_url"})
 
 
 async def settings_form(c: Console, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
@@ -35,8 +37,9 @@ async def settings_form(c: Console, values: dict[str, Any] | None = None, errors
     return c.render("settings.html", status_code, nav="settings",
                     v=forms.settings_form_of(c.signed_app) if values is None else values,
                     errors=fold(errors or {}, SETTINGS_FIELDS), public_pem=await queries.public_key(c.ctx),
-                    url_fields=app_service.URL_FIELDS, new_secret=new_secret, pay_fields=payconfig.FIELDS,
-                    pay_errors=pay_errors or {}, pay_values=pay_values or {}, pay_retype=pay_retype or {})
+                    url_fields=app_service.URL_FIELDS, new_secret=new_secret, ro=c.signed_app,
+                    pay_fields=payconfig.FIELDS, pay_errors=pay_errors or {}, pay_values=pay_values or {},
+                    pay_retype=pay_retype or {})
 
 
 def _refused(c: Console, field: str, err: TradeError) -> str:

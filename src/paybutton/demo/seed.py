@@ -60,6 +60,7 @@ async def seed_demo(conn: AsyncConnection, clock: Clock, *, merchant_url: str, s
         "payment_notify_url": f"{merchant_url}/callbacks/payment",
         "refund_url": f"{merchant_url}/callbacks/refund",
         "marketing_url": f"{merchant_url}/callbacks/marketing",
+        "settle_url": f"{merchant_url}/callbacks/settle",
         "login_url": f"{shop_origin}/demo-login",
     }
     exists = (await conn.execute(select(apps.c.app_id).where(apps.c.app_id == DEMO_APP_ID))).first()
@@ -68,6 +69,8 @@ async def seed_demo(conn: AsyncConnection, clock: Clock, *, merchant_url: str, s
             conn, clock, name="释集烤肉 · paybutton 演示店", app_id=DEMO_APP_ID, secret=DEMO_SECRET,
             allowed_origins=[shop_origin], console_password=DEMO_PASSWORD)
         await app_service.update_app(conn, clock, DEMO_APP_ID, **urls)
+        # The demo settles 核销 D+0: a settle (and its callback) follows `paybutton verify` within a sweep.
+        await app_service.update_app(conn, clock, DEMO_APP_ID, settle_mode="verify", settle_days=0)
     else:
         await app_service.update_app(conn, clock, DEMO_APP_ID, allowed_origins=[shop_origin], **urls)
     now = clock.now_ms()

@@ -15,6 +15,7 @@ from paybutton.order import paying
 from paybutton.order import rules as order_rules
 from paybutton.refund import messages as refund_messages
 from paybutton.refund.rules import Source
+from paybutton.settle import messages as settle_messages
 
 APP_ID = "tt5eed000000000001"
 OPEN_ID = "demo-buyer-1"
@@ -122,6 +123,17 @@ def refund_msg() -> dict[str, Any]:
     r = {**_refund("SUCCESS"), "out_refund_no": "SHOP-R-0001", "message": "refunded", "refund_at": T0 + 420_000,
          "updated_at": T0 + 420_000}
     return refund_messages.refund_msg(r, [{"item_order_id": ITEMS[0], "amount": 15800}])
+
+
+def settle_msg() -> dict[str, Any]:
+    """A settle of the whole order with one receiver, 0.6% rake (issue 21)."""
+    row = {"settle_id": "st2611261210000000000001", "app_id": APP_ID, "order_id": ORDER_ID,
+           "out_order_no": "SHOP-20261126-0001", "out_settle_no": "SHOP-S-0001", "item_order_id": None,
+           "settle_params": '[{"merchant_uid":"7000000000000000001","amount":1000}]', "cp_extra": "",
+           "status": "SUCCESS", "is_auto": False, "total_amount": 15800, "rake": 95, "commission": 0,
+           "settle_amount": 14705, "merchant_uid": "7123456789012345678", "created_at": T0 + 86_400_000,
+           "settled_at": T0 + 86_400_000}
+    return settle_messages.settle_msg(row)
 
 
 def test_callback_msg() -> dict[str, Any]:

@@ -94,10 +94,19 @@ REFUND = Kind(
     "`payment_notify_url`", "outbox", "in the transaction that ends a refund (SUCCESS or FAIL)",
     ex.refund_msg, ex.ok(), "nothing but the acknowledgement (idempotently, as for `payment`).")
 
+SETTLE = Kind(
+    "settle", "Settle notify (结算/分账结果)", "`notify_url` of the create_settle call, else `settle_url`",
+    "outbox", "in the transaction that writes a settle: a `create_settle` call, or an automatic settle of an app "
+    "that settles `verify` (核销 D+N) or `pay` (支付 D+N), then `is_auto_settle` is true",
+    ex.settle_msg, ex.ok(), "nothing but the acknowledgement (idempotently: the same `settle_id` may come again; "
+    "confirm a late one with `settle/query_settle`). Retried like `payment` (20 retries); a URL that is down "
+    "never blocks the settle: its money has moved when the callback is queued.")
+
 TEST = Kind(
     "test", "Test callback (ours: the reference has no such type)", "the URL of the `kind` asked for "
     "(`pre_create_order` → `pre_order_url`, `payment` → `payment_notify_url`, `pre_create_refund` → "
-    "`refund_url`, `refund` → `refund_url` else `payment_notify_url`, `marketing` → `marketing_url`)",
+    "`refund_url`, `refund` → `refund_url` else `payment_notify_url`, `marketing` → `marketing_url`, "
+    "`settle` → `settle_url`)",
     "outbox", "when the merchant asks: `POST /api/apps/trade/v2/callbacks/test` or `paybutton callbacks "
     "test --app … --kind …`", ex.test_callback_msg, ex.ok(),
     "nothing: it is logged like every other callback (`callbacks/query` shows the attempt and the "
@@ -107,4 +116,4 @@ TEST = Kind(
 
 def kinds() -> list[Kind]:
     """Every callback type, in the catalogue's order."""
-    return [_pre_create_order(), *_marketing_kinds(), PAYMENT, PRE_CREATE_REFUND, REFUND, TEST]
+    return [_pre_create_order(), *_marketing_kinds(), PAYMENT, PRE_CREATE_REFUND, REFUND, SETTLE, TEST]

@@ -44,6 +44,7 @@ CANCEL = (
         item_orders.c.certificate_id == bindparam("cid"),
         item_orders.c.verify_id == bindparam("vid"),
         item_orders.c.status == int(ItemStatus.REDEEMED),
+        item_orders.c.settle_id.is_(None),  # a settled unit's money is the merchant's (issue 21)
     )
     .values(status=int(ItemStatus.UNUSED), verify_id=None, verified_at=None, updated_at=bindparam("now"))
 )
@@ -144,6 +145,10 @@ async def cancel(conn: AsyncConnection, clock: Clock, app_id: str, *, order_id: 
     res = await conn.execute(CANCEL, {"oid": order_id, "cid": certificate_id, "vid": verify_id,
                                       "now": clock.now_ms()})
     if res.rowcount != 1:
+        settled = (await conn.execute(select(item_orders.c.settle_id).where(
+            item_orders.c.order_id == order_id, item_orders.c.certificate_id == certificate_id))).scalar()
+        if settled:
+            raise TradeError("ITEM_SETTLED", "its verification can no longer be cancelled")
         raise TradeError("VERIFY_RECORD_NOT_FOUND")
     await audit.record(conn, app_id=app_id, action="voucher.verify_cancel", target=certificate_id,
                        before={"status": int(ItemStatus.REDEEMED), "verify_id": verify_id},

@@ -37,6 +37,11 @@ class AppRow(TypedDict):
     suspended: bool
     theme: dict[str, str] | None
     pay_config: dict[str, dict[str, str]]
+    merchant_uid: str  # the seller (query_order's seller_uid)
+    settle_mode: str  # manual | verify | pay (issue 21)
+    settle_days: int  # the N of D+N
+    rake_bps: int  # the platform's fee, basis points of what settles
+    settle_url: str | None
     created_at: int
     updated_at: int
     pay_secrets: payconfig.PaySecrets
@@ -56,6 +61,8 @@ def app_view(row: Any) -> AppRow:
         delivery_type=m["delivery_type"], suspended=m["suspended"],
         theme=json.loads(m["theme"]) if m["theme"] else None,
         pay_config=payconfig.masked(payconfig.parse(raw)),  # what may be shown: no secret
+        merchant_uid=m["merchant_uid"] or "", settle_mode=m["settle_mode"], settle_days=m["settle_days"],
+        rake_bps=m["rake_bps"], settle_url=m["settle_url"],
         created_at=m["created_at"], updated_at=m["updated_at"],
         pay_secrets=payconfig.PaySecrets(raw),  # for the cashier registry only; never printed
     )

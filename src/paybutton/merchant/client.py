@@ -4,6 +4,7 @@ httpx is imported when a client is made, so verifying callbacks needs only `cryp
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -153,6 +154,21 @@ class OpenAPIClient:
             idempotency_key)
 
     # ------------------------------------------------------------ vouchers
+
+    def create_settle(self, out_order_no: str, out_settle_no: str, *, settle_desc: str = "",
+                      receivers: list[dict[str, Any]] | None = None, item_order_id: str | None = None,
+                      idempotency_key: str | None = None, **extra: Any) -> dict[str, Any]:
+        """Settle a paid (and, where the app settles after 核销, redeemed) order or one unit: `receivers`
+        ([{merchant_uid, amount}], fen) are paid besides the seller, who gets the rest less the rake."""
+        params = None if receivers is None else json.dumps(receivers, separators=(",", ":"))
+        body = _given(out_order_no=out_order_no, out_settle_no=out_settle_no, settle_desc=settle_desc,
+                      settle_params=params, item_order_id=item_order_id, **extra)
+        return self.call("settle/create_settle", body, idempotency_key)
+
+    def query_settle(self, *, settle_id: str | None = None, order_id: str | None = None,
+                     out_settle_no: str | None = None, out_order_no: str | None = None) -> dict[str, Any]:
+        return self.call("settle/query_settle", _given(settle_id=settle_id, order_id=order_id,
+                                                       out_settle_no=out_settle_no, out_order_no=out_order_no))
 
     def delivery_prepare(self, *, code: str | None = None, encrypted_data: str | None = None) -> dict[str, Any]:
         return self.call("fulfillment/delivery_prepare", _given(code=code, encrypted_data=encrypted_data))

@@ -57,6 +57,8 @@ async def query_order(body: QueryOrderBody, request: Request, app_id: AppId, ctx
         if row is None:
             raise TradeError("ORDER_NOT_FOUND")
         refunded = await store.refunded_total(conn, row.order_id)
+        settled = await store.settled_to_seller(conn, row.order_id)
+        app = await ctx.app_in(conn, app_id)
     return envelope(request, {
         "order_id": row.order_id,
         "out_order_no": row.out_order_no or "",
@@ -65,8 +67,8 @@ async def query_order(body: QueryOrderBody, request: Request, app_id: AppId, ctx
         "total_amount": row.total_amount,
         "discount_amount": row.discount_amount,
         "refund_amount": refunded,
-        "settle_amount": 0,
-        "seller_uid": "",
+        "settle_amount": settled,
+        "seller_uid": app["merchant_uid"],
         "pay_channel": row.pay_channel,
         "channel_pay_id": row.channel_pay_id or "",
         "pay_time": pay_time(row.paid_at),

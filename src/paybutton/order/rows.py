@@ -123,6 +123,8 @@ class ItemOrder:
     book_status: int = 0  # 0013: states.BookStatus
     book_date: str | None = None  # 0013: the confirmed booking's day (Beijing)
     service_done_at: int | None = None  # 0013: toolkit/push_service_done
+    settle_id: str | None = None  # 0011: the settle that took this unit's money
+
 
 
 class ItemRow(TypedDict):

@@ -23,7 +23,7 @@ from paybutton.order.states import (
     OrderStatus,
     PreOrder,
 )
-from paybutton.tables import goods, item_orders, orders, payments
+from paybutton.tables import goods, item_orders, orders, payments, settles
 
 # Writing a new order (taking stock) and accepting the pre-order are run by the order writer (order/writer.py: one
 # round trip each), with the statements at the end of this file.
@@ -147,6 +147,12 @@ async def find_buyer_order(conn: AsyncConnection, app_id: str, open_id: str, ref
 async def items_of(conn: AsyncConnection, order_id: str) -> list[ItemOrder]:
     q = select(item_orders).where(item_orders.c.order_id == order_id).order_by(item_orders.c.seq)
     return [ItemOrder(**r._mapping) for r in (await conn.execute(q)).all()]
+
+
+async def settled_to_seller(conn: AsyncConnection, order_id: str) -> int:
+    """What the order's settles gave the seller (query_order's settle_amount; issue 21)."""
+    q = select(func.coalesce(func.sum(settles.c.settle_amount), 0)).where(settles.c.order_id == order_id)
+    return int((await conn.execute(q)).scalar_one())
 
 
 async def refunded_total(conn: AsyncConnection, order_id: str) -> int:

@@ -136,6 +136,7 @@ TEXTS: dict[str, str] = {
     "pay_failed": N_("Payment not completed"),
     "pay_again": N_("Pay again"),
     "nothing_left": N_("Nothing is left to refund on this order"),
+    "settled_left": N_("This order is settled with the merchant: it can no longer be refunded here"),
 }
 
 

@@ -47,8 +47,8 @@ class RefundRequest:
 
 def units_of(items: list[Any]) -> list[rules.Unit]:
     """Item-order rows as the refund rules see them."""
-    return [rules.Unit(i.item_order_id, i.price, i.status, i.refunded_amount, i.refunding_amount, bool(i.locked))
-            for i in items]
+    return [rules.Unit(i.item_order_id, i.price, i.status, i.refunded_amount, i.refunding_amount, bool(i.locked),
+                       settled=i.settle_id is not None) for i in items]
 
 
 async def create_refund(conn: AsyncConnection, ctx: Ctx, order: Any, req: RefundRequest) -> Refund:

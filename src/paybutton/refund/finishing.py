@@ -4,6 +4,7 @@ makes it happen once, whoever else (the channel's notify, a retry, the worker) t
 
 from __future__ import annotations
 
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.callbacks import outbox
@@ -12,6 +13,7 @@ from paybutton.ledger import trade as ledger_trade
 from paybutton.refund import store
 from paybutton.refund.messages import refund_msg
 from paybutton.refund.rules import RefundStatus, Stage
+from paybutton.tables import item_orders
 
 
 async def finish(conn: AsyncConnection, ctx: Ctx, refund_id: str, from_stage: Stage, *, ok: bool, message: str,
@@ -36,6 +38,15 @@ async def finish(conn: AsyncConnection, ctx: Ctx, refund_id: str, from_stage: St
     assert r is not None
     app = await ctx.app_in(conn, r.app_id)
     url = r.notify_url or app["refund_url"] or app["payment_notify_url"]
-    await outbox.enqueue(conn, ctx.clock, app_id=r.app_id, kind="refund", url=url, msg=refund_msg(r, items),
+    msg = refund_msg(r, items, await all_settled(conn, r.order_id))
+    await outbox.enqueue(conn, ctx.clock, app_id=r.app_id, kind="refund", url=url, msg=msg,
                          order_id=r.order_id, refund_id=refund_id, schedule="refund")
     return True
+
+
+async def all_settled(conn: AsyncConnection, order_id: str) -> bool:
+    """Every unit of the order that still holds money is settled, and some unit is (the notify's is_all_settled)."""
+    c = item_orders.c
+    rows = (await conn.execute(select(c.settle_id).where(and_(c.order_id == order_id,
+                                                             c.refunded_amount < c.price)))).all()
+    return bool(rows) and all(r.settle_id is not None for r in rows)

@@ -43,14 +43,16 @@ def pre_refund_msg(order: Any, refund: RefundFields, amounts: dict[str, int]) ->
     }
 
 
-def refund_msg(refund: RefundFields, items: Sequence[ItemFields]) -> dict[str, Any]:
-    """The refund result notify msg (reference §14.4)."""
+def refund_msg(refund: RefundFields, items: Sequence[ItemFields], is_all_settled: bool = False) -> dict[str, Any]:
+    """The refund result notify msg (reference §14.4); `is_all_settled`: every unit of the order not refunded whole
+    is settled (issue 21)."""
     m = _fields(refund)
     return {
         "app_id": m["app_id"], "status": m["status"], "order_id": m["order_id"], "refund_id": m["refund_id"],
         "out_refund_no": m["out_refund_no"] or "", "cp_extra": m["cp_extra"] or "",
         "refund_total_amount": m["refund_total_amount"], "refund_item_detail": _item_detail(items),
-        "is_all_settled": False, "message": m["message"] or "", "event_time": m["refund_at"] or m["updated_at"],
+        "is_all_settled": is_all_settled, "message": m["message"] or "",
+        "event_time": m["refund_at"] or m["updated_at"],
         "refund_source": m["source"], "refund_type": refund_type(m["source"]),
     }
 

@@ -55,18 +55,21 @@ class Unit:
     refunded: int = 0
     refunding: int = 0
     locked: bool = False  # toolkit/change_lock_status: no refund until unlocked
+    settled: bool = False  # its money went to the merchant (issue 21): it refunds no more
 
 
 def refundable(unit: Unit) -> int:
-    """Fen this unit can still give back: price − refunded − in flight; 0 when used, closed, unpaid or locked."""
-    if unit.status not in REFUNDABLE_STATUSES or unit.locked:
+    """Fen this unit can still give back: price − refunded − in flight; 0 when used, closed, unpaid, locked or
+    settled."""
+    if unit.status not in REFUNDABLE_STATUSES or unit.locked or unit.settled:
         return 0
     return max(0, unit.price - unit.refunded - unit.refunding)
 
 
 def untouched(unit: Unit) -> bool:
     """A whole unit the buyer can pick on the stepper: unused, nothing refunded or in flight."""
-    return unit.status == ItemStatus.UNUSED and unit.refunded == 0 and unit.refunding == 0 and unit.price > 0
+    return (unit.status == ItemStatus.UNUSED and unit.refunded == 0 and unit.refunding == 0 and unit.price > 0
+            and not unit.settled)
 
 
 @dataclass(frozen=True)
@@ -87,8 +90,11 @@ def plan(
     ITEM_ORDER_NOT_IN_ORDER, ITEM_NOT_REFUNDABLE or REFUND_AMOUNT_INVALID."""
     left = {u.item_order_id: refundable(u) for u in units}
     locked = {u.item_order_id for u in units if u.locked}
+    settled = {u.item_order_id for u in units if u.settled}
+    if entries and (hit := next((e.item_order_id for e in entries if e.item_order_id in settled), None)):
+        raise TradeError("ITEM_SETTLED", hit)
     if sum(left.values()) == 0:
-        raise TradeError("NOTHING_REFUNDABLE")
+        raise TradeError("ITEM_SETTLED" if settled and entries is None else "NOTHING_REFUNDABLE")
     if legacy and entries is None:
         if refund_total_amount is None:
             raise TradeError("LEGACY_REFUND_AMOUNT_MISSING")

@@ -63,6 +63,7 @@ RESERVE = (
         item_orders.c.order_id == bindparam("oid"),
         item_orders.c.status.in_(REFUNDABLE_STATUSES),
         item_orders.c.locked == 0,  # a locked certificate does not refund until unlocked
+        item_orders.c.settle_id.is_(None),  # a settled unit's money is the merchant's (issue 21)
         item_orders.c.refunded_amount + item_orders.c.refunding_amount + AMT <= item_orders.c.price,
     )
     .values(

@@ -37,9 +37,10 @@ async def buyer_refundable(ctx: Ctx, app_id: str, open_id: str, ref: str) -> dic
         "payable": payable(order.total_amount, order.discount_amount),
         "refundable_amount": sum(rules.refundable(u) for u in units),
         "refundable_units": sum(1 for u in units if rules.untouched(u)),
+        "settled_units": sum(1 for u in units if u.settled),
         "items": [{"item_order_id": u.item_order_id, "price": u.price, "status": u.status,
                    "refunded_amount": u.refunded, "refunding_amount": u.refunding,
-                   "refundable_amount": rules.refundable(u)} for u in units],
+                   "refundable_amount": rules.refundable(u), "settled": u.settled} for u in units],
     }
 
 

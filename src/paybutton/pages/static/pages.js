@@ -29,6 +29,7 @@
     PAYMENT_PENDING: L('The payment is being confirmed. Check the order again shortly.'),
     ORDER_NOT_FOUND: L('The order was not found'), ORDER_STATUS_CONFLICT: L('The order cannot be paid now'),
     REFUND_AMOUNT_INVALID: L('The refund amount is not valid'), ITEM_NOT_REFUNDABLE: L('Nothing is left to refund on this order'),
+    ITEM_SETTLED: L('This order is settled with the merchant: it can no longer be refunded here'),
     REFUND_NOT_FOUND: L('The refund was not found'), PAYMENT_CHANNEL_INVALID: L('This payment method is not available'),
     IDEMPOTENCY_IN_PROGRESS: L('Your order is still being placed. Please wait a moment.'),
     AMOUNT_TOO_LARGE: L('The total is too large. Choose fewer units.')};
@@ -675,7 +676,7 @@
       } else if (rf.legacy && S.refundTotalAmount) {
         fixed = S.refundTotalAmount; $('units-row').hidden = true;
       }
-      if (!rf.refundable_amount) { $('units-row').hidden = true; $('nothing-left').hidden = false; } // no stepper at 1
+      if (!rf.refundable_amount) { $('units-row').hidden = true; $(rf.settled_units ? 'settled-left' : 'nothing-left').hidden = false; } // no stepper at 1
       totals();
       var no = !rf.refundable_amount ? E.NOTHING_REFUNDABLE : rf.legacy && !entries && fixed == null ? E.LEGACY_REFUND_AMOUNT_MISSING : 0;
       if (no) return seedError(no).then(function (m) { fail({errNo: no, errMsg: m}, no, no === E.NOTHING_REFUNDABLE); });

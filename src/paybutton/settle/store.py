@@ -1,0 +1,89 @@
+"""The settle SQL: finding settles, the units as the rules see them, and the guarded update that takes a unit's
+money (TAKE). Refunds hold a unit's money with a guarded update on the same row (refund/store.RESERVE checks
+`settle_id IS NULL`), so a refund and a settle racing for one unit: exactly one wins, on both databases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import BigInteger, and_, bindparam, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from paybutton.order.states import OrderStatus
+from paybutton.settle.rules import REFUNDING, SETTLABLE, UNUSED, Unit
+from paybutton.tables import apps, item_orders, orders, receivers, settles
+
+TAKE = (
+    update(item_orders)
+    .where(
+        item_orders.c.item_order_id == bindparam("iid"),
+        item_orders.c.order_id == bindparam("oid"),
+        item_orders.c.settle_id.is_(None),
+        item_orders.c.status.in_(SETTLABLE),
+        item_orders.c.refunding_amount == 0,
+        item_orders.c.price - item_orders.c.refunded_amount == bindparam("amt", type_=BigInteger),
+    )
+    .values(settle_id=bindparam("sid"), updated_at=bindparam("now"))
+)
+
+
+async def units(conn: AsyncConnection, order_id: str) -> list[Unit]:
+    c = item_orders.c
+    q = select(c.item_order_id, c.price, c.status, c.refunded_amount, c.refunding_amount, c.settle_id,
+               c.verified_at).where(c.order_id == order_id).order_by(c.seq)
+    return [Unit(r.item_order_id, r.price, r.status, r.refunded_amount, r.refunding_amount, r.settle_id,
+                 r.verified_at) for r in await conn.execute(q)]
+
+
+async def by_out_settle_no(conn: AsyncConnection, app_id: str, out_settle_no: str) -> Any:
+    q = select(settles).where(settles.c.app_id == app_id, settles.c.out_settle_no == out_settle_no)
+    return (await conn.execute(q)).first()
+
+
+async def unit_settled(conn: AsyncConnection, order_id: str) -> bool:
+    """Some unit of the order was settled alone (then the whole order cannot be settled in one call)."""
+    q = select(settles.c.settle_id).where(settles.c.order_id == order_id, settles.c.item_order_id.is_not(None))
+    return (await conn.execute(q.limit(1))).first() is not None
+
+
+async def account_of(conn: AsyncConnection, merchant_uid: str) -> str | None:
+    """The ledger account class of a receiver named in settle_params: `merchant` for an app's seller uid,
+    `receiver` for a registered receiver; None when nobody has that uid."""
+    if (await conn.execute(select(apps.c.app_id).where(apps.c.merchant_uid == merchant_uid))).first():
+        return "merchant"
+    if (await conn.execute(select(receivers.c.merchant_uid).where(receivers.c.merchant_uid == merchant_uid))).first():
+        return "receiver"
+    return None
+
+
+async def find(conn: AsyncConnection, app_id: str, *, settle_id: str | None, order_id: str | None,
+               out_settle_no: str | None, out_order_no: str | None) -> list[Any]:
+    """query_settle: by settle_id, else order_id, else out_settle_no, else out_order_no (Douyin's priority)."""
+    c = settles.c
+    if settle_id:
+        cond = c.settle_id == settle_id
+    elif order_id:
+        cond = c.order_id == order_id
+    elif out_settle_no:
+        cond = c.out_settle_no == out_settle_no
+    else:
+        cond = c.out_order_no == out_order_no
+    q = select(settles).where(c.app_id == app_id, cond).order_by(c.created_at, c.settle_id)
+    return list((await conn.execute(q)).all())
+
+
+def auto_candidates(limit: int) -> Any:
+    """Paid orders of apps that settle automatically, with a unit still to settle and no refund in flight (and, for
+    `verify`, no unit left unused): the rules (rules.auto_due) say whether each is due now."""
+    c = item_orders.c
+    mine = c.order_id == orders.c.order_id
+    open_unit = select(c.item_order_id).where(
+        mine, c.settle_id.is_(None), c.status.in_(SETTLABLE), c.price > c.refunded_amount).exists()
+    in_flight = select(c.item_order_id).where(mine, or_(c.refunding_amount > 0, c.status == REFUNDING)).exists()
+    unused = select(c.item_order_id).where(mine, c.status == UNUSED, c.settle_id.is_(None)).exists()
+    mode = apps.c.settle_mode
+    return (select(orders.c.order_id)
+            .join(apps, apps.c.app_id == orders.c.app_id)
+            .where(orders.c.status == OrderStatus.SUCCESS.value, open_unit, ~in_flight,
+                   or_(mode == "pay", and_(mode == "verify", ~unused)))
+            .order_by(orders.c.paid_at).limit(limit))
