@@ -105,7 +105,10 @@ def shared_demo(tmp_path_factory: pytest.TempPathFactory, _template_db: Path) ->
         thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+# One Chromium per test file, not per session: Playwright's sync API keeps an event loop running in this thread
+# while it is open, and under xdist (`make test`) a worker may run other files after a browser file; those start
+# their own loops (asyncio.run), which a running one forbids. A closed Playwright leaves no loop behind.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's Chromium is not installed (apt-get install -y chromium)")
