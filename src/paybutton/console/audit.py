@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.responses import HTMLResponse, Response
 
-from paybutton.audit import reading
+from paybutton.console import audit_queries
 from paybutton.console.deps import SignedIn, console_router
 from paybutton.console.forms import TZ
 from paybutton.console.page import number, pager
@@ -36,15 +36,11 @@ def shown(value: Any) -> str:
 
 @router.get("/console/audit", response_class=HTMLResponse)
 async def audit_page(c: SignedIn) -> Response:
-    async with c.ctx.db.engine.connect() as conn:
-        actions = await reading.actions(conn, c.app_id)
-        action = c.query.get("action", "")
-        action = action if action in actions else ""
-        start, end = _day(c.query.get("from", "")), _day(c.query.get("to", ""))
-        f = reading.Filter(app_id=c.app_id, action=action or None, since_ms=_ms(start) if start else None,
-                           until_ms=_ms(end + timedelta(days=1)) if end else None)
-        page_no = number(c.query.get("page"), 1)
-        rows = await reading.entries(conn, f, limit=PAGE + 1, offset=(page_no - 1) * PAGE)
+    action, start, end = c.query.get("action", ""), _day(c.query.get("from", "")), _day(c.query.get("to", ""))
+    page_no = number(c.query.get("page"), 1)
+    actions, action, rows = await audit_queries.audit_page(
+        c.ctx, c.app_id, action, since_ms=_ms(start) if start else None,
+        until_ms=_ms(end + timedelta(days=1)) if end else None, limit=PAGE + 1, offset=(page_no - 1) * PAGE)
     for r in rows:
         r["before_text"], r["after_text"] = shown(r["before"]), shown(r["after"])
     start_s, end_s = start.isoformat() if start else "", end.isoformat() if end else ""

@@ -13,7 +13,7 @@ from paybutton.console import forms, money_queries
 from paybutton.console.charts import Chart, chart
 from paybutton.console.deps import SignedIn, console_router
 from paybutton.console.page import Console, choice
-from paybutton.ledger.statement import BEIJING, Statement, beijing_days, line_row, statement
+from paybutton.ledger.statement import BEIJING, Statement, line_row
 from paybutton.ledger.statement_csv import to_csv
 
 router = console_router()
@@ -62,8 +62,7 @@ def _neighbours(first: dt.date, last: dt.date, kind: str) -> tuple[str, str]:
 
 
 async def _statement(c: Console, first: dt.date, last: dt.date) -> Statement:
-    async with c.ctx.db.engine.connect() as conn:
-        return await statement(conn, c.app_id, *beijing_days(first, last))
+    return await money_queries.statement_of(c.ctx, c.app_id, first, last)
 
 
 @router.get("/console/statement", response_class=HTMLResponse)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from paybutton.context import Ctx
 from paybutton.ledger import PAY, PLATFORM_FEES, REFUND, SETTLE, held
 from paybutton.ledger.balances import app_balances
-from paybutton.ledger.statement import BEIJING
+from paybutton.ledger.statement import BEIJING, Statement, beijing_days, statement
 from paybutton.tables import ledger_entries as e
 from paybutton.tables import ledger_txns as t
 from paybutton.tables import orders
@@ -85,3 +85,9 @@ async def series(ctx: Ctx, app_id: str, span: str) -> tuple[Window, dict[str, li
     async with ctx.db.engine.connect() as conn:
         by = {"orders": await _orders(conn, app_id, w), **await _money(conn, app_id, w)}
     return w, {name: [by[name].get(i, 0) for i in range(w.count)] for name in SERIES}
+
+
+async def statement_of(ctx: Ctx, app_id: str, first: dt.date, last: dt.date) -> Statement:
+    """The app's statement from `first` to `last` (Beijing days, both included)."""
+    async with ctx.db.engine.connect() as conn:
+        return await statement(conn, app_id, *beijing_days(first, last))

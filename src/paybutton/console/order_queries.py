@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
+from paybutton.booking import service as booking
 from paybutton.callbacks import outbox as outbox_mod
 from paybutton.console.queries import PAGE, Page, page_of
 from paybutton.console.refund_queries import refund_row
@@ -237,3 +238,9 @@ async def redeem(ctx: Ctx, app_id: str, code: str) -> str:
             raise TradeError("VOUCHER_NOT_FOUND", code)
         result = await fulfillment.verify_code(conn, ctx.clock, code)
     return str(result["item_order_id"])
+
+
+async def bookings_of(ctx: Ctx, order_id: str) -> list[dict[str, Any]]:
+    """The order's reservations (paybutton/booking), for its page."""
+    async with ctx.db.engine.connect() as conn:
+        return await booking.of_order(conn, order_id)

@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 from fastapi.responses import HTMLResponse, Response
 
-from paybutton.booking import service as booking
 from paybutton.console import forms, order_queries
 from paybutton.console.deps import Form, SignedIn, console_router
 from paybutton.console.forms import text
@@ -36,8 +35,7 @@ async def order_page(order_id: str, c: SignedIn) -> Response:
     detail = await order_queries.order_detail(c.ctx, c.app_id, order_id[:64])
     if detail is None:
         return c.not_found()
-    async with c.ctx.db.engine.connect() as conn:
-        books = await booking.of_order(conn, detail["order"]["order_id"])
+    books = await order_queries.bookings_of(c.ctx, detail["order"]["order_id"])
     return c.render("order.html", nav="orders", d=detail, o=detail["order"], bookings=books)
 
 
