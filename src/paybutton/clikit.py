@@ -13,7 +13,7 @@ import socket
 import sqlite3
 from collections.abc import Awaitable, Callable
 from contextlib import closing
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from paybutton import audit
+from paybutton.clock import BEIJING
 from paybutton.config import Settings
 from paybutton.db import Database, alembic_config, normalise_url, upgrade
 from paybutton.errors import TradeError
@@ -73,7 +74,6 @@ def out(data: Any, as_json: bool, human: Callable[[Any], str]) -> None:
 
 # Every time the CLI prints or reads is Beijing time, as the console shows it (console/forms.py) and as the
 # merchant and the buyer see it: a time entered as 2026-12-01T10:00:00+08:00 prints as itself.
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 def beijing_time(ms: int | None) -> str:

@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta
 
 from trade_world import TradeWorld
 
+from paybutton.clock import BEIJING
 from paybutton.recon import running, store, views
-from paybutton.recon.bill import CHINA
 
 D1 = date(2026, 1, 1)
 BUYER = "/api/buyer/v1"
@@ -25,7 +25,7 @@ async def traffic(trade: TradeWorld) -> None:
 
 
 def at_beijing(hour: int, day: date) -> int:
-    return int(datetime(day.year, day.month, day.day, hour, tzinfo=CHINA).timestamp() * 1000)
+    return int(datetime(day.year, day.month, day.day, hour, tzinfo=BEIJING).timestamp() * 1000)
 
 
 async def test_the_sandbox_bill_reconciles_clean_after_traffic(trade: TradeWorld) -> None:

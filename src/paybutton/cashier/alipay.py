@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 from urllib.parse import parse_qsl
@@ -47,10 +47,10 @@ from paybutton.cashier.base import (
     RefundResult,
     TradeState,
 )
+from paybutton.clock import BEIJING
 from paybutton.money import yuan
 
 log = logging.getLogger("paybutton.cashier.alipay")
-CHINA = timezone(timedelta(hours=8))
 _PAID = {"TRADE_SUCCESS", "TRADE_FINISHED"}
 WAP_PRODUCT_CODE = "QUICK_WAP_WAY"  # alipay.trade.wap.pay 请求参数 product_code (the SDK sends QUICK_WAP_PAY)
 SUBJECT_MAX = 256
@@ -62,7 +62,7 @@ class _BeijingAliPay(AliPay):  # type: ignore[misc]  # the SDK has no types
 
     def build_body(self, method: str, biz_content: Any = None, **kwargs: Any) -> dict[str, Any]:
         data: dict[str, Any] = super().build_body(method, biz_content, **kwargs)
-        data["timestamp"] = datetime.now(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+        data["timestamp"] = datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
         return data
 
 
@@ -86,7 +86,7 @@ def fen(value: Any) -> int | None:
 
 
 def china_time(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
 class AlipayCashier:

@@ -27,7 +27,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -48,11 +48,11 @@ from paybutton.cashier.base import (
     RefundResult,
     TradeState,
 )
+from paybutton.clock import BEIJING
 
 log = logging.getLogger("paybutton.cashier.wechatpay")
 
 NOTIFY_MAX_AGE_SECONDS = 300  # a notify signed longer ago than this (or this far ahead) is a replay
-CHINA = timezone(timedelta(hours=8))
 _PAID = {"SUCCESS", "REFUND"}
 _WAITING = {"NOTPAY", "USERPAYING"}
 _HEADERS = ("Wechatpay-Signature", "Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Serial",
@@ -99,7 +99,7 @@ def certificates(pems: str) -> dict[str, x509.Certificate]:
 
 
 def rfc3339(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(CHINA).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(BEIJING).isoformat(timespec="seconds")
 
 
 class WechatPayCashier:

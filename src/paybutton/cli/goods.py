@@ -10,7 +10,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 
 from paybutton import clikit, money
-from paybutton.clock import SystemClock
+from paybutton.clock import BEIJING, SystemClock
 from paybutton.db import Database
 from paybutton.errors import TradeError
 from paybutton.goods import rules, service
@@ -72,7 +72,7 @@ def parse_time(value: str, field: str) -> int | None:
         msg = f"{field} must be ISO-8601 or epoch ms, got {value!r}"
         raise TradeError("INVALID_PARAMETER", msg) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=clikit.BEIJING)
+        moment = moment.replace(tzinfo=BEIJING)
     return int(moment.timestamp() * 1000)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from paybutton import clikit, money
 from paybutton.clikit import DatabaseOpt, JsonFlag, beijing_time
+from paybutton.clock import BEIJING
 from paybutton.console.order_queries import last_attempt, read_order_detail
 from paybutton.db import Database
 from paybutton.order.states import OrderStatus
@@ -36,7 +37,7 @@ def parse_moment(value: str, option: str) -> int:
     except ValueError:
         clikit.fail(f"{option} takes a date or time like 2026-12-01 or 2026-12-01T10:00:00+08:00, got {value!r}")
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=clikit.BEIJING)
+        moment = moment.replace(tzinfo=BEIJING)
     return int(moment.timestamp() * 1000)
 
 

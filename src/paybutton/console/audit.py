@@ -9,9 +9,9 @@ from typing import Any
 
 from fastapi.responses import HTMLResponse, Response
 
+from paybutton.clock import BEIJING
 from paybutton.console import audit_queries
 from paybutton.console.deps import SignedIn, console_router
-from paybutton.console.forms import TZ
 from paybutton.console.page import number, pager
 from paybutton.console.queries import PAGE, page_of
 
@@ -26,7 +26,7 @@ def _day(value: str) -> date | None:
 
 
 def _ms(day: date) -> int:
-    return int(datetime(day.year, day.month, day.day, tzinfo=TZ).timestamp() * 1000)
+    return int(datetime(day.year, day.month, day.day, tzinfo=BEIJING).timestamp() * 1000)
 
 
 def shown(value: Any) -> str:

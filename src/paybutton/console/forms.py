@@ -4,18 +4,18 @@ A field that cannot be read becomes a form error; the rest goes to the services,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from starlette.datastructures import FormData
 
 from paybutton.apps.service import URL_FIELDS
+from paybutton.clock import BEIJING
 from paybutton.console import words
 from paybutton.errors import TradeError
 from paybutton.goods import rules
 
-TZ = timezone(timedelta(hours=8))  # the console shows and reads times in Beijing time
 MAX_FEN = rules.MAX_SAFE_INT
 DEFAULT_THEME = {"borderRadius": "8px", "backgroundColor": "#FE2C55", "fontColor": "#ffffff"}
 
@@ -54,13 +54,13 @@ def ms_to_local(ms: int | None) -> str:
     """For <input type=datetime-local>: YYYY-MM-DDTHH:MM in Beijing time."""
     if ms is None:
         return ""
-    return datetime.fromtimestamp(ms / 1000, TZ).strftime("%Y-%m-%dT%H:%M")
+    return datetime.fromtimestamp(ms / 1000, BEIJING).strftime("%Y-%m-%dT%H:%M")
 
 
 def show_time(ms: int | None) -> str:
     if not ms:
         return ""
-    return datetime.fromtimestamp(ms / 1000, TZ).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(ms / 1000, BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def local_to_ms(text: str) -> int | None:
@@ -69,7 +69,7 @@ def local_to_ms(text: str) -> int | None:
         return None
     for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"):
         try:
-            dt = datetime.strptime(text, fmt).replace(tzinfo=TZ)
+            dt = datetime.strptime(text, fmt).replace(tzinfo=BEIJING)
         except ValueError:
             continue
         return int(dt.astimezone(UTC).timestamp() * 1000)

@@ -9,11 +9,12 @@ from urllib.parse import urlencode
 
 from fastapi.responses import HTMLResponse, Response
 
+from paybutton.clock import BEIJING
 from paybutton.console import forms, money_queries
 from paybutton.console.charts import Chart, chart
 from paybutton.console.deps import SignedIn, console_router
 from paybutton.console.page import Console, choice
-from paybutton.ledger.statement import BEIJING, Statement, line_row
+from paybutton.ledger.statement import Statement, line_row
 from paybutton.ledger.statement_csv import to_csv
 
 router = console_router()

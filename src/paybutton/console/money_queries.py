@@ -10,17 +10,18 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from paybutton.clock import BEIJING, BEIJING_OFFSET_MS
 from paybutton.context import Ctx
 from paybutton.ledger import PAY, PLATFORM_FEES, REFUND, SETTLE, held
 from paybutton.ledger.balances import app_balances
-from paybutton.ledger.statement import BEIJING, Statement, beijing_days, statement
+from paybutton.ledger.statement import Statement, beijing_days, statement
 from paybutton.tables import ledger_entries as e
 from paybutton.tables import ledger_txns as t
 from paybutton.tables import orders
 
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
-BEIJING_MS = 8 * HOUR_MS
+BEIJING_MS = BEIJING_OFFSET_MS
 SPANS = ("24h", "7d", "30d")
 SERIES = ("orders", "takings", "refunds", "settles")
 

@@ -14,18 +14,18 @@ from sqlalchemy import select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from paybutton.clock import BEIJING
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.order import store
 from paybutton.order.states import payable
 from paybutton.tables import order_cps, refund_items, refunds
 
-CHINA = dt.timezone(dt.timedelta(hours=8))
 REFUND_WORDS = {"SUCCESS": "已退款", "PROCESSING": "退款中", "FAIL": "退款失败"}
 
 
 def _pay_time(ms: int | None) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, CHINA).strftime("%Y-%m-%d %H:%M:%S") if ms else ""
+    return dt.datetime.fromtimestamp(ms / 1000, BEIJING).strftime("%Y-%m-%d %H:%M:%S") if ms else ""
 
 
 async def query_cps(ctx: Ctx, app_id: str, order_id: str | None, out_order_no: str | None) -> dict[str, Any]:

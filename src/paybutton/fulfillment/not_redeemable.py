@@ -4,18 +4,16 @@ the reason follows it, in the reader's language, with times in Beijing time."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from paybutton.clock import beijing_day
+from paybutton.clock import BEIJING, beijing_day
 from paybutton.errors import TradeError
 from paybutton.order.states import BookStatus, ItemStatus, bookable_day_ok
 from paybutton.tables import item_orders, refund_items, refunds
-
-BEIJING: Final = timezone(timedelta(hours=8))
 
 # why -> (zh-CN, en); {code} the voucher code, {at} a Beijing time
 REASONS: Final[dict[str, tuple[str, str]]] = {

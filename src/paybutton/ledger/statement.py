@@ -20,13 +20,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from paybutton.clock import BEIJING
 from paybutton.ledger.accounts import PAY, PLATFORM_FEES, REFUND, SETTLE, account_class, held, sign
 from paybutton.ledger.balances import app_balances
 from paybutton.tables import ledger_entries as e
 from paybutton.tables import ledger_txns as t
 from paybutton.tables import orders
 
-BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 SETTLED_CLASSES = ("merchant", "receiver")
 
 

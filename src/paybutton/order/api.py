@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, StrictStr
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from paybutton.clock import BEIJING
 from paybutton.context import CtxDep
 from paybutton.errors import TradeError
 from paybutton.kernel.answers import example, platform_answer
@@ -22,13 +23,12 @@ from paybutton.order.states import payable
 
 router = APIRouter(prefix="/api/apps/trade/v2/order", tags=["order"])
 
-CHINA = dt.timezone(dt.timedelta(hours=8))
 
 
 def pay_time(ms: int | None) -> str:
     if not ms:
         return ""
-    return dt.datetime.fromtimestamp(ms / 1000, CHINA).strftime("%Y-%m-%d %H:%M:%S")
+    return dt.datetime.fromtimestamp(ms / 1000, BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
 class QueryOrderBody(BaseModel):

@@ -29,7 +29,8 @@ import httpx
 from alipay import AliPay
 from alipay.utils import AliPayConfig
 
-from paybutton.recon.bill import CHINA, Bill, BillLine, BillProblem, fen
+from paybutton.clock import BEIJING
+from paybutton.recon.bill import Bill, BillLine, BillProblem, fen
 
 METHOD = "alipay.data.dataservice.bill.downloadurl.query"
 DETAIL, SUMMARY = "业务明细.csv", "业务明细(汇总).csv"
@@ -46,7 +47,7 @@ def _client(cfg: Mapping[str, str], timeout: float) -> AliPay:
 def _ask(ali: AliPay, day: date) -> dict[str, Any]:
     # timestamp: "yyyy-MM-dd HH:mm:ss" in Beijing time (the common request parameters), whatever the host's zone
     data = ali.build_body(METHOD, {"bill_type": "trade", "bill_date": day.isoformat()},
-                          timestamp=datetime.now(CHINA).strftime("%Y-%m-%d %H:%M:%S"))
+                          timestamp=datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S"))
     got = ali.verified_sync_response(data, METHOD.replace(".", "_") + "_response")
     return got if isinstance(got, dict) else {}
 

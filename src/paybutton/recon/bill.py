@@ -6,11 +6,11 @@ is tried again later."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
-CHINA = timezone(timedelta(hours=8))
+from paybutton.clock import BEIJING
 
 ProblemKind = Literal["not_ready", "download", "hash", "format", "encoding"]
 
@@ -81,9 +81,9 @@ def parse_day(text: str) -> date:
 
 def day_bounds_ms(day: date) -> tuple[int, int]:
     """[start, end) of a Beijing-time day in epoch ms: the bills' days are Beijing days."""
-    start = datetime(day.year, day.month, day.day, tzinfo=CHINA)
+    start = datetime(day.year, day.month, day.day, tzinfo=BEIJING)
     return int(start.timestamp() * 1000), int((start + timedelta(days=1)).timestamp() * 1000)
 
 
 def beijing_now(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(CHINA)
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(BEIJING)

@@ -19,11 +19,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from paybutton.clock import BEIJING
 from paybutton.errors import TradeError
 
 UNUSED, REDEEMED, REFUNDING = 2, 3, 101  # order/states.ItemStatus (pure: no import of the order domain)
 SETTLABLE = (UNUSED, REDEEMED)
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 DAY_MS = 86_400_000
 
 
