@@ -27,6 +27,7 @@ import httpx
 import pytest
 from fakes.alipay_gateway import FakeAlipay
 from fakes.wechat_gateway import FakeWechat
+from fdserve import HERE as FDSERVE
 from fdserve import fd_argv, listening_socket, port_of
 
 from paybutton.kernel.signing import Signer
@@ -104,18 +105,12 @@ def shell_blocks() -> list[Block]:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Demo:
     folder: Path
     port: int
     shop: int
-    example: int  # the port the examples README gives its merchant server (9000 in the doc)
+    example: socket.socket  # listening, kept: the example merchant server a block starts (on 9000 in the doc) gets it
 
     @property
     def database(self) -> Path:
@@ -133,8 +128,11 @@ class Demo:
             ("https://pay.example", f"http://127.0.0.1:{self.port}"),  # the guide's stand-in for the server
             ("127.0.0.1:8000", f"127.0.0.1:{self.port}"),  # the demo's ports, free ones here
             ("127.0.0.1:8001", f"127.0.0.1:{self.shop}"),
-            ("127.0.0.1:9000", f"127.0.0.1:{self.example}"),  # the example merchant's port
-            ("--port 9000", f"--port {self.example}"),
+            ("127.0.0.1:9000", f"127.0.0.1:{port_of(self.example)}"),  # the example merchant's port
+            ("--port 9000", f"--port {port_of(self.example)}"),
+            # the example merchant runs on the socket held here (tests/fdserve.py), as the demo does
+            (".venv/bin/python examples/",
+             f".venv/bin/python {FDSERVE} {port_of(self.example)}={self.example.fileno()} examples/"),
             # callback URLs a command will call: the demo merchant server (verifies, answers err_no 0)
             ("https://shop.example/cb/", f"http://127.0.0.1:{self.shop}/merchant/callbacks/"),
             ('"client_secret":"…"', f'"client_secret":"{secret}"'),
@@ -173,10 +171,10 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
     folder.mkdir()
     (folder / ".venv").symlink_to(VENV)
     (folder / "examples").symlink_to(ROOT / "examples")
-    # the demo's two servers on sockets bound here and kept (tests/fdserve.py): their ports cannot be lost between
-    # choosing and binding; the example merchant a block starts in the background still binds its own port
+    # the demo's two servers, and the example merchant a block starts in the background, on sockets bound here and
+    # kept (tests/fdserve.py): their ports cannot be lost between choosing and binding
     socks = [listening_socket(), listening_socket()]
-    d = Demo(folder, port_of(socks[0]), port_of(socks[1]), free_port())
+    d = Demo(folder, port_of(socks[0]), port_of(socks[1]), listening_socket())
     log = tmp_path / "demo.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(fd_argv(socks, [  # the default database: paybutton-demo.db, as `make demo` makes
@@ -194,7 +192,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=5)
-            for s in socks:
+            for s in [*socks, d.example]:
                 s.close()
 
 
@@ -220,7 +218,7 @@ def run_block(d: Demo, block: Block) -> tuple[int, str, str]:
     log = d.folder.parent / f"block-{block.file.replace('/', '_')}-{block.line}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(["bash", "-c", PRELUDE + code], cwd=d.folder, env=d.env(), stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+                                stderr=subprocess.STDOUT, start_new_session=True, pass_fds=[d.example.fileno()])
         try:
             rc = proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
