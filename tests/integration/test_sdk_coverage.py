@@ -157,7 +157,8 @@ async def test_every_trade_call_of_the_sdk_reaches_its_handler(trade: TradeWorld
 def test_docs_openapi_has_a_table_for_every_call() -> None:
     """docs/openapi.md: a section per call, headed by the call (`family/call`), that names its whole path."""
     text = (Path(__file__).resolve().parents[2] / "docs" / "openapi.md").read_text(encoding="utf-8")
-    sections = {h.strip("` "): body for h, body in re.findall(r"^### ([^\n]+)\n(.*?)(?=^##|\Z)", text, flags=re.M | re.S)}
+    found = re.findall(r"^### ([^\n]+)\n(.*?)(?=^##|\Z)", text, flags=re.M | re.S)
+    sections = {heading.strip("` "): body for heading, body in found}
     missing = []
     for path in trade_calls():
         key = "/".join(path.split("/")[-2:])
