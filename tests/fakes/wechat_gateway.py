@@ -45,7 +45,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from fakes import keys, wechat_bills
+from fakes import keys, wechat_bills, wechat_sharing
 from fakes.wechat_rules import certificate, prepay_problem
 
 
@@ -75,6 +75,8 @@ class FakeWechat:
     notices: list[Notice] = field(default_factory=list)
     requests: list[tuple[str, str, int]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    sharing: dict[str, Any] = field(default_factory=lambda: {"mode": "ok", "orders": {}, "receivers": {},
+                                                             "queries": 0})
 
     def __post_init__(self) -> None:
         self.merchant_private, self.merchant_public = keys.pair("wechat-merchant")
@@ -153,6 +155,8 @@ class FakeWechat:
         if path.startswith(("/v3/bill/", "/v3/billdownload/")):  # the trade bills: fakes/wechat_bills.py
             return wechat_bills.route(self, req, path)
         data = json.loads(body) if body else {}
+        if path.startswith("/v3/profitsharing/"):  # profit sharing: fakes/wechat_sharing.py
+            return wechat_sharing.route(self, req, path, data)
         if req.method == "POST" and path in ("/v3/pay/transactions/native", "/v3/pay/transactions/h5",
                                              "/v3/pay/transactions/jsapi"):
             return self._prepay(path.rsplit("/", 1)[1], data)
@@ -194,7 +198,9 @@ class FakeWechat:
                 prepay = "wx" + secrets.token_hex(14)
                 t = self.trades[otn] = {"kind": kind, "amount": total, "state": "NOTPAY", "prepay": prepay,
                                         "notify_url": data["notify_url"], "transaction_id": None,
-                                        "description": data["description"], "refunded": 0}
+                                        "description": data["description"], "refunded": 0, "shared": 0,
+                                        "profit_sharing": (data.get("settle_info") or {}).get("profit_sharing")
+                                        is True}
         if kind == "native":
             return self.answer(200, {"code_url": f"weixin://wxpay/bizpayurl?pr={t['prepay'][2:12]}"})
         if kind == "jsapi":
