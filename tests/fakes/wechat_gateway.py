@@ -250,6 +250,10 @@ class FakeWechat:
                 return self.answer(400, {"code": "INVALID_REQUEST", "message": "订单未支付"})
             if amount.get("total") != t["amount"] or t["refunded"] + int(amount.get("refund", 0)) > t["amount"]:
                 return self.answer(400, {"code": "INVALID_REQUEST", "message": "退款金额或订单金额不符"})
+            if t["refunded"] + int(amount.get("refund", 0)) > t["amount"] - t.get("shared", 0):
+                # money shared out must come back first (请求分账回退 https://pay.weixin.qq.com/wiki/doc/apiv3/apis/
+                # chapter8_1_3.shtml): the merchant's refundable money is what was not shared
+                return self.answer(403, {"code": "NOT_ENOUGH", "message": "可退款金额不足，请先分账回退"})
             if self.refund_mode == "fail":
                 return self.answer(403, {"code": "NOT_ENOUGH", "message": "基本账户余额不足"})
             t["refunded"] += amount["refund"]

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from paybutton.apps import service as app_service
 from paybutton.apps import settle_rules
 from paybutton.cli import cli
+from paybutton.fulfillment.service import verify_code
 from paybutton.ledger import balances
 from paybutton.settle import sharing
 from paybutton.tables import channel_shares, ledger_txns, payments
@@ -142,3 +143,46 @@ async def test_channel_refusals_leave_the_share_failed(real: Any, db_url: str) -
     assert await sharing.advance_due(trade.tctx) == 0 and await share_txns(trade) == 0
     got = await asyncio.to_thread(CliRunner().invoke, cli, ["check", "--database", db_url])
     assert got.exit_code == 0, got.output
+
+
+async def test_refund_never_needs_a_share_returned(real: Any, db_url: str) -> None:
+    """Shares come only out of settled units' money, and a settled unit never refunds (ITEM_SETTLED): a refund of
+    the other unit takes unshared money, which WeChat Pay refunds without a return (its fake refuses a refund that
+    would reach shared money), and the settled unit's refund is refused."""
+    trade, wx, _ = real
+    r = await trade.http.post(f"{trade.url}{BUYER}/orders", headers=trade.auth("w3"),
+                              json={"goods_id": "g", "goods_type": 1, "quantity": 2})
+    oid = str(r.json()["order_id"])
+    await trade.http.post(f"{trade.url}{BUYER}/orders/{oid}/cashier", headers=trade.auth("w3"))
+    assert (await trade.http.post(f"{trade.url}{BUYER}/orders/{oid}/pay", json={"channel": "wechat"},
+                                  headers=trade.auth("w3"))).status_code == 200
+    (pid,) = wx.trades
+    await trade.http.post(f"{wx.base_url}/_fake/pay/{pid}")
+    units = await trade.items(oid)
+    async with trade.db.tx() as conn:
+        await verify_code(conn, trade.clock, units[0].voucher_code)
+    out_no = (await trade.http.get(f"{trade.url}{BUYER}/orders/{oid}", headers=trade.auth("w3"))).json()[
+        "out_order_no"]
+    order = {"order_id": oid, "out_order_no": out_no}
+    env = await settle(trade, order, "S1", item_order_id=units[0].item_order_id,
+                       settle_params=f'[{{"merchant_uid":"{RECEIVER}","amount":200}}]')
+    assert env["extra"]["error_code"] == 0, env
+    await sharing.advance_due(trade.tctx)
+    row = await share_row(trade)
+    assert row.state == "FINISHED" and row.finish is False  # a unit is left: the rest stays for its settle
+    assert wx.trades[pid]["shared"] == 200
+
+    async def refund(unit: Any, no: str) -> dict[str, Any]:
+        return await trade.api("refund/create_refund", {"out_order_no": out_no, "out_refund_no": no,
+                                                        "item_order_detail": [{"item_order_id": unit.item_order_id}]})
+
+    assert "已结算" in (await refund(units[0], "R1"))["extra"]["description"]
+    got = await refund(units[1], "R2")
+    assert got["extra"]["error_code"] == 0, got
+    await trade.drive()
+    (done,) = wx.refunds.values()
+    assert done["view"]["amount"]["refund"] == 1000 and done["view"]["status"] == "SUCCESS"
+    assert await trade.refund(got["data"]["refund_id"]) is not None
+    assert (await trade.refund(got["data"]["refund_id"])).status == "SUCCESS"
+    cli_got = await asyncio.to_thread(CliRunner().invoke, cli, ["check", "--database", db_url])
+    assert cli_got.exit_code == 0, cli_got.output

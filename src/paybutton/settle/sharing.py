@@ -47,7 +47,7 @@ async def plan(conn: AsyncConnection, settle: dict[str, Any], shares: Sequence[r
     if not mine:
         return
     pay = (await conn.execute(select(payments.c.payment_id, payments.c.provider, payments.c.channel_pay_id).where(
-        payments.c.order_id == settle["order_id"], payments.c.state == "SUCCESS",
+        payments.c.order_id == settle["order_id"], payments.c.state == "SUCCESS", payments.c.late.is_(False),
         payments.c.provider.in_(list(ACCOUNT_COLUMN))).limit(1))).first()
     if pay is None or not pay.channel_pay_id:
         return
