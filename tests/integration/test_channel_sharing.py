@@ -186,3 +186,16 @@ async def test_refund_never_needs_a_share_returned(real: Any, db_url: str) -> No
     assert (await trade.refund(got["data"]["refund_id"])).status == "SUCCESS"
     cli_got = await asyncio.to_thread(CliRunner().invoke, cli, ["check", "--database", db_url])
     assert cli_got.exit_code == 0, cli_got.output
+
+
+async def test_receiver_add_takes_channel_accounts(trade: TradeWorld, db_url: str) -> None:
+    def run(*args: str) -> Any:
+        return CliRunner().invoke(cli, ["receiver", *args, "--database", db_url])
+
+    got = await asyncio.to_thread(run, "add", "7000000000000000011", "--name", "渠道", "--wechat-account",
+                                  "1900000111", "--alipay-account", "2088101117955613", "--json")
+    assert got.exit_code == 0, got.output
+    listed = await asyncio.to_thread(run, "list", "--json")
+    assert '"wechat_account": "1900000111"' in listed.output and '"alipay_account": "2088101117955613"' in listed.output
+    bad = await asyncio.to_thread(run, "add", "7000000000000000012", "--name", "x", "--alipay-account", "12345")
+    assert bad.exit_code != 0 and "2088" in bad.output
