@@ -2,7 +2,8 @@
 SQLite and PostgreSQL: an order paid through the channel and settled with one receiver sends the receiver's share
 through the channel's own profit sharing after the settle commits; a query finishes it, the `share` ledger txn posts
 once (run twice: acts once) and `paybutton check` is clean; a channel refusal leaves the share FAILED with the
-channel's reason and nothing posted."""
+channel's reason and nothing posted; a channel that does not answer is asked again by the worker; a refund never
+needs a share returned; `receiver add` takes the channel accounts."""
 
 from __future__ import annotations
 
@@ -199,3 +200,18 @@ async def test_receiver_add_takes_channel_accounts(trade: TradeWorld, db_url: st
     assert '"wechat_account": "1900000111"' in listed.output and '"alipay_account": "2088101117955613"' in listed.output
     bad = await asyncio.to_thread(run, "add", "7000000000000000012", "--name", "x", "--alipay-account", "12345")
     assert bad.exit_code != 0 and "2088" in bad.output
+
+
+async def test_a_channel_that_does_not_answer_is_asked_again(real: Any, db_url: str) -> None:
+    trade, wx, _ = real
+    order = await paid(trade, "w4", "wechat", wx)
+    wx.mode = "error"  # WeChat Pay answers 500 while the settle commits
+    await settle_with_receiver(trade, order)
+    row = await share_row(trade)
+    assert (row.state, row.sent) == ("PROCESSING", False) and "did not answer" in row.message
+    await sharing.advance_due(trade.tctx)  # still down: left PROCESSING, nothing posted
+    assert (await share_row(trade)).state == "PROCESSING" and await share_txns(trade) == 0
+    wx.mode = "ok"
+    await sharing.advance_due(trade.tctx)  # sent now (the same out_order_no)
+    assert (await share_row(trade)).sent is True and len(wx.sharing["orders"]) == 1
+    await finished_once(trade, "wechatpay", db_url)
