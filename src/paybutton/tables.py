@@ -350,4 +350,5 @@ order_cps = tables_trade.order_cps
 toolkit_settings = tables_trade.toolkit_settings
 audit_log = tables_ops.audit_log
 receivers = tables_money.receivers
+channel_shares = tables_money.channel_shares
 settles = tables_money.settles

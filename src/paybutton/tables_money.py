@@ -100,8 +100,12 @@ recon_lines = Table(
 
 
 # 0011: settle receivers besides the seller (settle_params' merchant_uid), registered by the operator.
+# 0016: a receiver's account at each real channel (WeChat Pay MERCHANT_ID, Alipay userId 2088...), for the channel's
+# own profit sharing (settle/sharing.py); NULL: the receiver cannot be paid through that channel.
 receivers = Table("receivers", metadata, Column("merchant_uid", String(64), primary_key=True),
-                  Column("name", String(128), nullable=False), Column("created_at", BigInteger, nullable=False))
+                  Column("name", String(128), nullable=False), Column("created_at", BigInteger, nullable=False),
+                  Column("wechat_account", String(64), nullable=True),
+                  Column("alipay_account", String(64), nullable=True))
 
 # 0011: a settle (结算/分账) of an order or one unit: held money to the seller, the receivers and the rake.
 settles = Table(
@@ -126,4 +130,32 @@ settles = Table(
     Column("created_at", BigInteger, nullable=False), Column("settled_at", BigInteger, nullable=True),
     UniqueConstraint("app_id", "out_settle_no", name="uq_settles_app_out_settle_no"),
     CheckConstraint("total_amount > 0 AND rake >= 0 AND commission >= 0 AND settle_amount >= 0", name="amounts"),
+)
+
+
+# 0016: a settle's receivers' shares sent through the channel's own profit sharing (settle/sharing.py): one sharing
+# order per settle (out_order_no, ours), PROCESSING until the channel confirms it (FINISHED, and the `share` ledger txn
+# posts with the change) or refuses it (FAILED, with the channel's reason).
+channel_shares = Table(
+    "channel_shares",
+    metadata,
+    Column("out_order_no", String(64), primary_key=True),
+    Column("settle_id", String(32), ForeignKey("settles.settle_id"), nullable=False),
+    Column("app_id", String(32), nullable=False),
+    Column("order_id", String(32), nullable=False),
+    Column("payment_id", String(32), nullable=False),
+    Column("channel", String(16), nullable=False),  # the provider: wechatpay alipay
+    Column("channel_pay_id", String(64), nullable=False),  # WeChat transaction_id / Alipay trade_no
+    Column("receivers", Text, nullable=False),  # JSON [{merchant_uid, account, amount}]
+    Column("amount", BigInteger, nullable=False),  # fen, the receivers' total
+    Column("finish", Boolean, nullable=False),  # the last share of the payment: the rest is unfrozen
+    Column("state", String(16), nullable=False),  # PROCESSING FINISHED FAILED
+    Column("sent", Boolean, nullable=False),  # the sharing request was accepted by the channel
+    Column("channel_order_id", String(64), nullable=True),  # WeChat order_id / Alipay settle_no
+    Column("message", Text, nullable=True),
+    Column("tries", Integer, nullable=False, default=0),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("settle_id", name="uq_channel_shares_settle"),
+    Index("ix_channel_shares_state", "state", "updated_at"),
 )

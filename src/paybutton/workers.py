@@ -1,6 +1,6 @@
 """Background jobs inside `serve` and `demo`: the order-expiry sweeper, the callback dispatcher, the refund
-worker, the payment reconciler and the automatic settles (settle/auto.py). All are safe with several instances on
-one database (guarded updates; leased, SKIP LOCKED claims)."""
+worker, the payment reconciler, the automatic settles (settle/auto.py) and the channel shares (settle/sharing.py).
+All are safe with several instances on one database (guarded updates; leased, SKIP LOCKED claims)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from paybutton.order.reconcile import run_reconciler
 from paybutton.recon.running import run_reconciliation
 from paybutton.refund import worker as refunds
 from paybutton.settle.auto import run_auto_settler
+from paybutton.settle.sharing import run_share_worker
 
 log = logging.getLogger("paybutton.workers")
 
@@ -55,6 +56,7 @@ class Workers:
             asyncio.create_task(run_reconciler(ctx, stop), name="paybutton-reconciler"),
             asyncio.create_task(run_reconciliation(ctx, stop), name="paybutton-recon"),
             asyncio.create_task(run_auto_settler(ctx, stop), name="paybutton-settler"),
+            asyncio.create_task(run_share_worker(ctx, stop), name="paybutton-shares"),
         ]
 
     async def stop(self, grace_s: float) -> None:

@@ -43,7 +43,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from fakes import alipay_bills, keys
+from fakes import alipay_bills, alipay_sharing, keys
 
 
 def sign_content(params: dict[str, str], *, request: bool = False) -> bytes:
@@ -106,6 +106,8 @@ class FakeAlipay:
     trades: dict[str, dict[str, Any]] = field(default_factory=dict)
     notices: list[Notice] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    sharing: dict[str, Any] = field(default_factory=lambda: {"mode": "ok", "bound": set(), "settles": {},
+                                                             "queries": 0})
     # the clock time_expire is judged by (seconds): the trade server's, when it runs on a fake clock
     clock: Callable[[], float] = time.time
 
@@ -177,6 +179,8 @@ class FakeAlipay:
             return self.respond(method, base)
         if method == "alipay.trade.refund":
             return self._refund(method, t, biz, base)
+        if method in alipay_sharing.METHODS:  # royalty settle: fakes/alipay_sharing.py
+            return alipay_sharing.answer(self, method, t, biz, base)
         if method == "alipay.trade.fastpay.refund.query":
             no = biz.get("out_request_no")
             r = t["refunds"].get(no)

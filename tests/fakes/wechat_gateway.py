@@ -45,7 +45,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from fakes import keys, wechat_bills
+from fakes import keys, wechat_bills, wechat_sharing
 from fakes.wechat_rules import certificate, prepay_problem
 
 
@@ -75,6 +75,8 @@ class FakeWechat:
     notices: list[Notice] = field(default_factory=list)
     requests: list[tuple[str, str, int]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    sharing: dict[str, Any] = field(default_factory=lambda: {"mode": "ok", "orders": {}, "receivers": {},
+                                                             "queries": 0})
 
     def __post_init__(self) -> None:
         self.merchant_private, self.merchant_public = keys.pair("wechat-merchant")
@@ -153,6 +155,8 @@ class FakeWechat:
         if path.startswith(("/v3/bill/", "/v3/billdownload/")):  # the trade bills: fakes/wechat_bills.py
             return wechat_bills.route(self, req, path)
         data = json.loads(body) if body else {}
+        if path.startswith("/v3/profitsharing/"):  # profit sharing: fakes/wechat_sharing.py
+            return wechat_sharing.route(self, req, path, data)
         if req.method == "POST" and path in ("/v3/pay/transactions/native", "/v3/pay/transactions/h5",
                                              "/v3/pay/transactions/jsapi"):
             return self._prepay(path.rsplit("/", 1)[1], data)
@@ -194,7 +198,9 @@ class FakeWechat:
                 prepay = "wx" + secrets.token_hex(14)
                 t = self.trades[otn] = {"kind": kind, "amount": total, "state": "NOTPAY", "prepay": prepay,
                                         "notify_url": data["notify_url"], "transaction_id": None,
-                                        "description": data["description"], "refunded": 0}
+                                        "description": data["description"], "refunded": 0, "shared": 0,
+                                        "profit_sharing": (data.get("settle_info") or {}).get("profit_sharing")
+                                        is True}
         if kind == "native":
             return self.answer(200, {"code_url": f"weixin://wxpay/bizpayurl?pr={t['prepay'][2:12]}"})
         if kind == "jsapi":
@@ -244,6 +250,10 @@ class FakeWechat:
                 return self.answer(400, {"code": "INVALID_REQUEST", "message": "订单未支付"})
             if amount.get("total") != t["amount"] or t["refunded"] + int(amount.get("refund", 0)) > t["amount"]:
                 return self.answer(400, {"code": "INVALID_REQUEST", "message": "退款金额或订单金额不符"})
+            if t["refunded"] + int(amount.get("refund", 0)) > t["amount"] - t.get("shared", 0):
+                # money shared out must come back first (请求分账回退 https://pay.weixin.qq.com/wiki/doc/apiv3/apis/
+                # chapter8_1_3.shtml): the merchant's refundable money is what was not shared
+                return self.answer(403, {"code": "NOT_ENOUGH", "message": "可退款金额不足，请先分账回退"})
             if self.refund_mode == "fail":
                 return self.answer(403, {"code": "NOT_ENOUGH", "message": "基本账户余额不足"})
             t["refunded"] += amount["refund"]

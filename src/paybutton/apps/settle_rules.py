@@ -39,8 +39,17 @@ def check(name: str, value: Any) -> Any:
     raise TradeError("INVALID_PARAMETER", f"unknown setting {name}")
 
 
-async def add_receiver(conn: AsyncConnection, clock: Clock, merchant_uid: str, name: str) -> dict[str, Any]:
-    """Register a receiver (another party a settle may pay). Its uid must be new, and no app's seller uid."""
+async def add_receiver(conn: AsyncConnection, clock: Clock, merchant_uid: str, name: str, *,
+                       wechat_account: str | None = None, alipay_account: str | None = None) -> dict[str, Any]:
+    """Register a receiver (another party a settle may pay). Its uid must be new, and no app's seller uid. Its
+    accounts at the real channels (optional) let its shares go through their profit sharing (settle/sharing.py):
+    a WeChat Pay merchant id (分账接收方 type MERCHANT_ID) and an Alipay user id (2088 and 12 more digits,
+    royalty_parameters' trans_in of type userId)."""
+    if wechat_account is not None and not (wechat_account.isdigit() and 1 <= len(wechat_account) <= 32):
+        raise TradeError("INVALID_PARAMETER", "--wechat-account must be a WeChat Pay merchant id (digits)")
+    if alipay_account is not None and not (alipay_account.isdigit() and len(alipay_account) == 16
+                                           and alipay_account.startswith("2088")):
+        raise TradeError("INVALID_PARAMETER", "--alipay-account must be an Alipay user id (2088 and 12 digits)")
     if not merchant_uid or len(merchant_uid) > 64 or not merchant_uid.isprintable() or " " in merchant_uid:
         raise TradeError("INVALID_PARAMETER", "the receiver's uid must be 1-64 printable characters, no space")
     if not name or len(name) > 128 or not name.isprintable():
@@ -50,7 +59,8 @@ async def add_receiver(conn: AsyncConnection, clock: Clock, merchant_uid: str, n
                                 )).first()
     if taken is not None:
         raise TradeError("INVALID_PARAMETER", f"{merchant_uid} is already a receiver or a seller")
-    row = {"merchant_uid": merchant_uid, "name": name, "created_at": clock.now_ms()}
+    row = {"merchant_uid": merchant_uid, "name": name, "created_at": clock.now_ms(),
+           "wechat_account": wechat_account, "alipay_account": alipay_account}
     await conn.execute(receivers.insert().values(**row))
     return row
 

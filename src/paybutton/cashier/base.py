@@ -71,6 +71,7 @@ class ChargeRequest:
     return_url: str = ""  # where a redirect flow comes back to
     notify_url: str = ""  # where the channel sends its payment notify
     expire_at_ms: int = 0  # the order's pay deadline
+    profit_sharing: bool = False  # WeChat Pay: settle_info.profit_sharing (receivers with a WeChat account exist)
     payer_openid: str = ""  # client "wechat": the buyer's openid under the merchant's appid (JSAPI's payer.openid)
 
 
@@ -112,6 +113,26 @@ class RefundResult:
     channel_refund_id: str | None = None
     message: str = ""
     pending: bool = False
+
+
+@dataclass(frozen=True)
+class ShareLine:
+    """One receiver of a channel profit-sharing order: its account at the channel and its fen."""
+
+    account: str
+    amount: int
+    description: str
+
+
+@dataclass(frozen=True)
+class ShareResult:
+    """A channel profit-sharing order as the channel reports it: PROCESSING (accepted, not done), FINISHED (every
+    receiver paid) or FAILED (refused, or a receiver closed, with the reason). `unknown`: no answer, ask again."""
+
+    state: Literal["PROCESSING", "FINISHED", "FAILED"]
+    channel_order_id: str | None = None
+    message: str = ""
+    unknown: bool = False
 
 
 @dataclass(frozen=True)

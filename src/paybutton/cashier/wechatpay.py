@@ -46,6 +46,8 @@ from paybutton.cashier.base import (
     PayAction,
     QueryResult,
     RefundResult,
+    ShareLine,
+    ShareResult,
     TradeState,
 )
 from paybutton.clock import BEIJING
@@ -153,6 +155,8 @@ class WechatPayCashier:
         }
         if req.expire_at_ms:
             kwargs["time_expire"] = rfc3339(req.expire_at_ms)
+        if req.profit_sharing:  # 下单 请求参数 settle_info.profit_sharing: the money may be shared (分账)
+            kwargs["settle_info"] = {"profit_sharing": True}
         if req.client == "phone":
             kwargs["scene_info"] = {"payer_client_ip": req.client_ip, "h5_info": {"type": "Wap"}}
         if req.client == "wechat":  # JSAPI 下单 请求参数 payer.openid (https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_1_1.shtml)
@@ -265,6 +269,51 @@ class WechatPayCashier:
         if status == "PROCESSING":
             return RefundResult(True, rid, "processing", pending=True)
         return RefundResult(False, rid, f"WeChat Pay: refund {status}")
+
+    async def share(self, *, out_order_no: str, channel_pay_id: str, lines: list[ShareLine], finish: bool,
+                    names: Mapping[str, str]) -> ShareResult:
+        """请求分账 POST /v3/profitsharing/orders (https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter8_1_1.shtml):
+        each receiver added first (添加分账接收方 /v3/profitsharing/receivers/add, chapter8_1_8; adding one again is
+        accepted), type MERCHANT_ID, its description required; the same out_order_no again is the same request."""
+        try:
+            for line in lines:
+                code, body = await self._call(self._pay.profitsharing_add_receiver, account_type="MERCHANT_ID",
+                                              account=line.account, relation_type="PARTNER",
+                                              name=names.get(line.account) or line.account)
+                if code != 200:
+                    return ShareResult("FAILED", message=f"WeChat Pay refused the receiver {line.account}: "
+                                                         f"{body.get('code')} {body.get('message')}")
+            code, body = await self._call(
+                self._pay.profitsharing_order, transaction_id=channel_pay_id, out_order_no=out_order_no,
+                unfreeze_unsplit=finish, receivers=[{"type": "MERCHANT_ID", "account": x.account, "amount": x.amount,
+                                                     "description": x.description} for x in lines])
+        except ChannelDown as e:
+            return ShareResult("PROCESSING", message=f"WeChat Pay did not answer: {e}", unknown=True)
+        return self._share_result(code, body)
+
+    async def query_share(self, out_order_no: str, channel_pay_id: str) -> ShareResult:
+        """查询分账结果 GET /v3/profitsharing/orders/{out_order_no}?transaction_id= (chapter8_1_2)."""
+        try:
+            code, body = await self._call(self._pay.profitsharing_order_query, transaction_id=channel_pay_id,
+                                          out_order_no=out_order_no)
+        except ChannelDown as e:
+            return ShareResult("PROCESSING", message=f"WeChat Pay did not answer: {e}", unknown=True)
+        return self._share_result(code, body)
+
+    @staticmethod
+    def _share_result(code: int, body: dict[str, Any]) -> ShareResult:
+        """state PROCESSING / FINISHED; each receiver's result PENDING / SUCCESS / CLOSED (with fail_reason)."""
+        if code != 200:
+            return ShareResult("FAILED", message=f"WeChat Pay refused the sharing: {body.get('code')} "
+                                                 f"{body.get('message')}")
+        oid = body.get("order_id")
+        closed = [r for r in body.get("receivers") or [] if isinstance(r, dict) and r.get("result") == "CLOSED"]
+        if closed:
+            return ShareResult("FAILED", oid, "WeChat Pay closed the share to " + ", ".join(
+                f"{r.get('account')} ({r.get('fail_reason')})" for r in closed))
+        if body.get("state") == "FINISHED":
+            return ShareResult("FINISHED", oid)
+        return ShareResult("PROCESSING", oid, "processing")
 
     def parse_notify(self, kind: Literal["payment", "refund"], headers: Mapping[str, str],
                      body: bytes) -> NotifyEvent:

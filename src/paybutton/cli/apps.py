@@ -179,12 +179,19 @@ receiver_cli = clikit.group("Receivers of settles besides the seller (settle_par
 
 @receiver_cli.command("add")
 def receiver_add(merchant_uid: str, name: str = typer.Option(..., help="who the receiver is"),
+                 wechat_account: str | None = typer.Option(
+                     None, help="its WeChat Pay merchant id: its shares of WeChat payments go through WeChat's "
+                                "profit sharing"),
+                 alipay_account: str | None = typer.Option(
+                     None, help="its Alipay user id (2088...): its shares of Alipay payments go through Alipay's "
+                                "royalty settle"),
                  as_json: bool = JsonFlag, database: str | None = DatabaseOpt) -> None:
     """Register a receiver that create_settle's settle_params may name."""
 
     async def go(db: Database) -> dict[str, Any]:
         async with db.tx() as conn:
-            return await settle_rules.add_receiver(conn, SystemClock(), merchant_uid, name)
+            return await settle_rules.add_receiver(conn, SystemClock(), merchant_uid, name,
+                                                   wechat_account=wechat_account, alipay_account=alipay_account)
 
     clikit.out(clikit.run(database, go), as_json, lambda r: f"{r['merchant_uid']}  {r['name']}")
 

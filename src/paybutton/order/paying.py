@@ -16,6 +16,7 @@ import os
 import secrets
 from typing import Any, Literal
 
+from sqlalchemy import select
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -36,6 +37,7 @@ from paybutton.order.states import (
     PreOrder,
 )
 from paybutton.order.views import get_buyer_order
+from paybutton.tables import receivers
 from paybutton.telemetry import metrics
 
 log = logging.getLogger("paybutton.paying")
@@ -319,7 +321,7 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
         client_ip=client_ip,
         return_url=return_to or f"{base}/pages/cashier?app_id={app_id}&order={order['order_id']}&returned=1",
         notify_url=f"{base}/pay/notify/{cashier.name}/{app_id}", expire_at_ms=order["pay_expire_at"],
-        payer_openid=payer_openid or open_id)
+        payer_openid=payer_openid or open_id, profit_sharing=await _sharing_possible(ctx, cashier.name))
     try:
         charge = await cashier.charge(req)
     except TradeError as e:  # the channel refused the request itself (nothing was charged)
@@ -367,3 +369,13 @@ async def _write(ctx: Ctx, row: dict[str, Any], charge: ChargeResult) -> Row[Any
     assert got is not None
     _count(row["channel"], charge.outcome.value, settled)
     return got
+
+
+async def _sharing_possible(ctx: Ctx, provider: str) -> bool:
+    """WeChat Pay: a payment may be profit-shared only when made with settle_info.profit_sharing (settle/sharing.py),
+    asked for while some receiver has a WeChat account registered."""
+    if provider != "wechatpay":
+        return False
+    async with ctx.db.engine.connect() as conn:
+        q = select(receivers.c.merchant_uid).where(receivers.c.wechat_account.is_not(None)).limit(1)
+        return (await conn.execute(q)).first() is not None

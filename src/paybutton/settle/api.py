@@ -18,7 +18,7 @@ from paybutton.kernel.auth import AppId
 from paybutton.kernel.envelope import envelope
 from paybutton.kernel.idempotency import idempotent
 from paybutton.order import store as order_store
-from paybutton.settle import store
+from paybutton.settle import sharing, store
 from paybutton.settle.api_models import SETTLE_ID, CreateSettleData, QuerySettleData
 from paybutton.settle.creating import SettleRequest, create_settle
 from paybutton.settle.messages import view
@@ -73,6 +73,7 @@ async def create_settle_route(body: CreateSettleBody, request: Request, app_id: 
                                                                                         req.item_order_id):
             raise TradeError("OUT_SETTLE_NO_DUPLICATE", body.out_settle_no) from e
         data = {"settle_id": first.settle_id, "inner_settle_id": first.settle_id}
+    await sharing.kick(ctx, data["settle_id"])  # after the commit: the receivers' shares through the channel
     return envelope(request, data)
 
 

@@ -17,7 +17,7 @@ from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.loop import run_every
 from paybutton.order import store as order_store
-from paybutton.settle import rules, store
+from paybutton.settle import rules, sharing, store
 from paybutton.settle.creating import SettleRequest, create_settle
 
 log = logging.getLogger("paybutton.settle")
@@ -60,5 +60,7 @@ async def settle_one(ctx: Ctx, order_id: str) -> int:
         out_no = f"auto-{order_id}"
         if await store.by_out_settle_no(conn, order.app_id, out_no) is not None:
             return 0
-        await create_settle(conn, ctx, order, SettleRequest(out_settle_no=out_no, settle_desc="自动结算", auto=True))
-        return 1
+        row = await create_settle(conn, ctx, order, SettleRequest(out_settle_no=out_no, settle_desc="自动结算",
+                                                                   auto=True))
+    await sharing.kick(ctx, row.settle_id)  # after the commit: the receivers' shares through the channel
+    return 1

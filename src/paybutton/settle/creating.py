@@ -7,7 +7,8 @@
 5. each unit's money is taken by one guarded UPDATE (store.TAKE), in key order: two settles (or a settle and a
    refund) racing for one unit, the second finds it taken and fails, and its transaction writes nothing;
 6. the settle row, its ledger txn (kind "settle": held -> merchant / receivers / platform:fees) and its `settle`
-   callback (outbox) are written together."""
+   callback (outbox) are written together, with its channel share (sharing.plan) when the order was paid through a
+   real channel and receivers are named (sent after the commit: sharing.advance)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from paybutton.callbacks import outbox
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.order.states import OrderStatus
-from paybutton.settle import rules, store
+from paybutton.settle import rules, sharing, store
 from paybutton.settle.messages import settle_msg
 from paybutton.tables import settles
 
@@ -73,6 +74,8 @@ async def create_settle(conn: AsyncConnection, ctx: Ctx, order: Any, req: Settle
         "created_at": now, "settled_at": now,
     }
     await conn.execute(settles.insert().values(**row))
+    units_left = any(rules.left(u) > 0 for u in await store.units(conn, order.order_id))
+    await sharing.plan(conn, row, shares, kinds, units_left)  # the receivers' shares through a real channel
     await ledger.post(conn, app_id=order.app_id, kind=ledger.SETTLE, ref_id=sid, at_ms=now,
                       memo=req.settle_desc[:200], lines=_lines(order.order_id, req.item_order_id, app, sp, kinds))
     await outbox.enqueue(conn, ctx.clock, app_id=order.app_id, kind="settle",
