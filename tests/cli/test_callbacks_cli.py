@@ -125,5 +125,7 @@ def test_failed_test_callback_exits_1_and_replays_when_fixed(shop: tuple[str, st
 
     missing = run(db_url, "test", "--app", app_id, "--kind", "marketing", "--wait", "0")
     assert missing.exit_code == 2 and "marketing_url" in missing.stderr
-    unknown = run(db_url, "test", "--app", app_id, "--kind", "settle", "--wait", "0")
+    no_settle_url = run(db_url, "test", "--app", app_id, "--kind", "settle", "--wait", "0")  # a kind since issue 21
+    assert no_settle_url.exit_code == 2 and "settle_url" in no_settle_url.stderr
+    unknown = run(db_url, "test", "--app", app_id, "--kind", "shipping", "--wait", "0")
     assert unknown.exit_code == 2 and "kind must be one of" in unknown.stderr
