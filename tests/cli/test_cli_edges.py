@@ -367,6 +367,9 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
+GROUPS = ("app", "goods", "callbacks", "keys", "db", "bookings", "orders", "receiver")  # the command groups
+
+
 def test_one_default_database_in_help_settings_and_readme() -> None:
     assert DEFAULT_DATABASE == Settings.model_fields["database_url"].default
     readme = flat(README.read_text(encoding="utf-8"))
@@ -374,7 +377,7 @@ def test_one_default_database_in_help_settings_and_readme() -> None:
     assert f"`{DEMO_DATABASE.rsplit('/', 1)[1]}`" in readme
     for args in DB_COMMANDS:
         path = tuple(a for a in args if not a.startswith("-"))[:2]
-        r = runner.invoke(cli, [*path[: 2 if path[0] in ("app", "goods", "callbacks", "keys", "db", "bookings") else 1],
+        r = runner.invoke(cli, [*path[: 2 if path[0] in GROUPS else 1],
                                 "--help"], env={"COLUMNS": "80"}, terminal_width=80)
         assert f"then {DEFAULT_DATABASE}" in flat(r.stdout), (path, r.stdout)
     demo = runner.invoke(cli, ["demo", "--help"], env={"COLUMNS": "80"}, terminal_width=80)
