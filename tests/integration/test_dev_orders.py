@@ -171,7 +171,7 @@ async def test_concurrent_creates_of_one_out_order_no_make_one_order(trade: Trad
                                    for q in (1, 2, 3)))
     won = [m for m in mixed if m["data"]["error_code"] == 0]
     assert len(won) == 1 and all(m["extra"]["sub_description"].startswith(REGISTRY["OUT_ORDER_NO_REUSED"].en)
-                                 for m in mixed if m not in won)
+                                 for m in mixed if m not in won), [m["extra"] for m in mixed]
     sold = 2 + won[0]["data"]["item_order_info_list"][0]["item_order_id_list"].__len__()
     async with trade.db.engine.connect() as conn:
         live = (await conn.execute(select(func.count()).select_from(orders).where(orders.c.status == "INIT"))).scalar()

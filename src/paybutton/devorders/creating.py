@@ -81,12 +81,15 @@ async def _earlier(ctx: Ctx, app_id: str, out_order_no: str, digest: str) -> dic
     """The answer of an earlier create_order with this out_order_no and body; another body is refused, and so is an
     out_order_no a button's order already carries."""
     async with ctx.db.engine.connect() as conn:
+        # The order first, then its record: a create_order's order gets its out_order_no in the transaction that
+        # writes its dev_orders row, so an order seen here has its record seen by the next read. (Read the other way
+        # round, a create_order committing in between looked like a button's order: OUT_ORDER_NO_DUPLICATE.)
+        if await store.find_order(conn, app_id, out_order_no=out_order_no) is None:
+            return None
         row = (await conn.execute(select(dev_orders.c.body_hash, dev_orders.c.answer).where(
             dev_orders.c.app_id == app_id, dev_orders.c.out_order_no == out_order_no))).first()
         if row is None:
-            if await store.find_order(conn, app_id, out_order_no=out_order_no) is not None:
-                raise TradeError("OUT_ORDER_NO_DUPLICATE", out_order_no)
-            return None
+            raise TradeError("OUT_ORDER_NO_DUPLICATE", out_order_no)
     if row.body_hash != digest:
         raise TradeError("OUT_ORDER_NO_REUSED", out_order_no)
     answer: dict[str, Any] = json.loads(row.answer)
