@@ -5,7 +5,7 @@
 join there. Citus requires every primary key, unique constraint and foreign key of a distributed table to include the
 distribution column (https://docs.citusdata.com/en/stable/develop/reference_ddl.html). The tables below are shared
 by all apps, or looked up by a secret before the app is known; they are reference tables (a full copy on every node).
-tests/db/test_distribution.py holds the schema to this; tests/db/test_app_id_queries.py holds the order path's
+tests/integration/test_distribution.py holds the schema to this; tests/integration/test_app_id_queries.py holds the order path's
 statements to it."""
 
 from __future__ import annotations
