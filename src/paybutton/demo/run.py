@@ -33,6 +33,7 @@ from paybutton.demo.seed import (
     MERCHANT_GOODS_INFO,
     seed_demo,
 )
+from paybutton.telemetry.logs import log_config
 
 SHOP_DIR = Path(__file__).parent / "shop"
 SHOP_PAGES = {"index/index": "index.html", "orderDetail/orderDetail": "orderDetail.html"}
@@ -117,7 +118,8 @@ def run_demo(*, host: str, port: int, shop_port: int, database_url: str, allow_f
 def _serve(host: str, sockets: list[socket.socket], database_url: str) -> None:
     server_url, shop_url = (f"http://{host}:{s.getsockname()[1]}" for s in sockets)
     public_pem, seeded = asyncio.run(prepare(database_url, server_url, shop_url))
-    trade = create_app(Settings(database_url=database_url, demo=True, public_url=server_url))
+    settings = Settings(database_url=database_url, demo=True, public_url=server_url)
+    trade = create_app(settings)
     shop = shop_app(server_url, public_pem, seeded["goods"])
     print(f"""
 paybutton demo
@@ -133,8 +135,12 @@ platform public key (verifies Byte-Signature):
 {public_pem.strip()}
 """, flush=True)
 
+    # The log lines as `serve` writes them (PAYBUTTON_LOG_FORMAT, PAYBUTTON_LOG_LEVEL; telemetry/logs.py), on stderr.
+    logs = log_config(settings.log_format, settings.log_level)
+
     async def both() -> None:
-        servers = [uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)) for app in (trade, shop)]
+        servers = [uvicorn.Server(uvicorn.Config(app, log_level=settings.log_level, access_log=False,
+                                                 log_config=logs)) for app in (trade, shop)]
         await asyncio.gather(*(s.serve(sockets=[sock]) for s, sock in zip(servers, sockets, strict=True)))
 
     asyncio.run(both())
