@@ -13,7 +13,7 @@ PYTEST_WORKERS ?= 2
 bytecode:
 	@$(BIN)/python -m compileall -q -j 0 $(VENV)/lib src >/dev/null
 
-.PHONY: bytecode demo serve test test-fast lint bench chaos fuzz browsers clean messages image-test
+.PHONY: bytecode demo serve test test-fast lint bench chaos fuzz browsers clean messages image-test compose-test
 
 $(STAMP): pyproject.toml
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -69,10 +69,20 @@ messages: $(STAMP)
 image-test:
 	scripts/image-test.sh
 
+# compose.yaml with podman-compose: PostgreSQL, two instances, an order placed at one, read at the other (README,
+# "Container").
+compose-test:
+	scripts/compose-test.sh
+
 # Every package of the image, pinned with hashes; regenerate after changing pyproject.toml's dependencies.
 container/requirements.lock: pyproject.toml
 	uv pip compile pyproject.toml --quiet --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
 		--generate-hashes --no-header -o $@
+
+# podman-compose for `make compose-test`, pinned with hashes (the script installs it into a venv of its own); after
+# changing the version here: make -B container/compose-tools.lock
+container/compose-tools.lock:
+	echo 'podman-compose==1.6.0' | uv pip compile - --quiet --python-version 3.11 --generate-hashes --no-header -o $@
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

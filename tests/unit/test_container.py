@@ -61,3 +61,34 @@ def test_the_readme_section_is_what_image_test_runs() -> None:
         assert flags in section and flags in script, flags
     base = (ROOT / "scripts" / "image-base.sh").read_text()
     assert "debootstrap --variant=minbase" in base and "podman import" in base and "/var/cache/paybutton-image" in base
+
+
+def _as_docker_reads_it(text: str) -> str:
+    """compose.yaml with none of its variables set: each `${NAME:-default}` is its default."""
+    return re.sub(r"\$\{[A-Z0-9_]+:-([^}]*)\}", r"\1", text)
+
+
+def test_compose_keeps_its_defaults_and_compose_test_sets_every_variable() -> None:
+    """A Docker user's `docker compose up --build` pulls the official postgres image and publishes 8001 and 8002;
+    `make compose-test` swaps in the PostgreSQL it builds (the same major version, on the image's base) and its own
+    ports through the file's variables, all of which have a default."""
+    raw = (ROOT / "compose.yaml").read_text()
+    names = set(re.findall(r"\$\{([A-Za-z0-9_]+)", raw))
+    assert names == {"PAYBUTTON_IMAGE", "PAYBUTTON_POSTGRES_IMAGE", "PAYBUTTON_HOST_PORT_1", "PAYBUTTON_HOST_PORT_2"}
+    assert "$" not in _as_docker_reads_it(raw), "a variable without a default"
+    services = yaml.safe_load(_as_docker_reads_it(raw))["services"]
+    assert services["db"]["image"] == "docker.io/library/postgres:15-bookworm"
+    assert services["paybutton-1"]["image"] == "localhost/paybutton:latest"
+    for n in (1, 2):
+        assert services[f"paybutton-{n}"]["ports"] == [f"127.0.0.1:800{n}:8000"]
+        assert services[f"paybutton-{n}"]["environment"]["PAYBUTTON_PUBLIC_URL"] == f"http://127.0.0.1:800{n}"
+    script = (ROOT / "scripts" / "compose-test.sh").read_text()
+    for name in names:
+        assert re.search(rf"export [^\n]*\b{name}=", script), name
+    pg = (ROOT / "container" / "postgres.Containerfile").read_text()
+    assert re.search(r"^FROM docker\.io/library/debian:bookworm-slim$", pg, re.M) and "postgresql-15" in pg
+    assert "--pull=never" in script and "container/postgres.Containerfile" in script and "down -v" in script
+    lock = (ROOT / "container" / "compose-tools.lock").read_text()
+    assert re.search(r"^podman-compose==\S+ \\$", lock, re.M) and "--require-hashes" in script
+    section = (ROOT / "README.md").read_text().split("### Container", 1)[1].split("\n## ", 1)[0]
+    assert "make compose-test" in section and "PAYBUTTON_POSTGRES_IMAGE" in section
