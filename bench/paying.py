@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 
 from paybutton.apps import service as app_service
-from paybutton.clock import FakeClock, beijing_day
+from paybutton.clock import Clock, FakeClock, SystemClock, beijing_day
 from paybutton.config import Settings
 from paybutton.context import Ctx
 from paybutton.db import Database
@@ -84,26 +84,28 @@ class Buyers:
 
     async def call(self, n: int, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
         auth = {"Authorization": "Bearer " + mint_buyer_token(self.app_id, self.secret, f"bench-payer-{n:05d}")}
-        async with self.gate:
-            return await self.clients[n % len(self.clients)].request(method, BUYER + path, json=body, headers=auth)
+        return await self.clients[n % len(self.clients)].request(method, BUYER + path, json=body, headers=auth)
 
     async def place(self, n: int, goods_id: str) -> None:
-        r = await self.call(n, "POST", "/orders", {"goods_id": goods_id, "goods_type": 1, "quantity": 2 + n % 2})
+        async with self.gate:
+            r = await self.call(n, "POST", "/orders", {"goods_id": goods_id, "goods_type": 1, "quantity": 2 + n % 2})
         if r.status_code == 200 and r.json().get("order_id"):
             self.tally.placed.append((n, str(r.json()["order_id"])))
         else:
             self.tally.errors["place:" + _error(r)] += 1
 
     async def pay(self, n: int, order_id: str) -> None:
-        """What the cashier page does: open the cashier (the amount to pay), then pay on a channel."""
-        t0 = time.perf_counter()
-        opened = await self.call(n, "POST", f"/orders/{order_id}/cashier")
-        if opened.status_code != 200:
-            self.tally.errors["cashier:" + _error(opened)] += 1
-            return
-        body = {"channel": CHANNELS[n % len(CHANNELS)], "scenario": "success"}
-        r = await self.call(n, "POST", f"/orders/{order_id}/pay", body)
-        self.tally.pay_ms.append((time.perf_counter() - t0) * 1000)
+        """What the cashier page does: open the cashier (the amount to pay), then pay on a channel. One of the
+        `concurrency` buyers at a time; the latency is the two calls' (not the wait for a turn)."""
+        async with self.gate:
+            t0 = time.perf_counter()
+            opened = await self.call(n, "POST", f"/orders/{order_id}/cashier")
+            if opened.status_code != 200:
+                self.tally.errors["cashier:" + _error(opened)] += 1
+                return
+            body = {"channel": CHANNELS[n % len(CHANNELS)], "scenario": "success"}
+            r = await self.call(n, "POST", f"/orders/{order_id}/pay", body)
+            self.tally.pay_ms.append((time.perf_counter() - t0) * 1000)
         if r.status_code == 200 and (r.json().get("result") or {}).get("code") == 0 and not r.json().get("late"):
             self.tally.paid[order_id] = int(opened.json()["amount"])
         else:
@@ -111,7 +113,8 @@ class Buyers:
 
     async def refund(self, n: int, order_id: str, whole: bool) -> None:
         body: dict[str, Any] = {"reason": "bench"} if whole else {"reason": "bench", "quantity": 1}
-        r = await self.call(n, "POST", f"/orders/{order_id}/refunds", body)
+        async with self.gate:
+            r = await self.call(n, "POST", f"/orders/{order_id}/refunds", body)
         if r.status_code == 200 and r.json().get("refund_id"):
             self.tally.refunds[str(r.json()["refund_id"])] = order_id
             self.tally.refund_kind["whole" if whole else "one unit"] += 1
@@ -136,20 +139,29 @@ class Buyers:
 
 
 async def traffic(urls: Sequence[str], app_id: str, secret: str, goods: Sequence[str], *, orders: int,
-                  concurrency: int, refund_wait_s: float = 120.0) -> dict[str, Any]:
-    """Place, pay (timed: orders paid per second), refund and wait for the refunds. Epoch ms of the first payment
-    and of the end come back with the figures: the Beijing days to reconcile lie between them."""
+                  concurrency: int, refund_wait_s: float = 120.0, sampler: Any = None, clock: Clock | None = None,
+                  before_refunds: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Place, pay (timed: orders paid per second; `sampler`, a procs.CpuSampler, measures the CPU of that window
+    only), refund and wait for the refunds. Epoch ms (`clock`: the servers') of the first payment and of the end come
+    back with the figures: the Beijing days to reconcile lie between them. `before_refunds` runs between the
+    payments and the refunds (a test moves the server's clock across a Beijing midnight there)."""
+    now = (clock or SystemClock()).now_ms
     b = Buyers(urls, app_id, secret, concurrency)
     t = b.tally
     try:
         await asyncio.gather(*(b.place(n, goods[n % len(goods)]) for n in range(orders)))
         owner = {oid: n for n, oid in t.placed}
         to_pay = [(n, oid) for n, oid in sorted(t.placed) if n % 5 != 4]
-        started_ms = time.time_ns() // 1_000_000
+        started_ms = now()
+        if sampler is not None:
+            sampler.start()
         t0 = time.perf_counter()
         await asyncio.gather(*(b.pay(n, oid) for n, oid in to_pay))
         pay_s = time.perf_counter() - t0
+        cpu = sampler.stop() if sampler is not None else None
         paid = [(owner[oid], oid) for _, oid in to_pay if oid in t.paid]
+        if before_refunds is not None:
+            before_refunds()
         t1 = time.perf_counter()
         await asyncio.gather(*(b.refund(n, oid, whole=k % 10 == 3) for k, (n, oid) in enumerate(paid)
                                if k % 10 in (3, 7)))
@@ -168,7 +180,8 @@ async def traffic(urls: Sequence[str], app_id: str, secret: str, goods: Sequence
             "pay_p99_ms": _pct(t.pay_ms, 0.99), "refunds": dict(t.refund_kind),
             "refunds_succeeded": sum(1 for v in t.refunded.values() if v), "refunded_fen": sum(t.refunded.values()),
             "refunds_ended_after_s": round(refunds_s, 2), "errors": dict(t.errors), "started_ms": started_ms,
-            "ended_ms": time.time_ns() // 1_000_000}
+            "ended_ms": now(), "cpu_cores": cpu, "server_cpu_ms_per_paid":
+            round(cpu["server"] * pay_s * 1000 / len(t.paid), 2) if cpu and t.paid else None}
 
 
 def traffic_days(started_ms: int, ended_ms: int) -> list[date]:
@@ -246,3 +259,53 @@ def verdict(reports: Sequence[dict[str, Any]], did: dict[str, Any]) -> list[str]
         bad.append(f"matched refunds {refunds[0]} for {refunds[1]} fen; the buyers got {did['refunds_succeeded']} "
                    f"refunds for {did['refunded_fen']} fen")
     return bad
+
+
+# ---------------------------------------------------------------- in `make bench` (bench/orders.py)
+
+
+def bench_pay(urls: Sequence[str], app_id: str, secret: str, goods: Sequence[str], orders: int, concurrency: int,
+              log: Any, sampler: Any) -> dict[str, Any]:
+    log(f"paying: {orders} orders placed, 4 in 5 paid through the sandbox cashier, 1 in 10 of those refunded whole "
+        f"and 1 in 10 by one unit, {concurrency} buyers")
+    return asyncio.run(traffic(urls, app_id, secret, goods, orders=orders, concurrency=concurrency, sampler=sampler))
+
+
+def bench_reconcile(url: str, app_id: str, did: dict[str, Any], log: Any) -> dict[str, Any]:
+    days = traffic_days(did["started_ms"], did["ended_ms"])
+    log(f"reconciling the sandbox's bill of {', '.join(d.isoformat() for d in days)} (Beijing), on a clock at the "
+        "end of that day (the bench's own database: no money moves after its traffic)")
+    reports = asyncio.run(reconcile(url, app_id, days))
+    problems = verdict(reports, did)
+    return {"days": [d.isoformat() for d in days], "reports": reports, "problems": problems, "ok": not problems}
+
+
+def summary(p: dict[str, Any]) -> dict[str, Any]:
+    """The paying figures and the reconciliation's totals, for the last JSON line."""
+    runs = [r for rep in p["recon"]["reports"] for r in rep["runs"]]
+    keys = ("placed", "paid", "paid_fen", "paid_per_s", "pay_p50_ms", "pay_p99_ms", "server_cpu_ms_per_paid",
+            "cpu_cores", "refunds", "refunds_succeeded", "refunded_fen", "refunds_ended_after_s", "errors")
+    return {**{k: p[k] for k in keys}, "reconciled": {
+        "days": p["recon"]["days"], "ok": p["recon"]["ok"], "problems": p["recon"]["problems"],
+        "bill_lines": sum(r["bill_lines"] or 0 for r in runs),
+        "counts": {k: sum(r["counts"][k] for r in runs) for k in views.CLASSES},
+        "amounts": {k: sum(r["amounts"][k] for r in runs) for k in views.CLASSES},
+        "matched_by_kind": {k: [sum(rep["matched_by_kind"][k][i] for rep in p["recon"]["reports"]) for i in (0, 1)]
+                            for k in ("pay", "refund")}}}
+
+
+def print_paying(p: dict[str, Any]) -> None:
+    from paybutton.cli.recon import human  # what `paybutton reconcile` prints
+
+    errs = ", ".join(f"{k}={v}" for k, v in p["errors"].items())
+    c = p["cpu_cores"] or {}
+    cpu = (f", srv ms/paid {p['server_cpu_ms_per_paid']}, CPU in cores: server {c.get('server')}, postgres "
+           f"{c.get('postgres')}, machine busy {c.get('machine_busy')}") if c else ""
+    print(f"  paying: {p['paid']} of {p['placed']} orders paid through the sandbox cashier, {p['paid_per_s']:.1f} "
+          f"orders paid/s, p50 {p['pay_p50_ms']:.1f} ms, p99 {p['pay_p99_ms']:.1f} ms (cashier + pay){cpu}")
+    print(f"  refunds {p['refunds']}: {p['refunds_succeeded']} succeeded, all ended after "
+          f"{p['refunds_ended_after_s']} s" + (f"; errors: {errs}" if errs else ""))
+    for rep in p["recon"]["reports"]:
+        print("  " + human(rep).replace("\n", "\n  "))
+    problems = p["recon"]["problems"]
+    print("  reconciliation of the bench's traffic: " + ("clean" if not problems else "FAILED: " + "; ".join(problems)))

@@ -6,6 +6,7 @@ paid and got back. A payment row altered in the database makes the same check re
 from __future__ import annotations
 
 import sys
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from bench import paying
 from bench.stub_merchant import StubMerchant
 from paybutton.app import create_app
 from paybutton.apps import service as app_service
-from paybutton.clock import SystemClock
+from paybutton.clock import BEIJING, Clock, FakeClock, SystemClock
 from paybutton.config import Settings
 from paybutton.db import Database
 from paybutton.goods.service import create_goods
@@ -27,13 +28,14 @@ from paybutton.tables import payments, recon_lines, recon_runs
 ORDERS = 24  # 20 paid (every 5th left unpaid), 2 refunded whole, 2 by one unit
 
 
-async def _world(db_url: str, live_factory: Any) -> tuple[str, str, str]:
-    server = live_factory(create_app(Settings(database_url=db_url, sweep_interval_seconds=0.2)))
+async def _world(db_url: str, live_factory: Any, clock: Clock | None = None) -> tuple[str, str, str]:
+    """A real server with its workers (on `clock`), the bench's stub merchant, an app and two goods."""
+    server = live_factory(create_app(Settings(database_url=db_url, sweep_interval_seconds=0.2), clock=clock))
     merchant = live_factory(StubMerchant(server.app.state.ctx.signer.public_pem))
     db = Database(Settings(database_url=db_url))
     try:
         async with db.tx() as conn:
-            clock = SystemClock()
+            clock = clock or SystemClock()
             a = await app_service.create_app(conn, clock, name="bench shop",
                                              pre_order_url=f"{merchant.url}/pre_create_order")
             for gid in ("pay-a", "pay-b"):
@@ -97,3 +99,21 @@ async def test_the_bench_traffic_reconciles_clean_and_an_altered_payment_does_no
     assert [(d["out_trade_no"], d["our_amount"] - d["channel_amount"]) for d in diffs] == [(altered, 1)], broken
     assert any("1 diff" in b for b in bad) and any(b.startswith("matched payments 19 ") for b in bad), bad
     await _alter_a_payment(db_url, app_id, -1)
+
+
+async def test_traffic_across_beijing_midnight_reconciles_both_days(db_url: str, live_factory: Any) -> None:
+    """Paid at 23:59 Beijing (15:59 UTC), refunded two minutes later, on the next Beijing day: the bench reconciles
+    both days, the payments on the first and the refunds on the second, each clean."""
+    d1, d2 = date(2026, 1, 1), date(2026, 1, 2)
+    clock = FakeClock(int(datetime(2026, 1, 1, 23, 59, tzinfo=BEIJING).timestamp() * 1000))
+    url, app_id, secret = await _world(db_url, live_factory, clock)
+    did = await paying.traffic([url], app_id, secret, ["pay-a"], orders=12, concurrency=4, refund_wait_s=30,
+                               clock=clock, before_refunds=lambda: clock.advance(120))
+    assert (did["paid"], did["refunds_succeeded"], did["errors"]) == (10, 2, {}), did
+    days = paying.traffic_days(did["started_ms"], did["ended_ms"])
+    assert days == [d1, d2]
+    reports = await paying.reconcile(db_url, app_id, days)
+    assert paying.verdict(reports, did) == [], reports
+    assert [(r["date"], r["matched_by_kind"]) for r in reports] == [
+        (d1.isoformat(), {"pay": [10, did["paid_fen"]], "refund": [0, 0]}),
+        (d2.isoformat(), {"pay": [0, 0], "refund": [2, did["refunded_fen"]]})]
