@@ -106,7 +106,22 @@ async def channel_moves(conn: AsyncConnection, app_id: str, provider: str, start
                 ledger_entries.c.account == channel(provider), ledger_txns.c.created_at >= start,
                 ledger_txns.c.created_at < end)
          .group_by(ledger_txns.c.kind, ledger_txns.c.ref_id).order_by(ledger_txns.c.kind, ledger_txns.c.ref_id))
-    return [(str(k), str(r), int(a)) for k, r, a in await conn.execute(q)]
+    moved = [(str(k), str(r), int(a)) for k, r, a in await conn.execute(q)]
+    # A 0-fen payment or refund posts a transaction without entries (posting.py keeps no 0 line): it is on the bill
+    # as 0 when its record names this provider
+    empty = (select(ledger_txns.c.kind, ledger_txns.c.ref_id)
+             .where(ledger_txns.c.app_id == app_id, ledger_txns.c.kind.in_((PAY, REFUND)),
+                    ledger_txns.c.created_at >= start, ledger_txns.c.created_at < end,
+                    ~select(ledger_entries.c.entry_id).where(ledger_entries.c.txn_id == ledger_txns.c.txn_id)
+                    .exists()))
+    zero = [(str(k), str(r)) for k, r in await conn.execute(empty)]
+    pays = await pays_by_id(conn, [r for k, r in zero if k == PAY])
+    refunds = await refunds_by_id(conn, [r for k, r in zero if k == REFUND])
+    for kind, ref in zero:
+        record = pays.get(ref) if kind == PAY else refunds.get(ref)
+        if record is not None and record.provider == provider:
+            moved.append((kind, ref, 0))
+    return moved
 
 
 def _key() -> Any:
