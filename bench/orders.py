@@ -2,8 +2,9 @@
 `paybutton serve --workers 1` processes on PostgreSQL, the load generator spreading its buyers over them), a
 stub merchant that verifies every pre_create_order signature, and a load generator, each in its own process;
 scenarios `hot` (every buyer orders the same good), `many` (one of 200 goods at random), an oversell check and
-a flash sale (5,000 buyers at once on 500 units); on PostgreSQL, pgbench running the same SQL as the order
-path gives the ceiling we compare against.
+a flash sale (5,000 buyers at once on 500 units), then a paying run (orders paid through the sandbox cashier, some
+refunded) whose sandbox bill is reconciled at the end (bench/paying.py: exit 1 when a break is left); on
+PostgreSQL, pgbench running the same SQL as the order path gives the ceiling we compare against.
 
     python -m bench.orders                    # ~6 minutes, both databases
     python -m bench.orders --quick            # ~1 minute smoke run
@@ -28,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from bench import dbsetup, flash_sale, pgbench_runner, profile
+from bench import dbsetup, flash_sale, paying, pgbench_runner, profile
 from bench.procs import Child, Children, CpuSampler, free_port, machine_ticks, wait_http
 
 FLOORS = {"postgresql_orders_per_s": 500, "sqlite_orders_per_s": 400, "p99_ms": 250}
@@ -299,8 +300,15 @@ def run_database(kind: str, args: argparse.Namespace, children: Children, tmp: P
         if not args.no_flash:
             out["flash"] = flash_sale.run(run, args, log)
         out["stock_check"] = dbsetup.check_stock(url, seeded, [seeded.hot, *seeded.many])
+        if args.pay_orders:  # after the stock check: its refunds give units back
+            assert run.stub is not None
+            sampler = CpuSampler({"server": [s.pid for s in run.servers], "stub": run.stub.pid})
+            out["paying"] = paying.bench_pay(run.server_urls, seeded.app_id, seeded.secret, seeded.many,
+                                             args.pay_orders, args.concurrency, log, sampler)
         out["stub_total"] = stub = run.stub_stats()
         run.stop_servers()
+        if args.pay_orders:  # the servers are stopped: nothing moves money in this database any more
+            out["paying"]["recon"] = paying.bench_reconcile(url, seeded.app_id, out["paying"], log)
         # The best server count by hot orders/s.
         best = max(out["by_servers"], key=lambda n: out["by_servers"][n]["hot"]["orders_per_s"])
         out["servers"] = int(best)
@@ -345,6 +353,8 @@ def summary(kind: str, r: dict[str, Any]) -> dict[str, Any]:
         out["scaling"] = flash_sale.scaling(r["by_servers"])
     if "flash" in r:
         out["flash_sale"] = flash_sale.summary(r["flash"])
+    if "paying" in r:
+        out["paying"] = paying.summary(r["paying"])
     if kind == "postgresql" and "pgbench" in r:
         tps = r["pgbench"]["tps"]
         best = max(tps.values()) if tps else 0.0
@@ -380,6 +390,8 @@ def print_report(kind: str, r: dict[str, Any]) -> None:
     s = r["stock_check"]
     print(f"  stock check after hot+many: {s['units_taken']} units taken == units in non-FAIL orders -> "
           f"{'ok' if s['ok'] else 'FAIL ' + json.dumps(s['mismatches'])}")
+    if "paying" in r:
+        paying.print_paying(r["paying"])
     st = r["stub_total"]
     print(f"  stub merchant: {st.get('good_signatures', 0)} good signatures, "
           f"{st.get('bad_signatures', 0)} bad")
@@ -413,6 +425,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--flash-connections", type=int, default=512,
                    help="flash sale: requests in flight at most, over all servers (a balancer's pool)")
     p.add_argument("--no-flash", action="store_true", help="skip the flash sale")
+    p.add_argument("--pay-orders", type=int, help="paying: orders placed, 4 in 5 paid and some refunded, then the "
+                   "day's sandbox bill reconciled; 0 skips it (default 2000; quick 300)")
     p.add_argument("--pgbench-clients", default="1,2,4,16")
     p.add_argument("--pgbench-seconds", type=int, help="per client count (default 10; quick 1)")
     p.add_argument("--no-pgbench", action="store_true")
@@ -422,6 +436,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     a = p.parse_args(argv)
     a.seconds = a.seconds if a.seconds is not None else (3.0 if a.quick else 20.0)
     a.warmup = a.warmup if a.warmup is not None else (0.5 if a.quick else 3.0)
+    a.pay_orders = a.pay_orders if a.pay_orders is not None else (300 if a.quick else 2000)
     a.pgbench_seconds = a.pgbench_seconds if a.pgbench_seconds is not None else (1 if a.quick else 10)
     a.pg_servers = [int(x) for x in (a.pg_servers or ("1,3" if a.quick else "1,2,3")).split(",")]
     a.pgbench_clients = [int(x) for x in a.pgbench_clients.split(",")]
@@ -478,12 +493,16 @@ def main(argv: list[str] | None = None) -> int:
         ok = ok and s["oversell_ok"]
     final["floors"] = FLOORS
     final["meets_floors"] = ok
+    recon_ok = all(r["paying"]["recon"]["ok"] for r in results.values() if "paying" in r)
+    final["reconciled_clean"] = recon_ok if args.pay_orders else None
     print()
     print(f"floors: PostgreSQL >= {FLOORS['postgresql_orders_per_s']} orders/s, SQLite >= "
           f"{FLOORS['sqlite_orders_per_s']} orders/s, p99 <= {FLOORS['p99_ms']} ms, no errors, no oversell "
           f"-> {'met' if ok else 'NOT met'}   (whole run {time.monotonic() - started:.0f}s)")
+    if not recon_ok:
+        print("the reconciliation of the bench's own traffic left a break (see above): exit 1")
     print(json.dumps(final, ensure_ascii=False), flush=True)
-    return 1 if args.strict and not ok else 0
+    return 1 if (args.strict and not ok) or not recon_ok else 0
 
 
 if __name__ == "__main__":

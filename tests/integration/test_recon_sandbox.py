@@ -53,3 +53,17 @@ async def test_two_instances_at_once_run_a_day_once(trade: TradeWorld) -> None:
         run = await store.run_row(conn, trade.app_id, "sandbox", D1.isoformat())
         assert run is not None and (run.state, run.tries, run.matched) == ("DONE", 1, 5)
         assert await store.lines_of(conn, run.run_id, exclude_matched=False) != []
+
+
+async def test_a_free_order_paid_through_the_sandbox_is_on_its_bill_as_zero(trade: TradeWorld) -> None:
+    """A 0-fen payment posts a ledger transaction without entries: the sandbox's bill (read from the ledger) still
+    shows it, as 0, so it matches instead of waiting as a short."""
+    await trade.paid_order("free", goods_id="free", price=0)
+    await trade.paid_order("paid", goods_id="g", price=1000)
+    trade.clock.advance(86400)
+    assert await running.run_day(trade.tctx, trade.app_id, "sandbox", D1) is True
+    async with trade.db.engine.connect() as conn:
+        rep = await views.day_report(conn, trade.app_id, D1.isoformat())
+    (run,) = rep["runs"]
+    assert (run["bill_lines"], run["counts"], run["amounts"]["matched"]) == (
+        2, {"matched": 2, "long": 0, "short": 0, "diff": 0}, 1000), run
