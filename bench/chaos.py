@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,9 @@ from sqlalchemy.engine import make_url
 
 from bench import chaos_report, dbsetup
 from bench.chaos_clients import Api, Auditor, Buyer, Tally
+from bench.chaos_late import LatePayer
 from bench.chaos_merchant import read_log
-from bench.procs import Child, Children, free_port, wait_http
+from bench.procs import Child, Children, listening_socket, port_of, wait_http
 
 PG_ADMIN_URL = os.environ.get("PAYBUTTON_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 CLI = str(Path(sys.executable).parent / "paybutton")
@@ -77,8 +79,10 @@ class Drill:
         self.tmp = tmp
         self.children = children
         self.rng = random.Random(f"{args.seed}-{kind}")
-        self.port = free_port()
-        self.merchant_port = free_port()
+        # Listening sockets the drill keeps and hands down (--fd): the killed server's restart serves on the same
+        # socket, so its port is never lost; connections made while it is down wait in the socket's queue.
+        self.sock, self.merchant_sock = listening_socket(), listening_socket()
+        self.port, self.merchant_port = port_of(self.sock), port_of(self.merchant_sock)
         self.base = f"http://127.0.0.1:{self.port}"
         self.server: Child | None = None
         self.merchant: Child | None = None
@@ -106,16 +110,16 @@ class Drill:
         key_file.write_text(self.app["platform_public_key"])
         self.merchant = self.children.start(
             f"merchant ({self.kind})",
-            [sys.executable, "-m", "bench.chaos_merchant", "--port", str(self.merchant_port),
+            [sys.executable, "-m", "bench.chaos_merchant", "--fd", str(self.merchant_sock.fileno()),
              "--public-key-file", str(key_file), "--log", str(self.merchant_log)],
-            self.tmp / f"merchant-{self.kind}.log", child_env())
+            self.tmp / f"merchant-{self.kind}.log", child_env(), (self.merchant_sock,))
         self.start_server()
 
     def start_server(self) -> float:
         t0 = time.monotonic()
-        argv = [CLI, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--no-migrate"]
+        argv = [CLI, "serve", "--fd", str(self.sock.fileno()), "--no-migrate"]
         self.server = self.children.start(f"paybutton server ({self.kind})", argv,
-                                          self.tmp / f"server-{self.kind}.log", child_env(self.url))
+                                          self.tmp / f"server-{self.kind}.log", child_env(self.url), (self.sock,))
         wait_http(self.base + "/healthz", self.server, timeout=90)
         return time.monotonic() - t0
 
@@ -137,20 +141,27 @@ class Drill:
 
     # ---------------------------------------------------------------- the run
 
-    async def killer(self, t0: float) -> None:
-        """Every kill, each in its slot of the window or, when restarts ran late (a loaded machine), after the
-        restarted server has run min_uptime: the traffic lasts until the last kill's server has too, so a drill
-        always makes all its kills (it used to end the window first and make 2 of 3)."""
+    async def killer(self, t0: float, tally: Tally) -> None:
+        """Every kill, each in its slot of the window or, when restarts ran late (a loaded machine), later: a kill
+        waits for the restarted server to have run min_uptime and taken --orders-per-kill orders (state, not time:
+        each kill hits a server at work, however slow the machine). The traffic lasts until the last kill's
+        server has too, so a drill always makes all its kills (it used to end the window first and make 2 of 3)."""
         n, seconds = self.args.kills, self.args.seconds
-        up_since = time.monotonic()
+        up_since, placed = time.monotonic(), tally.placed
         for k in range(n):
             target = t0 + (k + self.rng.uniform(0.15, 0.95)) * seconds / n
             target = max(target, up_since + self.args.min_uptime)
             await asyncio.sleep(max(0.0, target - time.monotonic()))
+            busy_by = time.monotonic() + 60  # buyers that stopped placing (all given up) do not stop the drill
+            while tally.placed < placed + self.args.orders_per_kill:
+                if time.monotonic() > busy_by:
+                    break
+                await asyncio.sleep(0.05)
             at = round(time.monotonic() - t0, 2)
             await asyncio.to_thread(self.kill9)
             took = await asyncio.to_thread(self.start_server)
             up_since = self.up_since = time.monotonic()
+            placed = tally.placed
             self.kills.append({"at_s": at, "restart_s": round(took, 2)})
             log(f"{self.kind}: kill {k + 1}/{n} at {at:.1f}s; back in {took:.1f}s")
 
@@ -165,13 +176,16 @@ class Drill:
             verify_cli = [CLI, "verify", "--database", self.url] if not self.args.no_cli_verify else None
             buyers = [Buyer(i, api, [g for g, _ in GOODS], random.Random(self.rng.random()), auditor, verify_cli,
                             stop_buyers) for i in range(self.args.clients)]
+            late = [LatePayer(i, api, GOODS[0][0], random.Random(self.rng.random()), stop_buyers)
+                    for i in range(self.args.late_payers)]
             t0 = time.monotonic()
             audit_task = asyncio.create_task(auditor.run(stop_auditor))
-            buyer_tasks = [asyncio.create_task(b.run()) for b in buyers]
-            kill_task = asyncio.create_task(self.killer(t0))
+            buyer_tasks = [asyncio.create_task(b.run()) for b in [*buyers, *late]]
+            kill_task = asyncio.create_task(self.killer(t0, tally))
             await asyncio.sleep(self.args.seconds)
             await kill_task  # all the kills, however slow the restarts
             await asyncio.sleep(max(0.0, self.args.min_uptime - (time.monotonic() - self.up_since)))
+            await self.await_late(late)
             stop_buyers.set()
             traffic_s = round(time.monotonic() - t0, 1)
             log(f"{self.kind}: {traffic_s}s of traffic done ({tally.placed} orders placed); "
@@ -180,9 +194,20 @@ class Drill:
             drained = await self.drain(auditor)
             stop_auditor.set()
             await asyncio.wait([audit_task], timeout=60)
-            return {"tally": tally, "initial": initial, "drain": drained, "traffic_s": traffic_s}
+            return {"tally": tally, "initial": initial, "drain": drained, "traffic_s": traffic_s,
+                    "late_payers": dict(sum((p.seen for p in late), Counter()))}
         finally:
             await api.close()
+
+    async def await_late(self, payers: list[LatePayer]) -> None:
+        """Traffic goes on until the late payers have made --min-late late payments (each takes the order's
+        lifetime, and a kill may cut one), for at most --late-seconds more."""
+        deadline = time.monotonic() + self.args.late_seconds
+        while payers and sum(p.late for p in payers) < self.args.min_late:
+            if time.monotonic() > deadline:
+                log(f"{self.kind}: no late payment after {self.args.late_seconds}s more")
+                return
+            await asyncio.sleep(0.2)
 
     async def create_goods(self, api: Api) -> dict[str, int]:
         for goods_id, stock in GOODS:
@@ -226,6 +251,8 @@ class Drill:
         received = read_log(self.merchant_log)
         if self.merchant is not None:
             self.children.stop(self.merchant)
+        self.sock.close()
+        self.merchant_sock.close()
         snap = chaos_report.snapshot(self.url, self.app["app_id"])
         check = cli(self.url, "check", timeout=300)
         return self.report(driven, snap, received, check, chaos_report.ledger(self.url, self.app["app_id"]))
@@ -236,12 +263,13 @@ class Drill:
         cb = chaos_report.callbacks(snap, received)
         st = chaos_report.stock(snap, driven["initial"])
         twice = chaos_report.paid_twice(snap)
+        late = chaos_report.late_payments(snap)
         by_status = snap["orders_by_status"]
         refunds_by_status: dict[str, int] = {}
         for r in snap["refunds"]:
             refunds_by_status[r.status] = refunds_by_status.get(r.status, 0) + 1
         ok = (cb["lost"] == 0 and twice["orders_paid_twice"] == 0 and st["conserved"] and check.returncode == 0
-              and cb["bad_signatures"] == 0 and books["ok"])
+              and cb["bad_signatures"] == 0 and books["ok"] and late["ok"])
         return {
             "database": self.kind, "ok": ok, "seed": self.args.seed, "clients": self.args.clients,
             "traffic_seconds": driven["traffic_s"], "kills": len(self.kills), "kill_log": self.kills,
@@ -254,6 +282,7 @@ class Drill:
                               "units_verified_in_database": snap["verified_units"]},
             "callbacks": cb,
             "paid_twice": twice,
+            "late_payments": {**late, "late_payers_saw": driven["late_payers"]},
             "stock": st,
             "ledger": books,
             "check": {"exit_code": check.returncode, "output": (check.stdout + check.stderr).strip()[-2000:]},
@@ -268,7 +297,8 @@ def summary(r: dict[str, Any]) -> str:
             f"({r['orders_paid']} paid), {r['refunds']['in_database']} refunds, "
             f"{r['verifications']['units_verified_in_database']} units verified; callbacks {cb['expected']} expected, "
             f"{cb['delivered']} delivered, {cb['lost']} lost, {cb['duplicated']} duplicated; "
-            f"{r['paid_twice']['orders_paid_twice']} paid twice; stock "
+            f"{r['paid_twice']['orders_paid_twice']} paid twice; {r['late_payments']['late']} late payments "
+            f"({r['late_payments']['refunded_once']} refunded once); stock "
             f"{'conserved' if r['stock']['conserved'] else 'NOT conserved'}; ledger {r['ledger']['txns']} "
             f"{'OK' if r['ledger']['ok'] else 'BROKEN'}; check exit {r['check']['exit_code']}"
             f" -> {'OK' if r['ok'] else 'FAIL'}")
@@ -306,6 +336,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--pay-expire", type=int, default=10, help="the app's pay_expire_seconds (default 10)")
     p.add_argument("--drain-seconds", type=float, default=240, help="how long to wait for everything to settle")
     p.add_argument("--min-uptime", type=float, default=1.0, help="seconds a restarted server runs before a kill")
+    p.add_argument("--orders-per-kill", type=int, default=3,
+                   help="orders a restarted server takes before the next kill (default 3)")
+    p.add_argument("--late-payers", type=int, default=1,
+                   help="buyers who pay after the order's deadline (the sandbox's scenario late; default 1)")
+    p.add_argument("--min-late", type=int, default=1, help="late payments to wait for before the traffic ends")
+    p.add_argument("--late-seconds", type=float, default=120,
+                   help="how much longer the traffic may last waiting for them (default 120)")
     p.add_argument("--no-cli-verify", action="store_true", help="verify through the OpenAPI only")
     p.add_argument("--keep", action="store_true", help="keep the databases, logs and merchant logs")
     args = p.parse_args(argv)

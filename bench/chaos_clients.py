@@ -78,10 +78,10 @@ class Api:
         await self.http.aclose()
 
     async def call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
-                   label: str = "") -> tuple[int, Any]:
+                   label: str = "", wait: float = REQUEST_TIMEOUT) -> tuple[int, Any]:
         h = {"Content-Type": "application/json", **(headers or {})}
         try:
-            resp = await self.http.request(method, path, headers=h,
+            resp = await self.http.request(method, path, headers=h, timeout=wait,
                                            content=None if body is None else json.dumps(body).encode())
         except httpx.TransportError as e:
             raise Unknown(f"{type(e).__name__}") from e

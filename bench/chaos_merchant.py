@@ -9,7 +9,7 @@ notifications; and it appends one JSON line per callback it receives to a log, *
 `sha256` identifies the exact bytes (an outbox row's body is stored and resent byte for byte); `key` names the
 business event (payment:ORDER:STATUS, refund:REFUND:STATUS, pre_create_refund:REFUND, ...). GET /stats counts.
 
-    python -m bench.chaos_merchant --port P --public-key-file platform.pem --log callbacks.jsonl
+    python -m bench.chaos_merchant --port P (or --fd N) --public-key-file platform.pem --log callbacks.jsonl
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from bench.stub_merchant import HttpStub
+from bench.stub_merchant import serve
 from paybutton.merchant import (
     CallbackVerificationError,
     ack,
@@ -81,13 +81,6 @@ class ChaosMerchant:
         self.log.flush()  # on disk before the answer leaves: a delivery is counted even if we are stopped next
 
 
-async def serve(merchant: ChaosMerchant, host: str, port: int) -> None:
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: HttpStub(merchant), host, port, backlog=1024)
-    async with server:
-        await server.serve_forever()
-
-
 def read_log(path: Path) -> list[dict[str, Any]]:
     """Every record of a merchant log (a torn last line, if the merchant was stopped mid-write, is skipped)."""
     out = []
@@ -102,13 +95,15 @@ def read_log(path: Path) -> list[dict[str, Any]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--port", type=int)
+    where.add_argument("--fd", type=int, help="serve on this inherited listening socket")
     parser.add_argument("--public-key-file", required=True, help="the platform public key, PEM")
     parser.add_argument("--log", required=True, help="append one JSON line per callback here")
     args = parser.parse_args()
     with open(args.log, "a", encoding="utf-8") as log:
         merchant = ChaosMerchant(Path(args.public_key_file).read_text(), log)
-        asyncio.run(serve(merchant, args.host, args.port))
+        asyncio.run(serve(merchant, args.host, args.port, args.fd))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,9 @@ The rules it checks, from the code as it is:
   units.
 * **paid twice** — an order with more than one SUCCESS payment, not counting a late (or duplicate) payment that
   has a refund of its own (refund source 6, or one naming that payment).
+* **late payments** (order/paying.py, refund/worker.py): a payment that lands after its order ended (the drill's
+  late payer pays with the sandbox's scenario "late", after the order's deadline) is kept and refunded
+  automatically: exactly one refund of source 6 naming it, SUCCESS, of its whole amount.
 * **ledger** (paybutton/ledger/): every SUCCESS payment has exactly one `pay` txn and every SUCCESS refund one
   `refund` txn (none lost, none twice), the money in the txns equals the rows', and ledger/check.py's scan (every
   txn balances, held per order = paid - refunded - settled >= 0) finds nothing."""
@@ -56,9 +59,11 @@ async def _snapshot(url: str, app_id: str) -> dict[str, Any]:
                 select(goods.c.goods_id, goods.c.stock, goods.c.sold).where(goods.c.app_id == app_id))).all()}
             state_col = payments.c.state if "state" in payments.c else payments.c.outcome
             pays = (await conn.execute(
-                select(payments.c.payment_id, payments.c.order_id, payments.c.late, state_col.label("state"))
+                select(payments.c.payment_id, payments.c.order_id, payments.c.late, payments.c.amount,
+                       state_col.label("state"))
                 .where(payments.c.app_id == app_id))).all()
-            rcols = [refunds.c.refund_id, refunds.c.order_id, refunds.c.status, refunds.c.source, refunds.c.stage]
+            rcols = [refunds.c.refund_id, refunds.c.order_id, refunds.c.status, refunds.c.source, refunds.c.stage,
+                     refunds.c.refund_total_amount]
             if "payment_id" in refunds.c:
                 rcols.append(refunds.c.payment_id)
             rfs = (await conn.execute(select(*rcols).where(refunds.c.app_id == app_id))).all()
@@ -184,6 +189,24 @@ def paid_twice(snap: dict[str, Any]) -> dict[str, Any]:
     twice = sorted(o for o, ps in kept.items() if len(ps) > 1)
     return {"orders_paid_twice": len(twice), "examples": twice[:5], "late_payments": late_total,
             "late_payments_not_refunded": late_unrefunded}
+
+
+def late_payments(snap: dict[str, Any]) -> dict[str, Any]:
+    """Payments that landed after their order had ended (the late payer's, or a crash's): each must have exactly
+    one refund of its own (source 6, naming that payment), SUCCESS, of the payment's whole amount. `ok` when every
+    one has; the ledger's and `paybutton check`'s verdicts on the money are their own sections."""
+    own: dict[str, list[Any]] = defaultdict(list)
+    for r in snap["refunds"]:
+        if r.source == LATE_PAYMENT_SOURCE and getattr(r, "payment_id", None):
+            own[r.payment_id].append(r)
+    late = [p for p in snap["payments"] if p.late and p.state == "SUCCESS"]
+    once = [p.payment_id for p in late if len(own[p.payment_id]) == 1
+            and own[p.payment_id][0].status == "SUCCESS" and own[p.payment_id][0].refund_total_amount == p.amount]
+    twice = [p.payment_id for p in late if len(own[p.payment_id]) > 1]
+    never = [p.payment_id for p in late if not own[p.payment_id]]
+    return {"late": len(late), "refunded_once": len(once), "refunded_twice": twice[:5], "not_refunded": never[:5],
+            "other": sorted(set(p.payment_id for p in late) - set(once) - set(twice) - set(never))[:5],
+            "amount": sum(p.amount for p in late), "ok": len(once) == len(late)}
 
 
 async def _ledger(url: str, app_id: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -30,7 +31,7 @@ from typing import Any
 import httpx
 
 from bench import dbsetup, flash_sale, paying, pgbench_runner, profile
-from bench.procs import Child, Children, CpuSampler, free_port, machine_ticks, wait_http
+from bench.procs import Child, Children, CpuSampler, listening_socket, machine_ticks, port_of, wait_http
 
 FLOORS = {"postgresql_orders_per_s": 500, "sqlite_orders_per_s": 400, "p99_ms": 250}
 PG_ADMIN_URL = os.environ.get("PAYBUTTON_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -73,15 +74,18 @@ def serve_help() -> str:
         return ""
 
 
-def serve_argv(port: int, workers: int) -> list[str]:
-    """`paybutton serve --workers N` when the CLI has it, else uvicorn on the app factory."""
+def serve_argv(sock: socket.socket, workers: int) -> list[str]:
+    """`paybutton serve --fd N --workers W` on the listening socket the bench keeps (a CLI without --fd, as an
+    older version's: --port, the socket closed just before), else uvicorn on the app factory."""
     helptext = serve_help()
+    listen = ["--fd", str(sock.fileno())] if "--fd" in helptext else ["--host", "127.0.0.1", "--port",
+                                                                      str(port_of(sock))]
     if "--workers" in helptext:
         cli = Path(sys.executable).parent / "paybutton"
-        argv = [str(cli), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+        argv = [str(cli), "serve", *listen, "--workers", str(workers)]
         return argv + (["--no-migrate"] if "--no-migrate" in helptext else [])
-    return [sys.executable, "-m", "uvicorn", "--factory", "paybutton.app:create_app", "--host", "127.0.0.1",
-            "--port", str(port), "--workers", str(workers), "--loop", "uvloop", "--http", "httptools",
+    return [sys.executable, "-m", "uvicorn", "--factory", "paybutton.app:create_app", "--fd", str(sock.fileno()),
+            "--workers", str(workers), "--loop", "uvloop", "--http", "httptools",
             "--log-level", "warning", "--no-access-log"]
 
 
@@ -113,7 +117,9 @@ class Run:
         self.args = args
         self.tmp = tmp
         self.children = children
-        self.stub_port = free_port()
+        self.stub_sock = listening_socket()
+        self.stub_port = port_of(self.stub_sock)
+        self.sockets: list[socket.socket] = [self.stub_sock]
         self.stub: Child | None = None
         self.servers: list[Child] = []
         self.server_urls: list[str] = []
@@ -135,11 +141,15 @@ class Run:
         database, as behind a load balancer. The ones already up stay up."""
         new: list[tuple[Child, str]] = []
         for n in range(len(self.servers) + 1, total + 1):
-            port = free_port()
-            argv = serve_argv(port, 1)
+            sock = listening_socket()
+            self.sockets.append(sock)
+            argv, url = serve_argv(sock, 1), f"http://127.0.0.1:{port_of(sock)}"
+            if "--fd" not in argv:
+                sock.close()  # an older CLI binds the port itself
             child = self.children.start(f"paybutton server {n} ({self.kind})", argv,
-                                        self.tmp / f"server-{self.kind}-{n}.log", server_env(self.url, self.args))
-            new.append((child, f"http://127.0.0.1:{port}"))
+                                        self.tmp / f"server-{self.kind}-{n}.log", server_env(self.url, self.args),
+                                        (sock,) if "--fd" in argv else ())
+            new.append((child, url))
         for child, url in new:
             wait_http(url + "/healthz", child, timeout=90)
             self.servers.append(child)
@@ -150,9 +160,9 @@ class Run:
             key_file.write_text(pem)
             self.stub = self.children.start(
                 f"stub merchant ({self.kind})",
-                [sys.executable, "-m", "bench.stub_merchant", "--port", str(self.stub_port),
+                [sys.executable, "-m", "bench.stub_merchant", "--fd", str(self.stub_sock.fileno()),
                  "--public-key-file", str(key_file)],
-                self.tmp / f"stub-{self.kind}.log", child_env(),
+                self.tmp / f"stub-{self.kind}.log", child_env(), (self.stub_sock,),
             )
             wait_http(f"http://127.0.0.1:{self.stub_port}/stats", self.stub)
         log(f"{self.kind}: {len(self.servers)} server process(es) up")

@@ -16,22 +16,31 @@ import httpx
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def listening_socket() -> socket.socket:
+    """A socket bound to a free port and listening, kept by the bench and handed to a child server (its --fd): the
+    port cannot be taken between choosing it and serving on it, and a killed server's restart finds it its own."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1024)
+    s.set_inheritable(True)
+    return s
+
+
+def port_of(sock: socket.socket) -> int:
+    return int(sock.getsockname()[1])
 
 
 class Child:
     """A process (and its process group) the benchmark started; `stop()` ends exactly that group."""
 
-    def __init__(self, name: str, argv: list[str], log_path: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, name: str, argv: list[str], log_path: Path, env: dict[str, str] | None = None,
+                 socks: tuple[socket.socket, ...] = ()) -> None:
         self.name = name
         self.log_path = log_path
         self.log = open(log_path, "ab")
         self.proc = subprocess.Popen(
             argv, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=env, start_new_session=True,
+            env=env, start_new_session=True, pass_fds=[s.fileno() for s in socks],
         )
 
     @property
@@ -81,8 +90,9 @@ class Children:
     def __init__(self) -> None:
         self.items: list[Child] = []
 
-    def start(self, name: str, argv: list[str], log_path: Path, env: dict[str, str] | None = None) -> Child:
-        child = Child(name, argv, log_path, env)
+    def start(self, name: str, argv: list[str], log_path: Path, env: dict[str, str] | None = None,
+              socks: tuple[socket.socket, ...] = ()) -> Child:
+        child = Child(name, argv, log_path, env, socks)
         self.items.append(child)
         return child
 

@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import base64
 import json
+import socket
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -147,9 +148,13 @@ class HttpStub(asyncio.Protocol):
                                  b"Connection: keep-alive\r\n\r\n" % (status, len(data_out)) + data_out)
 
 
-async def serve(merchant: StubMerchant, host: str, port: int) -> None:
+async def serve(merchant: Any, host: str, port: int | None, fd: int | None = None) -> None:
+    """Serve `merchant` on host:port, or on the listening socket inherited as `fd` (the bench keeps it)."""
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: HttpStub(merchant), host, port, backlog=1024)
+    if fd is not None:
+        server = await loop.create_server(lambda: HttpStub(merchant), sock=socket.socket(fileno=fd), backlog=1024)
+    else:
+        server = await loop.create_server(lambda: HttpStub(merchant), host, port, backlog=1024)
     async with server:
         await server.serve_forever()
 
@@ -157,16 +162,18 @@ async def serve(merchant: StubMerchant, host: str, port: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--port", type=int)
+    where.add_argument("--fd", type=int, help="serve on this inherited listening socket")
     parser.add_argument("--public-key-file", required=True, help="the platform public key, PEM")
     args = parser.parse_args()
     merchant = StubMerchant(Path(args.public_key_file).read_text())
     try:
         import uvloop
 
-        uvloop.run(serve(merchant, args.host, args.port))
+        uvloop.run(serve(merchant, args.host, args.port, args.fd))
     except ImportError:
-        asyncio.run(serve(merchant, args.host, args.port))
+        asyncio.run(serve(merchant, args.host, args.port, args.fd))
 
 
 if __name__ == "__main__":

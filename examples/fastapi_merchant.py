@@ -112,8 +112,14 @@ def main() -> None:
     p.add_argument("--host", default=env("MERCHANT_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(env("MERCHANT_PORT", "9000")))
     p.add_argument("--goods-id", default=env("MERCHANT_GOODS_ID", "hotpot"), help="the library good of the buy page")
+    p.add_argument("--fd", type=int, default=None,
+                   help="serve on this inherited listening socket (systemd socket activation) instead of --port")
     a = p.parse_args()
-    uvicorn.run(create_app(a.platform_url.rstrip("/"), a.app_id, a.secret, a.goods_id), host=a.host, port=a.port)
+    app = create_app(a.platform_url.rstrip("/"), a.app_id, a.secret, a.goods_id)
+    if a.fd is not None:
+        uvicorn.run(app, fd=a.fd)
+    else:
+        uvicorn.run(app, host=a.host, port=a.port)
 
 
 if __name__ == "__main__":

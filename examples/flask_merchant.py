@@ -21,6 +21,7 @@ import httpx
 from buy_page import buy_page, goods_on_sale
 from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
+from werkzeug.serving import make_server
 
 from paybutton.merchant import (
     CallbackVerificationError,
@@ -112,8 +113,14 @@ def main() -> None:
     p.add_argument("--host", default=env("MERCHANT_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(env("MERCHANT_PORT", "9000")))
     p.add_argument("--goods-id", default=env("MERCHANT_GOODS_ID", "hotpot"), help="the library good of the buy page")
+    p.add_argument("--fd", type=int, default=None,
+                   help="serve on this inherited listening socket (systemd socket activation) instead of --port")
     a = p.parse_args()
-    create_app(a.platform_url.rstrip("/"), a.app_id, a.secret, a.goods_id).run(host=a.host, port=a.port, threaded=True)
+    app = create_app(a.platform_url.rstrip("/"), a.app_id, a.secret, a.goods_id)
+    if a.fd is not None:
+        make_server(a.host, a.port, app, threaded=True, fd=a.fd).serve_forever()
+    else:
+        app.run(host=a.host, port=a.port, threaded=True)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """`paybutton serve --no-migrate` (the tests' databases are migrated) as a subprocess on a listening socket the
-test keeps (tests/fdserve.py), for the tests of what an operator sees: JSON logs, SIGTERM. `start` waits until
+test keeps (`--fd`, tests/listening.py), for the tests of what an operator sees: JSON logs, SIGTERM. `start` waits until
 it answers; `stop` sends SIGTERM and waits."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
-from fdserve import fd_argv, port_of
+from listening import port_of
 
 TESTS = Path(__file__).resolve().parent
 
@@ -24,9 +24,8 @@ def start(db_url: str, sock: socket.socket, log: Path, *args: str, **env: str) -
             "PAYBUTTON_DISPATCH_INTERVAL_SECONDS": "0.2",
             "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]), **env}
     with log.open("ab") as err, open(os.devnull, "wb") as out:  # stdout: the banner; stderr: the log lines
-        proc = subprocess.Popen(fd_argv([sock], [sys.executable, "-m", "paybutton.cli", "serve", "--port", str(port),
-                                                           "--no-migrate", *args]),
-                                env=full, stdout=out, stderr=err, pass_fds=[sock.fileno()])
+        proc = subprocess.Popen([sys.executable, "-m", "paybutton.cli", "serve", "--fd", str(sock.fileno()),
+                                 "--no-migrate", *args], env=full, stdout=out, stderr=err, pass_fds=[sock.fileno()])
     deadline = time.monotonic() + 90  # a loaded 2-core machine takes 15 s or more to start it
     while time.monotonic() < deadline:
         assert proc.poll() is None, log.read_text()

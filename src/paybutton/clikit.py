@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shlex
 import socket
@@ -270,6 +271,37 @@ def bind(host: str, port: int, option: str, hint: str = "") -> socket.socket:
         fail(f"cannot listen on {host}:{port} ({option} {port}): {e.strerror or e}{hint}; choose another port "
              f"with {option}. Nothing was started and no database was touched")
     return sock
+
+
+def inherited(fd: int, option: str = "--fd") -> socket.socket:
+    """The listening socket this process inherited as file descriptor `fd` (systemd socket activation passes them
+    from 3 on), as a socket of its own (a duplicate: closing it leaves `fd` open for the server). Anything else
+    (no such descriptor, a file, a socket that is not a listening stream socket) is one line and exit 2, before
+    anything else happens."""
+    hint = "; give the number of a listening socket this process inherited (systemd socket activation: 3)"
+    try:
+        dup = os.dup(fd)
+    except (OSError, OverflowError) as e:
+        fail(f"{option} {fd} is not an open file descriptor ({getattr(e, 'strerror', None) or e}){hint}")
+    try:
+        sock = socket.socket(fileno=dup)
+    except OSError as e:
+        os.close(dup)
+        fail(f"{option} {fd} is not a socket ({e.strerror or e}){hint}")
+    if sock.type != socket.SOCK_STREAM or not sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+        sock.close()
+        fail(f"{option} {fd} is a socket that is not listening for connections{hint}")
+    return sock
+
+
+def socket_url(sock: socket.socket, host: str = "") -> str:
+    """Where a listening socket answers: http://host:port (`host` instead of the address it is bound to, when
+    given), or the path of a Unix socket."""
+    if sock.family == getattr(socket, "AF_UNIX", None):
+        return f"unix:{sock.getsockname()}"
+    address, port = sock.getsockname()[:2]
+    where = host or address
+    return f"http://[{where}]:{port}" if ":" in where else f"http://{where}:{port}"
 
 
 # ------------------------------------------------------------------ money

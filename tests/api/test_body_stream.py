@@ -13,14 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from listening import listening_socket, port_of
 
 MB = 1024 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 TOTAL = 100 * MB
 CHUNK = 64 * 1024
 
@@ -34,12 +29,13 @@ def rss_kb(pid: int) -> int:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[int, int]]:
-    port = free_port()
+    sock = listening_socket()  # kept: the server serves on it (--fd), its port cannot be lost
+    port = port_of(sock)
     exe = str(Path(sys.executable).with_name("paybutton"))
     env = {**os.environ, "PAYBUTTON_RUN_WORKERS": "false"}
-    proc = subprocess.Popen([exe, "serve", "--port", str(port), "--database",
+    proc = subprocess.Popen([exe, "serve", "--fd", str(sock.fileno()), "--database",
                              f"sqlite+aiosqlite:///{tmp_path / 'pb.db'}"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=[sock.fileno()])
     try:
         deadline = time.time() + 30
         while True:
@@ -54,6 +50,7 @@ def server(tmp_path: Path) -> Iterator[tuple[int, int]]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        sock.close()
 
 
 def stream(port: int, chunked: bool) -> tuple[int, int, bytes]:

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from browser_helpers import shot
-from fdserve import fd_argv, listening_socket
+from listening import listening_socket, port_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -29,10 +29,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PAYBUTTON = str(Path(sys.executable).parent / "paybutton")
 EXAMPLES = {"flask": ("examples/flask_merchant.py", "FLASK"), "fastapi": ("examples/fastapi_merchant.py", "FASTAPI")}
 OVERLAY = "[data-pay-button-overlay] iframe"
-
-
-def port_of(sock: socket.socket) -> int:
-    return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -57,9 +53,10 @@ class Platform:
         return out.stdout
 
     def start(self, args: list[str], name: str, sock: socket.socket) -> subprocess.Popen[bytes]:
-        """A server program on `sock`, bound and listening already (tests/fdserve.py): its port cannot be lost."""
+        """A server program on `sock` (its `--fd`), bound and listening already (tests/listening.py): its port
+        cannot be lost."""
         with (self.folder / f"{name}.log").open("wb") as log:
-            return subprocess.Popen(fd_argv([sock], args), cwd=ROOT, env=self.env(), stdout=log,
+            return subprocess.Popen(args, cwd=ROOT, env=self.env(), stdout=log,
                                     stderr=subprocess.STDOUT, pass_fds=[sock.fileno()])
 
     def wait_http(self, proc: subprocess.Popen[bytes], url: str, name: str) -> None:
@@ -91,8 +88,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     sock = listening_socket()
     p = Platform(f"http://127.0.0.1:{port_of(sock)}", folder)
     p.cli("db", "upgrade")
-    server = p.start([sys.executable, "-m", "paybutton.cli", "serve", "--port", str(port_of(sock))], "paybutton",
-                     sock)
+    server = p.start([sys.executable, "-m", "paybutton.cli", "serve", "--fd", str(sock.fileno())], "paybutton", sock)
     try:
         p.wait_http(server, f"{p.url}/healthz", "paybutton")
         yield p
@@ -147,7 +143,7 @@ def test_a_paid_order_from_the_example_shop_page(example: str, platform: Platfor
                  "--stock", "100")
     platform.cli("app", "update", app_id, "--add-origin", merchant)
     server = started(platform.start([sys.executable, script, "--platform-url", platform.url, "--app-id", app_id,
-                                     "--secret", secret, "--port", str(port)], example, sock))
+                                     "--secret", secret, "--fd", str(sock.fileno())], example, sock))
     platform.wait_http(server, f"{merchant}/", example)
 
     page.goto(f"{merchant}/")
@@ -201,8 +197,8 @@ def test_the_page_says_what_is_wrong_when_the_origin_is_not_allowed(platform: Pl
     platform.cli("goods", "add", "--app", app["app_id"], "--id", "hotpot", "--name", "火锅", "--price", "100",
                  "--stock", "1")
     server = started(platform.start([sys.executable, script, "--platform-url", platform.url, "--app-id",
-                                     app["app_id"], "--secret", app["secret"], "--port", str(port)], "no-origin",
-                                     sock))
+                                     app["app_id"], "--secret", app["secret"], "--fd", str(sock.fileno())],
+                                     "no-origin", sock))
     platform.wait_http(server, f"{merchant}/", "no-origin")
     page.goto(f"{merchant}/")
     # the bridge says at once that the origin is not allowed: 21505 (goods info) or 21507 (pay capability), whichever

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fdserve import fd_argv, listening_socket, port_of
+from listening import listening_socket, port_of
 from typer.testing import CliRunner
 
 from paybutton import buyer_token
@@ -80,8 +80,8 @@ def serve(tmp: Path, url: str) -> tuple[subprocess.Popen[str], str, Any, Any]:
     sock = listening_socket()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAYBUTTON_")}
     log = (tmp / "serve.log").open("w")
-    proc = subprocess.Popen(fd_argv([sock], [sys.executable, "-m", "paybutton.cli", "serve", "--port",
-                                             str(port_of(sock)), "--database", url]),
+    proc = subprocess.Popen([sys.executable, "-m", "paybutton.cli", "serve", "--fd", str(sock.fileno()),
+                             "--database", url],
                             env={**env, "PAYBUTTON_CONFIG": str(tmp / "absent.toml")}, stdout=log,
                             stderr=subprocess.STDOUT, text=True, pass_fds=[sock.fileno()])
     base = f"http://127.0.0.1:{port_of(sock)}"

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from listening import listening_socket, port_of
 from sqlalchemy import MetaData, select
 from sqlalchemy.ext.asyncio import create_async_engine
 from test_cli_money_and_database import DB_COMMANDS, clean_env, leaf_commands, make_app
@@ -80,15 +81,12 @@ def held_port() -> Iterator[int]:
 
 
 @pytest.fixture
-def free_ports() -> Iterator[tuple[int, int]]:
-    """Two ports nothing listens on (held by sockets that never listen, closed when the test starts the demo)."""
-    socks = [socket.socket(), socket.socket()]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = (int(socks[0].getsockname()[1]), int(socks[1].getsockname()[1]))
+def held() -> Iterator[list[socket.socket]]:
+    """Two listening sockets the test keeps, for the demo's two servers (`--fd`, `--shop-fd`)."""
+    socks = [listening_socket(), listening_socket()]
+    yield socks
     for s in socks:
         s.close()
-    yield ports
 
 
 # ------------------------------------------------------------------ an unsupported database URL
@@ -129,6 +127,10 @@ def demo_args(port: int, shop_port: int, url: str, *more: str) -> list[str]:
     return ["demo", "--port", str(port), "--shop-port", str(shop_port), "--database", url, *more]
 
 
+def demo_on(socks: list[socket.socket], url: str, *more: str) -> list[str]:
+    return ["demo", "--fd", str(socks[0].fileno()), "--shop-fd", str(socks[1].fileno()), "--database", url, *more]
+
+
 @pytest.mark.parametrize("busy", ["port", "shop-port"])
 def test_demo_on_a_busy_port_touches_no_database(db_url: str, tmp_path: Path, held_port: int, busy: str) -> None:
     """The port is checked (bound) first: neither the database given (the fixture's, on SQLite and PostgreSQL) nor
@@ -144,11 +146,12 @@ def test_demo_on_a_busy_port_touches_no_database(db_url: str, tmp_path: Path, he
     assert not fresh.parent.exists()
 
 
-def start_demo(tmp: Path, args: list[str], name: str = "demo") -> tuple[subprocess.Popen[str], Path]:
+def start_demo(tmp: Path, args: list[str], socks: list[socket.socket],
+               name: str = "demo") -> tuple[subprocess.Popen[str], Path]:
     log = tmp / f"{name}.log"
     with log.open("w") as out:
         proc = subprocess.Popen([PAYBUTTON, *args], cwd=tmp, env=clean_env(tmp), stdout=out,
-                                stderr=subprocess.STDOUT, text=True)
+                                stderr=subprocess.STDOUT, text=True, pass_fds=[s.fileno() for s in socks])
     return proc, log
 
 
@@ -175,12 +178,12 @@ def demo_rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def test_a_second_demo_on_the_running_demos_port_changes_nothing(tmp_path: Path,
-                                                                 free_ports: tuple[int, int]) -> None:
+                                                                 held: list[socket.socket]) -> None:
     """The issue's case: a demo runs; `paybutton demo` again (same ports, same database) printed the banner, 300
     lines of traceback, and re-applied the demo app's settings to the running demo's database."""
-    port, shop = free_ports
+    port, shop = (port_of(s) for s in held)
     url = f"sqlite+aiosqlite:///{tmp_path / 'paybutton-demo.db'}"
-    first, log = start_demo(tmp_path, demo_args(port, shop, url))
+    first, log = start_demo(tmp_path, demo_on(held, url), held)
     try:
         wait_banner(first, log)
         before = demo_rows(url)
@@ -197,34 +200,33 @@ def test_a_second_demo_on_the_running_demos_port_changes_nothing(tmp_path: Path,
 # ------------------------------------------------------------------ demo: only on its own database (issue 19.5)
 
 
-def test_demo_refuses_a_database_it_did_not_make(db_url: str, tmp_path: Path, free_ports: tuple[int, int]) -> None:
+def test_demo_refuses_a_database_it_did_not_make(db_url: str, tmp_path: Path, held: list[socket.socket]) -> None:
     """A merchant's database (migrated, with an app): the demo would write its app and published secret into it.
     Before the fix the demo seeded it and served (this run would not end: the timeout fails the test)."""
     make_app(db_url)
     before = dump(db_url)
-    port, shop = free_ports
-    out = subprocess.run([PAYBUTTON, *demo_args(port, shop, db_url)], cwd=tmp_path, env=clean_env(tmp_path),
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run([PAYBUTTON, *demo_on(held, db_url)], cwd=tmp_path, env=clean_env(tmp_path),
+                         capture_output=True, text=True, timeout=120, pass_fds=[s.fileno() for s in held])
     one_line_error(out, "was not made by `paybutton demo`", "--allow-foreign-database")
     after = dump(db_url)
     assert after == before
     assert DEMO_APP_ID not in {row[0] for row in after["apps"]}
 
 
-def test_demo_refuses_a_migrated_database_without_apps(tmp_path: Path, free_ports: tuple[int, int]) -> None:
+def test_demo_refuses_a_migrated_database_without_apps(tmp_path: Path, held: list[socket.socket]) -> None:
     url = f"sqlite:///{tmp_path / 'made-by-db-upgrade.db'}"
     upgrade(url)
     before = (tmp_path / "made-by-db-upgrade.db").read_bytes()
-    r = runner.invoke(cli, demo_args(*free_ports, url), env=clean_env(tmp_path))
+    r = runner.invoke(cli, demo_on(held, url), env=clean_env(tmp_path))
     one_line_error(r, "was not made by `paybutton demo`")
     assert (tmp_path / "made-by-db-upgrade.db").read_bytes() == before
 
 
-def test_demo_on_a_foreign_database_when_told(tmp_path: Path, free_ports: tuple[int, int]) -> None:
+def test_demo_on_a_foreign_database_when_told(tmp_path: Path, held: list[socket.socket]) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}"
     upgrade(url)
     shop_app = make_app(url)
-    proc, log = start_demo(tmp_path, demo_args(*free_ports, url, "--allow-foreign-database"))
+    proc, log = start_demo(tmp_path, demo_on(held, url, "--allow-foreign-database"), held)
     try:
         wait_banner(proc, log)
     finally:
@@ -234,10 +236,10 @@ def test_demo_on_a_foreign_database_when_told(tmp_path: Path, free_ports: tuple[
     assert MARKER not in dump(url)  # told once is not told forever
 
 
-def test_a_new_database_is_marked_and_used_again(tmp_path: Path, free_ports: tuple[int, int]) -> None:
+def test_a_new_database_is_marked_and_used_again(tmp_path: Path, held: list[socket.socket]) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
     for name in ("first", "second"):
-        proc, log = start_demo(tmp_path, demo_args(*free_ports, url), name)
+        proc, log = start_demo(tmp_path, demo_on(held, url), held, name)
         try:
             wait_banner(proc, log)
         finally:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import typer
-from fdserve import fd_argv, listening_socket, port_of
+from listening import listening_socket
 from typer.testing import CliRunner
 
 from paybutton.apps import service as app_service
@@ -287,10 +287,9 @@ def test_demo_prints_the_line_that_points_the_cli_at_its_database(tmp_path: Path
     here.mkdir()
     elsewhere.mkdir()
     socks = [listening_socket(), listening_socket()]  # kept until the demo is done: its ports cannot be lost
-    ports = [str(port_of(s)) for s in socks]
     log = (tmp_path / "demo.log").open("w")
-    demo = subprocess.Popen(fd_argv(socks, [sys.executable, "-m", "paybutton.cli", "demo", "--port", ports[0],
-                                            "--shop-port", ports[1]]), cwd=here, env=clean_env(tmp_path),
+    demo = subprocess.Popen([sys.executable, "-m", "paybutton.cli", "demo", "--fd", str(socks[0].fileno()),
+                             "--shop-fd", str(socks[1].fileno())], cwd=here, env=clean_env(tmp_path),
                             stdout=log, stderr=subprocess.STDOUT, text=True, pass_fds=[s.fileno() for s in socks])
     try:
         deadline = time.monotonic() + 90

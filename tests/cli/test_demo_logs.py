@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fdserve import fd_argv, listening_socket, port_of
+from listening import listening_socket, port_of
 from test_cli_money_and_database import clean_env
 
 
@@ -40,10 +40,10 @@ def test_demo_writes_json_log_lines_with_the_request_id(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{port_of(trade)}"
     out, err = tmp_path / "demo.out", tmp_path / "demo.err"
     env = clean_env(tmp_path, PAYBUTTON_LOG_FORMAT="json")
-    argv = [sys.executable, "-m", "paybutton.cli", "demo", "--port", str(port_of(trade)), "--shop-port",
-            str(port_of(shop)), "--database", f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"]
+    argv = [sys.executable, "-m", "paybutton.cli", "demo", "--fd", str(trade.fileno()), "--shop-fd",
+            str(shop.fileno()), "--database", f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"]
     with out.open("wb") as stdout, err.open("wb") as stderr:
-        proc = subprocess.Popen(fd_argv([trade, shop], argv), cwd=tmp_path, env=env, stdout=stdout, stderr=stderr,
+        proc = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=stdout, stderr=stderr,
                                 pass_fds=[trade.fileno(), shop.fileno()])
     try:
         _wait(proc, f"{url}/healthz", err)

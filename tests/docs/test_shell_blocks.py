@@ -27,8 +27,7 @@ import httpx
 import pytest
 from fakes.alipay_gateway import FakeAlipay
 from fakes.wechat_gateway import FakeWechat
-from fdserve import HERE as FDSERVE
-from fdserve import fd_argv, listening_socket, port_of
+from listening import listening_socket, port_of
 
 from paybutton.kernel.signing import Signer
 
@@ -129,10 +128,8 @@ class Demo:
             ("127.0.0.1:8000", f"127.0.0.1:{self.port}"),  # the demo's ports, free ones here
             ("127.0.0.1:8001", f"127.0.0.1:{self.shop}"),
             ("127.0.0.1:9000", f"127.0.0.1:{port_of(self.example)}"),  # the example merchant's port
-            ("--port 9000", f"--port {port_of(self.example)}"),
-            # the example merchant runs on the socket held here (tests/fdserve.py), as the demo does
-            (".venv/bin/python examples/",
-             f".venv/bin/python {FDSERVE} {port_of(self.example)}={self.example.fileno()} examples/"),
+            # the example merchant runs on the socket held here (its --fd, tests/listening.py), as the demo does
+            ('--port "${SHOP##*:}"', f"--fd {self.example.fileno()}"),
             # callback URLs a command will call: the demo merchant server (verifies, answers err_no 0)
             ("https://shop.example/cb/", f"http://127.0.0.1:{self.shop}/merchant/callbacks/"),
             ('"client_secret":"…"', f'"client_secret":"{secret}"'),
@@ -172,13 +169,14 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
     (folder / ".venv").symlink_to(VENV)
     (folder / "examples").symlink_to(ROOT / "examples")
     # the demo's two servers, and the example merchant a block starts in the background, on sockets bound here and
-    # kept (tests/fdserve.py): their ports cannot be lost between choosing and binding
+    # kept (their --fd, tests/listening.py): their ports cannot be lost between choosing and binding
     socks = [listening_socket(), listening_socket()]
     d = Demo(folder, port_of(socks[0]), port_of(socks[1]), listening_socket())
     log = tmp_path / "demo.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen(fd_argv(socks, [  # the default database: paybutton-demo.db, as `make demo` makes
-            sys.executable, "-m", "paybutton.cli", "demo", "--port", str(d.port), "--shop-port", str(d.shop)]),
+        proc = subprocess.Popen([  # the default database: paybutton-demo.db, as `make demo` makes
+            sys.executable, "-m", "paybutton.cli", "demo", "--fd", str(socks[0].fileno()), "--shop-fd",
+            str(socks[1].fileno())],
             cwd=folder, env={k: v for k, v in d.env().items() if k != "PAYBUTTON_DATABASE_URL"}, stdout=out,
             stderr=subprocess.STDOUT, pass_fds=[s.fileno() for s in socks])
         try:

@@ -1,9 +1,9 @@
 """The short crash drill in CI: `python -m bench.chaos` with 3 SIGKILLs of a real `paybutton serve`, on SQLite and on
 PostgreSQL (the two run side by side to keep the wall time near one drill: most of a drill is waiting for the
 dead server's leases to run out). Each must end with every callback delivered, no order paid twice, the stock
-conserved, the ledger whole (every paid payment and succeeded refund posted once) and `paybutton check` clean --
-and must really have done the work (orders, payments, refunds, verifications, callbacks, kills), so an empty run
-cannot pass."""
+conserved, the ledger whole (every paid payment and succeeded refund posted once), every late payment (a buyer
+paying after the order ended) refunded exactly once, and `paybutton check` clean -- and must really have done the
+work (orders, payments, refunds, late payments, verifications, callbacks, kills), so an empty run cannot pass."""
 
 from __future__ import annotations
 
@@ -60,6 +60,9 @@ def _assert_clean(r: dict[str, Any], output: str) -> None:
     books = r["ledger"]  # every paid payment and succeeded refund posted once, the txns balanced
     assert books["ok"] and books["txns"]["pay"] == books["payments_paid"] > 10, json.dumps(books) + where
     assert books["txns"].get("refund", 0) == books["refunds_succeeded"] > 0, json.dumps(books) + where
+    late = r["late_payments"]  # paid after the order ended: each kept, refunded once, and the books balance
+    assert late["late"] >= 1 and late["refunded_once"] == late["late"] and late["ok"], json.dumps(late) + where
+    assert r["client_view"]["late_payments_seen"] >= 1, where
     assert r["client_view"]["http_5xx"] == {}, where
     assert r["ok"], where
 

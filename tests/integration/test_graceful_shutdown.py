@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fdserve import listening_socket, port_of
+from listening import listening_socket, port_of
 from merchant_stub import MerchantStub, Received, ok
 from served import start, stop
 from sqlalchemy import select

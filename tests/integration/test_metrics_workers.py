@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from fdserve import listening_socket, port_of
+from listening import listening_socket, port_of
 from prometheus_client.parser import text_string_to_metric_families
 from served import start, stop
 

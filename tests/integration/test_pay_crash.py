@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fdserve import fd_argv, listening_socket
 from http_channel import HttpChannel
+from listening import listening_socket
 from merchant_stub import MerchantStub
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -33,7 +33,7 @@ TESTS = Path(__file__).resolve().parents[1]
 
 
 def _serve(db_url: str, sock: socket.socket, channel_url: str, crash: bool, log: Path) -> subprocess.Popen[bytes]:
-    """`paybutton serve` on the test's listening socket (tests/fdserve.py): the restarted server gets the same
+    """`paybutton serve` on the test's listening socket (`--fd`, tests/listening.py): the restarted server gets the same
     port, which the test never let go."""
     port = int(sock.getsockname()[1])
     env = {**os.environ, "PAYBUTTON_DATABASE_URL": db_url, "PAYBUTTON_TEST_CASHIER": "http_channel:HttpChannelCashier",
@@ -44,7 +44,7 @@ def _serve(db_url: str, sock: socket.socket, channel_url: str, crash: bool, log:
     if crash:
         env["PAYBUTTON_TEST_CRASH_AFTER_CHARGE"] = "1"
     with log.open("ab") as out:  # the child keeps its own descriptor
-        proc = subprocess.Popen(fd_argv([sock], [sys.executable, "-m", "paybutton.cli", "serve", "--port", str(port)]),
+        proc = subprocess.Popen([sys.executable, "-m", "paybutton.cli", "serve", "--fd", str(sock.fileno())],
                                 env=env, stdout=out, stderr=subprocess.STDOUT, pass_fds=[sock.fileno()])
     deadline = time.time() + 30
     while time.time() < deadline:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fdserve import listening_socket, port_of
+from listening import listening_socket, port_of
 from root_conftest import bound_socket
 from served import start, stop
 from sqlalchemy import select

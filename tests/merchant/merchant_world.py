@@ -16,14 +16,14 @@ from typing import Any
 
 import httpx
 import pytest
-from fdserve import fd_argv, listening_socket, port_of
+from listening import listening_socket, port_of
 
 ROOT = Path(__file__).resolve().parents[2]
 PAYBUTTON = str(Path(sys.executable).parent / "paybutton")
 
 
 def listening() -> tuple[socket.socket, int]:
-    """A socket bound to a free port and listening, for a child server (tests/fdserve.py), and its port."""
+    """A socket bound to a free port and listening, for a child server (tests/listening.py), and its port."""
     s = listening_socket()
     return s, port_of(s)
 
@@ -34,13 +34,14 @@ def _env() -> dict[str, str]:
 
 class Process:
     """A child process with its output in a log file (shown when it does not come up). A server is given the
-    listening sockets of its ports (`socks`): it never binds a port someone else could have taken meanwhile."""
+    listening sockets of its ports (`socks`, named in `args` by --fd and --shop-fd): it never binds a port someone
+    else could have taken meanwhile."""
 
     def __init__(self, args: list[str], log: Path, socks: list[socket.socket]) -> None:
         self.log = log
         self._out = log.open("wb")
         self.socks = socks
-        self.proc = subprocess.Popen(fd_argv(socks, args), cwd=ROOT, env=_env(), stdout=self._out,
+        self.proc = subprocess.Popen(args, cwd=ROOT, env=_env(), stdout=self._out,
                                      stderr=subprocess.STDOUT, pass_fds=[s.fileno() for s in socks])
 
     def wait_http(self, url: str, timeout: float = 60) -> None:
@@ -89,10 +90,10 @@ class Platform:
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """`paybutton demo` on free ports and a fresh SQLite file, with its sweeper and dispatcher running."""
     tmp = tmp_path_factory.mktemp("demo")
-    (sock, port), (shop_sock, shop_port) = listening(), listening()
+    (sock, port), (shop_sock, _) = listening(), listening()
     database_url = f"sqlite+aiosqlite:///{tmp / 'demo.db'}"
-    demo = Process([sys.executable, "-m", "paybutton.cli", "demo", "--port", str(port), "--shop-port", str(shop_port),
-                    "--database", database_url], tmp / "demo.log", [sock, shop_sock])
+    demo = Process([sys.executable, "-m", "paybutton.cli", "demo", "--fd", str(sock.fileno()), "--shop-fd",
+                    str(shop_sock.fileno()), "--database", database_url], tmp / "demo.log", [sock, shop_sock])
     try:
         demo.wait_http(f"http://127.0.0.1:{port}/healthz")
         yield Platform(f"http://127.0.0.1:{port}", database_url, tmp)

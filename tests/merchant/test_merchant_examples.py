@@ -46,7 +46,7 @@ def test_example_merchant_against_the_demo(example: str, platform: Platform,
                        "--marketing-url", f"{merchant}/callbacks/marketing")
     app_id, secret = app["app_id"], app["secret"]
     server = start_process([sys.executable, script, "--platform-url", platform.url, "--app-id", app_id,
-                            "--secret", secret, "--port", str(port)], example, [sock])
+                            "--secret", secret, "--fd", str(sock.fileno())], example, [sock])
     server.wait_http(f"{merchant}/received")
 
     def received() -> dict[str, Any]:

@@ -59,8 +59,9 @@ class PayBody(BaseModel):
     model_config = example({"channel": "douyin", "scenario": "success"}, extra="ignore")
     channel: Channel = Field(description="douyin, wechat, alipay or bankcard")
     scenario: StrictStr | None = Field(
-        default=None, description="sandbox only: success, fail, timeout, user_closed, cancel, open_failed, app_missing"
-    )
+        default=None, description="sandbox only: success, fail, timeout, user_closed, cancel, open_failed, "
+        "app_missing; late: the buyer pays after the order's deadline (at most 60 s away): the answer comes 2 s "
+        "after it, the payment is kept as late (`late`: true) and refunded automatically")
     wechat_openid: StrictStr | None = Field(
         default=None, min_length=1, max_length=128,
         description="inside WeChat's browser (JSAPI): the buyer's openid under the merchant's appid, from the "

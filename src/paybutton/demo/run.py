@@ -20,7 +20,7 @@ from starlette.routing import Mount, Route
 from paybutton import buyer_token, i18n
 from paybutton.app import create_app
 from paybutton.apps import service as app_service
-from paybutton.clikit import bind, export_line, migrate
+from paybutton.clikit import bind, export_line, fail, inherited, migrate
 from paybutton.clock import SystemClock
 from paybutton.config import Settings
 from paybutton.db import Database
@@ -103,16 +103,31 @@ async def prepare(database_url: str, server_url: str, shop_url: str) -> tuple[st
     return public_pem, seeded
 
 
-def run_demo(*, host: str, port: int, shop_port: int, database_url: str, allow_foreign: bool = False) -> None:
-    """Bind both ports, then claim the database (demo/guard.py), migrate, seed, and serve on the bound sockets: a
-    port in use or a database that is not the demo's stops it before any database is touched."""
+def run_demo(*, host: str, port: int, shop_port: int | None, database_url: str, allow_foreign: bool = False,
+             fd: int | None = None, shop_fd: int | None = None) -> None:
+    """Bind both ports (or take the inherited listening sockets `fd`, `shop_fd`), then claim the database
+    (demo/guard.py), migrate, seed, and serve on the sockets: a port in use, an fd that is no listening socket or
+    a database that is not the demo's stops it before any database is touched. The shop's port is by default the
+    trade server's + 1."""
     busy = " (is a demo already running there?)"
     with ExitStack() as held:
-        sockets = [held.enter_context(bind(host, port, "--port", busy)),
-                   held.enter_context(bind(host, shop_port, "--shop-port", busy))]
+        trade = held.enter_context(bind(host, port, "--port", busy) if fd is None else _tcp(fd, "--fd"))
+        shop_port = shop_port or int(trade.getsockname()[1]) + 1
+        shop = held.enter_context(
+            bind(host, shop_port, "--shop-port", busy) if shop_fd is None else _tcp(shop_fd, "--shop-fd"))
+        sockets = [trade, shop]
         claim_database(database_url, allow_foreign)
         migrate(database_url)
         _serve(host, sockets, database_url)
+
+
+def _tcp(fd: int, option: str) -> socket.socket:
+    """An inherited listening socket for one of the demo's two origins: a TCP one (a browser opens them)."""
+    sock = inherited(fd, option)
+    if sock.family not in (socket.AF_INET, socket.AF_INET6):
+        sock.close()
+        fail(f"{option} {fd} is not a TCP socket: the demo's pages are opened by a browser, so give it a TCP one")
+    return sock
 
 
 def _serve(host: str, sockets: list[socket.socket], database_url: str) -> None:
