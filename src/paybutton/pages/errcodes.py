@@ -1,7 +1,9 @@
 """The error codes the browser scripts use, generated from the error registry (errors.py) so that no script retypes
-a number: each script names its codes `E.NAME` and carries a generated `E` table of the names it uses, between
-the two marker lines below. `python -m paybutton.pages.errcodes` rewrites the tables after a script starts or stops
-using a code; tests/unit/test_js_errors.py fails while a table differs from what this generates."""
+a number: each script names its codes `E.NAME` and carries a generated `E` table of the names it uses, after the
+marker line below. `python -m paybutton.pages.errcodes` rewrites the tables after a script starts or stops using a
+code; `--check` exits 1 naming each script whose table differs (tests/unit/test_js_errors.py fails likewise).
+The texts of the codes (the error event's errMsg) are not copied into the scripts: the bridge page hands them to
+pay-button.js from errors.py (pages/routes.py, SEED_TEXTS), pages.js reads them from GET /api/errors."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from pathlib import Path
 from paybutton.errors import REGISTRY
 
 STATIC = Path(__file__).resolve().parent / "static"
-SCRIPTS = ("pages.js",)  # pay-button.js and tt.js: see tests/unit/test_js_errors.py (their 17 KB budget)
+SCRIPTS = ("pages.js", "pay-button.js", "tt.js")  # every script under static/ that names a code
 BEGIN = "// errNo by name, generated from errors.py: python -m paybutton.pages.errcodes"
 USE = re.compile(r"\bE\.([A-Z][A-Z0-9_]*)\b")
 # The marker line, then the table (none yet right after the marker is put in).
@@ -49,7 +51,17 @@ def generate(text: str) -> str:
     return text[:found.start()] + block + text[found.end():]
 
 
-def main() -> None:
+def stale() -> list[str]:
+    """The scripts whose table is not what `generate` makes of them."""
+    return [n for n in SCRIPTS if generate(text := (STATIC / n).read_text(encoding="utf-8")) != text]
+
+
+def main(argv: list[str]) -> int:
+    if "--check" in argv:
+        found = stale()
+        for name in found:
+            print(f"{name}: its errNo table is stale; run `python -m paybutton.pages.errcodes`", file=sys.stderr)
+        return 1 if found else 0
     for name in SCRIPTS:
         path = STATIC / name
         text = path.read_text(encoding="utf-8")
@@ -57,7 +69,8 @@ def main() -> None:
         if new != text:
             path.write_text(new, encoding="utf-8")
             print(f"rewrote the errNo table of {name}", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main(sys.argv[1:]))

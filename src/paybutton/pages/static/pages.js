@@ -597,7 +597,7 @@
   }
   function seedError(no) {
     return fetch('/api/errors').then(function (r) { return r.json(); }).then(function (j) {
-      var e = (j.seed || {})[String(no)]; return e ? e.zh : 'errNo ' + no;  // the seed's errMsg, for bind:error
+      var e = (j.seed || {})[String(no)]; return e ? e[/^en/.test(B.lang) ? 'en' : 'zh'] : 'errNo ' + no;  // the seed's errMsg, for bind:error
     }, function () { return 'errNo ' + no; });
   }
   function goodsCard(o) {
