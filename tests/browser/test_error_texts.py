@@ -1,0 +1,69 @@
+"""The error events carry errors.py's code and text, in the button's language: the scripts type neither (their
+`E` tables are generated from errors.py, tests/unit/test_js_errors.py); here the browser shows what reaches
+bind:error, from the button itself and from a hosted page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_helpers import Demo, add_button, errors_of, on_db
+from sqlalchemy import update
+from test_refund import buy_two
+
+from paybutton.errors import REGISTRY
+from paybutton.tables import orders
+
+pytestmark = pytest.mark.browser
+
+MODE2 = {"bind:getgoodsinfo": "okInfo", "bind:placeorder": "okPlace", "bind:pay": "okPay"}
+
+
+def _text(name: str, lang: str) -> str:
+    spec = REGISTRY[name]
+    return spec.en if lang == "en" else spec.zh
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_button_errors_carry_the_registry_code_and_text(shared_demo: Demo, page: Any, lang: str) -> None:
+    page.goto(shared_demo.buy_page())
+    page.wait_for_selector("#buy-library button[data-state=on_sale]")
+    add_button(page, "mode", mode="7", lang=lang)  # MODE_INVALID
+    add_button(page, "no-order", order_status="1", lang=lang)  # ORDER_ID_INVALID
+    add_button(page, "refused", mode="2", goods_id="demo-hotpot", goods_type="1", lang=lang,
+               **{**MODE2, "bind:placeorder": "rejectPlace"})
+    page.wait_for_selector("#refused button[data-state=on_sale]")
+    page.click("#refused button")  # PLACEORDER_FAILED, with the hook's reason after the registry's text
+    got = {id_: errors_of(page, id_)[0] for id_ in ("mode", "no-order", "refused")}
+    assert {k: (e["errNo"], e["errMsg"]) for k, e in got.items()} == {
+        "mode": (REGISTRY["MODE_INVALID"].err_no, _text("MODE_INVALID", lang)),
+        "no-order": (REGISTRY["ORDER_ID_INVALID"].err_no, _text("ORDER_ID_INVALID", lang)),
+        "refused": (REGISTRY["PLACEORDER_FAILED"].err_no, _text("PLACEORDER_FAILED", lang) + ": not signed in"),
+    }
+    assert all(e["errLogId"] for e in got.values())
+
+
+REFUND_BUTTON_JS = """([orderId, lang]) => { const b = document.createElement('pay-button'); b.id = 'legacy';
+  b.setAttribute('order-status', '1'); b.setAttribute('order-id', orderId); b.setAttribute('lang', lang);
+  window.__events = window.__events || [];
+  b.addEventListener('error', e => window.__events.push(e.detail));
+  document.querySelector('main').appendChild(b); }"""
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_a_hosted_pages_error_in_the_buttons_language(demo: Demo, page: Any, tmp_path: Path, lang: str) -> None:
+    """refund-apply finds a 1.0 order without refund-total-amount: LEGACY_REFUND_AMOUNT_MISSING's code and text,
+    in the language of the button that opened the page."""
+    order_id = buy_two(page, demo)
+
+    async def make_legacy(conn: Any) -> None:
+        await conn.execute(update(orders).where(orders.c.order_id == order_id).values(legacy=True))
+
+    on_db(tmp_path / "demo.db", make_legacy)
+    page.evaluate(REFUND_BUTTON_JS, [order_id, lang])
+    page.locator("#legacy button[data-state=ready]").click()
+    page.wait_for_function("window.__events.length >= 1")
+    (err,) = page.evaluate("window.__events")
+    spec = REGISTRY["LEGACY_REFUND_AMOUNT_MISSING"]
+    assert (err["errNo"], err["errMsg"]) == (spec.err_no, _text(spec.name, lang))
