@@ -38,6 +38,12 @@ window.fourLabels = () => Promise.resolve({currentPrice: 100, goodsName: 'x', go
     {type: 'NON_REFUNDABLE'}]});
 window.clashLabels = () => Promise.resolve({currentPrice: 100, goodsName: 'x', goodsPhoto: '/p.png',
   goodsLabels: [{type: 'REFUND_ANYTIME'}, {type: 'REFUNDABLE_DAYS', value: 3}]});
+window.twiceLabels = () => Promise.resolve({currentPrice: 100, goodsName: 'x', goodsPhoto: '/p.png',
+  goodsLabels: [{type: 'REFUND_ANYTIME'}, {type: 'REFUND_ANYTIME'}]});
+window.bigLabelValue = () => Promise.resolve({currentPrice: 100, goodsName: 'x', goodsPhoto: '/p.png',
+  goodsLabels: [{type: 'BOOK_IN_ADVANCE', value: 100000}]});
+window.valuedPlainLabel = () => Promise.resolve({currentPrice: 100, goodsName: 'x', goodsPhoto: '/p.png',
+  goodsLabels: [{type: 'REFUND_ANYTIME', value: 3}]});
 window.neverInfo = () => new Promise(() => {});
 window.okPlace = () => Promise.resolve();
 window.rejectPlace = () => Promise.reject(new Error('not signed in'));

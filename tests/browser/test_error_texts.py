@@ -67,3 +67,20 @@ def test_a_hosted_pages_error_in_the_buttons_language(demo: Demo, page: Any, tmp
     (err,) = page.evaluate("window.__events")
     spec = REGISTRY["LEGACY_REFUND_AMOUNT_MISSING"]
     assert (err["errNo"], err["errMsg"]) == (spec.err_no, _text(spec.name, lang))
+
+
+def test_order_confirm_takes_a_mobile_number_as_the_server_does(demo: Demo, page: Any) -> None:
+    """order/rules.py's normalise_phone takes +86, spaces and dashes: so does order-confirm (G.mobile), and it sends
+    the plain number."""
+    page.goto(demo.buy_page(display="redirect"))
+    page.wait_for_selector("#buy-merchant button[data-state=on_sale]")
+    page.click("#buy-merchant button")
+    page.wait_for_url(f"{demo.server}/pages/order-confirm?**")
+    page.fill("#phone", "+86 129 0013 8000")  # not a mobile number: said at once
+    page.locator("#pay-now:enabled").click()
+    assert page.locator("[data-testid=msg]").inner_text() == "请输入正确的手机号"
+    page.fill("#phone", "+86 139-0013-8000")
+    with page.expect_request(lambda r: r.url.endswith("/api/buyer/v1/orders") and r.method == "POST") as sent:
+        page.locator("#pay-now:enabled").click()
+    assert sent.value.post_data_json["phone_num"] == "13900138000"
+    page.wait_for_url(f"{demo.server}/pages/cashier?**")

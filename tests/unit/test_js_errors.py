@@ -1,9 +1,11 @@
-"""The browser scripts' error codes and texts come from the error registry (errors.py), never retyped.
+"""The browser scripts' error codes and texts come from the error registry (errors.py), and the goods and order
+rules they check from goods/rules.py and order/rules.py, never retyped.
 
-Every script under pages/static names its codes `E.NAME` and carries a table generated from errors.py
-(paybutton/pages/errcodes.py): the table must be what the generator makes, no errNo may be typed outside it (not even
-in a comment, where it would go stale unseen), and no script types the text of a code: the error event's errMsg comes
-from errors.py as the pages serve it (the bridge's hello, GET /api/errors)."""
+Every script under pages/static names its codes `E.NAME` (and its rules `G.key`) and carries tables generated from
+the Python (paybutton/pages/errcodes.py): the tables must be what the generator makes, no errNo may be typed outside
+them (not even in a comment, where it would go stale unseen), nor a label type or a limit, and no script types the
+text of a code: the error event's errMsg comes from errors.py as the pages serve it (the bridge's hello,
+GET /api/errors)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from paybutton.errors import REGISTRY
+from paybutton.goods import rules as goods_rules
+from paybutton.order import rules as order_rules
 from paybutton.pages import errcodes
 
 STATIC = Path(errcodes.STATIC)
@@ -22,11 +26,11 @@ ERR_NO = re.compile(r"(?<![\w.])(21[0-9]{3}|1000[0-9])(?![\w.])")
 SCRIPTS = sorted(p.name for p in STATIC.glob("*.js"))
 
 
-def _without_table(name: str) -> str:
+def _without_tables(name: str) -> str:
     text = (STATIC / name).read_text(encoding="utf-8")
-    start = text.index(errcodes.BEGIN)
-    end = text.index("};", start) + 2
-    return text[:start] + text[end:]
+    for table in errcodes.TABLES:
+        text = table.block.sub("", text)
+    return text
 
 
 def test_every_script_is_generated() -> None:
@@ -48,7 +52,7 @@ def test_check_mode_names_a_stale_script(tmp_path: Path, monkeypatch: pytest.Mon
     (tmp_path / "tt.js").write_text(text.replace("PAY_FAILED: 10000", "PAY_FAILED: 10009"), encoding="utf-8")
     monkeypatch.setattr(errcodes, "STATIC", tmp_path)
     assert errcodes.main(["--check"]) == 1
-    assert "tt.js: its errNo table is stale" in capsys.readouterr().err
+    assert "tt.js: its generated tables are stale" in capsys.readouterr().err
     assert errcodes.main([]) == 0  # rewrites it
     assert (tmp_path / "tt.js").read_text(encoding="utf-8") == text
     assert errcodes.main(["--check"]) == 0
@@ -56,11 +60,30 @@ def test_check_mode_names_a_stale_script(tmp_path: Path, monkeypatch: pytest.Mon
 
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_no_code_typed_outside_the_table(name: str) -> None:
-    rest = _without_table(name)
+    rest = _without_tables(name)
     typed = [(n + 1, line.strip()) for n, line in enumerate(rest.splitlines()) if ERR_NO.search(line)]
     assert typed == [], f"{name}: name the code as E.NAME"
-    for used in errcodes.USE.findall(rest):
+    for used in errcodes.TABLES[0].use.findall(rest):
         assert REGISTRY[used].err_no is not None, f"{name}: {used} has no errNo"
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_no_rule_typed_outside_the_table(name: str) -> None:
+    """A label type, a limit or the mobile pattern outside G is a copy of goods/rules.py or order/rules.py."""
+    rest = _without_tables(name)
+    copies = [*goods_rules.LABEL_TYPES, str(goods_rules.LIMITS_HIGH), str(goods_rules.MAX_LABEL_VALUE), "1[3-9]"]
+    assert [c for c in copies if c in rest] == [], f"{name}: use G (python -m paybutton.pages.errcodes)"
+
+
+def test_rules_table_holds_the_python_rules() -> None:
+    page = (STATIC / "pay-button.js").read_text(encoding="utf-8")
+    line = next(x for x in page.splitlines() if "exclusions:" in x)
+    assert "['NON_REFUNDABLE', 'REFUND_ANYTIME']" in line
+    assert errcodes.RULES["mobile"] == order_rules.MOBILE.pattern
+    with pytest.raises(KeyError):
+        errcodes.generate("  " + errcodes.BEGIN + "\n  " + errcodes.TABLES[1].marker + "\n  f(G.noSuchRule);\n")
+    with pytest.raises(ValueError, match="no generated G table"):
+        errcodes.generate("  " + errcodes.BEGIN + "\n  f(G.limits);\n")
 
 
 @pytest.mark.parametrize("name", [*SCRIPTS, *(p.name for p in TEMPLATES.glob("*.html"))])

@@ -12,6 +12,11 @@
     REFUND_ORDER_PARAM_INVALID: 21529, REFUND_DETAIL_FAILED: 21532, APPLYREFUND_FAILED: 21533,
     APPLYREFUND_BAD_TYPE: 21534, REFUND_QUERY_SERVER_ERROR: 21537, DIRECT_LINK_LOGIN_FAILED: 21546,
     DIRECT_LINK_EXTRA_FAILED: 21547};
+  // goods and order rules, generated from goods/rules.py and order/rules.py: python -m paybutton.pages.errcodes
+  const G = {labels: ['EXPIRED_RETURNS', 'REFUND_ANYTIME', 'RESERVATION_FREE', 'REFUNDABLE_DAYS', 'BOOK_IN_ADVANCE', 'NON_REFUNDABLE'],
+    valueLabels: ['BOOK_IN_ADVANCE', 'REFUNDABLE_DAYS'], maxLabels: 3, maxLabelValue: 99999,
+    exclusions: [['REFUND_ANYTIME', 'REFUNDABLE_DAYS'], ['RESERVATION_FREE', 'BOOK_IN_ADVANCE'], ['NON_REFUNDABLE', 'REFUNDABLE_DAYS'], ['NON_REFUNDABLE', 'REFUND_ANYTIME']],
+    limits: [1, 99999], limitsDefault: [1, 99999]};
   if (customElements.get('pay-button')) return;
   const D = document, SCRIPT = D.currentScript || {}, DS = SCRIPT.dataset || {}, U = encodeURIComponent;
   const SRC = (DS.server || (SCRIPT.src ? new URL(SCRIPT.src, location.href).origin : location.origin)).replace(/\/+$/, '');
@@ -45,7 +50,6 @@
       [E.REFUND_ORDER_SERVER_ERROR]: L('The vouchers could not be loaded. Please try again later.'),
       [E.REFUND_ORDER_PARAM_INVALID]: L("This order's vouchers cannot be shown: there is no such order, or it is not yours")};
   }
-  const LABELS = ['EXPIRED_RETURNS', 'REFUND_ANYTIME', 'RESERVATION_FREE', 'REFUNDABLE_DAYS', 'BOOK_IN_ADVANCE', 'NON_REFUNDABLE'];
   const OBSERVED = 'mode goods-id goods-type order-status order-id refund-id refund-total-amount biz-line marketing-ready app-id server buyer-token lang display'.split(' ');
 
   const dec = s => JSON.parse(decodeURIComponent(escape(atob(s.replace(/-/g, '+').replace(/_/g, '/')))));
@@ -292,21 +296,24 @@
         if (!isInt(info.currentPrice) || info.currentPrice < 0) return bad(E.GOODS_INFO_TYPE_INVALID, 'currentPrice');
         for (const k of ['goodsName', 'goodsPhoto']) if (typeof info[k] !== 'string' || !info[k]) return bad(E.GOODS_INFO_TYPE_INVALID, k);
       }
-      const lo = info.minLimits == null ? 1 : info.minLimits, hi = info.maxLimits == null ? 99999 : info.maxLimits;
-      if (!isInt(lo) || !isInt(hi) || lo < 1 || hi > 99999 || lo > hi) return bad(E.GOODS_INFO_TYPE_INVALID, 'minLimits/maxLimits');
+      const [min, max] = G.limits, lo = info.minLimits ?? G.limitsDefault[0], hi = info.maxLimits ?? G.limitsDefault[1];
+      if (!isInt(lo) || !isInt(hi) || lo < min || hi > max || lo > hi) return bad(E.GOODS_INFO_TYPE_INVALID, 'minLimits/maxLimits');
       if (info.dateRule != null && typeof info.dateRule !== 'string') return bad(E.GOODS_INFO_TYPE_INVALID, 'dateRule');
       if (info.extra != null && !isObj(info.extra)) return bad(E.GOODS_INFO_TYPE_INVALID, 'extra');
       const labels = info.goodsLabels, seen = {};
       if (labels == null) return null;
       if (!Array.isArray(labels)) return bad(E.GOODS_INFO_TYPE_INVALID, 'goodsLabels');
-      if (labels.length > 3) return bad(E.GOODS_LABELS_INVALID, 'at most 3 labels');
-      for (const l of labels) {
-        if (!isObj(l) || LABELS.indexOf(l.type) < 0) return bad(E.GOODS_LABELS_INVALID, 'label type');
-        if (/^(REFUNDABLE_DAYS|BOOK_IN_ADVANCE)$/.test(l.type) && !(isInt(l.value) && l.value > 0)) return bad(E.GOODS_LABELS_INVALID, l.type + ' needs a value');
-        seen[l.type] = 1;
+      if (labels.length > G.maxLabels) return bad(E.GOODS_LABELS_INVALID, 'at most ' + G.maxLabels + ' labels');
+      for (const l of labels) { // goods/rules.py's label_problems, which the order's placing applies again
+        const t = l?.type, v = l?.value, valued = G.valueLabels.includes(t);
+        const why = !isObj(l) || Object.keys(l).some(k => k !== 'type' && k !== 'value') ? 'a label is {type, value}'
+          : !G.labels.includes(t) ? 'label type' : seen[t] ? t + ' twice'
+            : valued && !(isInt(v) && v > 0 && v <= G.maxLabelValue) ? t + ' needs a value of 1 to ' + G.maxLabelValue
+              : !valued && v != null ? t + ' takes no value' : '';
+        if (why) return bad(E.GOODS_LABELS_INVALID, why);
+        seen[t] = 1;
       }
-      return (seen.REFUND_ANYTIME && seen.REFUNDABLE_DAYS) || (seen.RESERVATION_FREE && seen.BOOK_IN_ADVANCE) ||
-        (seen.NON_REFUNDABLE && (seen.REFUNDABLE_DAYS || seen.REFUND_ANYTIME)) ? bad(E.GOODS_LABELS_INVALID, 'labels exclude each other') : null;
+      return G.exclusions.some(([a, b]) => seen[a] && seen[b]) ? bad(E.GOODS_LABELS_INVALID, 'labels exclude each other') : null;
     }
     // buyer: buyer-token, tt token, tt.login
     _token() {
