@@ -13,6 +13,7 @@ from sqlalchemy import update
 from test_refund import buy_two
 
 from paybutton.errors import REGISTRY
+from paybutton.pages.routes import INPUT_MAX
 from paybutton.tables import orders
 
 pytestmark = pytest.mark.browser
@@ -76,6 +77,7 @@ def test_order_confirm_takes_a_mobile_number_as_the_server_does(demo: Demo, page
     page.wait_for_selector("#buy-merchant button[data-state=on_sale]")
     page.click("#buy-merchant button")
     page.wait_for_url(f"{demo.server}/pages/order-confirm?**")
+    assert page.locator("#contact").get_attribute("maxlength") == str(INPUT_MAX["contact"])
     page.fill("#phone", "+86 129 0013 8000")  # not a mobile number: said at once
     page.locator("#pay-now:enabled").click()
     assert page.locator("[data-testid=msg]").inner_text() == "请输入正确的手机号"

@@ -106,3 +106,9 @@ def test_generator_names_what_a_script_uses() -> None:
         errcodes.generate(text.replace("E.MODE_INVALID", "E.NO_SUCH_ERROR"))
     with pytest.raises(ValueError, match="no errNo"):
         errcodes.generate(text.replace("E.MODE_INVALID", "E.INTERNAL_ERROR"))
+
+
+def test_pages_type_no_input_length() -> None:
+    """An input's maxlength is the buyer API's max_length for its field (pages/routes.py, INPUT_MAX), not a copy."""
+    typed = {p.name: re.findall(r'maxlength="\d+"', p.read_text(encoding="utf-8")) for p in TEMPLATES.glob("*.html")}
+    assert {k: v for k, v in typed.items() if v} == {}
