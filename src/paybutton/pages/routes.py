@@ -188,7 +188,7 @@ NO_APP = "<!doctype html><meta charset=utf-8><p>app not found / 应用不存在<
 
 def _max_length(model: Any, field: str) -> int:
     """A body field's max_length, as the buyer API checks it: the page's input holds no more."""
-    return next(m.max_length for m in model.model_fields[field].metadata if hasattr(m, "max_length"))
+    return int(next(m.max_length for m in model.model_fields[field].metadata if hasattr(m, "max_length")))
 
 
 # the pages' text inputs: as long as the buyer API takes (order-confirm's contact, refund-apply's note)
