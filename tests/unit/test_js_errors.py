@@ -69,9 +69,10 @@ def test_no_code_typed_outside_the_table(name: str) -> None:
 
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_no_rule_typed_outside_the_table(name: str) -> None:
-    """A label type, a limit or the mobile pattern outside G is a copy of goods/rules.py or order/rules.py."""
+    """A label type, a limit, the mobile pattern or the handover code's outside G is a copy of the Python's."""
     rest = _without_tables(name)
-    copies = [*goods_rules.LABEL_TYPES, str(goods_rules.LIMITS_HIGH), str(goods_rules.MAX_LABEL_VALUE), "1[3-9]"]
+    copies = [*goods_rules.LABEL_TYPES, str(goods_rules.LIMITS_HIGH), str(goods_rules.MAX_LABEL_VALUE), "1[3-9]",
+              "{43}"]
     assert [c for c in copies if c in rest] == [], f"{name}: use G (python -m paybutton.pages.errcodes)"
 
 

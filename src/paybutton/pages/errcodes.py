@@ -1,7 +1,7 @@
 """The tables the browser scripts take from the Python rules, generated so that no script retypes them: `E`, the
-error codes by name (errors.py), and `G`, the goods and order rules the scripts check before the server does
-(goods/rules.py, order/rules.py). A script names what it uses (`E.NAME`, `G.key`) and carries a generated table of
-just those, after its marker line below. `python -m paybutton.pages.errcodes` rewrites the tables after a script
+error codes by name (errors.py), and `G`, the rules the scripts check before the server does (goods/rules.py,
+order/rules.py, kernel/handover.py). A script names what it uses (`E.NAME`, `G.key`) and carries a generated table
+of just those, after its marker line below. `python -m paybutton.pages.errcodes` rewrites the tables after a script
 starts or stops using an entry; `--check` exits 1 naming each script whose table differs
 (tests/unit/test_js_errors.py fails likewise).
 The texts of the codes (the error event's errMsg) are not copied into the scripts: the bridge page hands them to
@@ -18,6 +18,7 @@ from typing import Any
 
 from paybutton.errors import REGISTRY
 from paybutton.goods import rules as goods_rules
+from paybutton.kernel import handover
 from paybutton.order import rules as order_rules
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -33,7 +34,8 @@ def _err_nos(names: set[str]) -> dict[str, Any]:
     return {n: REGISTRY[n].err_no for n in sorted(names, key=lambda n: (REGISTRY[n].err_no, n))}
 
 
-# goods/rules.py (labels, limits) and order/rules.py (the buyer's mobile number), by the names the scripts use
+# goods/rules.py (labels, limits), order/rules.py (the buyer's mobile number) and kernel/handover.py (the one-time
+# code's form), by the names the scripts use
 RULES: dict[str, Any] = {
     "labels": list(goods_rules.LABEL_TYPES), "valueLabels": sorted(goods_rules.VALUE_LABELS),
     "maxLabels": goods_rules.MAX_LABELS, "maxLabelValue": goods_rules.MAX_LABEL_VALUE,
@@ -41,6 +43,7 @@ RULES: dict[str, Any] = {
     "limits": [goods_rules.LIMITS_LOW, goods_rules.LIMITS_HIGH],
     "limitsDefault": [goods_rules.MIN_LIMITS_DEFAULT, goods_rules.MAX_LIMITS_DEFAULT],
     "mobile": order_rules.MOBILE.pattern,  # matched after order/rules.py's normalise_phone takes +86, spaces, dashes
+    "handoverCode": handover.CODE_PATTERN,  # redirect mode's one-time code (kernel/handover.py)
 }
 
 
@@ -70,7 +73,7 @@ COMMAND = "python -m paybutton.pages.errcodes"
 BEGIN = f"// errNo by name, generated from errors.py: {COMMAND}"
 TABLES = (
     Table("E", BEGIN, _err_nos),
-    Table("G", f"// goods and order rules, generated from goods/rules.py and order/rules.py: {COMMAND}", _rules),
+    Table("G", f"// rules, generated from the Python (pages/errcodes.py, RULES): {COMMAND}", _rules),
 )
 
 

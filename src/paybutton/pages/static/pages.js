@@ -10,8 +10,8 @@
     CONTINUE_PAY_SERVER_ERROR: 21526, CONTINUE_PAY_PARAM_INVALID: 21527, REFUND_ORDER_SERVER_ERROR: 21528,
     REFUND_ORDER_PARAM_INVALID: 21529, NOTHING_REFUNDABLE: 21531, REFUND_DETAIL_FAILED: 21532,
     REFUND_APPLY_SERVER_ERROR: 21535, REFUND_QUERY_SERVER_ERROR: 21537};
-  // goods and order rules, generated from goods/rules.py and order/rules.py: python -m paybutton.pages.errcodes
-  var G = {limitsDefault: [1, 99999], mobile: '^1[3-9]\\d{9}$'};
+  // rules, generated from the Python (pages/errcodes.py, RULES): python -m paybutton.pages.errcodes
+  var G = {limitsDefault: [1, 99999], mobile: '^1[3-9]\\d{9}$', handoverCode: '^[A-Za-z0-9_-]{43}$'};
   var B = JSON.parse(document.getElementById('pb-boot').textContent);
   // the page's texts: L('English msgid') -> the page's language, from the catalogs (B.texts, in the boot data)
   var TX = B.texts || {};
@@ -123,7 +123,7 @@
     return new Promise(function () {});
   }
   function handedOver(code) {
-    if (!/^[A-Za-z0-9_-]{43}$/.test(code)) return stopped('expired');
+    if (!new RegExp(G.handoverCode).test(code)) return stopped('expired');
     return api('POST', '/api/buyer/v1/handover/exchange', {app_id: B.appId, code: code}).then(function (r) {
       var s = r.state || {};
       s.token = r.token; keep(s);

@@ -12,7 +12,7 @@
     REFUND_ORDER_PARAM_INVALID: 21529, REFUND_DETAIL_FAILED: 21532, APPLYREFUND_FAILED: 21533,
     APPLYREFUND_BAD_TYPE: 21534, REFUND_QUERY_SERVER_ERROR: 21537, DIRECT_LINK_LOGIN_FAILED: 21546,
     DIRECT_LINK_EXTRA_FAILED: 21547};
-  // goods and order rules, generated from goods/rules.py and order/rules.py: python -m paybutton.pages.errcodes
+  // rules, generated from the Python (pages/errcodes.py, RULES): python -m paybutton.pages.errcodes
   const G = {labels: ['EXPIRED_RETURNS', 'REFUND_ANYTIME', 'RESERVATION_FREE', 'REFUNDABLE_DAYS', 'BOOK_IN_ADVANCE', 'NON_REFUNDABLE'],
     valueLabels: ['BOOK_IN_ADVANCE', 'REFUNDABLE_DAYS'], maxLabels: 3, maxLabelValue: 99999,
     exclusions: [['REFUND_ANYTIME', 'REFUNDABLE_DAYS'], ['RESERVATION_FREE', 'BOOK_IN_ADVANCE'], ['NON_REFUNDABLE', 'REFUNDABLE_DAYS'], ['NON_REFUNDABLE', 'REFUND_ANYTIME']],
