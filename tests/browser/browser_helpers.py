@@ -38,6 +38,12 @@ window.fourLabels = () => Promise.resolve({currentPrice: 100, goodsName: 'x', go
     {type: 'NON_REFUNDABLE'}]});
 window.clashLabels = () => Promise.resolve({currentPrice: 100, goodsName: 'x', goodsPhoto: '/p.png',
   goodsLabels: [{type: 'REFUND_ANYTIME'}, {type: 'REFUNDABLE_DAYS', value: 3}]});
+window.twiceLabels = () => Promise.resolve({currentPrice: 100, goodsName: 'x', goodsPhoto: '/p.png',
+  goodsLabels: [{type: 'REFUND_ANYTIME'}, {type: 'REFUND_ANYTIME'}]});
+window.bigLabelValue = () => Promise.resolve({currentPrice: 100, goodsName: 'x', goodsPhoto: '/p.png',
+  goodsLabels: [{type: 'BOOK_IN_ADVANCE', value: 100000}]});
+window.valuedPlainLabel = () => Promise.resolve({currentPrice: 100, goodsName: 'x', goodsPhoto: '/p.png',
+  goodsLabels: [{type: 'REFUND_ANYTIME', value: 3}]});
 window.neverInfo = () => new Promise(() => {});
 window.okPlace = () => Promise.resolve();
 window.rejectPlace = () => Promise.reject(new Error('not signed in'));
@@ -57,6 +63,22 @@ ADD_JS = """([id, attrs]) => {
 def add_button(page: Any, id_: str, **attrs: str) -> None:
     page.evaluate(HOOKS_JS)
     page.evaluate(ADD_JS, [id_, {k.replace("_", "-"): v for k, v in attrs.items()}])
+
+
+def to_the_cashier_in_redirect_mode(page: Any, demo: Demo, units: int = 1, **query: str) -> None:
+    """Buy the demo shop's library good with display="redirect": tap its button, take `units` on order-confirm (a
+    full page), pay, and wait on the cashier (a full page too) until 确认支付 can be tapped. `query`: the shop page's
+    (lang=en)."""
+    page.goto(demo.buy_page(display="redirect", **query))
+    page.wait_for_selector("#buy-library button[data-state=on_sale]")
+    page.click("#buy-library button")
+    page.wait_for_url(f"{demo.server}/pages/order-confirm?**")
+    page.locator("#pay-now:enabled").wait_for()
+    for _ in range(units - 1):
+        page.locator("#qty-plus").click()
+    page.locator("#pay-now").click()
+    page.wait_for_url(f"{demo.server}/pages/cashier?**")
+    page.locator("#confirm-pay:enabled").wait_for()
 
 
 REFUND_AGAIN_JS = """() => { const b = document.createElement('pay-button'); b.id = 'refund-again';

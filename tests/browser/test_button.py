@@ -95,6 +95,8 @@ def test_error_text_comes_from_the_registry(shop: Any) -> None:
 @pytest.mark.parametrize(("hook", "goods_type", "err_no"), [
     ("rejectInfo", "1", 21509), ("numberInfo", "1", 21512), ("badLimits", "1", 21512),
     ("fourLabels", "2", 21511), ("clashLabels", "2", 21511),
+    # goods/rules.py's label rules, which placing the order applies again: caught by the button first
+    ("twiceLabels", "2", 21511), ("bigLabelValue", "2", 21511), ("valuedPlainLabel", "2", 21511),
 ])
 def test_getgoodsinfo_failures(shop: Any, hook: str, goods_type: str, err_no: int) -> None:
     add_button(shop, "b", mode="2", goods_id="demo-hotpot", goods_type=goods_type, **{

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, Demo, on_db, shot
+from browser_helpers import DESKTOP, PHONE, Demo, on_db, shot, to_the_cashier_in_redirect_mode
 from sqlalchemy import select
 
 from paybutton.demo.seed import DEMO_APP_ID
@@ -105,13 +105,7 @@ def test_back_from_the_redirect_cashier_offers_the_same_order(demo: Demo, tmp_pa
     page = ctx.new_page()
     page.set_default_timeout(15000)
     try:
-        page.goto(demo.buy_page(display="redirect", **({"lang": "en"} if lang == "en" else {})))
-        page.wait_for_selector("#buy-library button[data-state=on_sale]")
-        page.click("#buy-library button")
-        page.wait_for_url(f"{demo.server}/pages/order-confirm?**")
-        page.locator("#pay-now:enabled").click()
-        page.wait_for_url(f"{demo.server}/pages/cashier?**")
-        page.locator("#confirm-pay:enabled").wait_for()
+        to_the_cashier_in_redirect_mode(page, demo, **({"lang": "en"} if lang == "en" else {}))
         first = parse_qs(urlsplit(page.url).query)["order"][0]
         page.go_back()  # the browser's back: order-confirm again
         page.wait_for_url(f"{demo.server}/pages/order-confirm?**")

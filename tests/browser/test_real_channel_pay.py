@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from browser_helpers import DESKTOP, PHONE, Demo, on_db, shot
+from browser_helpers import DESKTOP, PHONE, Demo, on_db, shot, to_the_cashier_in_redirect_mode
 from fakes.alipay_gateway import FakeAlipay
 from fakes.wechat_gateway import FakeWechat
 from sqlalchemy import select
@@ -135,15 +135,7 @@ def test_redirect_to_the_channel_and_back_on_a_phone_then_refund(real: Any, brow
     page = ctx.new_page()
     page.set_default_timeout(10000)
     try:
-        page.goto(demo.buy_page(display="redirect"))
-        page.wait_for_selector("#buy-library button[data-state=on_sale]")
-        page.click("#buy-library button")
-        page.wait_for_url(f"{demo.server}/pages/order-confirm?**")
-        page.locator("#pay-now:enabled").wait_for()
-        page.locator("#qty-plus").click()
-        page.locator("#pay-now").click()
-        page.wait_for_url(f"{demo.server}/pages/cashier?**")
-        page.locator("#confirm-pay:enabled").wait_for()
+        to_the_cashier_in_redirect_mode(page, demo, units=2)
         page.locator(f"input[name=channel][value={channel}]").check()
         page.locator("#confirm-pay").click()
         fake = ali if channel == "alipay" else wx

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from browser_helpers import PHONE, shot
+from browser_helpers import PHONE, shot, to_the_cashier_in_redirect_mode
 from test_real_channel_pay import _attempt, _events, real
 
 __all__ = ["real"]
@@ -45,14 +45,7 @@ def test_wechat_jsapi_inside_wechats_browser(real: Any, browser: Any) -> None:
     page = ctx.new_page()
     page.set_default_timeout(10000)
     try:
-        page.goto(demo.buy_page(display="redirect"))
-        page.wait_for_selector("#buy-library button[data-state=on_sale]")
-        page.click("#buy-library button")
-        page.wait_for_url(f"{demo.server}/pages/order-confirm?**")
-        page.locator("#pay-now:enabled").wait_for()
-        page.locator("#pay-now").click()
-        page.wait_for_url(f"{demo.server}/pages/cashier?**")
-        page.locator("#confirm-pay:enabled").wait_for()
+        to_the_cashier_in_redirect_mode(page, demo)
         page.locator("input[name=channel][value=wechat]").check()
         page.locator("#confirm-pay").click()
         page.wait_for_function("window.__wxpay !== undefined")

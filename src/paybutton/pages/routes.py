@@ -19,6 +19,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.staticfiles import StaticFiles
 
 from paybutton import i18n
+from paybutton.api.buyer import PlaceOrderBody
+from paybutton.api.buyer_refund import ApplyRefundBody
 from paybutton.apps.service import check_theme
 from paybutton.cashier import registry
 from paybutton.context import CtxDep
@@ -184,6 +186,15 @@ def _refused(lang: str, text: str, status: int) -> HTMLResponse:
 NO_APP = "<!doctype html><meta charset=utf-8><p>app not found / 应用不存在</p>"
 
 
+def _max_length(model: Any, field: str) -> int:
+    """A body field's max_length, as the buyer API checks it: the page's input holds no more."""
+    return int(next(m.max_length for m in model.model_fields[field].metadata if hasattr(m, "max_length")))
+
+
+# the pages' text inputs: as long as the buyer API takes (order-confirm's contact, refund-apply's note)
+INPUT_MAX = {"contact": _max_length(PlaceOrderBody, "contact_name"), "note": _max_length(ApplyRefundBody, "note")}
+
+
 async def _page(request: Request, ctx: Any, template: str, app_id: str, lang: str | None,
                 ret: str | None, extra: dict[str, Any]) -> HTMLResponse:
     code = i18n.lang_of_request(request)
@@ -199,7 +210,7 @@ async def _page(request: Request, ctx: Any, template: str, app_id: str, lang: st
     return templates.TemplateResponse(request, template, {
         **i18n.jinja_context(code), "t": i18n.table(TEXTS, code), "lang": code, "merchant": app["name"], "boot": boot,
         "sandbox": bool(ctx.cashier.sandbox), "channels": app["channels"], "theme_css": _theme_css(app.get("theme")),
-        **extra,
+        "input_max": INPUT_MAX, **extra,
     }, headers={"Cache-Control": "no-store", "Content-Security-Policy": frame_ancestors(origins)})
 
 

@@ -10,6 +10,8 @@
     CONTINUE_PAY_SERVER_ERROR: 21526, CONTINUE_PAY_PARAM_INVALID: 21527, REFUND_ORDER_SERVER_ERROR: 21528,
     REFUND_ORDER_PARAM_INVALID: 21529, NOTHING_REFUNDABLE: 21531, REFUND_DETAIL_FAILED: 21532,
     REFUND_APPLY_SERVER_ERROR: 21535, REFUND_QUERY_SERVER_ERROR: 21537};
+  // rules, generated from the Python (pages/errcodes.py, RULES): python -m paybutton.pages.errcodes
+  var G = {limitsDefault: [1, 99999], mobile: '^1[3-9]\\d{9}$', handoverCode: '^[A-Za-z0-9_-]{43}$'};
   var B = JSON.parse(document.getElementById('pb-boot').textContent);
   // the page's texts: L('English msgid') -> the page's language, from the catalogs (B.texts, in the boot data)
   var TX = B.texts || {};
@@ -121,7 +123,7 @@
     return new Promise(function () {});
   }
   function handedOver(code) {
-    if (!/^[A-Za-z0-9_-]{43}$/.test(code)) return stopped('expired');
+    if (!new RegExp(G.handoverCode).test(code)) return stopped('expired');
     return api('POST', '/api/buyer/v1/handover/exchange', {app_id: B.appId, code: code}).then(function (r) {
       var s = r.state || {};
       s.token = r.token; keep(s);
@@ -266,7 +268,7 @@
 
   // ------------------------------------------------------------------ order-confirm
   function confirmPage() {
-    var info = null, qty = 1, lo = 1, hi = 99999, phoneReq = false;
+    var info = null, qty = 1, lo = G.limitsDefault[0], hi = G.limitsDefault[1], phoneReq = false;
     var mk = marketingBlock(function (r) {
       $('sum-discount').textContent = '-' + yuan(r.discount_amount); $('sum-payable').textContent = yuan(r.payable);
     });
@@ -291,7 +293,7 @@
       });
       $('goods-date').textContent = info.dateRule || L('Valid every day');
       $('goods-price').textContent = yuan(info.currentPrice);
-      lo = info.minLimits || 1; hi = info.maxLimits || 99999;
+      lo = info.minLimits || G.limitsDefault[0]; hi = info.maxLimits || G.limitsDefault[1];
       if (typeof info.stock === 'number') hi = Math.min(hi, Math.max(info.stock, lo));
       qty = lo;
       $('qty-hint').textContent = ' ' + L('{min}–{max} per order', {min: lo, max: hi});
@@ -324,9 +326,10 @@
     }
     $('pay-now').onclick = function () {
       if (mk.busy()) return;
-      var phone = $('phone').value.trim();
+      // order/rules.py's normalise_phone: +86, spaces and dashes go, then the mobile rule
+      var phone = $('phone').value.replace(/[\s-]/g, '').replace(/^\+86/, '');
       if (phoneReq && !phone) { invalid($('phone'), L('A mobile number is required')); return; }
-      if (phone && !/^1[3-9]\d{9}$/.test(phone)) { invalid($('phone'), L('Enter a valid mobile number')); return; }
+      if (phone && !new RegExp(G.mobile).test(phone)) { invalid($('phone'), L('Enter a valid mobile number')); return; }
       msg(''); busyBtn($('pay-now'), true);
       var body = {goods_id: B.goodsId, goods_type: B.goodsType, quantity: qty, phone_num: phone || null,
         contact_name: $('contact').value.trim() || null};
@@ -597,7 +600,7 @@
   }
   function seedError(no) {
     return fetch('/api/errors').then(function (r) { return r.json(); }).then(function (j) {
-      var e = (j.seed || {})[String(no)]; return e ? e.zh : 'errNo ' + no;  // the seed's errMsg, for bind:error
+      var e = (j.seed || {})[String(no)]; return e ? e[/^en/.test(B.lang) ? 'en' : 'zh'] : 'errNo ' + no;  // the seed's errMsg, for bind:error
     }, function () { return 'errNo ' + no; });
   }
   function goodsCard(o) {

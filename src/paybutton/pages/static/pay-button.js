@@ -1,6 +1,22 @@
 /* <pay-button>: the trade system's button, as the seed describes it, for web pages. No dependencies. */
 (() => {
   'use strict';
+  // errNo by name, generated from errors.py: python -m paybutton.pages.errcodes
+  const E = {MODE_INVALID: 21500, GOODS_ID_INVALID: 21501, GOODS_TYPE_INVALID: 21502, NO_GETGOODSINFO: 21503,
+    NO_PLACEORDER: 21504, GOODS_INFO_SERVER_ERROR: 21505, GOODS_INFO_PARAM_INVALID: 21506,
+    PAY_CAPABILITY_SERVER_ERROR: 21507, PAY_CAPABILITY_PARAM_INVALID: 21508, GETGOODSINFO_FAILED: 21509,
+    PLACEORDER_FAILED: 21510, GOODS_LABELS_INVALID: 21511, GOODS_INFO_TYPE_INVALID: 21512, GOODS_INFO_LOADING: 21513,
+    GOODS_INFO_LOAD_FAILED: 21514, NO_PAY_CAPABILITY: 21515, NO_PAY_HOOK: 21516, PRE_ORDER_SERVER_ERROR: 21517,
+    ORDER_DATA_INVALID: 21518, ORDER_STATUS_INVALID: 21521, ORDER_ID_INVALID: 21522, REFUND_ID_INVALID: 21523,
+    CONTINUE_PAY_SERVER_ERROR: 21526, CONTINUE_PAY_PARAM_INVALID: 21527, REFUND_ORDER_SERVER_ERROR: 21528,
+    REFUND_ORDER_PARAM_INVALID: 21529, REFUND_DETAIL_FAILED: 21532, APPLYREFUND_FAILED: 21533,
+    APPLYREFUND_BAD_TYPE: 21534, REFUND_QUERY_SERVER_ERROR: 21537, DIRECT_LINK_LOGIN_FAILED: 21546,
+    DIRECT_LINK_EXTRA_FAILED: 21547};
+  // rules, generated from the Python (pages/errcodes.py, RULES): python -m paybutton.pages.errcodes
+  const G = {labels: ['EXPIRED_RETURNS', 'REFUND_ANYTIME', 'RESERVATION_FREE', 'REFUNDABLE_DAYS', 'BOOK_IN_ADVANCE', 'NON_REFUNDABLE'],
+    valueLabels: ['BOOK_IN_ADVANCE', 'REFUNDABLE_DAYS'], maxLabels: 3, maxLabelValue: 99999,
+    exclusions: [['REFUND_ANYTIME', 'REFUNDABLE_DAYS'], ['RESERVATION_FREE', 'BOOK_IN_ADVANCE'], ['NON_REFUNDABLE', 'REFUNDABLE_DAYS'], ['NON_REFUNDABLE', 'REFUND_ANYTIME']],
+    limits: [1, 99999], limitsDefault: [1, 99999]};
   if (customElements.get('pay-button')) return;
   const D = document, SCRIPT = D.currentScript || {}, DS = SCRIPT.dataset || {}, U = encodeURIComponent;
   const SRC = (DS.server || (SCRIPT.src ? new URL(SCRIPT.src, location.href).origin : location.origin)).replace(/\/+$/, '');
@@ -19,10 +35,10 @@
     // what a tap that cannot go on tells the buyer (a toast); {t} is the sale's start
     TEXT[k + 'T'] = {upcoming: L('On sale from {t}'), ended: L('The sale time is over: this item can no longer be bought'),
       sold_out: L('Every unit has been sold: it can be bought again once restocked'),
-      off_shelf: L('This item is no longer sold'), 21510: L('Sign-in before ordering did not complete. Please try again.'),
-      21513: L('Loading the item, one moment…'), 21514: L('The item could not be loaded. Please try again later.'),
-      21515: L('This merchant cannot take payments yet'),
-      21517: L('Ordering is not possible right now. Please try again later.'), 0: L('Paying is not possible right now. Please try again later.'),
+      off_shelf: L('This item is no longer sold'), [E.PLACEORDER_FAILED]: L('Sign-in before ordering did not complete. Please try again.'),
+      [E.GOODS_INFO_LOADING]: L('Loading the item, one moment…'), [E.GOODS_INFO_LOAD_FAILED]: L('The item could not be loaded. Please try again later.'),
+      [E.NO_PAY_CAPABILITY]: L('This merchant cannot take payments yet'),
+      [E.PRE_ORDER_SERVER_ERROR]: L('Ordering is not possible right now. Please try again later.'), 0: L('Paying is not possible right now. Please try again later.'),
       1: L('A refund cannot be applied for right now. Please try again later.'),
       2: L('The refund cannot be shown right now. Please try again later.'),
       kept3: L('Cashier closed: not paid. Your order is kept; tap again to continue paying.'),
@@ -30,11 +46,10 @@
     // the page's origin is not allowed (the bridge said so at once): the developer's message, in the error event
     TEXT[k + 'O'] = L("this page's origin {o} is not one of the app's allowed origins, so the button cannot reach the trade server. Allow it with: {cmd}");
     // the voucher card's errors, by errNo
-    TEXT[k + 'E'] = {21522: L('No order id: the vouchers cannot be shown'),
-      21528: L('The vouchers could not be loaded. Please try again later.'),
-      21529: L("This order's vouchers cannot be shown: there is no such order, or it is not yours")};
+    TEXT[k + 'E'] = {[E.ORDER_ID_INVALID]: L('No order id: the vouchers cannot be shown'),
+      [E.REFUND_ORDER_SERVER_ERROR]: L('The vouchers could not be loaded. Please try again later.'),
+      [E.REFUND_ORDER_PARAM_INVALID]: L("This order's vouchers cannot be shown: there is no such order, or it is not yours")};
   }
-  const LABELS = ['EXPIRED_RETURNS', 'REFUND_ANYTIME', 'RESERVATION_FREE', 'REFUNDABLE_DAYS', 'BOOK_IN_ADVANCE', 'NON_REFUNDABLE'];
   const OBSERVED = 'mode goods-id goods-type order-status order-id refund-id refund-total-amount biz-line marketing-ready app-id server buyer-token lang display'.split(' ');
 
   const dec = s => JSON.parse(decodeURIComponent(escape(atob(s.replace(/-/g, '+').replace(/_/g, '/')))));
@@ -43,9 +58,9 @@
   const isObj = v => v !== null && typeof v === 'object' && !Array.isArray(v);
   const isInt = v => typeof v === 'number' && Math.floor(v) === v;
   const msgOf = e => e && (e.errMsg || e.message) || (e == null ? '' : String(e));
-  // a failed buyer-API call: n for a server error (5xx, no answer, a page origin the app does not allow), n + 1 for
-  // a refused one; the message in the button's language
-  const fault = (r, n, lang, refusedNo = n + 1) => ({errNo: r.status >= 500 || !r.status ? n : refusedNo, errMsg: r.refused ? refusal(lang, r) : r.body?.errMsg,
+  // a failed buyer-API call: [n, refusedNo]: n for a server error (5xx, no answer, a page origin the app does not
+  // allow), refusedNo for a refused one; the message in the button's language
+  const fault = (r, [n, refusedNo], lang) => ({errNo: r.status >= 500 || !r.status ? n : refusedNo, errMsg: r.refused ? refusal(lang, r) : r.body?.errMsg,
     logId: r.body?.errLogId});
   // this page's origin is not one of the app's allowed origins: which origin, and the command that allows it
   const refusal = (lang, r) => TEXT[(lang === 'en' ? 'en' : 'zh') + 'O'].replace('{o}', r.refused.origin)
@@ -213,14 +228,14 @@
     _validate() {
       if (this._mode === '2') {
         const gid = this._v('goods-id'), gt = this._v('goods-type');
-        return !gid || bytes(gid) > 64 ? 21501 : gt !== '1' && gt !== '2' ? 21502 : !this._has('getgoodsinfo') ? 21503
-          : !this._has('placeorder') ? 21504 : !this._has('pay') ? 21516 : 0;
+        return !gid || bytes(gid) > 64 ? E.GOODS_ID_INVALID : gt !== '1' && gt !== '2' ? E.GOODS_TYPE_INVALID : !this._has('getgoodsinfo') ? E.NO_GETGOODSINFO
+          : !this._has('placeorder') ? E.NO_PLACEORDER : !this._has('pay') ? E.NO_PAY_HOOK : 0;
       }
-      if (this._mode !== '1') return 21500;
+      if (this._mode !== '1') return E.MODE_INVALID;
       const st = this._status;
-      if (!/^[0-4]$/.test(st)) return 21521;
+      if (!/^[0-4]$/.test(st)) return E.ORDER_STATUS_INVALID;
       const id = this._id;
-      return !id || bytes(id) > 64 ? (+st < 2 ? 21522 : 21523) : 0;
+      return !id || bytes(id) > 64 ? (+st < 2 ? E.ORDER_ID_INVALID : E.REFUND_ID_INVALID) : 0;
     }
     _refresh() {
       const err = this._validate();
@@ -240,8 +255,8 @@
       try { r = JSON.parse(sessionStorage.getItem(RESUME) || 'null'); } catch (e) { r = null; }
       if (!r || r.key !== this._key || Date.now() - r.at > 30 * 60e3) return;
       sessionStorage.removeItem(RESUME);
-      this._token().then(t => this._open('cashier', {order: r.order, returned: 1}, {token: t}, [21526, 21527]))
-        .catch(e => this._error(e && e.errNo || 21526, e && e.errMsg));
+      this._token().then(t => this._open('cashier', {order: r.order, returned: 1}, {token: t}, [E.CONTINUE_PAY_SERVER_ERROR, E.CONTINUE_PAY_PARAM_INVALID]))
+        .catch(e => this._error(e && e.errNo || E.CONTINUE_PAY_SERVER_ERROR, e && e.errMsg));
     }
     // mode 2: goods info and capability
     _load(gen) {
@@ -250,11 +265,11 @@
       this._cap = this._info = null;
       this._api('GET', 'apps/' + U(appId)).then(a => { this._cap = a; }, r => {
         this._cap = {can_pay: false};
-        const f = fault(r, 21507, this._lang);
+        const f = fault(r, [E.PAY_CAPABILITY_SERVER_ERROR, E.PAY_CAPABILITY_PARAM_INVALID], this._lang);
         this._error(f.errNo, f.errMsg, f.logId);
       });
-      (gtype === 1 ? this._api('GET', 'goods/' + U(gid) + '?app_id=' + U(appId)).catch(r => { throw fault(r, 21505, this._lang); }) : ok(null))
-        .then(g => this._ask('getgoodsinfo', {goodsId: gid, goodsType: gtype}).then(null, e => { throw bad(21509, msgOf(e)); }).then(info => {
+      (gtype === 1 ? this._api('GET', 'goods/' + U(gid) + '?app_id=' + U(appId)).catch(r => { throw fault(r, [E.GOODS_INFO_SERVER_ERROR, E.GOODS_INFO_PARAM_INVALID], this._lang); }) : ok(null))
+        .then(g => this._ask('getgoodsinfo', {goodsId: gid, goodsType: gtype}).then(null, e => { throw bad(E.GETGOODSINFO_FAILED, msgOf(e)); }).then(info => {
           if (info === undefined && g) info = {};
           const err = this._check(info, gtype);
           if (err) throw err;
@@ -262,7 +277,8 @@
           info = {...info};
           'currentPrice goodsName goodsPhoto goodsLabels minLimits maxLimits state saleStart stock'.split(' ').forEach(k => { info[k] = g[k]; });
           return info;
-        })).then(info => {
+        }).catch(e => { throw this._dl ? bad(E.DIRECT_LINK_EXTRA_FAILED, e.errMsg) : e; })) // a direct link: App's getExtraInfo
+        .then(info => {
           if (gen !== this._gen) return;
           this._info = info;
           const st = gtype === 1 ? info.state : 'on_sale', d = new Date(info.saleStart); // local MM-DD HH:MM
@@ -271,31 +287,33 @@
         }, e => {
           if (gen !== this._gen) return;
           this._render('failed');
-          // opened by a direct link: getExtraInfo answers in place of getgoodsinfo
-          this._error(this._dl && e.errNo > 21508 ? 21547 : e.errNo, e.errMsg, e.logId);
+          this._error(e.errNo, e.errMsg, e.logId);
         });
     }
     _check(info, gtype) {
-      if (!isObj(info)) return bad(21512, 'getgoodsinfo must resolve an object');
+      if (!isObj(info)) return bad(E.GOODS_INFO_TYPE_INVALID, 'getgoodsinfo must resolve an object');
       if (gtype === 2) {
-        if (!isInt(info.currentPrice) || info.currentPrice < 0) return bad(21512, 'currentPrice');
-        for (const k of ['goodsName', 'goodsPhoto']) if (typeof info[k] !== 'string' || !info[k]) return bad(21512, k);
+        if (!isInt(info.currentPrice) || info.currentPrice < 0) return bad(E.GOODS_INFO_TYPE_INVALID, 'currentPrice');
+        for (const k of ['goodsName', 'goodsPhoto']) if (typeof info[k] !== 'string' || !info[k]) return bad(E.GOODS_INFO_TYPE_INVALID, k);
       }
-      const lo = info.minLimits == null ? 1 : info.minLimits, hi = info.maxLimits == null ? 99999 : info.maxLimits;
-      if (!isInt(lo) || !isInt(hi) || lo < 1 || hi > 99999 || lo > hi) return bad(21512, 'minLimits/maxLimits');
-      if (info.dateRule != null && typeof info.dateRule !== 'string') return bad(21512, 'dateRule');
-      if (info.extra != null && !isObj(info.extra)) return bad(21512, 'extra');
+      const [min, max] = G.limits, lo = info.minLimits ?? G.limitsDefault[0], hi = info.maxLimits ?? G.limitsDefault[1];
+      if (!isInt(lo) || !isInt(hi) || lo < min || hi > max || lo > hi) return bad(E.GOODS_INFO_TYPE_INVALID, 'minLimits/maxLimits');
+      if (info.dateRule != null && typeof info.dateRule !== 'string') return bad(E.GOODS_INFO_TYPE_INVALID, 'dateRule');
+      if (info.extra != null && !isObj(info.extra)) return bad(E.GOODS_INFO_TYPE_INVALID, 'extra');
       const labels = info.goodsLabels, seen = {};
       if (labels == null) return null;
-      if (!Array.isArray(labels)) return bad(21512, 'goodsLabels');
-      if (labels.length > 3) return bad(21511, 'at most 3 labels');
-      for (const l of labels) {
-        if (!isObj(l) || LABELS.indexOf(l.type) < 0) return bad(21511, 'label type');
-        if (/^(REFUNDABLE_DAYS|BOOK_IN_ADVANCE)$/.test(l.type) && !(isInt(l.value) && l.value > 0)) return bad(21511, l.type + ' needs a value');
-        seen[l.type] = 1;
+      if (!Array.isArray(labels)) return bad(E.GOODS_INFO_TYPE_INVALID, 'goodsLabels');
+      if (labels.length > G.maxLabels) return bad(E.GOODS_LABELS_INVALID, 'at most ' + G.maxLabels + ' labels');
+      for (const l of labels) { // goods/rules.py's label_problems, which the order's placing applies again
+        const t = l?.type, v = l?.value, valued = G.valueLabels.includes(t);
+        const why = !isObj(l) || Object.keys(l).some(k => k !== 'type' && k !== 'value') ? 'a label is {type, value}'
+          : !G.labels.includes(t) ? 'label type' : seen[t] ? t + ' twice'
+            : valued && !(isInt(v) && v > 0 && v <= G.maxLabelValue) ? t + ' needs a value of 1 to ' + G.maxLabelValue
+              : !valued && v != null ? t + ' takes no value' : '';
+        if (why) return bad(E.GOODS_LABELS_INVALID, why);
+        seen[t] = 1;
       }
-      return (seen.REFUND_ANYTIME && seen.REFUNDABLE_DAYS) || (seen.RESERVATION_FREE && seen.BOOK_IN_ADVANCE) ||
-        (seen.NON_REFUNDABLE && (seen.REFUNDABLE_DAYS || seen.REFUND_ANYTIME)) ? bad(21511, 'labels exclude each other') : null;
+      return G.exclusions.some(([a, b]) => seen[a] && seen[b]) ? bad(E.GOODS_LABELS_INVALID, 'labels exclude each other') : null;
     }
     // buyer: buyer-token, tt token, tt.login
     _token() {
@@ -311,17 +329,17 @@
       if (s === 'invalid') return this._error(this._validate());
       if (this._mode === '1') return this._tap1();
       const stop = (n, m) => { this._toast(n); return this._error(n, m); };
-      if (s === 'loading') return stop(21513);
-      if (s === 'failed') return stop(21514);
+      if (s === 'loading') return stop(E.GOODS_INFO_LOADING);
+      if (s === 'failed') return stop(E.GOODS_INFO_LOAD_FAILED);
       if (s !== 'on_sale') return this._toast(s); // 即将开始 (with the time), 已结束, 已售罄: say why
       if (this._busy) return;
-      if (this._cap && !this._cap.can_pay) return stop(21515);
+      if (this._cap && !this._cap.can_pay) return stop(E.NO_PAY_CAPABILITY);
       const gid = this._v('goods-id'), gtype = +this._v('goods-type');
       this._busy = true; this._wait(true);
       this._ask('placeorder', {goodsId: gid, goodsType: gtype}).then(() => this._token())
-        .then(null, e => { throw bad(this._dl ? 21546 : 21510, msgOf(e)); }) // direct link: App's userLogin
+        .then(null, e => { throw bad(this._dl ? E.DIRECT_LINK_LOGIN_FAILED : E.PLACEORDER_FAILED, msgOf(e)); }) // direct link: App's userLogin
         .then(token => this._open('order-confirm', {goods_id: gid, goods_type: gtype},
-          {token, goodsInfo: this._info, marketingReady: this._v('marketing-ready') === 'true'}, [21517, 21518]))
+          {token, goodsInfo: this._info, marketingReady: this._v('marketing-ready') === 'true'}, [E.PRE_ORDER_SERVER_ERROR, E.ORDER_DATA_INVALID]))
         .catch(e => stop(e.errNo, e.errMsg))
         .then(() => { this._busy = false; this._wait(false); });
     }
@@ -330,18 +348,18 @@
       if (this._busy) return;
       this._busy = true; this._wait(true);
       // errNo: the buyer could not be signed in; the page's server error when the page cannot be opened
-      const srv = {cashier: [21526, 21527], 'refund-apply': [21528, 21529], 'refund-detail': [21537, 21532]};
+      const srv = {cashier: [E.CONTINUE_PAY_SERVER_ERROR, E.CONTINUE_PAY_PARAM_INVALID], 'refund-apply': [E.REFUND_ORDER_SERVER_ERROR, E.REFUND_ORDER_PARAM_INVALID], 'refund-detail': [E.REFUND_QUERY_SERVER_ERROR, E.REFUND_DETAIL_FAILED]};
       const open = (page, params, state, errNo) => this._token().then(t => this._open(page, params, {token: t, ...state}, srv[page]),
         e => { throw {errNo, errMsg: e?.errMsg}; });
-      (st === 0 ? open('cashier', {order}, {}, 21526) : st > 1 ? open('refund-detail', {'refund-id': this._v('refund-id')}, {}, 21537)
-        : (this._hook('applyrefund') ? this._ask('applyrefund', {orderId: order}).then(null, e => { throw bad(21533, msgOf(e)); }) : ok()).then(extra => {
-          if (extra !== undefined && !isObj(extra)) throw {errNo: 21534};
+      (st === 0 ? open('cashier', {order}, {}, E.CONTINUE_PAY_SERVER_ERROR) : st > 1 ? open('refund-detail', {'refund-id': this._v('refund-id')}, {}, E.REFUND_QUERY_SERVER_ERROR)
+        : (this._hook('applyrefund') ? this._ask('applyrefund', {orderId: order}).then(null, e => { throw bad(E.APPLYREFUND_FAILED, msgOf(e)); }) : ok()).then(extra => {
+          if (extra !== undefined && !isObj(extra)) throw {errNo: E.APPLYREFUND_BAD_TYPE};
           const rest = {...extra}, items = rest.itemOrderList;
           delete rest.itemOrderList;
-          if (items !== undefined && !(Array.isArray(items) && items.length)) throw bad(21534, 'itemOrderList');
+          if (items !== undefined && !(Array.isArray(items) && items.length)) throw bad(E.APPLYREFUND_BAD_TYPE, 'itemOrderList');
           return open('refund-apply', {order}, {itemOrderList: items || null, cpExtra: extra && JSON.stringify(rest),
-            refundTotalAmount: amt ? +amt : null}, 21533);
-        })).catch(e => { this._toast(Math.min(st, 2)); return this._error(e.errNo || 21533, e.errMsg); })
+            refundTotalAmount: amt ? +amt : null}, E.APPLYREFUND_FAILED);
+        })).catch(e => { this._toast(Math.min(st, 2)); return this._error(e.errNo || E.APPLYREFUND_FAILED, e.errMsg); })
         .then(() => { this._busy = false; this._wait(false); });
     }
     // hosted pages: overlay iframe or redirect; the site's App({getThemeConfig}) themes them. Rejects with
@@ -364,7 +382,7 @@
         return br('POST', '/api/buyer/v1/handover', {state: rest}, token).then(r => {
           location.href = url + '&ret=' + U(location.href.split('#')[0]) + '#pbc=' + r.code;
         });
-      }).catch(r => { throw fault(r, errNo, this._lang, refusedNo); });
+      }).catch(r => { throw fault(r, [errNo, refusedNo], this._lang); });
     }
     // the sheet: the page in a modal overlay's iframe; its state goes by postMessage
     _sheet(page, url, state) {
@@ -451,7 +469,7 @@
     disconnectedCallback() { clearTimeout(this._t); }
     _refresh() {
       super._refresh(); clearTimeout(this._t);
-      this._say(this._state === 'invalid' && 21522);
+      this._say(this._state === 'invalid' && E.ORDER_ID_INVALID);
       if (this._state === 'ready') { if (!this._seen) this.setAttribute('aria-busy', 'true'); this._poll(this._gen); }
     }
     // an error as text in the card (and its code, for the developer); none: hidden
@@ -483,7 +501,7 @@
         g.textContent = r.toolkit?.guidance_text || ''; g.hidden = !g.textContent;
         if (used) this._emit('consume', {orderId: id});
       }, e => {
-        const f = fault(e, 21528, this._lang);
+        const f = fault(e, [E.REFUND_ORDER_SERVER_ERROR, E.REFUND_ORDER_PARAM_INVALID], this._lang);
         if (gen === this._gen) this._say(f.errNo);
         if (gen === this._gen && !this._failed) { this._failed = 1; this._error(f.errNo, f.errMsg); }
       }).then(() => { if (gen === this._gen && this.isConnected) this._t = setTimeout(() => this._poll(gen), 3000); });

@@ -1,6 +1,8 @@
 /* tt.js: the mini-program shim for web pages: Page, App and the tt.* calls they use. */
 (() => {
   'use strict';
+  // errNo by name, generated from errors.py: python -m paybutton.pages.errcodes
+  const E = {PAY_FAILED: 10000, CHANNEL_OPEN_FAILED: 10001, CHANNEL_NOT_INSTALLED: 10002};
   const D = document, DS = D.currentScript?.dataset || {};
   const tt = window.tt = window.tt || {};
   const pages = [], binds = [];
@@ -110,7 +112,8 @@
   };
 
   // ext://microapp-trade-plugin/<page>?... and tt.pay: a hidden <pay-button> opens the page in an overlay;
-  // order-confirm then asks App({userLogin, getExtraInfo}) (21546 / 21547). Events reach `on(name, detail)`.
+  // order-confirm then asks App({userLogin, getExtraInfo}) (errNo DIRECT_LINK_LOGIN_FAILED / DIRECT_LINK_EXTRA_FAILED).
+  // Events reach `on(name, detail)`.
   function plugin(name, q, on) {
     const b = D.createElement('pay-button'), a = app || {};
     const at = name === 'order-confirm' ? {mode: 2, 'goods-id': q.goodsId || q.goods_id, 'goods-type': q.goodsType || q.goods_type || 1}
@@ -140,7 +143,8 @@
     if (!id) return done(o, false, {errMsg: 'pay:fail missing order id'});
     plugin('cashier', {orderId: id}, (n, d, b) => {
       if (n === 'pay') { const y = d.status === 'success'; b.remove(); done(o, y, y ? {code: d.result.code, orderId: d.orderId} : {errMsg: 'pay:fail ' + d.result.errMsg}); }
-      if (n === 'error' && !(d.errNo >= 10000 && d.errNo <= 10002)) { b.remove(); done(o, false, {errMsg: 'pay:fail ' + d.errMsg, errNo: d.errNo}); }
+      // the channel's failures leave the cashier open (重新支付)
+      if (n === 'error' && ![E.PAY_FAILED, E.CHANNEL_OPEN_FAILED, E.CHANNEL_NOT_INSTALLED].includes(d.errNo)) { b.remove(); done(o, false, {errMsg: 'pay:fail ' + d.errMsg, errNo: d.errNo}); }
     });
   };
   // usr:// (or the seed's user://) pages/x/y -> /pages/x/y.html
