@@ -236,7 +236,7 @@ async def redeem(ctx: Ctx, app_id: str, code: str) -> str:
     async with ctx.db.tx() as conn:
         if await voucher_owner(conn, app_id, code) is None:
             raise TradeError("VOUCHER_NOT_FOUND", code)
-        result = await fulfillment.verify_code(conn, ctx.clock, code)
+        result = await fulfillment.verify_code(conn, ctx.clock, code, app_id)
     return str(result["item_order_id"])
 
 

@@ -189,14 +189,20 @@ async def push_delivery(conn: AsyncConnection, clock: Clock, app_id: str, *, out
     return out
 
 
-async def verify_code(conn: AsyncConnection, clock: Clock, code: str) -> dict[str, Any]:
-    """`paybutton verify CODE`: redeem one unit by its code or its QR data (`pbv1:CODE`), whichever app it
-    belongs to."""
+async def verify_code(conn: AsyncConnection, clock: Clock, code: str, app_id: str | None = None) -> dict[str, Any]:
+    """`paybutton verify CODE`: redeem one unit by its code or its QR data (`pbv1:CODE`), the app's (`app_id`) or,
+    without it, whichever app's has the code. A code is unique per app (migration 0017: app_id is in every key), so
+    when two apps have it the app must be named."""
     raw = code.strip().removeprefix(QR_PREFIX)
-    item = (await conn.execute(select(item_orders).where(item_orders.c.voucher_code == raw))).first()
-    if item is None:
+    q = select(item_orders).where(item_orders.c.voucher_code == raw)
+    found = (await conn.execute(q if app_id is None else q.where(item_orders.c.app_id == app_id))).all()
+    if not found:
         raise TradeError("VOUCHER_NOT_FOUND", code)
-    order = (await conn.execute(select(orders.c.status).where(orders.c.order_id == item.order_id))).scalar_one()
+    if len(found) > 1:
+        raise TradeError("INVALID_PARAMETER", f"vouchers of {len(found)} apps have this code: name the app (--app)")
+    item = found[0]
+    order = (await conn.execute(select(orders.c.status).where(orders.c.order_id == item.order_id,
+                                                              orders.c.app_id == item.app_id))).scalar_one()
     if order != OrderStatus.SUCCESS:
         raise TradeError("ORDER_STATUS_CONFLICT", f"the order is {order}")
     r = await verify_unit(conn, clock.now_ms(), item)

@@ -75,7 +75,7 @@ async def create_refund(conn: AsyncConnection, ctx: Ctx, order: Any, req: Refund
             schedule="pre_create_refund"))
     await conn.execute(refunds.insert().values(**asdict(row)))
     await conn.execute(refund_items.insert(), [
-        asdict(RefundItem(row.refund_id, iid, amt)) for iid, amt in sorted(amounts.items())])
+        asdict(RefundItem(row.refund_id, iid, amt, row.app_id)) for iid, amt in sorted(amounts.items())])
     return row
 
 

@@ -54,6 +54,7 @@ class RefundItem:
     refund_id: str
     item_order_id: str
     amount: int
+    app_id: str  # 0017: the refund's app, in every key of the row (paybutton/distribution.py)
 
 # Hold `amt` fen of a unit for a refund in flight: only an unused (or already refunding) unit with room left.
 RESERVE = (
