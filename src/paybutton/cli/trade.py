@@ -39,6 +39,6 @@ def verify(code: str, app_id: str | None = typer.Option(None, "--app", help="the
         async with db.tx() as conn:
             return await verify_code(conn, SystemClock(), code, app_id)
 
-    clikit.out(clikit.run(database, go), as_json,
+    clikit.out(clikit.run(database, go, app_id=app_id), as_json,
                lambda r: f"verified {r['certificate_code']}: item order {r['item_order_id']} of order {r['order_id']} "
                          f"(verify_id {r['verify_id']})")
