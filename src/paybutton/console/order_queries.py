@@ -236,11 +236,11 @@ async def redeem(ctx: Ctx, app_id: str, code: str) -> str:
     async with ctx.db.tx() as conn:
         if await voucher_owner(conn, app_id, code) is None:
             raise TradeError("VOUCHER_NOT_FOUND", code)
-        result = await fulfillment.verify_code(conn, ctx.clock, code)
+        result = await fulfillment.verify_code(conn, ctx.clock, code, app_id)
     return str(result["item_order_id"])
 
 
-async def bookings_of(ctx: Ctx, order_id: str) -> list[dict[str, Any]]:
+async def bookings_of(ctx: Ctx, app_id: str, order_id: str) -> list[dict[str, Any]]:
     """The order's reservations (paybutton/booking), for its page."""
     async with ctx.db.engine.connect() as conn:
-        return await booking.of_order(conn, order_id)
+        return await booking.of_order(conn, app_id, order_id)
