@@ -14,6 +14,7 @@ statements that follow a sweep are checked as any other."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import re
@@ -279,6 +280,61 @@ async def test_the_openapi_and_channel_paths_pin_app_id(trade: TradeWorld, sent:
     assert await settle_due(trade.tctx) >= 1
     await trade.drive()
     assert trade.merchant.of_type("payment") and trade.merchant.of_type("refund")
+
+
+async def batched_orders(w: TradeWorld) -> list[dict[str, Any]]:
+    """Orders of two goods at once: the order writers take them in batches (on PostgreSQL, one statement for
+    several goods of one app: READ_MANY, TAKE_MANY, ACCEPT_BATCH)."""
+    await w.add_goods("g2", stock=20, price=500)
+    placed = await asyncio.gather(*(buyer_post(w, "/orders", f"b{n}", goods_id=("g", "g2")[n % 2], goods_type=1)
+                                    for n in range(12)))
+    assert len({o["order_id"] for o in placed}) == 12
+    return list(placed)
+
+
+async def bookings_tools_and_callbacks(w: TradeWorld) -> None:
+    """A booking made, confirmed, cancelled; a certificate locked, unlocked, redeemed where it is; the callback log."""
+    order = await w.paid_order("booker", goods_id="bk", quantity=2)
+    made = await w.api("book/create_book", {"order_id": order["order_id"], "out_book_no": "B1", "open_id": "booker",
+                                            "item_book_info_list": [BOOK_ITEM]})
+    assert made["extra"]["error_code"] == 0, made
+    book_id = made["data"]["book_id"]
+    for path, body in (("book/book_result_callback", {"book_id": book_id, "result": 1}),
+                       ("book/merchant_cancel_book", {"book_id": book_id, "cancel_reason": "店休"}),
+                       ("book/query_book", {"order_id": order["order_id"]})):
+        env = await w.api(path, body)
+        assert env["extra"]["error_code"] == 0, (path, env)
+    (unit, _) = await w.items(order["order_id"])
+    for lock in (1, 0):
+        env = await w.api("toolkit/change_lock_status", {"certificate_id": unit.certificate_id, "lock_status": lock})
+        assert env["extra"]["error_code"] == 0, env
+    for path, body in (("/api/trade/v2/fulfillment/query_user_certificates",
+                        {"open_id": "booker", "page": 1, "page_size": 10}),
+                       ("/api/trade/v2/fulfillment/order_can_use", {"order_id": order["order_id"]})):
+        env = await w.api_at(path, body)
+        assert env["extra"]["error_code"] == 0, (path, env)
+    for path, body in (("toolkit/verify_local_certificates", {"certificates": [{"certificate_id":
+                                                                                unit.certificate_id}]}),
+                       ("callbacks/list", {}), ("callbacks/attempts", {})):
+        env = await w.api(path, body)
+        assert env["extra"]["error_code"] == 0, (path, env)
+    first = (await w.api("callbacks/list", {}))["data"]["callback_list"][-1]
+    assert (await w.api("callbacks/query", {"callback_id": first["id"]}))["extra"]["error_code"] == 0
+
+
+BOOK_ITEM = {"poi_id": "7000000001", "shop_name": "国贸店", "ext_shop_id": "s1", "goods_id": "bk",
+             "book_start_time": 1_767_578_400_000, "book_end_time": 1_767_585_600_000,  # Monday 2026-01-05, 10-12
+             "user_info_list": [{"name": "张三", "phone": "13800000000"}]}
+
+
+async def test_the_batched_fulfilment_and_callback_paths_pin_app_id(trade: TradeWorld, sent: list[Sent]) -> None:
+    await trade.add_goods("g", stock=20, price=1000)
+    await trade.add_goods("bk", labels='[{"type":"BOOK_IN_ADVANCE","value":2}]')
+    placed = await batched_orders(trade)
+    closed = await trade.api("order/close_order", {"order_id": placed[0]["order_id"]})
+    assert closed["extra"]["error_code"] == 0, closed
+    await bookings_tools_and_callbacks(trade)
+    await trade.drive()
 
 
 # ---------------------------------------------------------------- the check itself, on statements as emitted
