@@ -104,11 +104,11 @@ def sent(capsys: pytest.CaptureFixture[str]) -> Iterator[list[Sent]]:
     with capture() as got:
         yield got
     v = judge(got)
+    awaiting = (f"{len(v.awaiting)} on tables awaiting their app_id column ({', '.join(sorted(AWAITING_COLUMN))}: "
+                f"{', '.join(sorted({a.split(':')[0] for a in v.awaiting}))}), " if AWAITING_COLUMN else "")
     with capsys.disabled():
         print(f"\napp_id check: {v.checked} statements checked, {v.distributed} on distributed tables, "
-              f"{sum(v.swept.values())} cross-app sweeps allowed ({', '.join(sorted(v.swept))}), "
-              f"{len(v.awaiting)} on tables awaiting their app_id column ({', '.join(sorted(AWAITING_COLUMN))}: "
-              f"{', '.join(sorted({a.split(':')[0] for a in v.awaiting}))}), "
+              f"{sum(v.swept.values())} cross-app sweeps allowed ({', '.join(sorted(v.swept))}), {awaiting}"
               f"{len(v.bad)} without app_id")
     distinct = sorted(set(v.bad))
     assert not distinct, f"{len(v.bad)} statements ({len(distinct)} distinct) without app_id:\n" + "\n".join(distinct)
