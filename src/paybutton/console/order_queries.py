@@ -240,7 +240,7 @@ async def redeem(ctx: Ctx, app_id: str, code: str) -> str:
     return str(result["item_order_id"])
 
 
-async def bookings_of(ctx: Ctx, order_id: str) -> list[dict[str, Any]]:
+async def bookings_of(ctx: Ctx, app_id: str, order_id: str) -> list[dict[str, Any]]:
     """The order's reservations (paybutton/booking), for its page."""
     async with ctx.db.engine.connect() as conn:
-        return await booking.of_order(conn, order_id)
+        return await booking.of_order(conn, app_id, order_id)

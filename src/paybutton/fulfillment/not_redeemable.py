@@ -53,9 +53,10 @@ class NotRedeemable(TradeError):
         return f"{base}: {self.reason(lang)}" if lang.startswith("en") else f"{base}:{self.reason(lang)}"
 
 
-async def why_not(conn: AsyncConnection, item_order_id: str, code: str, now: int) -> NotRedeemable:
-    """Why this unit is not redeemable now (read after its guarded UPDATE matched nothing)."""
-    item = (await conn.execute(select(item_orders).where(item_orders.c.item_order_id == item_order_id))).one()
+async def why_not(conn: AsyncConnection, app_id: str, item_order_id: str, code: str, now: int) -> NotRedeemable:
+    """Why this unit (of the app) is not redeemable now (read after its guarded UPDATE matched nothing)."""
+    item = (await conn.execute(select(item_orders).where(item_orders.c.app_id == app_id,
+                                                         item_orders.c.item_order_id == item_order_id))).one()
     if item.status == ItemStatus.UNUSED and item.refunding_amount == 0:
         if item.locked:
             return NotRedeemable(code, "locked")
@@ -76,6 +77,7 @@ async def _refunded_at(conn: AsyncConnection, item: Any) -> int | None:
     """When the last successful refund of this unit finished."""
     at = (await conn.execute(
         select(func.max(refunds.c.refund_at)).select_from(refund_items.join(refunds))
-        .where(refund_items.c.item_order_id == item.item_order_id, refunds.c.status == "SUCCESS")
+        .where(refunds.c.app_id == item.app_id, refund_items.c.item_order_id == item.item_order_id,
+               refunds.c.status == "SUCCESS")
     )).scalar()
     return None if at is None else int(at)
