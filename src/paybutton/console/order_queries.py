@@ -109,7 +109,8 @@ async def read_order_detail(conn: AsyncConnection, app_id: str, order_id: str) -
         select(refunds).where(refunds.c.order_id == order_id, refunds.c.app_id == app_id)
         .order_by(refunds.c.created_at))).all()]
     for r in refs:
-        r["items"] = await _dicts(conn, select(refund_items).where(refund_items.c.refund_id == r["refund_id"])
+        r["items"] = await _dicts(conn, select(refund_items).where(refund_items.c.app_id == app_id,
+                                                                   refund_items.c.refund_id == r["refund_id"])
                                   .order_by(refund_items.c.item_order_id))
     cbs = await _dicts(conn, select(outbox.c.id, outbox.c.type, outbox.c.status, outbox.c.attempts,
                                     outbox.c.created_at, outbox.c.last_http_status, outbox.c.refund_id)

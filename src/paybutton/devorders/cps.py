@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -74,7 +74,8 @@ def _cps_item(c: Row[Any]) -> dict[str, Any]:
 async def _refunds(conn: AsyncConnection, app_id: str, order_id: str) -> list[Any]:
     q = (select(refund_items.c.item_order_id, refund_items.c.amount, refunds.c.out_refund_no, refunds.c.status,
                 refunds.c.refund_at)
-         .join(refunds, refunds.c.refund_id == refund_items.c.refund_id)
+         .join(refunds, and_(refunds.c.app_id == refund_items.c.app_id,
+                             refunds.c.refund_id == refund_items.c.refund_id))
          .where(refunds.c.app_id == app_id, refunds.c.order_id == order_id)
          .order_by(refunds.c.created_at, refund_items.c.item_order_id))
     return list((await conn.execute(q)).all())

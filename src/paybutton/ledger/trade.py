@@ -50,7 +50,7 @@ async def record_refund(conn: AsyncConnection, app_id: str, refund_id: str, at_m
     if r is None or r.status != SUCCESS:
         return False
     units = (await conn.execute(select(refund_items.c.item_order_id, refund_items.c.amount)
-                                .where(refund_items.c.refund_id == refund_id)
+                                .where(refund_items.c.app_id == app_id, refund_items.c.refund_id == refund_id)
                                 .order_by(refund_items.c.item_order_id))).all()
     lines = [Line(held(r.app_id), a, order_id=r.order_id, item_order_id=i) for i, a in units]
     rest = r.refund_total_amount - sum(a for _, a in units)

@@ -102,7 +102,7 @@ async def query_refund(body: QueryRefundBody, request: Request, app_id: AppId, c
                 raise TradeError("REFUND_NOT_FOUND")
             if await order_store.find_order(conn, app_id, order_id=body.order_id) is None:
                 raise TradeError("ORDER_NOT_FOUND")
-        found = [view(r, await store.items_of(conn, r.refund_id)) for r in rows]
+        found = [view(r, await store.items_of(conn, r.app_id, r.refund_id)) for r in rows]
     return envelope(request, {"refund_list": found})
 
 

@@ -26,7 +26,7 @@ async def finish(conn: AsyncConnection, ctx: Ctx, app_id: str, refund_id: str, f
         "channel_refund_id": channel_refund_id, "refund_at": now if ok else None, "now": now})
     if res.rowcount != 1:
         return False
-    items = await store.items_of(conn, refund_id)
+    items = await store.items_of(conn, app_id, refund_id)
     for it in items:
         moved = await conn.execute(store.SETTLE if ok else store.RELEASE,
                                    {"app": app_id, "iid": it.item_order_id, "amt": it.amount, "now": now})

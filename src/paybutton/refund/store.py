@@ -185,8 +185,9 @@ async def refund_row(conn: AsyncConnection, app_id: str, refund_id: str) -> Refu
     return None if row is None else Refund(**row._mapping)
 
 
-async def items_of(conn: AsyncConnection, refund_id: str) -> list[RefundItem]:
-    q = select(refund_items).where(refund_items.c.refund_id == refund_id).order_by(refund_items.c.item_order_id)
+async def items_of(conn: AsyncConnection, app_id: str, refund_id: str) -> list[RefundItem]:
+    q = (select(refund_items).where(refund_items.c.app_id == app_id, refund_items.c.refund_id == refund_id)
+         .order_by(refund_items.c.item_order_id))
     return [RefundItem(**row._mapping) for row in (await conn.execute(q)).all()]
 
 

@@ -69,7 +69,7 @@ async def buyer_detail(ctx: Ctx, app_id: str, open_id: str, ref: str) -> dict[st
         order = await order_store.order_row(conn, r.app_id, r.order_id)
         if order is None or order.open_id != open_id:
             raise TradeError("REFUND_NOT_FOUND", ref)
-        items = await store.items_of(conn, r.refund_id)
+        items = await store.items_of(conn, r.app_id, r.refund_id)
     v = view(r, items)
     return {
         **v, "status": r.status, "amount": r.refund_total_amount, "out_order_no": order.out_order_no or "",
