@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import re
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -297,3 +298,38 @@ def problems(s: Sent, tree: exp.Expression) -> list[str]:
 
 def touches_distributed(tree: exp.Expression) -> bool:
     return any(distributed(t.name) for t in tree.find_all(exp.Table))
+
+
+@dataclasses.dataclass
+class Verdict:
+    """What judge found in the statements of one test."""
+
+    checked: int = 0
+    distributed: int = 0
+    swept: dict[str, int] = dataclasses.field(default_factory=dict)
+    awaiting: list[str] = dataclasses.field(default_factory=list)
+    bad: list[str] = dataclasses.field(default_factory=list)
+
+
+def judge(sent: list[Sent], sweeps: set[str], awaiting: set[str]) -> Verdict:
+    """Each statement: not checked (plumbing), on no distributed table, pinned, a sweep of `sweeps` (by its
+    sender), on a table of `awaiting` (no app_id column yet), or bad."""
+    v = Verdict()
+    for s in sent:
+        tree = parse(s)
+        if tree is None:
+            continue
+        v.checked += 1
+        if not touches_distributed(tree):
+            continue
+        v.distributed += 1
+        found = problems(s, tree)
+        if not found:
+            continue
+        if s.sender in sweeps:
+            v.swept[s.sender] = v.swept.get(s.sender, 0) + 1
+        elif all(any(re.search(rf"\b{t}\b", p) for t in awaiting) for p in found):
+            v.awaiting.append(f"{s.sender}: {s.sql}")
+        else:
+            v.bad.append(f"{s.sender}: {'; '.join(found)}\n    {' '.join(s.sql.split())}")
+    return v

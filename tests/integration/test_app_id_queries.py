@@ -17,12 +17,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from app_id_sql import Sent, capture, distributed, parse, problems, touches_distributed
+from app_id_sql import Sent, capture, distributed, judge, parse, problems
 from channel_doubles import HmacChannel
 from settle_world import redeem, rules
 from sqlalchemy import select, update
@@ -67,43 +66,16 @@ SWEPT = {s.sender: s for s in SWEEPS}
 AWAITING_COLUMN = {name for name, t in metadata.tables.items() if distributed(name) and "app_id" not in t.c}
 
 
-@dataclasses.dataclass
-class Verdict:
-    checked: int = 0
-    distributed: int = 0
-    swept: dict[str, int] = dataclasses.field(default_factory=dict)
-    awaiting: list[str] = dataclasses.field(default_factory=list)
-    bad: list[str] = dataclasses.field(default_factory=list)
-
-
-def judge(sent: list[Sent]) -> Verdict:
-    v = Verdict()
-    for s in sent:
-        tree = parse(s)
-        if tree is None:
-            continue
-        v.checked += 1
-        if not touches_distributed(tree):
-            continue
-        v.distributed += 1
-        found = problems(s, tree)
-        if not found:
-            continue
-        if s.sender in SWEPT:
-            v.swept[s.sender] = v.swept.get(s.sender, 0) + 1
-        elif all(any(re.search(rf"\b{t}\b", p) for t in AWAITING_COLUMN) for p in found):
-            v.awaiting.append(f"{s.sender}: {s.sql}")
-        else:
-            v.bad.append(f"{s.sender}: {'; '.join(found)}\n    {' '.join(s.sql.split())}")
-    return v
-
-
 @pytest.fixture
-def sent(capsys: pytest.CaptureFixture[str]) -> Iterator[list[Sent]]:
-    """The statements of the test's body; judged at its end (the counts printed whatever the outcome)."""
+def sent() -> Iterator[list[Sent]]:
+    """The statements the paybutton code sends during the test's body (each test ends with assert_pinned)."""
     with capture() as got:
         yield got
-    v = judge(got)
+
+
+def assert_pinned(sent: list[Sent], capsys: pytest.CaptureFixture[str]) -> None:
+    """Print how many statements were checked, and fail on every one without app_id (each named once)."""
+    v = judge(sent, set(SWEPT), AWAITING_COLUMN)
     awaiting = (f"{len(v.awaiting)} on tables awaiting their app_id column ({', '.join(sorted(AWAITING_COLUMN))}: "
                 f"{', '.join(sorted({a.split(':')[0] for a in v.awaiting}))}), " if AWAITING_COLUMN else "")
     with capsys.disabled():
@@ -206,7 +178,8 @@ async def vouchers_and_settle(w: TradeWorld) -> None:
 
 
 @pytest.mark.parametrize("audit", [True])
-async def test_the_button_order_paths_pin_app_id(trade: TradeWorld, sent: list[Sent]) -> None:
+async def test_the_button_order_paths_pin_app_id(trade: TradeWorld, sent: list[Sent],
+        capsys: pytest.CaptureFixture[str]) -> None:
     await rules(trade, settle_url=f"{trade.merchant_url()}/settle")
     order = await button_orders(trade)
     await refunds_all_ways(trade, order)
@@ -219,6 +192,7 @@ async def test_the_button_order_paths_pin_app_id(trade: TradeWorld, sent: list[S
     assert await ending.expire_due(trade.tctx) == 1
     assert (await buyer_get(trade, f"/orders/{unpaid['order_id']}", "late"))["status"] == "TIMEOUT"
     await trade.drive()
+    assert_pinned(sent, capsys)
 
 
 def use(w: TradeWorld, cashier: Any) -> None:
@@ -272,7 +246,8 @@ async def developer_order(w: TradeWorld) -> None:
     assert cps["extra"]["error_code"] == 0, cps
 
 
-async def test_the_openapi_and_channel_paths_pin_app_id(trade: TradeWorld, sent: list[Sent]) -> None:
+async def test_the_openapi_and_channel_paths_pin_app_id(trade: TradeWorld, sent: list[Sent],
+        capsys: pytest.CaptureFixture[str]) -> None:
     await rules(trade, settle_mode="pay", settle_days=0)
     await trade.add_goods("g", stock=20, price=1000)
     await developer_order(trade)
@@ -280,6 +255,7 @@ async def test_the_openapi_and_channel_paths_pin_app_id(trade: TradeWorld, sent:
     assert await settle_due(trade.tctx) >= 1
     await trade.drive()
     assert trade.merchant.of_type("payment") and trade.merchant.of_type("refund")
+    assert_pinned(sent, capsys)
 
 
 async def batched_orders(w: TradeWorld) -> list[dict[str, Any]]:
@@ -327,7 +303,8 @@ BOOK_ITEM = {"poi_id": "7000000001", "shop_name": "国贸店", "ext_shop_id": "s
              "user_info_list": [{"name": "张三", "phone": "13800000000"}]}
 
 
-async def test_the_batched_fulfilment_and_callback_paths_pin_app_id(trade: TradeWorld, sent: list[Sent]) -> None:
+async def test_the_batched_fulfilment_and_callback_paths_pin_app_id(trade: TradeWorld, sent: list[Sent],
+        capsys: pytest.CaptureFixture[str]) -> None:
     await trade.add_goods("g", stock=20, price=1000)
     await trade.add_goods("bk", labels='[{"type":"BOOK_IN_ADVANCE","value":2}]')
     placed = await batched_orders(trade)
@@ -335,6 +312,7 @@ async def test_the_batched_fulfilment_and_callback_paths_pin_app_id(trade: Trade
     assert closed["extra"]["error_code"] == 0, closed
     await bookings_tools_and_callbacks(trade)
     await trade.drive()
+    assert_pinned(sent, capsys)
 
 
 # ---------------------------------------------------------------- the check itself, on statements as emitted
