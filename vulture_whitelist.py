@@ -50,3 +50,7 @@ _.RequestIdFilter, _.JsonFormatter, _.collect
 # Request fields Douyin's documents define and paybutton accepts without using (booking/api.py,
 # fulfillment/tools_api.py): kept so /openapi.json shows the documented body.
 _.id_card_no, _.book_sku_info, _.markup_info, _.accept_type, _.account_id
+
+# The Citus plan's calls (distribution.py): docs/scaling.md shows them and tests/unit/test_scaling_doc.py holds the
+# page to them; no code runs them (an operator does, on the coordinator).
+_.citus_calls

@@ -28,7 +28,8 @@ TAKE_VALUES = {
     "item_ids": "ARRAY['pi' || :oid]", "item_prices": "NULL",
 }
 ACCEPT_VALUES = {
-    "out_order_no": "'Bpg' || :oid", "expire_at": ":now::bigint + 300000", "schema": "NULL", "now": ":now",
+    "app_id": ":app", "out_order_no": "'Bpg' || :oid", "expire_at": ":now::bigint + 300000", "schema": "NULL",
+    "now": ":now",
     "order_id": ORDER_ID, "a_app_id": ":app", "a_type": "'pre_create_order'", "a_attempt": "1",
     "a_url": "'http://127.0.0.1:9/pre_create_order'", "a_logid": "'20260101000000ABCDEF012345'",
     "a_started_at": ":now", "a_duration_ms": "1", "a_http_status": "200", "a_ok": "true",

@@ -36,7 +36,7 @@ SELECT name, photo_url, price, labels, date_rule, biz_line FROM s;
 WITH u AS (
 UPDATE orders SET out_order_no = 'Bpg' || :oid, pre_order_status = 'OK',
        pay_expire_at = :now::bigint + 300000, order_entry_schema = NULL, updated_at = :now
- WHERE order_id = 'pg' || :oid AND status = 'INIT' AND pre_order_status = 'PENDING'
+ WHERE app_id = :app AND order_id = 'pg' || :oid AND status = 'INIT' AND pre_order_status = 'PENDING'
 RETURNING order_id
 ), a AS (
 INSERT INTO callback_attempts (app_id, type, order_id, attempt, url, logid, started_at, duration_ms, http_status, ok, answer_head, error)

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from paybutton import tables_money, tables_ops, tables_trade
 from paybutton.payment_state import LIVE_PAYMENT_SQL, PaymentState
 from paybutton.tables_base import AutoId as AutoId
+from paybutton.tables_base import app_fk
 from paybutton.tables_base import metadata as metadata
 
 platform_keys = Table(
@@ -131,7 +132,7 @@ orders = Table(
     "orders",
     metadata,
     Column("order_id", String(32), primary_key=True),
-    Column("app_id", String(32), ForeignKey("apps.app_id"), nullable=False),
+    Column("app_id", String(32), ForeignKey("apps.app_id"), primary_key=True),  # 0017: the key holds app_id
     Column("out_order_no", String(64), nullable=True),
     Column("open_id", String(128), nullable=False),
     Column("goods_id", String(64), nullable=False),
@@ -172,8 +173,8 @@ item_orders = Table(
     "item_orders",
     metadata,
     Column("item_order_id", String(32), primary_key=True),
-    Column("order_id", String(32), ForeignKey("orders.order_id"), nullable=False, index=True),
-    Column("app_id", String(32), nullable=False),
+    Column("order_id", String(32), nullable=False, index=True),
+    Column("app_id", String(32), primary_key=True),
     Column("seq", Integer, nullable=False),
     Column("goods_id", String(64), nullable=False),
     Column("price", BigInteger, nullable=False),  # post-discount unit price; the items sum to the payable
@@ -198,7 +199,8 @@ item_orders = Table(
     CheckConstraint(
         "refunding_amount >= 0 AND refunded_amount + refunding_amount <= price", name="inflight_within_price"
     ),
-    UniqueConstraint("voucher_code", name="uq_item_orders_voucher_code"),
+    app_fk("order_id", "orders"),
+    UniqueConstraint("voucher_code", "app_id", name="uq_item_orders_voucher_code"),  # 0017: unique per app
     Index("ix_item_orders_certificate_id", "certificate_id"),
 )
 
@@ -206,8 +208,8 @@ payments = Table(
     "payments",
     metadata,
     Column("payment_id", String(32), primary_key=True),
-    Column("order_id", String(32), ForeignKey("orders.order_id"), nullable=False, index=True),
-    Column("app_id", String(32), nullable=False),
+    Column("order_id", String(32), nullable=False, index=True),
+    Column("app_id", String(32), primary_key=True),
     Column("channel", String(16), nullable=False),
     Column("pay_channel", Integer, nullable=False),
     Column("amount", BigInteger, nullable=False),
@@ -225,7 +227,8 @@ payments = Table(
     Column("updated_at", BigInteger, nullable=True),
     Column("next_check_at", BigInteger, nullable=True),  # when the reconciler asks the channel next
     Column("checks", Integer, nullable=False, default=0),
-    Index("uq_payments_live_order", "order_id", unique=True,
+    app_fk("order_id", "orders"),
+    Index("uq_payments_live_order", "order_id", "app_id", unique=True,
           postgresql_where=text(LIVE_PAYMENT_SQL), sqlite_where=text(LIVE_PAYMENT_SQL)),
     Index("ix_payments_next_check_at", "next_check_at"),
 )
@@ -234,7 +237,7 @@ outbox = Table(
     "outbox",
     metadata,
     Column("id", AutoId, primary_key=True, autoincrement=True),
-    Column("app_id", String(32), nullable=False),
+    Column("app_id", String(32), primary_key=True),  # 0017 (the key on SQLite stays id alone: tables_base.AutoId)
     Column("type", String(32), nullable=False),
     Column("url", Text, nullable=True),
     Column("identify_name", String(128), nullable=False),
@@ -261,7 +264,7 @@ callback_attempts = Table(
     metadata,
     Column("id", AutoId, primary_key=True, autoincrement=True),
     Column("outbox_id", BigInteger, nullable=True, index=True),
-    Column("app_id", String(32), nullable=False),
+    Column("app_id", String(32), primary_key=True),
     Column("type", String(32), nullable=False),
     Column("order_id", String(32), nullable=True, index=True),  # 0005: an order's timeline
     Column("attempt", Integer, nullable=False),
@@ -294,8 +297,8 @@ refunds = Table(
     "refunds",
     metadata,
     Column("refund_id", String(32), primary_key=True),
-    Column("app_id", String(32), ForeignKey("apps.app_id"), nullable=False),
-    Column("order_id", String(32), ForeignKey("orders.order_id"), nullable=False, index=True),
+    Column("app_id", String(32), ForeignKey("apps.app_id"), primary_key=True),
+    Column("order_id", String(32), nullable=False, index=True),
     Column("out_refund_no", String(64), nullable=True),  # set when pre_create_refund answers
     Column("status", String(16), nullable=False),  # PROCESSING SUCCESS FAIL
     Column("stage", String(16), nullable=False),  # ours: PRE_REFUND AUDIT READY CASHIER DONE
@@ -320,6 +323,7 @@ refunds = Table(
     # 0007: the payment attempt this refund gives money back from (the channel's out_trade_no); NULL = the
     # attempt that paid the order. A late or duplicate payment's refund names its own attempt.
     Column("payment_id", String(32), nullable=True),
+    app_fk("order_id", "orders"),
     UniqueConstraint("app_id", "out_refund_no", name="uq_refunds_app_out_refund_no"),
     CheckConstraint("refund_total_amount >= 0", name="amount_not_negative"),
     Index("ix_refunds_stage", "stage", "status"),
@@ -329,9 +333,12 @@ refunds = Table(
 refund_items = Table(
     "refund_items",
     metadata,
-    Column("refund_id", String(32), ForeignKey("refunds.refund_id"), primary_key=True),
-    Column("item_order_id", String(32), ForeignKey("item_orders.item_order_id"), primary_key=True),
+    Column("refund_id", String(32), primary_key=True),
+    Column("item_order_id", String(32), primary_key=True),
     Column("amount", BigInteger, nullable=False),
+    Column("app_id", String(32), primary_key=True),  # 0017: the refund's app (back-filled from refunds)
+    app_fk("refund_id", "refunds"),
+    app_fk("item_order_id", "item_orders"),
     CheckConstraint("amount > 0", name="amount_positive"),
     Index("ix_refund_items_item_order_id", "item_order_id"),
 )

@@ -17,7 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from paybutton.tables_base import AutoId, metadata
+from paybutton.tables_base import AutoId, app_fk, metadata
 
 # 0010: the double-entry ledger (issue 21). A txn is one posting, idempotent by (app_id, kind, ref_id); its
 # entries sum to 0 (debit positive). Accounts are strings: channel:<provider>, held:<app_id>, merchant:<uid>,
@@ -26,7 +26,7 @@ ledger_txns = Table(
     "ledger_txns",
     metadata,
     Column("txn_id", String(32), primary_key=True),
-    Column("app_id", String(32), nullable=False),
+    Column("app_id", String(32), primary_key=True),
     Column("kind", String(16), nullable=False),  # pay refund settle share
     Column("ref_id", String(64), nullable=False),  # the payment, refund, settle or sharing order it records
     Column("created_at", BigInteger, nullable=False),
@@ -39,12 +39,13 @@ ledger_entries = Table(
     "ledger_entries",
     metadata,
     Column("entry_id", AutoId, primary_key=True, autoincrement=True),
-    Column("txn_id", String(32), ForeignKey("ledger_txns.txn_id"), nullable=False, index=True),
-    Column("app_id", String(32), nullable=False),
+    Column("txn_id", String(32), nullable=False, index=True),
+    Column("app_id", String(32), primary_key=True),
     Column("account", String(96), nullable=False),
     Column("order_id", String(32), nullable=True, index=True),
     Column("item_order_id", String(32), nullable=True),
     Column("amount", BigInteger, nullable=False),  # signed fen, debit positive
+    app_fk("txn_id", "ledger_txns"),
     Index("ix_ledger_entries_account", "account"),
 )
 
@@ -58,7 +59,7 @@ recon_runs = Table(
     "recon_runs",
     metadata,
     Column("run_id", String(32), primary_key=True),
-    Column("app_id", String(32), ForeignKey("apps.app_id"), nullable=False),
+    Column("app_id", String(32), ForeignKey("apps.app_id"), primary_key=True),
     Column("channel", String(16), nullable=False),
     Column("bill_date", String(10), nullable=False),  # YYYY-MM-DD, Beijing
     Column("state", String(16), nullable=False),  # RUNNING DONE FAILED (FAILED: tried again at next_try_at)
@@ -81,8 +82,8 @@ recon_lines = Table(
     "recon_lines",
     metadata,
     Column("id", AutoId, primary_key=True, autoincrement=True),
-    Column("run_id", String(32), ForeignKey("recon_runs.run_id"), nullable=False, index=True),
-    Column("app_id", String(32), nullable=False),
+    Column("run_id", String(32), nullable=False, index=True),
+    Column("app_id", String(32), primary_key=True),
     Column("kind", String(8), nullable=False),  # pay refund
     Column("klass", String(8), nullable=False),  # long short diff
     Column("out_trade_no", String(64), nullable=False),  # our attempt id (the channel's out_trade_no)
@@ -95,6 +96,7 @@ recon_lines = Table(
     Column("state", String(8), nullable=False),  # ok (settled) pending (short: until the next bill) break resolved
     Column("note", Text, nullable=True),
     Column("resolved_at", BigInteger, nullable=True),
+    app_fk("run_id", "recon_runs"),
     Index("ix_recon_lines_app_state", "app_id", "state"),
 )
 
@@ -112,8 +114,8 @@ settles = Table(
     "settles",
     metadata,
     Column("settle_id", String(32), primary_key=True),
-    Column("app_id", String(32), ForeignKey("apps.app_id"), nullable=False),
-    Column("order_id", String(32), ForeignKey("orders.order_id"), nullable=False, index=True),
+    Column("app_id", String(32), ForeignKey("apps.app_id"), primary_key=True),
+    Column("order_id", String(32), nullable=False, index=True),
     Column("out_order_no", String(64), nullable=True),
     Column("out_settle_no", String(64), nullable=False),
     Column("item_order_id", String(32), nullable=True),  # NULL: the whole order
@@ -128,6 +130,7 @@ settles = Table(
     Column("settle_amount", BigInteger, nullable=False),  # the seller's part
     Column("merchant_uid", String(64), nullable=False),  # the seller
     Column("created_at", BigInteger, nullable=False), Column("settled_at", BigInteger, nullable=True),
+    app_fk("order_id", "orders"),
     UniqueConstraint("app_id", "out_settle_no", name="uq_settles_app_out_settle_no"),
     CheckConstraint("total_amount > 0 AND rake >= 0 AND commission >= 0 AND settle_amount >= 0", name="amounts"),
 )
@@ -140,8 +143,8 @@ channel_shares = Table(
     "channel_shares",
     metadata,
     Column("out_order_no", String(64), primary_key=True),
-    Column("settle_id", String(32), ForeignKey("settles.settle_id"), nullable=False),
-    Column("app_id", String(32), nullable=False),
+    Column("settle_id", String(32), nullable=False),
+    Column("app_id", String(32), primary_key=True),
     Column("order_id", String(32), nullable=False),
     Column("payment_id", String(32), nullable=False),
     Column("channel", String(16), nullable=False),  # the provider: wechatpay alipay
@@ -156,6 +159,7 @@ channel_shares = Table(
     Column("tries", Integer, nullable=False, default=0),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
-    UniqueConstraint("settle_id", name="uq_channel_shares_settle"),
+    app_fk("settle_id", "settles"),
+    UniqueConstraint("settle_id", "app_id", name="uq_channel_shares_settle"),
     Index("ix_channel_shares_state", "state", "updated_at"),
 )

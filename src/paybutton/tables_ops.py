@@ -11,7 +11,7 @@ audit_log = Table(
     "audit_log",
     metadata,
     Column("id", AutoId, primary_key=True, autoincrement=True),
-    Column("app_id", String(32), nullable=False),  # "*" for an installation-wide change (the platform key)
+    Column("app_id", String(32), primary_key=True),  # "*" for an installation-wide change (the platform key)
     Column("at", BigInteger, nullable=False),
     Column("actor", String(128), nullable=False),  # console:<app_id>, cli:<user>@<host>, openapi:<client_key>, system
     Column("action", String(64), nullable=False),  # goods.update, app.rotate_secret, refund.audit, ...

@@ -16,20 +16,21 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from paybutton.tables_base import metadata
+from paybutton.tables_base import app_fk, metadata
 
 # 0014 (issue 22): an order the developer's server created (order/create_order): the request's hash and the answer,
 # so that the same out_order_no with the same body answers the same order again.
 dev_orders = Table(
     "dev_orders",
     metadata,
-    Column("order_id", String(32), ForeignKey("orders.order_id"), primary_key=True),
-    Column("app_id", String(32), nullable=False),
+    Column("order_id", String(32), primary_key=True),
+    Column("app_id", String(32), primary_key=True),
     Column("out_order_no", String(64), nullable=False),
     Column("body_hash", String(64), nullable=False),
     Column("answer", Text, nullable=False),  # JSON: the create_order answer's data
     Column("request", Text, nullable=False),  # JSON: the request as sent (goods_page, order_valid_time, extra, ...)
     Column("created_at", BigInteger, nullable=False),
+    app_fk("order_id", "orders"),
     UniqueConstraint("app_id", "out_order_no", name="uq_dev_orders_app_id"),
 )
 
@@ -37,9 +38,9 @@ dev_orders = Table(
 order_cps = Table(
     "order_cps",
     metadata,
-    Column("item_order_id", String(32), ForeignKey("item_orders.item_order_id"), primary_key=True),
-    Column("order_id", String(32), ForeignKey("orders.order_id"), nullable=False, index=True),
-    Column("app_id", String(32), nullable=False),
+    Column("item_order_id", String(32), primary_key=True),
+    Column("order_id", String(32), nullable=False, index=True),
+    Column("app_id", String(32), primary_key=True),
     Column("sell_amount", BigInteger, nullable=False),
     Column("commission_amount", BigInteger, nullable=False),
     Column("commission_rate", Integer, nullable=False),  # 1/10000
@@ -50,6 +51,8 @@ order_cps = Table(
     Column("task_id", String(64), nullable=False),
     Column("item_id", String(64), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    app_fk("item_order_id", "item_orders"),
+    app_fk("order_id", "orders"),
     CheckConstraint("commission_amount >= 0", name="commission_not_negative"),
 )
 
@@ -71,8 +74,8 @@ bookings = Table(
     "bookings",
     metadata,
     Column("book_id", String(32), primary_key=True),
-    Column("app_id", String(32), nullable=False),
-    Column("order_id", String(32), ForeignKey("orders.order_id"), nullable=False, index=True),
+    Column("app_id", String(32), primary_key=True),
+    Column("order_id", String(32), nullable=False, index=True),
     Column("out_book_no", String(64), nullable=False),
     Column("open_id", String(128), nullable=False),
     Column("status", String(16), nullable=False),
@@ -86,6 +89,7 @@ bookings = Table(
     Column("cancelled_by", String(16), nullable=True),  # merchant | user
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    app_fk("order_id", "orders"),
     UniqueConstraint("app_id", "out_book_no", name="uq_bookings_app_out_book_no"),
     Index("ix_bookings_app_created", "app_id", "created_at"),
 )

@@ -289,6 +289,7 @@ APP_COMMANDS = {
     ("bookings", "list"): [],
     ("bookings", "certificates"): ["--order", "ot1"],
     ("audit",): [],
+    ("verify",): ["000000000000"],
 }
 
 

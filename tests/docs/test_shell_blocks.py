@@ -64,6 +64,10 @@ NO_RUN = {
     ("bench/README.md", "make bench"): "the benchmark takes minutes and the whole machine",
     ("docs/scaling.md", "export PAYBUTTON_DATABASE_URL=postgresql+asyncpg://paybutton@db.internal/paybutton"):
         "servers on other machines, behind a load balancer, on a PostgreSQL host named db.internal",
+    ("docs/scaling.md", "pg_dump --format=custom --file=paybutton-before-citus.dump paybutton"):
+        "moves a PostgreSQL database onto a Citus cluster (extension, coordinator, workers); no Citus here: "
+        "tests/integration/test_distribution.py checks the schema against Citus's rules and "
+        "tests/unit/test_scaling_doc.py the calls",
     ("bench/README.md", "make chaos"): "the crash drill takes minutes (its short version is "
                                        "tests/integration/test_chaos.py)",
     ("README.md", "scripts/image-base.sh"): "needs root, podman and minutes; `make image-test` runs these steps "

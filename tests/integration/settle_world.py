@@ -29,7 +29,7 @@ async def receiver(w: TradeWorld, uid: str, name: str = "渠道") -> None:
 async def redeem(w: TradeWorld, order_id: str) -> None:
     for item in await w.items(order_id):
         async with w.db.tx() as conn:
-            await verify_code(conn, w.clock, item.voucher_code)
+            await verify_code(conn, w.clock, item.voucher_code, w.app_id)
 
 
 async def settle(w: TradeWorld, order: dict[str, Any], out_settle_no: str, **body: Any) -> dict[str, Any]:

@@ -237,7 +237,7 @@ async def test_check_counts_a_late_payments_refund_against_that_payment(trade: T
             payment_id="pydup", order_id=oid, app_id=trade.app_id, channel="douyin", pay_channel=10, amount=1000,
             outcome="SUCCESS", channel_pay_id="sbx-dup", late=True, created_at=now, state="SUCCESS",
             provider="sandbox", updated_at=now))
-        await record_payment(conn, "pydup", now)  # and its ledger txn, as pay() posts it
+        await record_payment(conn, trade.app_id, "pydup", now)  # and its ledger txn, as pay() posts it
         await conn.execute(update(orders_t).where(orders_t.c.order_id == oid).values(auto_refund_pending=True))
     await trade.drive()
     r = await trade.http.post(f"{trade.url}{BUYER}/orders/{oid}/refunds", headers=trade.auth("dup"),

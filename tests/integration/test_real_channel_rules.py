@@ -30,12 +30,12 @@ async def test_an_alipay_page_never_opened_ends_after_its_deadline(real: Any) ->
     assert (await pay(trade, "n1", oid, "alipay")).status_code == 200
     p = await attempt(trade, oid)
     assert p.payment_id not in ali.trades  # never opened: ACQ.TRADE_NOT_EXIST
-    assert await reconcile.check(trade.tctx, p.payment_id) == "later"  # before time_expire: still waiting
+    assert await reconcile.check(trade.tctx, trade.app_id, p.payment_id) == "later"  # before time_expire: still waiting
     assert (await attempt(trade, oid)).state == "PROCESSING"
     trade.clock.set(p.created_at + 24 * 3600 * 1000)  # long past the order's pay deadline (its time_expire)
-    assert await reconcile.check(trade.tctx, p.payment_id) == "closed"
+    assert await reconcile.check(trade.tctx, trade.app_id, p.payment_id) == "closed"
     assert (await attempt(trade, oid)).state == "CLOSED"
-    assert await reconcile.check(trade.tctx, p.payment_id) == "gone"  # the reconciler stops asking
+    assert await reconcile.check(trade.tctx, trade.app_id, p.payment_id) == "gone"  # the reconciler stops asking
 
 
 async def test_wait_buyer_pay_keeps_the_attempt_live_then_trade_success_pays(real: Any) -> None:

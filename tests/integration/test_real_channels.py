@@ -136,9 +136,9 @@ async def test_wechat_lost_answer_is_settled_by_the_reconciler(real: Any) -> Non
     p = await attempt(trade, oid)
     assert p.state == "UNKNOWN" and p.payment_id in wx.trades
     await wx.pay(p.payment_id, notify=False)  # paid at WeChat; no notify arrives
-    assert await reconcile.check(trade.tctx, p.payment_id) == "paid"
+    assert await reconcile.check(trade.tctx, trade.app_id, p.payment_id) == "paid"
     assert (await order(trade, "w2", oid))["status"] == "SUCCESS"
-    assert await reconcile.check(trade.tctx, p.payment_id) == "gone"
+    assert await reconcile.check(trade.tctx, trade.app_id, p.payment_id) == "gone"
 
 
 async def test_alipay_page_pay_redirect_notify_and_refund(real: Any) -> None:

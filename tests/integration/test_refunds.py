@@ -249,7 +249,7 @@ async def test_late_payment_is_refunded_automatically(trade: TradeWorld) -> None
         await conn.execute(payments.insert().values(payment_id="pylate", order_id=oid, app_id=trade.app_id,
                                                     channel="douyin", pay_channel=10, amount=1000, outcome="SUCCESS",
                                                     channel_pay_id="x", late=True, created_at=now))
-        await record_payment(conn, "pylate", now)  # and its ledger txn, in the same transaction
+        await record_payment(conn, trade.app_id, "pylate", now)  # and its ledger txn, in the same transaction
     await trade.drive()
     notes = trade.merchant.of_type("refund")
     assert len(notes) == 1 and notes[0].msg["status"] == "SUCCESS" and notes[0].msg["refund_source"] == 6

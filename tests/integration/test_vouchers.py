@@ -13,8 +13,10 @@ from sqlalchemy import update
 from trade_world import TradeWorld
 from typer.testing import CliRunner
 
+from paybutton.apps import service as app_service
 from paybutton.cli import cli
-from paybutton.tables import goods
+from paybutton.console import order_queries
+from paybutton.tables import goods, item_orders
 
 BUYER = "/api/buyer/v1"
 
@@ -141,6 +143,36 @@ async def test_cli_verify_code(trade: TradeWorld, db_url: str) -> None:
     assert twice.exit_code == 2
     missing = await asyncio.to_thread(runner.invoke, cli, ["verify", "000000000000", "--database", db_url])
     assert missing.exit_code == 2
+
+
+async def test_a_code_is_unique_per_app_and_verify_names_the_app(trade: TradeWorld, db_url: str) -> None:
+    """Since migration 0017 a voucher code is unique per app only (app_id is in every key, for Citus): two apps may
+    hold the same code. `paybutton verify CODE` then asks for the app (--app) and redeems that app's unit; the
+    console redeems its own app's."""
+    mine = await trade.paid_order()
+    (v,) = (await vouchers(trade, mine["order_id"]))["vouchers"]
+    first = trade.app
+    async with trade.db.tx() as conn:
+        other = await app_service.create_app(conn, trade.clock, name="Other shop",
+                                             pre_order_url=f"{trade.merchant_url()}/pre_create_order",
+                                             payment_notify_url=f"{trade.merchant_url()}/payment")
+    trade.app, trade.app_id = other, other["app_id"]
+    theirs = await trade.paid_order(goods_id="g2")
+    trade.app, trade.app_id = first, first["app_id"]
+    async with trade.db.tx() as conn:  # the other app's unit gets the same code (refused before 0017)
+        await conn.execute(update(item_orders).where(item_orders.c.order_id == theirs["order_id"])
+                           .values(voucher_code=v["code"]))
+    runner = CliRunner()
+    both = await asyncio.to_thread(runner.invoke, cli, ["verify", v["code"], "--database", db_url])
+    assert both.exit_code == 2 and "name the app (--app)" in both.stderr, both.output
+    out = await asyncio.to_thread(runner.invoke, cli, ["verify", f"pbv1:{v['code']}", "--app", other["app_id"],
+                                                       "--database", db_url])
+    assert out.exit_code == 0 and theirs["order_id"] in out.output, out.output
+    assert [i.status for i in await trade.items(theirs["order_id"])] == [3]
+    assert [i.status for i in await trade.items(mine["order_id"])] == [2]
+    (unit,) = await trade.items(mine["order_id"])
+    assert await order_queries.redeem(trade.tctx, first["app_id"], v["code"]) == unit.item_order_id
+    assert [i.status for i in await trade.items(mine["order_id"])] == [3]
 
 
 async def test_cli_verify_says_redeemed_or_refunded_and_when(trade: TradeWorld, db_url: str,

@@ -22,7 +22,7 @@ ROOT = SRC / "paybutton"
 BASE = {"errors", "clock", "money", "ids", "config", "inputs", "tables", "tables_base", "tables_money", "tables_trade",
         "tables_ops",
         "db", "buyer_token", "loop", "b64url",
-        "payment_state", "i18n", "audit", "inuse",
+        "payment_state", "i18n", "audit", "inuse", "distribution",
         "telemetry"}  # metrics, request ids and log lines: every layer counts and logs through it
 CASHIER = {"cashier"}  # payment channel adapters: base only
 KERNEL = {"kernel"}  # the shared HTTP kernel: base and cashier, no domain

@@ -81,7 +81,7 @@ async def _amount_differs(ctx: CtxDep, app_id: str, provider: str, ev: NotifyEve
     if ev.amount is None or not ev.out_refund_no:
         return False
     async with ctx.db.engine.connect() as conn:
-        r = await refund_store.refund_row(conn, ev.out_refund_no)
+        r = await refund_store.refund_row(conn, app_id, ev.out_refund_no)
     if r is None or r.refund_total_amount == ev.amount:
         return False
     log.warning("refund notify for app %s via %s refused: refund %s is %d fen, the notify says %d", app_id, provider,

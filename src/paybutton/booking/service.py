@@ -26,23 +26,27 @@ from paybutton.order import store as order_store
 from paybutton.order.states import BookStatus, ItemStatus, OrderStatus, redeemable
 from paybutton.tables import bookings, item_orders
 
-# Hold a free unit for a booking: redeemable (unused, nothing in flight, not locked) and not booked.
+# Hold a free unit for a booking: redeemable (unused, nothing in flight, not locked) and not booked. Every statement
+# of a booking's units names their app (`:app`): on Citus it is routed to the app's node (distribution.py).
 HOLD = (
     update(item_orders)
-    .where(item_orders.c.item_order_id == bindparam("iid"), item_orders.c.order_id == bindparam("oid"),
-           order_store.REDEEMABLE, item_orders.c.book_status == int(BookStatus.NONE))
+    .where(item_orders.c.app_id == bindparam("app"), item_orders.c.item_order_id == bindparam("iid"),
+           item_orders.c.order_id == bindparam("oid"), order_store.REDEEMABLE,
+           item_orders.c.book_status == int(BookStatus.NONE))
     .values(book_status=int(BookStatus.PENDING), book_date=bindparam("day"), updated_at=bindparam("now"))
 )
 CONFIRM_UNITS = (
     update(item_orders)
-    .where(item_orders.c.item_order_id.in_(bindparam("iids", expanding=True)),
+    .where(item_orders.c.app_id == bindparam("app"),
+           item_orders.c.item_order_id.in_(bindparam("iids", expanding=True)),
            item_orders.c.book_status == int(BookStatus.PENDING))
     .values(book_status=int(BookStatus.CONFIRMED), updated_at=bindparam("now"))
 )
 # A refused or cancelled booking frees its units (a redeemed unit keeps its day: it was used on it).
 FREE_UNITS = (
     update(item_orders)
-    .where(item_orders.c.item_order_id.in_(bindparam("iids", expanding=True)),
+    .where(item_orders.c.app_id == bindparam("app"),
+           item_orders.c.item_order_id.in_(bindparam("iids", expanding=True)),
            item_orders.c.book_status != int(BookStatus.NONE), item_orders.c.status != int(ItemStatus.REDEEMED))
     .values(book_status=int(BookStatus.NONE), book_date=None, updated_at=bindparam("now"))
 )
@@ -88,9 +92,9 @@ async def create(conn: AsyncConnection, clock: Clock, app_id: str, *, order_id: 
         raise TradeError("BOOK_DATE_NOT_ALLOWED", "every ItemBookInfo of one booking has the same times")
     day = rules.check_times(first.book_start_time, first.book_end_time, now, advance,
                             str(snap.get("date_rule") or ""))
-    chosen = _choose_units(await order_store.items_of(conn, order.order_id), items)
+    chosen = _choose_units(await order_store.items_of(conn, order.app_id, order.order_id), items)
     for iid in chosen:
-        res = await conn.execute(HOLD, {"iid": iid, "oid": order.order_id, "day": day, "now": now})
+        res = await conn.execute(HOLD, {"app": order.app_id, "iid": iid, "oid": order.order_id, "day": day, "now": now})
         if res.rowcount != 1:
             raise TradeError("BOOK_UNIT_UNAVAILABLE", iid)
     policy, hours = _policy(snap)
@@ -156,7 +160,7 @@ def _unit_ids(book: Any) -> list[str]:
 
 async def _move(conn: AsyncConnection, book: Any, frm: tuple[str, ...], to: BookState, now: int, **values: Any) -> None:
     res = await conn.execute(update(bookings).where(
-        and_(bookings.c.book_id == book.book_id, bookings.c.status.in_(frm))).values(
+        and_(bookings.c.app_id == book.app_id, bookings.c.book_id == book.book_id, bookings.c.status.in_(frm))).values(
         status=to.value, updated_at=now, **values))
     if res.rowcount != 1:
         raise TradeError("BOOK_STATUS_CONFLICT", f"the booking is {book.status}")
@@ -169,10 +173,10 @@ async def result(conn: AsyncConnection, clock: Clock, app_id: str, *, book_id: s
     now = clock.now_ms()
     if success:
         await _move(conn, book, (BookState.BOOKING.value,), BookState.SUCCESS, now)
-        await conn.execute(CONFIRM_UNITS, {"iids": _unit_ids(book), "now": now})
+        await conn.execute(CONFIRM_UNITS, {"app": book.app_id, "iids": _unit_ids(book), "now": now})
     else:
         await _move(conn, book, (BookState.BOOKING.value,), BookState.FAIL, now, reason=reason)
-        await conn.execute(FREE_UNITS, {"iids": _unit_ids(book), "now": now})
+        await conn.execute(FREE_UNITS, {"app": book.app_id, "iids": _unit_ids(book), "now": now})
     return {"book_id": book_id, "status": (BookState.SUCCESS if success else BookState.FAIL).value}
 
 
@@ -186,7 +190,8 @@ async def cancel(conn: AsyncConnection, clock: Clock, app_id: str, *, book_id: s
         raise TradeError("BOOK_NOT_FOUND", book_id)
     if book.status not in rules.LIVE:
         raise TradeError("BOOK_STATUS_CONFLICT", f"the booking is {book.status}")
-    units = [u for u in await order_store.items_of(conn, book.order_id) if u.item_order_id in _unit_ids(book)]
+    units = [u for u in await order_store.items_of(conn, book.app_id, book.order_id)
+             if u.item_order_id in _unit_ids(book)]
     if any(u.status == ItemStatus.REDEEMED for u in units):
         raise TradeError("BOOK_STATUS_CONFLICT", "a unit of this booking was redeemed")
     if by == "user" and not rules.user_may_cancel(book.status, book.cancel_policy, book.cancel_advance_hour,
@@ -194,7 +199,7 @@ async def cancel(conn: AsyncConnection, clock: Clock, app_id: str, *, book_id: s
         raise TradeError("BOOK_CANCEL_NOT_ALLOWED",
                          f"cancel policy {book.cancel_policy} ({book.cancel_advance_hour} h before the start)")
     await _move(conn, book, rules.LIVE, BookState.CANCEL, now, reason=reason, cancelled_by=by)
-    await conn.execute(FREE_UNITS, {"iids": _unit_ids(book), "now": now})
+    await conn.execute(FREE_UNITS, {"app": book.app_id, "iids": _unit_ids(book), "now": now})
     return {"book_id": book_id, "status": BookState.CANCEL.value}
 
 
@@ -229,9 +234,9 @@ async def query(conn: AsyncConnection, app_id: str, *, book_id: str | None, orde
     return [book_view(b) for b in rows]
 
 
-async def of_order(conn: AsyncConnection, order_id: str) -> list[dict[str, Any]]:
+async def of_order(conn: AsyncConnection, app_id: str, order_id: str) -> list[dict[str, Any]]:
     """Every booking of an order, oldest first (the console's and the buyer's order pages)."""
-    rows = (await conn.execute(select(bookings).where(bookings.c.order_id == order_id)
+    rows = (await conn.execute(select(bookings).where(bookings.c.app_id == app_id, bookings.c.order_id == order_id)
                                .order_by(bookings.c.created_at, bookings.c.book_id))).all()
     return [book_view(b) for b in rows]
 
@@ -241,7 +246,7 @@ async def buyer_bookings(conn: AsyncConnection, app_id: str, open_id: str, ref: 
     order = await order_store.find_buyer_order(conn, app_id, open_id, ref)
     if order is None:
         raise TradeError("ORDER_ID_INVALID", ref)
-    return {"order_id": order.order_id, "bookings": await of_order(conn, order.order_id)}
+    return {"order_id": order.order_id, "bookings": await of_order(conn, order.app_id, order.order_id)}
 
 
 async def list_bookings(conn: AsyncConnection, app_id: str, *, order_id: str | None, limit: int

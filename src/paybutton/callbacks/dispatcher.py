@@ -52,7 +52,8 @@ def _due(now: int) -> ColumnElement[bool]:
 
 
 async def _claim(ctx: Ctx, worker_id: str, limit: int) -> list[Claimed]:
-    """Lease up to `limit` due rows in one guarded statement (SKIP LOCKED on PostgreSQL)."""
+    """Lease up to `limit` due rows in one guarded statement (SKIP LOCKED on PostgreSQL): a sweep over every app
+    (multi-shard on Citus by nature); each row is then settled by its app and id."""
     now = ctx.clock.now_ms()
     # Look before claiming: an idle poll must not take SQLite's write lock (the order path needs it).
     async with ctx.db.engine.connect() as conn:
@@ -123,14 +124,15 @@ async def _settle(
     """Log the attempt and settle the row, only if this worker still holds its lease. Attempts are numbered on
     from the callback's earlier ones (a replay's first attempt after 21 is 22), whatever its schedule's count."""
     earlier = select(func.coalesce(func.max(callback_attempts.c.attempt), 0) + 1).where(
-        callback_attempts.c.outbox_id == row.id).scalar_subquery()
+        callback_attempts.c.app_id == row.app_id, callback_attempts.c.outbox_id == row.id).scalar_subquery()
     attempt = {
         "outbox_id": row.id, "app_id": row.app_id, "type": row.type, "order_id": row.order_id,
         "attempt": earlier, "url": row.url, "logid": logid, "started_at": started,
         "duration_ms": duration_ms, "http_status": outcome.http_status, "ok": outcome.ok,
         "answer_head": outcome.head, "error": outcome.error,
     }
-    guard = and_(outbox.c.id == row.id, outbox.c.locked_by == worker_id, outbox.c.status == PENDING)
+    guard = and_(outbox.c.app_id == row.app_id, outbox.c.id == row.id, outbox.c.locked_by == worker_id,
+                 outbox.c.status == PENDING)
     async with ctx.db.tx() as conn:
         await conn.execute(callback_attempts.insert().values(**attempt))
         result = await conn.execute(

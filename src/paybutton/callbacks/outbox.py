@@ -131,7 +131,7 @@ async def get_callback(conn: AsyncConnection, app_id: str, id: int) -> dict[str,
     attempts = (
         await conn.execute(
             select(callback_attempts)
-            .where(callback_attempts.c.outbox_id == id)
+            .where(callback_attempts.c.app_id == app_id, callback_attempts.c.outbox_id == id)
             .order_by(callback_attempts.c.id)
         )
     ).mappings().all()

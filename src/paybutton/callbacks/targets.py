@@ -57,14 +57,15 @@ async def urls_now(conn: AsyncConnection, rows: Iterable[Queued]) -> list[str | 
     """The URL each row goes to now, in the rows' order: two reads for a whole batch."""
     rows = list(rows)
     app_ids = {r.app_id for r in rows if r.type in APP_URLS}
-    refund_ids = {r.refund_id for r in rows if r.type == "refund" and r.refund_id}
+    refunds_of = {(r.app_id, r.refund_id) for r in rows if r.type == "refund" and r.refund_id}
     found: dict[str, Mapping[str, Any]] = {}
     if app_ids:
         cols = [apps.c.app_id, *(apps.c[f] for f in {f for fs in APP_URLS.values() for f in fs})]
         got = await conn.execute(select(*cols).where(apps.c.app_id.in_(app_ids)))
         found = {a.app_id: dict(a._mapping) for a in got}
     notify: dict[str, str | None] = {}
-    if refund_ids:
-        q = select(refunds.c.refund_id, refunds.c.notify_url).where(refunds.c.refund_id.in_(refund_ids))
+    if refunds_of:  # by their apps too: on Citus, read on those apps' nodes only
+        q = select(refunds.c.refund_id, refunds.c.notify_url).where(
+            refunds.c.app_id.in_({a for a, _ in refunds_of}), refunds.c.refund_id.in_({r for _, r in refunds_of}))
         notify = {r.refund_id: r.notify_url for r in await conn.execute(q)}
     return [url_of(r, found.get(r.app_id), notify.get(r.refund_id or "")) for r in rows]

@@ -31,12 +31,14 @@ def buyer_token_cmd(
     typer.echo(buyer_token.mint(app_id, app["secret"], open_id, ttl))
 
 
-def verify(code: str, as_json: bool = JsonFlag, database: str | None = DatabaseOpt) -> None:
+def verify(code: str, app_id: str | None = typer.Option(None, "--app", help="the app whose voucher it is (needed "
+                                                      "only when several apps have the code)"),
+           as_json: bool = JsonFlag, database: str | None = DatabaseOpt) -> None:
     """Redeem (核销) one voucher by its code or the QR data on the voucher card (pbv1:CODE)."""
     async def go(db: Database) -> dict[str, Any]:
         async with db.tx() as conn:
-            return await verify_code(conn, SystemClock(), code)
+            return await verify_code(conn, SystemClock(), code, app_id)
 
-    clikit.out(clikit.run(database, go), as_json,
+    clikit.out(clikit.run(database, go, app_id=app_id), as_json,
                lambda r: f"verified {r['certificate_code']}: item order {r['item_order_id']} of order {r['order_id']} "
                          f"(verify_id {r['verify_id']})")

@@ -109,7 +109,8 @@ async def read_order_detail(conn: AsyncConnection, app_id: str, order_id: str) -
         select(refunds).where(refunds.c.order_id == order_id, refunds.c.app_id == app_id)
         .order_by(refunds.c.created_at))).all()]
     for r in refs:
-        r["items"] = await _dicts(conn, select(refund_items).where(refund_items.c.refund_id == r["refund_id"])
+        r["items"] = await _dicts(conn, select(refund_items).where(refund_items.c.app_id == app_id,
+                                                                   refund_items.c.refund_id == r["refund_id"])
                                   .order_by(refund_items.c.item_order_id))
     cbs = await _dicts(conn, select(outbox.c.id, outbox.c.type, outbox.c.status, outbox.c.attempts,
                                     outbox.c.created_at, outbox.c.last_http_status, outbox.c.refund_id)
@@ -236,11 +237,11 @@ async def redeem(ctx: Ctx, app_id: str, code: str) -> str:
     async with ctx.db.tx() as conn:
         if await voucher_owner(conn, app_id, code) is None:
             raise TradeError("VOUCHER_NOT_FOUND", code)
-        result = await fulfillment.verify_code(conn, ctx.clock, code)
+        result = await fulfillment.verify_code(conn, ctx.clock, code, app_id)
     return str(result["item_order_id"])
 
 
-async def bookings_of(ctx: Ctx, order_id: str) -> list[dict[str, Any]]:
+async def bookings_of(ctx: Ctx, app_id: str, order_id: str) -> list[dict[str, Any]]:
     """The order's reservations (paybutton/booking), for its page."""
     async with ctx.db.engine.connect() as conn:
-        return await booking.of_order(conn, order_id)
+        return await booking.of_order(conn, app_id, order_id)

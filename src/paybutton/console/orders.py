@@ -35,7 +35,7 @@ async def order_page(order_id: str, c: SignedIn) -> Response:
     detail = await order_queries.order_detail(c.ctx, c.app_id, order_id[:64])
     if detail is None:
         return c.not_found()
-    books = await order_queries.bookings_of(c.ctx, detail["order"]["order_id"])
+    books = await order_queries.bookings_of(c.ctx, c.app_id, detail["order"]["order_id"])
     return c.render("order.html", nav="orders", d=detail, o=detail["order"], bookings=books)
 
 

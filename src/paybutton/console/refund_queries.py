@@ -62,4 +62,4 @@ async def audit(ctx: Ctx, app_id: str, refund: dict[str, Any], agree: bool, deny
         raise TradeError("REFUND_STATUS_CONFLICT", "the refund is not waiting for an audit")
     async with ctx.db.tx() as conn:
         await merchant_audit(conn, ctx, app_id, refund["out_refund_no"], agree, deny_message)
-    await nudge(ctx, refund["refund_id"])
+    await nudge(ctx, app_id, refund["refund_id"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -35,10 +35,11 @@ async def query_cps(ctx: Ctx, app_id: str, order_id: str | None, out_order_no: s
         row = await store.find_order(conn, app_id, order_id=order_id, out_order_no=out_order_no)
         if row is None:
             raise TradeError("ORDER_NOT_FOUND")
-        cps = (await conn.execute(select(order_cps).where(order_cps.c.order_id == row.order_id)
+        cps = (await conn.execute(select(order_cps).where(order_cps.c.app_id == row.app_id,
+                                                          order_cps.c.order_id == row.order_id)
                                   .order_by(order_cps.c.item_order_id))).all()
-        refund_rows = await _refunds(conn, row.order_id)
-        items = await store.items_of(conn, row.order_id)
+        refund_rows = await _refunds(conn, row.app_id, row.order_id)
+        items = await store.items_of(conn, row.app_id, row.order_id)
     used = [i for i in items if i.verified_at]
     return {
         "order_id": row.order_id,
@@ -70,10 +71,11 @@ def _cps_item(c: Row[Any]) -> dict[str, Any]:
     return {k: getattr(c, k) for k in keys}
 
 
-async def _refunds(conn: AsyncConnection, order_id: str) -> list[Any]:
+async def _refunds(conn: AsyncConnection, app_id: str, order_id: str) -> list[Any]:
     q = (select(refund_items.c.item_order_id, refund_items.c.amount, refunds.c.out_refund_no, refunds.c.status,
                 refunds.c.refund_at)
-         .join(refunds, refunds.c.refund_id == refund_items.c.refund_id)
-         .where(refunds.c.order_id == order_id)
+         .join(refunds, and_(refunds.c.app_id == refund_items.c.app_id,
+                             refunds.c.refund_id == refund_items.c.refund_id))
+         .where(refunds.c.app_id == app_id, refunds.c.order_id == order_id)
          .order_by(refunds.c.created_at, refund_items.c.item_order_id))
     return list((await conn.execute(q)).all())

@@ -191,8 +191,8 @@ async def _accept(ctx: Ctx, new: NewOrder, body: CreateOrderBody, digest: str, a
     try:
         async with ctx.db.tx() as conn:
             done = await conn.execute(update(orders).where(
-                orders.c.order_id == new.order_id, orders.c.status == OrderStatus.INIT.value,
-                orders.c.pre_order_status == PreOrder.PENDING.value).values(
+                orders.c.app_id == new.app_id, orders.c.order_id == new.order_id,
+                orders.c.status == OrderStatus.INIT.value, orders.c.pre_order_status == PreOrder.PENDING.value).values(
                 out_order_no=body.out_order_no, pre_order_status=PreOrder.OK.value, order_entry_schema=schema,
                 updated_at=now))
             if done.rowcount != 1:
@@ -202,17 +202,17 @@ async def _accept(ctx: Ctx, new: NewOrder, body: CreateOrderBody, digest: str, a
                 answer=dumps(answer), request=dumps(body.model_dump(mode="json", exclude_none=True)),
                 created_at=now))
     except IntegrityError as e:
-        await _fail(ctx, new.order_id)
+        await _fail(ctx, new.app_id, new.order_id)
         earlier = await _earlier(ctx, new.app_id, body.out_order_no, digest)
         if earlier is None:
             raise TradeError("OUT_ORDER_NO_DUPLICATE", body.out_order_no) from e
         answer.clear()
         answer.update(earlier)
     except BaseException:
-        await _fail(ctx, new.order_id)
+        await _fail(ctx, new.app_id, new.order_id)
         raise
 
 
-async def _fail(ctx: Ctx, order_id: str) -> None:
+async def _fail(ctx: Ctx, app_id: str, order_id: str) -> None:
     async with ctx.db.tx() as conn:
-        await end_order(ctx, conn, store.FAIL_PRE_ORDER, order_id, "OUT_ORDER_NO_DUPLICATE", notify=False)
+        await end_order(ctx, conn, store.FAIL_PRE_ORDER, app_id, order_id, "OUT_ORDER_NO_DUPLICATE", notify=False)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.clock import BEIJING, beijing_day
@@ -53,9 +53,10 @@ class NotRedeemable(TradeError):
         return f"{base}: {self.reason(lang)}" if lang.startswith("en") else f"{base}:{self.reason(lang)}"
 
 
-async def why_not(conn: AsyncConnection, item_order_id: str, code: str, now: int) -> NotRedeemable:
-    """Why this unit is not redeemable now (read after its guarded UPDATE matched nothing)."""
-    item = (await conn.execute(select(item_orders).where(item_orders.c.item_order_id == item_order_id))).one()
+async def why_not(conn: AsyncConnection, app_id: str, item_order_id: str, code: str, now: int) -> NotRedeemable:
+    """Why this unit (of the app) is not redeemable now (read after its guarded UPDATE matched nothing)."""
+    item = (await conn.execute(select(item_orders).where(item_orders.c.app_id == app_id,
+                                                         item_orders.c.item_order_id == item_order_id))).one()
     if item.status == ItemStatus.UNUSED and item.refunding_amount == 0:
         if item.locked:
             return NotRedeemable(code, "locked")
@@ -75,7 +76,9 @@ async def why_not(conn: AsyncConnection, item_order_id: str, code: str, now: int
 async def _refunded_at(conn: AsyncConnection, item: Any) -> int | None:
     """When the last successful refund of this unit finished."""
     at = (await conn.execute(
-        select(func.max(refunds.c.refund_at)).select_from(refund_items.join(refunds))
-        .where(refund_items.c.item_order_id == item.item_order_id, refunds.c.status == "SUCCESS")
+        select(func.max(refunds.c.refund_at)).select_from(refund_items.join(refunds, and_(
+            refunds.c.app_id == refund_items.c.app_id, refunds.c.refund_id == refund_items.c.refund_id)))
+        .where(refund_items.c.app_id == item.app_id, refund_items.c.item_order_id == item.item_order_id,
+               refunds.c.status == "SUCCESS")
     )).scalar()
     return None if at is None else int(at)

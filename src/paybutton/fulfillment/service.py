@@ -30,6 +30,7 @@ QR_PREFIX = "pbv1:"
 VERIFY = (
     update(item_orders)
     .where(
+        item_orders.c.app_id == bindparam("app"),
         item_orders.c.item_order_id == bindparam("iid"),
         order_store.REDEEMABLE_TODAY,
     )
@@ -40,6 +41,7 @@ VERIFY = (
 CANCEL = (
     update(item_orders)
     .where(
+        item_orders.c.app_id == bindparam("app"),
         item_orders.c.order_id == bindparam("oid"),
         item_orders.c.certificate_id == bindparam("cid"),
         item_orders.c.verify_id == bindparam("vid"),
@@ -78,12 +80,12 @@ async def prepare(conn: AsyncConnection, clock: Clock, app_id: str, *, code: str
                                                          item_orders.c.app_id == app_id))).first()
     if item is None:
         raise TradeError("VOUCHER_NOT_FOUND", raw)
-    order = await order_store.order_row(conn, item.order_id)
+    order = await order_store.order_row(conn, item.app_id, item.order_id)
     assert order is not None
     if order.status != OrderStatus.SUCCESS:
         raise TradeError("ORDER_STATUS_CONFLICT", f"the order is {order.status}")
     today = beijing_day(clock.now_ms())
-    units = [i for i in await order_store.items_of(conn, order.order_id)
+    units = [i for i in await order_store.items_of(conn, order.app_id, order.order_id)
              if redeemable(i, today) and i.voucher_code]
     if not units:
         raise TradeError("VOUCHER_NOT_VERIFIABLE", "no unit of this order can be redeemed")
@@ -103,7 +105,8 @@ async def _check_token(conn: AsyncConnection, clock: Clock, app_id: str, order_i
 
 async def verify_unit(conn: AsyncConnection, now: int, item: Any) -> dict[str, Any]:
     vid = "vf" + secrets.token_hex(8)
-    res = await conn.execute(VERIFY, {"iid": item.item_order_id, "vid": vid, "now": now, "today": beijing_day(now)})
+    res = await conn.execute(VERIFY, {"app": item.app_id, "iid": item.item_order_id, "vid": vid, "now": now,
+                                      "today": beijing_day(now)})
     if res.rowcount == 1:
         await audit.record(conn, app_id=item.app_id, action="voucher.verify", target=item.item_order_id,
                            before={"status": int(item.status)}, after={"status": int(ItemStatus.REDEEMED),
@@ -111,7 +114,8 @@ async def verify_unit(conn: AsyncConnection, now: int, item: Any) -> dict[str, A
         return {"item_order_id": item.item_order_id, "certificate_id": item.certificate_id,
                 "certificate_code": item.voucher_code, "result_code": 0, "result_msg": "success",
                 "verify_id": vid, "verify_time": now}
-    err = await why_not(conn, item.item_order_id, item.voucher_code, now)  # already redeemed when, refunded when, ...
+    # already redeemed when, refunded when, ...
+    err = await why_not(conn, item.app_id, item.item_order_id, item.voucher_code, now)
     return {"item_order_id": item.item_order_id, "certificate_id": item.certificate_id,
             "certificate_code": item.voucher_code, "result_code": err.spec.sub_error_code,
             "result_msg": err.text("zh-CN"), "verify_id": "", "verify_time": 0}
@@ -127,7 +131,7 @@ async def verify(conn: AsyncConnection, clock: Clock, app_id: str, *, order_id: 
     if not certificates:
         raise TradeError("INVALID_PARAMETER", "certificates needs at least one entry")
     now = clock.now_ms()
-    items = {i.certificate_id: i for i in await order_store.items_of(conn, order_id) if i.certificate_id}
+    items = {i.certificate_id: i for i in await order_store.items_of(conn, app_id, order_id) if i.certificate_id}
     results = []
     for code, cid in certificates:
         item = items.get(cid)
@@ -142,11 +146,12 @@ async def cancel(conn: AsyncConnection, clock: Clock, app_id: str, *, order_id: 
     """verify_cancel: the unit is unused again (and refundable)."""
     if await order_store.find_order(conn, app_id, order_id=order_id) is None:
         raise TradeError("ORDER_NOT_FOUND", order_id)
-    res = await conn.execute(CANCEL, {"oid": order_id, "cid": certificate_id, "vid": verify_id,
+    res = await conn.execute(CANCEL, {"app": app_id, "oid": order_id, "cid": certificate_id, "vid": verify_id,
                                       "now": clock.now_ms()})
     if res.rowcount != 1:
         settled = (await conn.execute(select(item_orders.c.settle_id).where(
-            item_orders.c.order_id == order_id, item_orders.c.certificate_id == certificate_id))).scalar()
+            item_orders.c.app_id == app_id, item_orders.c.order_id == order_id,
+            item_orders.c.certificate_id == certificate_id))).scalar()
         if settled:
             raise TradeError("ITEM_SETTLED", "its verification can no longer be cancelled")
         raise TradeError("VERIFY_RECORD_NOT_FOUND")
@@ -167,7 +172,7 @@ async def push_delivery(conn: AsyncConnection, clock: Clock, app_id: str, *, out
         raise TradeError("PUSH_DELIVERY_DOUYIN_CODE", f"order {order.order_id} has delivery_type {order.delivery_type}")
     if order.status != OrderStatus.SUCCESS:
         raise TradeError("ORDER_STATUS_CONFLICT", f"the order is {order.status}")
-    items = {i.item_order_id: i for i in await order_store.items_of(conn, order.order_id)}
+    items = {i.item_order_id: i for i in await order_store.items_of(conn, order.app_id, order.order_id)}
     if use_all:
         wanted = [i for i in items.values() if redeemable(i, beijing_day(clock.now_ms()))]
     else:
@@ -189,19 +194,25 @@ async def push_delivery(conn: AsyncConnection, clock: Clock, app_id: str, *, out
     return out
 
 
-async def verify_code(conn: AsyncConnection, clock: Clock, code: str) -> dict[str, Any]:
-    """`paybutton verify CODE`: redeem one unit by its code or its QR data (`pbv1:CODE`), whichever app it
-    belongs to."""
+async def verify_code(conn: AsyncConnection, clock: Clock, code: str, app_id: str | None = None) -> dict[str, Any]:
+    """`paybutton verify CODE`: redeem one unit by its code or its QR data (`pbv1:CODE`), the app's (`app_id`) or,
+    without it, whichever app's has the code. A code is unique per app (migration 0017: app_id is in every key), so
+    when two apps have it the app must be named."""
     raw = code.strip().removeprefix(QR_PREFIX)
-    item = (await conn.execute(select(item_orders).where(item_orders.c.voucher_code == raw))).first()
-    if item is None:
+    q = select(item_orders).where(item_orders.c.voucher_code == raw)
+    found = (await conn.execute(q if app_id is None else q.where(item_orders.c.app_id == app_id))).all()
+    if not found:
         raise TradeError("VOUCHER_NOT_FOUND", code)
-    order = (await conn.execute(select(orders.c.status).where(orders.c.order_id == item.order_id))).scalar_one()
+    if len(found) > 1:
+        raise TradeError("INVALID_PARAMETER", f"vouchers of {len(found)} apps have this code: name the app (--app)")
+    item = found[0]
+    order = (await conn.execute(select(orders.c.status).where(orders.c.order_id == item.order_id,
+                                                              orders.c.app_id == item.app_id))).scalar_one()
     if order != OrderStatus.SUCCESS:
         raise TradeError("ORDER_STATUS_CONFLICT", f"the order is {order}")
     r = await verify_unit(conn, clock.now_ms(), item)
     if r["result_code"] != 0:
-        raise await why_not(conn, item.item_order_id, raw, clock.now_ms())  # which: redeemed, refunded, locked, ...
+        raise await why_not(conn, item.app_id, item.item_order_id, raw, clock.now_ms())  # redeemed, refunded, ...
     return {**r, "order_id": item.order_id}
 
 
@@ -218,7 +229,7 @@ async def buyer_vouchers(conn: AsyncConnection, app_id: str, open_id: str, ref: 
     order = await order_store.find_buyer_order(conn, app_id, open_id, ref)
     if order is None:
         raise TradeError("ORDER_ID_INVALID", ref)
-    items = await order_store.items_of(conn, order.order_id)
+    items = await order_store.items_of(conn, order.app_id, order.order_id)
     merchant = (await conn.execute(select(apps.c.name).where(apps.c.app_id == app_id))).scalar_one()
     snap = json.loads(order.goods_snapshot)
     return {"order_id": order.order_id, "out_order_no": order.out_order_no or "", "status": order.status,

@@ -60,8 +60,8 @@ def _usable(item: Any) -> bool:
 
 async def _order_certs(conn: AsyncConnection, order: Any, today: str) -> dict[str, Any]:
     days = await _valid_days(conn, order.app_id, order.goods_id)
-    certs = [certificate_view(order, i, today, days) for i in await order_store.items_of(conn, order.order_id)
-             if _usable(i)]
+    units = await order_store.items_of(conn, order.app_id, order.order_id)
+    certs = [certificate_view(order, i, today, days) for i in units if _usable(i)]
     return {"order_id": order.order_id, "can_use": any(c["can_use"] for c in certs), "certificates": certs}
 
 
@@ -69,8 +69,8 @@ async def user_certificates(conn: AsyncConnection, clock: Clock, app_id: str, *,
                             page_size: int) -> dict[str, Any]:
     """query_user_certificates: the buyer's paid orders that still have a usable unit, newest first, a page."""
     has_unit = select(item_orders.c.item_order_id).where(
-        item_orders.c.order_id == orders.c.order_id, item_orders.c.status == int(ItemStatus.UNUSED),
-        item_orders.c.refunding_amount == 0).exists()
+        item_orders.c.app_id == orders.c.app_id, item_orders.c.order_id == orders.c.order_id,
+        item_orders.c.status == int(ItemStatus.UNUSED), item_orders.c.refunding_amount == 0).exists()
     where = and_(orders.c.app_id == app_id, orders.c.open_id == open_id,
                  orders.c.status == OrderStatus.SUCCESS.value, has_unit)
     total = int((await conn.execute(select(func.count()).select_from(orders).where(where))).scalar_one())
@@ -106,7 +106,7 @@ async def certificate_info(conn: AsyncConnection, clock: Clock, app_id: str, *, 
                            code: str | None) -> dict[str, Any]:
     """query_certificate_info: one certificate, whatever its state."""
     item = await _unit(conn, app_id, certificate_id=certificate_id, code=code)
-    order = await order_store.order_row(conn, item.order_id)
+    order = await order_store.order_row(conn, item.app_id, item.order_id)
     assert order is not None
     days = await _valid_days(conn, app_id, order.goods_id)
     return {"certificate": certificate_view(order, item, beijing_day(clock.now_ms()), days)}
@@ -132,7 +132,8 @@ async def change_lock(conn: AsyncConnection, clock: Clock, app_id: str, *, certi
     refunding or refunded one is refused; locking a locked one (or unlocking an unlocked one) changes nothing."""
     item = await _unit(conn, app_id, certificate_id=certificate_id)
     stmt = LOCK if lock else UNLOCK
-    res = await conn.execute(stmt.where(item_orders.c.item_order_id == item.item_order_id)
+    res = await conn.execute(stmt.where(item_orders.c.app_id == app_id,
+                                        item_orders.c.item_order_id == item.item_order_id)
                              .values(locked=int(lock), updated_at=clock.now_ms()))
     if res.rowcount != 1 and lock and not item.locked:
         raise TradeError("CERTIFICATE_NOT_LOCKABLE", f"{certificate_id} has status {item.status}")
@@ -146,7 +147,7 @@ async def service_done(conn: AsyncConnection, clock: Clock, app_id: str, *, orde
     order = await order_store.find_order(conn, app_id, order_id=order_id)
     if order is None:
         raise TradeError("ORDER_NOT_FOUND", order_id)
-    items = {i.item_order_id: i for i in await order_store.items_of(conn, order_id)}
+    items = {i.item_order_id: i for i in await order_store.items_of(conn, app_id, order_id)}
     missing = [x for x in item_order_ids if x not in items]
     if missing:
         raise TradeError("ITEM_ORDER_NOT_IN_ORDER", ", ".join(missing))
@@ -157,7 +158,8 @@ async def service_done(conn: AsyncConnection, clock: Clock, app_id: str, *, orde
         raise TradeError("SERVICE_NOT_DONE", ", ".join(bad) or "no unit of this order is redeemed")
     now = clock.now_ms()
     for i in wanted:
-        await conn.execute(update(item_orders).where(item_orders.c.item_order_id == i.item_order_id,
+        await conn.execute(update(item_orders).where(item_orders.c.app_id == app_id,
+                                                     item_orders.c.item_order_id == i.item_order_id,
                                                      item_orders.c.service_done_at.is_(None))
                            .values(service_done_at=now, updated_at=now))
     return {"order_id": order_id, "item_order_id_list": [i.item_order_id for i in wanted]}
@@ -170,4 +172,4 @@ async def order_certificates(conn: AsyncConnection, clock: Clock, app_id: str, o
         raise TradeError("ORDER_NOT_FOUND", order_id)
     days = await _valid_days(conn, app_id, order.goods_id)
     today = beijing_day(clock.now_ms())
-    return [certificate_view(order, i, today, days) for i in await order_store.items_of(conn, order_id)]
+    return [certificate_view(order, i, today, days) for i in await order_store.items_of(conn, app_id, order_id)]

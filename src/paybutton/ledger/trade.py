@@ -16,9 +16,10 @@ from paybutton.tables import orders, payments, refund_items, refunds
 SUCCESS = "SUCCESS"  # payments.state and refunds.status share the word
 
 
-async def record_payment(conn: AsyncConnection, payment_id: str, at_ms: int) -> bool:
+async def record_payment(conn: AsyncConnection, app_id: str, payment_id: str, at_ms: int) -> bool:
     """Post `pay` for a SUCCESS payment attempt: channel:<provider> +amount, held:<app> -amount (its order)."""
-    p = (await conn.execute(select(payments).where(payments.c.payment_id == payment_id))).first()
+    p = (await conn.execute(select(payments).where(payments.c.app_id == app_id,
+                                                   payments.c.payment_id == payment_id))).first()
     if p is None or p.state != SUCCESS:
         return False
     lines = [Line(channel(p.provider), p.amount, order_id=p.order_id),
@@ -30,23 +31,26 @@ async def refund_provider(conn: AsyncConnection, r: Row[Any]) -> str:
     """The channel a refund gives money back through: its payment's, else the payment that paid its order."""
     pid = r.payment_id
     if pid is None:
-        pid = (await conn.execute(select(orders.c.payment_id).where(orders.c.order_id == r.order_id))
+        pid = (await conn.execute(select(orders.c.payment_id).where(orders.c.app_id == r.app_id,
+                                                                    orders.c.order_id == r.order_id))
                ).scalar_one_or_none()
     provider = None
     if pid is not None:
-        provider = (await conn.execute(select(payments.c.provider).where(payments.c.payment_id == pid))
+        provider = (await conn.execute(select(payments.c.provider).where(payments.c.app_id == r.app_id,
+                                                                         payments.c.payment_id == pid))
                     ).scalar_one_or_none()
     return str(provider or "sandbox")
 
 
-async def record_refund(conn: AsyncConnection, refund_id: str, at_ms: int) -> bool:
+async def record_refund(conn: AsyncConnection, app_id: str, refund_id: str, at_ms: int) -> bool:
     """Post `refund` for a SUCCESS refund: held:<app> +amount per unit (the whole total on the order for a
     late payment's refund, which holds no units), channel:<provider> -total."""
-    r = (await conn.execute(select(refunds).where(refunds.c.refund_id == refund_id))).first()
+    r = (await conn.execute(select(refunds).where(refunds.c.app_id == app_id,
+                                                  refunds.c.refund_id == refund_id))).first()
     if r is None or r.status != SUCCESS:
         return False
     units = (await conn.execute(select(refund_items.c.item_order_id, refund_items.c.amount)
-                                .where(refund_items.c.refund_id == refund_id)
+                                .where(refund_items.c.app_id == app_id, refund_items.c.refund_id == refund_id)
                                 .order_by(refund_items.c.item_order_id))).all()
     lines = [Line(held(r.app_id), a, order_id=r.order_id, item_order_id=i) for i, a in units]
     rest = r.refund_total_amount - sum(a for _, a in units)

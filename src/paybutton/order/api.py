@@ -56,8 +56,8 @@ async def query_order(body: QueryOrderBody, request: Request, app_id: AppId, ctx
         row = await store.find_order(conn, app_id, order_id=body.order_id, out_order_no=body.out_order_no)
         if row is None:
             raise TradeError("ORDER_NOT_FOUND")
-        refunded = await store.refunded_total(conn, row.order_id)
-        settled = await store.settled_to_seller(conn, row.order_id)
+        refunded = await store.refunded_total(conn, row.app_id, row.order_id)
+        settled = await store.settled_to_seller(conn, row.app_id, row.order_id)
         app = await ctx.app_in(conn, app_id)
     return envelope(request, {
         "order_id": row.order_id,
@@ -90,7 +90,7 @@ async def query_item_order_info(body: QueryItemsBody, request: Request, app_id: 
         row = await store.find_order(conn, app_id, order_id=body.order_id)
         if row is None:
             raise TradeError("ORDER_NOT_FOUND")
-        items = await store.items_of(conn, row.order_id)
+        items = await store.items_of(conn, row.app_id, row.order_id)
     if body.item_order_id_list is not None:
         wanted = set(body.item_order_id_list)
         known = {i.item_order_id for i in items}

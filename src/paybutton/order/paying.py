@@ -80,7 +80,7 @@ async def open_cashier(ctx: Ctx, app_id: str, open_id: str, order_ref: str) -> d
     order = await get_buyer_order(ctx, app_id, open_id, order_ref)
     now = ctx.clock.now_ms()
     async with ctx.db.tx() as conn:
-        res = await conn.execute(store.OPEN_CASHIER, {"oid": order["order_id"], "now": now})
+        res = await conn.execute(store.OPEN_CASHIER, {"app": app_id, "oid": order["order_id"], "now": now})
     if res.rowcount != 1:
         raise not_payable(order, now)
     order["status"] = OrderStatus.PROCESS.value
@@ -107,11 +107,11 @@ attempt_row, live_attempt = store.attempt_row, store.live_attempt  # the attempt
 # ------------------------------------------------------------------ settling
 
 
-async def issue_vouchers(conn: AsyncConnection, order_id: str, now: int) -> None:
+async def issue_vouchers(conn: AsyncConnection, app_id: str, order_id: str, now: int) -> None:
     """Give every paid unit of the order its code and certificate id (in the payment's transaction); the codes
     are redeemed in fulfillment/."""
-    for iid in await store.units_without_voucher(conn, order_id):
-        await store.set_voucher(conn, iid, ids.voucher_code(), "ct" + secrets.token_hex(8), now)
+    for iid in await store.units_without_voucher(conn, app_id, order_id):
+        await store.set_voucher(conn, app_id, iid, ids.voucher_code(), "ct" + secrets.token_hex(8), now)
 
 
 async def _settle_in(conn: AsyncConnection, ctx: Ctx, p: Row[Any], *, paid: bool, channel_pay_id: str | None,
@@ -127,37 +127,37 @@ async def _settle_in(conn: AsyncConnection, ctx: Ctx, p: Row[Any], *, paid: bool
         values.update(state=CLOSED)
         if outcome is not None:
             values["outcome"] = outcome
-    if await store.set_attempt(conn, p.payment_id, values, states=LIVE) != 1:
+    if await store.set_attempt(conn, p.app_id, p.payment_id, values, states=LIVE) != 1:
         return None
     if not paid:
         return "closed"
-    await ledger_trade.record_payment(conn, p.payment_id, now)  # the money in, in this transaction
+    await ledger_trade.record_payment(conn, p.app_id, p.payment_id, now)  # the money in, in this transaction
     mark = await conn.execute(store.MARK_PAID, {
-        "oid": p.order_id, "now": now, "pay_channel": p.pay_channel, "channel_pay_id": channel_pay_id,
-        "payment_id": p.payment_id})
+        "app": p.app_id, "oid": p.order_id, "now": now, "pay_channel": p.pay_channel,
+        "channel_pay_id": channel_pay_id, "payment_id": p.payment_id})
     if mark.rowcount == 1:
-        await conn.execute(store.ITEMS_PAID, {"oid": p.order_id, "now": now})
-        await issue_vouchers(conn, p.order_id, now)
-        row = await store.order_row(conn, p.order_id)
+        await conn.execute(store.ITEMS_PAID, {"app": p.app_id, "oid": p.order_id, "now": now})
+        await issue_vouchers(conn, p.app_id, p.order_id, now)
+        row = await store.order_row(conn, p.app_id, p.order_id)
         app = await ctx.app_in(conn, p.app_id)
         await outbox.enqueue(conn, ctx.clock, app_id=p.app_id, kind="payment", url=app["payment_notify_url"],
                              msg=payment_msg(row, "SUCCESS"), order_id=p.order_id)
         return "paid"
     # The order ended (timed out, closed, or paid by another attempt) while the buyer paid: keep the money on
     # record and mark it for the automatic refund (refund/worker.refund_late_payment).
-    await store.set_attempt(conn, p.payment_id, {"late": True})
-    await store.mark_late(conn, p.order_id, now)
+    await store.set_attempt(conn, p.app_id, p.payment_id, {"late": True})
+    await store.mark_late(conn, p.app_id, p.order_id, now)
     log.warning("payment %s of order %s arrived after the order ended: kept, to be refunded",
                 p.payment_id, p.order_id)
     return "late"
 
 
-async def settle(ctx: Ctx, payment_id: str, *, paid: bool, channel_pay_id: str | None, amount: int | None,
-                 source: str, message: str = "") -> bool:
+async def settle(ctx: Ctx, app_id: str, payment_id: str, *, paid: bool, channel_pay_id: str | None,
+                 amount: int | None, source: str, message: str = "") -> bool:
     """End a live attempt once, whoever asks (the reconciler, a channel notify): True when this call ended it.
     An unknown attempt, an amount other than the attempt's, or an attempt already ended changes nothing."""
     async with ctx.db.tx() as conn:
-        p = await attempt_row(conn, payment_id)
+        p = await attempt_row(conn, app_id, payment_id)
         if p is None:
             log.warning("settle from %s: no attempt %s; nothing changed", source, payment_id)
             return False
@@ -186,8 +186,8 @@ async def on_payment_notify(ctx: Ctx, app_id: str, provider: str, ev: NotifyEven
     """A verified payment notify: False (refused, nothing changed) for an attempt this app and provider do not have
     or another amount; True when taken: the attempt settled now, or already (a replay changes nothing)."""
     async with ctx.db.engine.connect() as conn:
-        p = await attempt_row(conn, ev.out_trade_no)
-    if p is None or p.app_id != app_id or p.provider != provider:
+        p = await attempt_row(conn, app_id, ev.out_trade_no)
+    if p is None or p.provider != provider:
         log.warning("payment notify via %s for app %s: no attempt %s; refused", provider, app_id, ev.out_trade_no)
         return False
     if ev.amount is not None and ev.amount != p.amount:
@@ -195,7 +195,7 @@ async def on_payment_notify(ctx: Ctx, app_id: str, provider: str, ev: NotifyEven
                     provider, p.payment_id, p.amount, ev.amount)
         return False
     if p.state in LIVE:
-        await settle(ctx, p.payment_id, paid=ev.paid, channel_pay_id=ev.channel_pay_id, amount=ev.amount,
+        await settle(ctx, app_id, p.payment_id, paid=ev.paid, channel_pay_id=ev.channel_pay_id, amount=ev.amount,
                      source=f"notify:{provider}")
     elif ev.paid and p.state == CLOSED:
         await _paid_after_close(ctx, p, ev.channel_pay_id)
@@ -207,12 +207,12 @@ async def _paid_after_close(ctx: Ctx, p: Row[Any], channel_pay_id: str | None) -
     a late payment and refunded automatically, never lost."""
     now = ctx.clock.now_ms()
     async with ctx.db.tx() as conn:
-        if await store.set_attempt(conn, p.payment_id, {
+        if await store.set_attempt(conn, p.app_id, p.payment_id, {
                 "state": SUCCESS, "outcome": Outcome.SUCCESS.value, "late": True, "channel_pay_id": channel_pay_id,
                 "updated_at": now, "message": "paid at the channel after it was closed; refunded"},
                 states=(CLOSED,)) == 1:
-            await ledger_trade.record_payment(conn, p.payment_id, now)
-            await store.mark_late(conn, p.order_id, now)
+            await ledger_trade.record_payment(conn, p.app_id, p.payment_id, now)
+            await store.mark_late(conn, p.app_id, p.order_id, now)
             log.error("attempt %s was paid after it was closed: kept as a late payment, to be refunded",
                       p.payment_id)
 
@@ -267,12 +267,12 @@ async def _open_attempt(ctx: Ctx, order: dict[str, Any], row: dict[str, Any]) ->
                 # ... and the order is still payable, in the same transaction: an attempt that ended (paid) just
                 # before our INSERT freed the index, but its order is paid now. The guarded update locks the
                 # order row, so it waits for a settlement in flight and then sees it.
-                if not await store.lock_if_payable(conn, order["order_id"], row["created_at"]):
+                if not await store.lock_if_payable(conn, row["app_id"], order["order_id"], row["created_at"]):
                     raise _NotPayable
             return None
         except _NotPayable:
             async with ctx.db.engine.connect() as conn:
-                now_row = await store.order_row(conn, order["order_id"])
+                now_row = await store.order_row(conn, row["app_id"], order["order_id"])
             assert now_row is not None
             if now_row.status == OrderStatus.SUCCESS:
                 raise TradeError("CONTINUE_PAY_PARAM_INVALID", "the order is already paid",
@@ -280,7 +280,7 @@ async def _open_attempt(ctx: Ctx, order: dict[str, Any], row: dict[str, Any]) ->
             raise not_payable({**order, "status": now_row.status}, row["created_at"]) from None
         except IntegrityError:
             async with ctx.db.engine.connect() as conn:
-                live = await live_attempt(conn, order["order_id"])
+                live = await live_attempt(conn, row["app_id"], order["order_id"])
             if live is not None:
                 return live
             # the live attempt ended between our INSERT and this read: try once more
@@ -299,7 +299,7 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
     now = ctx.clock.now_ms()
     if order["status"] == OrderStatus.SUCCESS:
         async with ctx.db.engine.connect() as conn:
-            paid_by = await store.paid_by(conn, order["order_id"])
+            paid_by = await store.paid_by(conn, app_id, order["order_id"])
         raise TradeError("CONTINUE_PAY_PARAM_INVALID", "the order is already paid", paymentId=paid_by)
     if order["status"] not in UNPAID or order["pre_order_status"] != PreOrder.OK or order["pay_expire_at"] <= now:
         raise not_payable(order, now)
@@ -342,11 +342,11 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
 
 async def _write(ctx: Ctx, row: dict[str, Any], charge: ChargeResult) -> Row[Any]:
     """Write the channel's answer to the attempt (guarded: only while it is live) and return the attempt."""
-    pid = row["payment_id"]
+    app_id, pid = row["app_id"], row["payment_id"]
     now = ctx.clock.now_ms()
     settled: Settled | None = None
     async with ctx.db.tx() as conn:
-        p = await attempt_row(conn, pid)
+        p = await attempt_row(conn, app_id, pid)
         assert p is not None
         if p.state in LIVE:
             if charge.outcome is Outcome.SUCCESS:
@@ -358,14 +358,14 @@ async def _write(ctx: Ctx, row: dict[str, Any], charge: ChargeResult) -> Row[Any
                      **({"params": dict(charge.action.params)} if charge.action.params else {})},
                     separators=(",", ":"))
                 state = PROCESSING if charge.outcome is Outcome.PENDING and action else UNKNOWN
-                await store.set_attempt(conn, pid, {
+                await store.set_attempt(conn, app_id, pid, {
                     "state": state, "outcome": charge.outcome.value, "action": action,
                     "channel_pay_id": charge.channel_pay_id, "message": charge.message or None, "updated_at": now,
                     "next_check_at": now + FIRST_CHECK_MS}, states=LIVE)
             else:
                 await _settle_in(conn, ctx, p, paid=False, channel_pay_id=None, outcome=charge.outcome.value,
                                  message=charge.message)
-        got = await attempt_row(conn, pid)
+        got = await attempt_row(conn, app_id, pid)
     assert got is not None
     _count(row["channel"], charge.outcome.value, settled)
     return got

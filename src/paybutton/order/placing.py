@@ -222,7 +222,7 @@ async def _ask_merchant(ctx: Ctx, app: Mapping[str, Any], p: Placed) -> None:
         expire_at = o["created_at"] + pes * 1000 if pes else o["pay_expire_at"]
         schema = dumps(answer["order_entry_schema"]) if "order_entry_schema" in answer else None
         acceptance = Acceptance(o["order_id"], answer["out_order_no"], expire_at, schema, ctx.clock.now_ms(),
-                                attempts[0] if attempts else None)
+                                attempts[0] if attempts else None, app_id=app["app_id"])
         try:
             accepted = await (await writer_of(ctx)).accept(acceptance)
         except DuplicateOutOrderNo as e:
@@ -241,7 +241,7 @@ async def _ask_merchant(ctx: Ctx, app: Mapping[str, Any], p: Placed) -> None:
 async def _fail_pending(ctx: Ctx, o: OrderRow, message: str, attempts: list[dict[str, Any]]) -> None:
     """The merchant refused or failed: the order ends FAIL and its stock returns, in one transaction."""
     async with ctx.db.tx() as conn:
-        await end_order(ctx, conn, store.FAIL_PRE_ORDER, o["order_id"], message[:500], notify=False)
+        await end_order(ctx, conn, store.FAIL_PRE_ORDER, o["app_id"], o["order_id"], message[:500], notify=False)
         if attempts:
             await conn.execute(callback_attempts.insert(), attempts)
     o["status"], o["pre_order_status"], o["message"] = OrderStatus.FAIL.value, PreOrder.FAILED.value, message

@@ -40,19 +40,20 @@ def delay_ms(checks: int) -> int:
     return (SCHEDULE_SECONDS[checks] if checks < len(SCHEDULE_SECONDS) else THEN_EVERY_SECONDS) * 1000
 
 
-async def _claim(ctx: Ctx, payment_id: str, seen: int) -> bool:
+async def _claim(ctx: Ctx, app_id: str, payment_id: str, seen: int) -> bool:
     now = ctx.clock.now_ms()
     async with ctx.db.tx() as conn:
-        won = await store.set_attempt(conn, payment_id, {"next_check_at": now + CHECK_LEASE_MS},
+        won = await store.set_attempt(conn, app_id, payment_id, {"next_check_at": now + CHECK_LEASE_MS},
                                       states=paying.LIVE, next_check_at=seen)
     return won == 1
 
 
-async def _next_check(ctx: Ctx, payment_id: str, checks: int, message: str) -> None:
+async def _next_check(ctx: Ctx, app_id: str, payment_id: str, checks: int, message: str) -> None:
     now = ctx.clock.now_ms()
     async with ctx.db.tx() as conn:
-        await store.set_attempt(conn, payment_id, {"checks": checks + 1, "next_check_at": now + delay_ms(checks),
-                                                   "updated_at": now, "message": message[:500] or None},
+        await store.set_attempt(conn, app_id, payment_id, {
+            "checks": checks + 1, "next_check_at": now + delay_ms(checks), "updated_at": now,
+            "message": message[:500] or None},
                                 states=paying.LIVE)
 
 
@@ -71,11 +72,11 @@ def _never_created(q: QueryResult, deadline_ms: int, now_ms: int) -> QueryResult
     return q
 
 
-async def check(ctx: Ctx, payment_id: str) -> str:
+async def check(ctx: Ctx, app_id: str, payment_id: str) -> str:
     """Ask the channel about one live attempt and settle it when the answer is final. Returns what happened."""
     async with ctx.db.engine.connect() as conn:
-        p = await store.attempt_row(conn, payment_id)
-        order = await store.order_row(conn, p.order_id) if p is not None else None
+        p = await store.attempt_row(conn, app_id, payment_id)
+        order = await store.order_row(conn, app_id, p.order_id) if p is not None else None
     if p is None or order is None or p.state not in paying.LIVE:
         return "gone"
     app = await ctx.app(p.app_id)
@@ -91,14 +92,14 @@ async def check(ctx: Ctx, payment_id: str) -> str:
         if q.state is TradeState.WAITING:
             q = QueryResult(TradeState.UNKNOWN, message="the order ended; the channel has not closed the trade yet")
     if q.state is TradeState.PAID:
-        if await paying.settle(ctx, payment_id, paid=True, channel_pay_id=q.channel_pay_id, amount=q.amount,
+        if await paying.settle(ctx, app_id, payment_id, paid=True, channel_pay_id=q.channel_pay_id, amount=q.amount,
                                source="reconciler"):
             return "paid"
     elif q.state is TradeState.CLOSED:
-        if await paying.settle(ctx, payment_id, paid=False, channel_pay_id=None, amount=None, source="reconciler",
-                               message=q.message or "closed at the channel"):
+        if await paying.settle(ctx, app_id, payment_id, paid=False, channel_pay_id=None, amount=None,
+                               source="reconciler", message=q.message or "closed at the channel"):
             return "closed"
-    await _next_check(ctx, payment_id, p.checks, q.message or f"channel says {q.state.value}")
+    await _next_check(ctx, app_id, payment_id, p.checks, q.message or f"channel says {q.state.value}")
     return "later"
 
 
@@ -108,11 +109,11 @@ async def reconcile_due(ctx: Ctx, limit: int | None = None) -> int:
     async with ctx.db.engine.connect() as conn:
         due = await store.due_attempts(conn, now, limit or ctx.settings.reconcile_batch)
     settled = 0
-    for pid, seen in due:
-        if not await _claim(ctx, pid, seen):
+    for app_id, pid, seen in due:
+        if not await _claim(ctx, app_id, pid, seen):
             continue  # another instance has it
         try:
-            if await check(ctx, pid) in ("paid", "closed"):
+            if await check(ctx, app_id, pid) in ("paid", "closed"):
                 settled += 1
         except Exception:
             log.exception("attempt %s: reconcile failed; tried again after the lease", pid)

@@ -58,7 +58,7 @@ async def _ask(ctx: Ctx, cashier: Any, payment_id: str) -> QueryResult:
 
 
 async def _settle_paid(ctx: Ctx, live: Row[Any], q: QueryResult) -> None:
-    await paying.settle(ctx, live.payment_id, paid=True, channel_pay_id=q.channel_pay_id, amount=q.amount,
+    await paying.settle(ctx, live.app_id, live.payment_id, paid=True, channel_pay_id=q.channel_pay_id, amount=q.amount,
                         source="pay again")
 
 
@@ -78,8 +78,8 @@ async def supersede(ctx: Ctx, live: Row[Any]) -> Literal["paid", "closed"]:
     if q.state is TradeState.PAID:
         await _settle_paid(ctx, live, q)
         return "paid"
-    await paying.settle(ctx, live.payment_id, paid=False, channel_pay_id=None, amount=None, source="pay again",
-                        message=f"closed before paying again (the channel says {q.state.value}"
+    await paying.settle(ctx, live.app_id, live.payment_id, paid=False, channel_pay_id=None, amount=None,
+                        source="pay again", message=f"closed before paying again (the channel says {q.state.value}"
                                 f"{': ' + q.message if q.message else ''})")
     log.info("attempt %s of order %s closed before paying again (channel: %s)", live.payment_id, live.order_id,
              q.state.value)
@@ -103,10 +103,10 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
         raise TradeError("RETURN_TO_NOT_ALLOWED", return_to[:64])
     order = await get_buyer_order(ctx, app_id, open_id, order_ref)
     async with ctx.db.engine.connect() as conn:
-        live = await paying.live_attempt(conn, order["order_id"])
+        live = await paying.live_attempt(conn, app_id, order["order_id"])
     if live is not None and supersedes(live, channel) and await supersede(ctx, live) == "paid":
         async with ctx.db.engine.connect() as conn:
-            p = await paying.attempt_row(conn, live.payment_id)
+            p = await paying.attempt_row(conn, app_id, live.payment_id)
         assert p is not None
         return paying._answer(order, p, joined=True)
     return await paying.pay(ctx, app_id, open_id, order_ref, channel=channel, return_to=return_to, **kw)

@@ -42,9 +42,11 @@ REDEEMABLE_TODAY = and_(REDEEMABLE, or_(
     item_orders.c.book_status == int(BookStatus.NONE),
     and_(item_orders.c.book_status == int(BookStatus.CONFIRMED), item_orders.c.book_date == bindparam("today"))))
 
+# Every statement of one order names its app (`:app`): on Citus it is routed to the app's node (distribution.py).
 CLOSE_ITEMS = (
     update(item_orders)
-    .where(item_orders.c.order_id == bindparam("oid"), item_orders.c.status == int(ItemStatus.UNPAID))
+    .where(item_orders.c.app_id == bindparam("app"), item_orders.c.order_id == bindparam("oid"),
+           item_orders.c.status == int(ItemStatus.UNPAID))
     .values(status=int(ItemStatus.CLOSED), updated_at=bindparam("now"))
 )
 
@@ -53,13 +55,14 @@ PAYABLE = and_(orders.c.status.in_(UNPAID), orders.c.pre_order_status == PreOrde
 
 OPEN_CASHIER = (
     update(orders)
-    .where(orders.c.order_id == bindparam("oid"), PAYABLE, orders.c.pay_expire_at > bindparam("now"))
+    .where(orders.c.app_id == bindparam("app"), orders.c.order_id == bindparam("oid"), PAYABLE,
+           orders.c.pay_expire_at > bindparam("now"))
     .values(status=OrderStatus.PROCESS.value, updated_at=bindparam("now"))
 )
 
 MARK_PAID = (
     update(orders)
-    .where(orders.c.order_id == bindparam("oid"), PAYABLE)
+    .where(orders.c.app_id == bindparam("app"), orders.c.order_id == bindparam("oid"), PAYABLE)
     .values(
         status=OrderStatus.SUCCESS.value,
         paid_at=bindparam("now"),
@@ -72,7 +75,8 @@ MARK_PAID = (
 
 ITEMS_PAID = (
     update(item_orders)
-    .where(item_orders.c.order_id == bindparam("oid"), item_orders.c.status == int(ItemStatus.UNPAID))
+    .where(item_orders.c.app_id == bindparam("app"), item_orders.c.order_id == bindparam("oid"),
+           item_orders.c.status == int(ItemStatus.UNPAID))
     .values(status=int(ItemStatus.UNUSED), updated_at=bindparam("now"))
 )
 
@@ -87,7 +91,8 @@ def end_unpaid(to_status: str) -> Any:
     """Guarded INIT|PROCESS -> TIMEOUT / FAIL, returning what is needed to give the stock back."""
     return (
         update(orders)
-        .where(orders.c.order_id == bindparam("oid"), orders.c.status.in_(UNPAID))
+        .where(orders.c.app_id == bindparam("app"), orders.c.order_id == bindparam("oid"),
+               orders.c.status.in_(UNPAID))
         .values(status=to_status, message=bindparam("message"), updated_at=bindparam("now"))
         .returning(*_ENDED)
     )
@@ -99,6 +104,7 @@ CLOSE = end_unpaid(OrderStatus.FAIL.value)
 FAIL_PRE_ORDER = (
     update(orders)
     .where(
+        orders.c.app_id == bindparam("app"),
         orders.c.order_id == bindparam("oid"),
         orders.c.status == OrderStatus.INIT.value,
         orders.c.pre_order_status == PreOrder.PENDING.value,
@@ -112,16 +118,19 @@ FAIL_PRE_ORDER = (
     .returning(*_ENDED)
 )
 
+# A sweep over every app (the expiry sweeper): multi-shard on Citus by nature; each order it finds is then ended
+# by its app and id.
 DUE_FOR_EXPIRY = (
-    select(orders.c.order_id)
+    select(orders.c.app_id, orders.c.order_id)
     .where(orders.c.status.in_(UNPAID), orders.c.pay_expire_at <= bindparam("now"))
     .order_by(orders.c.pay_expire_at)
     .limit(bindparam("n"))
 )
 
 
-async def order_row(conn: AsyncConnection, order_id: str) -> Row[Any] | None:
-    return (await conn.execute(select(orders).where(orders.c.order_id == order_id))).first()
+async def order_row(conn: AsyncConnection, app_id: str, order_id: str) -> Row[Any] | None:
+    q = select(orders).where(orders.c.app_id == app_id, orders.c.order_id == order_id)
+    return (await conn.execute(q)).first()
 
 
 async def find_order(
@@ -144,47 +153,53 @@ async def find_buyer_order(conn: AsyncConnection, app_id: str, open_id: str, ref
     return row if row is not None and row.open_id == open_id else None
 
 
-async def items_of(conn: AsyncConnection, order_id: str) -> list[ItemOrder]:
-    q = select(item_orders).where(item_orders.c.order_id == order_id).order_by(item_orders.c.seq)
+async def items_of(conn: AsyncConnection, app_id: str, order_id: str) -> list[ItemOrder]:
+    q = (select(item_orders).where(item_orders.c.app_id == app_id, item_orders.c.order_id == order_id)
+         .order_by(item_orders.c.seq))
     return [ItemOrder(**r._mapping) for r in (await conn.execute(q)).all()]
 
 
-async def settled_to_seller(conn: AsyncConnection, order_id: str) -> int:
+async def settled_to_seller(conn: AsyncConnection, app_id: str, order_id: str) -> int:
     """What the order's settles gave the seller (query_order's settle_amount; issue 21)."""
-    q = select(func.coalesce(func.sum(settles.c.settle_amount), 0)).where(settles.c.order_id == order_id)
+    q = select(func.coalesce(func.sum(settles.c.settle_amount), 0)).where(settles.c.app_id == app_id,
+                                                                          settles.c.order_id == order_id)
     return int((await conn.execute(q)).scalar_one())
 
 
-async def refunded_total(conn: AsyncConnection, order_id: str) -> int:
-    q = select(func.coalesce(func.sum(item_orders.c.refunded_amount), 0)).where(item_orders.c.order_id == order_id)
+async def refunded_total(conn: AsyncConnection, app_id: str, order_id: str) -> int:
+    q = select(func.coalesce(func.sum(item_orders.c.refunded_amount), 0)).where(
+        item_orders.c.app_id == app_id, item_orders.c.order_id == order_id)
     return int((await conn.execute(q)).scalar_one())
 
 
 # ------------------------------------------------------------ payment attempts (order/paying.py, order/reconcile.py)
 
 
-async def attempt_row(conn: AsyncConnection, payment_id: str) -> Row[Any] | None:
-    return (await conn.execute(select(payments).where(payments.c.payment_id == payment_id))).first()
-
-
-async def live_attempt(conn: AsyncConnection, order_id: str) -> Row[Any] | None:
-    q = select(payments).where(payments.c.order_id == order_id, payments.c.state.in_(LIVE_PAYMENT_STATES))
+async def attempt_row(conn: AsyncConnection, app_id: str, payment_id: str) -> Row[Any] | None:
+    q = select(payments).where(payments.c.app_id == app_id, payments.c.payment_id == payment_id)
     return (await conn.execute(q)).first()
 
 
-async def due_attempts(conn: AsyncConnection, now: int, limit: int) -> list[tuple[str, int]]:
-    """(payment_id, next_check_at) of the live attempts the reconciler should ask the channel about now."""
-    q = (select(payments.c.payment_id, payments.c.next_check_at)
+async def live_attempt(conn: AsyncConnection, app_id: str, order_id: str) -> Row[Any] | None:
+    q = select(payments).where(payments.c.app_id == app_id, payments.c.order_id == order_id,
+                               payments.c.state.in_(LIVE_PAYMENT_STATES))
+    return (await conn.execute(q)).first()
+
+
+async def due_attempts(conn: AsyncConnection, now: int, limit: int) -> list[tuple[str, str, int]]:
+    """(app_id, payment_id, next_check_at) of the live attempts the reconciler should ask the channel about now:
+    a sweep over every app (multi-shard on Citus by nature); each attempt is then handled by its app and id."""
+    q = (select(payments.c.app_id, payments.c.payment_id, payments.c.next_check_at)
          .where(payments.c.state.in_(LIVE_PAYMENT_STATES), payments.c.next_check_at <= now)
          .order_by(payments.c.next_check_at).limit(limit))
-    return [(str(pid), int(seen)) for pid, seen in (await conn.execute(q)).all()]
+    return [(str(app), str(pid), int(seen)) for app, pid, seen in (await conn.execute(q)).all()]
 
 
-async def set_attempt(conn: AsyncConnection, payment_id: str, values: dict[str, Any], *,
+async def set_attempt(conn: AsyncConnection, app_id: str, payment_id: str, values: dict[str, Any], *,
                       states: tuple[str, ...] | None = None, next_check_at: int | None = None) -> int:
     """Set `values` on one attempt, guarded (when given) on its state being one of `states` and on its
     next_check_at (a reconciler's claim); how many rows changed (0 or 1)."""
-    q = update(payments).where(payments.c.payment_id == payment_id)
+    q = update(payments).where(payments.c.app_id == app_id, payments.c.payment_id == payment_id)
     if states is not None:
         q = q.where(payments.c.state.in_(states))
     if next_check_at is not None:
@@ -192,36 +207,39 @@ async def set_attempt(conn: AsyncConnection, payment_id: str, values: dict[str, 
     return int((await conn.execute(q.values(**values))).rowcount)
 
 
-async def mark_late(conn: AsyncConnection, order_id: str, now: int) -> None:
+async def mark_late(conn: AsyncConnection, app_id: str, order_id: str, now: int) -> None:
     """The order has a late payment: the refund worker gives it back (refund/worker.refund_late_payment)."""
-    await conn.execute(update(orders).where(orders.c.order_id == order_id)
+    await conn.execute(update(orders).where(orders.c.app_id == app_id, orders.c.order_id == order_id)
                        .values(auto_refund_pending=True, updated_at=now))
 
 
-async def lock_if_payable(conn: AsyncConnection, order_id: str, at: int) -> bool:
+async def lock_if_payable(conn: AsyncConnection, app_id: str, order_id: str, at: int) -> bool:
     """The order is still payable at `at` (unpaid, accepted, before its deadline); its row stays locked by this
     transaction (a no-op update), so a settlement in flight finishes first."""
-    res = await conn.execute(update(orders).where(orders.c.order_id == order_id, PAYABLE, orders.c.pay_expire_at > at)
+    res = await conn.execute(update(orders).where(orders.c.app_id == app_id, orders.c.order_id == order_id, PAYABLE,
+                                                  orders.c.pay_expire_at > at)
                              .values(updated_at=orders.c.updated_at))
     return bool(res.rowcount == 1)
 
 
-async def paid_by(conn: AsyncConnection, order_id: str) -> str | None:
+async def paid_by(conn: AsyncConnection, app_id: str, order_id: str) -> str | None:
     """The attempt that paid the order."""
-    q = select(orders.c.payment_id).where(orders.c.order_id == order_id)
+    q = select(orders.c.payment_id).where(orders.c.app_id == app_id, orders.c.order_id == order_id)
     got = (await conn.execute(q)).scalar_one_or_none()
     return None if got is None else str(got)
 
 
-async def units_without_voucher(conn: AsyncConnection, order_id: str) -> list[str]:
+async def units_without_voucher(conn: AsyncConnection, app_id: str, order_id: str) -> list[str]:
     """The order's paid units that have no voucher code yet."""
     return [str(i) for i in (await conn.execute(select(item_orders.c.item_order_id).where(
-        item_orders.c.order_id == order_id, item_orders.c.voucher_code.is_(None),
+        item_orders.c.app_id == app_id, item_orders.c.order_id == order_id, item_orders.c.voucher_code.is_(None),
         item_orders.c.status == int(ItemStatus.UNUSED)).order_by(item_orders.c.item_order_id))).scalars().all()]
 
 
-async def set_voucher(conn: AsyncConnection, item_order_id: str, code: str, certificate_id: str, now: int) -> None:
-    await conn.execute(update(item_orders).where(item_orders.c.item_order_id == item_order_id).values(
+async def set_voucher(conn: AsyncConnection, app_id: str, item_order_id: str, code: str, certificate_id: str,
+                      now: int) -> None:
+    await conn.execute(update(item_orders).where(item_orders.c.app_id == app_id,
+                                                 item_orders.c.item_order_id == item_order_id).values(
         voucher_code=code, certificate_id=certificate_id, updated_at=now))
 
 
@@ -241,7 +259,7 @@ ACCEPTABLE = f"status = '{OrderStatus.INIT.value}' AND pre_order_status = '{PreO
 ACCEPTED = f"pre_order_status = '{PreOrder.OK.value}'"
 ACCEPT = f"""UPDATE orders SET out_order_no = :out_order_no, {ACCEPTED},
        pay_expire_at = :expire_at, order_entry_schema = :schema, updated_at = :now
- WHERE order_id = :order_id AND {ACCEPTABLE}"""
+ WHERE app_id = :app_id AND order_id = :order_id AND {ACCEPTABLE}"""
 
 ATTEMPT_COLUMNS = ("app_id", "type", "order_id", "attempt", "url", "logid", "started_at", "duration_ms",
                    "http_status", "ok", "answer_head", "error")

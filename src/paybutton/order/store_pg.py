@@ -91,9 +91,9 @@ def _unnest(table: Table, columns: tuple[str, ...], prefix: str) -> str:
 
 _PLAN = ", ".join(PLAN_COLUMNS)
 READ_GOODS = f"SELECT {_PLAN}, xmin::text AS version FROM goods WHERE app_id = :app_id AND goods_id = :goods_id"
+# A batch's statements are of one app (order/writer_pg.py batches per app): `:app_id` routes them on Citus.
 READ_MANY = (f"SELECT {', '.join('goods.' + c for c in PLAN_COLUMNS)}, goods.xmin::text AS version FROM goods"
-             " JOIN unnest(CAST(:app_ids AS text[]), CAST(:goods_ids AS text[])) AS k(a, g)"
-             " ON goods.app_id = k.a AND goods.goods_id = k.g")
+             " WHERE goods.app_id = :app_id AND goods.goods_id = ANY(CAST(:goods_ids AS text[]))")
 
 # The merchant's acceptances that arrive together: one statement (order/store.py's ACCEPT for many).
 ACCEPT_BATCH = f"""WITH v AS (
@@ -102,7 +102,7 @@ SELECT * FROM unnest(CAST(:order_id AS text[]), CAST(:out_order_no AS text[]), C
 ), u AS (
 UPDATE orders SET out_order_no = v.out_order_no, {ACCEPTED},
        pay_expire_at = v.expire_at, order_entry_schema = v.sch, updated_at = v.now
-  FROM v WHERE orders.order_id = v.order_id AND {ACCEPTABLE}
+  FROM v WHERE orders.app_id = :app_id AND orders.order_id = v.order_id AND {ACCEPTABLE}
 RETURNING orders.order_id
 ), a AS (
 INSERT INTO callback_attempts ({', '.join(ATTEMPT_COLUMNS)})
@@ -125,7 +125,8 @@ SELECT * FROM unnest(CAST(:g_app_id AS text[]), CAST(:g_goods_id AS text[]), CAS
                      CAST(:g_version AS text[]), CAST(:g_now AS int8[])) AS v(app_id, goods_id, total, version, now)
 ), s AS (
 UPDATE goods SET stock = stock - v.total, sold = sold + v.total, updated_at = v.now
-  FROM v WHERE goods.app_id = v.app_id AND goods.goods_id = v.goods_id AND goods.xmin::text = v.version
+  FROM v WHERE goods.app_id = :app_id AND goods.app_id = v.app_id AND goods.goods_id = v.goods_id
+   AND goods.xmin::text = v.version
 RETURNING {', '.join('goods.' + c for c in PLAN_COLUMNS)}, goods.xmin::text AS version
 ), o AS (
 {_ORDER_INSERT}
@@ -142,6 +143,6 @@ ALONE_SQL, ALONE_NAMES = positional(TAKE_ALONE)
 ACCEPTS_SQL, ACCEPTS_NAMES = positional(ACCEPT_BATCH)
 READ_SQL, _ = positional(READ_GOODS)  # $1 app_id, $2 goods_id
 LOCK_SQL = READ_SQL + " FOR UPDATE"
-READ_MANY_SQL, _ = positional(READ_MANY)  # $1 app_ids, $2 goods_ids
+READ_MANY_SQL, _ = positional(READ_MANY)  # $1 app_id, $2 goods_ids
 INSERT_SQL, INSERT_NAMES = positional(INSERT_ORDER)
 ACCEPT_SQL, ACCEPT_NAMES = positional(ACCEPT_ORDER)

@@ -57,5 +57,5 @@ async def get_buyer_order(ctx: Ctx, app_id: str, open_id: str, order_ref: str) -
         row = await store.find_buyer_order(conn, app_id, open_id, order_ref)
         if row is None:
             raise TradeError("ORDER_NOT_FOUND", order_ref)
-        items = await store.items_of(conn, row.order_id)
+        items = await store.items_of(conn, row.app_id, row.order_id)
     return order_view(row, items, app=await ctx.app(app_id))

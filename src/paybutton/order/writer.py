@@ -34,6 +34,7 @@ class Acceptance:
     schema: str | None
     now: int
     attempt: dict[str, Any] | None
+    app_id: str
 
 
 class DuplicateOutOrderNo(Exception):
@@ -75,8 +76,8 @@ class OrderWriter(Protocol):
 
 
 def accept_params(a: Acceptance) -> dict[str, Any]:
-    params: dict[str, Any] = {"order_id": a.order_id, "out_order_no": a.out_order_no, "expire_at": a.expire_at,
-                              "schema": a.schema, "now": a.now}
+    params: dict[str, Any] = {"app_id": a.app_id, "order_id": a.order_id, "out_order_no": a.out_order_no,
+                              "expire_at": a.expire_at, "schema": a.schema, "now": a.now}
     params.update({f"a_{c}": (a.attempt or {}).get(c) for c in ATTEMPT_COLUMNS})
     return params
 

@@ -77,10 +77,11 @@ class PostgresWriter:
         self.pool = pool
         self.soldout = soldout.SoldOut()
         self._watcher = soldout.start_watcher(self.soldout, dsn)
-        self._batches: Batcher[None, NewOrder, Goods] = Batcher(self._take_batch, kind="take")
+        # Batches are per app: each statement names its one app (on Citus, routed to that app's node).
+        self._batches: Batcher[str, NewOrder, Goods] = Batcher(self._take_batch, kind="take")
         self.replans = 0  # batches that could not use the row their process last left (another process wrote)
         self._seen: dict[Key, dict[str, Any]] = {}  # the goods row as this process's last batch left it
-        self._accepts: Batcher[None, Acceptance, bool] = Batcher(self._accept_batch, kind="accept")
+        self._accepts: Batcher[str, Acceptance, bool] = Batcher(self._accept_batch, kind="accept")
 
     @contextlib.asynccontextmanager
     async def _acquire(self) -> AsyncIterator[asyncpg.Connection]:
@@ -106,7 +107,7 @@ class PostgresWriter:
         if o.price is not None:
             async with self._acquire() as conn:
                 return await self._take_one(conn, o)
-        return await self._batches.submit(None, o)
+        return await self._batches.submit(o.app_id, o)
 
     async def _take_one(self, conn: asyncpg.Connection, o: NewOrder) -> Goods:
         """One order, its own guarded statement (the price priced, or a batch that kept missing)."""
@@ -121,9 +122,9 @@ class PostgresWriter:
         row = await conn.fetchrow(sql or READ_SQL, key[0], key[1])
         return None if row is None else dict(row)
 
-    async def _take_batch(self, _key: None, batch: list[NewOrder]) -> list[Goods | TradeError]:
-        """Every good of the batch whose row this process knows goes in one shared statement; the others (and
-        any whose row another process changed meanwhile) each on their own, at the same time."""
+    async def _take_batch(self, app_id: str, batch: list[NewOrder]) -> list[Goods | TradeError]:
+        """Every good of the batch (one app's) whose row this process knows goes in one shared statement; the
+        others (and any whose row another process changed meanwhile) each on their own, at the same time."""
         token = self.soldout.begin()
         groups: dict[Key, list[int]] = {}
         for n, o in enumerate(batch):
@@ -132,7 +133,7 @@ class PostgresWriter:
         left = list(groups)
         if len(groups) > 1:
             async with self._acquire() as conn:
-                left = await self._take_many(conn, batch, groups, token, results)
+                left = await self._take_many(conn, app_id, batch, groups, token, results)
 
         async def alone(key: Key) -> None:
             ns = groups[key]
@@ -146,8 +147,8 @@ class PostgresWriter:
             await asyncio.gather(*(alone(k) for k in left))
         return [results[n] for n in range(len(batch))]
 
-    async def _take_many(self, conn: asyncpg.Connection, batch: list[NewOrder], groups: dict[Key, list[int]],
-                         token: int, results: dict[int, Goods | TradeError]) -> list[Key]:
+    async def _take_many(self, conn: asyncpg.Connection, app_id: str, batch: list[NewOrder],
+                         groups: dict[Key, list[int]], token: int, results: dict[int, Goods | TradeError]) -> list[Key]:
         """Several goods in one statement, each guarded by the version its plan read: planned on the rows this
         process's batches left, the others read first in one statement; the goods whose row another process
         changed meanwhile are read and planned once more. The keys still to take (each then on its own)."""
@@ -155,7 +156,7 @@ class PostgresWriter:
         for _ in range(2):
             unknown = [k for k in todo if k not in self._seen]
             if unknown:
-                self._seen.update(await self._read_many(conn, unknown))
+                self._seen.update(await self._read_many(conn, app_id, unknown))
             plans: dict[Key, tuple[dict[str, Any], list[NewOrder], list[TradeError | None]]] = {}
             for key in todo:
                 row = self._seen.get(key)
@@ -169,7 +170,7 @@ class PostgresWriter:
             for key in plans:
                 del self._seen[key]
             try:
-                afters = await self._write_many(conn, plans)
+                afters = await self._write_many(conn, app_id, plans)
             except asyncpg.DeadlockDetectedError:  # two processes' shared statements crossed: each good alone
                 break
             for key, after in afters.items():
@@ -180,8 +181,8 @@ class PostgresWriter:
                 break
         return todo
 
-    async def _read_many(self, conn: asyncpg.Connection, keys: list[Key]) -> dict[Key, dict[str, Any]]:
-        got = await conn.fetch(READ_MANY_SQL, [k[0] for k in keys], [k[1] for k in keys])
+    async def _read_many(self, conn: asyncpg.Connection, app_id: str, keys: list[Key]) -> dict[Key, dict[str, Any]]:
+        got = await conn.fetch(READ_MANY_SQL, app_id, [k[1] for k in keys])
         return {(r["app_id"], r["goods_id"]): dict(r) for r in got}
 
     async def _take_group(self, conn: asyncpg.Connection, key: Key, batch: list[NewOrder],
@@ -240,13 +241,14 @@ class PostgresWriter:
                      outcomes: list[TradeError | None]) -> dict[str, Any] | None:
         """One good's batch: the shared statement with one good; None when its version is no longer the planned
         one."""
-        return (await self._write_many(conn, {key: (row, batch, outcomes)})).get(key)
+        return (await self._write_many(conn, key[0], {key: (row, batch, outcomes)})).get(key)
 
-    async def _write_many(self, conn: asyncpg.Connection, plans: dict[Key, tuple[dict[str, Any], list[NewOrder],
-                          list[TradeError | None]]]) -> dict[Key, dict[str, Any]]:
-        """One statement for several goods: each good's sum, guarded by its version, and its winners' rows. The
-        rows as left, by good (a good whose version moved is missing: none of its orders were written)."""
-        p: dict[str, list[Any]] = {f"g_{c}": [] for c in ("app_id", "goods_id", "total", "version", "now")}
+    async def _write_many(self, conn: asyncpg.Connection, app_id: str, plans: dict[Key, tuple[dict[str, Any],
+                          list[NewOrder], list[TradeError | None]]]) -> dict[Key, dict[str, Any]]:
+        """One statement for several goods of one app: each good's sum, guarded by its version, and its winners'
+        rows. The rows as left, by good (a good whose version moved is missing: none of its orders were written)."""
+        p: dict[str, Any] = {f"g_{c}": [] for c in ("app_id", "goods_id", "total", "version", "now")}
+        p["app_id"] = app_id
         order_rows: list[Mapping[str, Any]] = []
         items: list[Mapping[str, Any]] = []
         for (app_id, goods_id), (row, batch, outcomes) in plans.items():
@@ -269,7 +271,7 @@ class PostgresWriter:
             await conn.execute(INSERT_SQL, *[p[n] for n in INSERT_NAMES])
 
     async def accept(self, a: Acceptance) -> bool:
-        return await self._accepts.submit(None, a)
+        return await self._accepts.submit(a.app_id, a)
 
     async def _accept_one(self, conn: asyncpg.Connection, a: Acceptance) -> bool | Exception:
         p = accept_params(a)
@@ -278,14 +280,14 @@ class PostgresWriter:
         except asyncpg.UniqueViolationError:
             return DuplicateOutOrderNo(a.out_order_no)
 
-    async def _accept_batch(self, _key: None, batch: list[Acceptance]) -> list[bool | Exception]:
+    async def _accept_batch(self, app_id: str, batch: list[Acceptance]) -> list[bool | Exception]:
         """Every acceptance that arrived during the previous one's round trip, in one statement (a duplicate
         out_order_no in it fails the statement: then each goes alone, and only that one fails)."""
         async with self._acquire() as conn:
             if len(batch) == 1:
                 return [await self._accept_one(conn, batch[0])]
             logged = [a for a in batch if a.attempt]
-            p: dict[str, Any] = {"order_id": [a.order_id for a in batch],
+            p: dict[str, Any] = {"app_id": app_id, "order_id": [a.order_id for a in batch],
                                  "out_order_no": [a.out_order_no for a in batch],
                                  "expire_at": [a.expire_at for a in batch], "schema": [a.schema for a in batch],
                                  "now": [a.now for a in batch]}

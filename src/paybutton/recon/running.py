@@ -126,8 +126,8 @@ async def _settle(ctx: Ctx, app_id: str, channel: str, day: date, v: Verdict, pa
     async with ctx.db.engine.connect() as conn:
         p = (await store.pays_by_id(conn, [v.out_trade_no]))[v.out_trade_no]
     if p.state in paying.LIVE:
-        await paying.settle(ctx, p.payment_id, paid=True, channel_pay_id=pay_id or None, amount=v.channel_amount,
-                            source=f"bill {channel} {day.isoformat()}")
+        await paying.settle(ctx, p.app_id, p.payment_id, paid=True, channel_pay_id=pay_id or None,
+                            amount=v.channel_amount, source=f"bill {channel} {day.isoformat()}")
     else:
         ev = NotifyEvent("payment", p.payment_id, v.channel_amount, pay_id or None, paid=True)
         await paying.on_payment_notify(ctx, app_id, channel, ev)

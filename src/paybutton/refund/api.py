@@ -83,7 +83,7 @@ async def create_refund(body: CreateRefundBody, request: Request, app_id: AppId,
         data = await idempotent(ctx, request, app_id, "refund/create_refund", body.model_dump(), run)
     except IntegrityError as e:  # a concurrent refund took the same out_refund_no first
         raise TradeError("OUT_REFUND_NO_DUPLICATE", body.out_refund_no) from e
-    await nudge(ctx, data["refund_id"])
+    await nudge(ctx, app_id, data["refund_id"])
     return envelope(request, data)
 
 
@@ -102,7 +102,7 @@ async def query_refund(body: QueryRefundBody, request: Request, app_id: AppId, c
                 raise TradeError("REFUND_NOT_FOUND")
             if await order_store.find_order(conn, app_id, order_id=body.order_id) is None:
                 raise TradeError("ORDER_NOT_FOUND")
-        found = [view(r, await store.items_of(conn, r.refund_id)) for r in rows]
+        found = [view(r, await store.items_of(conn, r.app_id, r.refund_id)) for r in rows]
     return envelope(request, {"refund_list": found})
 
 
@@ -118,5 +118,5 @@ async def merchant_audit_callback(body: AuditBody, request: Request, app_id: App
         return {"refund_id": rid}
 
     data = await idempotent(ctx, request, app_id, "refund/merchant_audit_callback", body.model_dump(), run)
-    await nudge(ctx, data["refund_id"])
+    await nudge(ctx, app_id, data["refund_id"])
     return envelope(request, {})

@@ -49,8 +49,9 @@ def _checked(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-async def _lease(conn: AsyncConnection, outbox_id: int, holder: str, until: int, now: int) -> bool:
-    res = await conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.status == PENDING)
+async def _lease(conn: AsyncConnection, app_id: str, outbox_id: int, holder: str, until: int, now: int) -> bool:
+    res = await conn.execute(update(outbox).where(outbox.c.app_id == app_id, outbox.c.id == outbox_id,
+                                                  outbox.c.status == PENDING)
                              .values(locked_by=holder, locked_until=until, updated_at=now))
     return bool(res.rowcount)
 
@@ -58,7 +59,8 @@ async def _lease(conn: AsyncConnection, outbox_id: int, holder: str, until: int,
 async def _settle(ctx: Ctx, claimed: Claimed, holder: str, outcome: Delivery, attempt: dict[str, Any]) -> bool:
     """Log the attempt against the outbox row and settle it as the dispatcher would; False when the lease was
     lost meanwhile (the dispatcher took the row: its own attempt decides)."""
-    guard = and_(outbox.c.id == claimed.id, outbox.c.locked_by == holder, outbox.c.status == PENDING)
+    guard = and_(outbox.c.app_id == claimed.app_id, outbox.c.id == claimed.id, outbox.c.locked_by == holder,
+                 outbox.c.status == PENDING)
     async with ctx.db.tx() as conn:
         res = await conn.execute(update(outbox).where(guard)
                                  .values(**settlement(claimed, outcome, ctx.clock.now_ms())))
@@ -70,12 +72,12 @@ async def _settle(ctx: Ctx, claimed: Claimed, holder: str, outcome: Delivery, at
     return won
 
 
-async def _ask_merchant(ctx: Ctx, refund_id: str, holder: str) -> None:
+async def _ask_merchant(ctx: Ctx, app_id: str, refund_id: str, holder: str) -> None:
     """The synchronous pre_create_refund of a refund whose outbox row this call holds; never raises."""
     async with ctx.db.engine.connect() as conn:
-        r = await store.refund_row(conn, refund_id)
+        r = await store.refund_row(conn, app_id, refund_id)
         ob = None if r is None else (await conn.execute(
-            outbox.select().where(outbox.c.id == r.pre_refund_outbox_id))).first()
+            outbox.select().where(outbox.c.app_id == app_id, outbox.c.id == r.pre_refund_outbox_id))).first()
     if r is None or ob is None or ob.locked_by != holder or ob.url is None:
         return
     claimed = Claimed(id=ob.id, app_id=ob.app_id, type=ob.type, url=ob.url, identify_name=ob.identify_name,
@@ -117,13 +119,13 @@ async def buyer_apply(ctx: Ctx, app_id: str, open_id: str, ref: str, req: Refund
             now = ctx.clock.now_ms()
             holder = f"sync:{r.refund_id}"
             until = now + lease_ms(ctx.settings.pre_refund_timeout_seconds)
-            if not await _lease(conn, r.pre_refund_outbox_id, holder, until, now):
+            if not await _lease(conn, app_id, r.pre_refund_outbox_id, holder, until, now):
                 holder = ""
     if holder:
-        await _ask_merchant(ctx, r.refund_id, holder)
-    await nudge(ctx, r.refund_id)
+        await _ask_merchant(ctx, app_id, r.refund_id, holder)
+    await nudge(ctx, app_id, r.refund_id)
     async with ctx.db.engine.connect() as conn:
-        got = await store.refund_row(conn, r.refund_id)
+        got = await store.refund_row(conn, app_id, r.refund_id)
     assert got is not None
     pending = got.status == RefundStatus.PROCESSING and got.stage == Stage.PRE_REFUND
     return {"refund_id": got.refund_id, "out_refund_no": "" if pending else got.out_refund_no or "",

@@ -33,5 +33,6 @@ async def merchant_audit(conn: AsyncConnection, ctx: Ctx, app_id: str, out_refun
                        after={"audit": to.audit.value, **({} if agree else {"deny_message": deny_message})},
                        at_ms=ctx.clock.now_ms())
     if not agree:
-        await finish(conn, ctx, got.refund_id, Stage.AUDIT, ok=False, message=f"merchant denied: {deny_message}")
+        await finish(conn, ctx, app_id, got.refund_id, Stage.AUDIT, ok=False,
+                     message=f"merchant denied: {deny_message}")
     return str(got.refund_id)

@@ -56,14 +56,15 @@ async def create_refund(conn: AsyncConnection, ctx: Ctx, order: Any, req: Refund
     app = await ctx.app_in(conn, order.app_id)
     if order.status != OrderStatus.SUCCESS:
         raise TradeError("NOTHING_REFUNDABLE", f"the order is {order.status}")
-    items = await order_store.items_of(conn, order.order_id)
+    items = await order_store.items_of(conn, order.app_id, order.order_id)
     amounts = rules.plan(units_of(items), legacy=bool(order.legacy), entries=req.entries, quantity=req.quantity,
                          refund_total_amount=req.refund_total_amount)
     if req.out_refund_no is not None and await store.find(conn, order.app_id, out_refund_no=req.out_refund_no):
         raise TradeError("OUT_REFUND_NO_DUPLICATE", req.out_refund_no)
     now = ctx.clock.now_ms()
     for iid in sorted(amounts):  # key order: no deadlocks between refunds of one order
-        res = await conn.execute(store.RESERVE, {"iid": iid, "oid": order.order_id, "amt": amounts[iid], "now": now})
+        res = await conn.execute(store.RESERVE, {"app": order.app_id, "iid": iid, "oid": order.order_id,
+                                                 "amt": amounts[iid], "now": now})
         if res.rowcount != 1:
             raise TradeError("ITEM_NOT_REFUNDABLE", f"{iid} changed meanwhile")
     begin = rules.start(req.source, app_audits=bool(app["need_refund_audit"]), refund_url=app["refund_url"])
@@ -75,7 +76,7 @@ async def create_refund(conn: AsyncConnection, ctx: Ctx, order: Any, req: Refund
             schedule="pre_create_refund"))
     await conn.execute(refunds.insert().values(**asdict(row)))
     await conn.execute(refund_items.insert(), [
-        asdict(RefundItem(row.refund_id, iid, amt)) for iid, amt in sorted(amounts.items())])
+        asdict(RefundItem(row.refund_id, iid, amt, row.app_id)) for iid, amt in sorted(amounts.items())])
     return row
 
 

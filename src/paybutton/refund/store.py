@@ -54,11 +54,14 @@ class RefundItem:
     refund_id: str
     item_order_id: str
     amount: int
+    app_id: str  # 0017: the refund's app, in every key of the row (paybutton/distribution.py)
 
+# Every statement of one refund or unit names its app (`:app`): on Citus it is routed to the app's node.
 # Hold `amt` fen of a unit for a refund in flight: only an unused (or already refunding) unit with room left.
 RESERVE = (
     update(item_orders)
     .where(
+        item_orders.c.app_id == bindparam("app"),
         item_orders.c.item_order_id == bindparam("iid"),
         item_orders.c.order_id == bindparam("oid"),
         item_orders.c.status.in_(REFUNDABLE_STATUSES),
@@ -75,7 +78,8 @@ RESERVE = (
 
 # Money leaving flight (SETTLE, RELEASE): only from a unit that holds it; a unit with money still in flight for
 # another refund stays REFUNDING (refund/rules.item_after_success states the same rule in Python, unit-tested).
-_HOLDS_IT = and_(item_orders.c.item_order_id == bindparam("iid"), item_orders.c.refunding_amount >= AMT)
+_HOLDS_IT = and_(item_orders.c.app_id == bindparam("app"), item_orders.c.item_order_id == bindparam("iid"),
+                 item_orders.c.refunding_amount >= AMT)
 _STILL_IN_FLIGHT = (item_orders.c.refunding_amount - AMT > 0, int(ItemStatus.REFUNDING))
 
 # The refund succeeded: the held money becomes refunded.
@@ -107,7 +111,8 @@ RELEASE = (
 
 SET_OUT_REFUND_NO = (
     update(refunds)
-    .where(refunds.c.refund_id == bindparam("rid"), refunds.c.stage == Stage.PRE_REFUND.value,
+    .where(refunds.c.app_id == bindparam("app"), refunds.c.refund_id == bindparam("rid"),
+           refunds.c.stage == Stage.PRE_REFUND.value,
            refunds.c.status == RefundStatus.PROCESSING.value)
     .values(
         out_refund_no=bindparam("orn"),
@@ -122,6 +127,7 @@ SET_OUT_REFUND_NO = (
 OVERTIME = (
     update(refunds)
     .where(
+        refunds.c.app_id == bindparam("app"),
         refunds.c.refund_id == bindparam("rid"),
         refunds.c.stage == Stage.AUDIT.value,
         refunds.c.audit_status == AuditStatus.TOAUDIT.value,
@@ -146,6 +152,7 @@ AUDIT = (
 CLAIM_CASHIER = (
     update(refunds)
     .where(
+        refunds.c.app_id == bindparam("app"),
         refunds.c.refund_id == bindparam("rid"),
         refunds.c.status == RefundStatus.PROCESSING.value,
         or_(
@@ -159,6 +166,7 @@ CLAIM_CASHIER = (
 FINISH = (
     update(refunds)
     .where(
+        refunds.c.app_id == bindparam("app"),
         refunds.c.refund_id == bindparam("rid"),
         refunds.c.status == RefundStatus.PROCESSING.value,
         refunds.c.stage == bindparam("from_stage"),
@@ -171,13 +179,15 @@ FINISH = (
 )
 
 
-async def refund_row(conn: AsyncConnection, refund_id: str) -> Refund | None:
-    row = (await conn.execute(select(refunds).where(refunds.c.refund_id == refund_id))).first()
+async def refund_row(conn: AsyncConnection, app_id: str, refund_id: str) -> Refund | None:
+    row = (await conn.execute(select(refunds).where(refunds.c.app_id == app_id,
+                                                    refunds.c.refund_id == refund_id))).first()
     return None if row is None else Refund(**row._mapping)
 
 
-async def items_of(conn: AsyncConnection, refund_id: str) -> list[RefundItem]:
-    q = select(refund_items).where(refund_items.c.refund_id == refund_id).order_by(refund_items.c.item_order_id)
+async def items_of(conn: AsyncConnection, app_id: str, refund_id: str) -> list[RefundItem]:
+    q = (select(refund_items).where(refund_items.c.app_id == app_id, refund_items.c.refund_id == refund_id)
+         .order_by(refund_items.c.item_order_id))
     return [RefundItem(**row._mapping) for row in (await conn.execute(q)).all()]
 
 

@@ -30,7 +30,7 @@ async def buyer_refundable(ctx: Ctx, app_id: str, open_id: str, ref: str) -> dic
     """What refund-apply shows: each unit with what it can still give back."""
     async with ctx.db.engine.connect() as conn:
         order = await _buyer_order(conn, app_id, open_id, ref)
-        items = await order_store.items_of(conn, order.order_id)
+        items = await order_store.items_of(conn, order.app_id, order.order_id)
     units = units_of(items) if order.status == OrderStatus.SUCCESS else []
     return {
         "order_id": order.order_id, "out_order_no": order.out_order_no or "", "legacy": bool(order.legacy),
@@ -66,10 +66,10 @@ async def buyer_detail(ctx: Ctx, app_id: str, open_id: str, ref: str) -> dict[st
         if not rows:
             raise TradeError("REFUND_NOT_FOUND", ref)
         r = rows[0]
-        order = await order_store.order_row(conn, r.order_id)
+        order = await order_store.order_row(conn, r.app_id, r.order_id)
         if order is None or order.open_id != open_id:
             raise TradeError("REFUND_NOT_FOUND", ref)
-        items = await store.items_of(conn, r.refund_id)
+        items = await store.items_of(conn, r.app_id, r.refund_id)
     v = view(r, items)
     return {
         **v, "status": r.status, "amount": r.refund_total_amount, "out_order_no": order.out_order_no or "",

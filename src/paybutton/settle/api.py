@@ -73,7 +73,7 @@ async def create_settle_route(body: CreateSettleBody, request: Request, app_id: 
                                                                                         req.item_order_id):
             raise TradeError("OUT_SETTLE_NO_DUPLICATE", body.out_settle_no) from e
         data = {"settle_id": first.settle_id, "inner_settle_id": first.settle_id}
-    await sharing.kick(ctx, data["settle_id"])  # after the commit: the receivers' shares through the channel
+    await sharing.kick(ctx, app_id, data["settle_id"])  # after the commit: the receivers' shares through the channel
     return envelope(request, data)
 
 

@@ -34,12 +34,12 @@ async def run_auto_settler(ctx: Ctx, stop: asyncio.Event | None = None) -> None:
 
 async def settle_due(ctx: Ctx, limit: int = 100) -> int:
     """One sweep: how many orders were settled."""
-    async with ctx.db.engine.connect() as conn:
-        due = list((await conn.execute(store.auto_candidates(limit))).scalars())
+    async with ctx.db.engine.connect() as conn:  # a sweep over every app (multi-shard on Citus by nature)
+        due = [(r.app_id, r.order_id) for r in await conn.execute(store.auto_candidates(limit))]
     settled = 0
-    for order_id in due:
+    for app_id, order_id in due:
         try:
-            settled += await settle_one(ctx, order_id)
+            settled += await settle_one(ctx, app_id, order_id)
         except (TradeError, IntegrityError) as e:  # another instance settled it first, or it changed meanwhile
             log.info("order %s: no automatic settle (%s)", order_id, getattr(e, "name", type(e).__name__))
         except Exception:
@@ -47,14 +47,14 @@ async def settle_due(ctx: Ctx, limit: int = 100) -> int:
     return settled
 
 
-async def settle_one(ctx: Ctx, order_id: str) -> int:
+async def settle_one(ctx: Ctx, app_id: str, order_id: str) -> int:
     """Settle the order now if its app's rule says it is due: 1 when a settle was written, else 0."""
     async with ctx.db.tx() as conn:
-        order = await order_store.order_row(conn, order_id)
+        order = await order_store.order_row(conn, app_id, order_id)
         if order is None:
             return 0
         app = await ctx.app_in(conn, order.app_id)
-        units = await store.units(conn, order_id)
+        units = await store.units(conn, app_id, order_id)
         if not rules.auto_due(app["settle_mode"], app["settle_days"], order.paid_at, units, ctx.clock.now_ms()):
             return 0
         out_no = f"auto-{order_id}"
@@ -62,5 +62,5 @@ async def settle_one(ctx: Ctx, order_id: str) -> int:
             return 0
         row = await create_settle(conn, ctx, order, SettleRequest(out_settle_no=out_no, settle_desc="自动结算",
                                                                    auto=True))
-    await sharing.kick(ctx, row.settle_id)  # after the commit: the receivers' shares through the channel
+    await sharing.kick(ctx, app_id, row.settle_id)  # after the commit: the receivers' shares through the channel
     return 1

@@ -55,14 +55,14 @@ async def create_settle(conn: AsyncConnection, ctx: Ctx, order: Any, req: Settle
     kinds = {s.merchant_uid: await store.account_of(conn, s.merchant_uid) for s in shares}
     if unknown := [uid for uid, k in kinds.items() if k is None]:
         raise TradeError("SETTLE_RECEIVER_UNKNOWN", ", ".join(unknown))
-    picked = rules.pick(await store.units(conn, order.order_id), req.item_order_id,
+    picked = rules.pick(await store.units(conn, order.app_id, order.order_id), req.item_order_id,
                         after_redeem=app["settle_mode"] != "pay",
-                        unit_settled=not req.auto and await store.unit_settled(conn, order.order_id))
+                        unit_settled=not req.auto and await store.unit_settled(conn, order.app_id, order.order_id))
     sp = rules.split(sum(picked.values()), app["rake_bps"], shares)
     now, sid = ctx.clock.now_ms(), ids.settle_id()
     for iid in sorted(picked):
-        got = await conn.execute(store.TAKE, {"iid": iid, "oid": order.order_id, "amt": picked[iid], "sid": sid,
-                                              "now": now})
+        got = await conn.execute(store.TAKE, {"app": order.app_id, "iid": iid, "oid": order.order_id,
+                                              "amt": picked[iid], "sid": sid, "now": now})
         if got.rowcount != 1:
             raise TradeError("SETTLE_NOTHING_LEFT", f"{iid} changed meanwhile")
     row = {
@@ -74,7 +74,7 @@ async def create_settle(conn: AsyncConnection, ctx: Ctx, order: Any, req: Settle
         "created_at": now, "settled_at": now,
     }
     await conn.execute(settles.insert().values(**row))
-    units_left = any(rules.left(u) > 0 for u in await store.units(conn, order.order_id))
+    units_left = any(rules.left(u) > 0 for u in await store.units(conn, order.app_id, order.order_id))
     await sharing.plan(conn, row, shares, kinds, units_left)  # the receivers' shares through a real channel
     await ledger.post(conn, app_id=order.app_id, kind=ledger.SETTLE, ref_id=sid, at_ms=now,
                       memo=req.settle_desc[:200], lines=_lines(order.order_id, req.item_order_id, app, sp, kinds))

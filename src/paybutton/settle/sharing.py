@@ -47,7 +47,8 @@ async def plan(conn: AsyncConnection, settle: dict[str, Any], shares: Sequence[r
     if not mine:
         return
     pay = (await conn.execute(select(payments.c.payment_id, payments.c.provider, payments.c.channel_pay_id).where(
-        payments.c.order_id == settle["order_id"], payments.c.state == "SUCCESS", payments.c.late.is_(False),
+        payments.c.app_id == settle["app_id"], payments.c.order_id == settle["order_id"],
+        payments.c.state == "SUCCESS", payments.c.late.is_(False),
         payments.c.provider.in_(list(ACCOUNT_COLUMN))).limit(1))).first()
     if pay is None or not pay.channel_pay_id:
         return
@@ -67,25 +68,27 @@ async def plan(conn: AsyncConnection, settle: dict[str, Any], shares: Sequence[r
                 f"--{'wechat' if pay.provider == 'wechatpay' else 'alipay'}-account)" if missing else None))
 
 
-async def share_of(conn: AsyncConnection, settle_id: str) -> Any:
-    return (await conn.execute(select(channel_shares).where(channel_shares.c.settle_id == settle_id))).first()
+async def share_of(conn: AsyncConnection, app_id: str, settle_id: str) -> Any:
+    return (await conn.execute(select(channel_shares).where(channel_shares.c.app_id == app_id,
+                                                            channel_shares.c.settle_id == settle_id))).first()
 
 
-async def kick(ctx: Ctx, settle_id: str) -> None:
+async def kick(ctx: Ctx, app_id: str, settle_id: str) -> None:
     """After a settle commits: send its channel share now, if it has one (a failure is left to the worker)."""
     try:
         async with ctx.db.engine.connect() as conn:
-            row = await share_of(conn, settle_id)
+            row = await share_of(conn, app_id, settle_id)
         if row is not None and row.state == PROCESSING:
-            await advance(ctx, row.out_order_no)
+            await advance(ctx, app_id, row.out_order_no)
     except Exception:
         log.exception("settle %s: its channel share was not sent now; the worker sends it", settle_id)
 
 
-async def advance(ctx: Ctx, out_order_no: str) -> str:
+async def advance(ctx: Ctx, app_id: str, out_order_no: str) -> str:
     """One step of a PROCESSING share: the sharing request if not sent yet, else a query. Returns its state."""
     async with ctx.db.engine.connect() as conn:
-        row = (await conn.execute(select(channel_shares).where(channel_shares.c.out_order_no == out_order_no))
+        row = (await conn.execute(select(channel_shares).where(channel_shares.c.app_id == app_id,
+                                                               channel_shares.c.out_order_no == out_order_no))
                ).first()
     if row is None or row.state != PROCESSING:
         return row.state if row is not None else ""
@@ -112,14 +115,13 @@ async def _names(ctx: Ctx, row: Any) -> dict[str, str]:
 async def _record(ctx: Ctx, row: Any, res: ShareResult) -> str:
     now = ctx.clock.now_ms()
     async with ctx.db.tx() as conn:
-        done = await conn.execute(update(channel_shares).where(
-            channel_shares.c.out_order_no == row.out_order_no, channel_shares.c.state == PROCESSING).values(
+        mine = (channel_shares.c.app_id == row.app_id, channel_shares.c.out_order_no == row.out_order_no)
+        done = await conn.execute(update(channel_shares).where(*mine, channel_shares.c.state == PROCESSING).values(
             state=res.state, sent=row.sent or (not res.unknown and res.state != FAILED),
             channel_order_id=res.channel_order_id or row.channel_order_id, message=res.message[:500] or None,
             tries=row.tries + 1, updated_at=now))
         if done.rowcount != 1:  # another instance recorded it first
-            return str((await conn.execute(select(channel_shares.c.state).where(
-                channel_shares.c.out_order_no == row.out_order_no))).scalar_one())
+            return str((await conn.execute(select(channel_shares.c.state).where(*mine))).scalar_one())
         if res.state == FINISHED:
             lines = []
             for r in json.loads(row.receivers):
@@ -134,14 +136,15 @@ async def _record(ctx: Ctx, row: Any, res: ShareResult) -> str:
 
 
 async def advance_due(ctx: Ctx, limit: int = 50) -> int:
-    """One sweep: advance every PROCESSING share; how many ended (FINISHED or FAILED)."""
+    """One sweep: advance every PROCESSING share; how many ended (FINISHED or FAILED). The sweep reads every app's
+    shares (multi-shard on Citus by nature); each then moves by its app and number."""
     async with ctx.db.engine.connect() as conn:
-        due = list((await conn.execute(select(channel_shares.c.out_order_no).where(
-            channel_shares.c.state == PROCESSING).order_by(channel_shares.c.updated_at).limit(limit))).scalars())
+        due = (await conn.execute(select(channel_shares.c.app_id, channel_shares.c.out_order_no).where(
+            channel_shares.c.state == PROCESSING).order_by(channel_shares.c.updated_at).limit(limit))).all()
     ended = 0
-    for no in due:
+    for app_id, no in due:
         try:
-            ended += await advance(ctx, no) != PROCESSING
+            ended += await advance(ctx, app_id, no) != PROCESSING
         except Exception:
             log.exception("channel share %s: the step failed; tried again next sweep", no)
     return ended

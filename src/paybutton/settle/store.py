@@ -16,6 +16,7 @@ from paybutton.tables import apps, item_orders, orders, receivers, settles
 TAKE = (
     update(item_orders)
     .where(
+        item_orders.c.app_id == bindparam("app"),
         item_orders.c.item_order_id == bindparam("iid"),
         item_orders.c.order_id == bindparam("oid"),
         item_orders.c.settle_id.is_(None),
@@ -27,10 +28,10 @@ TAKE = (
 )
 
 
-async def units(conn: AsyncConnection, order_id: str) -> list[Unit]:
+async def units(conn: AsyncConnection, app_id: str, order_id: str) -> list[Unit]:
     c = item_orders.c
     q = select(c.item_order_id, c.price, c.status, c.refunded_amount, c.refunding_amount, c.settle_id,
-               c.verified_at).where(c.order_id == order_id).order_by(c.seq)
+               c.verified_at).where(c.app_id == app_id, c.order_id == order_id).order_by(c.seq)
     return [Unit(r.item_order_id, r.price, r.status, r.refunded_amount, r.refunding_amount, r.settle_id,
                  r.verified_at) for r in await conn.execute(q)]
 
@@ -40,9 +41,10 @@ async def by_out_settle_no(conn: AsyncConnection, app_id: str, out_settle_no: st
     return (await conn.execute(q)).first()
 
 
-async def unit_settled(conn: AsyncConnection, order_id: str) -> bool:
+async def unit_settled(conn: AsyncConnection, app_id: str, order_id: str) -> bool:
     """Some unit of the order was settled alone (then the whole order cannot be settled in one call)."""
-    q = select(settles.c.settle_id).where(settles.c.order_id == order_id, settles.c.item_order_id.is_not(None))
+    q = select(settles.c.settle_id).where(settles.c.app_id == app_id, settles.c.order_id == order_id,
+                                          settles.c.item_order_id.is_not(None))
     return (await conn.execute(q.limit(1))).first() is not None
 
 
@@ -74,15 +76,16 @@ async def find(conn: AsyncConnection, app_id: str, *, settle_id: str | None, ord
 
 def auto_candidates(limit: int) -> Any:
     """Paid orders of apps that settle automatically, with a unit still to settle and no refund in flight (and, for
-    `verify`, no unit left unused): the rules (rules.auto_due) say whether each is due now."""
+    `verify`, no unit left unused): the rules (rules.auto_due) say whether each is due now. A sweep over every app
+    (multi-shard on Citus); the units are joined on app_id too (co-located with their order)."""
     c = item_orders.c
-    mine = c.order_id == orders.c.order_id
+    mine = and_(c.app_id == orders.c.app_id, c.order_id == orders.c.order_id)
     open_unit = select(c.item_order_id).where(
         mine, c.settle_id.is_(None), c.status.in_(SETTLABLE), c.price > c.refunded_amount).exists()
     in_flight = select(c.item_order_id).where(mine, or_(c.refunding_amount > 0, c.status == REFUNDING)).exists()
     unused = select(c.item_order_id).where(mine, c.status == UNUSED, c.settle_id.is_(None)).exists()
     mode = apps.c.settle_mode
-    return (select(orders.c.order_id)
+    return (select(orders.c.app_id, orders.c.order_id)
             .join(apps, apps.c.app_id == orders.c.app_id)
             .where(orders.c.status == OrderStatus.SUCCESS.value, open_unit, ~in_flight,
                    or_(mode == "pay", and_(mode == "verify", ~unused)))
