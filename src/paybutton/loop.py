@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 log = logging.getLogger("paybutton.workers")
 
@@ -36,4 +37,16 @@ async def run_every(
             await asyncio.sleep(0)
             continue
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval())
+            async with asyncio.timeout(interval()):  # not wait_for: see end_task
+                await stop.wait()
+
+
+async def end_task(task: asyncio.Task[Any]) -> None:
+    """Cancel `task` and wait until it has ended. On Python 3.11 `asyncio.wait_for` drops a cancellation that
+    arrives as the awaited call finishes (fixed in 3.12, which builds it on asyncio.timeout), so one cancel() may
+    be lost by a loop that uses it: cancel again until the task is done."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=1)
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("%s ended with %r", task.get_name(), task.exception())

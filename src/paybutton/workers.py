@@ -11,7 +11,7 @@ import socket
 
 from paybutton.callbacks.dispatcher import release_claims, run_dispatcher
 from paybutton.context import Ctx
-from paybutton.loop import run_every
+from paybutton.loop import end_task, run_every
 from paybutton.order import ending as orders
 from paybutton.order.reconcile import run_reconciler
 from paybutton.recon.running import run_reconciliation
@@ -68,7 +68,7 @@ class Workers:
         if self.tasks:
             _, late = await asyncio.wait(self.tasks, timeout=grace_s)
             for t in late:
-                t.cancel()
+                await end_task(t)
             await asyncio.gather(*self.tasks, return_exceptions=True)
             if late:
                 log.warning("shutdown: %s cut after %.1f s", ", ".join(t.get_name() for t in late), grace_s)

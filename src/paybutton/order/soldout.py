@@ -41,6 +41,7 @@ from paybutton.db import PG_SESSION_SETTINGS
 from paybutton.errors import TradeError
 from paybutton.goods.reopened import CHANNEL, parse
 from paybutton.goods.selling import refusal
+from paybutton.loop import end_task
 from paybutton.telemetry import metrics
 
 log = logging.getLogger("paybutton.order.soldout")
@@ -230,8 +231,10 @@ class PgListener:
             self._delay = min(self._delay * 2, RETRY_MAX_S)
 
     async def _session(self) -> None:
-        conn = await asyncio.wait_for(asyncpg.connect(self.dsn, server_settings=PG_SESSION_SETTINGS),
-                                      CONNECT_TIMEOUT_S)
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancellation that arrives as the awaited
+        # call finishes, and the listener then never ends (close() and the app's shutdown wait forever).
+        async with asyncio.timeout(CONNECT_TIMEOUT_S):
+            conn = await asyncpg.connect(self.dsn, server_settings=PG_SESSION_SETTINGS)
         lost = asyncio.Event()
         try:
             conn.add_termination_listener(lambda _c: lost.set())
@@ -241,11 +244,13 @@ class PgListener:
             self.backend_pid = conn.get_server_pid()
             self._delay = RETRY_MIN_S
             while not lost.is_set():
-                await asyncio.wait_for(conn.fetchval("SELECT 1"), PING_TIMEOUT_S)
+                async with asyncio.timeout(PING_TIMEOUT_S):
+                    await conn.fetchval("SELECT 1")
                 self.registry.vouch()
                 self.ready.set()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(lost.wait(), PING_S)
+                    async with asyncio.timeout(PING_S):
+                        await lost.wait()
             raise ConnectionError("listener connection lost")
         finally:
             self.registry.unsure()
@@ -254,9 +259,7 @@ class PgListener:
     async def close(self) -> None:
         self.registry.unsure()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await end_task(self._task)
 
 
 # ----------------------------------------------------------------------------------------- SQLite
@@ -349,9 +352,7 @@ class SqlitePoller:
     async def close(self) -> None:
         self.registry.unsure()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await end_task(self._task)
         await asyncio.get_running_loop().run_in_executor(self._pool, self._drop_conn)
         self._pool.shutdown(wait=True)
 
