@@ -18,6 +18,7 @@ from paybutton.clock import BEIJING
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.order import store
+from paybutton.order.rows import Order
 from paybutton.order.states import payable
 from paybutton.tables import order_cps, refund_items, refunds
 
@@ -59,7 +60,7 @@ async def query_cps(ctx: Ctx, app_id: str, order_id: str | None, out_order_no: s
     }
 
 
-def _payment(row: Row[Any]) -> dict[str, Any]:
+def _payment(row: Order) -> dict[str, Any]:
     return {"order_status": row.status, "total_fee": payable(row.total_amount, row.discount_amount),
             "seller_uid": "", "pay_channel": row.pay_channel, "channel_pay_id": row.channel_pay_id or "",
             "pay_time": _pay_time(row.paid_at), "cp_extra": row.cp_extra or "", "message": row.message or ""}

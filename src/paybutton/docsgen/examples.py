@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 from paybutton.callbacks import ops
@@ -13,6 +12,7 @@ from paybutton.marketing import rules as marketing
 from paybutton.money import split_exact
 from paybutton.order import paying
 from paybutton.order import rules as order_rules
+from paybutton.order.rows import Order
 from paybutton.refund import messages as refund_messages
 from paybutton.refund.rules import Source
 from paybutton.settle import messages as settle_messages
@@ -88,9 +88,12 @@ def _order() -> ExampleOrder:
     return ExampleOrder(o, items, snap)
 
 
-def _paid() -> dict[str, Any]:
-    return {**_order().row, "out_order_no": "SHOP-20261126-0001", "status": "SUCCESS", "pay_channel": 10,
-            "channel_pay_id": "sbx_py2611261201000000000001", "paid_at": T0 + 60_000, "updated_at": T0 + 60_000}
+def _paid() -> Order:
+    o = _order()
+    return Order(**{**o.row, "pre_order_status": "OK", "goods_snapshot": json.dumps(o.snapshot, ensure_ascii=False),
+                    "auto_refund_pending": False, "out_order_no": "SHOP-20261126-0001", "status": "SUCCESS",
+                    "pay_channel": 10, "channel_pay_id": "sbx_py2611261201000000000001", "payment_id": None,
+                    "paid_at": T0 + 60_000, "message": None, "updated_at": T0 + 60_000})
 
 
 def _refund(status: str = "PROCESSING") -> dict[str, Any]:
@@ -113,10 +116,7 @@ def payment_msg() -> dict[str, Any]:
 
 
 def pre_create_refund_msg() -> dict[str, Any]:
-    p = _paid()
-    order = SimpleNamespace(app_id=p["app_id"], open_id=p["open_id"], order_id=p["order_id"],
-                            out_order_no=p["out_order_no"])
-    return refund_messages.pre_refund_msg(order, _refund(), {ITEMS[0]: 15800})
+    return refund_messages.pre_refund_msg(_paid(), _refund(), {ITEMS[0]: 15800})
 
 
 def refund_msg() -> dict[str, Any]:

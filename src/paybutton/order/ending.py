@@ -33,6 +33,7 @@ async def end_order(ctx: Ctx, conn: AsyncConnection, stmt: Any, app_id: str, ord
     if notify and row.pre_order_status == PreOrder.OK:
         app = await ctx.app_in(conn, row.app_id)
         full = await store.order_row(conn, app_id, order_id)
+        assert full is not None  # ended just now, in this transaction
         await outbox.enqueue(conn, ctx.clock, app_id=row.app_id, kind="payment", url=app["payment_notify_url"],
                              msg=payment_msg(full, "CANCEL", message), order_id=order_id)
     return True

@@ -14,10 +14,10 @@ import json
 import logging
 import os
 import secrets
+from dataclasses import replace
 from typing import Any, Literal
 
 from sqlalchemy import select
-from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,6 +28,7 @@ from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.ledger import trade as ledger_trade
 from paybutton.order import store
+from paybutton.order.rows import Order, Payment
 from paybutton.order.states import (
     LIVE_PAYMENT_STATES,
     PAY_CHANNELS,
@@ -36,7 +37,7 @@ from paybutton.order.states import (
     PaymentState,
     PreOrder,
 )
-from paybutton.order.views import get_buyer_order
+from paybutton.order.views import buyer_order, order_view
 from paybutton.tables import receivers
 from paybutton.telemetry import metrics
 
@@ -52,44 +53,43 @@ FIRST_CHECK_MS = 5_000
 Settled = Literal["paid", "late", "closed"]
 
 
-def payment_msg(o: Any, status: str, message: str = "") -> dict[str, Any]:
+def payment_msg(o: Order, status: str, message: str = "") -> dict[str, Any]:
     """The payment notify msg (reference §14.2)."""
-    m = o if isinstance(o, dict) else dict(o._mapping)
     return {
-        "app_id": m["app_id"], "order_id": m["order_id"], "out_order_no": m["out_order_no"] or "",
-        "status": status, "total_amount": m["total_amount"], "discount_amount": m["discount_amount"],
-        "pay_channel": m.get("pay_channel"), "channel_pay_id": m.get("channel_pay_id") or "",
-        "cp_extra": m.get("cp_extra") or "", "item_id": "", "message": message,
-        "event_time": m.get("paid_at") or m.get("updated_at"), "delivery_type": m["delivery_type"],
+        "app_id": o.app_id, "order_id": o.order_id, "out_order_no": o.out_order_no or "",
+        "status": status, "total_amount": o.total_amount, "discount_amount": o.discount_amount,
+        "pay_channel": o.pay_channel, "channel_pay_id": o.channel_pay_id or "",
+        "cp_extra": o.cp_extra or "", "item_id": "", "message": message,
+        "event_time": o.paid_at or o.updated_at, "delivery_type": o.delivery_type,
         "order_source": "",
     }
 
 
-def not_payable(order: dict[str, Any], now: int) -> TradeError:
-    if order["status"] == OrderStatus.SUCCESS:
+def not_payable(order: Order, now: int) -> TradeError:
+    if order.status == OrderStatus.SUCCESS:
         return TradeError("CONTINUE_PAY_PARAM_INVALID", "the order is already paid")
-    if order["status"] in UNPAID and order["pre_order_status"] == PreOrder.PENDING:
+    if order.status in UNPAID and order.pre_order_status == PreOrder.PENDING:
         return TradeError("CONTINUE_PAY_PARAM_INVALID", "the merchant has not accepted the order yet")
-    if order["status"] == OrderStatus.TIMEOUT or (order["status"] in UNPAID and order["pay_expire_at"] <= now):
+    if order.status == OrderStatus.TIMEOUT or (order.status in UNPAID and order.pay_expire_at <= now):
         return TradeError("CONTINUE_PAY_PARAM_INVALID", "the order has timed out")
-    return TradeError("CONTINUE_PAY_PARAM_INVALID", f"the order is {order['status']}")
+    return TradeError("CONTINUE_PAY_PARAM_INVALID", f"the order is {order.status}")
 
 
 async def open_cashier(ctx: Ctx, app_id: str, open_id: str, order_ref: str) -> dict[str, Any]:
     """INIT -> PROCESS (idempotent while unpaid); the cashier's view of the order."""
-    order = await get_buyer_order(ctx, app_id, open_id, order_ref)
+    order, items = await buyer_order(ctx, app_id, open_id, order_ref)
     now = ctx.clock.now_ms()
     async with ctx.db.tx() as conn:
-        res = await conn.execute(store.OPEN_CASHIER, {"app": app_id, "oid": order["order_id"], "now": now})
+        res = await conn.execute(store.OPEN_CASHIER, {"app": app_id, "oid": order.order_id, "now": now})
     if res.rowcount != 1:
         raise not_payable(order, now)
-    order["status"] = OrderStatus.PROCESS.value
+    order = replace(order, status=OrderStatus.PROCESS.value)
     app = await ctx.app(app_id)
     return {
-        "order": order,
+        "order": order_view(order, items, app=app),
         "merchant_name": app["name"],
-        "amount": order["payable"],
-        "pay_expire_at": order["pay_expire_at"],
+        "amount": order.payable,
+        "pay_expire_at": order.pay_expire_at,
         "now": now,
         "channels": app["channels"],
         "sandbox": ctx.cashier.sandbox,
@@ -114,7 +114,7 @@ async def issue_vouchers(conn: AsyncConnection, app_id: str, order_id: str, now:
         await store.set_voucher(conn, app_id, iid, ids.voucher_code(), "ct" + secrets.token_hex(8), now)
 
 
-async def _settle_in(conn: AsyncConnection, ctx: Ctx, p: Row[Any], *, paid: bool, channel_pay_id: str | None,
+async def _settle_in(conn: AsyncConnection, ctx: Ctx, p: Payment, *, paid: bool, channel_pay_id: str | None,
                      outcome: str | None, message: str) -> Settled | None:
     """End the live attempt `p` in the caller's transaction: the guarded update decides who wins (None: someone
     else settled it first). Paid: the order is paid (items, vouchers, the payment notify in the outbox), or, when
@@ -139,6 +139,7 @@ async def _settle_in(conn: AsyncConnection, ctx: Ctx, p: Row[Any], *, paid: bool
         await conn.execute(store.ITEMS_PAID, {"app": p.app_id, "oid": p.order_id, "now": now})
         await issue_vouchers(conn, p.app_id, p.order_id, now)
         row = await store.order_row(conn, p.app_id, p.order_id)
+        assert row is not None  # MARK_PAID just updated it
         app = await ctx.app_in(conn, p.app_id)
         await outbox.enqueue(conn, ctx.clock, app_id=p.app_id, kind="payment", url=app["payment_notify_url"],
                              msg=payment_msg(row, "SUCCESS"), order_id=p.order_id)
@@ -202,7 +203,7 @@ async def on_payment_notify(ctx: Ctx, app_id: str, provider: str, ev: NotifyEven
     return True
 
 
-async def _paid_after_close(ctx: Ctx, p: Row[Any], channel_pay_id: str | None) -> None:
+async def _paid_after_close(ctx: Ctx, p: Payment, channel_pay_id: str | None) -> None:
     """The channel says a closed attempt was paid (the buyer paid as it was being closed): the money is kept as
     a late payment and refunded automatically, never lost."""
     now = ctx.clock.now_ms()
@@ -220,28 +221,25 @@ async def _paid_after_close(ctx: Ctx, p: Row[Any], channel_pay_id: str | None) -
 # ------------------------------------------------------------------ paying
 
 
-def _answer(order: dict[str, Any], p: Any, *, joined: bool = False) -> dict[str, Any]:
+def _answer(order: Order, p: Payment, *, joined: bool = False) -> dict[str, Any]:
     """The pay answer for an attempt as it stands: the seed's `pay` detail plus errNo for error outcomes; a live
     attempt says `pending` (with the channel's action, if it gave one) or raises PAYMENT_PENDING. `joined`: this
     pay found the attempt of an earlier pay (the answer names it: paymentId)."""
-    m = p if isinstance(p, dict) else dict(p._mapping)
-    base: dict[str, Any] = {"status": "success", "orderId": order["order_id"], "outOrderNo": order["out_order_no"],
-                            "outcome": m["outcome"], "late": bool(m["late"])}
+    base: dict[str, Any] = {"status": "success", "orderId": order.order_id, "outOrderNo": order.out_order_no,
+                            "outcome": p.outcome, "late": bool(p.late)}
     if joined:
-        base["paymentId"] = m["payment_id"]
-    if m["state"] in LIVE:
-        action = json.loads(m["action"]) if m["action"] else None
-        if m["state"] == UNKNOWN or action is None:
-            raise TradeError("PAYMENT_PENDING", f"payment {m['payment_id']} is {m['state']}",
-                             paymentId=m["payment_id"])
-        base["result"] = {"orderId": order["order_id"], "pending": True, "action": action,
-                          "paymentId": m["payment_id"]}
+        base["paymentId"] = p.payment_id
+    if p.state in LIVE:
+        action = json.loads(p.action) if p.action else None
+        if p.state == UNKNOWN or action is None:
+            raise TradeError("PAYMENT_PENDING", f"payment {p.payment_id} is {p.state}", paymentId=p.payment_id)
+        base["result"] = {"orderId": order.order_id, "pending": True, "action": action, "paymentId": p.payment_id}
         return base
-    outcome = Outcome(m["outcome"]) if m["outcome"] in Outcome.__members__ else Outcome.FAIL
-    if m["state"] == CLOSED and outcome not in PAY_CODES:
+    outcome = Outcome(p.outcome) if p.outcome in Outcome.__members__ else Outcome.FAIL
+    if p.state == CLOSED and outcome not in PAY_CODES:
         outcome = Outcome.TIMEOUT  # closed by the reconciler: the buyer never paid at the channel
-    base["result"] = {"code": PAY_CODES[outcome], "orderId": order["order_id"]}
-    if m["late"]:
+    base["result"] = {"code": PAY_CODES[outcome], "orderId": order.order_id}
+    if p.late:
         base["result"]["code"] = PAY_CODES[Outcome.FAIL]
         base["result"]["errMsg"] = "the order ended before the payment; the payment will be refunded"
     err = ERROR_NAMES.get(outcome)
@@ -257,9 +255,10 @@ class _NotPayable(Exception):
     """Rolls back an attempt written for an order that stopped being payable."""
 
 
-async def _open_attempt(ctx: Ctx, order: dict[str, Any], row: dict[str, Any]) -> Row[Any] | None:
+async def _open_attempt(ctx: Ctx, order: Order, row: dict[str, Any]) -> Payment | None:
     """INSERT the PROCESSING attempt; the partial unique index is the guard. None: written (go on and charge);
     else the live attempt that was there first (answer with it)."""
+    now: int = row["created_at"]
     for _ in range(3):
         try:
             async with ctx.db.tx() as conn:
@@ -267,20 +266,20 @@ async def _open_attempt(ctx: Ctx, order: dict[str, Any], row: dict[str, Any]) ->
                 # ... and the order is still payable, in the same transaction: an attempt that ended (paid) just
                 # before our INSERT freed the index, but its order is paid now. The guarded update locks the
                 # order row, so it waits for a settlement in flight and then sees it.
-                if not await store.lock_if_payable(conn, row["app_id"], order["order_id"], row["created_at"]):
+                if not await store.lock_if_payable(conn, order.app_id, order.order_id, now):
                     raise _NotPayable
             return None
         except _NotPayable:
             async with ctx.db.engine.connect() as conn:
-                now_row = await store.order_row(conn, row["app_id"], order["order_id"])
+                now_row = await store.order_row(conn, order.app_id, order.order_id)
             assert now_row is not None
             if now_row.status == OrderStatus.SUCCESS:
                 raise TradeError("CONTINUE_PAY_PARAM_INVALID", "the order is already paid",
                                  paymentId=now_row.payment_id) from None
-            raise not_payable({**order, "status": now_row.status}, row["created_at"]) from None
+            raise not_payable(replace(order, status=now_row.status), now) from None
         except IntegrityError:
             async with ctx.db.engine.connect() as conn:
-                live = await live_attempt(conn, row["app_id"], order["order_id"])
+                live = await live_attempt(conn, order.app_id, order.order_id)
             if live is not None:
                 return live
             # the live attempt ended between our INSERT and this read: try once more
@@ -295,19 +294,19 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
     app = await ctx.app(app_id)
     if channel not in PAY_CHANNELS or channel not in app["channels"]:
         raise TradeError("PAYMENT_CHANNEL_INVALID", channel)
-    order = await get_buyer_order(ctx, app_id, open_id, order_ref)
+    order, _ = await buyer_order(ctx, app_id, open_id, order_ref)
     now = ctx.clock.now_ms()
-    if order["status"] == OrderStatus.SUCCESS:
+    if order.status == OrderStatus.SUCCESS:
         async with ctx.db.engine.connect() as conn:
-            paid_by = await store.paid_by(conn, app_id, order["order_id"])
+            paid_by = await store.paid_by(conn, app_id, order.order_id)
         raise TradeError("CONTINUE_PAY_PARAM_INVALID", "the order is already paid", paymentId=paid_by)
-    if order["status"] not in UNPAID or order["pre_order_status"] != PreOrder.OK or order["pay_expire_at"] <= now:
+    if order.status not in UNPAID or order.pre_order_status != PreOrder.OK or order.pay_expire_at <= now:
         raise not_payable(order, now)
     cashier = ctx.cashier_for(app, channel)
     pid = ids.payment_id()
     lease = int(ctx.settings.payment_call_lease_seconds * 1000)
-    row = {"payment_id": pid, "order_id": order["order_id"], "app_id": app_id, "channel": channel,
-           "pay_channel": PAY_CHANNELS[channel], "amount": order["payable"], "outcome": Outcome.UNKNOWN.value,
+    row = {"payment_id": pid, "order_id": order.order_id, "app_id": app_id, "channel": channel,
+           "pay_channel": PAY_CHANNELS[channel], "amount": order.payable, "outcome": Outcome.UNKNOWN.value,
            "channel_pay_id": None, "late": False, "created_at": now, "updated_at": now, "state": PROCESSING,
            "provider": cashier.name, "action": None, "message": None, "next_check_at": now + lease,
            "checks": 0}
@@ -316,11 +315,11 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
         return _answer(order, live, joined=True)
     base = (ctx.settings.public_url or base_url).rstrip("/")
     req = ChargeRequest(
-        out_trade_no=pid, order_id=order["order_id"], amount=order["payable"],
-        description=str(order["goods"]["name"])[:100], channel=channel, scenario=scenario, client=client,
+        out_trade_no=pid, order_id=order.order_id, amount=order.payable,
+        description=str(order.snapshot()["name"])[:100], channel=channel, scenario=scenario, client=client,
         client_ip=client_ip,
-        return_url=return_to or f"{base}/pages/cashier?app_id={app_id}&order={order['order_id']}&returned=1",
-        notify_url=f"{base}/pay/notify/{cashier.name}/{app_id}", expire_at_ms=order["pay_expire_at"],
+        return_url=return_to or f"{base}/pages/cashier?app_id={app_id}&order={order.order_id}&returned=1",
+        notify_url=f"{base}/pay/notify/{cashier.name}/{app_id}", expire_at_ms=order.pay_expire_at,
         payer_openid=payer_openid or open_id, profit_sharing=await _sharing_possible(ctx, cashier.name))
     try:
         charge = await cashier.charge(req)
@@ -340,7 +339,7 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
     return answer
 
 
-async def _write(ctx: Ctx, row: dict[str, Any], charge: ChargeResult) -> Row[Any]:
+async def _write(ctx: Ctx, row: dict[str, Any], charge: ChargeResult) -> Payment:
     """Write the channel's answer to the attempt (guarded: only while it is live) and return the attempt."""
     app_id, pid = row["app_id"], row["payment_id"]
     now = ctx.clock.now_ms()

@@ -20,7 +20,18 @@ from paybutton.marketing import service as marketing
 from paybutton.marketing.rules import Choice, Line, Pricing
 from paybutton.order import rules, store
 from paybutton.order.ending import end_order
-from paybutton.order.rows import Goods, ItemRow, NewOrder, OrderRow, Snapshot, dumps, item_rows, order_row, snapshot
+from paybutton.order.rows import (
+    Goods,
+    ItemRow,
+    NewOrder,
+    Order,
+    OrderRow,
+    Snapshot,
+    dumps,
+    item_rows,
+    order_row,
+    snapshot,
+)
 from paybutton.order.states import GoodsType, OrderStatus, PreOrder
 from paybutton.order.views import order_view
 from paybutton.order.writer import Acceptance, DuplicateOutOrderNo
@@ -94,7 +105,7 @@ async def _place_order(ctx: Ctx, req: PlaceOrder) -> dict[str, Any]:
             await conn.execute(callback_attempts.insert(), attempts)
     if app["pre_order_url"]:
         await _ask_merchant(ctx, app, placed)
-    return order_view(placed.order, placed.items, placed.snap, app)
+    return order_view(Order.from_new(placed.order), placed.items, placed.snap, app)
 
 
 def _check(req: PlaceOrder, app: Mapping[str, Any]) -> None:

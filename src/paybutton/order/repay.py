@@ -31,18 +31,17 @@ import logging
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from sqlalchemy.engine import Row
-
 from paybutton.cashier.base import QueryResult, TradeState
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.order import paying
-from paybutton.order.views import get_buyer_order
+from paybutton.order.rows import Payment
+from paybutton.order.views import buyer_order
 
 log = logging.getLogger("paybutton.repay")
 
 
-def supersedes(live: Row[Any], channel: str) -> bool:
+def supersedes(live: Payment, channel: str) -> bool:
     """Does a pay through `channel` end the live attempt first (see the module doc)?"""
     if live.state == paying.UNKNOWN:
         return True
@@ -57,12 +56,12 @@ async def _ask(ctx: Ctx, cashier: Any, payment_id: str) -> QueryResult:
     return q
 
 
-async def _settle_paid(ctx: Ctx, live: Row[Any], q: QueryResult) -> None:
+async def _settle_paid(ctx: Ctx, live: Payment, q: QueryResult) -> None:
     await paying.settle(ctx, live.app_id, live.payment_id, paid=True, channel_pay_id=q.channel_pay_id, amount=q.amount,
                         source="pay again")
 
 
-async def supersede(ctx: Ctx, live: Row[Any]) -> Literal["paid", "closed"]:
+async def supersede(ctx: Ctx, live: Payment) -> Literal["paid", "closed"]:
     """Ask the live attempt's channel, close its trade there unless paid, and end the attempt."""
     app = await ctx.app(live.app_id)
     cashier = ctx.cashier_by_provider(app, live.provider)
@@ -101,9 +100,9 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
     origins: never an open redirect); default: the hosted cashier."""
     if return_to and origin_of(return_to) not in (await ctx.app(app_id))["allowed_origins"]:
         raise TradeError("RETURN_TO_NOT_ALLOWED", return_to[:64])
-    order = await get_buyer_order(ctx, app_id, open_id, order_ref)
+    order, _ = await buyer_order(ctx, app_id, open_id, order_ref)
     async with ctx.db.engine.connect() as conn:
-        live = await paying.live_attempt(conn, app_id, order["order_id"])
+        live = await paying.live_attempt(conn, app_id, order.order_id)
     if live is not None and supersedes(live, channel) and await supersede(ctx, live) == "paid":
         async with ctx.db.engine.connect() as conn:
             p = await paying.attempt_row(conn, app_id, live.payment_id)

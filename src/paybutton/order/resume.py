@@ -17,7 +17,7 @@ from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.order import ending, paying, repay, store
 from paybutton.order.states import UNPAID, PreOrder
-from paybutton.order.views import get_buyer_order
+from paybutton.order.views import buyer_order, get_buyer_order
 from paybutton.tables import orders
 
 
@@ -36,15 +36,15 @@ async def unpaid_for_goods(ctx: Ctx, app_id: str, open_id: str, goods_id: str) -
 async def buyer_close(ctx: Ctx, app_id: str, open_id: str, order_ref: str) -> dict[str, Any]:
     """Close the buyer's own unpaid order: a live payment attempt is first settled with its channel (closed there
     unless paid: order/repay.py), then the order ends FAIL with its stock back. A paid order is not closed."""
-    order = await get_buyer_order(ctx, app_id, open_id, order_ref)
+    order, _ = await buyer_order(ctx, app_id, open_id, order_ref)
     async with ctx.db.engine.connect() as conn:
-        live = await paying.live_attempt(conn, app_id, order["order_id"])
+        live = await paying.live_attempt(conn, app_id, order.order_id)
     if live is not None:
         await repay.supersede(ctx, live)
     async with ctx.db.tx() as conn:
-        row = await store.order_row(conn, app_id, order["order_id"])
+        row = await store.order_row(conn, app_id, order.order_id)
         if row is None or row.status not in UNPAID:
             raise TradeError("ORDER_STATUS_CONFLICT", f"the order is {row.status if row else 'gone'}")
-        if not await ending.end_by_buyer(ctx, conn, app_id, order["order_id"]):
+        if not await ending.end_by_buyer(ctx, conn, app_id, order.order_id):
             raise TradeError("ORDER_STATUS_CONFLICT", "the order changed meanwhile")
-    return await get_buyer_order(ctx, app_id, open_id, order["order_id"])
+    return await get_buyer_order(ctx, app_id, open_id, order.order_id)

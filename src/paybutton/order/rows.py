@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired, Self, TypedDict
+
+from sqlalchemy.engine import Row
 
 from paybutton.money import split_exact
-from paybutton.order.states import ItemStatus, OrderStatus
+from paybutton.order.states import ItemStatus, OrderStatus, payable
 
 
 def dumps(obj: Any) -> str:
@@ -99,6 +101,91 @@ class OrderRow(TypedDict):
 
 
 @dataclass(frozen=True)
+class Order:
+    """A row of `orders` as read (order/store.order_row, find_order): every order path (order/, refund/, settle/,
+    fulfillment/) reads an order through it, by attribute. Changing one is `dataclasses.replace`.
+    tests/unit/test_typed_rows.py checks it has every column of the table."""
+
+    order_id: str
+    app_id: str
+    out_order_no: str | None
+    open_id: str
+    goods_id: str
+    goods_type: int
+    quantity: int
+    unit_price: int
+    total_amount: int
+    discount_amount: int
+    status: str  # OrderStatus
+    pre_order_status: str  # PreOrder
+    phone_num: str | None
+    contact_name: str | None
+    cp_extra: str | None
+    goods_snapshot: str  # JSON text: Snapshot
+    price_calculation_detail: str | None  # JSON text
+    order_entry_schema: str | None  # JSON text
+    delivery_type: int
+    biz_line: int
+    legacy: bool
+    pay_expire_at: int
+    pay_channel: int | None
+    channel_pay_id: str | None
+    payment_id: str | None  # the attempt that paid it
+    paid_at: int | None
+    auto_refund_pending: bool
+    message: str | None
+    created_at: int
+    updated_at: int
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> Self:
+        return cls(**row._mapping)
+
+    @classmethod
+    def from_new(cls, row: OrderRow) -> Self:
+        """The order as just written (`order_row`): the columns a new order leaves NULL are None."""
+        unpaid: dict[str, Any] = dict.fromkeys(("pay_channel", "channel_pay_id", "payment_id", "paid_at", "message"))
+        return cls(**{**unpaid, **row})
+
+    @property
+    def payable(self) -> int:
+        """What the buyer pays, in fen: the total less the discount."""
+        return payable(self.total_amount, self.discount_amount)
+
+    def snapshot(self) -> Snapshot:
+        s: Snapshot = json.loads(self.goods_snapshot)
+        return s
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A row of `payments`: one payment attempt (order/paying.py), as read (order/store.attempt_row, live_attempt).
+    tests/unit/test_typed_rows.py checks it has every column of the table."""
+
+    payment_id: str  # the channel's out_trade_no
+    order_id: str
+    app_id: str
+    channel: str
+    pay_channel: int
+    amount: int  # fen
+    outcome: str  # cashier.base.Outcome
+    channel_pay_id: str | None
+    late: bool  # it paid an order that had ended: kept, refunded automatically
+    created_at: int
+    state: str  # PaymentState
+    provider: str
+    action: str | None  # JSON PayAction while pending
+    message: str | None
+    updated_at: int | None
+    next_check_at: int | None
+    checks: int
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> Self:
+        return cls(**row._mapping)
+
+
+@dataclass(frozen=True)
 class ItemOrder:
     """A row of `item_orders` as read (order/store.items_of): one unit of an order, typed for the money path (its
     price, what was refunded and what is in flight, in fen). tests/unit/test_typed_rows.py checks it has every
@@ -125,6 +212,9 @@ class ItemOrder:
     service_done_at: int | None = None  # 0013: toolkit/push_service_done
     settle_id: str | None = None  # 0011: the settle that took this unit's money
 
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> Self:
+        return cls(**row._mapping)
 
 
 class ItemRow(TypedDict):

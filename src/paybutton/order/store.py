@@ -13,7 +13,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.goods.selling import SELL_SQL
-from paybutton.order.rows import ItemOrder
+from paybutton.order.rows import ItemOrder, Order, Payment
 from paybutton.order.states import (
     LIVE_PAYMENT_STATES,
     REDEEMABLE_UNIT,
@@ -128,14 +128,22 @@ DUE_FOR_EXPIRY = (
 )
 
 
-async def order_row(conn: AsyncConnection, app_id: str, order_id: str) -> Row[Any] | None:
+def _order(row: Row[Any] | None) -> Order | None:
+    return None if row is None else Order.from_row(row)
+
+
+def _payment(row: Row[Any] | None) -> Payment | None:
+    return None if row is None else Payment.from_row(row)
+
+
+async def order_row(conn: AsyncConnection, app_id: str, order_id: str) -> Order | None:
     q = select(orders).where(orders.c.app_id == app_id, orders.c.order_id == order_id)
-    return (await conn.execute(q)).first()
+    return _order((await conn.execute(q)).first())
 
 
 async def find_order(
     conn: AsyncConnection, app_id: str, *, order_id: str | None = None, out_order_no: str | None = None
-) -> Row[Any] | None:
+) -> Order | None:
     """An order of this app by platform id or merchant number (never another app's)."""
     cond = [orders.c.app_id == app_id]
     if order_id:
@@ -144,10 +152,10 @@ async def find_order(
         cond.append(orders.c.out_order_no == out_order_no)
     if len(cond) == 1:
         return None
-    return (await conn.execute(select(orders).where(and_(*cond)))).first()
+    return _order((await conn.execute(select(orders).where(and_(*cond)))).first())
 
 
-async def find_buyer_order(conn: AsyncConnection, app_id: str, open_id: str, ref: str) -> Row[Any] | None:
+async def find_buyer_order(conn: AsyncConnection, app_id: str, open_id: str, ref: str) -> Order | None:
     """A buyer's own order by platform order id or merchant out_order_no; None for anyone else's."""
     row = await find_order(conn, app_id, order_id=ref) or await find_order(conn, app_id, out_order_no=ref)
     return row if row is not None and row.open_id == open_id else None
@@ -156,7 +164,7 @@ async def find_buyer_order(conn: AsyncConnection, app_id: str, open_id: str, ref
 async def items_of(conn: AsyncConnection, app_id: str, order_id: str) -> list[ItemOrder]:
     q = (select(item_orders).where(item_orders.c.app_id == app_id, item_orders.c.order_id == order_id)
          .order_by(item_orders.c.seq))
-    return [ItemOrder(**r._mapping) for r in (await conn.execute(q)).all()]
+    return [ItemOrder.from_row(r) for r in (await conn.execute(q)).all()]
 
 
 async def settled_to_seller(conn: AsyncConnection, app_id: str, order_id: str) -> int:
@@ -175,15 +183,15 @@ async def refunded_total(conn: AsyncConnection, app_id: str, order_id: str) -> i
 # ------------------------------------------------------------ payment attempts (order/paying.py, order/reconcile.py)
 
 
-async def attempt_row(conn: AsyncConnection, app_id: str, payment_id: str) -> Row[Any] | None:
+async def attempt_row(conn: AsyncConnection, app_id: str, payment_id: str) -> Payment | None:
     q = select(payments).where(payments.c.app_id == app_id, payments.c.payment_id == payment_id)
-    return (await conn.execute(q)).first()
+    return _payment((await conn.execute(q)).first())
 
 
-async def live_attempt(conn: AsyncConnection, app_id: str, order_id: str) -> Row[Any] | None:
+async def live_attempt(conn: AsyncConnection, app_id: str, order_id: str) -> Payment | None:
     q = select(payments).where(payments.c.app_id == app_id, payments.c.order_id == order_id,
                                payments.c.state.in_(LIVE_PAYMENT_STATES))
-    return (await conn.execute(q)).first()
+    return _payment((await conn.execute(q)).first())
 
 
 async def due_attempts(conn: AsyncConnection, now: int, limit: int) -> list[tuple[str, str, int]]:

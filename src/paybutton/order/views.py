@@ -10,40 +10,34 @@ from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.goods import rules as goods_rules
 from paybutton.order import store
-from paybutton.order.rows import ItemOrder, Snapshot
-from paybutton.order.states import payable
+from paybutton.order.rows import ItemOrder, ItemRow, Order, Snapshot
 
 
-def _mapping(row: Any) -> Mapping[str, Any]:
-    if isinstance(row, Mapping):
-        return row
-    if isinstance(row, ItemOrder):
-        return vars(row)
-    m: Mapping[str, Any] = row._mapping
-    return m
+def _item(row: ItemOrder | ItemRow) -> Mapping[str, Any]:
+    """An item order as read (ItemOrder) or as just written (ItemRow), by name."""
+    return vars(row) if isinstance(row, ItemOrder) else row
 
 
-def order_view(o: Any, items: Sequence[Any], snap: Snapshot | None = None,
+def order_view(o: Order, items: Sequence[ItemOrder] | Sequence[ItemRow], snap: Snapshot | None = None,
                app: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The buyer-facing order: `o` and `items` are rows as read (or as just written: OrderRow, ItemRow)."""
-    m = _mapping(o)
-    snapshot = snap if snap is not None else json.loads(m["goods_snapshot"])
-    detail = m.get("price_calculation_detail")
+    """The buyer-facing order: `o` as read (or as just written: Order.from_new), its item orders."""
+    snapshot = snap if snap is not None else o.snapshot()
+    detail = o.price_calculation_detail
     view: dict[str, Any] = {
-        "order_id": m["order_id"], "out_order_no": m["out_order_no"], "status": m["status"],
-        "pre_order_status": m["pre_order_status"], "goods_id": m["goods_id"], "goods_type": m["goods_type"],
+        "order_id": o.order_id, "out_order_no": o.out_order_no, "status": o.status,
+        "pre_order_status": o.pre_order_status, "goods_id": o.goods_id, "goods_type": o.goods_type,
         "goods": {"name": snapshot["name"], "photo_url": snapshot["photo_url"], "labels": snapshot["labels"],
                   "label_texts": [goods_rules.label_text(lb, "zh-CN") for lb in snapshot["labels"]],
                   "date_rule": snapshot["date_rule"]},
-        "quantity": m["quantity"], "unit_price": m["unit_price"], "total_amount": m["total_amount"],
-        "discount_amount": m["discount_amount"], "payable": payable(m["total_amount"], m["discount_amount"]),
+        "quantity": o.quantity, "unit_price": o.unit_price, "total_amount": o.total_amount,
+        "discount_amount": o.discount_amount, "payable": o.payable,
         "price_calculation_detail": json.loads(detail) if detail else None,
-        "pay_expire_at": m["pay_expire_at"], "created_at": m["created_at"], "paid_at": m.get("paid_at"),
-        "pay_channel": m.get("pay_channel"), "message": m.get("message"),
+        "pay_expire_at": o.pay_expire_at, "created_at": o.created_at, "paid_at": o.paid_at,
+        "pay_channel": o.pay_channel, "message": o.message,
         "item_orders": [
             {"item_order_id": i["item_order_id"], "price": i["price"], "status": i["status"],
              "refunded_amount": i["refunded_amount"]}
-            for i in map(_mapping, items)
+            for i in map(_item, items)
         ],
     }
     if app is not None:
@@ -51,11 +45,16 @@ def order_view(o: Any, items: Sequence[Any], snap: Snapshot | None = None,
     return view
 
 
-async def get_buyer_order(ctx: Ctx, app_id: str, open_id: str, order_ref: str) -> dict[str, Any]:
-    """A buyer's own order by platform order id or merchant out_order_no."""
+async def buyer_order(ctx: Ctx, app_id: str, open_id: str, order_ref: str) -> tuple[Order, list[ItemOrder]]:
+    """A buyer's own order (by platform order id or merchant out_order_no) and its item orders, as read."""
     async with ctx.db.engine.connect() as conn:
         row = await store.find_buyer_order(conn, app_id, open_id, order_ref)
         if row is None:
             raise TradeError("ORDER_NOT_FOUND", order_ref)
-        items = await store.items_of(conn, row.app_id, row.order_id)
-    return order_view(row, items, app=await ctx.app(app_id))
+        return row, await store.items_of(conn, row.app_id, row.order_id)
+
+
+async def get_buyer_order(ctx: Ctx, app_id: str, open_id: str, order_ref: str) -> dict[str, Any]:
+    """A buyer's own order's view, by platform order id or merchant out_order_no."""
+    order, items = await buyer_order(ctx, app_id, open_id, order_ref)
+    return order_view(order, items, app=await ctx.app(app_id))

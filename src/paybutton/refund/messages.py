@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
+from paybutton.order.rows import Order
 from paybutton.refund.rules import refund_type
 from paybutton.refund.store import Refund, RefundItem
 
@@ -29,7 +30,7 @@ def _item_detail(items: Sequence[ItemFields]) -> dict[str, Any]:
     return {"item_order_quantity": len(items), "item_order_detail": _item_order_detail(items)}
 
 
-def pre_refund_msg(order: Any, refund: RefundFields, amounts: dict[str, int]) -> dict[str, Any]:
+def pre_refund_msg(order: Order, refund: RefundFields, amounts: dict[str, int]) -> dict[str, Any]:
     """The pre_create_refund msg (reference §14.3)."""
     r = _fields(refund)
     return {
