@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import Table
 
 from paybutton.order.rows import ItemOrder, Order, Payment
-from paybutton.refund.store import Refund
-from paybutton.tables import item_orders, orders, payments, refunds
+from paybutton.refund.store import Refund, RefundItem
+from paybutton.tables import item_orders, orders, payments, refund_items, refunds
 
 
 @pytest.mark.parametrize(("row_type", "table"), [(Order, orders), (Payment, payments), (ItemOrder, item_orders),
-                                                  (Refund, refunds)])
+                                                  (Refund, refunds), (RefundItem, refund_items)])
 def test_row_type_has_every_column(row_type: type, table: Table) -> None:
     assert {f.name for f in dataclasses.fields(row_type)} == {c.name for c in table.columns}

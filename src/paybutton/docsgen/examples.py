@@ -4,7 +4,7 @@ callback messages built from them by the server's own code (so the catalogue can
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from paybutton.callbacks import ops
@@ -14,7 +14,8 @@ from paybutton.order import paying
 from paybutton.order import rules as order_rules
 from paybutton.order.rows import Order
 from paybutton.refund import messages as refund_messages
-from paybutton.refund.rules import Source
+from paybutton.refund.rules import Source, Stage
+from paybutton.refund.store import Refund, RefundItem
 from paybutton.settle import messages as settle_messages
 
 APP_ID = "tt5eed000000000001"
@@ -96,14 +97,15 @@ def _paid() -> Order:
                     "paid_at": T0 + 60_000, "message": None, "updated_at": T0 + 60_000})
 
 
-def _refund(status: str = "PROCESSING") -> dict[str, Any]:
-    return {
-        "refund_id": REFUND_ID, "app_id": APP_ID, "order_id": ORDER_ID, "out_refund_no": None, "status": status,
-        "refund_total_amount": 15800, "source": int(Source.USER), "audit_status": "INIT", "need_refund_audit": 1,
-        "refund_audit_deadline": T0 + 300_000 + 3 * 86_400_000, "deny_message": None,
-        "reason": json.dumps(["不想要了"], ensure_ascii=False), "description": "临时有事", "cp_extra": "",
-        "notify_url": None, "message": None, "created_at": T0 + 300_000, "refund_at": None, "updated_at": T0 + 300_000,
-    }
+def _refund(status: str = "PROCESSING") -> Refund:
+    return Refund(
+        refund_id=REFUND_ID, app_id=APP_ID, order_id=ORDER_ID, out_refund_no=None, status=status,
+        stage=(Stage.PRE_REFUND if status == "PROCESSING" else Stage.DONE).value,
+        refund_total_amount=15800, source=int(Source.USER), audit_status="INIT", need_refund_audit=1,
+        refund_audit_deadline=T0 + 300_000 + 3 * 86_400_000, deny_message=None,
+        reason=json.dumps(["不想要了"], ensure_ascii=False), description="临时有事", cp_extra="",
+        notify_url=None, message=None, created_at=T0 + 300_000, refund_at=None, updated_at=T0 + 300_000,
+    )
 
 
 def pre_create_order_msg() -> dict[str, Any]:
@@ -120,9 +122,9 @@ def pre_create_refund_msg() -> dict[str, Any]:
 
 
 def refund_msg() -> dict[str, Any]:
-    r = {**_refund("SUCCESS"), "out_refund_no": "SHOP-R-0001", "message": "refunded", "refund_at": T0 + 420_000,
-         "updated_at": T0 + 420_000}
-    return refund_messages.refund_msg(r, [{"item_order_id": ITEMS[0], "amount": 15800}])
+    r = replace(_refund("SUCCESS"), out_refund_no="SHOP-R-0001", message="refunded", refund_at=T0 + 420_000,
+                updated_at=T0 + 420_000)
+    return refund_messages.refund_msg(r, [RefundItem(REFUND_ID, ITEMS[0], 15800, APP_ID)])
 
 
 def settle_msg() -> dict[str, Any]:

@@ -12,15 +12,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.cashier.base import Outcome
 from paybutton.ledger import check as ledger_check
-from paybutton.order.states import ItemStatus, OrderStatus, payable
+from paybutton.order.rows import ItemOrder, Order, Payment
+from paybutton.order.states import ItemStatus, OrderStatus
 from paybutton.refund.rules import RefundStatus, Source
+from paybutton.refund.store import Refund, RefundItem
 from paybutton.tables import item_orders, orders, payments, refund_items, refunds
 
 
@@ -45,23 +46,23 @@ class _Refunded:
 
 async def scan(conn: AsyncConnection) -> list[str]:
     problems: list[str] = []
-    rs = {r.refund_id: r for r in (await conn.execute(select(refunds))).all()}
-    held = _held(rs, (await conn.execute(select(refund_items))).all(), problems)
-    items_by_order: dict[str, list[Any]] = defaultdict(list)
-    for i in (await conn.execute(select(item_orders))).all():
+    rs = {r.refund_id: r for r in map(Refund.from_row, (await conn.execute(select(refunds))).all())}
+    held = _held(rs, list(map(RefundItem.from_row, (await conn.execute(select(refund_items))).all())), problems)
+    items_by_order: dict[str, list[ItemOrder]] = defaultdict(list)
+    for i in map(ItemOrder.from_row, (await conn.execute(select(item_orders))).all()):
         items_by_order[i.order_id].append(i)
         problems += _unit_problems(i, held)
     problems += _refund_problems(rs, held)
-    late = {p.payment_id: p for p in (await conn.execute(
-        select(payments).where(payments.c.late.is_(True), payments.c.outcome == Outcome.SUCCESS.value))).all()}
+    late = {p.payment_id: p for p in map(Payment.from_row, (await conn.execute(
+        select(payments).where(payments.c.late.is_(True), payments.c.outcome == Outcome.SUCCESS.value))).all())}
     refunded = _refunded(rs, late)
     problems += _late_payment_problems(late, refunded)
-    for o in (await conn.execute(select(orders))).all():
+    for o in map(Order.from_row, (await conn.execute(select(orders))).all()):
         problems += _order_problems(o, items_by_order.get(o.order_id, []), refunded.by_order[o.order_id])
     return problems + await ledger_check.scan(conn)
 
 
-def _held(rs: dict[str, Any], refund_item_rows: Sequence[Any], problems: list[str]) -> _Held:
+def _held(rs: dict[str, Refund], refund_item_rows: Sequence[RefundItem], problems: list[str]) -> _Held:
     held = _Held()
     for ri in refund_item_rows:
         r = rs.get(ri.refund_id)
@@ -76,7 +77,7 @@ def _held(rs: dict[str, Any], refund_item_rows: Sequence[Any], problems: list[st
     return held
 
 
-def _unit_problems(i: Any, held: _Held) -> list[str]:
+def _unit_problems(i: ItemOrder, held: _Held) -> list[str]:
     problems = []
     where = f"item order {i.item_order_id} (order {i.order_id})"
     if i.refunded_amount < 0 or i.refunding_amount < 0 or i.refunded_amount + i.refunding_amount > i.price:
@@ -97,7 +98,7 @@ def _unit_problems(i: Any, held: _Held) -> list[str]:
     return problems
 
 
-def _refund_problems(rs: dict[str, Any], held: _Held) -> list[str]:
+def _refund_problems(rs: dict[str, Refund], held: _Held) -> list[str]:
     problems = []
     for rid, r in rs.items():
         units_hold = held.by_refund.get(rid, 0)
@@ -108,7 +109,7 @@ def _refund_problems(rs: dict[str, Any], held: _Held) -> list[str]:
     return problems
 
 
-def _refunded(rs: dict[str, Any], late: dict[str, Any]) -> _Refunded:
+def _refunded(rs: dict[str, Refund], late: dict[str, Payment]) -> _Refunded:
     refunded = _Refunded()
     for r in rs.values():
         if r.status == RefundStatus.FAIL:
@@ -122,7 +123,7 @@ def _refunded(rs: dict[str, Any], late: dict[str, Any]) -> _Refunded:
     return refunded
 
 
-def _late_payment_problems(late: dict[str, Any], refunded: _Refunded) -> list[str]:
+def _late_payment_problems(late: dict[str, Payment], refunded: _Refunded) -> list[str]:
     problems = []
     late_by_order: dict[str, int] = defaultdict(int)
     for p in late.values():
@@ -137,9 +138,9 @@ def _late_payment_problems(late: dict[str, Any], refunded: _Refunded) -> list[st
     return problems
 
 
-def _order_problems(o: Any, units: list[Any], refunded: int) -> list[str]:
+def _order_problems(o: Order, units: list[ItemOrder], refunded: int) -> list[str]:
     problems = []
-    due = payable(o.total_amount, o.discount_amount)
+    due = o.payable
     if units and sum(i.price for i in units) != due:
         problems.append(f"order {o.order_id}: units add up to {sum(i.price for i in units)}, payable {due}")
     if refunded > due:

@@ -23,6 +23,7 @@ from paybutton.callbacks import outbox
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.order import store as order_store
+from paybutton.order.rows import ItemOrder, Order
 from paybutton.order.states import OrderStatus
 from paybutton.refund import rules, store
 from paybutton.refund.messages import pre_refund_msg
@@ -45,13 +46,13 @@ class RefundRequest:
     order_entry_schema: Any = None
 
 
-def units_of(items: list[Any]) -> list[rules.Unit]:
+def units_of(items: list[ItemOrder]) -> list[rules.Unit]:
     """Item-order rows as the refund rules see them."""
     return [rules.Unit(i.item_order_id, i.price, i.status, i.refunded_amount, i.refunding_amount, bool(i.locked),
                        settled=i.settle_id is not None) for i in items]
 
 
-async def create_refund(conn: AsyncConnection, ctx: Ctx, order: Any, req: RefundRequest) -> Refund:
+async def create_refund(conn: AsyncConnection, ctx: Ctx, order: Order, req: RefundRequest) -> Refund:
     """Write the refund and hold its money on the units, in the caller's transaction (never commits)."""
     app = await ctx.app_in(conn, order.app_id)
     if order.status != OrderStatus.SUCCESS:
@@ -80,7 +81,7 @@ async def create_refund(conn: AsyncConnection, ctx: Ctx, order: Any, req: Refund
     return row
 
 
-def _new_row(order: Any, req: RefundRequest, begin: rules.Start, *, audit_seconds: int, amounts: dict[str, int],
+def _new_row(order: Order, req: RefundRequest, begin: rules.Start, *, audit_seconds: int, amounts: dict[str, int],
              now: int) -> Refund:
     """The PROCESSING refund row, at the stage it starts from."""
     rid = ids.refund_id()

@@ -25,6 +25,7 @@ from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.kernel.approws import AppRow
 from paybutton.order import store as order_store
+from paybutton.order.rows import Order, Payment
 from paybutton.refund import rules, store
 from paybutton.refund.finishing import finish
 from paybutton.refund.rules import RefundStatus, Stage
@@ -120,12 +121,12 @@ class _Claimed:
     """A refund this worker holds at the CASHIER stage, with what the channel needs to give the money back."""
 
     refund: Refund
-    order: Any
-    attempt: Any  # the payments row, or None for a payment recorded before attempts existed
+    order: Order
+    attempt: Payment | None  # None for a payment recorded before attempts existed
     app: AppRow
 
 
-async def _paid_attempt(conn: AsyncConnection, r: Refund, o: Any) -> Any:
+async def _paid_attempt(conn: AsyncConnection, r: Refund, o: Order) -> Payment | None:
     """The payment attempt a refund gives money back from: its own (a late payment's), else the one that paid the
     order. None for a payment recorded before attempts existed."""
     pid = r.payment_id or o.payment_id
@@ -181,6 +182,7 @@ async def settle_channel_refund(ctx: Ctx, app_id: str, refund_id: str, *, out_tr
             log.warning("refund notify: no refund %s of app %s; refused", refund_id, app_id)
             return None
         o = await order_store.order_row(conn, r.app_id, r.order_id)
+        assert o is not None  # a refund's order is there (refunds' foreign key)
         p = await _paid_attempt(conn, r, o)
         if out_trade_no is not None and (p is None or p.payment_id != out_trade_no):
             log.warning("refund notify: refund %s is not of payment %s; refused", refund_id, out_trade_no)

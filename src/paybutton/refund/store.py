@@ -5,8 +5,10 @@ and PostgreSQL, whoever races."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Self
 
 from sqlalchemy import BigInteger, and_, bindparam, case, or_, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.order.states import ItemStatus
@@ -46,6 +48,10 @@ class Refund:
     refund_at: int | None = None
     payment_id: str | None = None  # the late payment it gives back; None: the attempt that paid the order
 
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> Self:
+        return cls(**row._mapping)
+
 
 @dataclass(frozen=True)
 class RefundItem:
@@ -55,6 +61,11 @@ class RefundItem:
     item_order_id: str
     amount: int
     app_id: str  # 0017: the refund's app, in every key of the row (paybutton/distribution.py)
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> Self:
+        return cls(**row._mapping)
+
 
 # Every statement of one refund or unit names its app (`:app`): on Citus it is routed to the app's node.
 # Hold `amt` fen of a unit for a refund in flight: only an unused (or already refunding) unit with room left.
@@ -182,13 +193,13 @@ FINISH = (
 async def refund_row(conn: AsyncConnection, app_id: str, refund_id: str) -> Refund | None:
     row = (await conn.execute(select(refunds).where(refunds.c.app_id == app_id,
                                                     refunds.c.refund_id == refund_id))).first()
-    return None if row is None else Refund(**row._mapping)
+    return None if row is None else Refund.from_row(row)
 
 
 async def items_of(conn: AsyncConnection, app_id: str, refund_id: str) -> list[RefundItem]:
     q = (select(refund_items).where(refund_items.c.app_id == app_id, refund_items.c.refund_id == refund_id)
          .order_by(refund_items.c.item_order_id))
-    return [RefundItem(**row._mapping) for row in (await conn.execute(q)).all()]
+    return [RefundItem.from_row(row) for row in (await conn.execute(q)).all()]
 
 
 async def find(
@@ -206,4 +217,4 @@ async def find(
     else:
         return []
     rows = (await conn.execute(q.order_by(refunds.c.created_at, refunds.c.refund_id))).all()
-    return [Refund(**row._mapping) for row in rows]
+    return [Refund.from_row(row) for row in rows]
