@@ -13,12 +13,16 @@ from sqlalchemy.sql.elements import ColumnElement
 from paybutton.booking import service as booking
 from paybutton.callbacks import outbox as outbox_mod
 from paybutton.console.queries import PAGE, Page, page_of
-from paybutton.console.refund_queries import refund_row
+from paybutton.console.refund_queries import columns_of, refund_row
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.fulfillment import service as fulfillment
+from paybutton.order import store as order_store
+from paybutton.order.rows import ItemOrder, Order, Payment
 from paybutton.order.states import ItemStatus, OrderStatus
+from paybutton.refund import store as refund_store
 from paybutton.refund.rules import AuditStatus, RefundStatus
+from paybutton.refund.store import Refund
 from paybutton.tables import callback_attempts, item_orders, orders, outbox, payments, refund_items, refunds
 
 # The words (ev_*) of each synchronous merchant call on an order's timeline.
@@ -94,24 +98,22 @@ async def order_detail(ctx: Ctx, app_id: str, order_id: str) -> OrderDetail | No
 
 
 async def read_order_detail(conn: AsyncConnection, app_id: str, order_id: str) -> OrderDetail | None:
-    """order_detail on a connection (`paybutton orders show` reads the same)."""
-    row = (await conn.execute(select(orders).where(orders.c.app_id == app_id,
-                                                   orders.c.order_id == order_id))).first()
-    if row is None:
+    """order_detail on a connection (`paybutton orders show` reads the same): read typed (order/rows, refund/store),
+    shown as the templates' dicts."""
+    o = await order_store.order_row(conn, app_id, order_id)
+    if o is None:
         return None
-    order = _order(row)
-    items = await _dicts(conn, select(item_orders).where(item_orders.c.order_id == order_id,
-                                                         item_orders.c.app_id == app_id)
-                         .order_by(item_orders.c.seq))
-    pays = await _dicts(conn, select(payments).where(payments.c.order_id == order_id,
-                                                     payments.c.app_id == app_id).order_by(payments.c.created_at))
-    refs = [refund_row(r) for r in (await conn.execute(
+    items = await order_store.items_of(conn, app_id, order_id)
+    pays = [Payment.from_row(r) for r in (await conn.execute(
+        select(payments).where(payments.c.order_id == order_id, payments.c.app_id == app_id)
+        .order_by(payments.c.created_at))).all()]
+    refs = [Refund.from_row(r) for r in (await conn.execute(
         select(refunds).where(refunds.c.order_id == order_id, refunds.c.app_id == app_id)
         .order_by(refunds.c.created_at))).all()]
+    ref_views = []
     for r in refs:
-        r["items"] = await _dicts(conn, select(refund_items).where(refund_items.c.app_id == app_id,
-                                                                   refund_items.c.refund_id == r["refund_id"])
-                                  .order_by(refund_items.c.item_order_id))
+        ref_views.append({**refund_row(r), "items": [
+            columns_of(i, refund_items) for i in await refund_store.items_of(conn, app_id, r.refund_id)]})
     cbs = await _dicts(conn, select(outbox.c.id, outbox.c.type, outbox.c.status, outbox.c.attempts,
                                     outbox.c.created_at, outbox.c.last_http_status, outbox.c.refund_id)
                        .where(outbox.c.app_id == app_id, outbox.c.order_id == order_id)
@@ -119,53 +121,55 @@ async def read_order_detail(conn: AsyncConnection, app_id: str, order_id: str) -
     pre = await _dicts(conn, select(callback_attempts).where(
         callback_attempts.c.app_id == app_id, callback_attempts.c.order_id == order_id,
         callback_attempts.c.outbox_id.is_(None)).order_by(callback_attempts.c.id).limit(50))
-    return {"order": order, "items": items, "payments": pays, "refunds": refs, "callbacks": cbs,
-            "timeline": timeline(order, items, pays, refs, cbs, pre)}
+    return {"order": _order(o), "items": [columns_of(i, item_orders) for i in items],
+            "payments": [columns_of(p, payments) for p in pays], "refunds": ref_views, "callbacks": cbs,
+            "timeline": timeline(o, items, pays, refs, cbs, pre)}
 
 
 async def _dicts(conn: AsyncConnection, stmt: Any) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in (await conn.execute(stmt)).all()]
 
 
-def _order(row: Any) -> dict[str, Any]:
-    order = dict(row._mapping)
-    order["payable"] = order["total_amount"] - order["discount_amount"]
+def _order(o: Order) -> dict[str, Any]:
+    """The order as its page shows it: its columns, the payable, the goods snapshot and the offers applied."""
+    order = columns_of(o, orders)
+    order["payable"] = o.payable
     try:
-        order["snapshot"] = json.loads(order["goods_snapshot"] or "{}")
+        order["snapshot"] = json.loads(o.goods_snapshot or "{}")
     except ValueError:
         order["snapshot"] = {}
-    order["offers"] = applied_offers(order.get("price_calculation_detail"))
+    order["offers"] = applied_offers(o.price_calculation_detail)
     return order
 
 
-def timeline(order: dict[str, Any], items: list[dict[str, Any]], pays: list[dict[str, Any]],
-             refs: list[dict[str, Any]], cbs: list[dict[str, Any]], pre: list[dict[str, Any]]) -> list[Event]:
+def timeline(order: Order, items: list[ItemOrder], pays: list[Payment], refs: list[Refund],
+             cbs: list[dict[str, Any]], pre: list[dict[str, Any]]) -> list[Event]:
     """Every event of the order, oldest first. `pre` are the order's synchronous merchant calls, each shown by
     its type (pre_create_order or a marketing call: query_marketing_info, calculate_price, query_and_calculate)."""
-    ev: list[Event] = [{"at": order["created_at"], "kind": "ev_created", "ok": True,
-                        "text": f"{order['quantity']} × {order['goods_id']}"}]
+    ev: list[Event] = [{"at": order.created_at, "kind": "ev_created", "ok": True,
+                        "text": f"{order.quantity} × {order.goods_id}"}]
     for a in pre:
         ev.append({"at": a["started_at"], "kind": SYNC_EVENTS.get(a["type"], "ev_sync_call"), "ok": bool(a["ok"]),
                    "text": f"{a['type']} · HTTP {a['http_status'] or '-'} · {a['duration_ms']} ms"
                            + (f" · {a['error']}" if a.get("error") else "")})
     if not any(a["type"] == "pre_create_order" for a in pre):
-        ev.append({"at": order["created_at"], "kind": "ev_pre_order", "ok": order["pre_order_status"] == "OK",
-                   "text": order["pre_order_status"]})
+        ev.append({"at": order.created_at, "kind": "ev_pre_order", "ok": order.pre_order_status == "OK",
+                   "text": order.pre_order_status})
     for p in pays:
         # every payment attempt: its id (the channel's out_trade_no), channel and provider, state and outcome
-        ev.append({"at": p["created_at"], "kind": "ev_paid", "ok": p["outcome"] == "SUCCESS",
-                   "text": f"{p['channel']} · {p['outcome']}" + (" · late" if p["late"] else ""),
-                   "detail": f"{p['payment_id']} · {p.get('provider') or ''} · {p.get('state') or ''}"
-                             + (f" · {p['message']}" if p.get("message") else "")})
-    if order["status"] in (OrderStatus.FAIL.value, OrderStatus.TIMEOUT.value):
-        ev.append({"at": order["updated_at"], "kind": "ev_closed", "ok": False,
-                   "text": order["status"] + (f" · {order['message']}" if order.get("message") else "")})
+        ev.append({"at": p.created_at, "kind": "ev_paid", "ok": p.outcome == "SUCCESS",
+                   "text": f"{p.channel} · {p.outcome}" + (" · late" if p.late else ""),
+                   "detail": f"{p.payment_id} · {p.provider or ''} · {p.state or ''}"
+                             + (f" · {p.message}" if p.message else "")})
+    if order.status in (OrderStatus.FAIL.value, OrderStatus.TIMEOUT.value):
+        ev.append({"at": order.updated_at, "kind": "ev_closed", "ok": False,
+                   "text": order.status + (f" · {order.message}" if order.message else "")})
     for r in refs:
         ev.extend(_refund_events(r))
     for i in items:
-        if i.get("verified_at"):
-            ev.append({"at": i["verified_at"], "kind": "ev_verified", "ok": True,
-                       "text": f"{i['item_order_id']} · {i['voucher_code']}"})
+        if i.verified_at:
+            ev.append({"at": i.verified_at, "kind": "ev_verified", "ok": True,
+                       "text": f"{i.item_order_id} · {i.voucher_code}"})
     for c in cbs:
         ev.append({"at": c["created_at"], "kind": "ev_callback", "ok": c["status"] != outbox_mod.DEAD,
                    "text": f"#{c['id']} {c['type']} · {c['status']} · {c['attempts']}", "callback_id": c["id"]})
@@ -173,17 +177,17 @@ def timeline(order: dict[str, Any], items: list[dict[str, Any]], pays: list[dict
     return ev
 
 
-def _refund_events(r: dict[str, Any]) -> list[Event]:
+def _refund_events(r: Refund) -> list[Event]:
     """A refund asked for, its audit (when the app audits refunds), and its end."""
-    ev: list[Event] = [{"at": r["created_at"], "kind": "ev_refund", "ok": True, "text": r["refund_id"],
-                        "fen": r["refund_total_amount"]}]
-    if r["need_refund_audit"] == 1:
-        ev.append({"at": r["updated_at"] if r["audit_status"] != AuditStatus.TOAUDIT else r["created_at"],
-                   "kind": "ev_audit", "ok": r["audit_status"] != AuditStatus.DENY,
-                   "text": r["audit_status"] + (f" · {r['deny_message']}" if r.get("deny_message") else "")})
-    if r["status"] != RefundStatus.PROCESSING:
-        ev.append({"at": r["refund_at"] or r["updated_at"], "kind": "ev_refund_end",
-                   "ok": r["status"] == RefundStatus.SUCCESS, "text": f"{r['refund_id']} · {r['status']}"})
+    ev: list[Event] = [{"at": r.created_at, "kind": "ev_refund", "ok": True, "text": r.refund_id,
+                        "fen": r.refund_total_amount}]
+    if r.need_refund_audit == 1:
+        ev.append({"at": r.updated_at if r.audit_status != AuditStatus.TOAUDIT else r.created_at,
+                   "kind": "ev_audit", "ok": r.audit_status != AuditStatus.DENY,
+                   "text": r.audit_status + (f" · {r.deny_message}" if r.deny_message else "")})
+    if r.status != RefundStatus.PROCESSING:
+        ev.append({"at": r.refund_at or r.updated_at, "kind": "ev_refund_end",
+                   "ok": r.status == RefundStatus.SUCCESS, "text": f"{r.refund_id} · {r.status}"})
     return ev
 
 

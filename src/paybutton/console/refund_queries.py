@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Table, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from paybutton.console.queries import PAGE, Page, page_of
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
+from paybutton.refund import store as refund_store
 from paybutton.refund.auditing import merchant_audit
 from paybutton.refund.rules import AuditStatus, RefundStatus
 from paybutton.refund.settling import nudge
+from paybutton.refund.store import Refund
 from paybutton.tables import orders, refunds
 
 
@@ -33,26 +35,30 @@ async def refunds_page(ctx: Ctx, app_id: str, *, status: str | None, audit: str 
     stmt = (select(refunds).where(*conds).order_by(refunds.c.created_at.desc(), refunds.c.refund_id.desc())
             .limit(PAGE + 1).offset((page - 1) * PAGE))
     async with ctx.db.engine.connect() as conn:
-        rows = [refund_row(r) for r in (await conn.execute(stmt)).all()]
+        rows = [refund_row(Refund.from_row(r)) for r in (await conn.execute(stmt)).all()]
     return page_of(rows, page)
 
 
-def refund_row(r: Any) -> dict[str, Any]:
-    """A refunds row as the pages show it: the reasons joined, and whether the merchant can audit it now."""
-    d = dict(r._mapping)
+def columns_of(row: Any, table: Table) -> dict[str, Any]:
+    """A typed row (order/rows, refund/store) as a template's dict: its table's columns, in the table's order."""
+    return {c.name: getattr(row, c.name) for c in table.columns}
+
+
+def refund_row(r: Refund) -> dict[str, Any]:
+    """A refund as the pages show it: its columns, the reasons joined, and whether the merchant can audit it now."""
+    d = columns_of(r, refunds)
     try:
-        d["reason"] = ", ".join(str(x) for x in json.loads(d["reason"] or "[]"))
+        d["reason"] = ", ".join(str(x) for x in json.loads(r.reason or "[]"))
     except ValueError:
-        d["reason"] = d["reason"] or ""
-    d["can_audit"] = d["status"] == RefundStatus.PROCESSING and d["audit_status"] == AuditStatus.TOAUDIT
+        d["reason"] = r.reason or ""
+    d["can_audit"] = r.status == RefundStatus.PROCESSING and r.audit_status == AuditStatus.TOAUDIT
     return d
 
 
 async def refund_of(ctx: Ctx, app_id: str, refund_id: str) -> dict[str, Any] | None:
     async with ctx.db.engine.connect() as conn:
-        row = (await conn.execute(select(refunds).where(refunds.c.app_id == app_id,
-                                                         refunds.c.refund_id == refund_id))).first()
-    return None if row is None else refund_row(row)
+        r = await refund_store.refund_row(conn, app_id, refund_id)
+    return None if r is None else refund_row(r)
 
 
 async def audit(ctx: Ctx, app_id: str, refund: dict[str, Any], agree: bool, deny_message: str | None) -> None:
