@@ -23,6 +23,7 @@ from paybutton.booking.rules import BookState
 from paybutton.clock import Clock
 from paybutton.errors import TradeError
 from paybutton.order import store as order_store
+from paybutton.order.rows import ItemOrder
 from paybutton.order.states import BookStatus, ItemStatus, OrderStatus, redeemable
 from paybutton.tables import bookings, item_orders
 
@@ -108,7 +109,7 @@ async def create(conn: AsyncConnection, clock: Clock, app_id: str, *, order_id: 
     return {"book_id": book_id, "out_book_no": out_book_no, "status": BookState.BOOKING.value}
 
 
-def _choose_units(units: list[Any], items: list[BookItem]) -> list[str]:
+def _choose_units(units: list[ItemOrder], items: list[BookItem]) -> list[str]:
     """The item order of each ItemBookInfo: the one named, else the next free unit (Douyin: 如果不指定的话,
     会自动分配)."""
     by_id = {u.item_order_id: u for u in units}

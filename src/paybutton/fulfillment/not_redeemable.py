@@ -5,13 +5,14 @@ the reason follows it, in the reader's language, with times in Beijing time."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.clock import BEIJING, beijing_day
 from paybutton.errors import TradeError
+from paybutton.order.rows import ItemOrder
 from paybutton.order.states import BookStatus, ItemStatus, bookable_day_ok
 from paybutton.tables import item_orders, refund_items, refunds
 
@@ -55,8 +56,8 @@ class NotRedeemable(TradeError):
 
 async def why_not(conn: AsyncConnection, app_id: str, item_order_id: str, code: str, now: int) -> NotRedeemable:
     """Why this unit (of the app) is not redeemable now (read after its guarded UPDATE matched nothing)."""
-    item = (await conn.execute(select(item_orders).where(item_orders.c.app_id == app_id,
-                                                         item_orders.c.item_order_id == item_order_id))).one()
+    item = ItemOrder.from_row((await conn.execute(select(item_orders).where(
+        item_orders.c.app_id == app_id, item_orders.c.item_order_id == item_order_id))).one())
     if item.status == ItemStatus.UNUSED and item.refunding_amount == 0:
         if item.locked:
             return NotRedeemable(code, "locked")
@@ -73,7 +74,7 @@ async def why_not(conn: AsyncConnection, app_id: str, item_order_id: str, code: 
     return NotRedeemable(code, "unpaid" if item.status == ItemStatus.UNPAID else "closed")
 
 
-async def _refunded_at(conn: AsyncConnection, item: Any) -> int | None:
+async def _refunded_at(conn: AsyncConnection, item: ItemOrder) -> int | None:
     """When the last successful refund of this unit finished."""
     at = (await conn.execute(
         select(func.max(refunds.c.refund_at)).select_from(refund_items.join(refunds, and_(

@@ -19,6 +19,7 @@ from paybutton.errors import TradeError
 from paybutton.fulfillment.not_redeemable import why_not
 from paybutton.goods import rules as goods_rules
 from paybutton.order import store as order_store
+from paybutton.order.rows import ItemOrder
 from paybutton.order.states import ItemStatus, OrderStatus, redeemable
 from paybutton.refund.rules import voucher_state
 from paybutton.tables import apps, item_orders, orders
@@ -65,7 +66,7 @@ async def _app_secret(conn: AsyncConnection, app_id: str) -> str:
     return str((await conn.execute(select(apps.c.secret).where(apps.c.app_id == app_id))).scalar_one())
 
 
-def _cert(i: Any) -> dict[str, Any]:
+def _cert(i: ItemOrder) -> dict[str, Any]:
     return {"encrypted_code": i.voucher_code, "certificate_id": i.certificate_id, "item_order_id": i.item_order_id}
 
 
@@ -76,10 +77,11 @@ async def prepare(conn: AsyncConnection, clock: Clock, app_id: str, *, code: str
     raw = raw.removeprefix(QR_PREFIX)
     if not raw:
         raise TradeError("INVALID_PARAMETER", "code or encrypted_data is required")
-    item = (await conn.execute(select(item_orders).where(item_orders.c.voucher_code == raw,
-                                                         item_orders.c.app_id == app_id))).first()
-    if item is None:
+    row = (await conn.execute(select(item_orders).where(item_orders.c.voucher_code == raw,
+                                                        item_orders.c.app_id == app_id))).first()
+    if row is None:
         raise TradeError("VOUCHER_NOT_FOUND", raw)
+    item = ItemOrder.from_row(row)
     order = await order_store.order_row(conn, item.app_id, item.order_id)
     assert order is not None
     if order.status != OrderStatus.SUCCESS:
@@ -103,7 +105,7 @@ async def _check_token(conn: AsyncConnection, clock: Clock, app_id: str, order_i
         raise TradeError("VERIFY_TOKEN_INVALID")
 
 
-async def verify_unit(conn: AsyncConnection, now: int, item: Any) -> dict[str, Any]:
+async def verify_unit(conn: AsyncConnection, now: int, item: ItemOrder) -> dict[str, Any]:
     vid = "vf" + secrets.token_hex(8)
     res = await conn.execute(VERIFY, {"app": item.app_id, "iid": item.item_order_id, "vid": vid, "now": now,
                                       "today": beijing_day(now)})
@@ -114,8 +116,9 @@ async def verify_unit(conn: AsyncConnection, now: int, item: Any) -> dict[str, A
         return {"item_order_id": item.item_order_id, "certificate_id": item.certificate_id,
                 "certificate_code": item.voucher_code, "result_code": 0, "result_msg": "success",
                 "verify_id": vid, "verify_time": now}
-    # already redeemed when, refunded when, ...
-    err = await why_not(conn, item.app_id, item.item_order_id, item.voucher_code, now)
+    # already redeemed when, refunded when, ... (a unit with a certificate has its code: set_voucher sets both;
+    # str() names a missing one "None", as the text always did)
+    err = await why_not(conn, item.app_id, item.item_order_id, str(item.voucher_code), now)
     return {"item_order_id": item.item_order_id, "certificate_id": item.certificate_id,
             "certificate_code": item.voucher_code, "result_code": err.spec.sub_error_code,
             "result_msg": err.text("zh-CN"), "verify_id": "", "verify_time": 0}
@@ -205,7 +208,7 @@ async def verify_code(conn: AsyncConnection, clock: Clock, code: str, app_id: st
         raise TradeError("VOUCHER_NOT_FOUND", code)
     if len(found) > 1:
         raise TradeError("INVALID_PARAMETER", f"vouchers of {len(found)} apps have this code: name the app (--app)")
-    item = found[0]
+    item = ItemOrder.from_row(found[0])
     order = (await conn.execute(select(orders.c.status).where(orders.c.order_id == item.order_id,
                                                               orders.c.app_id == item.app_id))).scalar_one()
     if order != OrderStatus.SUCCESS:
@@ -216,7 +219,7 @@ async def verify_code(conn: AsyncConnection, clock: Clock, code: str, app_id: st
     return {**r, "order_id": item.order_id}
 
 
-def voucher_view(i: Any) -> dict[str, Any]:
+def voucher_view(i: ItemOrder) -> dict[str, Any]:
     return {"item_order_id": i.item_order_id, "code": i.voucher_code, "qr_data": qr_data(i.voucher_code)
             if i.voucher_code else None, "certificate_id": i.certificate_id, "status": i.status,
             "state": voucher_state(i.status, i.refunding_amount), "price": i.price,

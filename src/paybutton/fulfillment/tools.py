@@ -10,7 +10,6 @@ the documents give only the paths (docs/openapi.md, "Fulfilment tools")."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import and_, func, select, update
@@ -20,6 +19,7 @@ from paybutton.clock import Clock, beijing_day
 from paybutton.errors import TradeError
 from paybutton.fulfillment.service import QR_PREFIX, verify_unit
 from paybutton.order import store as order_store
+from paybutton.order.rows import ItemOrder, Order
 from paybutton.order.states import ItemStatus, OrderStatus, redeemable
 from paybutton.tables import goods, item_orders, orders
 
@@ -32,10 +32,10 @@ async def _valid_days(conn: AsyncConnection, app_id: str, goods_id: str) -> int 
     return None if days is None else int(days)
 
 
-def certificate_view(order: Any, item: Any, today: str, valid_days: int | None) -> dict[str, Any]:
+def certificate_view(order: Order, item: ItemOrder, today: str, valid_days: int | None) -> dict[str, Any]:
     """A unit as Douyin's certificate (times in seconds, as its examples), plus ours: the unit's state, lock and
     booking."""
-    snap = json.loads(order.goods_snapshot)
+    snap = order.snapshot()
     start = (order.paid_at or order.created_at) // 1000
     return {
         "certificate_id": item.certificate_id or "", "item_order_id": item.item_order_id,
@@ -53,12 +53,12 @@ def certificate_view(order: Any, item: Any, today: str, valid_days: int | None) 
     }
 
 
-def _usable(item: Any) -> bool:
+def _usable(item: ItemOrder) -> bool:
     """Listed by the tools: paid, not used up, nothing in flight (it may be locked or booked for another day)."""
     return bool(item.status == ItemStatus.UNUSED and item.refunding_amount == 0)
 
 
-async def _order_certs(conn: AsyncConnection, order: Any, today: str) -> dict[str, Any]:
+async def _order_certs(conn: AsyncConnection, order: Order, today: str) -> dict[str, Any]:
     days = await _valid_days(conn, order.app_id, order.goods_id)
     units = await order_store.items_of(conn, order.app_id, order.order_id)
     certs = [certificate_view(order, i, today, days) for i in units if _usable(i)]
@@ -74,8 +74,9 @@ async def user_certificates(conn: AsyncConnection, clock: Clock, app_id: str, *,
     where = and_(orders.c.app_id == app_id, orders.c.open_id == open_id,
                  orders.c.status == OrderStatus.SUCCESS.value, has_unit)
     total = int((await conn.execute(select(func.count()).select_from(orders).where(where))).scalar_one())
-    rows = (await conn.execute(select(orders).where(where).order_by(orders.c.created_at.desc(), orders.c.order_id)
-                               .limit(page_size).offset((page - 1) * page_size))).all()
+    rows = [Order.from_row(r) for r in (await conn.execute(
+        select(orders).where(where).order_by(orders.c.created_at.desc(), orders.c.order_id)
+        .limit(page_size).offset((page - 1) * page_size))).all()]
     today = beijing_day(clock.now_ms())
     return {"orders": [await _order_certs(conn, o, today) for o in rows], "total": total}
 
@@ -89,17 +90,17 @@ async def order_can_use(conn: AsyncConnection, clock: Clock, app_id: str, order_
 
 
 async def _unit(conn: AsyncConnection, app_id: str, *, certificate_id: str | None = None,
-                code: str | None = None) -> Any:
+                code: str | None = None) -> ItemOrder:
     if certificate_id:
         where = item_orders.c.certificate_id == certificate_id
     elif code:
         where = item_orders.c.voucher_code == code.removeprefix(QR_PREFIX)
     else:
         raise TradeError("VOUCHER_NOT_FOUND", "certificate_id or code is required")
-    item = (await conn.execute(select(item_orders).where(where, item_orders.c.app_id == app_id))).first()
-    if item is None:
+    row = (await conn.execute(select(item_orders).where(where, item_orders.c.app_id == app_id))).first()
+    if row is None:
         raise TradeError("VOUCHER_NOT_FOUND", certificate_id or code or "")
-    return item
+    return ItemOrder.from_row(row)
 
 
 async def certificate_info(conn: AsyncConnection, clock: Clock, app_id: str, *, certificate_id: str | None,

@@ -22,6 +22,7 @@ from paybutton.apps import settle_rules
 from paybutton.callbacks import outbox
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
+from paybutton.order.rows import Order
 from paybutton.order.states import OrderStatus
 from paybutton.settle import rules, sharing, store
 from paybutton.settle.messages import settle_msg
@@ -39,7 +40,7 @@ class SettleRequest:
     auto: bool = False
 
 
-async def create_settle(conn: AsyncConnection, ctx: Ctx, order: Any, req: SettleRequest) -> Any:
+async def create_settle(conn: AsyncConnection, ctx: Ctx, order: Order, req: SettleRequest) -> Any:
     """Write the settle and move its money, in the caller's transaction (never commits). Returns the settles row."""
     first = await store.by_out_settle_no(conn, order.app_id, req.out_settle_no)
     if first is not None:
