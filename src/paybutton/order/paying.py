@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import secrets
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -255,14 +255,14 @@ class _NotPayable(Exception):
     """Rolls back an attempt written for an order that stopped being payable."""
 
 
-async def _open_attempt(ctx: Ctx, order: Order, row: dict[str, Any]) -> Payment | None:
+async def _open_attempt(ctx: Ctx, order: Order, new: Payment) -> Payment | None:
     """INSERT the PROCESSING attempt; the partial unique index is the guard. None: written (go on and charge);
     else the live attempt that was there first (answer with it)."""
-    now: int = row["created_at"]
+    now = new.created_at
     for _ in range(3):
         try:
             async with ctx.db.tx() as conn:
-                await conn.execute(store.INSERT_PAYMENT, row)
+                await conn.execute(store.INSERT_PAYMENT, asdict(new))
                 # ... and the order is still payable, in the same transaction: an attempt that ended (paid) just
                 # before our INSERT freed the index, but its order is paid now. The guarded update locks the
                 # order row, so it waits for a settlement in flight and then sees it.
@@ -305,12 +305,11 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
     cashier = ctx.cashier_for(app, channel)
     pid = ids.payment_id()
     lease = int(ctx.settings.payment_call_lease_seconds * 1000)
-    row = {"payment_id": pid, "order_id": order.order_id, "app_id": app_id, "channel": channel,
-           "pay_channel": PAY_CHANNELS[channel], "amount": order.payable, "outcome": Outcome.UNKNOWN.value,
-           "channel_pay_id": None, "late": False, "created_at": now, "updated_at": now, "state": PROCESSING,
-           "provider": cashier.name, "action": None, "message": None, "next_check_at": now + lease,
-           "checks": 0}
-    live = await _open_attempt(ctx, order, row)
+    new = Payment(payment_id=pid, order_id=order.order_id, app_id=app_id, channel=channel,
+                  pay_channel=PAY_CHANNELS[channel], amount=order.payable, outcome=Outcome.UNKNOWN.value,
+                  channel_pay_id=None, late=False, created_at=now, updated_at=now, state=PROCESSING,
+                  provider=cashier.name, action=None, message=None, next_check_at=now + lease, checks=0)
+    live = await _open_attempt(ctx, order, new)
     if live is not None:
         return _answer(order, live, joined=True)
     base = (ctx.settings.public_url or base_url).rstrip("/")
@@ -324,7 +323,7 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
     try:
         charge = await cashier.charge(req)
     except TradeError as e:  # the channel refused the request itself (nothing was charged)
-        await _write(ctx, row, ChargeResult(Outcome.FAIL, None, e.text("en")))
+        await _write(ctx, new, ChargeResult(Outcome.FAIL, None, e.text("en")))
         raise
     except Exception as e:  # timeout, connection error: the money may have moved; the reconciler asks
         log.warning("attempt %s: the channel did not answer (%s); left for the reconciler", pid, type(e).__name__)
@@ -332,16 +331,16 @@ async def pay(ctx: Ctx, app_id: str, open_id: str, order_ref: str, *, channel: s
     if ctx.settings.test_crash_after_charge and charge.outcome is Outcome.SUCCESS:
         log.critical("PAYBUTTON_TEST_CRASH_AFTER_CHARGE: exiting after the channel's answer, before writing it")
         os._exit(86)  # the test hook of test_pay_crash.py: a crash between the channel's answer and the write
-    p = await _write(ctx, row, charge)
+    p = await _write(ctx, new, charge)
     answer = _answer(order, p)
     if charge.unavailable:  # nothing reached the channel: the cashier offers the other channels at once
         answer["channelUnavailable"] = channel
     return answer
 
 
-async def _write(ctx: Ctx, row: dict[str, Any], charge: ChargeResult) -> Payment:
+async def _write(ctx: Ctx, new: Payment, charge: ChargeResult) -> Payment:
     """Write the channel's answer to the attempt (guarded: only while it is live) and return the attempt."""
-    app_id, pid = row["app_id"], row["payment_id"]
+    app_id, pid = new.app_id, new.payment_id
     now = ctx.clock.now_ms()
     settled: Settled | None = None
     async with ctx.db.tx() as conn:
@@ -366,7 +365,7 @@ async def _write(ctx: Ctx, row: dict[str, Any], charge: ChargeResult) -> Payment
                                  message=charge.message)
         got = await attempt_row(conn, app_id, pid)
     assert got is not None
-    _count(row["channel"], charge.outcome.value, settled)
+    _count(new.channel, charge.outcome.value, settled)
     return got
 
 
