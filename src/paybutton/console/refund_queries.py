@@ -51,21 +51,25 @@ def refund_row(r: Refund) -> dict[str, Any]:
         d["reason"] = ", ".join(str(x) for x in json.loads(r.reason or "[]"))
     except ValueError:
         d["reason"] = r.reason or ""
-    d["can_audit"] = r.status == RefundStatus.PROCESSING and r.audit_status == AuditStatus.TOAUDIT
+    d["can_audit"] = can_audit(r)
     return d
 
 
-async def refund_of(ctx: Ctx, app_id: str, refund_id: str) -> dict[str, Any] | None:
+def can_audit(r: Refund) -> bool:
+    """The merchant can audit the refund now: it is in flight, waiting for the merchant's decision."""
+    return r.status == RefundStatus.PROCESSING and r.audit_status == AuditStatus.TOAUDIT
+
+
+async def refund_of(ctx: Ctx, app_id: str, refund_id: str) -> Refund | None:
     async with ctx.db.engine.connect() as conn:
-        r = await refund_store.refund_row(conn, app_id, refund_id)
-    return None if r is None else refund_row(r)
+        return await refund_store.refund_row(conn, app_id, refund_id)
 
 
-async def audit(ctx: Ctx, app_id: str, refund: dict[str, Any], agree: bool, deny_message: str | None) -> None:
+async def audit(ctx: Ctx, app_id: str, refund: Refund, agree: bool, deny_message: str | None) -> None:
     """The merchant's decision on a refund waiting for it; REFUND_STATUS_CONFLICT when it waits no more. The
     refund then moves on at once (what is left is the refund worker's)."""
-    if not refund["can_audit"] or not refund["out_refund_no"]:
+    if not can_audit(refund) or not refund.out_refund_no:
         raise TradeError("REFUND_STATUS_CONFLICT", "the refund is not waiting for an audit")
     async with ctx.db.tx() as conn:
-        await merchant_audit(conn, ctx, app_id, refund["out_refund_no"], agree, deny_message)
-    await nudge(ctx, app_id, refund["refund_id"])
+        await merchant_audit(conn, ctx, app_id, refund.out_refund_no, agree, deny_message)
+    await nudge(ctx, app_id, refund.refund_id)

@@ -70,9 +70,9 @@ async def refund_audit(refund_id: str, c: SignedIn, form: Form) -> Response:
     if wrong:
         return await _refunds(c, 400, {refund_id: wrong}, back)
     if decision == "agree" and text(form, "confirm") != "yes":
-        if not r["can_audit"]:
+        if not refund_queries.can_audit(r):
             return await _refunds(c, 409, {refund_id: c.t["audit_gone"]}, back)
-        return c.render("refund_confirm.html", nav="refunds", r=r, back=back)
+        return c.render("refund_confirm.html", nav="refunds", r=refund_queries.refund_row(r), back=back)
     try:
         await refund_queries.audit(c.ctx, c.app_id, r, decision == "agree", message if decision == "deny" else None)
     except TradeError as e:
