@@ -22,6 +22,7 @@ from paybutton.order import rules, store
 from paybutton.order.ending import end_order
 from paybutton.order.rows import (
     Goods,
+    ItemOrder,
     ItemRow,
     NewOrder,
     Order,
@@ -105,7 +106,7 @@ async def _place_order(ctx: Ctx, req: PlaceOrder) -> dict[str, Any]:
             await conn.execute(callback_attempts.insert(), attempts)
     if app["pre_order_url"]:
         await _ask_merchant(ctx, app, placed)
-    return order_view(Order.from_new(placed.order), placed.items, placed.snap, app)
+    return order_view(Order.from_new(placed.order), [ItemOrder.from_new(i) for i in placed.items], placed.snap, app)
 
 
 def _check(req: PlaceOrder, app: Mapping[str, Any]) -> None:

@@ -216,6 +216,12 @@ class ItemOrder:
     def from_row(cls, row: Row[Any]) -> Self:
         return cls(**row._mapping)
 
+    @classmethod
+    def from_new(cls, row: ItemRow) -> Self:
+        """The unit as just written (`item_rows`): nothing in flight, no voucher yet."""
+        return cls(**row, refunding_amount=0, voucher_code=None, certificate_id=None, verify_id=None,
+                   verified_at=None)
+
 
 class ItemRow(TypedDict):
     item_order_id: str

@@ -10,17 +10,13 @@ from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.goods import rules as goods_rules
 from paybutton.order import store
-from paybutton.order.rows import ItemOrder, ItemRow, Order, Snapshot
+from paybutton.order.rows import ItemOrder, Order, Snapshot
 
 
-def _item(row: ItemOrder | ItemRow) -> Mapping[str, Any]:
-    """An item order as read (ItemOrder) or as just written (ItemRow), by name."""
-    return vars(row) if isinstance(row, ItemOrder) else row
-
-
-def order_view(o: Order, items: Sequence[ItemOrder] | Sequence[ItemRow], snap: Snapshot | None = None,
+def order_view(o: Order, items: Sequence[ItemOrder], snap: Snapshot | None = None,
                app: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The buyer-facing order: `o` as read (or as just written: Order.from_new), its item orders."""
+    """The buyer-facing order: `o` and its `items` as read (or as just written: Order.from_new,
+    ItemOrder.from_new)."""
     snapshot = snap if snap is not None else o.snapshot()
     detail = o.price_calculation_detail
     view: dict[str, Any] = {
@@ -35,9 +31,9 @@ def order_view(o: Order, items: Sequence[ItemOrder] | Sequence[ItemRow], snap: S
         "pay_expire_at": o.pay_expire_at, "created_at": o.created_at, "paid_at": o.paid_at,
         "pay_channel": o.pay_channel, "message": o.message,
         "item_orders": [
-            {"item_order_id": i["item_order_id"], "price": i["price"], "status": i["status"],
-             "refunded_amount": i["refunded_amount"]}
-            for i in map(_item, items)
+            {"item_order_id": i.item_order_id, "price": i.price, "status": i.status,
+             "refunded_amount": i.refunded_amount}
+            for i in items
         ],
     }
     if app is not None:
