@@ -274,10 +274,8 @@ def bind(host: str, port: int, option: str, hint: str = "") -> socket.socket:
 
 
 def inherited(fd: int, option: str = "--fd") -> socket.socket:
-    """The listening socket this process inherited as file descriptor `fd` (systemd socket activation passes them
-    from 3 on), as a socket of its own (a duplicate: closing it leaves `fd` open for the server). Anything else
-    (no such descriptor, a file, a socket that is not a listening stream socket) is one line and exit 2, before
-    anything else happens."""
+    """The listening socket inherited as fd `fd` (systemd socket activation: from 3 on), duplicated (closing it
+    leaves `fd` to the server). Anything else is one line and exit 2, before anything else happens."""
     hint = "; give the number of a listening socket this process inherited (systemd socket activation: 3)"
     try:
         dup = os.dup(fd)
@@ -291,6 +289,9 @@ def inherited(fd: int, option: str = "--fd") -> socket.socket:
     if sock.type != socket.SOCK_STREAM or not sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
         sock.close()
         fail(f"{option} {fd} is a socket that is not listening for connections{hint}")
+    if sock.family in (socket.AF_INET, socket.AF_INET6):  # uvicorn opens an fd as AF_UNIX: no TCP_NODELAY on its
+        # connections (Nagle: a third fewer orders/s in the bench); Linux's accepted sockets take the listener's.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
 
 
