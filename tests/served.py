@@ -1,6 +1,7 @@
 """`paybutton serve --no-migrate` (the tests' databases are migrated) as a subprocess on a listening socket the
 test keeps (`--fd`, tests/listening.py), for the tests of what an operator sees: JSON logs, SIGTERM. `start` waits until
-it answers; `stop` sends SIGTERM and waits."""
+it answers; `stop` sends SIGTERM and waits. `library_shop` makes the app such a server sells from: one library good
+"g" at 990 fen, stock 5."""
 
 from __future__ import annotations
 
@@ -11,9 +12,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from listening import port_of
+
+from paybutton.apps import service as app_service
+from paybutton.clock import SystemClock
+from paybutton.config import Settings
+from paybutton.db import Database
+from paybutton.goods.service import create_goods
 
 TESTS = Path(__file__).resolve().parent
 
@@ -53,3 +61,16 @@ def stop(proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
     text = log.read_text()
     assert code in (0, -signal.SIGTERM), f"exit {code}: {text[-3000:]}"
     assert "Application shutdown complete" in text and "Finished server process" in text, text[-3000:]
+
+
+async def library_shop(db_url: str, name: str, **app_fields: Any) -> dict[str, Any]:
+    """A new app (`app_fields` as create_app takes them) selling one library good "g": 990 fen, stock 5, 1-9 a time."""
+    db = Database(Settings(database_url=db_url))
+    try:
+        async with db.tx() as conn:
+            app = await app_service.create_app(conn, SystemClock(), name=name, **app_fields)
+            await create_goods(conn, SystemClock(), app_id=app["app_id"], goods_id="g", name="g", price=990,
+                               stock=5, max_limits=9)
+    finally:
+        await db.dispose()
+    return app

@@ -7,38 +7,21 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 from listening import listening_socket, port_of
 from root_conftest import bound_socket
-from served import start, stop
+from served import library_shop, start, stop
 from sqlalchemy import select
 
 from paybutton import buyer_token
-from paybutton.apps import service as app_service
-from paybutton.clock import SystemClock
 from paybutton.config import Settings
 from paybutton.db import Database
-from paybutton.tables import callback_attempts, goods
+from paybutton.tables import callback_attempts
 from paybutton.telemetry.logs import request_id_from
 
 ORDERS = "/api/buyer/v1/orders"
 
-
-async def _shop(db_url: str, pre_order_url: str) -> dict[str, Any]:
-    db = Database(Settings(database_url=db_url))
-    try:
-        async with db.tx() as conn:
-            app = await app_service.create_app(conn, SystemClock(), name="Log shop", pre_order_url=pre_order_url)
-            now = SystemClock().now_ms()
-            await conn.execute(goods.insert().values(
-                app_id=app["app_id"], goods_id="g", name="g", photo_url="", price=990, stock=5, sold=0,
-                labels="[]", min_limits=1, max_limits=9, date_rule="", phone_required=False, biz_line=1,
-                on_shelf=True, created_at=now, updated_at=now))
-    finally:
-        await db.dispose()
-    return app
 
 
 async def _attempt_logids(db_url: str) -> list[str]:
@@ -52,7 +35,8 @@ async def _attempt_logids(db_url: str) -> list[str]:
 
 async def test_a_failing_order_is_found_by_its_err_log_id(db_url: str, tmp_path: Path) -> None:
     refused = bound_socket()  # bound and never listening: pre_create_order's connection is refused at once
-    app = await _shop(db_url, f"http://127.0.0.1:{port_of(refused)}/pre_create_order")
+    app = await library_shop(db_url, "Log shop",
+                             pre_order_url=f"http://127.0.0.1:{port_of(refused)}/pre_create_order")
     sock, log = listening_socket(), tmp_path / "serve.log"
     proc = start(db_url, sock, log, PAYBUTTON_LOG_FORMAT="json", PAYBUTTON_LOG_LEVEL="info")
     url = f"http://127.0.0.1:{port_of(sock)}"

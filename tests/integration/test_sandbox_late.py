@@ -13,32 +13,16 @@ from typing import Any
 
 import httpx
 from listening import listening_socket, port_of
-from served import start, stop
+from served import library_shop, start, stop
 from sqlalchemy import select
 
 from paybutton import buyer_token
-from paybutton.apps import service as app_service
-from paybutton.clock import SystemClock
 from paybutton.config import Settings
 from paybutton.db import Database
-from paybutton.tables import goods, orders, payments, refunds
+from paybutton.tables import orders, payments, refunds
 
 ORDERS = "/api/buyer/v1/orders"
 
-
-async def _shop(db_url: str, expire: int) -> dict[str, Any]:
-    db = Database(Settings(database_url=db_url))
-    try:
-        async with db.tx() as conn:
-            app = await app_service.create_app(conn, SystemClock(), name="Late shop", pay_expire_seconds=expire)
-            now = SystemClock().now_ms()
-            await conn.execute(goods.insert().values(
-                app_id=app["app_id"], goods_id="g", name="g", photo_url="", price=990, stock=5, sold=0,
-                labels="[]", min_limits=1, max_limits=9, date_rule="", phone_required=False, biz_line=1,
-                on_shelf=True, created_at=now, updated_at=now))
-    finally:
-        await db.dispose()
-    return app
 
 
 async def _rows(db_url: str, order_id: str) -> tuple[Any, list[Any], list[Any]]:
@@ -54,7 +38,7 @@ async def _rows(db_url: str, order_id: str) -> tuple[Any, list[Any], list[Any]]:
 
 
 async def test_a_payment_after_the_deadline_is_kept_and_refunded_once(db_url: str, tmp_path: Path) -> None:
-    app = await _shop(db_url, expire=2)
+    app = await library_shop(db_url, "Late shop", pay_expire_seconds=2)
     sock, log = listening_socket(), tmp_path / "serve.log"
     proc = start(db_url, sock, log)
     url = f"http://127.0.0.1:{port_of(sock)}"
@@ -81,7 +65,8 @@ async def test_a_payment_after_the_deadline_is_kept_and_refunded_once(db_url: st
             (r,) = refs  # refunded exactly once, the whole payment
             assert (r.source, r.payment_id, r.refund_total_amount) == (6, p.payment_id, 990)
 
-            far = await _shop(db_url, expire=3600)  # an order due in an hour: refused, nothing waits an hour
+            # an order due in an hour: refused, nothing waits an hour
+            far = await library_shop(db_url, "Late shop", pay_expire_seconds=3600)
             h2 = {"Authorization": "Bearer " + buyer_token.mint(far["app_id"], far["secret"], "b", now=time.time())}
             oid2 = (await http.post(ORDERS, json={"goods_id": "g", "goods_type": 1, "quantity": 1},
                                     headers=h2)).json()["order_id"]
