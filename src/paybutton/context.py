@@ -49,20 +49,21 @@ class AppCache:
     _rows: dict[str, tuple[float, AppRow]] = field(default_factory=dict)  # (when its read began, row)
     _loading: dict[str, asyncio.Future[AppRow]] = field(default_factory=dict)
     _forgotten: dict[str, float] = field(default_factory=dict)  # when `forget` was last called, per app
+    monotonic: Callable[[], float] = time.monotonic  # the bound's clock (a test steps its own)
 
     def get(self, app_id: str) -> AppRow | None:
         hit = self._rows.get(app_id)
-        if hit and time.monotonic() - hit[0] < self.ttl_seconds:
+        if hit and self.monotonic() - hit[0] < self.ttl_seconds:
             return hit[1]
         return None
 
     def put(self, app: AppRow, began: float) -> None:
-        """Cache a row whose read began at `began` (time.monotonic()), unless it began before a `forget`."""
+        """Cache a row whose read began at `began` (self.monotonic()), unless it began before a `forget`."""
         if began > self._forgotten.get(app["app_id"], -1.0):
             self._rows[app["app_id"]] = (began, app)
 
     def forget(self, app_id: str) -> None:
-        self._forgotten[app_id] = time.monotonic()
+        self._forgotten[app_id] = self.monotonic()
         self._rows.pop(app_id, None)
         self._loading.pop(app_id, None)  # a read in flight may have begun before the change
 
@@ -70,7 +71,7 @@ class AppCache:
         """The cached row, or `read()`'s (e.g. through the caller's connection, inside its transaction), cached."""
         hit = self.get(app_id)
         if hit is None:
-            began = time.monotonic()
+            began = self.monotonic()
             hit = await read()
             self.put(hit, began)
         return hit
@@ -79,7 +80,7 @@ class AppCache:
         """The one read in flight for this app (started now if there is none, or always when `fresh`)."""
         fut = None if fresh else self._loading.get(app_id)
         if fut is None:
-            began = time.monotonic()
+            began = self.monotonic()
             new: asyncio.Future[AppRow] = asyncio.ensure_future(fetch())
             self._loading[app_id] = new
 

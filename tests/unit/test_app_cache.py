@@ -10,19 +10,23 @@ from paybutton.context import AppCache
 
 
 async def test_single_flight_and_no_row_past_the_bound() -> None:
-    cache = AppCache(ttl_seconds=0.05)
+    now = [100.0]  # the cache's clock, stepped by the test (a loaded machine's scheduling cannot move the bound)
+    cache = AppCache(ttl_seconds=2.0, monotonic=lambda: now[0])
     calls = 0
 
     async def fetch() -> dict[str, Any]:
         nonlocal calls
         calls += 1
         await asyncio.sleep(0.02)
+        now[0] += 0.5  # the read takes 0.5 s
         return {"app_id": "tt1", "n": calls}
 
     got = await asyncio.gather(*(asyncio.shield(cache.load("tt1", fetch)) for _ in range(50)))
     assert calls == 1 and all(g["n"] == 1 for g in got)
     assert cache.get("tt1") == {"app_id": "tt1", "n": 1}
-    await asyncio.sleep(0.04)  # 0.06 s since the read began (0.04 since it ended): past the bound
+    now[0] += 1.49  # 1.99 s since the read began: still served
+    assert cache.get("tt1") == {"app_id": "tt1", "n": 1}
+    now[0] += 0.01  # 2 s since the read began (1.5 since it ended): past the bound
     assert cache.get("tt1") is None
     futures = [cache.load("tt1", fetch) for _ in range(20)]
     assert len({id(f) for f in futures}) == 1
