@@ -9,7 +9,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -22,7 +21,7 @@ from sqlalchemy import (
 from paybutton import tables_money, tables_ops, tables_trade
 from paybutton.payment_state import LIVE_PAYMENT_SQL, PaymentState
 from paybutton.tables_base import AutoId as AutoId
-from paybutton.tables_base import app_fk
+from paybutton.tables_base import app_fk, app_key, app_ref
 from paybutton.tables_base import metadata as metadata
 
 platform_keys = Table(
@@ -38,7 +37,7 @@ platform_keys = Table(
 apps = Table(
     "apps",
     metadata,
-    Column("app_id", String(32), primary_key=True),
+    app_key(),
     Column("name", String(128), nullable=False),
     Column("secret", String(128), nullable=False),
     Column("allowed_origins", Text, nullable=False, default="[]"),  # JSON list
@@ -73,7 +72,7 @@ access_tokens = Table(
     "access_tokens",
     metadata,
     Column("token", String(96), primary_key=True),
-    Column("app_id", String(32), ForeignKey("apps.app_id"), nullable=False, index=True),
+    app_ref(nullable=False, index=True),
     Column("expires_at", BigInteger, nullable=False),
     Column("created_at", BigInteger, nullable=False),
 )
@@ -83,7 +82,7 @@ console_sessions = Table(
     "console_sessions",
     metadata,
     Column("id", String(64), primary_key=True),
-    Column("app_id", String(32), ForeignKey("apps.app_id"), nullable=False, index=True),
+    app_ref(nullable=False, index=True),
     Column("expires_at", BigInteger, nullable=False),
     Column("created_at", BigInteger, nullable=False),
 )
@@ -94,7 +93,7 @@ handover_codes = Table(
     "handover_codes",
     metadata,
     Column("code_hash", String(64), primary_key=True),
-    Column("app_id", String(32), ForeignKey("apps.app_id"), nullable=False),
+    app_ref(nullable=False),
     Column("token", Text, nullable=True),  # the buyer token; NULL once used
     Column("state", Text, nullable=True),  # the page's state (JSON, without the token); NULL once used
     Column("expires_at", BigInteger, nullable=False, index=True),
@@ -105,7 +104,7 @@ handover_codes = Table(
 goods = Table(
     "goods",
     metadata,
-    Column("app_id", String(32), ForeignKey("apps.app_id"), primary_key=True),
+    app_ref(primary_key=True),
     Column("goods_id", String(64), primary_key=True),
     Column("name", String(256), nullable=False),
     Column("photo_url", Text, nullable=False, default=""),
@@ -132,7 +131,7 @@ orders = Table(
     "orders",
     metadata,
     Column("order_id", String(32), primary_key=True),
-    Column("app_id", String(32), ForeignKey("apps.app_id"), primary_key=True),  # 0017: the key holds app_id
+    app_ref(primary_key=True),  # 0017: the key holds app_id
     Column("out_order_no", String(64), nullable=True),
     Column("open_id", String(128), nullable=False),
     Column("goods_id", String(64), nullable=False),
@@ -174,7 +173,7 @@ item_orders = Table(
     metadata,
     Column("item_order_id", String(32), primary_key=True),
     Column("order_id", String(32), nullable=False, index=True),
-    Column("app_id", String(32), primary_key=True),
+    app_key(),
     Column("seq", Integer, nullable=False),
     Column("goods_id", String(64), nullable=False),
     Column("price", BigInteger, nullable=False),  # post-discount unit price; the items sum to the payable
@@ -209,7 +208,7 @@ payments = Table(
     metadata,
     Column("payment_id", String(32), primary_key=True),
     Column("order_id", String(32), nullable=False, index=True),
-    Column("app_id", String(32), primary_key=True),
+    app_key(),
     Column("channel", String(16), nullable=False),
     Column("pay_channel", Integer, nullable=False),
     Column("amount", BigInteger, nullable=False),
@@ -237,7 +236,7 @@ outbox = Table(
     "outbox",
     metadata,
     Column("id", AutoId, primary_key=True, autoincrement=True),
-    Column("app_id", String(32), primary_key=True),  # 0017 (the key on SQLite stays id alone: tables_base.AutoId)
+    app_key(),  # 0017 (the key on SQLite stays id alone: tables_base.AutoId)
     Column("type", String(32), nullable=False),
     Column("url", Text, nullable=True),
     Column("identify_name", String(128), nullable=False),
@@ -264,7 +263,7 @@ callback_attempts = Table(
     metadata,
     Column("id", AutoId, primary_key=True, autoincrement=True),
     Column("outbox_id", BigInteger, nullable=True, index=True),
-    Column("app_id", String(32), primary_key=True),
+    app_key(),
     Column("type", String(32), nullable=False),
     Column("order_id", String(32), nullable=True, index=True),  # 0005: an order's timeline
     Column("attempt", Integer, nullable=False),
@@ -281,7 +280,7 @@ callback_attempts = Table(
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
-    Column("app_id", String(32), primary_key=True),
+    app_key(),
     Column("key", String(255), primary_key=True),
     Column("route", String(128), nullable=False),
     Column("request_hash", String(64), nullable=False),
@@ -297,7 +296,7 @@ refunds = Table(
     "refunds",
     metadata,
     Column("refund_id", String(32), primary_key=True),
-    Column("app_id", String(32), ForeignKey("apps.app_id"), primary_key=True),
+    app_ref(primary_key=True),
     Column("order_id", String(32), nullable=False, index=True),
     Column("out_refund_no", String(64), nullable=True),  # set when pre_create_refund answers
     Column("status", String(16), nullable=False),  # PROCESSING SUCCESS FAIL
@@ -336,7 +335,7 @@ refund_items = Table(
     Column("refund_id", String(32), primary_key=True),
     Column("item_order_id", String(32), primary_key=True),
     Column("amount", BigInteger, nullable=False),
-    Column("app_id", String(32), primary_key=True),  # 0017: the refund's app (back-filled from refunds)
+    app_key(),  # 0017: the refund's app (back-filled from refunds)
     app_fk("refund_id", "refunds"),
     app_fk("item_order_id", "item_orders"),
     CheckConstraint("amount > 0", name="amount_positive"),

@@ -3,7 +3,9 @@ paybutton/tables.py re-exports every table, so `from paybutton.tables import X` 
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKeyConstraint, Integer, MetaData
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, ForeignKey, ForeignKeyConstraint, Integer, MetaData, String
 
 from paybutton.distribution import DISTRIBUTION_COLUMN
 
@@ -22,6 +24,20 @@ metadata = MetaData(
 # generate a single-column INTEGER PRIMARY KEY (the rowid), so there the migrations keep id alone as the key, which
 # is unique by itself (and so is (id, app_id)); SQLAlchemy takes id from RETURNING or the rowid on both.
 AutoId = BigInteger().with_variant(Integer(), "sqlite")
+
+# An app's id: apps' key, and in every other table the column that names the app, which on Citus is the distribution
+# column (paybutton/distribution.py). Co-located tables must give it one type, so it is written here alone.
+AppId = String(32)
+
+
+def app_key() -> Column[str]:
+    """A table's app_id as (part of) its primary key: apps', and every distributed table's since 0017."""
+    return Column(DISTRIBUTION_COLUMN, AppId, primary_key=True)
+
+
+def app_ref(**kw: Any) -> Column[str]:
+    """A table's app_id as a foreign key to apps (`primary_key=True`, or `nullable=False` for a reference table)."""
+    return Column(DISTRIBUTION_COLUMN, AppId, ForeignKey("apps.app_id"), **kw)
 
 
 def app_fk(column: str, table: str) -> ForeignKeyConstraint:

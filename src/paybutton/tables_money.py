@@ -8,7 +8,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -17,7 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from paybutton.tables_base import AutoId, app_fk, metadata
+from paybutton.tables_base import AutoId, app_fk, app_key, app_ref, metadata
 
 # 0010: the double-entry ledger (issue 21). A txn is one posting, idempotent by (app_id, kind, ref_id); its
 # entries sum to 0 (debit positive). Accounts are strings: channel:<provider>, held:<app_id>, merchant:<uid>,
@@ -26,7 +25,7 @@ ledger_txns = Table(
     "ledger_txns",
     metadata,
     Column("txn_id", String(32), primary_key=True),
-    Column("app_id", String(32), primary_key=True),
+    app_key(),
     Column("kind", String(16), nullable=False),  # pay refund settle share
     Column("ref_id", String(64), nullable=False),  # the payment, refund, settle or sharing order it records
     Column("created_at", BigInteger, nullable=False),
@@ -40,7 +39,7 @@ ledger_entries = Table(
     metadata,
     Column("entry_id", AutoId, primary_key=True, autoincrement=True),
     Column("txn_id", String(32), nullable=False, index=True),
-    Column("app_id", String(32), primary_key=True),
+    app_key(),
     Column("account", String(96), nullable=False),
     Column("order_id", String(32), nullable=True, index=True),
     Column("item_order_id", String(32), nullable=True),
@@ -59,7 +58,7 @@ recon_runs = Table(
     "recon_runs",
     metadata,
     Column("run_id", String(32), primary_key=True),
-    Column("app_id", String(32), ForeignKey("apps.app_id"), primary_key=True),
+    app_ref(primary_key=True),
     Column("channel", String(16), nullable=False),
     Column("bill_date", String(10), nullable=False),  # YYYY-MM-DD, Beijing
     Column("state", String(16), nullable=False),  # RUNNING DONE FAILED (FAILED: tried again at next_try_at)
@@ -83,7 +82,7 @@ recon_lines = Table(
     metadata,
     Column("id", AutoId, primary_key=True, autoincrement=True),
     Column("run_id", String(32), nullable=False, index=True),
-    Column("app_id", String(32), primary_key=True),
+    app_key(),
     Column("kind", String(8), nullable=False),  # pay refund
     Column("klass", String(8), nullable=False),  # long short diff
     Column("out_trade_no", String(64), nullable=False),  # our attempt id (the channel's out_trade_no)
@@ -114,7 +113,7 @@ settles = Table(
     "settles",
     metadata,
     Column("settle_id", String(32), primary_key=True),
-    Column("app_id", String(32), ForeignKey("apps.app_id"), primary_key=True),
+    app_ref(primary_key=True),
     Column("order_id", String(32), nullable=False, index=True),
     Column("out_order_no", String(64), nullable=True),
     Column("out_settle_no", String(64), nullable=False),
@@ -144,7 +143,7 @@ channel_shares = Table(
     metadata,
     Column("out_order_no", String(64), primary_key=True),
     Column("settle_id", String(32), nullable=False),
-    Column("app_id", String(32), primary_key=True),
+    app_key(),
     Column("order_id", String(32), nullable=False),
     Column("payment_id", String(32), nullable=False),
     Column("channel", String(16), nullable=False),  # the provider: wechatpay alipay

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Index, String, Table, Text
 
-from paybutton.tables_base import AutoId, metadata
+from paybutton.tables_base import AutoId, app_key, metadata
 
 # 0015 (issue 23): the audit trail, append-only (the migration's triggers refuse UPDATE and DELETE); paybutton/audit.
 audit_log = Table(
     "audit_log",
     metadata,
     Column("id", AutoId, primary_key=True, autoincrement=True),
-    Column("app_id", String(32), primary_key=True),  # "*" for an installation-wide change (the platform key)
+    app_key(),  # "*" for an installation-wide change (the platform key)
     Column("at", BigInteger, nullable=False),
     Column("actor", String(128), nullable=False),  # console:<app_id>, cli:<user>@<host>, openapi:<client_key>, system
     Column("action", String(64), nullable=False),  # goods.update, app.rotate_secret, refund.audit, ...

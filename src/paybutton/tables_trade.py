@@ -7,7 +7,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -16,7 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from paybutton.tables_base import app_fk, metadata
+from paybutton.tables_base import app_fk, app_key, app_ref, metadata
 
 # 0014 (issue 22): an order the developer's server created (order/create_order): the request's hash and the answer,
 # so that the same out_order_no with the same body answers the same order again.
@@ -24,7 +23,7 @@ dev_orders = Table(
     "dev_orders",
     metadata,
     Column("order_id", String(32), primary_key=True),
-    Column("app_id", String(32), primary_key=True),
+    app_key(),
     Column("out_order_no", String(64), nullable=False),
     Column("body_hash", String(64), nullable=False),
     Column("answer", Text, nullable=False),  # JSON: the create_order answer's data
@@ -40,7 +39,7 @@ order_cps = Table(
     metadata,
     Column("item_order_id", String(32), primary_key=True),
     Column("order_id", String(32), nullable=False, index=True),
-    Column("app_id", String(32), primary_key=True),
+    app_key(),
     Column("sell_amount", BigInteger, nullable=False),
     Column("commission_amount", BigInteger, nullable=False),
     Column("commission_rate", Integer, nullable=False),  # 1/10000
@@ -61,7 +60,7 @@ order_cps = Table(
 toolkit_settings = Table(
     "toolkit_settings",
     metadata,
-    Column("app_id", String(32), ForeignKey("apps.app_id"), primary_key=True),
+    app_ref(primary_key=True),
     Column("merchant_conf", Text, nullable=True),
     Column("merchant_paths", Text, nullable=True),
     Column("button_white", Text, nullable=True),
@@ -74,7 +73,7 @@ bookings = Table(
     "bookings",
     metadata,
     Column("book_id", String(32), primary_key=True),
-    Column("app_id", String(32), primary_key=True),
+    app_key(),
     Column("order_id", String(32), nullable=False, index=True),
     Column("out_book_no", String(64), nullable=False),
     Column("open_id", String(128), nullable=False),
