@@ -21,7 +21,7 @@ from sqlalchemy import (
 from paybutton import tables_money, tables_ops, tables_trade
 from paybutton.payment_state import LIVE_PAYMENT_SQL, PaymentState
 from paybutton.tables_base import AutoId as AutoId
-from paybutton.tables_base import app_fk, app_key, app_ref
+from paybutton.tables_base import app_fk, app_key, app_ref, epoch_ms
 from paybutton.tables_base import metadata as metadata
 
 platform_keys = Table(
@@ -31,7 +31,7 @@ platform_keys = Table(
     Column("private_pem", Text, nullable=False),
     Column("public_pem", Text, nullable=False),
     Column("active", Boolean, nullable=False, default=True),
-    Column("created_at", BigInteger, nullable=False),
+    epoch_ms("created_at"),
 )
 
 apps = Table(
@@ -57,8 +57,8 @@ apps = Table(
     # 0007: the real payment channels' settings, JSON {"wechat": {...}, "alipay": {...}}; NULL = sandbox only.
     # Holds secrets: never logged, never shown back after saving.
     Column("pay_config", Text, nullable=True),
-    Column("created_at", BigInteger, nullable=False),
-    Column("updated_at", BigInteger, nullable=False),
+    epoch_ms("created_at"),
+    epoch_ms("updated_at"),
     # 0011: the seller's uid; settling manual|verify|pay D+N; the platform's rake (basis points); settle callback URL
     Column("merchant_uid", String(64), nullable=True),
     Column("settle_mode", String(8), nullable=False, server_default="manual", default="manual"),
@@ -73,8 +73,8 @@ access_tokens = Table(
     metadata,
     Column("token", String(96), primary_key=True),
     app_ref(nullable=False, index=True),
-    Column("expires_at", BigInteger, nullable=False),
-    Column("created_at", BigInteger, nullable=False),
+    epoch_ms("expires_at"),
+    epoch_ms("created_at"),
 )
 
 # 0006: a console sign-in; the cookie names its id, signing out deletes it (so a copied cookie ends with it).
@@ -83,8 +83,8 @@ console_sessions = Table(
     metadata,
     Column("id", String(64), primary_key=True),
     app_ref(nullable=False, index=True),
-    Column("expires_at", BigInteger, nullable=False),
-    Column("created_at", BigInteger, nullable=False),
+    epoch_ms("expires_at"),
+    epoch_ms("created_at"),
 )
 
 # 0008: a one-time handover code: how a buyer token reaches a hosted page in redirect mode without being in a URL.
@@ -96,9 +96,9 @@ handover_codes = Table(
     app_ref(nullable=False),
     Column("token", Text, nullable=True),  # the buyer token; NULL once used
     Column("state", Text, nullable=True),  # the page's state (JSON, without the token); NULL once used
-    Column("expires_at", BigInteger, nullable=False, index=True),
-    Column("used_at", BigInteger, nullable=True),
-    Column("created_at", BigInteger, nullable=False),
+    epoch_ms("expires_at", index=True),
+    epoch_ms("used_at", nullable=True),
+    epoch_ms("created_at"),
 )
 
 goods = Table(
@@ -111,8 +111,8 @@ goods = Table(
     Column("price", BigInteger, nullable=False),
     Column("stock", BigInteger, nullable=False),
     Column("sold", BigInteger, nullable=False, default=0),
-    Column("sale_start", BigInteger, nullable=True),
-    Column("sale_end", BigInteger, nullable=True),
+    epoch_ms("sale_start", nullable=True),
+    epoch_ms("sale_end", nullable=True),
     Column("labels", Text, nullable=False, default="[]"),  # JSON [{type, value?}]
     Column("min_limits", Integer, nullable=False, default=1),
     Column("max_limits", Integer, nullable=False, default=99999),
@@ -121,8 +121,8 @@ goods = Table(
     Column("biz_line", Integer, nullable=False, default=1),
     Column("on_shelf", Boolean, nullable=False, default=True),
     Column("valid_days", Integer, nullable=True),  # voucher validity after purchase
-    Column("created_at", BigInteger, nullable=False),
-    Column("updated_at", BigInteger, nullable=False),
+    epoch_ms("created_at"),
+    epoch_ms("updated_at"),
     CheckConstraint("stock >= 0", name="stock_not_negative"),
     CheckConstraint("price >= 0", name="price_not_negative"),
 )
@@ -151,15 +151,15 @@ orders = Table(
     Column("delivery_type", Integer, nullable=False, default=1),
     Column("biz_line", Integer, nullable=False, default=1),
     Column("legacy", Boolean, nullable=False, default=False),
-    Column("pay_expire_at", BigInteger, nullable=False),
+    epoch_ms("pay_expire_at"),
     Column("pay_channel", Integer, nullable=True),
     Column("channel_pay_id", String(64), nullable=True),
     Column("payment_id", String(32), nullable=True),
-    Column("paid_at", BigInteger, nullable=True),
+    epoch_ms("paid_at", nullable=True),
     Column("auto_refund_pending", Boolean, nullable=False, default=False),
     Column("message", Text, nullable=True),
-    Column("created_at", BigInteger, nullable=False),
-    Column("updated_at", BigInteger, nullable=False),
+    epoch_ms("created_at"),
+    epoch_ms("updated_at"),
     UniqueConstraint("app_id", "out_order_no", name="uq_orders_app_out_order_no"),
     CheckConstraint("quantity > 0", name="quantity_positive"),
     CheckConstraint("discount_amount >= 0 AND discount_amount <= total_amount", name="discount_in_range"),
@@ -179,20 +179,20 @@ item_orders = Table(
     Column("price", BigInteger, nullable=False),  # post-discount unit price; the items sum to the payable
     Column("status", Integer, nullable=False),  # 1 unpaid, 2 unused, 3 redeemed, 4 closed, 101 refunding, 102 refunded
     Column("refunded_amount", BigInteger, nullable=False, default=0),
-    Column("created_at", BigInteger, nullable=False),
-    Column("updated_at", BigInteger, nullable=False),
+    epoch_ms("created_at"),
+    epoch_ms("updated_at"),
     # 0002: money in flight, the voucher and its verification
     Column("refunding_amount", BigInteger, nullable=False, server_default="0", default=0),
     Column("voucher_code", String(32), nullable=True),
     Column("certificate_id", String(32), nullable=True),
     Column("verify_id", String(32), nullable=True),
-    Column("verified_at", BigInteger, nullable=True),
+    epoch_ms("verified_at", nullable=True),
     # 0013: a locked certificate (toolkit/change_lock_status), the unit's booking (book/*: 0 none, 1 awaiting the
     # merchant, 2 confirmed, for book_date in Beijing time) and the merchant's push_service_done
     Column("locked", Integer, nullable=False, server_default="0", default=0),
     Column("book_status", Integer, nullable=False, server_default="0", default=0),
     Column("book_date", String(10), nullable=True),
-    Column("service_done_at", BigInteger, nullable=True),
+    epoch_ms("service_done_at", nullable=True),
     Column("settle_id", String(32), nullable=True),  # 0011: the settle that took this unit's money (issue 21)
     CheckConstraint("refunded_amount >= 0 AND refunded_amount <= price", name="refund_within_price"),
     CheckConstraint(
@@ -215,7 +215,7 @@ payments = Table(
     Column("outcome", String(24), nullable=False),
     Column("channel_pay_id", String(64), nullable=True),
     Column("late", Boolean, nullable=False, default=False),
-    Column("created_at", BigInteger, nullable=False),
+    epoch_ms("created_at"),
     # 0007: a payment is an attempt, written PROCESSING before the channel is called; payment_id is the
     # channel's out_trade_no. PROCESSING/UNKNOWN are live: at most one live attempt per order (the partial
     # unique index below). The final states are SUCCESS and CLOSED; `outcome` keeps the seed's outcome.
@@ -223,8 +223,8 @@ payments = Table(
     Column("provider", String(16), nullable=False, default="sandbox"),  # the Cashier that took it
     Column("action", Text, nullable=True),  # JSON PayAction for PENDING: {"kind": "qr"|"redirect", "url": ...}
     Column("message", Text, nullable=True),
-    Column("updated_at", BigInteger, nullable=True),
-    Column("next_check_at", BigInteger, nullable=True),  # when the reconciler asks the channel next
+    epoch_ms("updated_at", nullable=True),
+    epoch_ms("next_check_at", nullable=True),  # when the reconciler asks the channel next
     Column("checks", Integer, nullable=False, default=0),
     app_fk("order_id", "orders"),
     Index("uq_payments_live_order", "order_id", "app_id", unique=True,
@@ -246,15 +246,15 @@ outbox = Table(
     Column("schedule", String(32), nullable=False),
     Column("status", String(16), nullable=False),  # PENDING DONE DEAD
     Column("attempts", Integer, nullable=False, default=0),
-    Column("next_attempt_at", BigInteger, nullable=False),
-    Column("locked_until", BigInteger, nullable=True),
+    epoch_ms("next_attempt_at"),
+    epoch_ms("locked_until", nullable=True),
     Column("locked_by", String(64), nullable=True),
     Column("last_http_status", Integer, nullable=True),
     Column("last_answer_head", Text, nullable=True),
     Column("last_error", Text, nullable=True),
     Column("answer_data", Text, nullable=True),
-    Column("created_at", BigInteger, nullable=False),
-    Column("updated_at", BigInteger, nullable=False),
+    epoch_ms("created_at"),
+    epoch_ms("updated_at"),
     Index("ix_outbox_due", "status", "next_attempt_at"),
 )
 
@@ -269,7 +269,7 @@ callback_attempts = Table(
     Column("attempt", Integer, nullable=False),
     Column("url", Text, nullable=True),
     Column("logid", String(40), nullable=False),
-    Column("started_at", BigInteger, nullable=False),
+    epoch_ms("started_at"),
     Column("duration_ms", Integer, nullable=False),
     Column("http_status", Integer, nullable=True),
     Column("ok", Boolean, nullable=False),
@@ -285,11 +285,11 @@ idempotency_keys = Table(
     Column("route", String(128), nullable=False),
     Column("request_hash", String(64), nullable=False),
     Column("response_body", Text, nullable=True),
-    Column("created_at", BigInteger, nullable=False),
+    epoch_ms("created_at"),
     # 0008: order placement only (kernel/order_keys.py): the order id the placement writes, and until when its
     # holder owns the key while response_body is NULL (after it, a retry finds that order or places it).
     Column("order_id", String(32), nullable=True),
-    Column("lease_until", BigInteger, nullable=True),
+    epoch_ms("lease_until", nullable=True),
 )
 
 refunds = Table(
@@ -305,7 +305,7 @@ refunds = Table(
     Column("source", Integer, nullable=False),  # 1 user, 2 merchant (ours), 3 expiry, 6 late payment (ours)
     Column("audit_status", String(16), nullable=False),  # INIT TOAUDIT AGREE DENY OVERTIME
     Column("need_refund_audit", Integer, nullable=False),  # 1 required, 2 not required
-    Column("refund_audit_deadline", BigInteger, nullable=True),
+    epoch_ms("refund_audit_deadline", nullable=True),
     Column("deny_message", Text, nullable=True),
     Column("reason", Text, nullable=True),  # JSON list of strings
     Column("description", Text, nullable=True),
@@ -313,12 +313,12 @@ refunds = Table(
     Column("notify_url", Text, nullable=True),
     Column("order_entry_schema", Text, nullable=True),
     Column("pre_refund_outbox_id", BigInteger, nullable=True),
-    Column("locked_until", BigInteger, nullable=True),
+    epoch_ms("locked_until", nullable=True),
     Column("channel_refund_id", String(64), nullable=True),
     Column("message", Text, nullable=True),
-    Column("created_at", BigInteger, nullable=False),
-    Column("refund_at", BigInteger, nullable=True),
-    Column("updated_at", BigInteger, nullable=False),
+    epoch_ms("created_at"),
+    epoch_ms("refund_at", nullable=True),
+    epoch_ms("updated_at"),
     # 0007: the payment attempt this refund gives money back from (the channel's out_trade_no); NULL = the
     # attempt that paid the order. A late or duplicate payment's refund names its own attempt.
     Column("payment_id", String(32), nullable=True),

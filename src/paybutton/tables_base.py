@@ -30,6 +30,11 @@ AutoId = BigInteger().with_variant(Integer(), "sqlite")
 AppId = String(32)
 
 
+def epoch_ms(name: str, *, nullable: bool = False, **kw: Any) -> Column[int]:
+    """A time: epoch milliseconds in a BIGINT (the schema holds no SQL dates or times); NOT NULL unless told."""
+    return Column(name, BigInteger, nullable=nullable, **kw)
+
+
 def app_key() -> Column[str]:
     """A table's app_id as (part of) its primary key: apps', and every distributed table's since 0017."""
     return Column(DISTRIBUTION_COLUMN, AppId, primary_key=True)

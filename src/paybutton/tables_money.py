@@ -16,7 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from paybutton.tables_base import AutoId, app_fk, app_key, app_ref, metadata
+from paybutton.tables_base import AutoId, app_fk, app_key, app_ref, epoch_ms, metadata
 
 # 0010: the double-entry ledger (issue 21). A txn is one posting, idempotent by (app_id, kind, ref_id); its
 # entries sum to 0 (debit positive). Accounts are strings: channel:<provider>, held:<app_id>, merchant:<uid>,
@@ -28,7 +28,7 @@ ledger_txns = Table(
     app_key(),
     Column("kind", String(16), nullable=False),  # pay refund settle share
     Column("ref_id", String(64), nullable=False),  # the payment, refund, settle or sharing order it records
-    Column("created_at", BigInteger, nullable=False),
+    epoch_ms("created_at"),
     Column("memo", Text, nullable=False, default=""),
     UniqueConstraint("app_id", "kind", "ref_id", name="uq_ledger_txns_app_kind_ref"),
     Index("ix_ledger_txns_app_created", "app_id", "created_at"),
@@ -64,15 +64,15 @@ recon_runs = Table(
     Column("state", String(16), nullable=False),  # RUNNING DONE FAILED (FAILED: tried again at next_try_at)
     Column("problem", String(16), nullable=True),  # FAILED: not_ready download hash format encoding
     Column("message", Text, nullable=True),
-    Column("lease_until", BigInteger, nullable=True),  # RUNNING: the claim; after it another instance may take it
+    epoch_ms("lease_until", nullable=True),  # RUNNING: the claim; after it another instance may take it
     Column("claimed_by", String(64), nullable=True),
-    Column("next_try_at", BigInteger, nullable=True),  # FAILED: when the worker tries the day again
+    epoch_ms("next_try_at", nullable=True),  # FAILED: when the worker tries the day again
     Column("tries", Integer, nullable=False, default=0),
     # the bill's lines; per class (matched, long, short, diff) the count and the sum (fen); the breaks at the end
     *[Column(c, Integer if c in RECON_COUNTS else BigInteger, nullable=False, default=0) for c in RECON_TOTALS],
-    Column("created_at", BigInteger, nullable=False),
-    Column("updated_at", BigInteger, nullable=False),
-    Column("finished_at", BigInteger, nullable=True),
+    epoch_ms("created_at"),
+    epoch_ms("updated_at"),
+    epoch_ms("finished_at", nullable=True),
     UniqueConstraint("app_id", "channel", "bill_date", name="uq_recon_runs_app_channel_day"),
     Index("ix_recon_runs_state", "state", "next_try_at"),
 )
@@ -94,7 +94,7 @@ recon_lines = Table(
     Column("action", String(16), nullable=False),  # paid late none waiting resolved
     Column("state", String(8), nullable=False),  # ok (settled) pending (short: until the next bill) break resolved
     Column("note", Text, nullable=True),
-    Column("resolved_at", BigInteger, nullable=True),
+    epoch_ms("resolved_at", nullable=True),
     app_fk("run_id", "recon_runs"),
     Index("ix_recon_lines_app_state", "app_id", "state"),
 )
@@ -104,7 +104,7 @@ recon_lines = Table(
 # 0016: a receiver's account at each real channel (WeChat Pay MERCHANT_ID, Alipay userId 2088...), for the channel's
 # own profit sharing (settle/sharing.py); NULL: the receiver cannot be paid through that channel.
 receivers = Table("receivers", metadata, Column("merchant_uid", String(64), primary_key=True),
-                  Column("name", String(128), nullable=False), Column("created_at", BigInteger, nullable=False),
+                  Column("name", String(128), nullable=False), epoch_ms("created_at"),
                   Column("wechat_account", String(64), nullable=True),
                   Column("alipay_account", String(64), nullable=True))
 
@@ -128,7 +128,7 @@ settles = Table(
     Column("rake", BigInteger, nullable=False), Column("commission", BigInteger, nullable=False),
     Column("settle_amount", BigInteger, nullable=False),  # the seller's part
     Column("merchant_uid", String(64), nullable=False),  # the seller
-    Column("created_at", BigInteger, nullable=False), Column("settled_at", BigInteger, nullable=True),
+    epoch_ms("created_at"), epoch_ms("settled_at", nullable=True),
     app_fk("order_id", "orders"),
     UniqueConstraint("app_id", "out_settle_no", name="uq_settles_app_out_settle_no"),
     CheckConstraint("total_amount > 0 AND rake >= 0 AND commission >= 0 AND settle_amount >= 0", name="amounts"),
@@ -156,8 +156,8 @@ channel_shares = Table(
     Column("channel_order_id", String(64), nullable=True),  # WeChat order_id / Alipay settle_no
     Column("message", Text, nullable=True),
     Column("tries", Integer, nullable=False, default=0),
-    Column("created_at", BigInteger, nullable=False),
-    Column("updated_at", BigInteger, nullable=False),
+    epoch_ms("created_at"),
+    epoch_ms("updated_at"),
     app_fk("settle_id", "settles"),
     UniqueConstraint("settle_id", "app_id", name="uq_channel_shares_settle"),
     Index("ix_channel_shares_state", "state", "updated_at"),

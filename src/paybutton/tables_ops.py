@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, String, Table, Text
+from sqlalchemy import Column, Index, String, Table, Text
 
-from paybutton.tables_base import AutoId, app_key, metadata
+from paybutton.tables_base import AutoId, app_key, epoch_ms, metadata
 
 # 0015 (issue 23): the audit trail, append-only (the migration's triggers refuse UPDATE and DELETE); paybutton/audit.
 audit_log = Table(
@@ -12,7 +12,7 @@ audit_log = Table(
     metadata,
     Column("id", AutoId, primary_key=True, autoincrement=True),
     app_key(),  # "*" for an installation-wide change (the platform key)
-    Column("at", BigInteger, nullable=False),
+    epoch_ms("at"),
     Column("actor", String(128), nullable=False),  # console:<app_id>, cli:<user>@<host>, openapi:<client_key>, system
     Column("action", String(64), nullable=False),  # goods.update, app.rotate_secret, refund.audit, ...
     Column("target", String(128), nullable=False),

@@ -15,7 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from paybutton.tables_base import app_fk, app_key, app_ref, metadata
+from paybutton.tables_base import app_fk, app_key, app_ref, epoch_ms, metadata
 
 # 0014 (issue 22): an order the developer's server created (order/create_order): the request's hash and the answer,
 # so that the same out_order_no with the same body answers the same order again.
@@ -28,7 +28,7 @@ dev_orders = Table(
     Column("body_hash", String(64), nullable=False),
     Column("answer", Text, nullable=False),  # JSON: the create_order answer's data
     Column("request", Text, nullable=False),  # JSON: the request as sent (goods_page, order_valid_time, extra, ...)
-    Column("created_at", BigInteger, nullable=False),
+    epoch_ms("created_at"),
     app_fk("order_id", "orders"),
     UniqueConstraint("app_id", "out_order_no", name="uq_dev_orders_app_id"),
 )
@@ -49,7 +49,7 @@ order_cps = Table(
     Column("commission_user_nickname", String(128), nullable=False),
     Column("task_id", String(64), nullable=False),
     Column("item_id", String(64), nullable=False),
-    Column("created_at", BigInteger, nullable=False),
+    epoch_ms("created_at"),
     app_fk("item_order_id", "item_orders"),
     app_fk("order_id", "orders"),
     CheckConstraint("commission_amount >= 0", name="commission_not_negative"),
@@ -64,7 +64,7 @@ toolkit_settings = Table(
     Column("merchant_conf", Text, nullable=True),
     Column("merchant_paths", Text, nullable=True),
     Column("button_white", Text, nullable=True),
-    Column("updated_at", BigInteger, nullable=False),
+    epoch_ms("updated_at"),
 )
 
 # 0013: reservations (预约单, book/create_book): one row per booking, its units in `items` (JSON list of
@@ -79,15 +79,15 @@ bookings = Table(
     Column("open_id", String(128), nullable=False),
     Column("status", String(16), nullable=False),
     Column("book_date", String(10), nullable=False),
-    Column("book_start_time", BigInteger, nullable=False),
-    Column("book_end_time", BigInteger, nullable=False),
+    epoch_ms("book_start_time"),
+    epoch_ms("book_end_time"),
     Column("items", Text, nullable=False),
     Column("cancel_policy", Integer, nullable=False),
     Column("cancel_advance_hour", Integer, nullable=False),
     Column("reason", Text, nullable=True),  # the merchant's refusal or the cancel reason
     Column("cancelled_by", String(16), nullable=True),  # merchant | user
-    Column("created_at", BigInteger, nullable=False),
-    Column("updated_at", BigInteger, nullable=False),
+    epoch_ms("created_at"),
+    epoch_ms("updated_at"),
     app_fk("order_id", "orders"),
     UniqueConstraint("app_id", "out_book_no", name="uq_bookings_app_out_book_no"),
     Index("ix_bookings_app_created", "app_id", "created_at"),
