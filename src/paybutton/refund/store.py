@@ -10,6 +10,7 @@ from typing import Any, Self
 from sqlalchemy import BigInteger, and_, bindparam, case, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from paybutton.order.states import ItemStatus
 from paybutton.refund.rules import REFUNDABLE_STATUSES, AuditStatus, RefundStatus, Stage
@@ -120,10 +121,23 @@ RELEASE = (
     )
 )
 
+# One refund of the app, by its id.
+_THIS_REFUND = and_(refunds.c.app_id == bindparam("app"), refunds.c.refund_id == bindparam("rid"))
+# A refund waiting for the merchant's audit (what the audit and its deadline may move on from).
+_AWAITING_AUDIT = and_(refunds.c.stage == Stage.AUDIT.value, refunds.c.audit_status == AuditStatus.TOAUDIT.value)
+
+
+
+def for_the_cashier(now: Any) -> ColumnElement[bool]:
+    """A refund the cashier step may take at `now`: READY, or at the CASHIER with its lease run out (the instance
+    that held it stopped). The worker's sweep and CLAIM_CASHIER's guard both ask this."""
+    return or_(refunds.c.stage == Stage.READY.value,
+               and_(refunds.c.stage == Stage.CASHIER.value, refunds.c.locked_until <= now))
+
+
 SET_OUT_REFUND_NO = (
     update(refunds)
-    .where(refunds.c.app_id == bindparam("app"), refunds.c.refund_id == bindparam("rid"),
-           refunds.c.stage == Stage.PRE_REFUND.value,
+    .where(_THIS_REFUND, refunds.c.stage == Stage.PRE_REFUND.value,
            refunds.c.status == RefundStatus.PROCESSING.value)
     .values(
         out_refund_no=bindparam("orn"),
@@ -138,10 +152,8 @@ SET_OUT_REFUND_NO = (
 OVERTIME = (
     update(refunds)
     .where(
-        refunds.c.app_id == bindparam("app"),
-        refunds.c.refund_id == bindparam("rid"),
-        refunds.c.stage == Stage.AUDIT.value,
-        refunds.c.audit_status == AuditStatus.TOAUDIT.value,
+        _THIS_REFUND,
+        _AWAITING_AUDIT,
         refunds.c.refund_audit_deadline <= bindparam("now"),
     )
     .values(audit_status=AuditStatus.OVERTIME.value, stage=Stage.READY.value, updated_at=bindparam("now"))
@@ -152,8 +164,7 @@ AUDIT = (
     .where(
         refunds.c.app_id == bindparam("app"),
         refunds.c.out_refund_no == bindparam("orn"),
-        refunds.c.stage == Stage.AUDIT.value,
-        refunds.c.audit_status == AuditStatus.TOAUDIT.value,
+        _AWAITING_AUDIT,
     )
     .values(audit_status=bindparam("audit"), deny_message=bindparam("deny"), stage=bindparam("stage"),
             updated_at=bindparam("now"))
@@ -163,13 +174,9 @@ AUDIT = (
 CLAIM_CASHIER = (
     update(refunds)
     .where(
-        refunds.c.app_id == bindparam("app"),
-        refunds.c.refund_id == bindparam("rid"),
+        _THIS_REFUND,
         refunds.c.status == RefundStatus.PROCESSING.value,
-        or_(
-            refunds.c.stage == Stage.READY.value,
-            and_(refunds.c.stage == Stage.CASHIER.value, refunds.c.locked_until <= bindparam("now")),
-        ),
+        for_the_cashier(bindparam("now")),
     )
     .values(stage=Stage.CASHIER.value, locked_until=bindparam("until"), updated_at=bindparam("now"))
 )
@@ -177,8 +184,7 @@ CLAIM_CASHIER = (
 FINISH = (
     update(refunds)
     .where(
-        refunds.c.app_id == bindparam("app"),
-        refunds.c.refund_id == bindparam("rid"),
+        _THIS_REFUND,
         refunds.c.status == RefundStatus.PROCESSING.value,
         refunds.c.stage == bindparam("from_stage"),
     )

@@ -25,6 +25,7 @@ from paybutton.loop import run_every
 from paybutton.order import store as order_store
 from paybutton.order.states import OrderStatus
 from paybutton.refund import rules
+from paybutton.refund import store as refund_store
 from paybutton.refund.creating import RefundRequest, create_refund, units_of
 from paybutton.refund.rules import AuditStatus, RefundStatus, Source, Stage
 from paybutton.refund.settling import advance, nudge
@@ -79,8 +80,7 @@ def _due_refunds(now: int, limit: int) -> Any:
     """Refunds whose pre_create_refund was answered, whose audit deadline passed or that wait for the cashier."""
     answered = and_(refunds.c.stage == Stage.PRE_REFUND.value, outbox_t.c.status.in_((outbox.DONE, outbox.DEAD)))
     overdue = and_(refunds.c.stage == Stage.AUDIT.value, refunds.c.refund_audit_deadline <= now)
-    ready = or_(refunds.c.stage == Stage.READY.value,
-                and_(refunds.c.stage == Stage.CASHIER.value, refunds.c.locked_until <= now))
+    ready = refund_store.for_the_cashier(now)
     return (select(refunds.c.app_id, refunds.c.refund_id)
             .select_from(refunds.outerjoin(outbox_t, and_(outbox_t.c.app_id == refunds.c.app_id,
                                                           outbox_t.c.id == refunds.c.pre_refund_outbox_id)))
