@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from paybutton.order.states import ItemStatus
+from paybutton.order.store import ONE_UNIT, UNSETTLED
 from paybutton.refund.rules import REFUNDABLE_STATUSES, AuditStatus, RefundStatus, Stage
 from paybutton.tables import item_orders, refund_items, refunds
 
@@ -73,12 +74,10 @@ class RefundItem:
 RESERVE = (
     update(item_orders)
     .where(
-        item_orders.c.app_id == bindparam("app"),
-        item_orders.c.item_order_id == bindparam("iid"),
-        item_orders.c.order_id == bindparam("oid"),
+        ONE_UNIT,
         item_orders.c.status.in_(REFUNDABLE_STATUSES),
         item_orders.c.locked == 0,  # a locked certificate does not refund until unlocked
-        item_orders.c.settle_id.is_(None),  # a settled unit's money is the merchant's (issue 21)
+        UNSETTLED,
         item_orders.c.refunded_amount + item_orders.c.refunding_amount + AMT <= item_orders.c.price,
     )
     .values(
