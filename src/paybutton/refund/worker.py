@@ -19,9 +19,8 @@ from sqlalchemy import BigInteger, and_, cast, or_, select, update
 from paybutton import ids
 from paybutton.callbacks import outbox
 from paybutton.cashier.base import Outcome
-from paybutton.context import Ctx
+from paybutton.context import Ctx, sweep_every
 from paybutton.errors import TradeError
-from paybutton.loop import run_every
 from paybutton.order import store as order_store
 from paybutton.order.states import OrderStatus
 from paybutton.refund import rules
@@ -37,11 +36,7 @@ log = logging.getLogger("paybutton.refund")
 
 async def run_refund_worker(ctx: Ctx, stop: asyncio.Event | None = None) -> None:
     """advance_due every sweep interval, forever (or until `stop`); errors are logged and the loop goes on."""
-
-    async def step() -> bool:
-        return bool(await advance_due(ctx))
-
-    await run_every("refund worker", step, lambda: ctx.settings.sweep_interval_seconds, stop)
+    await sweep_every(ctx, "refund worker", advance_due, stop)
 
 
 async def advance_due(ctx: Ctx, limit: int = 100) -> int:
