@@ -24,6 +24,7 @@ from paybutton.errors import TradeError
 from paybutton.kernel.approws import AppRow, get_app
 from paybutton.kernel.outbound import CallbackClient
 from paybutton.kernel.signing import Signer
+from paybutton.loop import run_every
 from paybutton.tables import platform_keys
 
 # How often a process looks for a rotated platform key (`paybutton keys rotate`): one small query a second at most.
@@ -179,6 +180,18 @@ class Ctx:
         if provider == self.cashier.name:
             return self.cashier
         raise TradeError("NOTIFY_PROVIDER_UNKNOWN", provider)
+
+
+async def sweep_every(ctx: Ctx, name: str, sweep: Callable[[Ctx], Awaitable[int]],
+                      stop: asyncio.Event | None = None) -> None:
+    """A sweep worker: `sweep(ctx)` every settings.sweep_interval_seconds, forever (or until `stop`). A sweep that
+    moved something (returned more than 0) may have left work behind, so it runs again at once; errors are logged
+    and the loop goes on (loop.run_every)."""
+
+    async def step() -> bool:
+        return await sweep(ctx) > 0
+
+    await run_every(name, step, lambda: ctx.settings.sweep_interval_seconds, stop)
 
 
 def get_ctx(request: Request) -> Ctx:

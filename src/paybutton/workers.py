@@ -10,8 +10,8 @@ import os
 import socket
 
 from paybutton.callbacks.dispatcher import release_claims, run_dispatcher
-from paybutton.context import Ctx
-from paybutton.loop import end_task, run_every
+from paybutton.context import Ctx, sweep_every
+from paybutton.loop import end_task
 from paybutton.order import ending as orders
 from paybutton.order.reconcile import run_reconciler
 from paybutton.recon.running import run_reconciliation
@@ -25,13 +25,13 @@ log = logging.getLogger("paybutton.workers")
 async def run_sweeper(ctx: Ctx, stop: asyncio.Event | None = None) -> None:
     """Time out unpaid orders past their deadline, forever (or until `stop`)."""
 
-    async def step() -> bool:
+    async def sweep(ctx: Ctx) -> int:
         ended = await orders.expire_due(ctx)
         if ended:
             log.info("timed out %d unpaid orders", ended)
-        return ended > 0
+        return ended
 
-    await run_every("expiry sweeper", step, lambda: ctx.settings.sweep_interval_seconds, stop)
+    await sweep_every(ctx, "expiry sweeper", sweep, stop)
 
 
 def worker_id() -> str:

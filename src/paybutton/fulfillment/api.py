@@ -28,8 +28,9 @@ from paybutton.kernel.envelope import envelope
 from paybutton.kernel.idempotency import idempotent
 
 router = APIRouter(prefix="/api/apps/trade/v2/fulfillment", tags=["fulfillment"])
-# Douyin's 撤销核销 document gives this prefix (no /apps/); only verify_cancel lives here.
-douyin_router = APIRouter(prefix="/api/trade/v2/fulfillment", tags=["fulfillment"])
+# Douyin's 撤销核销 document gives this prefix (no /apps/); here only verify_cancel lives (tools_api.py has more).
+DOUYIN_PREFIX = "/api/trade/v2/fulfillment"
+douyin_router = APIRouter(prefix=DOUYIN_PREFIX, tags=["fulfillment"])
 
 POI_INFO_DOC = ("a JSON string of at most 1024 bytes serialising {shop_name, ext_valid_shop_id, valid_poi_id_str} "
                 "(as Douyin documents it), or that object")

@@ -47,7 +47,7 @@ CANCEL = (
         item_orders.c.certificate_id == bindparam("cid"),
         item_orders.c.verify_id == bindparam("vid"),
         item_orders.c.status == int(ItemStatus.REDEEMED),
-        item_orders.c.settle_id.is_(None),  # a settled unit's money is the merchant's (issue 21)
+        order_store.UNSETTLED,
     )
     .values(status=int(ItemStatus.UNUSED), verify_id=None, verified_at=None, updated_at=bindparam("now"))
 )

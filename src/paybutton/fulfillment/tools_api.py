@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.context import CtxDep
 from paybutton.fulfillment import tools
-from paybutton.fulfillment.api import POI_INFO_DOC
+from paybutton.fulfillment.api import DOUYIN_PREFIX, POI_INFO_DOC
 from paybutton.fulfillment.api_models import CERT_ID, ITEM_ID, ORDER_ID, VerifyData
 from paybutton.fulfillment.poi import parse_poi_info
 from paybutton.fulfillment.tools_api_models import (
@@ -27,9 +27,10 @@ from paybutton.kernel.answers import example, platform_answer
 from paybutton.kernel.auth import AppId
 from paybutton.kernel.envelope import envelope
 from paybutton.kernel.idempotency import idempotent
+from paybutton.kernel.surfaces import TOOLKIT_PREFIX
 
-douyin_router = APIRouter(prefix="/api/trade/v2/fulfillment", tags=["fulfillment tools"])
-toolkit_router = APIRouter(prefix="/api/apps/trade/v2/toolkit", tags=["fulfillment tools"])
+douyin_router = APIRouter(prefix=DOUYIN_PREFIX, tags=["fulfillment tools"])
+toolkit_router = APIRouter(prefix=TOOLKIT_PREFIX, tags=["fulfillment tools"])
 
 OrderId = Annotated[StrictStr, Field(max_length=32)]
 CertId = Annotated[StrictStr, Field(max_length=32)]

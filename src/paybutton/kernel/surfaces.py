@@ -11,9 +11,11 @@ NOTIFY_PREFIX = "/pay/notify/"
 TRANSPORT_STATUSES = frozenset({405, 413, 415})
 
 Surface = Literal["openapi", "api", "notify", "page"]
-# OpenAPI calls whose answers Douyin gives as {err_no, err_msg, log_id, data} (the fulfilment tool's, issue 22):
-# their answers, errors included, carry those keys besides the {data, extra} envelope (toolkit/api.py).
-ERR_NO_PREFIXES = ("/api/apps/trade/v2/toolkit/",)
+# The fulfilment tool's OpenAPI calls (issue 22; toolkit/api.py, fulfillment/tools_api.py), whose answers Douyin
+# gives as {err_no, err_msg, log_id, data}: their answers, errors included, carry those keys besides the
+# {data, extra} envelope.
+TOOLKIT_PREFIX = "/api/apps/trade/v2/toolkit"
+ERR_NO_PREFIXES = (TOOLKIT_PREFIX + "/",)
 
 
 def answers_err_no(path: str) -> bool:

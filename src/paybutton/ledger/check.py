@@ -22,18 +22,18 @@ async def scan(conn: AsyncConnection) -> list[str]:
     posted = {(a, k, r) for a, k, r in (await conn.execute(
         select(ledger_txns.c.app_id, ledger_txns.c.kind, ledger_txns.c.ref_id))).all()}
     rows: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])  # (app, order) -> [paid, refunded]
-    for p in (await conn.execute(select(payments.c.payment_id, payments.c.app_id, payments.c.order_id,
-                                        payments.c.amount).where(payments.c.state == SUCCESS))).all():
-        rows[(p.app_id, p.order_id)][0] += p.amount
-        if (p.app_id, PAY, p.payment_id) not in posted:
-            problems.append(f"ledger: payment {p.payment_id} (order {p.order_id}) paid {p.amount} but has no "
-                            f"pay txn")
-    for r in (await conn.execute(select(refunds.c.refund_id, refunds.c.app_id, refunds.c.order_id,
-                                        refunds.c.refund_total_amount).where(refunds.c.status == SUCCESS))).all():
-        rows[(r.app_id, r.order_id)][1] += r.refund_total_amount
-        if (r.app_id, REFUND, r.refund_id) not in posted:
-            problems.append(f"ledger: refund {r.refund_id} (order {r.order_id}) succeeded with "
-                            f"{r.refund_total_amount} but has no refund txn")
+    # A paid attempt has its pay txn, a succeeded refund its refund txn, each named by the row's id.
+    for side, kind, table, id_col, amount_col, state_col, noun, done in (
+        (0, PAY, payments, payments.c.payment_id, payments.c.amount, payments.c.state, "payment", "paid"),
+        (1, REFUND, refunds, refunds.c.refund_id, refunds.c.refund_total_amount, refunds.c.status, "refund",
+         "succeeded with"),
+    ):
+        q = select(id_col, table.c.app_id, table.c.order_id, amount_col).where(state_col == SUCCESS)
+        for ref, app_id, order_id, amount in (await conn.execute(q)).all():
+            rows[(app_id, order_id)][side] += amount
+            if (app_id, kind, ref) not in posted:
+                problems.append(f"ledger: {noun} {ref} (order {order_id}) {done} {amount} "
+                                f"but has no {kind} txn")
     money = await orders_money(conn)
     for key in sorted(set(rows) | set(money)):
         problems += _order_problems(key, rows.get(key, [0, 0]), money.get(key, OrderMoney()))

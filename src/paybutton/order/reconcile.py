@@ -23,8 +23,7 @@ import asyncio
 import logging
 
 from paybutton.cashier.base import Cashier, QueryResult, TradeState
-from paybutton.context import Ctx
-from paybutton.loop import run_every
+from paybutton.context import Ctx, sweep_every
 from paybutton.order import paying, store
 from paybutton.order.states import UNPAID
 
@@ -122,8 +121,4 @@ async def reconcile_due(ctx: Ctx, limit: int | None = None) -> int:
 
 async def run_reconciler(ctx: Ctx, stop: asyncio.Event | None = None) -> None:
     """reconcile_due every sweep interval, forever (or until `stop`); errors are logged and the loop goes on."""
-
-    async def step() -> bool:
-        return bool(await reconcile_due(ctx))
-
-    await run_every("reconciler", step, lambda: ctx.settings.sweep_interval_seconds, stop)
+    await sweep_every(ctx, "reconciler", reconcile_due, stop)

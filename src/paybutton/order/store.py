@@ -41,6 +41,12 @@ REDEEMABLE = and_(*(item_orders.c[column] == value for column, value in REDEEMAB
 REDEEMABLE_TODAY = and_(REDEEMABLE, or_(
     item_orders.c.book_status == int(BookStatus.NONE),
     and_(item_orders.c.book_status == int(BookStatus.CONFIRMED), item_orders.c.book_date == bindparam("today"))))
+# One unit of one order of the app (:app, :iid, :oid): the key of a guarded update of a unit's money.
+ONE_UNIT = and_(item_orders.c.app_id == bindparam("app"), item_orders.c.item_order_id == bindparam("iid"),
+                item_orders.c.order_id == bindparam("oid"))
+# A unit not settled: a settled unit's money is the merchant's (issue 21), so no refund holds it, no second settle
+# takes it and its verification is not cancelled.
+UNSETTLED = item_orders.c.settle_id.is_(None)
 
 # Every statement of one order names its app (`:app`): on Citus it is routed to the app's node (distribution.py).
 CLOSE_ITEMS = (

@@ -10,8 +10,10 @@ from typing import Any, Self
 from sqlalchemy import BigInteger, and_, bindparam, case, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from paybutton.order.states import ItemStatus
+from paybutton.order.store import ONE_UNIT, UNSETTLED
 from paybutton.refund.rules import REFUNDABLE_STATUSES, AuditStatus, RefundStatus, Stage
 from paybutton.tables import item_orders, refund_items, refunds
 
@@ -72,12 +74,10 @@ class RefundItem:
 RESERVE = (
     update(item_orders)
     .where(
-        item_orders.c.app_id == bindparam("app"),
-        item_orders.c.item_order_id == bindparam("iid"),
-        item_orders.c.order_id == bindparam("oid"),
+        ONE_UNIT,
         item_orders.c.status.in_(REFUNDABLE_STATUSES),
         item_orders.c.locked == 0,  # a locked certificate does not refund until unlocked
-        item_orders.c.settle_id.is_(None),  # a settled unit's money is the merchant's (issue 21)
+        UNSETTLED,
         item_orders.c.refunded_amount + item_orders.c.refunding_amount + AMT <= item_orders.c.price,
     )
     .values(
@@ -120,10 +120,23 @@ RELEASE = (
     )
 )
 
+# One refund of the app, by its id.
+_THIS_REFUND = and_(refunds.c.app_id == bindparam("app"), refunds.c.refund_id == bindparam("rid"))
+# A refund waiting for the merchant's audit (what the audit and its deadline may move on from).
+_AWAITING_AUDIT = and_(refunds.c.stage == Stage.AUDIT.value, refunds.c.audit_status == AuditStatus.TOAUDIT.value)
+
+
+
+def for_the_cashier(now: Any) -> ColumnElement[bool]:
+    """A refund the cashier step may take at `now`: READY, or at the CASHIER with its lease run out (the instance
+    that held it stopped). The worker's sweep and CLAIM_CASHIER's guard both ask this."""
+    return or_(refunds.c.stage == Stage.READY.value,
+               and_(refunds.c.stage == Stage.CASHIER.value, refunds.c.locked_until <= now))
+
+
 SET_OUT_REFUND_NO = (
     update(refunds)
-    .where(refunds.c.app_id == bindparam("app"), refunds.c.refund_id == bindparam("rid"),
-           refunds.c.stage == Stage.PRE_REFUND.value,
+    .where(_THIS_REFUND, refunds.c.stage == Stage.PRE_REFUND.value,
            refunds.c.status == RefundStatus.PROCESSING.value)
     .values(
         out_refund_no=bindparam("orn"),
@@ -138,10 +151,8 @@ SET_OUT_REFUND_NO = (
 OVERTIME = (
     update(refunds)
     .where(
-        refunds.c.app_id == bindparam("app"),
-        refunds.c.refund_id == bindparam("rid"),
-        refunds.c.stage == Stage.AUDIT.value,
-        refunds.c.audit_status == AuditStatus.TOAUDIT.value,
+        _THIS_REFUND,
+        _AWAITING_AUDIT,
         refunds.c.refund_audit_deadline <= bindparam("now"),
     )
     .values(audit_status=AuditStatus.OVERTIME.value, stage=Stage.READY.value, updated_at=bindparam("now"))
@@ -152,8 +163,7 @@ AUDIT = (
     .where(
         refunds.c.app_id == bindparam("app"),
         refunds.c.out_refund_no == bindparam("orn"),
-        refunds.c.stage == Stage.AUDIT.value,
-        refunds.c.audit_status == AuditStatus.TOAUDIT.value,
+        _AWAITING_AUDIT,
     )
     .values(audit_status=bindparam("audit"), deny_message=bindparam("deny"), stage=bindparam("stage"),
             updated_at=bindparam("now"))
@@ -163,13 +173,9 @@ AUDIT = (
 CLAIM_CASHIER = (
     update(refunds)
     .where(
-        refunds.c.app_id == bindparam("app"),
-        refunds.c.refund_id == bindparam("rid"),
+        _THIS_REFUND,
         refunds.c.status == RefundStatus.PROCESSING.value,
-        or_(
-            refunds.c.stage == Stage.READY.value,
-            and_(refunds.c.stage == Stage.CASHIER.value, refunds.c.locked_until <= bindparam("now")),
-        ),
+        for_the_cashier(bindparam("now")),
     )
     .values(stage=Stage.CASHIER.value, locked_until=bindparam("until"), updated_at=bindparam("now"))
 )
@@ -177,8 +183,7 @@ CLAIM_CASHIER = (
 FINISH = (
     update(refunds)
     .where(
-        refunds.c.app_id == bindparam("app"),
-        refunds.c.refund_id == bindparam("rid"),
+        _THIS_REFUND,
         refunds.c.status == RefundStatus.PROCESSING.value,
         refunds.c.stage == bindparam("from_stage"),
     )

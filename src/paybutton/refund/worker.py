@@ -19,12 +19,12 @@ from sqlalchemy import BigInteger, and_, cast, or_, select, update
 from paybutton import ids
 from paybutton.callbacks import outbox
 from paybutton.cashier.base import Outcome
-from paybutton.context import Ctx
+from paybutton.context import Ctx, sweep_every
 from paybutton.errors import TradeError
-from paybutton.loop import run_every
 from paybutton.order import store as order_store
 from paybutton.order.states import OrderStatus
 from paybutton.refund import rules
+from paybutton.refund import store as refund_store
 from paybutton.refund.creating import RefundRequest, create_refund, units_of
 from paybutton.refund.rules import AuditStatus, RefundStatus, Source, Stage
 from paybutton.refund.settling import advance, nudge
@@ -36,11 +36,7 @@ log = logging.getLogger("paybutton.refund")
 
 async def run_refund_worker(ctx: Ctx, stop: asyncio.Event | None = None) -> None:
     """advance_due every sweep interval, forever (or until `stop`); errors are logged and the loop goes on."""
-
-    async def step() -> bool:
-        return bool(await advance_due(ctx))
-
-    await run_every("refund worker", step, lambda: ctx.settings.sweep_interval_seconds, stop)
+    await sweep_every(ctx, "refund worker", advance_due, stop)
 
 
 async def advance_due(ctx: Ctx, limit: int = 100) -> int:
@@ -79,8 +75,7 @@ def _due_refunds(now: int, limit: int) -> Any:
     """Refunds whose pre_create_refund was answered, whose audit deadline passed or that wait for the cashier."""
     answered = and_(refunds.c.stage == Stage.PRE_REFUND.value, outbox_t.c.status.in_((outbox.DONE, outbox.DEAD)))
     overdue = and_(refunds.c.stage == Stage.AUDIT.value, refunds.c.refund_audit_deadline <= now)
-    ready = or_(refunds.c.stage == Stage.READY.value,
-                and_(refunds.c.stage == Stage.CASHIER.value, refunds.c.locked_until <= now))
+    ready = refund_store.for_the_cashier(now)
     return (select(refunds.c.app_id, refunds.c.refund_id)
             .select_from(refunds.outerjoin(outbox_t, and_(outbox_t.c.app_id == refunds.c.app_id,
                                                           outbox_t.c.id == refunds.c.pre_refund_outbox_id)))

@@ -13,9 +13,8 @@ import logging
 
 from sqlalchemy.exc import IntegrityError
 
-from paybutton.context import Ctx
+from paybutton.context import Ctx, sweep_every
 from paybutton.errors import TradeError
-from paybutton.loop import run_every
 from paybutton.order import store as order_store
 from paybutton.settle import rules, sharing, store
 from paybutton.settle.creating import SettleRequest, create_settle
@@ -25,11 +24,7 @@ log = logging.getLogger("paybutton.settle")
 
 async def run_auto_settler(ctx: Ctx, stop: asyncio.Event | None = None) -> None:
     """settle_due every sweep interval, forever (or until `stop`); errors are logged and the loop goes on."""
-
-    async def step() -> bool:
-        return bool(await settle_due(ctx))
-
-    await run_every("auto settler", step, lambda: ctx.settings.sweep_interval_seconds, stop)
+    await sweep_every(ctx, "auto settler", settle_due, stop)
 
 
 async def settle_due(ctx: Ctx, limit: int = 100) -> int:

@@ -30,8 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton import ledger
 from paybutton.cashier.base import ShareLine, ShareResult
-from paybutton.context import Ctx
-from paybutton.loop import run_every
+from paybutton.context import Ctx, sweep_every
 from paybutton.settle import rules
 from paybutton.tables import channel_shares, payments, receivers
 
@@ -152,8 +151,4 @@ async def advance_due(ctx: Ctx, limit: int = 50) -> int:
 
 async def run_share_worker(ctx: Ctx, stop: asyncio.Event | None = None) -> None:
     """advance_due every sweep interval, forever (or until `stop`)."""
-
-    async def step() -> bool:
-        return bool(await advance_due(ctx))
-
-    await run_every("channel shares", step, lambda: ctx.settings.sweep_interval_seconds, stop)
+    await sweep_every(ctx, "channel shares", advance_due, stop)

@@ -1,6 +1,7 @@
 """The settle SQL: finding settles, the units as the rules see them, and the guarded update that takes a unit's
 money (TAKE). Refunds hold a unit's money with a guarded update on the same row (refund/store.RESERVE checks
-`settle_id IS NULL`), so a refund and a settle racing for one unit: exactly one wins, on both databases."""
+order/store.UNSETTLED, as TAKE does), so a refund and a settle racing for one unit: exactly one wins, on both
+databases."""
 
 from __future__ import annotations
 
@@ -10,16 +11,15 @@ from sqlalchemy import BigInteger, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.order.states import OrderStatus
+from paybutton.order.store import ONE_UNIT, UNSETTLED
 from paybutton.settle.rules import REFUNDING, SETTLABLE, UNUSED, Unit
 from paybutton.tables import apps, item_orders, orders, receivers, settles
 
 TAKE = (
     update(item_orders)
     .where(
-        item_orders.c.app_id == bindparam("app"),
-        item_orders.c.item_order_id == bindparam("iid"),
-        item_orders.c.order_id == bindparam("oid"),
-        item_orders.c.settle_id.is_(None),
+        ONE_UNIT,
+        UNSETTLED,
         item_orders.c.status.in_(SETTLABLE),
         item_orders.c.refunding_amount == 0,
         item_orders.c.price - item_orders.c.refunded_amount == bindparam("amt", type_=BigInteger),
@@ -81,9 +81,9 @@ def auto_candidates(limit: int) -> Any:
     c = item_orders.c
     mine = and_(c.app_id == orders.c.app_id, c.order_id == orders.c.order_id)
     open_unit = select(c.item_order_id).where(
-        mine, c.settle_id.is_(None), c.status.in_(SETTLABLE), c.price > c.refunded_amount).exists()
+        mine, UNSETTLED, c.status.in_(SETTLABLE), c.price > c.refunded_amount).exists()
     in_flight = select(c.item_order_id).where(mine, or_(c.refunding_amount > 0, c.status == REFUNDING)).exists()
-    unused = select(c.item_order_id).where(mine, c.status == UNUSED, c.settle_id.is_(None)).exists()
+    unused = select(c.item_order_id).where(mine, c.status == UNUSED, UNSETTLED).exists()
     mode = apps.c.settle_mode
     return (select(orders.c.app_id, orders.c.order_id)
             .join(apps, apps.c.app_id == orders.c.app_id)

@@ -21,6 +21,7 @@ from paybutton.kernel.answers import platform_answer
 from paybutton.kernel.auth import AppId
 from paybutton.kernel.envelope import envelope, logid_of
 from paybutton.kernel.idempotency import idempotent
+from paybutton.kernel.surfaces import TOOLKIT_PREFIX
 from paybutton.toolkit import store, texts
 from paybutton.toolkit.api_models import (
     ButtonWhiteBody,
@@ -31,7 +32,7 @@ from paybutton.toolkit.api_models import (
     SettingsData,
 )
 
-router = APIRouter(prefix="/api/apps/trade/v2/toolkit", tags=["toolkit"])
+router = APIRouter(prefix=TOOLKIT_PREFIX, tags=["toolkit"])
 
 # Which preset type each text id of update_merchant_conf must be (texts.GUIDANCE or texts.BUTTON).
 TEXT_FIELDS = {"guidance_text_id": texts.GUIDANCE, "button_text_id": texts.BUTTON,
