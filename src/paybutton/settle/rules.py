@@ -21,8 +21,9 @@ from typing import Any
 
 from paybutton.clock import BEIJING
 from paybutton.errors import TradeError
+from paybutton.order.states import ItemStatus
 
-UNUSED, REDEEMED, REFUNDING = 2, 3, 101  # order/states.ItemStatus (pure: no import of the order domain)
+UNUSED, REDEEMED, REFUNDING = ItemStatus.UNUSED, ItemStatus.REDEEMED, ItemStatus.REFUNDING
 SETTLABLE = (UNUSED, REDEEMED)
 DAY_MS = 86_400_000
 
