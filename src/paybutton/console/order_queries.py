@@ -18,8 +18,9 @@ from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.fulfillment import service as fulfillment
 from paybutton.order import store as order_store
-from paybutton.order.rows import ItemOrder, Order, Payment
+from paybutton.order.rows import ItemOrder, Order
 from paybutton.order.states import ItemStatus, OrderStatus
+from paybutton.payment_state import Payment
 from paybutton.refund import store as refund_store
 from paybutton.refund.rules import AuditStatus, RefundStatus
 from paybutton.refund.store import Refund

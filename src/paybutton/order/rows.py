@@ -128,34 +128,6 @@ class Order:
 
 
 @dataclass(frozen=True)
-class Payment:
-    """A row of `payments`: one payment attempt (order/paying.py), as read (order/store.attempt_row, live_attempt).
-    tests/unit/test_typed_rows.py checks it has every column of the table."""
-
-    payment_id: str  # the channel's out_trade_no
-    order_id: str
-    app_id: str
-    channel: str
-    pay_channel: int
-    amount: int  # fen
-    outcome: str  # cashier.base.Outcome
-    channel_pay_id: str | None
-    late: bool  # it paid an order that had ended: kept, refunded automatically
-    created_at: int
-    state: str  # PaymentState
-    provider: str
-    action: str | None  # JSON PayAction while pending
-    message: str | None
-    updated_at: int | None
-    next_check_at: int | None
-    checks: int
-
-    @classmethod
-    def from_row(cls, row: Row[Any]) -> Self:
-        return cls(**row._mapping)
-
-
-@dataclass(frozen=True)
 class ItemOrder:
     """A row of `item_orders` as read (order/store.items_of): one unit of an order, typed for the money path (its
     price, what was refunded and what is in flight, in fen). tests/unit/test_typed_rows.py checks it has every
