@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -94,12 +95,13 @@ def test_snapshot_is_compact_json_with_the_stored_labels() -> None:
 
 def test_pre_order_msg() -> None:
     new = _new(discount=101, price_detail='{"k":1}', phone_num="13800138000")
-    o = rows.order_row(new, GOODS)
-    msg = rules.pre_order_msg("a1", o, rows.item_rows(new, GOODS.price), rows.snapshot(GOODS))
+    o = rows.Order.from_new(rows.order_row(new, GOODS))
+    items = [rows.ItemOrder.from_new(i) for i in rows.item_rows(new, GOODS.price)]
+    msg = rules.pre_order_msg("a1", o, items, rows.snapshot(GOODS))
     assert (msg["total_amount"], msg["discount"], msg["phone_num"], msg["cp_extra"]) == (3000, 101, "13800138000", "x")
     assert msg["goods"][0]["labels"] == "不可退" and msg["goods"][0]["goods_id_type"] == 1
     assert [i["price"] for i in msg["item_order_info_list"]] == [967, 966, 966]
     assert msg["price_calculation_detail"] == {"k": 1}
-    merchant = rules.pre_order_msg("a1", o | {"goods_type": int(GoodsType.MERCHANT), "cp_extra": None}, [],
+    merchant = rules.pre_order_msg("a1", replace(o, goods_type=int(GoodsType.MERCHANT), cp_extra=None), [],
                                    rows.snapshot(GOODS))
     assert merchant["sku_list"][0]["sku_id_type"] == 2 and merchant["cp_extra"] == ""

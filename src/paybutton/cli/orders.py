@@ -15,7 +15,7 @@ from paybutton.clikit import DatabaseOpt, JsonFlag, beijing_time
 from paybutton.clock import BEIJING
 from paybutton.console.order_queries import last_attempt, read_order_detail
 from paybutton.db import Database
-from paybutton.order.states import OrderStatus
+from paybutton.order.states import OrderStatus, payable
 from paybutton.tables import orders
 
 orders_cli = clikit.group("Orders: list (filtered as the console's list) and show (the order page).")
@@ -62,8 +62,9 @@ def _filters(app_id: str, status: str | None, q: str | None, out_order_no: str |
 
 
 def _row(r: Any) -> dict[str, Any]:
+    """A list row, a mapping of COLUMNS and last_pay (as the console's list): not the whole Order per line."""
     d = dict(r._mapping)
-    d["payable"] = d["total_amount"] - d["discount_amount"]
+    d["payable"] = payable(d["total_amount"], d["discount_amount"])
     return d
 
 

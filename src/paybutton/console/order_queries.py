@@ -18,8 +18,9 @@ from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.fulfillment import service as fulfillment
 from paybutton.order import store as order_store
-from paybutton.order.rows import ItemOrder, Order, Payment
-from paybutton.order.states import ItemStatus, OrderStatus
+from paybutton.order.rows import ItemOrder, Order
+from paybutton.order.states import ItemStatus, OrderStatus, payable
+from paybutton.payment_state import Payment
 from paybutton.refund import store as refund_store
 from paybutton.refund.rules import AuditStatus, RefundStatus
 from paybutton.refund.store import Refund
@@ -82,12 +83,14 @@ def last_attempt() -> Any:
 
 
 def _order_summary(r: Any) -> dict[str, Any]:
+    """A list row, a mapping: the page selects a dozen columns and the last attempt's outcome, not the whole Order
+    (its price detail and entry schema JSON would be read for every order of the page, never shown)."""
     d = dict(r._mapping)
     try:
         d["goods_name"] = json.loads(d.pop("goods_snapshot") or "{}").get("name", d["goods_id"])
     except (ValueError, AttributeError):
         d["goods_name"] = d["goods_id"]
-    d["payable"] = d["total_amount"] - d["discount_amount"]
+    d["payable"] = payable(d["total_amount"], d["discount_amount"])
     return d
 
 

@@ -12,7 +12,7 @@ from paybutton.marketing import rules as marketing
 from paybutton.money import split_exact
 from paybutton.order import paying
 from paybutton.order import rules as order_rules
-from paybutton.order.rows import Order
+from paybutton.order.rows import ItemOrder, Order, Snapshot
 from paybutton.refund import messages as refund_messages
 from paybutton.refund.rules import Source, Stage
 from paybutton.refund.store import Refund, RefundItem
@@ -62,39 +62,41 @@ def _pricing() -> marketing.Pricing:
 
 @dataclass(frozen=True)
 class ExampleOrder:
-    """An order row as the order path writes it (2 units of a library good, with the coupon), its item orders
-    and the goods snapshot."""
+    """An order as the order path writes it (2 units of a library good, with the coupon), its item orders and the
+    goods snapshot."""
 
-    row: dict[str, Any]
-    items: list[dict[str, Any]]
-    snapshot: dict[str, Any]
+    order: Order
+    items: list[ItemOrder]
+    snapshot: Snapshot
 
 
 def _order() -> ExampleOrder:
     pricing = _pricing()
     total = LINE.total
     prices = split_exact(total - pricing.discount, LINE.quantity)
-    o = {
+    snap: Snapshot = {"name": "双人火锅套餐", "photo_url": "https://shop.example/hotpot.png",
+                      "labels": [{"type": "EXPIRED_RETURNS"}, {"type": "BOOK_IN_ADVANCE", "value": 1}],
+                      "date_rule": "周一至周日可用"}
+    o = Order.from_new({
         "order_id": ORDER_ID, "app_id": APP_ID, "out_order_no": None, "open_id": OPEN_ID,
         "goods_id": LINE.goods_id, "goods_type": 1, "quantity": LINE.quantity, "unit_price": LINE.price,
-        "total_amount": total, "discount_amount": pricing.discount, "status": "INIT", "phone_num": "13800138000",
-        "contact_name": "张三", "cp_extra": "table=12", "price_calculation_detail": json.dumps(pricing.detail),
+        "total_amount": total, "discount_amount": pricing.discount, "status": "INIT", "pre_order_status": "PENDING",
+        "phone_num": "13800138000", "contact_name": "张三", "cp_extra": "table=12",
+        "goods_snapshot": json.dumps(snap, ensure_ascii=False), "price_calculation_detail": json.dumps(pricing.detail),
         "order_entry_schema": None, "delivery_type": 1, "biz_line": 1, "legacy": False,
-        "pay_expire_at": T0 + 300_000, "created_at": T0, "updated_at": T0,
-    }
-    items = [{"item_order_id": iid, "order_id": ORDER_ID, "price": p} for iid, p in zip(ITEMS, prices, strict=True)]
-    snap = {"name": "双人火锅套餐", "photo_url": "https://shop.example/hotpot.png",
-            "labels": [{"type": "EXPIRED_RETURNS"}, {"type": "BOOK_IN_ADVANCE", "value": 1}],
-            "date_rule": "周一至周日可用"}
+        "pay_expire_at": T0 + 300_000, "auto_refund_pending": False, "created_at": T0, "updated_at": T0,
+    })
+    items = [ItemOrder.from_new({"item_order_id": iid, "order_id": ORDER_ID, "app_id": APP_ID, "seq": seq,
+                                 "goods_id": LINE.goods_id, "price": p, "status": 1, "refunded_amount": 0,
+                                 "created_at": T0, "updated_at": T0})
+             for seq, (iid, p) in enumerate(zip(ITEMS, prices, strict=True))]
     return ExampleOrder(o, items, snap)
 
 
 def _paid() -> Order:
-    o = _order()
-    return Order(**{**o.row, "pre_order_status": "OK", "goods_snapshot": json.dumps(o.snapshot, ensure_ascii=False),
-                    "auto_refund_pending": False, "out_order_no": "SHOP-20261126-0001", "status": "SUCCESS",
-                    "pay_channel": 10, "channel_pay_id": "sbx_py2611261201000000000001", "payment_id": None,
-                    "paid_at": T0 + 60_000, "message": None, "updated_at": T0 + 60_000})
+    return replace(_order().order, pre_order_status="OK", out_order_no="SHOP-20261126-0001", status="SUCCESS",
+                   pay_channel=10, channel_pay_id="sbx_py2611261201000000000001", paid_at=T0 + 60_000,
+                   updated_at=T0 + 60_000)
 
 
 def _refund(status: str = "PROCESSING") -> Refund:
@@ -110,7 +112,7 @@ def _refund(status: str = "PROCESSING") -> Refund:
 
 def pre_create_order_msg() -> dict[str, Any]:
     o = _order()
-    return order_rules.pre_order_msg(APP_ID, o.row, o.items, o.snapshot)
+    return order_rules.pre_order_msg(APP_ID, o.order, o.items, o.snapshot)
 
 
 def payment_msg() -> dict[str, Any]:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.ledger.accounts import PAY, REFUND, channel, held
 from paybutton.ledger.posting import Line, post
+from paybutton.payment_state import Payment
 from paybutton.tables import orders, payments, refund_items, refunds
 
 SUCCESS = "SUCCESS"  # payments.state and refunds.status share the word
@@ -18,9 +19,12 @@ SUCCESS = "SUCCESS"  # payments.state and refunds.status share the word
 
 async def record_payment(conn: AsyncConnection, app_id: str, payment_id: str, at_ms: int) -> bool:
     """Post `pay` for a SUCCESS payment attempt: channel:<provider> +amount, held:<app> -amount (its order)."""
-    p = (await conn.execute(select(payments).where(payments.c.app_id == app_id,
-                                                   payments.c.payment_id == payment_id))).first()
-    if p is None or p.state != SUCCESS:
+    row = (await conn.execute(select(payments).where(payments.c.app_id == app_id,
+                                                     payments.c.payment_id == payment_id))).first()
+    if row is None:
+        return False
+    p = Payment.from_row(row)
+    if p.state != SUCCESS:
         return False
     lines = [Line(channel(p.provider), p.amount, order_id=p.order_id),
              Line(held(p.app_id), -p.amount, order_id=p.order_id)]

@@ -28,7 +28,7 @@ from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.ledger import trade as ledger_trade
 from paybutton.order import store
-from paybutton.order.rows import Order, Payment
+from paybutton.order.rows import Order
 from paybutton.order.states import (
     LIVE_PAYMENT_STATES,
     PAY_CHANNELS,
@@ -38,6 +38,7 @@ from paybutton.order.states import (
     PreOrder,
 )
 from paybutton.order.views import buyer_order, order_view
+from paybutton.payment_state import Payment
 from paybutton.tables import receivers
 from paybutton.telemetry import metrics
 
@@ -120,11 +121,11 @@ async def _settle_in(conn: AsyncConnection, ctx: Ctx, p: Payment, *, paid: bool,
     else settled it first). Paid: the order is paid (items, vouchers, the payment notify in the outbox), or, when
     the order ended meanwhile, the payment is kept as late and the order marked for the automatic refund."""
     now = ctx.clock.now_ms()
-    values: dict[str, Any] = {"updated_at": now, "next_check_at": None, "message": message[:500] or None}
+    values: store.AttemptChange = {"updated_at": now, "next_check_at": None, "message": message[:500] or None}
     if paid:
-        values.update(state=SUCCESS, outcome=Outcome.SUCCESS.value, channel_pay_id=channel_pay_id)
+        values.update({"state": SUCCESS, "outcome": Outcome.SUCCESS.value, "channel_pay_id": channel_pay_id})
     else:
-        values.update(state=CLOSED)
+        values["state"] = CLOSED
         if outcome is not None:
             values["outcome"] = outcome
     if await store.set_attempt(conn, p.app_id, p.payment_id, values, states=LIVE) != 1:

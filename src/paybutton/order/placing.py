@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -23,17 +23,15 @@ from paybutton.order.ending import end_order
 from paybutton.order.rows import (
     Goods,
     ItemOrder,
-    ItemRow,
     NewOrder,
     Order,
-    OrderRow,
     Snapshot,
     dumps,
     item_rows,
     order_row,
     snapshot,
 )
-from paybutton.order.states import GoodsType, OrderStatus, PreOrder
+from paybutton.order.states import GoodsType, PreOrder
 from paybutton.order.views import order_view
 from paybutton.order.writer import Acceptance, DuplicateOutOrderNo
 from paybutton.order.writer_registry import writer_of
@@ -71,8 +69,8 @@ class PlaceOrder:
 class Placed:
     """An order as written: its row, its item orders and the goods snapshot the buyer sees."""
 
-    order: OrderRow
-    items: list[ItemRow]
+    order: Order  # replaced when the merchant accepts it
+    items: list[ItemOrder]
     snap: Snapshot
 
 
@@ -106,7 +104,7 @@ async def _place_order(ctx: Ctx, req: PlaceOrder) -> dict[str, Any]:
             await conn.execute(callback_attempts.insert(), attempts)
     if app["pre_order_url"]:
         await _ask_merchant(ctx, app, placed)
-    return order_view(Order.from_new(placed.order), [ItemOrder.from_new(i) for i in placed.items], placed.snap, app)
+    return order_view(placed.order, placed.items, placed.snap, app)
 
 
 def _check(req: PlaceOrder, app: Mapping[str, Any]) -> None:
@@ -167,7 +165,8 @@ def _priced(new: NewOrder, line: Line, pricing: Pricing | None) -> None:
 
 
 def _placed(new: NewOrder, g: Goods) -> Placed:
-    return Placed(order_row(new, g), item_rows(new, g.price), snapshot(g))
+    return Placed(Order.from_new(order_row(new, g)), [ItemOrder.from_new(i) for i in item_rows(new, g.price)],
+                  snapshot(g))
 
 
 async def marketing_line(ctx: Ctx, app_id: str, goods_id: str, goods_type: int, quantity: int,
@@ -228,12 +227,12 @@ async def _ask_merchant(ctx: Ctx, app: Mapping[str, Any], p: Placed) -> None:
         answer = await call_extension(ctx, ExtensionCall(
             app_id=app["app_id"], kind="pre_create_order", url=app["pre_order_url"],
             msg=rules.pre_order_msg(app["app_id"], o, p.items, p.snap),
-            budget=ctx.settings.pre_order_timeout_seconds, order_id=o["order_id"],
+            budget=ctx.settings.pre_order_timeout_seconds, order_id=o.order_id,
             parse=rules.parse_pre_order_answer), attempts=attempts)
         pes = answer.get("pay_expire_seconds")
-        expire_at = o["created_at"] + pes * 1000 if pes else o["pay_expire_at"]
+        expire_at = o.created_at + pes * 1000 if pes else o.pay_expire_at
         schema = dumps(answer["order_entry_schema"]) if "order_entry_schema" in answer else None
-        acceptance = Acceptance(o["order_id"], answer["out_order_no"], expire_at, schema, ctx.clock.now_ms(),
+        acceptance = Acceptance(o.order_id, answer["out_order_no"], expire_at, schema, ctx.clock.now_ms(),
                                 attempts[0] if attempts else None, app_id=app["app_id"])
         try:
             accepted = await (await writer_of(ctx)).accept(acceptance)
@@ -242,18 +241,17 @@ async def _ask_merchant(ctx: Ctx, app: Mapping[str, Any], p: Placed) -> None:
         if not accepted:
             raise TradeError("ORDER_STATUS_CONFLICT", "the order ended while the merchant was asked")
         attempts.clear()
-        o["out_order_no"], o["pre_order_status"] = answer["out_order_no"], PreOrder.OK.value
-        o["pay_expire_at"], o["order_entry_schema"] = expire_at, schema
+        p.order = replace(o, out_order_no=answer["out_order_no"], pre_order_status=PreOrder.OK.value,
+                          pay_expire_at=expire_at, order_entry_schema=schema)
     except BaseException as exc:
         message = exc.text("en") if isinstance(exc, TradeError) else f"internal: {type(exc).__name__}"
         await _fail_pending(ctx, o, message, attempts)
         raise
 
 
-async def _fail_pending(ctx: Ctx, o: OrderRow, message: str, attempts: list[dict[str, Any]]) -> None:
+async def _fail_pending(ctx: Ctx, o: Order, message: str, attempts: list[dict[str, Any]]) -> None:
     """The merchant refused or failed: the order ends FAIL and its stock returns, in one transaction."""
     async with ctx.db.tx() as conn:
-        await end_order(ctx, conn, store.FAIL_PRE_ORDER, o["app_id"], o["order_id"], message[:500], notify=False)
+        await end_order(ctx, conn, store.FAIL_PRE_ORDER, o.app_id, o.order_id, message[:500], notify=False)
         if attempts:
             await conn.execute(callback_attempts.insert(), attempts)
-    o["status"], o["pre_order_status"], o["message"] = OrderStatus.FAIL.value, PreOrder.FAILED.value, message

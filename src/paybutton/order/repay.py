@@ -35,8 +35,8 @@ from paybutton.cashier.base import QueryResult, TradeState
 from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.order import paying
-from paybutton.order.rows import Payment
 from paybutton.order.views import buyer_order
+from paybutton.payment_state import Payment
 
 log = logging.getLogger("paybutton.repay")
 

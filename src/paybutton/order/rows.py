@@ -8,8 +8,9 @@ rows on both databases."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any, NotRequired, Self, TypedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any, Self, TypedDict
 
 from sqlalchemy.engine import Row
 
@@ -65,45 +66,15 @@ class Snapshot(TypedDict):
     date_rule: str
 
 
-class OrderRow(TypedDict):
-    """An `orders` row as the order paths build and read it."""
-
-    order_id: str
-    app_id: str
-    out_order_no: str | None
-    open_id: str
-    goods_id: str
-    goods_type: int
-    quantity: int
-    unit_price: int
-    total_amount: int
-    discount_amount: int
-    status: str
-    pre_order_status: str
-    phone_num: str | None
-    contact_name: str | None
-    cp_extra: str | None
-    goods_snapshot: str
-    price_calculation_detail: str | None
-    order_entry_schema: str | None
-    delivery_type: int
-    biz_line: int
-    legacy: bool
-    pay_expire_at: int
-    auto_refund_pending: bool
-    created_at: int
-    updated_at: int
-    pay_channel: NotRequired[int | None]
-    channel_pay_id: NotRequired[str | None]
-    payment_id: NotRequired[str | None]
-    paid_at: NotRequired[int | None]
-    message: NotRequired[str | None]
+# The columns a new order leaves NULL (set when it is paid or ended); a new order writes the rest, ORDER_COLUMNS.
+_UNPAID: dict[str, Any] = dict.fromkeys(("pay_channel", "channel_pay_id", "payment_id", "paid_at", "message"))
 
 
 @dataclass(frozen=True)
 class Order:
-    """A row of `orders` as read (order/store.order_row, find_order): every order path (order/, refund/, settle/,
-    fulfillment/) reads an order through it, by attribute. Changing one is `dataclasses.replace`.
+    """A row of `orders` as read (order/store.order_row, find_order) or just written (`from_new`): every order path
+    (order/, refund/, settle/, fulfillment/) reads an order through it, by attribute. Changing one is
+    `dataclasses.replace`. The one declaration of an order's columns (a new order's are ORDER_COLUMNS);
     tests/unit/test_typed_rows.py checks it has every column of the table."""
 
     order_id: str
@@ -142,10 +113,9 @@ class Order:
         return cls(**row._mapping)
 
     @classmethod
-    def from_new(cls, row: OrderRow) -> Self:
+    def from_new(cls, row: Mapping[str, Any]) -> Self:
         """The order as just written (`order_row`): the columns a new order leaves NULL are None."""
-        unpaid: dict[str, Any] = dict.fromkeys(("pay_channel", "channel_pay_id", "payment_id", "paid_at", "message"))
-        return cls(**{**unpaid, **row})
+        return cls(**row, **_UNPAID)
 
     @property
     def payable(self) -> int:
@@ -155,34 +125,6 @@ class Order:
     def snapshot(self) -> Snapshot:
         s: Snapshot = json.loads(self.goods_snapshot)
         return s
-
-
-@dataclass(frozen=True)
-class Payment:
-    """A row of `payments`: one payment attempt (order/paying.py), as read (order/store.attempt_row, live_attempt).
-    tests/unit/test_typed_rows.py checks it has every column of the table."""
-
-    payment_id: str  # the channel's out_trade_no
-    order_id: str
-    app_id: str
-    channel: str
-    pay_channel: int
-    amount: int  # fen
-    outcome: str  # cashier.base.Outcome
-    channel_pay_id: str | None
-    late: bool  # it paid an order that had ended: kept, refunded automatically
-    created_at: int
-    state: str  # PaymentState
-    provider: str
-    action: str | None  # JSON PayAction while pending
-    message: str | None
-    updated_at: int | None
-    next_check_at: int | None
-    checks: int
-
-    @classmethod
-    def from_row(cls, row: Row[Any]) -> Self:
-        return cls(**row._mapping)
 
 
 @dataclass(frozen=True)
@@ -252,9 +194,9 @@ def snapshot(g: Goods) -> Snapshot:
     return {"name": g.name, "photo_url": g.photo_url, "labels": json.loads(g.labels), "date_rule": g.date_rule}
 
 
-def order_row(o: NewOrder, g: Goods) -> OrderRow:
-    """The order row: the unit price is the goods' (checked equal to the priced one), the payable its total
-    less the discount."""
+def order_row(o: NewOrder, g: Goods) -> dict[str, Any]:
+    """A new order's row, ORDER_COLUMNS in order (what the writers insert; `Order.from_new` reads it): the unit
+    price is the goods' (checked equal to the priced one), the payable its total less the discount."""
     return {
         "order_id": o.order_id, "app_id": o.app_id, "out_order_no": o.out_order_no, "open_id": o.open_id,
         "goods_id": o.goods_id, "goods_type": o.goods_type, "quantity": o.quantity, "unit_price": g.price,
@@ -282,7 +224,5 @@ def item_rows(o: NewOrder, unit_price: int) -> list[ItemRow]:
     ]
 
 
-# The columns a new order writes, in the order of OrderRow (the read-only rest stays NULL until paid).
-ORDER_COLUMNS: tuple[str, ...] = tuple(
-    k for k, t in OrderRow.__annotations__.items() if "NotRequired[" not in str(t))
+ORDER_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Order) if f.name not in _UNPAID)
 ITEM_COLUMNS: tuple[str, ...] = tuple(ItemRow.__annotations__)

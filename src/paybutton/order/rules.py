@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from paybutton.errors import TradeError
 from paybutton.goods import rules as goods_rules
 from paybutton.money import check_amount
-from paybutton.order.rows import Goods, dumps
+from paybutton.order.rows import Goods, ItemOrder, Order, Snapshot, dumps
 from paybutton.order.states import GoodsType
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -98,32 +98,31 @@ def merchant_goods(info: dict[str, Any] | None) -> MerchantGoods:
     return MerchantGoods(goods, lo, hi, goods_rules.phone_required(info))
 
 
-def pre_order_msg(app_id: str, o: Mapping[str, Any], items: Sequence[Mapping[str, Any]],
-                  snap: Mapping[str, Any]) -> dict[str, Any]:
+def pre_order_msg(app_id: str, o: Order, items: Sequence[ItemOrder], snap: Snapshot) -> dict[str, Any]:
     """The pre_create_order msg (reference §14.1)."""
-    gtype = 1 if o["goods_type"] == GoodsType.LIBRARY else 2
+    gtype = 1 if o.goods_type == GoodsType.LIBRARY else 2
     labels = "｜".join(goods_rules.label_text(lb, "zh-CN") for lb in snap["labels"])
-    detail = o["price_calculation_detail"]
+    detail = o.price_calculation_detail
     goods_info = {"img_url": snap["photo_url"], "title": snap["name"], "labels": labels,
-                  "date_rule": snap["date_rule"], "goods_id": o["goods_id"], "goods_id_type": gtype}
+                  "date_rule": snap["date_rule"], "goods_id": o.goods_id, "goods_id_type": gtype}
     return {
-        "app_id": app_id, "open_id": o["open_id"], "union_id": "", "order_id": o["order_id"],
-        "create_order_time": o["created_at"], "total_amount": o["total_amount"], "discount": o["discount_amount"],
-        "cp_extra": o["cp_extra"] or "", "phone_num": o["phone_num"] or "",
-        "contact_name": o["contact_name"] or "", "delivery_type": o["delivery_type"], "biz_line": o["biz_line"],
+        "app_id": app_id, "open_id": o.open_id, "union_id": "", "order_id": o.order_id,
+        "create_order_time": o.created_at, "total_amount": o.total_amount, "discount": o.discount_amount,
+        "cp_extra": o.cp_extra or "", "phone_num": o.phone_num or "",
+        "contact_name": o.contact_name or "", "delivery_type": o.delivery_type, "biz_line": o.biz_line,
         "fulfill_type": 0,
         "goods": [{
-            "goods_id": o["goods_id"], "goods_id_type": gtype, "quantity": o["quantity"],
-            "origin_price": o["unit_price"], "price": o["unit_price"], "goods_title": snap["name"],
+            "goods_id": o.goods_id, "goods_id_type": gtype, "quantity": o.quantity,
+            "origin_price": o.unit_price, "price": o.unit_price, "goods_title": snap["name"],
             "goods_image": snap["photo_url"], "labels": labels, "date_rule": snap["date_rule"],
         }],
         "sku_list": [{
-            "sku_id": o["goods_id"], "sku_id_type": gtype, "quantity": o["quantity"],
-            "origin_price": o["unit_price"], "price": o["unit_price"], "goods_info": goods_info,
+            "sku_id": o.goods_id, "sku_id_type": gtype, "quantity": o.quantity,
+            "origin_price": o.unit_price, "price": o.unit_price, "goods_info": goods_info,
         }],
         "item_order_info_list": [
-            {"goods_id": o["goods_id"], "goods_id_type": gtype, "sku_id": o["goods_id"], "sku_id_type": gtype,
-             "item_order_id": it["item_order_id"], "price": it["price"]}
+            {"goods_id": o.goods_id, "goods_id_type": gtype, "sku_id": o.goods_id, "sku_id_type": gtype,
+             "item_order_id": it.item_order_id, "price": it.price}
             for it in items
         ],
         "price_calculation_detail": json.loads(detail) if detail else None,

@@ -6,14 +6,14 @@ in order/store_pg.py (the PostgreSQL writer's statements) and order/store_sqlite
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.goods.selling import SELL_SQL
-from paybutton.order.rows import ItemOrder, Order, Payment
+from paybutton.order.rows import ItemOrder, Order
 from paybutton.order.states import (
     LIVE_PAYMENT_STATES,
     REDEEMABLE_UNIT,
@@ -23,6 +23,7 @@ from paybutton.order.states import (
     OrderStatus,
     PreOrder,
 )
+from paybutton.payment_state import Payment
 from paybutton.tables import goods, item_orders, orders, payments, settles
 
 # Writing a new order (taking stock) and accepting the pre-order are run by the order writer (order/writer.py: one
@@ -209,7 +210,22 @@ async def due_attempts(conn: AsyncConnection, now: int, limit: int) -> list[tupl
     return [(str(app), str(pid), int(seen)) for app, pid, seen in (await conn.execute(q)).all()]
 
 
-async def set_attempt(conn: AsyncConnection, app_id: str, payment_id: str, values: dict[str, Any], *,
+class AttemptChange(TypedDict, total=False):
+    """What `set_attempt` may change on an attempt: these columns of `payments`, typed as Payment declares them
+    (tests/unit/test_typed_rows.py checks that they are Payment's)."""
+
+    state: str
+    outcome: str
+    channel_pay_id: str | None
+    late: bool
+    action: str | None
+    message: str | None
+    updated_at: int | None
+    next_check_at: int | None
+    checks: int
+
+
+async def set_attempt(conn: AsyncConnection, app_id: str, payment_id: str, values: AttemptChange, *,
                       states: tuple[str, ...] | None = None, next_check_at: int | None = None) -> int:
     """Set `values` on one attempt, guarded (when given) on its state being one of `states` and on its
     next_check_at (a reconciler's claim); how many rows changed (0 or 1)."""

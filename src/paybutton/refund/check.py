@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton.cashier.base import Outcome
 from paybutton.ledger import check as ledger_check
-from paybutton.order.rows import ItemOrder, Order, Payment
+from paybutton.order.rows import ItemOrder, Order
 from paybutton.order.states import ItemStatus, OrderStatus
+from paybutton.payment_state import Payment
 from paybutton.refund.rules import RefundStatus, Source
 from paybutton.refund.store import Refund, RefundItem
 from paybutton.tables import item_orders, orders, payments, refund_items, refunds

@@ -25,7 +25,8 @@ from paybutton.context import Ctx
 from paybutton.errors import TradeError
 from paybutton.kernel.approws import AppRow
 from paybutton.order import store as order_store
-from paybutton.order.rows import Order, Payment
+from paybutton.order.rows import Order
+from paybutton.payment_state import Payment
 from paybutton.refund import rules, store
 from paybutton.refund.finishing import finish
 from paybutton.refund.rules import RefundStatus, Stage
