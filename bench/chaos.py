@@ -35,7 +35,7 @@ from bench import chaos_report, dbsetup
 from bench.chaos_clients import Api, Auditor, Buyer, Tally
 from bench.chaos_late import LatePayer
 from bench.chaos_merchant import read_log
-from bench.procs import Child, Children, listening_socket, port_of, wait_http
+from bench.procs import Child, Children, listening_socket, port_of
 
 PG_ADMIN_URL = os.environ.get("PAYBUTTON_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 CLI = str(Path(sys.executable).parent / "paybutton")
@@ -120,7 +120,7 @@ class Drill:
         argv = [CLI, "serve", "--fd", str(self.sock.fileno()), "--no-migrate"]
         self.server = self.children.start(f"paybutton server ({self.kind})", argv,
                                           self.tmp / f"server-{self.kind}.log", child_env(self.url), (self.sock,))
-        wait_http(self.base + "/healthz", self.server, timeout=90)
+        self.server.wait_http(self.base + "/healthz", timeout=90)
         return time.monotonic() - t0
 
     def kill9(self) -> None:

@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 
 from bench import dbsetup, flash_sale, paying, pgbench_runner, profile
-from bench.procs import Child, Children, CpuSampler, listening_socket, machine_ticks, port_of, wait_http
+from bench.procs import Child, Children, CpuSampler, listening_socket, machine_ticks, port_of
 
 FLOORS = {"postgresql_orders_per_s": 500, "sqlite_orders_per_s": 400, "p99_ms": 250}
 PG_ADMIN_URL = os.environ.get("PAYBUTTON_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -151,11 +151,11 @@ class Run:
                                         (sock,) if "--fd" in argv else ())
             new.append((child, url))
         for child, url in new:
-            wait_http(url + "/healthz", child, timeout=90)
+            child.wait_http(url + "/healthz", timeout=90)
             self.servers.append(child)
             self.server_urls.append(url)
         if self.stub is None:
-            pem = wait_http(self.server_urls[0] + "/api/platform/public_key", self.servers[0]).text
+            pem = self.servers[0].wait_http(self.server_urls[0] + "/api/platform/public_key").text
             key_file = self.tmp / f"platform-{self.kind}.pem"
             key_file.write_text(pem)
             self.stub = self.children.start(
@@ -164,7 +164,7 @@ class Run:
                  "--public-key-file", str(key_file)],
                 self.tmp / f"stub-{self.kind}.log", child_env(), (self.stub_sock,),
             )
-            wait_http(f"http://127.0.0.1:{self.stub_port}/stats", self.stub)
+            self.stub.wait_http(f"http://127.0.0.1:{self.stub_port}/stats")
         log(f"{self.kind}: {len(self.servers)} server process(es) up")
 
     def stop_servers(self) -> None:

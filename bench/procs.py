@@ -9,7 +9,9 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -17,8 +19,9 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def listening_socket() -> socket.socket:
-    """A socket bound to a free port and listening, kept by the bench and handed to a child server (its --fd): the
-    port cannot be taken between choosing it and serving on it, and a killed server's restart finds it its own."""
+    """A socket bound to a free port and listening, kept by its maker (the bench, a test) and handed to a child server
+    (its --fd): the port cannot be taken between choosing it and serving on it, and a killed server's restart finds
+    it its own. The one such helper: tests/listening.py hands this one to the tests."""
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     s.listen(1024)
@@ -28,6 +31,30 @@ def listening_socket() -> socket.socket:
 
 def port_of(sock: socket.socket) -> int:
     return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, proc: subprocess.Popen[Any], output: Callable[[], str], *, name: str = "",
+              timeout: float = 60.0, any_status: bool = False) -> httpx.Response:
+    """GET url until it answers 200 (with `any_status`, any HTTP answer) and return that answer: the server `proc`
+    runs is up. Stop at once when proc exited, or at the deadline; either failure says which and shows `output()`
+    (the process's log). The one wait-for-a-server loop of the bench and the tests."""
+    who = name or str(proc.args)
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    with httpx.Client(timeout=2.0, trust_env=False) as client:  # a proxy from the environment must not see 127.0.0.1
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{who} exited with {proc.returncode} before {url} answered:\n{output()}")
+            try:
+                resp = client.get(url)
+                if any_status or resp.status_code == 200:
+                    return resp
+                last = f"HTTP {resp.status_code}: {resp.text[:200]}"
+            except httpx.HTTPError as e:
+                last = repr(e)
+            if time.monotonic() >= deadline:
+                raise RuntimeError(f"{who} did not answer {url} within {timeout} s ({last}):\n{output()}")
+            time.sleep(0.05)
 
 
 class Child:
@@ -55,6 +82,10 @@ class Child:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
         except OSError:
             return ""
+
+    def wait_http(self, url: str, timeout: float = 30.0) -> httpx.Response:
+        """GET url until it answers 200; fail early, with the log's tail, when the child died."""
+        return wait_http(url, self.proc, self.tail, name=self.name, timeout=timeout)
 
     def wait_with_usage(self, timeout: float) -> tuple[int, float]:
         """Wait for the child to exit: (exit code, CPU seconds it and its reaped children used)."""
@@ -104,25 +135,6 @@ class Children:
     def stop_all(self) -> None:
         while self.items:
             self.items.pop().stop()
-
-
-def wait_http(url: str, child: Child, timeout: float = 30.0) -> httpx.Response:
-    """GET url until it answers 200; fail early when the child died."""
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    with httpx.Client(timeout=2.0, trust_env=False) as client:
-        while time.monotonic() < deadline:
-            if not child.alive():
-                raise RuntimeError(f"{child.name} exited with {child.proc.returncode}:\n{child.tail()}")
-            try:
-                resp = client.get(url)
-                if resp.status_code == 200:
-                    return resp
-                last = RuntimeError(f"HTTP {resp.status_code}: {resp.text[:200]}")
-            except httpx.HTTPError as e:
-                last = e
-            time.sleep(0.1)
-    raise RuntimeError(f"{child.name} did not answer {url} within {timeout}s ({last}):\n{child.tail()}")
 
 
 # ---------------------------------------------------------------- CPU accounting

@@ -1,23 +1,24 @@
-"""Listening sockets for the tests' subprocess servers: the test binds a free port, listens, keeps the socket and
-hands it down (`paybutton serve --fd N`, `paybutton demo --fd N --shop-fd M`, the examples' `--fd N`), so no
-other process, and no outgoing connection's ephemeral port, can take the port between choosing it and serving
-on it. A server killed and started again on the same socket (the crash tests) finds its port still its own.
+"""Listening sockets for the tests' subprocess servers, and the wait until such a server answers. The test binds a
+free port, listens, keeps the socket and hands it down (`paybutton serve --fd N`, `paybutton demo --fd N --shop-fd
+M`, the examples' `--fd N`), so no other process, and no outgoing connection's ephemeral port, can take the port
+between choosing it and serving on it. A server killed and started again on the same socket (the crash tests) finds
+its port still its own. `wait_http` polls a URL until it answers, and stops at once, with the process's output, when
+the process exited.
 
     sock = listening_socket()
-    subprocess.Popen([..., "serve", "--fd", str(sock.fileno())], pass_fds=[sock.fileno()])"""
+    proc = subprocess.Popen([..., "serve", "--fd", str(sock.fileno())], pass_fds=[sock.fileno()], stdout=log, ...)
+    wait_http(f"http://127.0.0.1:{port_of(sock)}/healthz", proc, log_path.read_text)
+
+The code is the bench's (bench/procs.py), which starts its servers the same way: one home for both, and the bench
+imports nothing from tests/."""
 
 from __future__ import annotations
 
-import socket
+import sys
+from pathlib import Path
 
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository's root: `bench` is not installed
 
-def listening_socket() -> socket.socket:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    s.listen(128)
-    s.set_inheritable(True)
-    return s
+from bench.procs import listening_socket, port_of, wait_http
 
-
-def port_of(sock: socket.socket) -> int:
-    return int(sock.getsockname()[1])
+__all__ = ["listening_socket", "port_of", "wait_http"]

@@ -7,13 +7,12 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from listening import listening_socket, port_of
+from listening import listening_socket, port_of, wait_http
 
 MB = 1024 * 1024
 TOTAL = 100 * MB
@@ -37,15 +36,8 @@ def server(tmp_path: Path) -> Iterator[tuple[int, int]]:
                              f"sqlite+aiosqlite:///{tmp_path / 'pb.db'}"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=[sock.fileno()])
     try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.time() < deadline, "server did not start"
-            time.sleep(0.1)
+        # 90 s only guards against a hang: a loaded 2-core machine takes 15 s or more to start it
+        wait_http(f"http://127.0.0.1:{port}/healthz", proc, lambda: "(its output is not kept)", timeout=90)
         yield port, proc.pid
     finally:
         proc.terminate()

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from browser_helpers import shot
-from listening import listening_socket, port_of
+from listening import listening_socket, port_of, wait_http
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -60,16 +60,8 @@ class Platform:
                                     stderr=subprocess.STDOUT, pass_fds=[sock.fileno()])
 
     def wait_http(self, proc: subprocess.Popen[bytes], url: str, name: str) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, (self.folder / f"{name}.log").read_text(errors="replace")
-            try:
-                if httpx.get(url, timeout=2, trust_env=False).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"{url} did not answer:\n{(self.folder / f'{name}.log').read_text(errors='replace')}")
+        """Until `url` answers 200; the program's log (`start`'s) when it exits first or the minute is up."""
+        wait_http(url, proc, lambda: (self.folder / f"{name}.log").read_text(errors="replace"), name=name)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from listening import listening_socket, port_of
+from listening import listening_socket, port_of, wait_http
 from typer.testing import CliRunner
 
 from paybutton import buyer_token
@@ -85,14 +85,8 @@ def serve(tmp: Path, url: str) -> tuple[subprocess.Popen[str], str, Any, Any]:
                             env={**env, "PAYBUTTON_CONFIG": str(tmp / "absent.toml")}, stdout=log,
                             stderr=subprocess.STDOUT, text=True, pass_fds=[sock.fileno()])
     base = f"http://127.0.0.1:{port_of(sock)}"
-    deadline = time.monotonic() + 60
-    while True:
-        assert proc.poll() is None and time.monotonic() < deadline, (tmp / "serve.log").read_text()
-        try:
-            if httpx.get(base + "/healthz", trust_env=False, timeout=2).status_code == 200:
-                return proc, base, sock, log
-        except httpx.TransportError:
-            time.sleep(0.1)
+    wait_http(base + "/healthz", proc, (tmp / "serve.log").read_text)
+    return proc, base, sock, log
 
 
 def test_backup_during_traffic_restore_and_check(tmp_path: Path) -> None:

@@ -12,21 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from listening import listening_socket, port_of
+from listening import listening_socket, port_of, wait_http
 from test_cli_money_and_database import clean_env
-
-
-def _wait(proc: subprocess.Popen[bytes], url: str, err: Path) -> None:
-    deadline = time.monotonic() + 90  # a loaded 2-core machine takes 15 s or more to migrate, seed and start
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, err.read_text(errors="replace")
-        try:
-            if httpx.get(url, timeout=2, trust_env=False).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"the demo did not answer: {err.read_text(errors='replace')}")
 
 
 def _lines(err: Path, request_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -46,7 +33,8 @@ def test_demo_writes_json_log_lines_with_the_request_id(tmp_path: Path) -> None:
         proc = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=stdout, stderr=stderr,
                                 pass_fds=[trade.fileno(), shop.fileno()])
     try:
-        _wait(proc, f"{url}/healthz", err)
+        # a loaded 2-core machine takes 15 s or more to migrate, seed and start
+        wait_http(f"{url}/healthz", proc, lambda: err.read_text(errors="replace"), name="paybutton demo", timeout=90)
         proxied = httpx.get(f"{url}/healthz", headers={"X-Request-Id": "edge-demo-json-0001"}, trust_env=False)
         made = httpx.get(f"{url}/api/buyer/v1/orders/nope", trust_env=False)  # no token: 401, a new id
         deadline = time.monotonic() + 10

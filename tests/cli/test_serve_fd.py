@@ -7,13 +7,11 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from listening import listening_socket, port_of
+from listening import listening_socket, port_of, wait_http
 from test_cli_edges import dump, one_line_error
 from test_cli_money_and_database import clean_env
 from typer.testing import CliRunner
@@ -78,14 +76,7 @@ def test_serve_answers_on_the_socket_it_was_given(tmp_path: Path, workers: int) 
                                  f"sqlite+aiosqlite:///{tmp_path / 'pb.db'}"], cwd=tmp_path, env=clean_env(tmp_path),
                                 stdout=out, stderr=subprocess.STDOUT, text=True, pass_fds=[sock.fileno()])
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-            try:
-                r = httpx.get(f"http://127.0.0.1:{port_of(sock)}/healthz", timeout=2, trust_env=False)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        r = wait_http(f"http://127.0.0.1:{port_of(sock)}/healthz", proc, log.read_text, timeout=90, any_status=True)
         assert r.status_code == 200 and r.json()["ok"] is True
         assert f"paybutton serving on http://127.0.0.1:{port_of(sock)}" in log.read_text()
         # uvicorn takes an fd for a Unix socket and sets no TCP_NODELAY; serve sets it on the listener (this very

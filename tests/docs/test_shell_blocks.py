@@ -27,7 +27,7 @@ import httpx
 import pytest
 from fakes.alipay_gateway import FakeAlipay
 from fakes.wechat_gateway import FakeWechat
-from listening import listening_socket, port_of
+from listening import listening_socket, port_of, wait_http
 
 from paybutton.kernel.signing import Signer
 
@@ -152,19 +152,6 @@ class Demo:
                 "PAYBUTTON_DATABASE_URL": f"sqlite+aiosqlite:///{self.database}"}
 
 
-def wait_http(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, log.read_text(errors="replace")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer:\n{log.read_text(errors='replace')}")
-
-
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Demo]:
     """A fresh clone's folder (.venv and examples/ linked in) running `paybutton demo` on free ports."""
@@ -184,8 +171,8 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
             cwd=folder, env={k: v for k, v in d.env().items() if k != "PAYBUTTON_DATABASE_URL"}, stdout=out,
             stderr=subprocess.STDOUT, pass_fds=[s.fileno() for s in socks])
         try:
-            wait_http(proc, f"http://127.0.0.1:{d.port}/healthz", log)
-            wait_http(proc, f"http://127.0.0.1:{d.shop}/merchant/callbacks", log)
+            for url in (f"http://127.0.0.1:{d.port}/healthz", f"http://127.0.0.1:{d.shop}/merchant/callbacks"):
+                wait_http(url, proc, lambda: log.read_text(errors="replace"), name="paybutton demo")
             yield d
         finally:
             proc.terminate()

@@ -5,6 +5,9 @@ requests with one key place one order; another body with the key is refused; key
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -20,9 +23,21 @@ from paybutton.tables import goods, idempotency_keys, orders
 BUYER = "/api/buyer/v1"
 
 
-async def slow_accept(r: Received) -> Response:
-    await asyncio.sleep(0.8)  # the merchant takes its time: the client gives up first
-    return ok({"out_order_no": "M" + r.msg["order_id"], "pay_expire_seconds": 300})
+def held_accept(gate: threading.Event) -> Callable[[Received], Awaitable[Response]]:
+    """The merchant accepts once the test opens `gate` (20 s at most): the first placement is in flight, holding
+    its key, for as long as the test needs, however slow the machine (it used to be a 0.8-s sleep, which a loaded
+    machine could outlast before the test's second request)."""
+    async def accept(r: Received) -> Response:
+        await asyncio.to_thread(gate.wait, 20)
+        return ok({"out_order_no": "M" + r.msg["order_id"], "pay_expire_seconds": 300})
+    return accept
+
+
+async def until(cond: Callable[[], Awaitable[bool]], what: str, within: float = 30) -> None:
+    deadline = time.monotonic() + within
+    while not await cond():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.05)
 
 
 async def counts(trade: TradeWorld) -> tuple[int, int]:
@@ -32,18 +47,31 @@ async def counts(trade: TradeWorld) -> tuple[int, int]:
     return int(n), int(stock)
 
 
+@pytest.mark.parametrize("settings_overrides", [{"pre_order_timeout_seconds": 25.0}])  # longer than the gate
 @pytest.mark.parametrize("path", ["/orders", "/orders/"])  # the ASGI fast path answers both
 async def test_a_retry_after_a_lost_answer_finds_the_first_order(trade: TradeWorld, path: str) -> None:
     await trade.add_goods("g", stock=10)
-    trade.merchant.answers["pre_create_order"] = slow_accept
+    gate = threading.Event()
+    trade.merchant.answers["pre_create_order"] = held_accept(gate)
     h = {**trade.auth("k1"), "Idempotency-Key": "tap-1"}
     body = {"goods_id": "g", "goods_type": 1, "quantity": 2}
     async with httpx.AsyncClient(trust_env=False, timeout=0.3) as impatient:
         with pytest.raises(httpx.ReadTimeout):
             await impatient.post(f"{trade.url}{BUYER}{path}", headers=h, json=body)
+    async def asked() -> bool:
+        return bool(trade.merchant.of_type("pre_create_order"))
+
+    await until(asked, "the first placement never reached the merchant")  # it holds the key
     busy = await trade.http.post(f"{trade.url}{BUYER}/orders", headers=h, json=body)
     assert busy.status_code == 409 and busy.json()["error"] == "IDEMPOTENCY_IN_PROGRESS"
-    await asyncio.sleep(1.0)  # the server finished the first request meanwhile
+    gate.set()
+
+    async def stored() -> bool:  # the first placement finished and stored its answer for the key
+        async with trade.db.engine.connect() as conn:
+            q = select(idempotency_keys.c.response_body).where(idempotency_keys.c.response_body.is_not(None))
+            return (await conn.execute(q)).first() is not None
+
+    await until(stored, "the first placement never stored its answer")
     again = await trade.http.post(f"{trade.url}{BUYER}/orders", headers=h, json=body)
     assert again.status_code == 200, again.text
     assert await counts(trade) == (1, 8)  # one order, stock taken once

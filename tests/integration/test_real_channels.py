@@ -214,12 +214,11 @@ async def test_the_wechat_timeout_is_a_setting(real: Any) -> None:
     trade.server.app.state.ctx.settings.wechatpay_timeout_seconds = 1.0
     oid = await place(trade, "t0")
     wx.mode, wx.delay = "timeout", 4.0
-    t0 = asyncio.get_running_loop().time()
     r = await pay(trade, "t0", oid, "wechat")
-    took = asyncio.get_running_loop().time() - t0
     wx.mode = "ok"
+    # pending, not the late answer's prepay: it gave up after the 1-s setting instead of waiting 4 s for the answer
+    # (the old fixed 10 s would have waited); a wall-clock bound on the call can fail on a loaded machine
     assert r.status_code == 409 and r.json()["error"] == "PAYMENT_PENDING", r.text
-    assert took < 3.5, took
 
 
 @pytest.mark.parametrize("paid_meanwhile", [False, True])

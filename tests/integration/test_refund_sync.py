@@ -90,7 +90,7 @@ def first_answer(first: Any, number: str) -> Any:
 
 
 async def _slow() -> Response:
-    await asyncio.sleep(2.0)
+    await asyncio.sleep(4.0)  # far past the 0.5-s budget (a loaded machine must not let the answer win)
     return ok({"out_refund_no": "TOO-LATE"})
 
 
@@ -107,15 +107,13 @@ async def test_merchant_down_or_slow_the_number_is_pending_then_the_outbox_retri
                                                                                   how: str) -> None:
     trade.merchant.answers["pre_create_refund"] = first_answer(FIRST[how], "MR-LATER")
     order = await trade.paid_order()
-    t0 = time.monotonic()
     r = await apply(trade, order["order_id"])
-    took = time.monotonic() - t0
     assert r.status_code == 200, r.text
     body = r.json()
     rid = body["refund_id"]
     assert body["out_refund_no"] == "" and body["out_refund_no_pending"] is True and body["status"] == "PROCESSING"
-    if how == "slow":
-        assert took < 1.9, took  # the buyer waited for the budget (0.5 s), not for the merchant (2 s)
+    # "slow": no number, pending, so the buyer waited for the budget (0.5 s), not for the merchant's answer (4 s,
+    # "TOO-LATE"): the answer shows it; a wall-clock bound on the call can fail on a loaded machine
     row, tries = await callback_log(trade, rid)
     assert (row.status, row.attempts) == ("PENDING", 1) and row.locked_by is None
     assert row.next_attempt_at == trade.clock.now_ms() + 3000  # the schedule's first retry

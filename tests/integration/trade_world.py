@@ -143,8 +143,8 @@ async def trade(db_url: str, live_factory: Any, audit: bool, delivery_type: int,
     merchant.answers["pre_create_refund"] = lambda r: ok({"out_refund_no": "M" + r.msg["refund_id"]})
     msrv = live_factory(merchant.asgi())
     clock = FakeClock(start_ms=1_767_225_600_000)
-    settings = Settings(database_url=db_url, run_workers=False, pre_order_timeout_seconds=2.0,
-                        callback_timeout_seconds=2.0, **settings_overrides)
+    settings = Settings(**{"database_url": db_url, "run_workers": False, "pre_order_timeout_seconds": 2.0,
+                           "callback_timeout_seconds": 2.0, **settings_overrides})  # an override wins
     app = create_app(settings, clock=clock)
     server = live_factory(app)
     sctx = app.state.ctx

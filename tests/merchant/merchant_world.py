@@ -8,15 +8,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from listening import listening_socket, port_of
+from listening import listening_socket, port_of, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
 PAYBUTTON = str(Path(sys.executable).parent / "paybutton")
@@ -45,17 +43,7 @@ class Process:
                                      stderr=subprocess.STDOUT, pass_fds=[s.fileno() for s in socks])
 
     def wait_http(self, url: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.proc.args} exited {self.proc.returncode}:\n{self.output()}")
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{url} did not answer in {timeout} s:\n{self.output()}")
+        wait_http(url, self.proc, self.output, timeout=timeout)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]

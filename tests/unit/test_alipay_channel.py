@@ -33,7 +33,8 @@ def ali(live_factory: Any) -> World:
     fake.base_url = live_factory(fake.app()).url
     receiver = Receiver()
     rurl = live_factory(receiver.app()).url
-    receiver.cashier = AlipayCashier(payconfig.check_channel("alipay", fake.merchant_config()), timeout=1.0)
+    # 10 s only guards against a hang (a loaded machine's answers may take over 1 s); the timeout test has its own
+    receiver.cashier = AlipayCashier(payconfig.check_channel("alipay", fake.merchant_config()), timeout=10.0)
     return World(fake, receiver.cashier, receiver, f"{rurl}/notify")
 
 
@@ -88,9 +89,10 @@ async def test_query_before_notify_close_and_timeout(ali: World) -> None:
     await ali.cashier.close("att4")
     assert (await ali.cashier.query("att4")).state is TradeState.CLOSED
     ali.fake.mode, ali.fake.delay = "timeout", 2.5
-    t0 = time.monotonic()
-    assert (await ali.cashier.query("att3")).state is TradeState.UNKNOWN
-    assert time.monotonic() - t0 < 2.4
+    # UNKNOWN, not the late answer's PAID: the query gave up at its 1-s timeout instead of waiting 2.5 s for it
+    # (a wall-clock bound here failed on a loaded machine; the answer itself shows who came first)
+    quick = AlipayCashier(payconfig.check_channel("alipay", ali.fake.merchant_config()), timeout=1.0)
+    assert (await quick.query("att3")).state is TradeState.UNKNOWN
 
 
 async def test_answers_not_signed_by_alipay_are_not_trusted(ali: World) -> None:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from paybutton.api.buyer_marketing import GOODS_INFO_SCHEMA
+from paybutton.api.models_buyer import PublicGoods
 from paybutton.errors import REGISTRY
 from paybutton.goods.rules import STATES
 from paybutton.order import placing
@@ -65,3 +67,17 @@ def test_pay_button_states_are_the_servers() -> None:
     states = {voucher_state(int(s), 0) for s in ItemStatus} | {voucher_state(int(ItemStatus.UNUSED), 1)}
     assert _keys(text, "CS") <= states
     assert set(re.findall(r"'([一-鿿]{3})'", text)) <= states
+
+
+def test_pay_button_reads_the_goods_fields_the_server_names() -> None:
+    """The getgoodsinfo fields pay-button.js reads, and those it lays over them from a library good's GET goods/{id}
+    (`'currentPrice goodsName …'.split(' ')`), are fields of the server's PublicGoods answer or of the merchant goods
+    object it validates (GOODS_INFO_SCHEMA); `extra` is the seed's own, which only the button checks."""
+    text = _text("pay-button.js")
+    fields = set(PublicGoods.model_fields) | set(GOODS_INFO_SCHEMA["properties"])
+    listed = re.search(r"'([A-Za-z ]+)'\.split\(' '\)", text)
+    assert listed and set(listed.group(1).split()) <= fields
+    looped = re.search(r"for \(const k of \[([^\]]+)\]\) if \(typeof info\[k\]", text)
+    assert looped, "the loop over the required strings moved: update this test"
+    read = set(re.findall(r"\binfo\.([A-Za-z]+)", text)) | set(re.findall(r"'(\w+)'", looped.group(1)))
+    assert read - {"extra"} <= fields, read - fields

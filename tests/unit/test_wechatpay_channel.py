@@ -33,7 +33,8 @@ def wx(live_factory: Any) -> World:
     receiver = Receiver()
     rurl = live_factory(receiver.app()).url
     cfg = payconfig.check_channel("wechat", fake.merchant_config())
-    receiver.cashier = WechatPayCashier(cfg, refund_notify_url=f"{rurl}/notify/refund", timeout=1.0)
+    # 10 s only guards against a hang (a loaded machine's answers may take over 1 s); the timeout test has its own
+    receiver.cashier = WechatPayCashier(cfg, refund_notify_url=f"{rurl}/notify/refund", timeout=10.0)
     return World(fake, receiver.cashier, receiver, f"{rurl}/notify")
 
 
@@ -88,9 +89,10 @@ async def test_refused_down_and_timeout(wx: World) -> None:
     assert (await wx.cashier.charge(req(wx, "wxatt6"))).outcome is Outcome.UNKNOWN
     assert (await wx.cashier.query("wxatt6")).state is TradeState.UNKNOWN
     wx.fake.mode, wx.fake.delay = "timeout", 2.5
-    t0 = time.monotonic()
-    assert (await wx.cashier.charge(req(wx, "wxatt7"))).outcome is Outcome.UNKNOWN
-    assert time.monotonic() - t0 < 2.4
+    # UNKNOWN, not the late answer's created trade: the charge gave up at its 1-s timeout instead of waiting 2.5 s
+    # for it (the answer itself shows who came first; a wall-clock bound can fail on a loaded machine)
+    quick = WechatPayCashier(payconfig.check_channel("wechat", wx.fake.merchant_config()), timeout=1.0)
+    assert (await quick.charge(req(wx, "wxatt7"))).outcome is Outcome.UNKNOWN
     wx.fake.mode = "ok"
     # the lost answer is settled by query: the fake did create the trade
     assert (await wx.cashier.query("wxatt7")).state is TradeState.WAITING

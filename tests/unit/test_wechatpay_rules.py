@@ -27,7 +27,8 @@ def world(live_factory: Any, **extra: str) -> World:
     receiver = Receiver()
     rurl = live_factory(receiver.app()).url
     cfg = payconfig.check_channel("wechat", {**fake.merchant_config(), **extra})
-    receiver.cashier = WechatPayCashier(cfg, refund_notify_url=f"{rurl}/notify/refund", timeout=1.0)
+    # 10 s only guards against a hang: a loaded machine's answers may take over 1 s
+    receiver.cashier = WechatPayCashier(cfg, refund_notify_url=f"{rurl}/notify/refund", timeout=10.0)
     return World(fake, receiver.cashier, receiver, f"{rurl}/notify")
 
 

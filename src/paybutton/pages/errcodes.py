@@ -1,9 +1,9 @@
 """The tables the browser scripts take from the Python rules, generated so that no script retypes them: `E`, the
 error codes by name (errors.py), and `G`, the rules the scripts check before the server does (goods/rules.py,
-order/rules.py, kernel/handover.py). A script names what it uses (`E.NAME`, `G.key`) and carries a generated table
-of just those, after its marker line below. `python -m paybutton.pages.errcodes` rewrites the tables after a script
-starts or stops using an entry; `--check` exits 1 naming each script whose table differs
-(tests/unit/test_js_errors.py fails likewise).
+order/rules.py, kernel/handover.py, the id lengths of inputs.py) and the seed's pay result codes (cashier/base.py).
+A script names what it uses (`E.NAME`, `G.key`) and carries a generated table of just those, after its marker line
+below. `python -m paybutton.pages.errcodes` rewrites the tables after a script starts or stops using an entry;
+`--check` exits 1 naming each script whose table differs (tests/unit/test_js_errors.py fails likewise).
 The texts of the codes (the error event's errMsg) are not copied into the scripts: the bridge page hands them to
 pay-button.js from errors.py (pages/routes.py, SEED_TEXTS), pages.js reads them from GET /api/errors."""
 
@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from paybutton.cashier.base import PAY_CODES, Outcome
 from paybutton.errors import REGISTRY
 from paybutton.goods import rules as goods_rules
+from paybutton.inputs import ID_LIMITS
 from paybutton.kernel import handover
 from paybutton.order import rules as order_rules
 
@@ -34,8 +36,10 @@ def _err_nos(names: set[str]) -> dict[str, Any]:
     return {n: REGISTRY[n].err_no for n in sorted(names, key=lambda n: (REGISTRY[n].err_no, n))}
 
 
-# goods/rules.py (labels, limits), order/rules.py (the buyer's mobile number) and kernel/handover.py (the one-time
-# code's form), by the names the scripts use
+# goods/rules.py (labels, limits), order/rules.py (the buyer's mobile number), kernel/handover.py (the one-time
+# code's form), inputs.py (the longest ids the API takes; the button counts UTF-8 bytes, the server characters: the
+# same for the ASCII ids it makes) and cashier/base.py (tt.pay's result codes, which pages.js also emits), by the
+# names the scripts use
 RULES: dict[str, Any] = {
     "labels": list(goods_rules.LABEL_TYPES), "valueLabels": sorted(goods_rules.VALUE_LABELS),
     "maxLabels": goods_rules.MAX_LABELS, "maxLabelValue": goods_rules.MAX_LABEL_VALUE,
@@ -44,6 +48,11 @@ RULES: dict[str, Any] = {
     "limitsDefault": [goods_rules.MIN_LIMITS_DEFAULT, goods_rules.MAX_LIMITS_DEFAULT],
     "mobile": order_rules.MOBILE.pattern,  # matched after order/rules.py's normalise_phone takes +86, spaces, dashes
     "handoverCode": handover.CODE_PATTERN,  # redirect mode's one-time code (kernel/handover.py)
+    "goodsIdMax": ID_LIMITS["goods_id"], "orderIdMax": ID_LIMITS["order_id"], "refundIdMax": ID_LIMITS["refund_id"],
+    "payCodes": {o.value: PAY_CODES[o] for o in (Outcome.SUCCESS, Outcome.TIMEOUT, Outcome.FAIL, Outcome.USER_CLOSED,
+                                                 Outcome.CANCEL)},
+    # the buyer closed (3) or cancelled (4) the cashier: the order is kept (pay-button.js says so)
+    "payKept": [PAY_CODES[Outcome.USER_CLOSED], PAY_CODES[Outcome.CANCEL]],
 }
 
 
@@ -83,6 +92,8 @@ def js(value: Any) -> str:
         return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
     if isinstance(value, list):
         return "[" + ", ".join(js(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {js(v)}" for k, v in value.items()) + "}"
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"no JavaScript form for {value!r}")
     return str(value)

@@ -11,7 +11,8 @@
     REFUND_ORDER_PARAM_INVALID: 21529, NOTHING_REFUNDABLE: 21531, REFUND_DETAIL_FAILED: 21532,
     REFUND_APPLY_SERVER_ERROR: 21535, REFUND_QUERY_SERVER_ERROR: 21537};
   // rules, generated from the Python (pages/errcodes.py, RULES): python -m paybutton.pages.errcodes
-  var G = {limitsDefault: [1, 99999], mobile: '^1[3-9]\\d{9}$', handoverCode: '^[A-Za-z0-9_-]{43}$'};
+  var G = {limitsDefault: [1, 99999], mobile: '^1[3-9]\\d{9}$', handoverCode: '^[A-Za-z0-9_-]{43}$',
+    payCodes: {SUCCESS: 0, TIMEOUT: 1, FAIL: 2, USER_CLOSED: 3, CANCEL: 4}};
   var B = JSON.parse(document.getElementById('pb-boot').textContent);
   // the page's texts: L('English msgid') -> the page's language, from the catalogs (B.texts, in the boot data)
   var TX = B.texts || {};
@@ -417,8 +418,8 @@
         document.body.setAttribute('data-paid', String(r.result.code));
         // the channel could not be reached (nothing was sent, nothing charged): the other channels work at once
         if (r.channelUnavailable) { failed(unavailable(r.channelUnavailable), evs); return; }
-        if (r.result.code !== 0 && r.result.code !== 3 && r.result.code !== 4) { failed(r.errNo ? said(r, E.PAY_FAILED) : reason(r.result.code), evs); return; }
-        msg(r.result.code === 0 ? L('Paid') : r.result.code === 4
+        if ([G.payCodes.SUCCESS, G.payCodes.USER_CLOSED, G.payCodes.CANCEL].indexOf(r.result.code) < 0) { failed(r.errNo ? said(r, E.PAY_FAILED) : reason(r.result.code), evs); return; }
+        msg(r.result.code === G.payCodes.SUCCESS ? L('Paid') : r.result.code === G.payCodes.CANCEL
           ? L('Payment cancelled. Your order is kept; tap again to continue paying.')
           : (r.errNo ? said(r, E.PAY_FAILED) : L('Not paid')));
         clearInterval(timer);
@@ -448,7 +449,7 @@
     // ---- a payment that failed, timed out or was refused: the reason, 重新支付 / 关闭. Its events go now (the
     // seed's `pay` with its code and `error`); 关闭 (or x, Escape, back) then only closes, 重新支付 tries again.
     var shown = false;
-    function reason(code) { return code === 1 ? L('The payment timed out') : L('The payment failed'); }
+    function reason(code) { return code === G.payCodes.TIMEOUT ? L('The payment timed out') : L('The payment failed'); }
     function failed(text, evs) {
       busy = false; shown = true; msg('');
       $('fail-reason').textContent = text;
@@ -463,9 +464,9 @@
     $('fail-close').onclick = function () { leave(); };
     // ---- a real channel's step (channelStep, awaitPaid, channelEnd, realChannelPicked): the order decides
     function channelEnd(o) {  // the order ended: paid -> the sandbox's success; TIMEOUT/FAIL -> the failure face
-      var code = o.status === 'SUCCESS' ? 0 : o.status === 'TIMEOUT' ? 1 : 2;
+      var code = G.payCodes[o.status === 'SUCCESS' || o.status === 'TIMEOUT' ? o.status : 'FAIL'];
       var result = {code: code, orderId: o.order_id};
-      if (code) result.errMsg = code === 1 ? L('The order has timed out') : L('Not paid');
+      if (code) result.errMsg = code === G.payCodes.TIMEOUT ? L('The order has timed out') : L('Not paid');
       msg(code ? result.errMsg : L('Paid'));
       $('pay-step').hidden = true;
       document.body.setAttribute('data-paid', String(code));
@@ -559,7 +560,7 @@
       if (busy) { if (overlaid()) window.parent.postMessage({pb: 'busy'}, S.host); return; }
       busy = true; clearInterval(timer);
       emit(order ? [{name: 'pay', detail: {status: 'success', orderId: order.order_id, outOrderNo: order.out_order_no || '',
-        result: {code: 3, orderId: order.order_id}}}] : [], true);
+        result: {code: G.payCodes.USER_CLOSED, orderId: order.order_id}}}] : [], true);
     };
     $('cancel-pay').onclick = function () {
       var ch = document.querySelector('input[name=channel]:checked');
@@ -570,7 +571,7 @@
       msg(L('Payment cancelled. Your order is kept; tap again to continue paying.'));
       setTimeout(function () {
         emit([{name: 'pay', detail: {status: 'success', orderId: order.order_id, outOrderNo: order.out_order_no || '',
-          result: {code: 4, orderId: order.order_id}}}], true);
+          result: {code: G.payCodes.CANCEL, orderId: order.order_id}}}], true);
       }, 300);
     };
     getState().then(function (st) {

@@ -16,7 +16,7 @@
   const G = {labels: ['EXPIRED_RETURNS', 'REFUND_ANYTIME', 'RESERVATION_FREE', 'REFUNDABLE_DAYS', 'BOOK_IN_ADVANCE', 'NON_REFUNDABLE'],
     valueLabels: ['BOOK_IN_ADVANCE', 'REFUNDABLE_DAYS'], maxLabels: 3, maxLabelValue: 99999,
     exclusions: [['REFUND_ANYTIME', 'REFUNDABLE_DAYS'], ['RESERVATION_FREE', 'BOOK_IN_ADVANCE'], ['NON_REFUNDABLE', 'REFUNDABLE_DAYS'], ['NON_REFUNDABLE', 'REFUND_ANYTIME']],
-    limits: [1, 99999], limitsDefault: [1, 99999]};
+    limits: [1, 99999], limitsDefault: [1, 99999], goodsIdMax: 64, orderIdMax: 32, refundIdMax: 32, payKept: [3, 4]};
   if (customElements.get('pay-button')) return;
   const D = document, SCRIPT = D.currentScript || {}, DS = SCRIPT.dataset || {}, U = encodeURIComponent;
   const SRC = (DS.server || (SCRIPT.src ? new URL(SCRIPT.src, location.href).origin : location.origin)).replace(/\/+$/, '');
@@ -194,7 +194,7 @@
     _emit(name, detail) {
       // the buyer closed or cancelled the cashier: say that the order is kept (the next tap offers it again)
       const code = name === 'pay' && detail && detail.result ? detail.result.code : -1;
-      if ((code === 3 || code === 4) && D.querySelector('.pb-toast')?.textContent !== TEXT[this._lang + 'T']['kept' + code]) {
+      if (G.payKept.includes(code) && D.querySelector('.pb-toast')?.textContent !== TEXT[this._lang + 'T']['kept' + code]) {
         this._toast('kept' + code);
       }
       if (this._hook(name)) { try { this._fire(name, detail); } catch (e) { setTimeout(() => { throw e; }); } }
@@ -228,14 +228,14 @@
     _validate() {
       if (this._mode === '2') {
         const gid = this._v('goods-id'), gt = this._v('goods-type');
-        return !gid || bytes(gid) > 64 ? E.GOODS_ID_INVALID : gt !== '1' && gt !== '2' ? E.GOODS_TYPE_INVALID : !this._has('getgoodsinfo') ? E.NO_GETGOODSINFO
+        return !gid || bytes(gid) > G.goodsIdMax ? E.GOODS_ID_INVALID : gt !== '1' && gt !== '2' ? E.GOODS_TYPE_INVALID : !this._has('getgoodsinfo') ? E.NO_GETGOODSINFO
           : !this._has('placeorder') ? E.NO_PLACEORDER : !this._has('pay') ? E.NO_PAY_HOOK : 0;
       }
       if (this._mode !== '1') return E.MODE_INVALID;
       const st = this._status;
       if (!/^[0-4]$/.test(st)) return E.ORDER_STATUS_INVALID;
       const id = this._id;
-      return !id || bytes(id) > 64 ? (+st < 2 ? E.ORDER_ID_INVALID : E.REFUND_ID_INVALID) : 0;
+      return !id || bytes(id) > (+st < 2 ? G.orderIdMax : G.refundIdMax) ? (+st < 2 ? E.ORDER_ID_INVALID : E.REFUND_ID_INVALID) : 0;
     }
     _refresh() {
       const err = this._validate();
@@ -294,7 +294,7 @@
       if (!isObj(info)) return bad(E.GOODS_INFO_TYPE_INVALID, 'getgoodsinfo must resolve an object');
       if (gtype === 2) {
         if (!isInt(info.currentPrice) || info.currentPrice < 0) return bad(E.GOODS_INFO_TYPE_INVALID, 'currentPrice');
-        for (const k of ['goodsName', 'goodsPhoto']) if (typeof info[k] !== 'string' || !info[k]) return bad(E.GOODS_INFO_TYPE_INVALID, k);
+        for (const k of ['goodsName', 'goodsPhoto']) if (typeof info[k] !== 'string' || !info.goodsName) return bad(E.GOODS_INFO_TYPE_INVALID, k); // a photo may be ''
       }
       const [min, max] = G.limits, lo = info.minLimits ?? G.limitsDefault[0], hi = info.maxLimits ?? G.limitsDefault[1];
       if (!isInt(lo) || !isInt(hi) || lo < min || hi > max || lo > hi) return bad(E.GOODS_INFO_TYPE_INVALID, 'minLimits/maxLimits');
