@@ -210,11 +210,10 @@ def test_cancel_with_a_real_channel_picked_does_not_start_it(demo_factory: Any, 
         f.locator("[data-testid=cancel-pay]").click()
         (pay,) = _pay_events(page)
         assert pay["result"]["code"] == 4
-        toast = page.locator(".pb-toast")
-        toast.wait_for()
-        shot(page, f"cancel-real-channel-{viewport}-{lang}")
+        toast = page.locator(".pb-toast")  # read before the shot: it shows 2.5 s, a full-page shot may take longer
         assert toast.inner_text() == ("已取消支付,订单已为你保留,再次点击可继续支付" if lang == "zh-CN"
                                       else "Payment cancelled. Your order is kept; tap again to continue paying.")
+        shot(page, f"cancel-real-channel-{viewport}-{lang}")
         assert w.wx.trades == {} and w.attempts(pay["orderId"]) == []
     finally:
         ctx.close()

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from axe_helpers import check_page, describe
 from browser_helpers import DESKTOP, PHONE, Demo, shot
+from playwright.sync_api import expect
 from test_console_flows import HOUR, Buyer, OffsetClock, _free_port, outbox_row, reload_until
 
 from paybutton.buyer_token import mint
@@ -43,7 +44,7 @@ def _set_payment_url(page: Any, c: str, url: str) -> None:
     page.goto(c + "/settings")
     page.fill("input[name=payment_notify_url]", url)
     page.click("[data-testid=save-settings]")
-    assert page.locator("[data-testid=ok]").count() == 1
+    expect(page.locator("[data-testid=ok]")).to_have_count(1)  # the answer page may still be loading after the click
 
 
 @pytest.mark.parametrize(("size", "lang"), VIEWS)
@@ -275,7 +276,7 @@ def test_verify_says_redeemed_or_refunded_and_when(demo_factory: Any, page: Any,
     page.goto(c + "/verify")
     page.fill("input[name=code]", used)
     page.click("button.pc-wide")
-    assert page.locator("[data-testid=verified]").count() == 1
+    expect(page.locator("[data-testid=verified]")).to_have_count(1)
     when = beijing(int(item(units[0])[2] or 0))
     page.fill("input[name=code]", used)
     page.click("button.pc-wide")

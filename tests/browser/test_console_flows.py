@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from browser_helpers import DESKTOP, PHONE, Demo, shot
+from playwright.sync_api import expect
 
 from paybutton.demo.seed import DEMO_APP_ID, DEMO_SECRET
 
@@ -249,7 +250,7 @@ def test_the_console_flows(demo_factory: Any, page: Any, live_factory: Any, tmp_
     page.click("nav >> text=回调")
     page.fill("input[name=q]", second["order_id"])
     page.click("button:has-text('筛选')")
-    assert page.locator("tr[data-callback-id]").count() == 1
+    expect(page.locator("tr[data-callback-id]")).to_have_count(1)  # once the filtered page has loaded
     page.click("[data-testid=attempts-link]")
     page.fill("input[name=q]", oid)
     page.click("button:has-text('搜索')")
