@@ -97,9 +97,20 @@ def ask_refund_again(page: Any) -> None:
     page.locator("#refund-again button[data-state=ready]").click()
 
 
+def events(page: Any, kind: str, count: int = 1) -> list[dict[str, Any]]:
+    """The details of the page's `kind` events (window.__events, which the demo shop's handlers fill), once there
+    are `count`. Read in the one evaluation that sees them: the demo shop leaves the page 1 s after a payment
+    succeeds (tt.redirectTo), and a second evaluation on a loaded machine found the next page, with no events."""
+    found = page.wait_for_function(f"""() => {{ const e = (window.__events || []).filter(e => e.type === {kind!r});
+        return e.length >= {count} && e.map(x => x.detail); }}""")
+    got: list[dict[str, Any]] = found.json_value()
+    return got
+
+
 def errors_of(page: Any, id_: str, count: int = 1) -> list[dict[str, Any]]:
-    page.wait_for_function(f"document.getElementById({id_!r}).__errs.length >= {count}")
-    errs: list[dict[str, Any]] = page.evaluate(f"document.getElementById({id_!r}).__errs")
+    found = page.wait_for_function(f"""() => {{ const e = document.getElementById({id_!r}).__errs;
+        return e.length >= {count} && e; }}""")
+    errs: list[dict[str, Any]] = found.json_value()
     return errs
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, Demo, on_db, shot
+from browser_helpers import DESKTOP, PHONE, Demo, events, on_db, shot
 from fakes.alipay_gateway import FakeAlipay
 from fakes.wechat_gateway import FakeWechat
 from sqlalchemy import select
@@ -99,9 +99,7 @@ def _to_cashier(page: Any, w: World, lang: str) -> Any:
 
 
 def _pay_events(page: Any, count: int = 1) -> list[dict[str, Any]]:
-    page.wait_for_function(f"window.__events && window.__events.filter(e => e.type === 'pay').length >= {count}")
-    got: list[dict[str, Any]] = page.evaluate("window.__events.filter(e => e.type === 'pay').map(e => e.detail)")
-    return got
+    return events(page, "pay", count)
 
 
 def _sandbox_pays_next(page: Any, f: Any, count: int) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 import segno
-from browser_helpers import Demo, shot, update_demo_app
+from browser_helpers import Demo, events, shot, update_demo_app
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -23,12 +23,6 @@ pytestmark = pytest.mark.browser
 
 OVERLAY = "[data-pay-button-overlay=order-confirm] iframe"
 START = quote("ext://microapp-trade-plugin/order-confirm?goodsId=demo-hotpot&goodsType=1", safe="")
-
-
-def _events(page: Any, kind: str) -> list[dict[str, Any]]:
-    page.wait_for_function(f"window.__events && window.__events.some(e => e.type === {kind!r})")
-    evs: list[dict[str, Any]] = page.evaluate(f"window.__events.filter(e => e.type === {kind!r}).map(e => e.detail)")
-    return evs
 
 
 def _pay_in_overlay(page: Any) -> None:
@@ -57,7 +51,7 @@ def test_the_qr_of_the_direct_link_buys_on_the_demo_shop(demo: Demo, page: Any) 
     # open the link: order-confirm comes up at once, the buyer logs in through App.userLogin (tt.login)
     page.goto(link)
     _pay_in_overlay(page)
-    (pay,) = _events(page, "pay")
+    (pay,) = events(page, "pay")
     assert pay["status"] == "success" and pay["result"]["code"] == 0
     assert pay["orderId"] and pay["outOrderNo"]
     assert page.evaluate("tt.__token")
@@ -96,7 +90,7 @@ def test_navigate_to_order_confirm(demo: Demo, page: Any) -> None:
       success: res => { window.__nav = res.errMsg; resolve(); } }))""")
     assert page.evaluate("window.__nav") == "navigateTo:ok"
     _pay_in_overlay(page)
-    (pay,) = _events(page, "pay")
+    (pay,) = events(page, "pay")
     assert pay["status"] == "success" and pay["result"]["code"] == 0
 
 
@@ -135,7 +129,7 @@ def test_direct_link_hook_failures(site: Any, page: Any, hooks: str, err_no: int
     url, state = site
     state["hooks"] = hooks
     page.goto(f"{url}/?start_page={START}")
-    (err,) = _events(page, "error")
+    (err,) = events(page, "error")
     assert err["errNo"] == err_no and err["errMsg"] and err["errLogId"]
     assert page.locator(".tt-toast").first.inner_text() == err["errMsg"]
     assert page.locator("[data-pay-button-overlay]").count() == 0

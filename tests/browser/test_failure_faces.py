@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, Demo, add_button, ask_refund_again, errors_of, shot
+from browser_helpers import DESKTOP, PHONE, Demo, add_button, ask_refund_again, errors_of, events, shot
 
 pytestmark = pytest.mark.browser
 
@@ -36,12 +36,6 @@ def combo(request: pytest.FixtureRequest, browser: Any) -> Iterator[tuple[Any, s
 
 def _q(lang: str, **more: str) -> dict[str, str]:
     return {**({"lang": "en"} if lang == "en" else {}), **more}
-
-
-def _events(page: Any, kind: str, count: int = 1) -> list[dict[str, Any]]:
-    page.wait_for_function(f"window.__events && window.__events.filter(e => e.type === {kind!r}).length >= {count}")
-    evs: list[dict[str, Any]] = page.evaluate(f"window.__events.filter(e => e.type === {kind!r}).map(e => e.detail)")
-    return evs
 
 
 def _toast(page: Any) -> str:
@@ -95,7 +89,7 @@ def test_a_failing_placeorder_tells_the_buyer(shared_demo: Demo, combo: Any) -> 
     page.goto(shared_demo.buy_page(**_q(lang)))
     page.wait_for_selector("#buy-library button[data-state=on_sale]")
     page.click("#buy-library button")
-    (err,) = _events(page, "error")
+    (err,) = events(page, "error")
     assert err["errNo"] == 21510 and err["errMsg"] and err["errLogId"]
     expected = "下单前的登录没有完成,请重试" if lang == "zh-CN" else "Sign-in before ordering did not complete."
     assert expected in _toast(page)
@@ -284,7 +278,7 @@ def test_refund_apply_with_nothing_left(demo: Demo, browser: Any, viewport: str,
         order_id = page.evaluate("new URLSearchParams(location.search).get('orderId')")
         page.locator("#order-button button[data-state=ready]").click()
         f.locator("#submit-refund:enabled").click()
-        _events(page, "refund")
+        events(page, "refund")
         f.locator("#done").click()
         page.wait_for_selector("[data-pay-button-overlay]", state="detached")
         # the refund's own button appears, with its refund id; 申请退款 again: nothing is left
@@ -297,9 +291,9 @@ def test_refund_apply_with_nothing_left(demo: Demo, browser: Any, viewport: str,
             "这笔订单已没有可退的份数" if lang == "zh-CN" else "Nothing is left to refund on this order")
         assert g.locator("#units-row").is_hidden() and g.locator("#qty-plus").is_hidden()
         assert g.locator("#submit-refund").is_disabled()
-        err = _events(page, "error")[-1]
+        err = events(page, "error")[-1]
         assert err["errNo"] == 21531 and err["errMsg"] and err["errLogId"]
-        assert _events(page, "refund", 2)[-1] == {"status": "fail", "result": {"errMsg": err["errMsg"]}}
+        assert events(page, "refund", 2)[-1] == {"status": "fail", "result": {"errMsg": err["errMsg"]}}
         assert order_id
         shot(page, f"refund-apply-nothing-left-{viewport}-{lang}")
     finally:
@@ -390,7 +384,7 @@ def test_the_overlay_is_an_accessible_dialog(demo: Demo, browser: Any, viewport:
         assert dialog.get_attribute("aria-label") == ("收银台" if zh else "Cashier")
         x.focus()
         page.keyboard.press("Escape")
-        (pay,) = _events(page, "pay")
+        (pay,) = events(page, "pay")
         assert pay["status"] == "success" and pay["result"] == {"code": 3, "orderId": pay["orderId"]}
         assert pay["orderId"] and pay["outOrderNo"]
         page.wait_for_selector("[data-pay-button-overlay]", state="detached")
@@ -419,9 +413,9 @@ def test_a_failed_payment_shows_why_and_offers_pay_again_or_close(demo: Demo, br
         f.locator("#confirm-pay:enabled").wait_for()
         f.locator("[data-testid=scenario]").select_option("fail")
         f.locator("#confirm-pay").click()
-        (pay,) = _events(page, "pay")
+        (pay,) = events(page, "pay")
         assert pay["status"] == "success" and pay["result"]["code"] == 2 and pay["orderId"] and pay["outOrderNo"]
-        (err,) = _events(page, "error")
+        (err,) = events(page, "error")
         assert err["errNo"] == 10000 and err["errMsg"] and err["errLogId"]
         box = f.locator("[data-testid=pay-failed]")
         box.wait_for()
@@ -435,13 +429,13 @@ def test_a_failed_payment_shows_why_and_offers_pay_again_or_close(demo: Demo, br
         if then == "again":
             f.locator("[data-testid=scenario]").select_option("success")
             f.locator("#pay-again").click()
-            paid = _events(page, "pay", 2)[-1]
+            paid = events(page, "pay", 2)[-1]
             assert paid["result"]["code"] == 0 and paid["orderId"] == pay["orderId"]
             page.wait_for_url("**/pages/orderDetail/orderDetail.html?orderId=*")
         else:
             f.locator("#fail-close").click()
             page.wait_for_selector("[data-pay-button-overlay]", state="detached")
             page.wait_for_timeout(300)
-            assert len(_events(page, "pay")) == 1  # closing after the failure adds no event
+            assert len(events(page, "pay")) == 1  # closing after the failure adds no event
     finally:
         ctx.close()

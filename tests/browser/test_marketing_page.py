@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from browser_helpers import DESKTOP, PHONE, Demo, shot
+from browser_helpers import DESKTOP, PHONE, Demo, events, shot
 from playwright.sync_api import expect
 
 from paybutton import buyer_token
@@ -24,12 +24,6 @@ pytestmark = pytest.mark.browser
 OVERLAY = "[data-pay-button-overlay] iframe"
 COUPON = "DEMO-COUPON-1235"
 FULL_CUT = "DEMO-FULL-198-30"
-
-
-def _events(page: Any, kind: str) -> list[dict[str, Any]]:
-    page.wait_for_function(f"window.__events && window.__events.some(e => e.type === {kind!r})")
-    evs: list[dict[str, Any]] = page.evaluate(f"window.__events.filter(e => e.type === {kind!r}).map(e => e.detail)")
-    return evs
 
 
 def _marketing_ready(page: Any, button: str) -> None:
@@ -135,7 +129,7 @@ def test_switching_promotions_and_paying_with_each_marketing_version(demo: Demo,
     f.locator("#confirm-pay:enabled").wait_for()
     assert f.locator("[data-testid=amount]").inner_text() == "¥491.65"
     f.locator("#confirm-pay").click()
-    (pay,) = _events(page, "pay")
+    (pay,) = events(page, "pay")
     assert pay["status"] == "success" and pay["result"]["code"] == 0
     pre = _agree(demo, pay["orderId"], payable=49165, discount=1235, total=50400)
     assert sorted(i["price"] for i in pre["item_order_info_list"]) == [16388, 16388, 16389]
@@ -181,7 +175,7 @@ def test_the_merchant_good_with_the_default_promotion(demo: Demo, browser: Any, 
         assert page.locator("[data-testid=amount]").inner_text() == "¥168.00"
         page.locator("#confirm-pay").click()
         page.wait_for_url(f"{demo.shop}/pages/index/index.html**")
-        (pay,) = _events(page, "pay")
+        (pay,) = events(page, "pay")
         assert pay["status"] == "success" and pay["result"]["code"] == 0
         pre = _agree(demo, pay["orderId"], payable=16800, discount=3000, total=19800)
         assert [i["price"] for i in pre["item_order_info_list"]] == [8400, 8400]
@@ -221,7 +215,7 @@ def test_with_the_marketing_endpoint_down_the_sale_completes_at_full_price(demo:
     f.locator("#confirm-pay:enabled").wait_for()
     assert f.locator("[data-testid=amount]").inner_text() == "¥336.00"
     f.locator("#confirm-pay").click()
-    (pay,) = _events(page, "pay")
+    (pay,) = events(page, "pay")
     assert pay["status"] == "success" and pay["result"]["code"] == 0
     _agree(demo, pay["orderId"], payable=33600, discount=0, total=33600)
 
@@ -246,6 +240,6 @@ def test_marketing_failing_at_order_time_shows_the_full_price_before_selling(dem
     f.locator("#confirm-pay:enabled").wait_for()
     assert f.locator("[data-testid=amount]").inner_text() == "¥336.00"
     f.locator("#confirm-pay").click()
-    (pay,) = _events(page, "pay")
+    (pay,) = events(page, "pay")
     assert pay["status"] == "success" and pay["result"]["code"] == 0
     _agree(demo, pay["orderId"], payable=33600, discount=0, total=33600)

@@ -7,19 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, Demo, add_button, callbacks, shot, update_demo_app
+from browser_helpers import DESKTOP, PHONE, Demo, add_button, callbacks, events, shot, update_demo_app
 from merchant_stub import MerchantStub, Received, ok, refuse
 from starlette.responses import Response
 
 pytestmark = pytest.mark.browser
 
 OVERLAY = "[data-pay-button-overlay] iframe"
-
-
-def _events(page: Any, kind: str) -> list[dict[str, Any]]:
-    page.wait_for_function(f"window.__events && window.__events.some(e => e.type === {kind!r})")
-    evs: list[dict[str, Any]] = page.evaluate(f"window.__events.filter(e => e.type === {kind!r}).map(e => e.detail)")
-    return evs
 
 
 def test_overlay_purchase_of_a_library_good(demo: Demo, page: Any) -> None:
@@ -40,7 +34,7 @@ def test_overlay_purchase_of_a_library_good(demo: Demo, page: Any) -> None:
     assert f.locator("[data-testid=amount]").inner_text() == "¥336.00"
     assert f.locator("[data-testid=sandbox]").inner_text() == "沙盒"
     f.locator("#confirm-pay").click()
-    (pay,) = _events(page, "pay")
+    (pay,) = events(page, "pay")
     assert pay["status"] == "success"
     assert pay["result"]["code"] == 0
     assert pay["orderId"].startswith("ot") and pay["result"]["orderId"] == pay["orderId"]
@@ -83,7 +77,7 @@ def test_redirect_purchase_of_the_merchant_good(demo: Demo, browser: Any, viewpo
         shot(page, f"cashier-{viewport}")
         page.locator("#confirm-pay").click()
         page.wait_for_url(f"{demo.shop}/pages/index/index.html**")
-        (pay,) = _events(page, "pay")
+        (pay,) = events(page, "pay")
         assert pay["status"] == "success" and pay["result"]["code"] == 0
         assert pay["orderId"] and pay["outOrderNo"]
         page.wait_for_url("**/orderDetail.html?orderId=*")
@@ -106,12 +100,12 @@ def test_cashier_outcomes_give_the_seed_payloads(demo: Demo, page: Any, scenario
     else:
         f.locator("[data-testid=scenario]").select_option(scenario)
         f.locator("#confirm-pay").click()
-    (pay,) = _events(page, "pay")
+    (pay,) = events(page, "pay")
     assert pay["status"] == "success"
     assert pay["result"]["code"] == code
     assert pay["orderId"] and pay["outOrderNo"]
     if err_no is not None:
-        (err,) = _events(page, "error")
+        (err,) = events(page, "error")
         assert err["errNo"] == err_no and err["errMsg"]
         assert err["errLogId"]  # the log id of the cashier's answer, as other errors carry theirs
     page.wait_for_timeout(1200)  # the seed's onPay redirects on code 0 only
@@ -162,8 +156,8 @@ def test_the_merchant_refuses_or_answers_garbage(demo: Demo, page: Any, live_fac
     page.click("#buy-library button")
     f = page.frame_locator(OVERLAY)
     f.locator("#pay-now:enabled").click()
-    (pay,) = _events(page, "pay")
-    (err,) = _events(page, "error")
+    (pay,) = events(page, "pay")
+    (err,) = events(page, "error")
     assert pay["status"] == "fail" and pay["result"]["errMsg"]
     assert err["errNo"] == err_no and err["errMsg"] and err["errLogId"]
     assert f.locator("[data-testid=msg]").inner_text() == said
@@ -207,7 +201,7 @@ def test_closing_the_cashier_overlay_is_the_seeds_user_close(demo: Demo, page: A
     f.locator("#pay-now:enabled").click()
     f.locator("#confirm-pay:enabled").wait_for()
     page.locator(CLOSE).click()
-    (pay,) = _events(page, "pay")
+    (pay,) = events(page, "pay")
     assert pay["status"] == "success" and pay["result"] == {"code": 3, "orderId": pay["orderId"]}
     assert pay["orderId"].startswith("ot") and pay["outOrderNo"]
     page.wait_for_selector("[data-pay-button-overlay]", state="detached")
@@ -284,7 +278,7 @@ def test_mode1_continue_pays_an_order_given_by_out_order_no(demo: Demo, page: An
     f.locator("#confirm-pay:enabled").wait_for()
     assert f.locator("[data-testid=amount]").inner_text() == "¥168.00"
     f.locator("#confirm-pay").click()
-    (pay,) = _events(page, "pay")
+    (pay,) = events(page, "pay")
     assert pay["status"] == "success" and pay["result"] == {"code": 0, "orderId": order["order_id"]}
     assert pay["orderId"] == order["order_id"] and pay["outOrderNo"] == order["out_order_no"]
     page.wait_for_url(f"**/orderDetail.html?orderId={order['order_id']}")

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from browser_helpers import DESKTOP, PHONE, Demo, on_db, shot, to_the_cashier_in_redirect_mode
+from browser_helpers import DESKTOP, PHONE, Demo, events, on_db, shot, to_the_cashier_in_redirect_mode
 from fakes.alipay_gateway import FakeAlipay
 from fakes.wechat_gateway import FakeWechat
 from sqlalchemy import select
@@ -50,12 +50,6 @@ def real(demo_factory: Any, live_factory: Any, tmp_path: Path) -> tuple[Demo, Fa
 
     on_db(db, configure)
     return demo, wx, ali
-
-
-def _events(page: Any, kind: str) -> list[dict[str, Any]]:
-    page.wait_for_function(f"window.__events && window.__events.some(e => e.type === {kind!r})")
-    evs: list[dict[str, Any]] = page.evaluate(f"window.__events.filter(e => e.type === {kind!r}).map(e => e.detail)")
-    return evs
 
 
 def _attempt(demo: Demo, order_id: str) -> Any:
@@ -116,7 +110,7 @@ def test_wechat_native_qr_in_the_overlay_then_refund(real: Any, page: Any) -> No
     assert page.evaluate("window.__events.filter(e => e.type === 'pay').length") == 0
     got = httpx.post(f"{wx.base_url}/_fake/pay/{otn}", timeout=10, trust_env=False)  # the buyer scans and pays
     assert got.json()[0][0] == 204
-    (pay,) = _events(page, "pay")
+    (pay,) = events(page, "pay")
     assert pay["status"] == "success" and pay["result"] == {"code": 0, "orderId": pay["orderId"]}
     assert pay["outOrderNo"]
     p = _attempt(demo, pay["orderId"])
@@ -146,7 +140,7 @@ def test_redirect_to_the_channel_and_back_on_a_phone_then_refund(real: Any, brow
         page.locator(button).click()
         page.wait_for_url(lambda u: u.startswith(f"{demo.server}/pages/cashier?") and "returned=1" in u)
         page.wait_for_url(lambda u: u.startswith(demo.shop + "/"))
-        (pay,) = _events(page, "pay")
+        (pay,) = events(page, "pay")
         assert pay["status"] == "success" and pay["result"]["code"] == 0 and pay["outOrderNo"]
         p = _attempt(demo, pay["orderId"])
         assert p.provider == ("alipay" if channel == "alipay" else "wechatpay") and p.state == "SUCCESS"

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from browser_helpers import Demo, callbacks
+from browser_helpers import Demo, callbacks, events
 
 pytestmark = pytest.mark.browser
 
@@ -28,12 +28,6 @@ TARGETS_JS = """for (const n of ['pay', 'refund', 'error'])
     (window.__targets = window.__targets || []).push([n, e.target.localName]); }, true);"""
 
 
-def _events(page: Any, kind: str, count: int = 1) -> list[dict[str, Any]]:
-    page.wait_for_function(f"window.__events && window.__events.filter(e => e.type === {kind!r}).length >= {count}")
-    evs: list[dict[str, Any]] = page.evaluate(f"window.__events.filter(e => e.type === {kind!r}).map(e => e.detail)")
-    return evs
-
-
 def test_the_whole_journey_in_redirect_mode(demo_factory: Any, page: Any) -> None:
     demo: Demo = demo_factory(run_workers=True, dispatch_interval_seconds=0.1)
     page.goto(demo.buy_page(display="redirect"))
@@ -48,7 +42,7 @@ def test_the_whole_journey_in_redirect_mode(demo_factory: Any, page: Any) -> Non
     page.locator("#confirm-pay:enabled").click()
     # back on the shop: the seed's `pay` detail, then its onPay redirects to the order-detail page (usr://)
     page.wait_for_url(f"{demo.shop}/pages/index/index.html**")
-    (pay,) = _events(page, "pay")
+    (pay,) = events(page, "pay")
     assert pay["status"] == "success" and pay["result"]["code"] == 0
     order_id = pay["orderId"]
     assert order_id.startswith("ot") and pay["outOrderNo"] and pay["result"]["orderId"] == order_id
@@ -73,7 +67,7 @@ def test_the_whole_journey_in_redirect_mode(demo_factory: Any, page: Any) -> Non
     page.locator("#done").click()
     # back on the order-detail page: the `refund` event
     page.wait_for_url(f"{demo.shop}/pages/orderDetail/orderDetail.html?orderId={order_id}")
-    (refund,) = _events(page, "refund")
+    (refund,) = events(page, "refund")
     assert refund["status"] == "success"
     res = refund["result"]
     assert res["orderId"] == order_id and res["refundId"] and "outRefundNo" in res
@@ -103,7 +97,7 @@ def test_back_control_brings_the_pending_events_home(demo: Demo, page: Any) -> N
     page.locator("#confirm-pay:enabled").wait_for()
     page.locator("[data-testid=back]").click()
     page.wait_for_url(demo.buy_page(display="redirect"))
-    (pay,) = _events(page, "pay")
+    (pay,) = events(page, "pay")
     order_id = pay["orderId"]
     assert pay["status"] == "success" and pay["result"] == {"code": 3, "orderId": order_id}
     assert order_id and pay["outOrderNo"]
@@ -116,7 +110,7 @@ def test_back_control_brings_the_pending_events_home(demo: Demo, page: Any) -> N
     page.locator("#confirm-pay:enabled").click()
     page.wait_for_url(demo.buy_page(display="redirect"))
     _continue(page, "cont", order_id, pay="onPay")
-    (paid,) = _events(page, "pay")
+    (paid,) = events(page, "pay")
     assert paid["status"] == "success" and paid["result"]["code"] == 0 and paid["orderId"] == order_id
     page.wait_for_url(f"**/orderDetail.html?orderId={order_id}")
     # the same order again: the cashier refuses (paid); back brings the error home instead of losing it
@@ -127,7 +121,7 @@ def test_back_control_brings_the_pending_events_home(demo: Demo, page: Any) -> N
     page.locator("[data-testid=back]").click()
     page.wait_for_url(f"{demo.shop}/pages/orderDetail/orderDetail.html?orderId={order_id}")
     _continue(page, "again", order_id, error="bindError")
-    (err,) = _events(page, "error")
+    (err,) = events(page, "error")
     assert err["errNo"] == 21527 and err["errMsg"] and err["errLogId"]
 
 
@@ -150,7 +144,7 @@ def test_voucher_card_and_button_of_one_order_keep_their_results_apart(demo: Dem
     assert page.locator("[data-testid=back]").inner_text() == "Back"
     page.locator("[data-testid=back]").click()
     page.wait_for_url(f"{demo.shop}/pages/orderDetail/orderDetail.html**")
-    (refund,) = _events(page, "refund")
+    (refund,) = events(page, "refund")
     assert refund["status"] == "success" and refund["result"]["orderId"] == order_id
     assert page.evaluate("window.__targets") == [["refund", "consume-card"]]
     card.locator("li").nth(1).wait_for()
@@ -175,6 +169,6 @@ def test_the_result_reaches_a_button_that_now_renders_the_paid_status(demo: Demo
     page.evaluate("""(order) => { const b = document.createElement('pay-button'); b.id = 'live';
       b.setAttribute('order-status', '{{1}}'); b.setAttribute('order-id', order); b.setAttribute('bind:pay', 'onPay');
       document.querySelector('main').prepend(b); }""", order_id)
-    (paid,) = _events(page, "pay")
+    (paid,) = events(page, "pay")
     assert paid["status"] == "success" and paid["result"] == {"code": 0, "orderId": order_id}
     page.wait_for_url(f"**/orderDetail.html?orderId={order_id}")

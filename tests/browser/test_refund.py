@@ -14,6 +14,7 @@ from browser_helpers import (
     Demo,
     ask_refund_again,
     callbacks,
+    events,
     handover_code,
     on_db,
     shot,
@@ -39,12 +40,6 @@ ITEMS_JS = """async () => {
   };
   return o.item_orders.map(i => i.item_order_id);
 }"""
-
-
-def _events(page: Any, kind: str, count: int = 1) -> list[dict[str, Any]]:
-    page.wait_for_function(f"window.__events && window.__events.filter(e => e.type === {kind!r}).length >= {count}")
-    evs: list[dict[str, Any]] = page.evaluate(f"window.__events.filter(e => e.type === {kind!r}).map(e => e.detail)")
-    return evs
 
 
 def shot_page(page: Any, url_part: str, state: dict[str, Any], name: str) -> None:
@@ -106,7 +101,7 @@ def test_refund_one_of_two_units_through_item_order_list(demo: Demo, browser: An
         shot_page(page, "/pages/refund-apply", {"itemOrderList": [{"itemOrderId": items[0]}]},
                   f"refund-apply-{viewport}")
         f.locator("#submit-refund").click()
-        (refund,) = _events(page, "refund")
+        (refund,) = events(page, "refund")
         assert refund["status"] == "success"
         res = refund["result"]
         assert set(res) == {"refundId", "outRefundNo", "orderId"}
@@ -136,7 +131,7 @@ def test_refund_detail_by_refund_id_in_english(demo: Demo, page: Any) -> None:
     f.locator("#qty-plus").click()
     assert f.locator("[data-testid=refund-amount]").inner_text() == "¥336.00"
     f.locator("#submit-refund").click()
-    (refund,) = _events(page, "refund")
+    (refund,) = events(page, "refund")
     rid = refund["result"]["refundId"]
     # the detail fills status and number together (pages.js): wait for it before reading the number
     f.locator("[data-testid=status][data-status]:not([data-status=''])").wait_for()
@@ -169,7 +164,7 @@ def test_refund_detail_by_refund_id_in_english(demo: Demo, page: Any) -> None:
     ask_refund_again(page)
     h = page.frame_locator(OVERLAY).last
     h.locator("[data-testid=nothing-left]").wait_for()
-    err = _events(page, "error")[-1]
+    err = events(page, "error")[-1]
     assert err["errNo"] == 21531
     assert h.locator("[data-testid=msg]").inner_text() == ""  # the friendly line, no developer line under it
     assert h.locator("#submit-refund").is_disabled()
@@ -193,7 +188,7 @@ def test_bind_refund_carries_the_merchants_out_refund_no(demo: Demo, page: Any, 
     page.locator("pay-button").first.locator("button").click()
     f = page.frame_locator(OVERLAY)
     f.locator("#submit-refund:enabled").click()
-    (refund,) = _events(page, "refund")
+    (refund,) = events(page, "refund")
     assert refund["status"] == "success"
     res = refund["result"]
     assert set(res) == {"refundId", "outRefundNo", "orderId"} and res["orderId"] == order_id
@@ -212,7 +207,7 @@ def test_bind_refund_says_the_number_is_pending_when_the_merchant_is_down(demo: 
     page.locator("pay-button").first.locator("button").click()
     f = page.frame_locator(OVERLAY)
     f.locator("#submit-refund:enabled").click()
-    (refund,) = _events(page, "refund")
+    (refund,) = events(page, "refund")
     res = refund["result"]
     assert refund["status"] == "success" and res["refundId"]
     assert res["outRefundNo"] == "" and res["outRefundNoPending"] is True
@@ -268,7 +263,7 @@ def test_voucher_card_shows_codes_and_a_verification(demo: Demo, browser: Any, t
         assert "verified" in _verify(tmp_path / "demo.db", qr_data[0])
         # the card polls: the verification shows without a reload, and `consume` fires
         card.locator("li[data-state=已核销]").wait_for()
-        (consume,) = _events(page, "consume")
+        (consume,) = events(page, "consume")
         assert consume == {"orderId": order_id}
         assert card.locator("li").nth(1).get_attribute("data-state") == "待使用"
         assert card.locator("li[data-state=已核销] img").count() == 0 and card.locator("li img").count() == 1
@@ -287,7 +282,7 @@ def test_voucher_card_shows_codes_and_a_verification(demo: Demo, browser: Any, t
         f.locator("#submit-refund:enabled").wait_for()
         assert f.locator("[data-testid=refundable]").inner_text().strip() == "可退 1 份"
         f.locator("#submit-refund").click()
-        (refund,) = _events(page, "refund")
+        (refund,) = events(page, "refund")
         assert refund["status"] == "success" and refund["result"]["orderId"] == order_id
         f.locator("#done").click()
         card.locator("li[data-state=退款中], li[data-state=已退款]").wait_for()
@@ -314,7 +309,7 @@ def test_redirect_refund_returns_to_the_order_page(demo: Demo, page: Any) -> Non
     assert page.locator("[data-testid=units]").inner_text() == "1"
     page.locator("#done").click()
     page.wait_for_url(f"{demo.shop}/pages/orderDetail/orderDetail.html**")
-    (refund,) = _events(page, "refund")
+    (refund,) = events(page, "refund")
     assert refund["status"] == "success" and refund["result"]["orderId"] == order_id
     assert refund["result"]["refundId"] and "outRefundNo" in refund["result"]
     card = page.locator("consume-card")
@@ -336,7 +331,7 @@ def test_applyrefund_rejected_or_not_an_object(demo: Demo, page: Any, hook: str,
     buy_two(page, demo)
     page.evaluate(f"() => {{ tt.__page.applyRefund = {hook}; }}")
     page.locator("pay-button").first.locator("button").click()
-    (err,) = _events(page, "error")
+    (err,) = events(page, "error")
     assert err["errNo"] == err_no and err["errMsg"] and err["errLogId"]
     assert page.locator("[data-pay-button-overlay]").count() == 0
 
@@ -393,11 +388,11 @@ def test_legacy_order_needs_refund_total_amount(demo: Demo, page: Any, tmp_path:
     button.locator("button").click()
     f = page.frame_locator(OVERLAY)
     f.locator("[data-testid=msg]:not(:empty)").wait_for()
-    (err,) = _events(page, "error")
+    (err,) = events(page, "error")
     assert err["errNo"] == 21524 and err["errMsg"] and err["errLogId"]
     assert f.locator("[data-testid=msg]").inner_text() == "缺少退款金额"  # the buyer's words; errMsg goes to bind:error
     assert f.locator("#submit-refund").is_disabled()
-    assert _events(page, "refund") == [{"status": "fail", "result": {"errMsg": err["errMsg"]}}]
+    assert events(page, "refund") == [{"status": "fail", "result": {"errMsg": err["errMsg"]}}]
     page.locator("[data-pay-button-overlay] button").click()  # close
     # with refund-total-amount (fen) the legacy order refunds that amount
     button.evaluate("b => b.setAttribute('refund-total-amount', '{{20000}}')")
@@ -406,7 +401,7 @@ def test_legacy_order_needs_refund_total_amount(demo: Demo, page: Any, tmp_path:
     g.locator("#submit-refund:enabled").wait_for()
     assert g.locator("[data-testid=refund-amount]").inner_text() == "¥200.00"
     g.locator("#submit-refund").click()
-    refund = _events(page, "refund", 2)[-1]
+    refund = events(page, "refund", 2)[-1]
     assert refund["status"] == "success" and refund["result"]["orderId"] == order_id
     g.locator("[data-testid=status][data-status]:not([data-status=''])").wait_for()
     assert g.locator("[data-testid=amount]").inner_text() == "¥200.00"
@@ -425,7 +420,7 @@ def test_navigate_to_refund_apply_and_refund_detail(demo: Demo, page: Any) -> No
     f.locator("#submit-refund:enabled").wait_for()
     assert f.locator("[data-testid=refundable]").inner_text().strip() == "可退 2 份"
     f.locator("#submit-refund").click()
-    (refund,) = _events(page, "tt:refund")
+    (refund,) = events(page, "tt:refund")
     assert refund["status"] == "success" and refund["result"]["orderId"] == order_id
     f.locator("#done").click()
     page.wait_for_selector("[data-pay-button-overlay]", state="detached")
@@ -447,7 +442,7 @@ def test_no_applyrefund_hook_sends_no_cp_extra_and_statuses_3_4_show_the_refund(
     page.locator("pay-button").first.locator("button").click()
     f = page.frame_locator(OVERLAY)
     f.locator("#submit-refund:enabled").click()
-    (refund,) = _events(page, "refund")
+    (refund,) = events(page, "refund")
     (pre,) = callbacks(demo, "pre_create_refund")
     assert pre["cp_extra"] == "" and pre["refund_id"] == refund["result"]["refundId"]
     f.locator("#done").click()

@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from browser_helpers import PHONE, shot, to_the_cashier_in_redirect_mode
-from test_real_channel_pay import _attempt, _events, real
+from browser_helpers import PHONE, events, shot, to_the_cashier_in_redirect_mode
+from test_real_channel_pay import _attempt, real
 
 __all__ = ["real"]
 pytestmark = pytest.mark.browser
@@ -61,7 +61,7 @@ def test_wechat_jsapi_inside_wechats_browser(real: Any, browser: Any) -> None:
         shot(page, "real-channel-wechat-jsapi")
         assert httpx.post(f"{wx.base_url}/_fake/pay/{otn}", timeout=10, trust_env=False).json()[0][0] == 204
         page.wait_for_url(lambda u: u.startswith(demo.shop + "/"))
-        (pay,) = _events(page, "pay")
+        (pay,) = events(page, "pay")
         assert pay["status"] == "success" and pay["result"]["code"] == 0
         p = _attempt(demo, pay["orderId"])
         assert p.payment_id == otn and p.provider == "wechatpay" and p.state == "SUCCESS"
