@@ -95,14 +95,18 @@ READ_GOODS = f"SELECT {_PLAN}, xmin::text AS version FROM goods WHERE app_id = :
 READ_MANY = (f"SELECT {', '.join('goods.' + c for c in PLAN_COLUMNS)}, goods.xmin::text AS version FROM goods"
              " WHERE goods.app_id = :app_id AND goods.goods_id = ANY(CAST(:goods_ids AS text[]))")
 
-# The merchant's acceptances that arrive together: one statement (order/store.py's ACCEPT for many).
+# The merchant's acceptances that arrive together: one statement (order/store.py's ACCEPT for many). In this one
+# and in TAKE_MANY the batch's keys also bound the table by the key array (`= ANY(...)`, which the primary key
+# answers), so that no plan reads every row of the app: with only `app_id = :app_id` and the join, a shop of 200
+# goods got a nested loop over its whole catalogue (tests/integration/test_order_plans.py).
 ACCEPT_BATCH = f"""WITH v AS (
 SELECT * FROM unnest(CAST(:order_id AS text[]), CAST(:out_order_no AS text[]), CAST(:expire_at AS int8[]),
                      CAST(:schema AS text[]), CAST(:now AS int8[])) AS v(order_id, out_order_no, expire_at, sch, now)
 ), u AS (
 UPDATE orders SET out_order_no = v.out_order_no, {ACCEPTED},
        pay_expire_at = v.expire_at, order_entry_schema = v.sch, updated_at = v.now
-  FROM v WHERE orders.app_id = :app_id AND orders.order_id = v.order_id AND {ACCEPTABLE}
+  FROM v WHERE orders.app_id = :app_id AND orders.order_id = ANY(CAST(:order_id AS text[]))
+   AND orders.order_id = v.order_id AND {ACCEPTABLE}
 RETURNING orders.order_id
 ), a AS (
 INSERT INTO callback_attempts ({', '.join(ATTEMPT_COLUMNS)})
@@ -125,8 +129,8 @@ SELECT * FROM unnest(CAST(:g_app_id AS text[]), CAST(:g_goods_id AS text[]), CAS
                      CAST(:g_version AS text[]), CAST(:g_now AS int8[])) AS v(app_id, goods_id, total, version, now)
 ), s AS (
 UPDATE goods SET stock = stock - v.total, sold = sold + v.total, updated_at = v.now
-  FROM v WHERE goods.app_id = :app_id AND goods.app_id = v.app_id AND goods.goods_id = v.goods_id
-   AND goods.xmin::text = v.version
+  FROM v WHERE goods.app_id = :app_id AND goods.goods_id = ANY(CAST(:g_goods_id AS text[]))
+   AND goods.goods_id = v.goods_id AND goods.xmin::text = v.version
 RETURNING {', '.join('goods.' + c for c in PLAN_COLUMNS)}, goods.xmin::text AS version
 ), o AS (
 {_ORDER_INSERT}

@@ -24,6 +24,7 @@ from paybutton.errors import TradeError
 from paybutton.goods.selling import refusal
 from paybutton.order import rows, soldout
 from paybutton.order.batch import Batcher, from_memory, goods_of, plan, remember
+from paybutton.order.pg_stats import StatsRefresh
 from paybutton.order.rows import ITEM_COLUMNS, ORDER_COLUMNS, Goods, NewOrder
 from paybutton.order.store import ATTEMPT_COLUMNS
 from paybutton.order.store_pg import (
@@ -82,6 +83,7 @@ class PostgresWriter:
         self.replans = 0  # batches that could not use the row their process last left (another process wrote)
         self._seen: dict[Key, dict[str, Any]] = {}  # the goods row as this process's last batch left it
         self._accepts: Batcher[str, Acceptance, bool] = Batcher(self._accept_batch, kind="accept")
+        self.stats = StatsRefresh(pool)  # the planner's statistics while a new database fills up
 
     @contextlib.asynccontextmanager
     async def _acquire(self) -> AsyncIterator[asyncpg.Connection]:
@@ -106,8 +108,11 @@ class PostgresWriter:
         from_memory(self.soldout, o)
         if o.price is not None:
             async with self._acquire() as conn:
-                return await self._take_one(conn, o)
-        return await self._batches.submit(o.app_id, o)
+                g = await self._take_one(conn, o)
+        else:
+            g = await self._batches.submit(o.app_id, o)
+        self.stats.wrote(1)
+        return g
 
     async def _take_one(self, conn: asyncpg.Connection, o: NewOrder) -> Goods:
         """One order, its own guarded statement (the price priced, or a batch that kept missing)."""
@@ -269,6 +274,7 @@ class PostgresWriter:
                              "item_prices": rows.item_prices(o, g.price)}
         async with self._acquire() as conn:
             await conn.execute(INSERT_SQL, *[p[n] for n in INSERT_NAMES])
+        self.stats.wrote(1)
 
     async def accept(self, a: Acceptance) -> bool:
         return await self._accepts.submit(a.app_id, a)
@@ -304,5 +310,6 @@ class PostgresWriter:
     async def close(self) -> None:
         await self._accepts.close()
         await self._batches.close()
+        await self.stats.close()
         await self._watcher.close()
         await self.pool.close()

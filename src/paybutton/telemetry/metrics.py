@@ -35,6 +35,8 @@ STOCK_BATCH = Histogram("paybutton_order_batch_size", "Orders per statement of t
                         buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256))
 SOLD_OUT_FROM_MEMORY = Counter("paybutton_sold_out_from_memory", "GOODS_SOLD_OUT answered from this process's "
                                "sold-out memory, without a query")
+ORDER_STATS_REFRESHED = Counter("paybutton_order_stats_refreshed", "ANALYZEs of the order tables run by the order "
+                                "writer while a new PostgreSQL database fills up (order/pg_stats.py)")
 # livesum: with PROMETHEUS_MULTIPROC_DIR, the sum over the workers alive now.
 DB_POOL_IN_USE = Gauge("paybutton_db_pool_in_use", "Database connections checked out of the pool",
                        ["pool"], multiprocess_mode="livesum")
