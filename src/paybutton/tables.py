@@ -167,6 +167,10 @@ orders = Table(
     Index("ix_orders_app_open_id", "app_id", "open_id"),
     Index("ix_orders_app_created", "app_id", "created_at"),  # 0005: the console's order list
 )
+# An order with a late payment to give back (the refund worker's sweep, every second); 0018 indexes only these.
+AUTO_REFUND_PENDING = orders.c.auto_refund_pending.is_(True)
+Index("ix_orders_auto_refund_pending", orders.c.app_id, orders.c.order_id,
+      postgresql_where=AUTO_REFUND_PENDING, sqlite_where=AUTO_REFUND_PENDING)
 
 item_orders = Table(
     "item_orders",

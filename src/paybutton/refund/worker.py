@@ -28,7 +28,7 @@ from paybutton.refund import store as refund_store
 from paybutton.refund.creating import RefundRequest, create_refund, units_of
 from paybutton.refund.rules import AuditStatus, RefundStatus, Source, Stage
 from paybutton.refund.settling import advance, nudge
-from paybutton.tables import goods, item_orders, orders, payments, refunds
+from paybutton.tables import AUTO_REFUND_PENDING, goods, item_orders, orders, payments, refunds
 from paybutton.tables import outbox as outbox_t
 
 log = logging.getLogger("paybutton.refund")
@@ -85,7 +85,7 @@ def _due_refunds(now: int, limit: int) -> Any:
 
 def _late_orders(limit: int) -> Any:
     """Orders with a late payment to give back."""
-    return select(orders.c.app_id, orders.c.order_id).where(orders.c.auto_refund_pending.is_(True)).limit(limit)
+    return select(orders.c.app_id, orders.c.order_id).where(AUTO_REFUND_PENDING).limit(limit)
 
 
 # ------------------------------------------------------------------ 2. late payments
@@ -99,7 +99,7 @@ async def refund_late_payment(ctx: Ctx, app_id: str, order_id: str) -> str | Non
     rid = ids.refund_id()
     async with ctx.db.tx() as conn:
         res = await conn.execute(update(orders).where(orders.c.app_id == app_id, orders.c.order_id == order_id,
-                                                      orders.c.auto_refund_pending.is_(True))
+                                                      AUTO_REFUND_PENDING)
                                  .values(auto_refund_pending=False, updated_at=now))
         if res.rowcount != 1:
             return None
