@@ -16,6 +16,10 @@ CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
+# How long a browser test waits for a state (a selector, a URL, the page's events) before it calls the page hung: a
+# guard, not a measurement, so it is sized for CI's loaded machine. Three CI runs at once (load 13 on 2 cores) took
+# longer than 8-10 s for one page step (stop 27's runs); a page that works is waited for only as long as it takes.
+WAIT_MS = 30_000
 
 
 @dataclass

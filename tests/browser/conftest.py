@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import CHROMIUM, PHONE, Demo
+from browser_helpers import CHROMIUM, PHONE, WAIT_MS, Demo
 
 
 def bound_socket() -> socket.socket:
@@ -112,8 +112,9 @@ def shared_demo(tmp_path_factory: pytest.TempPathFactory, _template_db: Path) ->
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's Chromium is not installed (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=WAIT_MS)  # expect(...) waits for its state as long as a page step may take
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM,
                                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
@@ -125,7 +126,7 @@ def browser() -> Iterator[Any]:
 def page(browser: Any) -> Iterator[Any]:
     ctx = browser.new_context(viewport=PHONE, locale="zh-CN")
     p = ctx.new_page()
-    p.set_default_timeout(8000)
+    p.set_default_timeout(WAIT_MS)
     errors: list[str] = []
     p.on("pageerror", lambda e: errors.append(str(e)))
     yield p

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from axe_helpers import check_page, describe
-from browser_helpers import DESKTOP, PHONE, Demo, shot
+from browser_helpers import DESKTOP, PHONE, WAIT_MS, Demo, shot
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +26,7 @@ def test_hosted_pages_and_the_demo_shop_have_no_serious_violations(demo: Demo, b
                                                                      viewport: str) -> None:
     ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
     page = ctx.new_page()
-    page.set_default_timeout(10000)
+    page.set_default_timeout(WAIT_MS)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     q = {"display": "redirect", **({"lang": "en"} if lang == "en" else {})}

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from browser_helpers import DESKTOP, PHONE, Demo, shot
+from browser_helpers import DESKTOP, PHONE, WAIT_MS, Demo, shot
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +40,7 @@ def test_a_refunded_order_is_not_shown_as_paid(demo: Demo, browser: Any, viewpor
     ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP)
     ctx.add_cookies([{"name": "demo_open_id", "value": open_id, "url": demo.shop}])
     page = ctx.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(WAIT_MS)
     try:
         query = "&lang=en" if lang == "en" else ""
         page.goto(f"{demo.shop}/pages/orderDetail/orderDetail.html?orderId={order_id}{query}")

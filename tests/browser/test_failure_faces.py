@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, Demo, add_button, ask_refund_again, errors_of, events, shot
+from browser_helpers import DESKTOP, PHONE, WAIT_MS, Demo, add_button, ask_refund_again, errors_of, events, shot
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +26,7 @@ def combo(request: pytest.FixtureRequest, browser: Any) -> Iterator[tuple[Any, s
     viewport, lang = request.param
     ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
     page = ctx.new_page()
-    page.set_default_timeout(10000)
+    page.set_default_timeout(WAIT_MS)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     yield page, lang, f"{viewport}-{lang}"
@@ -151,7 +151,7 @@ def test_slow_network_shows_busy_and_skeletons_at_once(demo: Demo, browser: Any,
     grey sheet), the goods card is a skeleton while its data loads, and 立即支付 is busy within 100 ms."""
     ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
     page = ctx.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(WAIT_MS)
     name = f"{viewport}-{lang}"
     try:
         page.goto(demo.buy_page(**_q(lang)))
@@ -231,7 +231,7 @@ def test_a_missing_phone_is_shown_focused_and_marked(demo: Demo, browser: Any, v
     bar, the phone field focused and aria-invalid; typing clears the mark."""
     ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
     page = ctx.new_page()
-    page.set_default_timeout(10000)
+    page.set_default_timeout(WAIT_MS)
     try:
         page.goto(demo.buy_page(**_q(lang, marketing="1")))
         page.wait_for_selector("#buy-merchant button[data-state=on_sale]")
@@ -266,7 +266,7 @@ def test_a_missing_phone_is_shown_focused_and_marked(demo: Demo, browser: Any, v
 def test_refund_apply_with_nothing_left(demo: Demo, browser: Any, viewport: str, lang: str) -> None:
     ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
     page = ctx.new_page()
-    page.set_default_timeout(10000)
+    page.set_default_timeout(WAIT_MS)
     try:
         page.goto(demo.buy_page(**_q(lang)))
         page.wait_for_selector("#buy-library button[data-state=on_sale]")
@@ -306,7 +306,7 @@ def test_refund_apply_with_nothing_left(demo: Demo, browser: Any, viewport: str,
 def test_cashier_header_at_390_keeps_the_name_and_badge_whole(demo: Demo, browser: Any, lang: str) -> None:
     ctx = browser.new_context(viewport=PHONE, locale=lang)
     page = ctx.new_page()
-    page.set_default_timeout(10000)
+    page.set_default_timeout(WAIT_MS)
     try:
         page.goto(demo.buy_page(**_q(lang)))
         page.wait_for_selector("#buy-library button[data-state=on_sale]")
@@ -342,7 +342,7 @@ FOCUSED_BUTTON_JS = """(id) => { const h = document.getElementById(id);
 def test_the_overlay_is_an_accessible_dialog(demo: Demo, browser: Any, viewport: str, lang: str) -> None:
     ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
     page = ctx.new_page()
-    page.set_default_timeout(10000)
+    page.set_default_timeout(WAIT_MS)
     zh = lang == "zh-CN"
     try:
         page.goto(demo.buy_page(**_q(lang)))
@@ -402,7 +402,7 @@ def test_a_failed_payment_shows_why_and_offers_pay_again_or_close(demo: Demo, br
     重新支付 and 关闭. 重新支付 pays (a second `pay`, code 0); 关闭 closes with no further event."""
     ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
     page = ctx.new_page()
-    page.set_default_timeout(10000)
+    page.set_default_timeout(WAIT_MS)
     zh = lang == "zh-CN"
     try:
         page.goto(demo.buy_page(**_q(lang)))

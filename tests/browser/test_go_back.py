@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, Demo, on_db, shot, to_the_cashier_in_redirect_mode
+from browser_helpers import DESKTOP, PHONE, WAIT_MS, Demo, on_db, shot, to_the_cashier_in_redirect_mode
 from sqlalchemy import select
 
 from paybutton.demo.seed import DEMO_APP_ID
@@ -32,7 +32,7 @@ def combo(request: pytest.FixtureRequest, browser: Any) -> Iterator[tuple[Any, s
     viewport, lang = request.param
     ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
     page = ctx.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(WAIT_MS)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     yield page, lang, f"{viewport}-{lang}"
@@ -102,7 +102,7 @@ def test_back_from_the_redirect_cashier_offers_the_same_order(demo: Demo, tmp_pa
                                                               viewport: str, lang: str) -> None:
     ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
     page = ctx.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(WAIT_MS)
     try:
         to_the_cashier_in_redirect_mode(page, demo, **({"lang": "en"} if lang == "en" else {}))
         first = parse_qs(urlsplit(page.url).query)["order"][0]

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from browser_helpers import DESKTOP, PHONE, Demo, events, shot
+from browser_helpers import DESKTOP, PHONE, WAIT_MS, Demo, events, shot
 from playwright.sync_api import expect
 
 from paybutton import buyer_token
@@ -153,7 +153,7 @@ def test_the_merchant_good_with_the_default_promotion(demo: Demo, browser: Any, 
     lang = "zh-CN" if viewport == "phone" else "en"
     ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
     page = ctx.new_page()
-    page.set_default_timeout(8000)
+    page.set_default_timeout(WAIT_MS)
     try:
         page.goto(demo.buy_page(display="redirect", **({"lang": "en"} if lang == "en" else {})))
         _marketing_ready(page, "buy-merchant")

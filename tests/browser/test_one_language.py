@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, Demo, ask_refund_again, shot, update_demo_app
+from browser_helpers import DESKTOP, PHONE, WAIT_MS, Demo, ask_refund_again, shot, update_demo_app
 
 from paybutton.callbacks.body import IDENTIFY_NAMES
 from paybutton.cashier import payconfig
@@ -87,7 +87,7 @@ SIZES_AND_LANGS = [("phone", "zh-CN"), ("desktop", "en"), ("phone", "en"), ("des
 def test_hosted_pages_speak_one_language(demo: Demo, browser: Any, viewport: str, lang: str) -> None:
     ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
     page = ctx.new_page()
-    page.set_default_timeout(10000)
+    page.set_default_timeout(WAIT_MS)
     seen: dict[str, list[str]] = {}
     try:
         page.goto(demo.buy_page(**({"lang": "en"} if lang == "en" else {})))
@@ -147,7 +147,7 @@ def test_error_states_speak_one_language(demo: Demo, browser: Any, tmp_path: Pat
     update_demo_app(tmp_path / "demo.db", need_refund_audit=True)
     ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
     page = ctx.new_page()
-    page.set_default_timeout(10000)
+    page.set_default_timeout(WAIT_MS)
     seen: dict[str, list[str]] = {}
     try:
         page.goto(demo.buy_page(**({"lang": "en"} if lang == "en" else {})))
@@ -199,7 +199,7 @@ CONSOLE = ["/console", "/console/goods", "/console/goods/new", "/console/goods/d
 def test_console_pages_and_home_speak_one_language(demo: Demo, browser: Any, lang: str) -> None:
     ctx = browser.new_context(viewport=PHONE, locale=lang)
     page = ctx.new_page()
-    page.set_default_timeout(10000)
+    page.set_default_timeout(WAIT_MS)
     seen: dict[str, list[str]] = {}
     try:
         page.goto(f"{demo.server}/?lang={lang}")

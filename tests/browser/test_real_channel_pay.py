@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from browser_helpers import DESKTOP, PHONE, Demo, events, on_db, shot, to_the_cashier_in_redirect_mode
+from browser_helpers import DESKTOP, PHONE, WAIT_MS, Demo, events, on_db, shot, to_the_cashier_in_redirect_mode
 from fakes.alipay_gateway import FakeAlipay
 from fakes.wechat_gateway import FakeWechat
 from sqlalchemy import select
@@ -127,7 +127,7 @@ def test_redirect_to_the_channel_and_back_on_a_phone_then_refund(real: Any, brow
     demo, wx, ali = real
     ctx = browser.new_context(viewport=PHONE, user_agent=IPHONE_UA)
     page = ctx.new_page()
-    page.set_default_timeout(10000)
+    page.set_default_timeout(WAIT_MS)
     try:
         to_the_cashier_in_redirect_mode(page, demo, units=2)
         page.locator(f"input[name=channel][value={channel}]").check()

@@ -11,6 +11,7 @@ import pytest
 from browser_helpers import (
     DESKTOP,
     PHONE,
+    WAIT_MS,
     Demo,
     ask_refund_again,
     callbacks,
@@ -51,7 +52,7 @@ def shot_page(page: Any, url_part: str, state: dict[str, Any], name: str) -> Non
     code = handover_code(url.split("/pages/")[0], page.evaluate("tt.__token"), {"key": "shot", **state})
     tab = page.context.new_page()
     try:
-        tab.set_default_timeout(8000)
+        tab.set_default_timeout(WAIT_MS)
         tab.goto(url + "#pbc=" + code)
         tab.wait_for_load_state("networkidle")
         tab.wait_for_selector("#goods-card:not([aria-busy]), [data-status]:not([data-status=''])", state="attached")
@@ -81,7 +82,7 @@ def buy_two(page: Any, demo: Demo, lang: str = "zh-CN") -> str:
 def test_refund_one_of_two_units_through_item_order_list(demo: Demo, browser: Any, viewport: str) -> None:
     ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale="zh-CN")
     page = ctx.new_page()
-    page.set_default_timeout(8000)
+    page.set_default_timeout(WAIT_MS)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
@@ -237,7 +238,7 @@ def _verify(db: Path, code: str) -> str:
 def test_voucher_card_shows_codes_and_a_verification(demo: Demo, browser: Any, tmp_path: Path, viewport: str) -> None:
     ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale="zh-CN")
     page = ctx.new_page()
-    page.set_default_timeout(8000)
+    page.set_default_timeout(WAIT_MS)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:

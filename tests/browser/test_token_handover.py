@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, Demo, shot
+from browser_helpers import DESKTOP, PHONE, WAIT_MS, Demo, shot
 
 from paybutton.demo.seed import DEMO_APP_ID
 
@@ -46,7 +46,7 @@ def combo(request: pytest.FixtureRequest, browser: Any) -> Iterator[tuple[Any, s
     seen: dict[str, list[str]] = {"urls": [], "referers": []}
     ctx.on("request", lambda r: (seen["urls"].append(r.url), seen["referers"].append(r.headers.get("referer", ""))))
     page = ctx.new_page()
-    page.set_default_timeout(10000)
+    page.set_default_timeout(WAIT_MS)
     page.on("framenavigated", lambda f: seen["urls"].append(f.url))
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from browser_helpers import PHONE, events, shot, to_the_cashier_in_redirect_mode
+from browser_helpers import PHONE, WAIT_MS, events, shot, to_the_cashier_in_redirect_mode
 from test_real_channel_pay import _attempt, real
 
 __all__ = ["real"]
@@ -43,7 +43,7 @@ def test_wechat_jsapi_inside_wechats_browser(real: Any, browser: Any) -> None:
     ctx = browser.new_context(viewport=PHONE, user_agent=WECHAT_UA)
     ctx.add_init_script(BRIDGE_JS % _der_b64(wx.merchant_public))
     page = ctx.new_page()
-    page.set_default_timeout(10000)
+    page.set_default_timeout(WAIT_MS)
     try:
         to_the_cashier_in_redirect_mode(page, demo)
         page.locator("input[name=channel][value=wechat]").check()
