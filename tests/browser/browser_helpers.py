@@ -101,11 +101,37 @@ def ask_refund_again(page: Any) -> None:
     page.locator("#refund-again button[data-state=ready]").click()
 
 
+# keep_events: every page of the tab keeps what its handlers push to window.__events in the tab's sessionStorage too
+KEEP_JS = """(() => { let own = [];
+  Object.defineProperty(window, '__events', { configurable: true, get() { return own; }, set(v) {
+    own = v;
+    const push = Array.prototype.push;
+    own.push = function (...xs) {
+      try { const kept = JSON.parse(sessionStorage.getItem('__kept_events') || '[]'); push.apply(kept, xs);
+            sessionStorage.setItem('__kept_events', JSON.stringify(kept)); } catch (e) {}
+      return push.apply(this, xs);
+    };
+  } });
+})()"""
+
+
+def keep_events(page: Any) -> None:
+    """From the next page on, the demo shop's events are also kept in the tab's sessionStorage, and events() reads
+    every kept one. For a flow that comes back to the shop by a real redirect (not the overlay): the shop leaves
+    for the order page 1 s after a success, and on a loaded machine (three CI runs at once) the first read came
+    after that, on a page with no events. The kept ones outlive the page."""
+    page.add_init_script(KEEP_JS)
+
+
 def events(page: Any, kind: str, count: int = 1) -> list[dict[str, Any]]:
-    """The details of the page's `kind` events (window.__events, which the demo shop's handlers fill), once there
-    are `count`. Read in the one evaluation that sees them: the demo shop leaves the page 1 s after a payment
-    succeeds (tt.redirectTo), and a second evaluation on a loaded machine found the next page, with no events."""
-    found = page.wait_for_function(f"""() => {{ const e = (window.__events || []).filter(e => e.type === {kind!r});
+    """The details of the page's `kind` events (window.__events, which the demo shop's handlers fill; after
+    keep_events, every page's of this tab), once there are `count`. Read in the one evaluation that sees them: the
+    demo shop leaves the page 1 s after a payment succeeds (tt.redirectTo), and a second evaluation on a loaded
+    machine found the next page, with no events."""
+    found = page.wait_for_function(f"""() => {{ let kept = null;
+        try {{ kept = sessionStorage.getItem('__kept_events'); }} catch (e) {{}}
+        const all = kept === null ? (window.__events || []) : JSON.parse(kept);
+        const e = all.filter(e => e.type === {kind!r});
         return e.length >= {count} && e.map(x => x.detail); }}""")
     got: list[dict[str, Any]] = found.json_value()
     return got

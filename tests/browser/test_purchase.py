@@ -7,7 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, WAIT_MS, Demo, add_button, callbacks, events, shot, update_demo_app
+from browser_helpers import (
+    DESKTOP,
+    PHONE,
+    WAIT_MS,
+    Demo,
+    add_button,
+    callbacks,
+    events,
+    keep_events,
+    shot,
+    update_demo_app,
+)
 from merchant_stub import MerchantStub, Received, ok, refuse
 from starlette.responses import Response
 
@@ -58,6 +69,7 @@ def test_redirect_purchase_of_the_merchant_good(demo: Demo, browser: Any, viewpo
     ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP)
     page = ctx.new_page()
     page.set_default_timeout(WAIT_MS)
+    keep_events(page)  # the shop leaves index.html 1 s after the pay event: keep it past that
     try:
         page.goto(demo.buy_page(display="redirect"))
         page.wait_for_selector("#buy-merchant button[data-state=on_sale]")
