@@ -31,15 +31,9 @@ _pg_state: dict[str, Any] = {}
 _sqlite_template: dict[str, Path] = {}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def bound_socket() -> socket.socket:
-    """A socket bound to a free port and kept: a server started on it cannot lose its port to another process
-    (or to an outgoing connection's ephemeral port) between choosing it and binding it, as with free_port()."""
+    """A socket bound to a free port and kept: a server started on it cannot lose its port to another process (or
+    to an outgoing connection's ephemeral port) between choosing it and binding it, as with listening.free_port()."""
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     return s

@@ -19,6 +19,17 @@ from pathlib import Path
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository's root: `bench` is not installed
 
+import socket
+
 from bench.procs import listening_socket, port_of, wait_http
 
-__all__ = ["listening_socket", "port_of", "wait_http"]
+__all__ = ["free_port", "listening_socket", "port_of", "wait_http"]
+
+
+def free_port() -> int:
+    """A port the system just gave out and nobody holds now: the address of a server that is down (a connection to
+    it is refused), or one a command is told to bind while the test is about its other port. A server the test
+    starts gets a listening_socket() instead."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

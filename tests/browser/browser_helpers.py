@@ -22,6 +22,17 @@ DESKTOP = {"width": 1280, "height": 800}
 WAIT_MS = 30_000
 
 
+def open_page(browser: Any, viewport: str | None = None, **options: Any) -> tuple[Any, Any]:
+    """A new browser context and its one page, which waits up to WAIT_MS for any state. `viewport`: "phone",
+    "desktop" or None (the browser's own); `options`: the context's (locale, user_agent, ...)."""
+    if viewport is not None:
+        options["viewport"] = PHONE if viewport == "phone" else DESKTOP
+    ctx = browser.new_context(**options)
+    page = ctx.new_page()
+    page.set_default_timeout(WAIT_MS)
+    return ctx, page
+
+
 @dataclass
 class Demo:
     server: str

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from axe_helpers import check_page, describe
-from browser_helpers import DESKTOP, PHONE, WAIT_MS, Demo, shot
+from browser_helpers import Demo, open_page, shot
 
 pytestmark = pytest.mark.browser
 
@@ -24,9 +24,7 @@ def check(page: Any, name: str) -> None:
 @pytest.mark.parametrize(("lang", "viewport"), [("zh-CN", "phone"), ("en", "desktop")])
 def test_hosted_pages_and_the_demo_shop_have_no_serious_violations(demo: Demo, browser: Any, lang: str,
                                                                      viewport: str) -> None:
-    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, viewport, locale=lang)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     q = {"display": "redirect", **({"lang": "en"} if lang == "en" else {})}

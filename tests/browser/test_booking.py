@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from browser_helpers import WAIT_MS, Demo, shot
+from browser_helpers import Demo, open_page, shot
 
 from paybutton.demo.seed import DEMO_APP_ID, DEMO_SECRET
 
@@ -60,9 +60,7 @@ def openapi(demo: Demo, path: str, body: dict[str, Any]) -> dict[str, Any]:
 
 def verify_in_console(browser: Any, demo: Demo, code: str) -> Any:
     """The console's Verify page (demo mode signs in by itself) with the voucher's QR data; the page after."""
-    ctx = browser.new_context(locale="zh-CN")
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, locale="zh-CN")
     page.goto(f"{demo.server}/console/verify")
     page.fill("input[name=code]", f"pbv1:{code}")
     page.click("button:has-text('核销')")
@@ -82,10 +80,8 @@ def test_a_booked_unit_is_shown_and_redeemed_on_its_day(demo_factory: Any, brows
                                  "goods_id": "demo-hotpot", "book_start_time": at(day, 10),
                                  "book_end_time": at(day, 12), "item_order_id": item_order_id}]})
     openapi(demo, "book/book_result_callback", {"book_id": made["data"]["book_id"], "result": 1})
-    ctx = browser.new_context(locale="zh-CN")
+    ctx, page = open_page(browser, locale="zh-CN")
     ctx.add_cookies([{"name": "demo_open_id", "value": open_id, "url": demo.shop}])
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
     try:
         page.goto(f"{demo.shop}/pages/orderDetail/orderDetail.html?orderId={order_id}")
         booking = page.locator("[data-testid=booking]")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, WAIT_MS, Demo, events, on_db, shot
+from browser_helpers import Demo, events, on_db, open_page, shot
 from fakes.alipay_gateway import FakeAlipay
 from fakes.wechat_gateway import FakeWechat
 from sqlalchemy import select
@@ -78,9 +78,7 @@ def _world(demo_factory: Any, live_factory: Any, tmp_path: Path, settings: dict[
 @pytest.fixture(params=COMBOS, ids=IDS)
 def combo(request: pytest.FixtureRequest, browser: Any) -> Iterator[tuple[Any, str, str]]:
     viewport, lang = request.param
-    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, viewport, locale=lang)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     yield page, lang, f"{viewport}-{lang}"
@@ -174,9 +172,7 @@ def test_an_alipay_page_that_cannot_be_reached_shows_our_message(
 def test_the_sandbox_badge_follows_the_channel(demo_factory: Any, live_factory: Any, tmp_path: Path, browser: Any,
                                                viewport: str, lang: str) -> None:
     """Issue 19.6: the 沙盒 badge shows for the sandbox's channel only, not while a real channel is picked or paid."""
-    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, viewport, locale=lang)
     try:
         w = _world(demo_factory, live_factory, tmp_path)
         f = _to_cashier(page, w, lang)
@@ -198,9 +194,7 @@ def test_the_sandbox_badge_follows_the_channel(demo_factory: Any, live_factory: 
 def test_cancel_with_a_real_channel_picked_does_not_start_it(demo_factory: Any, live_factory: Any, tmp_path: Path,
                                                              browser: Any, viewport: str, lang: str) -> None:
     """Issue 18.3: 取消支付 says what happened (the order is kept) and never opens a payment at the channel."""
-    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, viewport, locale=lang)
     try:
         w = _world(demo_factory, live_factory, tmp_path)
         f = _to_cashier(page, w, lang)
@@ -223,9 +217,7 @@ def test_pay_again_after_a_lost_answer_closes_the_old_trade_first(demo_factory: 
                                                                   lang: str) -> None:
     """Issue 18.1: WeChat Pay's answer comes after the (1 s) timeout: the cashier says the result is not confirmed;
     重新支付 with the sandbox asks WeChat Pay, closes the unpaid trade there, then pays: never stuck, one charge."""
-    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, viewport, locale=lang)
     try:
         w = _world(demo_factory, live_factory, tmp_path, settings={"wechatpay_timeout_seconds": 1.0})
         w.wx.mode, w.wx.delay = "timeout", 2.5
@@ -258,9 +250,7 @@ def test_wechat_h5_opens_in_the_top_window_from_the_overlay(demo_factory: Any, l
                                                             browser: Any, lang: str) -> None:
     """Issue 18.2 on a phone: WeChat H5's page (its app link would not fire from a frame) opens in the top window
     and comes back to the shop page, where the cashier reopens and ends with the seed's code 0."""
-    ctx = browser.new_context(viewport=PHONE, user_agent=IPHONE_UA, locale=lang)
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, "phone", user_agent=IPHONE_UA, locale=lang)
     try:
         w = _world(demo_factory, live_factory, tmp_path)
         f = _to_cashier(page, w, lang)

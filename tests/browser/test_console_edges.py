@@ -14,8 +14,9 @@ import httpx
 import pytest
 from axe_helpers import check_page, describe
 from browser_helpers import DESKTOP, PHONE, Demo, shot
+from listening import free_port
 from playwright.sync_api import expect
-from test_console_flows import HOUR, Buyer, OffsetClock, _free_port, outbox_row, reload_until
+from test_console_flows import HOUR, Buyer, OffsetClock, outbox_row, reload_until
 
 from paybutton.buyer_token import mint
 from paybutton.demo.seed import DEMO_APP_ID, DEMO_SECRET
@@ -55,7 +56,7 @@ def test_a_fixed_callback_url_reaches_queued_callbacks_and_replays(
     demo: Demo = demo_factory(clock=clock, run_workers=True, dispatch_interval_seconds=0.1,
                               sweep_interval_seconds=0.2)
     c = _console(page, demo, size, lang)
-    down = f"http://127.0.0.1:{_free_port()}/callbacks/payment"
+    down = f"http://127.0.0.1:{free_port()}/callbacks/payment"
     _set_payment_url(page, c, down)
     buyer = Buyer(demo, "edge-cb-buyer")
     db = tmp_path / "demo.db"

@@ -5,7 +5,6 @@ and replay a dead callback once the merchant's server is back."""
 from __future__ import annotations
 
 import contextlib
-import socket
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from browser_helpers import DESKTOP, PHONE, Demo, shot
+from listening import free_port
 from playwright.sync_api import expect
 
 from paybutton.demo.seed import DEMO_APP_ID, DEMO_SECRET
@@ -22,12 +22,6 @@ from paybutton.demo.seed import DEMO_APP_ID, DEMO_SECRET
 pytestmark = pytest.mark.browser
 
 HOUR = 3600
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class OffsetClock:
@@ -201,7 +195,7 @@ def test_the_console_flows(demo_factory: Any, page: Any, live_factory: Any, tmp_
     both_widths(page, "console-order-detail")
 
     # the merchant's payment endpoint goes down: the next sale's notify is retried until it is a dead letter
-    down = _free_port()
+    down = free_port()
     page.click("nav >> text=设置")
     both_widths(page, "console-settings")
     page.fill("input[name=payment_notify_url]", f"http://127.0.0.1:{down}/callbacks/payment")

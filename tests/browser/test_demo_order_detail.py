@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from browser_helpers import DESKTOP, PHONE, WAIT_MS, Demo, shot
+from browser_helpers import Demo, open_page, shot
 
 pytestmark = pytest.mark.browser
 
@@ -37,10 +37,8 @@ def refunded_order(demo: Demo, open_id: str) -> str:
 def test_a_refunded_order_is_not_shown_as_paid(demo: Demo, browser: Any, viewport: str, lang: str) -> None:
     open_id = f"detail-{viewport}-{lang}"
     order_id = refunded_order(demo, open_id)
-    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP)
+    ctx, page = open_page(browser, viewport)
     ctx.add_cookies([{"name": "demo_open_id", "value": open_id, "url": demo.shop}])
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
     try:
         query = "&lang=en" if lang == "en" else ""
         page.goto(f"{demo.shop}/pages/orderDetail/orderDetail.html?orderId={order_id}{query}")

@@ -11,7 +11,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, WAIT_MS, Demo, add_button, ask_refund_again, errors_of, events, shot
+from browser_helpers import (
+    Demo,
+    add_button,
+    ask_refund_again,
+    errors_of,
+    events,
+    open_page,
+    shot,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -24,9 +32,7 @@ IDS = [f"{v}-{lang}" for v, lang in COMBOS]
 def combo(request: pytest.FixtureRequest, browser: Any) -> Iterator[tuple[Any, str, str]]:
     """A page at the viewport, in the language; its name for screenshots. Uncaught page errors fail the test."""
     viewport, lang = request.param
-    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, viewport, locale=lang)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     yield page, lang, f"{viewport}-{lang}"
@@ -149,9 +155,7 @@ BUSY_WITHIN_100_MS = """(el) => new Promise(resolve => {
 def test_slow_network_shows_busy_and_skeletons_at_once(demo: Demo, browser: Any, viewport: str, lang: str) -> None:
     """800 ms on every wait: the button is busy within 100 ms of the tap, the sheet shows a skeleton (not a blank
     grey sheet), the goods card is a skeleton while its data loads, and 立即支付 is busy within 100 ms."""
-    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, viewport, locale=lang)
     name = f"{viewport}-{lang}"
     try:
         page.goto(demo.buy_page(**_q(lang)))
@@ -229,9 +233,7 @@ def test_the_voucher_card_shows_its_errors_in_its_own_font(shared_demo: Demo, co
 def test_a_missing_phone_is_shown_focused_and_marked(demo: Demo, browser: Any, viewport: str, lang: str) -> None:
     """The merchant good needs a phone number; with the coupon block shown, the message is in view above the bottom
     bar, the phone field focused and aria-invalid; typing clears the mark."""
-    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, viewport, locale=lang)
     try:
         page.goto(demo.buy_page(**_q(lang, marketing="1")))
         page.wait_for_selector("#buy-merchant button[data-state=on_sale]")
@@ -264,9 +266,7 @@ def test_a_missing_phone_is_shown_focused_and_marked(demo: Demo, browser: Any, v
 
 @pytest.mark.parametrize(("viewport", "lang"), [("phone", "zh-CN"), ("desktop", "en")])
 def test_refund_apply_with_nothing_left(demo: Demo, browser: Any, viewport: str, lang: str) -> None:
-    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, viewport, locale=lang)
     try:
         page.goto(demo.buy_page(**_q(lang)))
         page.wait_for_selector("#buy-library button[data-state=on_sale]")
@@ -304,9 +304,7 @@ def test_refund_apply_with_nothing_left(demo: Demo, browser: Any, viewport: str,
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 def test_cashier_header_at_390_keeps_the_name_and_badge_whole(demo: Demo, browser: Any, lang: str) -> None:
-    ctx = browser.new_context(viewport=PHONE, locale=lang)
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, "phone", locale=lang)
     try:
         page.goto(demo.buy_page(**_q(lang)))
         page.wait_for_selector("#buy-library button[data-state=on_sale]")
@@ -340,9 +338,7 @@ FOCUSED_BUTTON_JS = """(id) => { const h = document.getElementById(id);
 
 @pytest.mark.parametrize(("viewport", "lang"), COMBOS, ids=IDS)
 def test_the_overlay_is_an_accessible_dialog(demo: Demo, browser: Any, viewport: str, lang: str) -> None:
-    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, viewport, locale=lang)
     zh = lang == "zh-CN"
     try:
         page.goto(demo.buy_page(**_q(lang)))
@@ -400,9 +396,7 @@ def test_a_failed_payment_shows_why_and_offers_pay_again_or_close(demo: Demo, br
                                                                   then: str) -> None:
     """Sandbox 支付失败 (10000): the seed's `pay` (code 2) and `error` (10000) fire; the cashier stays, with the reason,
     重新支付 and 关闭. 重新支付 pays (a second `pay`, code 0); 关闭 closes with no further event."""
-    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, viewport, locale=lang)
     zh = lang == "zh-CN"
     try:
         page.goto(demo.buy_page(**_q(lang)))

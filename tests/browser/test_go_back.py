@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, WAIT_MS, Demo, on_db, shot, to_the_cashier_in_redirect_mode
+from browser_helpers import Demo, on_db, open_page, shot, to_the_cashier_in_redirect_mode
 from sqlalchemy import select
 
 from paybutton.demo.seed import DEMO_APP_ID
@@ -30,9 +30,7 @@ RESUME = {"zh-CN": "你有一笔该商品的未支付订单", "en": "You have an
 @pytest.fixture(params=COMBOS, ids=IDS)
 def combo(request: pytest.FixtureRequest, browser: Any) -> Iterator[tuple[Any, str, str]]:
     viewport, lang = request.param
-    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, viewport, locale=lang)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     yield page, lang, f"{viewport}-{lang}"
@@ -100,9 +98,7 @@ def test_closing_the_cashier_keeps_the_order_then_resume_or_replace(demo: Demo, 
 @pytest.mark.parametrize(("viewport", "lang"), [("phone", "zh-CN"), ("desktop", "en")])
 def test_back_from_the_redirect_cashier_offers_the_same_order(demo: Demo, tmp_path: Path, browser: Any,
                                                               viewport: str, lang: str) -> None:
-    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, viewport, locale=lang)
     try:
         to_the_cashier_in_redirect_mode(page, demo, **({"lang": "en"} if lang == "en" else {}))
         first = parse_qs(urlsplit(page.url).query)["order"][0]

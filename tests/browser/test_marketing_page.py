@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from browser_helpers import DESKTOP, PHONE, WAIT_MS, Demo, events, keep_events, shot
+from browser_helpers import Demo, events, keep_events, open_page, shot
 from playwright.sync_api import expect
 
 from paybutton import buyer_token
@@ -151,9 +151,7 @@ def test_switching_promotions_and_paying_with_each_marketing_version(demo: Demo,
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
 def test_the_merchant_good_with_the_default_promotion(demo: Demo, browser: Any, viewport: str) -> None:
     lang = "zh-CN" if viewport == "phone" else "en"
-    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, viewport, locale=lang)
     keep_events(page)  # the shop leaves index.html 1 s after the pay event: keep it past that
     try:
         page.goto(demo.buy_page(display="redirect", **({"lang": "en"} if lang == "en" else {})))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, WAIT_MS, Demo, ask_refund_again, shot, update_demo_app
+from browser_helpers import Demo, ask_refund_again, open_page, shot, update_demo_app
 
 from paybutton.callbacks.body import IDENTIFY_NAMES
 from paybutton.cashier import payconfig
@@ -85,9 +85,7 @@ SIZES_AND_LANGS = [("phone", "zh-CN"), ("desktop", "en"), ("phone", "en"), ("des
 
 @pytest.mark.parametrize(("viewport", "lang"), SIZES_AND_LANGS)
 def test_hosted_pages_speak_one_language(demo: Demo, browser: Any, viewport: str, lang: str) -> None:
-    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, viewport, locale=lang)
     seen: dict[str, list[str]] = {}
     try:
         page.goto(demo.buy_page(**({"lang": "en"} if lang == "en" else {})))
@@ -145,9 +143,7 @@ def test_error_states_speak_one_language(demo: Demo, browser: Any, tmp_path: Pat
     """A refund waiting for the audit, then denied with the merchant's reason (refund-detail); a merchant whose
     pre-order URL refuses connections (order-confirm)."""
     update_demo_app(tmp_path / "demo.db", need_refund_audit=True)
-    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, viewport, locale=lang)
     seen: dict[str, list[str]] = {}
     try:
         page.goto(demo.buy_page(**({"lang": "en"} if lang == "en" else {})))
@@ -197,9 +193,7 @@ CONSOLE = ["/console", "/console/goods", "/console/goods/new", "/console/goods/d
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 def test_console_pages_and_home_speak_one_language(demo: Demo, browser: Any, lang: str) -> None:
-    ctx = browser.new_context(viewport=PHONE, locale=lang)
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, "phone", locale=lang)
     seen: dict[str, list[str]] = {}
     try:
         page.goto(f"{demo.server}/?lang={lang}")

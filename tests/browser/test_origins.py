@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-from browser_helpers import DESKTOP, PHONE, WAIT_MS, Demo, handover_code, shot
+from browser_helpers import Demo, handover_code, open_page, shot
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -111,9 +111,7 @@ def test_a_page_on_an_origin_not_allowed_fails_at_once_naming_it(shared_demo: De
     site = live_factory(Starlette(routes=[Route("/", shop)]))
     origin = site.url.rstrip("/")
     command = f"paybutton app update {DEMO_APP_ID} --add-origin {origin}"
-    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, viewport, locale=lang)
     try:
         page.goto(origin + "/")
         page.wait_for_selector("#buy button[data-state=failed]", timeout=FAST_MS)

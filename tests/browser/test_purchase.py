@@ -8,14 +8,12 @@ from typing import Any
 
 import pytest
 from browser_helpers import (
-    DESKTOP,
-    PHONE,
-    WAIT_MS,
     Demo,
     add_button,
     callbacks,
     events,
     keep_events,
+    open_page,
     shot,
     update_demo_app,
 )
@@ -66,9 +64,7 @@ def test_overlay_purchase_of_a_library_good(demo: Demo, page: Any) -> None:
 
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
 def test_redirect_purchase_of_the_merchant_good(demo: Demo, browser: Any, viewport: str) -> None:
-    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP)
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, viewport)
     keep_events(page)  # the shop leaves index.html 1 s after the pay event: keep it past that
     try:
         page.goto(demo.buy_page(display="redirect"))

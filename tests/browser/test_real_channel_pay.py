@@ -15,12 +15,11 @@ import httpx
 import pytest
 from browser_helpers import (
     DESKTOP,
-    PHONE,
-    WAIT_MS,
     Demo,
     events,
     keep_events,
     on_db,
+    open_page,
     shot,
     to_the_cashier_in_redirect_mode,
 )
@@ -135,9 +134,7 @@ def test_wechat_native_qr_in_the_overlay_then_refund(real: Any, page: Any) -> No
 @pytest.mark.parametrize("channel", ["alipay", "wechat"])
 def test_redirect_to_the_channel_and_back_on_a_phone_then_refund(real: Any, browser: Any, channel: str) -> None:
     demo, wx, ali = real
-    ctx = browser.new_context(viewport=PHONE, user_agent=IPHONE_UA)
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, "phone", user_agent=IPHONE_UA)
     keep_events(page)  # back at the shop, it leaves 1 s after the pay event: keep it past that
     try:
         to_the_cashier_in_redirect_mode(page, demo, units=2)

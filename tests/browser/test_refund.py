@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 from browser_helpers import (
-    DESKTOP,
-    PHONE,
     WAIT_MS,
     Demo,
     ask_refund_again,
@@ -18,6 +16,7 @@ from browser_helpers import (
     events,
     handover_code,
     on_db,
+    open_page,
     shot,
     update_demo_app,
 )
@@ -80,9 +79,7 @@ def buy_two(page: Any, demo: Demo, lang: str = "zh-CN") -> str:
 
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
 def test_refund_one_of_two_units_through_item_order_list(demo: Demo, browser: Any, viewport: str) -> None:
-    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale="zh-CN")
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, viewport, locale="zh-CN")
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
@@ -236,9 +233,7 @@ def _verify(db: Path, code: str) -> str:
 
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
 def test_voucher_card_shows_codes_and_a_verification(demo: Demo, browser: Any, tmp_path: Path, viewport: str) -> None:
-    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale="zh-CN")
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, viewport, locale="zh-CN")
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:

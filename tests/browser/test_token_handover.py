@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, WAIT_MS, Demo, shot
+from browser_helpers import Demo, open_page, shot
 
 from paybutton.demo.seed import DEMO_APP_ID
 
@@ -42,11 +42,9 @@ def leaks(text: str, token: str) -> bool:
 def combo(request: pytest.FixtureRequest, browser: Any) -> Iterator[tuple[Any, str, str, dict[str, list[str]]]]:
     """A page at the viewport, in the language, recording every URL its frames visit and every request's Referer."""
     viewport, lang = request.param
-    ctx = browser.new_context(viewport=PHONE if viewport == "phone" else DESKTOP, locale=lang)
+    ctx, page = open_page(browser, viewport, locale=lang)
     seen: dict[str, list[str]] = {"urls": [], "referers": []}
     ctx.on("request", lambda r: (seen["urls"].append(r.url), seen["referers"].append(r.headers.get("referer", ""))))
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
     page.on("framenavigated", lambda f: seen["urls"].append(f.url))
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from listening import listening_socket, port_of
+from listening import free_port, listening_socket, port_of
 from sqlalchemy import MetaData, select
 from sqlalchemy.ext.asyncio import create_async_engine
 from test_cli_money_and_database import DB_COMMANDS, clean_env, leaf_commands, make_app
@@ -78,14 +78,6 @@ def held_port() -> Iterator[int]:
         s.bind(("127.0.0.1", 0))
         s.listen()
         yield int(s.getsockname()[1])
-
-
-def free_port() -> int:
-    """A port the system just gave out and nobody holds (not imported from a conftest: under the whole suite the
-    name `conftest` is tests/browser's)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import socket
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
+from listening import free_port
 from merchant_stub import MarketingStub, MerchantStub, Received, StubOffer, ok, refuse
 from sqlalchemy import func, select
 from starlette.responses import PlainTextResponse, Response
@@ -315,12 +315,6 @@ async def test_an_unreachable_or_missing_marketing_url_gives_full_price(world: W
 class _Clock:
     def now_ms(self) -> int:
         return 1
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # ------------------------------------------------------------------ orders with a marketing choice
