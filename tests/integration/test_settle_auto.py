@@ -8,6 +8,7 @@ import dataclasses
 import time
 
 from settle_world import counts, redeem, rules
+from sqlalchemy import BigInteger, Integer, literal, select
 from trade_world import TradeWorld
 
 from paybutton.apps.service import get_app
@@ -16,6 +17,8 @@ from paybutton.config import Settings
 from paybutton.context import AppCache
 from paybutton.db import Database
 from paybutton.demo.seed import DEMO_APP_ID, seed_demo
+from paybutton.settle import rules as rules_of_settle
+from paybutton.settle import store
 from paybutton.settle.auto import run_auto_settler, settle_due
 
 
@@ -75,3 +78,58 @@ async def test_the_demo_app_settles_verify_d0(db_url: str) -> None:
         await db.dispose()
     assert (app["settle_mode"], app["settle_days"]) == ("verify", 0)
     assert app["settle_url"] == "http://127.0.0.1:9/callbacks/settle" and app["merchant_uid"]
+
+
+async def test_the_sweeps_due_moment_is_the_rules_one(db_url: str) -> None:
+    """store.due_at (the SQL the sweep filters on) gives rules.due_at's instant on the database, at and around
+    Beijing's midnight (16:00 UTC) and for days past INTEGER's range in ms (25 days and more)."""
+    midnight = 1_767_283_200_000  # 2026-01-02 00:00 in Beijing
+    starts = [0, 1, midnight - 1, midnight, midnight + 1, midnight + 8 * 3_600_000, 1_767_225_600_123,
+              4_102_444_799_999]
+    cases = [(t, d) for t in starts for d in (0, 1, 2, 30, 400)]
+    db = Database(Settings(database_url=db_url))
+    try:
+        async with db.engine.connect() as conn:
+            q = select(*(store.due_at(literal(t, BigInteger), literal(d, Integer)) for t, d in cases))
+            got = list((await conn.execute(q)).one())
+    finally:
+        await db.dispose()
+    assert got == [rules_of_settle.due_at(t, d) for t, d in cases]
+
+
+async def test_an_order_due_is_settled_past_a_sweeps_worth_not_due(trade: TradeWorld) -> None:
+    """`verify` D+1, a sweep of 2: two orders paid first and redeemed today (not due) do not keep out one paid after
+    them and redeemed two days ago (due). Before, the sweep read the first two by payment time and settled nothing
+    until they came due."""
+    await rules(trade, settle_mode="verify", settle_days=1)
+    first = [await trade.paid_order(open_id=f"b{n}") for n in range(2)]
+    trade.clock.advance(1)
+    due = await trade.paid_order(open_id="b3")
+    await redeem(trade, due["order_id"])
+    trade.clock.advance(2 * 86400)
+    for order in first:
+        await redeem(trade, order["order_id"])
+    async with trade.db.engine.connect() as conn:
+        found = [r.order_id for r in await conn.execute(store.auto_candidates(100, trade.clock.now_ms()))]
+    assert found == [due["order_id"]]
+    assert await settle_due(trade.tctx, limit=2) == 1
+    (row,) = (await trade.api("settle/query_settle", {"order_id": due["order_id"]}))["data"]["settle_list"]
+    assert row["is_auto_settle"] is True
+
+
+async def test_a_sweep_reads_no_order_before_its_day(trade: TradeWorld) -> None:
+    """`pay` D+2: the sweep's query finds the paid orders only from their day on, not every sweep before it (each
+    found order costs a transaction that rules.auto_due would turn down)."""
+    await rules(trade, settle_mode="pay", settle_days=2)
+    paid = sorted([(await trade.paid_order(open_id=f"b{n}"))["order_id"] for n in range(3)])
+
+    async def found() -> list[str]:
+        async with trade.db.engine.connect() as conn:
+            rows = await conn.execute(store.auto_candidates(100, trade.clock.now_ms()))
+            return sorted(r.order_id for r in rows)
+
+    assert await found() == []
+    trade.clock.advance(86400)
+    assert await found() == []  # D+1
+    trade.clock.advance(86400)
+    assert await found() == paid

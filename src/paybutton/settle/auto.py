@@ -30,7 +30,7 @@ async def run_auto_settler(ctx: Ctx, stop: asyncio.Event | None = None) -> None:
 async def settle_due(ctx: Ctx, limit: int = 100) -> int:
     """One sweep: how many orders were settled."""
     async with ctx.db.engine.connect() as conn:  # a sweep over every app (multi-shard on Citus by nature)
-        due = [(r.app_id, r.order_id) for r in await conn.execute(store.auto_candidates(limit))]
+        due = [(r.app_id, r.order_id) for r in await conn.execute(store.auto_candidates(limit, ctx.clock.now_ms()))]
     settled = 0
     for app_id, order_id in due:
         try:

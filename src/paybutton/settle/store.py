@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, bindparam, or_, select, update
+from sqlalchemy import BigInteger, and_, bindparam, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from paybutton.clock import BEIJING_OFFSET_MS
 from paybutton.order.states import OrderStatus
 from paybutton.order.store import ONE_UNIT, UNSETTLED
-from paybutton.settle.rules import REFUNDING, SETTLABLE, UNUSED, Unit
+from paybutton.settle.rules import DAY_MS, REDEEMED, REFUNDING, SETTLABLE, UNUSED, Unit
 from paybutton.tables import apps, item_orders, orders, receivers, settles
 
 TAKE = (
@@ -74,19 +75,33 @@ async def find(conn: AsyncConnection, app_id: str, *, settle_id: str | None, ord
     return list((await conn.execute(q)).all())
 
 
-def auto_candidates(limit: int) -> Any:
-    """Paid orders of apps that settle automatically, with a unit still to settle and no refund in flight (and, for
-    `verify`, no unit left unused): the rules (rules.auto_due) say whether each is due now. A sweep over every app
-    (multi-shard on Citus); the units are joined on app_id too (co-located with their order)."""
+def due_at(start: Any, days: Any) -> Any:
+    """rules.due_at in SQL: midnight (Beijing, a fixed UTC+8) of the day `start` falls on, plus `days` days. Integer
+    arithmetic on both databases (`//` on integers is integer division); the days are cast to BIGINT, as 25 days in
+    ms overflow an INTEGER. tests/integration/test_settle_auto.py checks that both give the same instant."""
+    day = (start + BEIJING_OFFSET_MS) // DAY_MS
+    return day * DAY_MS - BEIJING_OFFSET_MS + cast(days, BigInteger) * DAY_MS
+
+
+def auto_candidates(limit: int, now: int) -> Any:
+    """Paid orders of apps that settle automatically, due now: a unit still to settle, no refund in flight, and `pay`
+    D+N after payment, or `verify` with no unit left unused and D+N after the last redemption. rules.auto_due has
+    the last word on each (settle/auto.settle_one); the SQL names the same moment (due_at), so a sweep reads only
+    due orders: an order not due yet is neither read again every sweep nor in the way of one that is (a `limit`
+    full of orders redeemed today kept out an order redeemed days ago). A sweep over every app (multi-shard on
+    Citus); the units are joined on app_id too (co-located with their order)."""
     c = item_orders.c
     mine = and_(c.app_id == orders.c.app_id, c.order_id == orders.c.order_id)
     open_unit = select(c.item_order_id).where(
         mine, UNSETTLED, c.status.in_(SETTLABLE), c.price > c.refunded_amount).exists()
     in_flight = select(c.item_order_id).where(mine, or_(c.refunding_amount > 0, c.status == REFUNDING)).exists()
     unused = select(c.item_order_id).where(mine, c.status == UNUSED, UNSETTLED).exists()
-    mode = apps.c.settle_mode
+    mode, days = apps.c.settle_mode, apps.c.settle_days
+    redeemed_lately = select(c.item_order_id).where(
+        mine, c.status == REDEEMED, due_at(func.coalesce(c.verified_at, 0), days) > now).exists()
     return (select(orders.c.app_id, orders.c.order_id)
             .join(apps, apps.c.app_id == orders.c.app_id)
             .where(orders.c.status == OrderStatus.SUCCESS.value, open_unit, ~in_flight,
-                   or_(mode == "pay", and_(mode == "verify", ~unused)))
+                   or_(and_(mode == "pay", due_at(orders.c.paid_at, days) <= now),
+                       and_(mode == "verify", ~unused, ~redeemed_lately)))
             .order_by(orders.c.paid_at).limit(limit))
