@@ -158,7 +158,10 @@ channel_shares = Table(
     Column("tries", Integer, nullable=False, default=0),
     epoch_ms("created_at"),
     epoch_ms("updated_at"),
+    # 0019: when the worker asks the channel next (settle/sharing.py: the reconciler's schedule, and a lease while
+    # one instance asks)
+    Column("next_check_at", BigInteger, nullable=False, server_default="0", default=0),
     app_fk("settle_id", "settles"),
     UniqueConstraint("settle_id", "app_id", name="uq_channel_shares_settle"),
-    Index("ix_channel_shares_state", "state", "updated_at"),
+    Index("ix_channel_shares_due", "state", "next_check_at"),
 )

@@ -76,7 +76,7 @@ class FakeWechat:
     requests: list[tuple[str, str, int]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     sharing: dict[str, Any] = field(default_factory=lambda: {"mode": "ok", "orders": {}, "receivers": {},
-                                                             "queries": 0})
+                                                             "queries": 0, "pending": 0})
 
     def __post_init__(self) -> None:
         self.merchant_private, self.merchant_public = keys.pair("wechat-merchant")

@@ -16,7 +16,8 @@ from its API v3 documents:
   each receiver's result SUCCESS, or CLOSED with fail_reason (e.g. ACCOUNT_ABNORMAL).
 
 Scriptable through `fake.sharing`: "mode" "ok" | "close" (receivers CLOSED, ACCOUNT_ABNORMAL) | "refuse"
-(403 NO_AUTH: profit sharing not enabled for the merchant); "orders" and "receivers" hold what the fake saw."""
+(403 NO_AUTH: profit sharing not enabled for the merchant); "pending": how many queries still find a share
+PROCESSING before it is done; "orders" and "receivers" hold what the fake saw, "queries" how many were asked."""
 
 from __future__ import annotations
 
@@ -40,7 +41,9 @@ def route(fake: Any, req: Request, path: str, data: dict[str, Any]) -> Response:
         o = st["orders"].get(path.rsplit("/", 1)[1])
         if o is None or o["transaction_id"] != req.query_params.get("transaction_id"):
             return fake.answer(404, {"code": "RESOURCE_NOT_EXISTS", "message": "记录不存在"})
-        if o["state"] == "PROCESSING":  # processed asynchronously: done by the time it is asked
+        if o["state"] == "PROCESSING" and st["pending"] > 0:  # still being processed
+            st["pending"] -= 1
+        elif o["state"] == "PROCESSING":  # processed asynchronously: done by the time it is asked
             o["state"] = "FINISHED"
             for r in o["receivers"]:
                 r["result"] = "CLOSED" if st["mode"] == "close" else "SUCCESS"

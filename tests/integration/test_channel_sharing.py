@@ -2,12 +2,14 @@
 SQLite and PostgreSQL: an order paid through the channel and settled with one receiver sends the receiver's share
 through the channel's own profit sharing after the settle commits; a query finishes it, the `share` ledger txn posts
 once (run twice: acts once) and `paybutton check` is clean; a channel refusal leaves the share FAILED with the
-channel's reason and nothing posted; a channel that does not answer is asked again by the worker; a refund never
-needs a share returned; `receiver add` takes the channel accounts."""
+channel's reason and nothing posted; a channel that does not answer is asked again by the worker; a share still
+processing is asked about on the reconciler's schedule by one instance; a refund never needs a share returned;
+`receiver add` takes the channel accounts."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import pytest
@@ -21,6 +23,9 @@ from typer.testing import CliRunner
 from paybutton.apps import service as app_service
 from paybutton.apps import settle_rules
 from paybutton.cli import cli
+from paybutton.config import Settings
+from paybutton.context import AppCache
+from paybutton.db import Database
 from paybutton.fulfillment.service import verify_code
 from paybutton.ledger import balances
 from paybutton.settle import sharing
@@ -29,6 +34,7 @@ from paybutton.tables import channel_shares, ledger_txns, payments
 BUYER = "/api/buyer/v1"
 RECEIVER = "7000000000000000009"
 WECHAT_ACCOUNT, ALIPAY_ACCOUNT = "1900000110", "2088101117955612"
+PAST_NEXT_CHECK = 600  # seconds: past any step of the schedule a share is asked about on (order/reconcile.delay_ms)
 
 
 @pytest.fixture
@@ -89,6 +95,7 @@ async def settle_with_receiver(trade: TradeWorld, order: dict[str, Any]) -> None
 
 
 async def finished_once(trade: TradeWorld, channel: str, db_url: str) -> None:
+    trade.clock.advance(PAST_NEXT_CHECK)
     for _ in range(2):  # run twice: acts once
         await sharing.advance_due(trade.tctx)
     row = await share_row(trade)
@@ -131,6 +138,7 @@ async def test_channel_refusals_leave_the_share_failed(real: Any, db_url: str) -
     trade, wx, ali = real
     wx.sharing["mode"] = "close"  # WeChat Pay closes the receiver's share (ACCOUNT_ABNORMAL)
     await settle_with_receiver(trade, await paid(trade, "w2", "wechat", wx))
+    trade.clock.advance(PAST_NEXT_CHECK)
     await sharing.advance_due(trade.tctx)
     row = await share_row(trade)
     assert row.state == "FAILED" and "ACCOUNT_ABNORMAL" in row.message and await share_txns(trade) == 0
@@ -168,6 +176,7 @@ async def test_refund_never_needs_a_share_returned(real: Any, db_url: str) -> No
     env = await settle(trade, order, "S1", item_order_id=units[0].item_order_id,
                        settle_params=f'[{{"merchant_uid":"{RECEIVER}","amount":200}}]')
     assert env["extra"]["error_code"] == 0, env
+    trade.clock.advance(PAST_NEXT_CHECK)
     await sharing.advance_due(trade.tctx)
     row = await share_row(trade)
     assert row.state == "FINISHED" and row.finish is False  # a unit is left: the rest stays for its settle
@@ -209,9 +218,40 @@ async def test_a_channel_that_does_not_answer_is_asked_again(real: Any, db_url: 
     await settle_with_receiver(trade, order)
     row = await share_row(trade)
     assert (row.state, row.sent) == ("PROCESSING", False) and "did not answer" in row.message
+    asked = len(wx.requests)
+    await sharing.advance_due(trade.tctx)  # not asked again at once: its next check is 5 s after
+    assert len(wx.requests) == asked
+    trade.clock.advance(PAST_NEXT_CHECK)
     await sharing.advance_due(trade.tctx)  # still down: left PROCESSING, nothing posted
+    assert len(wx.requests) > asked
     assert (await share_row(trade)).state == "PROCESSING" and await share_txns(trade) == 0
     wx.mode = "ok"
+    trade.clock.advance(PAST_NEXT_CHECK)
     await sharing.advance_due(trade.tctx)  # sent now (the same out_order_no)
     assert (await share_row(trade)).sent is True and len(wx.sharing["orders"]) == 1
     await finished_once(trade, "wechatpay", db_url)
+
+
+async def test_a_share_still_processing_is_asked_on_a_schedule_by_one_instance(real: Any, db_url: str) -> None:
+    """WeChat Pay shares asynchronously (请求分账: 异步处理): a share still PROCESSING after a query is asked about
+    again on the reconciler's schedule (5 s after the request, then 10 s, then 30 s), not at every sweep, and by
+    one of two instances sweeping at once."""
+    trade, wx, _ = real
+    wx.sharing["pending"] = 2  # the first two queries find it still processing
+    await settle_with_receiver(trade, await paid(trade, "w5", "wechat", wx))  # sent at once: asked about in 5 s
+    other_db = Database(Settings(database_url=db_url))
+    other = dataclasses.replace(trade.tctx, db=other_db, apps=AppCache())
+
+    async def sweep(seconds: float) -> tuple[int, str]:
+        trade.clock.advance(seconds)
+        await asyncio.gather(sharing.advance_due(trade.tctx), sharing.advance_due(other))
+        return wx.sharing["queries"], (await share_row(trade)).state
+
+    try:
+        assert [await sweep(s) for s in (0, 4.999, 0.001)] == [(0, "PROCESSING"), (0, "PROCESSING"),
+                                                                 (1, "PROCESSING")]
+        assert [await sweep(s) for s in (1, 9, 29.999, 0.001)] == [(1, "PROCESSING"), (2, "PROCESSING"),
+                                                                    (2, "PROCESSING"), (3, "FINISHED")]
+    finally:
+        await other_db.dispose()
+    assert await share_txns(trade) == 1

@@ -8,7 +8,14 @@ settle names receivers, their shares go out through the channel's own profit sha
    POST /v3/profitsharing/orders, Alipay alipay.trade.order.settle; the same out_order_no again is the same request
    at both), then queries (GET /v3/profitsharing/orders/{out_order_no}, alipay.trade.order.settle.query) until the
    channel says FINISHED or FAILED. The create_settle route and the automatic settles call it once; the worker
-   (`run_share_worker`, workers.py) finishes what is left PROCESSING.
+   (`run_share_worker`, workers.py) finishes what is left PROCESSING, on the payment reconciler's schedule
+   (order/reconcile.delay_ms: 5 s, 10 s, 30 s, 1 min, 2 min, 5 min, then every 10 minutes). The channels share
+   asynchronously (WeChat Pay's 请求分账: "此接口采用异步处理模式,即在接收到商户请求后,会先受理请求再异步处理,
+   最终的分账结果可以通过查询分账接口获取", https://pay.wechatpay.cn/doc/v3/partner/4012690683; 查询分账结果,
+   https://pay.wechatpay.cn/doc/v3/merchant/4012525210), so a share is asked about again later, not every sweep;
+   a channel that did not answer is asked again on the same schedule. Safe with several instances: `advance`
+   claims a share by moving its next_check_at forward (compare-and-set, as the reconciler claims an attempt), so
+   one instance asks the channel per due check.
 3. FINISHED: the guarded state change and the `share` ledger txn (receiver:<uid> +amount, channel:<provider>
    -amount: the money left our channel account for the receiver) in one transaction, idempotent by the channel's
    order id. FAILED: the channel's reason is kept, nothing posted.
@@ -25,12 +32,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paybutton import ledger
 from paybutton.cashier.base import ShareLine, ShareResult
 from paybutton.context import Ctx, sweep_every
+from paybutton.order.reconcile import CHECK_LEASE_MS, delay_ms
 from paybutton.settle import rules
 from paybutton.tables import channel_shares, payments, receivers
 
@@ -84,13 +92,22 @@ async def kick(ctx: Ctx, app_id: str, settle_id: str) -> None:
 
 
 async def advance(ctx: Ctx, app_id: str, out_order_no: str) -> str:
-    """One step of a PROCESSING share: the sharing request if not sent yet, else a query. Returns its state."""
+    """One step of a PROCESSING share whose check is due: the sharing request if not sent yet, else a query.
+    Returns its state (PROCESSING, unasked, when it is not due or another instance has it)."""
+    mine = and_(channel_shares.c.app_id == app_id, channel_shares.c.out_order_no == out_order_no)
     async with ctx.db.engine.connect() as conn:
-        row = (await conn.execute(select(channel_shares).where(channel_shares.c.app_id == app_id,
-                                                               channel_shares.c.out_order_no == out_order_no))
-               ).first()
+        row = (await conn.execute(select(channel_shares).where(mine))).first()
     if row is None or row.state != PROCESSING:
         return row.state if row is not None else ""
+    now = ctx.clock.now_ms()
+    if row.next_check_at > now:
+        return PROCESSING
+    async with ctx.db.tx() as conn:  # the claim: should this instance die while asking, the lease frees it
+        claimed = await conn.execute(update(channel_shares).where(
+            mine, channel_shares.c.state == PROCESSING, channel_shares.c.next_check_at == row.next_check_at)
+            .values(next_check_at=now + CHECK_LEASE_MS))
+    if claimed.rowcount != 1:
+        return PROCESSING
     cashier: Any = ctx.cashier_by_provider(await ctx.app(row.app_id), row.channel)
     if not row.sent:
         lines = [ShareLine(r["account"], int(r["amount"]), f"分账给{r['merchant_uid']}"[:80])
@@ -118,7 +135,7 @@ async def _record(ctx: Ctx, row: Any, res: ShareResult) -> str:
         done = await conn.execute(update(channel_shares).where(*mine, channel_shares.c.state == PROCESSING).values(
             state=res.state, sent=row.sent or (not res.unknown and res.state != FAILED),
             channel_order_id=res.channel_order_id or row.channel_order_id, message=res.message[:500] or None,
-            tries=row.tries + 1, updated_at=now))
+            tries=row.tries + 1, updated_at=now, next_check_at=now + delay_ms(row.tries)))
         if done.rowcount != 1:  # another instance recorded it first
             return str((await conn.execute(select(channel_shares.c.state).where(*mine))).scalar_one())
         if res.state == FINISHED:
@@ -135,17 +152,18 @@ async def _record(ctx: Ctx, row: Any, res: ShareResult) -> str:
 
 
 async def advance_due(ctx: Ctx, limit: int = 50) -> int:
-    """One sweep: advance every PROCESSING share; how many ended (FINISHED or FAILED). The sweep reads every app's
-    shares (multi-shard on Citus by nature); each then moves by its app and number."""
+    """One sweep: advance every PROCESSING share whose check is due; how many ended (FINISHED or FAILED). The sweep
+    reads every app's shares (multi-shard on Citus by nature); each then moves by its app and number."""
     async with ctx.db.engine.connect() as conn:
         due = (await conn.execute(select(channel_shares.c.app_id, channel_shares.c.out_order_no).where(
-            channel_shares.c.state == PROCESSING).order_by(channel_shares.c.updated_at).limit(limit))).all()
+            channel_shares.c.state == PROCESSING, channel_shares.c.next_check_at <= ctx.clock.now_ms())
+            .order_by(channel_shares.c.next_check_at).limit(limit))).all()
     ended = 0
     for app_id, no in due:
         try:
             ended += await advance(ctx, app_id, no) != PROCESSING
         except Exception:
-            log.exception("channel share %s: the step failed; tried again next sweep", no)
+            log.exception("channel share %s: the step failed; tried again when its lease ends", no)
     return ended
 
 
