@@ -56,6 +56,7 @@
   }
   var $ = function (id) { return document.getElementById(id); };
   var S = null; // {token, goodsInfo, key, host, extra}
+  var stateP = null; // S on its way (getState): an overlay's emit before it came waits for it
   var logId = ''; // the x-tt-logid of the last buyer-API answer
   var leave = function () { emit([], true); }; // the host's x or the back control: each page may say more
   function yuan(fen) { return '¥' + (Number(fen || 0) / 100).toFixed(2); }
@@ -87,6 +88,10 @@
   // Tell the host: overlay -> postMessage to the host origin, if allowed; redirect -> back to the return URL.
   function overlaid() { return !B.ret && window.parent !== window && S && B.origins.indexOf(S.host) >= 0; }
   function emit(events, done) {
+    if (!S && stateP && !B.ret) { // e.g. 关闭 tapped before the state came (a next page exchanging its code):
+      stateP.then(function () { if (S) emit(events, done); }, function () {}); // tell the host then, not never
+      return;
+    }
     if (overlaid()) {
       window.parent.postMessage({pb: 'events', key: S.key, events: events, close: !!done}, S.host);
     } else if (B.ret && done) {
@@ -143,7 +148,7 @@
     if (typeof t.fontColor === 'string' && CSS.supports('color', t.fontColor)) r.setProperty('--pb-theme-fg', t.fontColor);
   }
   function getState() {
-    return new Promise(function (resolve) {
+    return stateP = new Promise(function (resolve) {
       var code = window.__pbc;
       window.__pbc = null;
       if (code) { // redirect, or the overlay's next page (which names the dialog)
