@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import CHROMIUM, PHONE, WAIT_MS, Demo
+from browser_helpers import CHROMIUM, WAIT_MS, Demo, open_page
 
 
 def bound_socket() -> socket.socket:
@@ -124,9 +124,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    ctx = browser.new_context(viewport=PHONE, locale="zh-CN")
-    p = ctx.new_page()
-    p.set_default_timeout(WAIT_MS)
+    ctx, p = open_page(browser, "phone", locale="zh-CN")
     errors: list[str] = []
     p.on("pageerror", lambda e: errors.append(str(e)))
     yield p

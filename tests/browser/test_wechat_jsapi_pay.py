@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from browser_helpers import PHONE, WAIT_MS, events, shot, to_the_cashier_in_redirect_mode
+from browser_helpers import events, keep_events, open_page, shot, to_the_cashier_in_redirect_mode
 from test_real_channel_pay import _attempt, real
 
 __all__ = ["real"]
@@ -40,10 +40,9 @@ def _der_b64(pem: str) -> str:
 
 def test_wechat_jsapi_inside_wechats_browser(real: Any, browser: Any) -> None:
     demo, wx, _ = real
-    ctx = browser.new_context(viewport=PHONE, user_agent=WECHAT_UA)
-    ctx.add_init_script(BRIDGE_JS % _der_b64(wx.merchant_public))
-    page = ctx.new_page()
-    page.set_default_timeout(WAIT_MS)
+    ctx, page = open_page(browser, "phone", user_agent=WECHAT_UA)
+    ctx.add_init_script(BRIDGE_JS % _der_b64(wx.merchant_public))  # before the first page is loaded
+    keep_events(page)  # the shop leaves index.html 1 s after a paid `pay` event: keep it past that
     try:
         to_the_cashier_in_redirect_mode(page, demo)
         page.locator("input[name=channel][value=wechat]").check()
