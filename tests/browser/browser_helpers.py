@@ -134,6 +134,26 @@ def keep_events(page: Any) -> None:
     page.add_init_script(KEEP_JS)
 
 
+# watch_toasts: every page of the tab records the text of each toast the <pay-button> shows, as it is added
+TOASTS_JS = """(() => { window.__toasts = [];
+  new MutationObserver(ms => { for (const m of ms) for (const n of m.addedNodes)
+    if (n.classList && n.classList.contains('pb-toast')) window.__toasts.push(n.textContent); })
+    .observe(document, {childList: true, subtree: true}); })()"""
+
+
+def watch_toasts(page: Any) -> None:
+    """From the next page on, the page records every toast's text (window.__toasts) when the toast is added. A toast
+    shows 2.5 s: on a loaded machine (three CI runs at once) a read of the element came after it had gone."""
+    page.add_init_script(TOASTS_JS)
+
+
+def toasts(page: Any, count: int = 1) -> list[str]:
+    """The texts of the page's toasts so far (after watch_toasts), once there are `count`."""
+    found = page.wait_for_function(f"() => (window.__toasts || []).length >= {count} && window.__toasts")
+    got: list[str] = found.json_value()
+    return got
+
+
 def events(page: Any, kind: str, count: int = 1) -> list[dict[str, Any]]:
     """The details of the page's `kind` events (window.__events, which the demo shop's handlers fill; after
     keep_events, every page's of this tab), once there are `count`. Read in the one evaluation that sees them: the

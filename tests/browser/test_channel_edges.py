@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import Demo, events, on_db, open_page, shot
+from browser_helpers import Demo, events, on_db, open_page, shot, toasts, watch_toasts
 from fakes.alipay_gateway import FakeAlipay
 from fakes.wechat_gateway import FakeWechat
 from sqlalchemy import select
@@ -195,6 +195,7 @@ def test_cancel_with_a_real_channel_picked_does_not_start_it(demo_factory: Any, 
                                                              browser: Any, viewport: str, lang: str) -> None:
     """Issue 18.3: 取消支付 says what happened (the order is kept) and never opens a payment at the channel."""
     ctx, page = open_page(browser, viewport, locale=lang)
+    watch_toasts(page)
     try:
         w = _world(demo_factory, live_factory, tmp_path)
         f = _to_cashier(page, w, lang)
@@ -202,9 +203,8 @@ def test_cancel_with_a_real_channel_picked_does_not_start_it(demo_factory: Any, 
         f.locator("[data-testid=cancel-pay]").click()
         (pay,) = _pay_events(page)
         assert pay["result"]["code"] == 4
-        toast = page.locator(".pb-toast")  # read before the shot: it shows 2.5 s, a full-page shot may take longer
-        assert toast.inner_text() == ("已取消支付,订单已为你保留,再次点击可继续支付" if lang == "zh-CN"
-                                      else "Payment cancelled. Your order is kept; tap again to continue paying.")
+        assert toasts(page)[-1] == ("已取消支付,订单已为你保留,再次点击可继续支付" if lang == "zh-CN"
+                                    else "Payment cancelled. Your order is kept; tap again to continue paying.")
         shot(page, f"cancel-real-channel-{viewport}-{lang}")
         assert w.wx.trades == {} and w.attempts(pay["orderId"]) == []
     finally:
